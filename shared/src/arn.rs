@@ -1,0 +1,541 @@
+//! Amazon Resource Names, parsed once into typed values.
+//!
+//! [`Arn`] is the generic six-part form. [`SecretArn`] and [`ParameterArn`] are the two kinds
+//! this project acts on; they know the naming rules of their service, so that the rest of the
+//! code compares structured values instead of strings (a partial secret ARN and the full one it
+//! stands for are different strings but name the same secret).
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::ArnError;
+
+/// A generic ARN: `arn:partition:service:region:account:resource`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Arn {
+    pub partition: String,
+    pub service: String,
+    pub region: String,
+    pub account: String,
+    /// Everything after the fifth colon, colons included.
+    pub resource: String,
+}
+
+impl Arn {
+    pub fn parse(input: &str) -> Result<Self, ArnError> {
+        let rest = input.strip_prefix("arn:").ok_or(ArnError::MissingPrefix)?;
+        let parts: Vec<&str> = rest.splitn(5, ':').collect();
+        if parts.len() < 5 {
+            return Err(ArnError::TooFewParts(parts.len() + 1));
+        }
+        let (partition, service, region, account, resource) =
+            (parts[0], parts[1], parts[2], parts[3], parts[4]);
+        if !is_partition(partition) {
+            return Err(ArnError::InvalidPartition(partition.to_owned()));
+        }
+        if service.is_empty()
+            || !service
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return Err(ArnError::InvalidService);
+        }
+        if !region.is_empty() && !is_region(region) {
+            return Err(ArnError::InvalidRegion(region.to_owned()));
+        }
+        if !account.is_empty() && !is_account(account) {
+            return Err(ArnError::InvalidAccount(account.to_owned()));
+        }
+        if resource.is_empty() {
+            return Err(ArnError::EmptyResource);
+        }
+        Ok(Self {
+            partition: partition.to_owned(),
+            service: service.to_owned(),
+            region: region.to_owned(),
+            account: account.to_owned(),
+            resource: resource.to_owned(),
+        })
+    }
+
+    /// Checks that this is a regional ARN of `service` in a real account.
+    fn expect_regional(&self, service: &'static str) -> Result<(), ArnError> {
+        if self.service != service {
+            return Err(ArnError::WrongService {
+                expected: service,
+                found: self.service.clone(),
+            });
+        }
+        if self.region.is_empty() {
+            return Err(ArnError::MissingRegion(service));
+        }
+        if self.account.is_empty() {
+            return Err(ArnError::InvalidAccount(String::new()));
+        }
+        Ok(())
+    }
+}
+
+impl FromStr for Arn {
+    type Err = ArnError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl fmt::Display for Arn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "arn:{}:{}:{}:{}:{}",
+            self.partition, self.service, self.region, self.account, self.resource
+        )
+    }
+}
+
+/// `aws`, `aws-cn`, `aws-us-gov`, `aws-iso`, `aws-iso-b`, … — any `aws` followed by
+/// lowercase hyphenated words, so a partition AWS adds later is not rejected.
+fn is_partition(s: &str) -> bool {
+    let Some(rest) = s.strip_prefix("aws") else {
+        return false;
+    };
+    rest.is_empty()
+        || (rest.starts_with('-')
+            && rest[1..]
+                .split('-')
+                .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase())))
+}
+
+/// `us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`, `us-isob-east-1`: two letters,
+/// one or more lowercase words, a number.
+pub fn is_region(s: &str) -> bool {
+    let words: Vec<&str> = s.split('-').collect();
+    if words.len() < 3 {
+        return false;
+    }
+    let (first, middle, last) = (words[0], &words[1..words.len() - 1], words[words.len() - 1]);
+    first.len() == 2
+        && first.bytes().all(|b| b.is_ascii_lowercase())
+        && middle
+            .iter()
+            .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
+        && !last.is_empty()
+        && last.len() <= 2
+        && last.bytes().all(|b| b.is_ascii_digit())
+}
+
+pub fn is_account(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Length of the random suffix Secrets Manager appends to every secret ARN.
+pub const SECRET_SUFFIX_LEN: usize = 6;
+const SECRET_NAME_MAX: usize = 512;
+
+/// The ARN of a Secrets Manager secret, full (`…:secret:name-AbCdEf`) or partial
+/// (`…:secret:name`, without the random suffix).
+///
+/// A name that itself ends in `-` and six letters or digits cannot be told apart from a full
+/// ARN; such an ARN is taken as full, as Secrets Manager itself does.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SecretArn {
+    pub partition: String,
+    pub region: String,
+    pub account: String,
+    /// The secret's friendly name, without the suffix.
+    pub name: String,
+    /// The six-character random suffix; `None` for a partial ARN.
+    pub suffix: Option<String>,
+}
+
+impl SecretArn {
+    /// Parses the ARN of a secret: exactly `secret:<name>` as the resource, no selectors.
+    pub fn parse(input: &str) -> Result<Self, crate::ReferenceError> {
+        let arn = Arn::parse(input).map_err(|e| crate::reference::error_for(input, e.into()))?;
+        Self::from_arn(&arn).map_err(|kind| crate::reference::error_for(input, kind))
+    }
+
+    /// From a generic ARN whose resource is exactly `secret:<name>`.
+    pub(crate) fn from_arn(arn: &Arn) -> Result<Self, crate::error::ReferenceErrorKind> {
+        use crate::error::ReferenceErrorKind as K;
+        arn.expect_regional("secretsmanager")?;
+        let name = arn
+            .resource
+            .strip_prefix("secret:")
+            .ok_or(ArnError::WrongResourceType {
+                expected: "secret:",
+            })?;
+        let colons = name.matches(':').count();
+        if colons > 0 {
+            return Err(K::PartCount { colons });
+        }
+        Self::from_parts(arn, name)
+    }
+
+    pub(crate) fn from_parts(
+        arn: &Arn,
+        name_with_suffix: &str,
+    ) -> Result<Self, crate::error::ReferenceErrorKind> {
+        validate_secret_name(name_with_suffix)?;
+        let (name, suffix) = split_suffix(name_with_suffix);
+        if name.len() > SECRET_NAME_MAX {
+            return Err(crate::error::ReferenceErrorKind::SecretNameTooLong(
+                name.len(),
+            ));
+        }
+        Ok(Self {
+            partition: arn.partition.clone(),
+            region: arn.region.clone(),
+            account: arn.account.clone(),
+            name: name.to_owned(),
+            suffix: suffix.map(str::to_owned),
+        })
+    }
+
+    pub fn is_full(&self) -> bool {
+        self.suffix.is_some()
+    }
+
+    /// True when `self` (full or partial) names the secret whose full ARN is `full`.
+    pub fn refers_to(&self, full: &SecretArn) -> bool {
+        self.partition == full.partition
+            && self.region == full.region
+            && self.account == full.account
+            && self.name == full.name
+            && match (&self.suffix, &full.suffix) {
+                (Some(a), Some(b)) => a == b,
+                // A partial ARN stands for whichever secret has that name.
+                (None, _) => true,
+                (Some(_), None) => false,
+            }
+    }
+}
+
+impl fmt::Display for SecretArn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "arn:{}:secretsmanager:{}:{}:secret:{}",
+            self.partition, self.region, self.account, self.name
+        )?;
+        if let Some(suffix) = &self.suffix {
+            write!(f, "-{suffix}")?;
+        }
+        Ok(())
+    }
+}
+
+impl FromStr for SecretArn {
+    type Err = crate::ReferenceError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+/// Secrets Manager names: 1–512 of `A-Za-z0-9/_+=.@-`.
+pub(crate) fn validate_secret_name(name: &str) -> Result<(), crate::error::ReferenceErrorKind> {
+    use crate::error::ReferenceErrorKind as K;
+    if name.is_empty() {
+        return Err(K::EmptySecretName);
+    }
+    if let Some(pos) = name
+        .chars()
+        .position(|c| !(c.is_ascii_alphanumeric() || "/_+=.@-".contains(c)))
+    {
+        return Err(K::SecretNameCharacter(pos + 1));
+    }
+    Ok(())
+}
+
+/// Splits `name-AbCdEf` into (`name`, `AbCdEf`); a name without such an ending has no suffix.
+fn split_suffix(s: &str) -> (&str, Option<&str>) {
+    if let Some((name, suffix)) = s.rsplit_once('-') {
+        if !name.is_empty()
+            && suffix.len() == SECRET_SUFFIX_LEN
+            && suffix.bytes().all(|b| b.is_ascii_alphanumeric())
+        {
+            return (name, Some(suffix));
+        }
+    }
+    (s, None)
+}
+
+/// The ARN of an SSM parameter: `arn:aws:ssm:region:account:parameter/name`.
+///
+/// For a hierarchical parameter the ARN drops the leading slash (`parameter/app/db` is the
+/// parameter `/app/db`); [`ParameterArn::name`] restores it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ParameterArn {
+    pub partition: String,
+    pub region: String,
+    pub account: String,
+    /// The parameter name as SSM reports it (`/app/db`, or `app` for a flat name).
+    pub name: String,
+}
+
+impl ParameterArn {
+    pub fn parse(input: &str) -> Result<Self, crate::ReferenceError> {
+        let arn = Arn::parse(input).map_err(|e| crate::reference::error_for(input, e.into()))?;
+        Self::from_arn(&arn).map_err(|kind| crate::reference::error_for(input, kind))
+    }
+
+    pub(crate) fn from_arn(arn: &Arn) -> Result<Self, crate::error::ReferenceErrorKind> {
+        arn.expect_regional("ssm")?;
+        let path = arn
+            .resource
+            .strip_prefix("parameter/")
+            .ok_or(ArnError::WrongResourceType {
+                expected: "parameter/",
+            })?;
+        let name = if path.contains('/') || path.is_empty() {
+            format!("/{path}")
+        } else {
+            path.to_owned()
+        };
+        crate::reference::validate_parameter_name(&name)?;
+        Ok(Self {
+            partition: arn.partition.clone(),
+            region: arn.region.clone(),
+            account: arn.account.clone(),
+            name,
+        })
+    }
+}
+
+impl fmt::Display for ParameterArn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "arn:{}:ssm:{}:{}:parameter/{}",
+            self.partition,
+            self.region,
+            self.account,
+            self.name.trim_start_matches('/')
+        )
+    }
+}
+
+impl FromStr for ParameterArn {
+    type Err = crate::ReferenceError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generic_arns() {
+        let ok = [
+            ("arn:aws:iam::123456789012:role/app", "iam", "", "role/app"),
+            (
+                "arn:aws-cn:ssm:cn-north-1:123456789012:parameter/a",
+                "ssm",
+                "cn-north-1",
+                "parameter/a",
+            ),
+            (
+                "arn:aws-us-gov:ecs:us-gov-west-1:123456789012:task-definition/web:3",
+                "ecs",
+                "us-gov-west-1",
+                "task-definition/web:3",
+            ),
+            ("arn:aws:s3:::bucket/key", "s3", "", "bucket/key"),
+            (
+                "arn:aws-iso-b:kms:us-isob-east-1:123456789012:key/x",
+                "kms",
+                "us-isob-east-1",
+                "key/x",
+            ),
+        ];
+        for (input, service, region, resource) in ok {
+            let arn = Arn::parse(input).unwrap_or_else(|e| panic!("{input}: {e}"));
+            assert_eq!(arn.service, service, "{input}");
+            assert_eq!(arn.region, region, "{input}");
+            assert_eq!(arn.resource, resource, "{input}");
+            assert_eq!(arn.to_string(), input);
+        }
+    }
+
+    #[test]
+    fn malformed_generic_arns() {
+        let cases = [
+            ("", ArnError::MissingPrefix),
+            ("ARN:aws:iam::123456789012:role/x", ArnError::MissingPrefix),
+            ("arn:aws:iam", ArnError::TooFewParts(3)),
+            ("arn:aws:iam::123456789012", ArnError::TooFewParts(5)),
+            (
+                "arn:amazon:iam::123456789012:role/x",
+                ArnError::InvalidPartition("amazon".into()),
+            ),
+            (
+                "arn:aws-:iam::123456789012:role/x",
+                ArnError::InvalidPartition("aws-".into()),
+            ),
+            ("arn:aws:IAM::123456789012:role/x", ArnError::InvalidService),
+            ("arn:aws:::123456789012:role/x", ArnError::InvalidService),
+            (
+                "arn:aws:ssm:US-EAST-1:123456789012:parameter/x",
+                ArnError::InvalidRegion("US-EAST-1".into()),
+            ),
+            (
+                "arn:aws:ssm:useast1:123456789012:parameter/x",
+                ArnError::InvalidRegion("useast1".into()),
+            ),
+            (
+                "arn:aws:ssm:us-east-1:12345678901:parameter/x",
+                ArnError::InvalidAccount("12345678901".into()),
+            ),
+            (
+                "arn:aws:ssm:us-east-1:12345678901a:parameter/x",
+                ArnError::InvalidAccount("12345678901a".into()),
+            ),
+            (
+                "arn:aws:ssm:us-east-1:123456789012:",
+                ArnError::EmptyResource,
+            ),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(Arn::parse(input), Err(expected), "{input:?}");
+        }
+    }
+
+    #[test]
+    fn regions() {
+        for r in [
+            "us-east-1",
+            "eu-central-2",
+            "ap-southeast-4",
+            "us-gov-west-1",
+            "cn-northwest-1",
+            "us-isob-east-1",
+            "il-central-1",
+        ] {
+            assert!(is_region(r), "{r}");
+        }
+        for r in [
+            "",
+            "us",
+            "us-east",
+            "us-east-",
+            "us-east-a",
+            "u-east-1",
+            "us--1",
+            "us-east-123",
+        ] {
+            assert!(!is_region(r), "{r}");
+        }
+    }
+
+    #[test]
+    fn secret_arn_full_and_partial() {
+        let full =
+            SecretArn::parse("arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbC123")
+                .unwrap();
+        assert_eq!(full.name, "prod/db");
+        assert_eq!(full.suffix.as_deref(), Some("AbC123"));
+        assert!(full.is_full());
+
+        let partial =
+            SecretArn::parse("arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db")
+                .unwrap();
+        assert_eq!(partial.name, "prod/db");
+        assert!(!partial.is_full());
+        assert!(partial.refers_to(&full));
+        assert!(full.refers_to(&full));
+        assert!(!full.refers_to(&partial));
+
+        // Seven characters after the last hyphen: not a suffix.
+        let seven =
+            SecretArn::parse("arn:aws:secretsmanager:us-east-1:123456789012:secret:app-backend")
+                .unwrap();
+        assert!(!seven.is_full());
+        assert_eq!(seven.name, "app-backend");
+
+        // Ends in -xxxxxx: indistinguishable, taken as full.
+        let ambiguous =
+            SecretArn::parse("arn:aws:secretsmanager:us-east-1:123456789012:secret:db-prod01")
+                .unwrap();
+        assert!(ambiguous.is_full());
+        assert_eq!(ambiguous.name, "db");
+    }
+
+    #[test]
+    fn secret_arn_does_not_match_other_places() {
+        let full =
+            SecretArn::parse("arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbC123")
+                .unwrap();
+        for other in [
+            "arn:aws:secretsmanager:us-west-2:123456789012:secret:db",
+            "arn:aws:secretsmanager:us-east-1:210987654321:secret:db",
+            "arn:aws-cn:secretsmanager:us-east-1:123456789012:secret:db",
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-XyZ789",
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:db2",
+        ] {
+            let other = SecretArn::parse(other).unwrap();
+            assert!(!other.refers_to(&full), "{other}");
+        }
+    }
+
+    #[test]
+    fn secret_arn_rejects() {
+        for (input, needle) in [
+            (
+                "arn:aws:ssm:us-east-1:123456789012:parameter/x",
+                "expected a `secretsmanager` ARN",
+            ),
+            (
+                "arn:aws:secretsmanager::123456789012:secret:x",
+                "region is empty",
+            ),
+            (
+                "arn:aws:secretsmanager:us-east-1::secret:x",
+                "12-digit AWS account",
+            ),
+            (
+                "arn:aws:secretsmanager:us-east-1:123456789012:key/x",
+                "must start with `secret:`",
+            ),
+            (
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:",
+                "secret name is empty",
+            ),
+            (
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:a b",
+                "position 2",
+            ),
+            (
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:x-AbC123:key::",
+                "found 3 colon",
+            ),
+        ] {
+            let err = SecretArn::parse(input).unwrap_err().to_string();
+            assert!(err.contains(needle), "{input}: {err}");
+        }
+        let long = format!(
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:{}",
+            "a".repeat(600)
+        );
+        assert!(SecretArn::parse(&long)
+            .unwrap_err()
+            .to_string()
+            .contains("maximum is 512"));
+    }
+
+    #[test]
+    fn parameter_arns() {
+        let p = ParameterArn::parse("arn:aws:ssm:eu-west-1:123456789012:parameter/app/db/password")
+            .unwrap();
+        assert_eq!(p.name, "/app/db/password");
+        assert_eq!(
+            p.to_string(),
+            "arn:aws:ssm:eu-west-1:123456789012:parameter/app/db/password"
+        );
+        let flat = ParameterArn::parse("arn:aws:ssm:eu-west-1:123456789012:parameter/app").unwrap();
+        assert_eq!(flat.name, "app");
+        assert!(ParameterArn::parse("arn:aws:ssm:eu-west-1:123456789012:document/app").is_err());
+        assert!(ParameterArn::parse("arn:aws:ssm:eu-west-1:123456789012:parameter/app:3").is_err());
+    }
+}

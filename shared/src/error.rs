@@ -1,0 +1,146 @@
+//! Errors of the shared crate, one type per kind of input, so that a caller which only parses
+//! references cannot be handed an event error.
+//!
+//! Every message says which part of the input is wrong and why. None of them repeats input that
+//! could be a credential: references are echoed only when they are structurally ARNs (see
+//! [`crate::reference`]), and no message ever contains a secret value.
+
+use thiserror::Error;
+
+/// Why a string is not a usable ARN.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ArnError {
+    #[error("an ARN starts with `arn:`")]
+    MissingPrefix,
+    #[error("an ARN has 6 colon-separated parts (arn:partition:service:region:account:resource); found {0}")]
+    TooFewParts(usize),
+    #[error("partition `{0}` is not an AWS partition (aws, aws-cn, aws-us-gov, aws-iso…)")]
+    InvalidPartition(String),
+    #[error("the service part is empty or not lowercase letters, digits and hyphens")]
+    InvalidService,
+    #[error("expected a `{expected}` ARN, found service `{found}`")]
+    WrongService {
+        expected: &'static str,
+        found: String,
+    },
+    #[error("region `{0}` is not a region name such as us-east-1")]
+    InvalidRegion(String),
+    #[error("the region is empty; {0} ARNs are regional")]
+    MissingRegion(&'static str),
+    #[error("account `{0}` is not a 12-digit AWS account id")]
+    InvalidAccount(String),
+    #[error("the resource part is empty")]
+    EmptyResource,
+    #[error("the resource part must start with `{expected}`")]
+    WrongResourceType { expected: &'static str },
+}
+
+/// Why a `valueFrom` / `credentialsParameter` string is not a valid secret reference.
+///
+/// `Display` gives the whole sentence, including the reference when it is safe to repeat.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("invalid secret reference {shown}: {kind}")]
+pub struct ReferenceError {
+    /// The reference as it may be shown: the ARN itself, or a length-only description when
+    /// the input does not look like an ARN (it might be a pasted credential).
+    pub shown: String,
+    pub kind: ReferenceErrorKind,
+}
+
+/// The specific defect of a reference. Stable enough to branch on (the validator maps some of
+/// these to distinct findings).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ReferenceErrorKind {
+    #[error("the reference is empty")]
+    Empty,
+    #[error("{0}")]
+    Arn(#[from] ArnError),
+    #[error(
+        "service `{0}` cannot be referenced here; use a Secrets Manager secret or an SSM parameter"
+    )]
+    UnsupportedService(String),
+    #[error("only a Secrets Manager secret can be used here, not an SSM parameter")]
+    NotASecret,
+    #[error("after `secret:<name>` come either no colons or exactly three (`:json-key:version-stage:version-id`); found {colons} colon(s)")]
+    PartCount { colons: usize },
+    #[error("the secret name is empty")]
+    EmptySecretName,
+    #[error("the secret name is {0} characters long; the maximum is 512")]
+    SecretNameTooLong(usize),
+    #[error("the secret name has a character at position {0} that is not allowed (allowed: letters, digits and /_+=.@-)")]
+    SecretNameCharacter(usize),
+    #[error("a version stage and a version id are mutually exclusive; set one of them")]
+    StageAndVersionId,
+    #[error("the version id is {0} characters long; version ids have 32 to 64 characters")]
+    VersionIdLength(usize),
+    #[error("the version id has a character at position {0} that is not allowed (printable characters, no spaces)")]
+    VersionIdCharacter(usize),
+    #[error("the version stage is {0} characters long; the maximum is 256")]
+    StageTooLong(usize),
+    #[error(
+        "a JSON key, version stage or version id cannot be used here; reference the whole secret"
+    )]
+    SelectorsNotAllowed,
+    #[error("the parameter name is {0} characters long; the maximum is 2048")]
+    ParameterNameTooLong(usize),
+    #[error("the parameter name has a character at position {0} that is not allowed (allowed: letters, digits and _.-/)")]
+    ParameterNameCharacter(usize),
+    #[error("a hierarchical parameter name starts with `/` (for example /app/db/password)")]
+    ParameterHierarchyWithoutSlash,
+    #[error("the parameter name has an empty path segment (`//` or a trailing `/`)")]
+    ParameterEmptySegment,
+    #[error("the parameter name has {0} hierarchy levels; the maximum is 15")]
+    ParameterTooDeep(usize),
+    #[error("parameter names cannot start with `aws` or `ssm` (reserved), except AWS public parameters under /aws/")]
+    ParameterReservedPrefix,
+    #[error("the parameter name has a `:` at position {0}: ECS does not accept SSM version or label selectors (`name:2`); reference the parameter by name or ARN")]
+    ParameterSelector(usize),
+}
+
+/// Why an EventBridge event could not be understood.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum EventError {
+    #[error("the event is not a JSON object")]
+    NotAnObject,
+    #[error("the event has no `{0}` field; is it an EventBridge event?")]
+    MissingEnvelopeField(&'static str),
+    #[error("unsupported event: source `{event_source}`, detail-type `{detail_type}`{}", event_name.as_deref().map(|n| format!(", eventName `{n}`")).unwrap_or_default())]
+    Unsupported {
+        event_source: String,
+        detail_type: String,
+        event_name: Option<String>,
+    },
+    #[error("`{field}` is missing from the {event} event")]
+    MissingField {
+        event: &'static str,
+        field: &'static str,
+    },
+    #[error("`{field}` of the {event} event is not a valid ARN: {cause}")]
+    InvalidArn {
+        event: &'static str,
+        field: &'static str,
+        cause: ArnError,
+    },
+    #[error("`time` of the event is not an RFC 3339 timestamp")]
+    InvalidTime,
+}
+
+/// A configuration value from the environment that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    #[error("environment variable {name}: {cause}")]
+    Invalid { name: String, cause: String },
+}
+
+impl ConfigError {
+    pub fn invalid(name: impl Into<String>, cause: impl Into<String>) -> Self {
+        Self::Invalid {
+            name: name.into(),
+            cause: cause.into(),
+        }
+    }
+}

@@ -1,0 +1,228 @@
+use super::*;
+use serde_json::json;
+
+const ARN: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbC123";
+
+fn fixture(name: &str) -> Value {
+    let path = format!("{}/testdata/events/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn parse(name: &str) -> ChangeEvent {
+    ChangeEvent::parse(&fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn api(name: &str) -> SecretApiCall {
+    match parse(name).trigger {
+        Trigger::SecretApiCall(call) => call,
+        other => panic!("{name}: {other:?}"),
+    }
+}
+
+#[test]
+fn label_updated() {
+    let event = parse("secret-label-updated.json");
+    assert_eq!(event.region, "us-east-1");
+    assert_eq!(event.account, "123456789012");
+    assert_eq!(
+        event.time.unwrap().to_rfc3339(),
+        "2026-11-20T10:15:30+00:00"
+    );
+    match event.trigger {
+        Trigger::SecretLabelUpdated {
+            secret,
+            label,
+            version_id,
+        } => {
+            assert_eq!(secret.to_string(), ARN);
+            assert_eq!(label, "AWSCURRENT");
+            assert_eq!(
+                version_id.as_deref(),
+                Some("b7f3c1d2-0a4e-4c9b-8f21-6d5e4a3b2c10")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn rotation_service_events() {
+    match parse("rotation-succeeded.json").trigger {
+        Trigger::RotationSucceeded { secret } => assert_eq!(secret.to_string(), ARN),
+        other => panic!("{other:?}"),
+    }
+    for (file, name) in [
+        ("rotation-failed.json", "RotationFailed"),
+        ("rotation-abandoned.json", "RotationAbandoned"),
+    ] {
+        match parse(file).trigger {
+            Trigger::RotationFailed { event_name, secret } => {
+                assert_eq!(event_name, name);
+                assert_eq!(secret.unwrap().to_string(), ARN);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
+fn api_calls_say_which_labels_moved() {
+    // (fixture, moved labels, moved AWSCURRENT?)
+    let cases: [(&str, &[&str], bool); 7] = [
+        ("put-secret-value-pending.json", &["AWSPENDING"], false),
+        ("put-secret-value-current.json", &["AWSCURRENT"], true),
+        ("put-secret-value-legacy-arn.json", &["AWSCURRENT"], true),
+        ("put-secret-value-denied.json", &[], false),
+        ("update-secret-metadata.json", &[], false),
+        ("update-secret-value.json", &["AWSCURRENT"], true),
+        ("update-secret-version-stage.json", &["AWSCURRENT"], true),
+    ];
+    for (file, labels, current) in cases {
+        let call = api(file);
+        assert_eq!(call.moved_labels, labels, "{file}");
+        assert_eq!(call.moved_current(), current, "{file}");
+        if call.error_code.is_none() {
+            assert_eq!(
+                call.secret.as_ref().map(ToString::to_string).as_deref(),
+                Some(ARN),
+                "{file}"
+            );
+        }
+    }
+    let denied = api("put-secret-value-denied.json");
+    assert_eq!(denied.error_code.as_deref(), Some("AccessDenied"));
+    assert_eq!(denied.secret_id.as_deref(), Some("prod/db"));
+}
+
+#[test]
+fn parameter_changes() {
+    match parse("ssm-parameter-change.json").trigger {
+        Trigger::ParameterChanged {
+            parameter,
+            operation,
+            labels,
+        } => {
+            assert_eq!(parameter.name, "/web/api-key");
+            assert_eq!(parameter.region, "us-east-1");
+            assert_eq!(operation, "Update");
+            assert!(labels.is_empty());
+        }
+        other => panic!("{other:?}"),
+    }
+    match parse("ssm-label-parameter-version.json").trigger {
+        Trigger::ParameterChanged {
+            operation, labels, ..
+        } => {
+            assert_eq!(operation, "LabelParameterVersion");
+            assert_eq!(labels, ["live"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    // Without resources, the ARN is built from the name, region and account.
+    let mut event = fixture("ssm-parameter-change.json");
+    event["resources"] = json!([]);
+    match ChangeEvent::parse(&event).unwrap().trigger {
+        Trigger::ParameterChanged { parameter, .. } => {
+            assert_eq!(
+                parameter.to_string(),
+                "arn:aws:ssm:us-east-1:123456789012:parameter/web/api-key"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn task_definition_registered() {
+    match parse("register-task-definition.json").trigger {
+        Trigger::TaskDefinitionRegistered {
+            task_definition_arn,
+            task_definition,
+            error_code,
+        } => {
+            assert_eq!(
+                task_definition_arn.as_deref(),
+                Some("arn:aws:ecs:us-east-1:123456789012:task-definition/web:7")
+            );
+            let td = task_definition.unwrap();
+            assert_eq!(
+                crate::reference::references_in_task_definition(&td).len(),
+                1
+            );
+            assert_eq!(error_code, None);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn every_fixture_parses() {
+    let dir = format!("{}/testdata/events", env!("CARGO_MANIFEST_DIR"));
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        parse(&name);
+        n += 1;
+    }
+    assert!(n >= 14, "only {n} fixtures");
+}
+
+#[test]
+fn malformed_events_name_the_problem() {
+    let label = fixture("secret-label-updated.json");
+    let mut no_resources = label.clone();
+    no_resources.as_object_mut().unwrap().remove("resources");
+    let mut bad_arn = label.clone();
+    bad_arn["resources"] = json!(["arn:aws:secretsmanager:us-east-1:123:secret:x"]);
+    let mut no_label = label.clone();
+    no_label["detail"]
+        .as_object_mut()
+        .unwrap()
+        .remove("labelUpdated");
+    let mut bad_time = label.clone();
+    bad_time["time"] = json!("yesterday");
+    let mut no_arn = fixture("put-secret-value-current.json");
+    no_arn["detail"]["responseElements"] = Value::Null;
+    let mut rotation_no_id = fixture("rotation-succeeded.json");
+    rotation_no_id["detail"]["additionalEventData"] = json!({});
+    let mut other_call = fixture("put-secret-value-current.json");
+    other_call["detail"]["eventName"] = json!("GetSecretValue");
+
+    let cases: Vec<(Value, &str)> = vec![
+        (json!("a string"), "not a JSON object"),
+        (json!({"detail-type": "x"}), "no `source` field"),
+        (json!({"source": "aws.ssm"}), "no `detail-type` field"),
+        (
+            json!({"source": "aws.s3", "detail-type": "Object Created"}),
+            "unsupported event: source `aws.s3`",
+        ),
+        (other_call, "eventName `GetSecretValue`"),
+        (
+            no_resources,
+            "`resources[0]` is missing from the Secret Label Updated event",
+        ),
+        (bad_arn, "12-digit AWS account"),
+        (no_label, "`detail.labelUpdated` is missing"),
+        (bad_time, "RFC 3339"),
+        (no_arn, "`detail.responseElements.arn` is missing"),
+        (rotation_no_id, "additionalEventData.SecretId"),
+    ];
+    for (event, needle) in cases {
+        let err = ChangeEvent::parse(&event).expect_err(needle).to_string();
+        assert!(err.contains(needle), "{err:?} lacks {needle:?}");
+    }
+}
+
+#[test]
+fn lenient_about_extra_and_null_fields() {
+    let mut event = fixture("secret-label-updated.json");
+    event["detail"]["somethingNew"] = json!({"nested": [1, 2]});
+    event["extra-envelope-field"] = json!(true);
+    event["detail"]["name"] = Value::Null;
+    assert!(matches!(
+        ChangeEvent::parse(&event).unwrap().trigger,
+        Trigger::SecretLabelUpdated { .. }
+    ));
+}

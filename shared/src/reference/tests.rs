@@ -1,0 +1,638 @@
+use super::*;
+use crate::error::ReferenceErrorKind as K;
+
+const SM: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret";
+const UUID: &str = "EXAMPLE1-90ab-cdef-fedc-ba987EXAMPLE";
+
+fn ctx() -> TaskContext {
+    TaskContext {
+        partition: "aws".into(),
+        region: "us-east-1".into(),
+        account: "123456789012".into(),
+    }
+}
+
+fn secret(s: &str) -> SecretArn {
+    SecretArn::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))
+}
+
+fn sm(r: &SecretReference) -> &SecretsManagerReference {
+    match r {
+        SecretReference::SecretsManager(s) => s,
+        other => panic!("not a Secrets Manager reference: {other:?}"),
+    }
+}
+
+#[test]
+fn valid_secrets_manager_references() {
+    // (input, full ARN?, json key, tracks)
+    let cases: Vec<(String, bool, Option<&str>, Tracks)> = vec![
+        (format!("{SM}:db-AbC123"), true, None, Tracks::Current),
+        (format!("{SM}:db"), false, None, Tracks::Current),
+        (
+            format!("{SM}:prod/app/db-AbC123"),
+            true,
+            None,
+            Tracks::Current,
+        ),
+        (format!("{SM}:db-AbC123:::"), true, None, Tracks::Current),
+        (
+            format!("{SM}:db-AbC123:password::"),
+            true,
+            Some("password"),
+            Tracks::Current,
+        ),
+        (
+            format!("{SM}:db-AbC123::AWSCURRENT:"),
+            true,
+            None,
+            Tracks::Current,
+        ),
+        (
+            format!("{SM}:db-AbC123::AWSPREVIOUS:"),
+            true,
+            None,
+            Tracks::Previous,
+        ),
+        (
+            format!("{SM}:db-AbC123:username:AWSPREVIOUS:"),
+            true,
+            Some("username"),
+            Tracks::Previous,
+        ),
+        (
+            format!("{SM}:db-AbC123::blue:"),
+            true,
+            None,
+            Tracks::Label("blue".into()),
+        ),
+        (
+            format!("{SM}:db-AbC123::AWSPENDING:"),
+            true,
+            None,
+            Tracks::Label("AWSPENDING".into()),
+        ),
+        (
+            format!("{SM}:db-AbC123:::{UUID}"),
+            true,
+            None,
+            Tracks::Pinned(UUID.into()),
+        ),
+        (
+            format!("{SM}:db:host::{UUID}"),
+            false,
+            Some("host"),
+            Tracks::Pinned(UUID.into()),
+        ),
+        (
+            format!("{SM}:db-AbC123:::{}", "a".repeat(32)),
+            true,
+            None,
+            Tracks::Pinned("a".repeat(32)),
+        ),
+        (
+            format!("{SM}:db-AbC123:::{}", "b".repeat(64)),
+            true,
+            None,
+            Tracks::Pinned("b".repeat(64)),
+        ),
+        (
+            "arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:x-AbC123".into(),
+            true,
+            None,
+            Tracks::Current,
+        ),
+    ];
+    for (input, full, key, tracks) in cases {
+        for location in [Location::ContainerSecret, Location::LogSecretOption] {
+            let r =
+                SecretReference::parse(&input, location).unwrap_or_else(|e| panic!("{input}: {e}"));
+            let s = sm(&r);
+            match &s.secret {
+                SecretTarget::Arn(a) => assert_eq!(a.is_full(), full, "{input}"),
+                other => panic!("{input}: {other:?}"),
+            }
+            assert_eq!(s.json_key.as_deref(), key, "{input}");
+            assert_eq!(r.tracks(), tracks, "{input}");
+            // Display is canonical: `:::` with nothing in it is the same as no selectors.
+            let again = SecretReference::parse(&r.to_string(), location).unwrap();
+            assert_eq!(again, r, "{input} round trip via {r}");
+        }
+    }
+}
+
+#[test]
+fn valid_parameter_references() {
+    let cases: Vec<(&str, &str, bool, Tracks)> = vec![
+        (
+            "/app/db/password",
+            "/app/db/password",
+            false,
+            Tracks::Current,
+        ),
+        ("app-password", "app-password", false, Tracks::Current),
+        ("my.param_v2", "my.param_v2", false, Tracks::Current),
+        (
+            "/aws/reference/secretsmanager/db",
+            "/aws/reference/secretsmanager/db",
+            false,
+            Tracks::Current,
+        ),
+        (
+            "arn:aws:ssm:us-east-1:123456789012:parameter/app/db",
+            "/app/db",
+            true,
+            Tracks::Current,
+        ),
+        (
+            "arn:aws:ssm:us-east-1:123456789012:parameter/flat",
+            "flat",
+            true,
+            Tracks::Current,
+        ),
+    ];
+    for (input, name, is_arn, tracks) in cases {
+        let r = SecretReference::parse(input, Location::ContainerSecret)
+            .unwrap_or_else(|e| panic!("{input}: {e}"));
+        let SecretReference::Parameter(p) = &r else {
+            panic!("{input}: {r:?}")
+        };
+        assert_eq!(p.name, name, "{input}");
+        assert_eq!(p.arn.is_some(), is_arn, "{input}");
+        assert_eq!(r.tracks(), tracks, "{input}");
+        assert_eq!(r.to_string(), input, "{input}");
+    }
+}
+
+#[test]
+fn repository_credentials() {
+    let full = SecretReference::parse(
+        &format!("{SM}:dockerhub-AbC123"),
+        Location::RepositoryCredentials,
+    )
+    .unwrap();
+    assert!(matches!(sm(&full).secret, SecretTarget::Arn(_)));
+    let by_name = SecretReference::parse("dockerhub", Location::RepositoryCredentials).unwrap();
+    assert_eq!(sm(&by_name).secret, SecretTarget::Name("dockerhub".into()));
+
+    let cases = [
+        (
+            "arn:aws:ssm:us-east-1:123456789012:parameter/x".to_string(),
+            K::NotASecret,
+        ),
+        (
+            format!("{SM}:dockerhub-AbC123:user::"),
+            K::SelectorsNotAllowed,
+        ),
+        (format!("{SM}:dockerhub-AbC123:::"), K::SelectorsNotAllowed),
+        ("docker hub".to_string(), K::SecretNameCharacter(7)),
+        (String::new(), K::Empty),
+    ];
+    for (input, kind) in cases {
+        let err = SecretReference::parse(&input, Location::RepositoryCredentials).unwrap_err();
+        assert_eq!(err.kind, kind, "{input}");
+    }
+}
+
+#[test]
+fn malformed_references_each_say_what_is_wrong() {
+    let long_stage = "s".repeat(257);
+    let cases: Vec<(String, K, &str)> = vec![
+        (String::new(), K::Empty, "empty"),
+        (
+            "arn:aws:secretsmanager".into(),
+            K::Arn(crate::ArnError::TooFewParts(3)),
+            "6 colon-separated parts",
+        ),
+        (
+            format!("{SM}:db-AbC123:password"),
+            K::PartCount { colons: 1 },
+            "found 1 colon",
+        ),
+        (
+            format!("{SM}:db-AbC123:password:AWSCURRENT"),
+            K::PartCount { colons: 2 },
+            "exactly three",
+        ),
+        (
+            format!("{SM}:db-AbC123:a:b:c:d"),
+            K::PartCount { colons: 4 },
+            "found 4",
+        ),
+        (
+            format!("{SM}:db-AbC123::AWSCURRENT:{UUID}"),
+            K::StageAndVersionId,
+            "mutually exclusive",
+        ),
+        (
+            format!("{SM}:db-AbC123:::{}", "a".repeat(31)),
+            K::VersionIdLength(31),
+            "32 to 64",
+        ),
+        (
+            format!("{SM}:db-AbC123:::{}", "a".repeat(65)),
+            K::VersionIdLength(65),
+            "65 characters",
+        ),
+        (
+            format!("{SM}:db-AbC123::{long_stage}:"),
+            K::StageTooLong(257),
+            "maximum is 256",
+        ),
+        (format!("{SM}:"), K::EmptySecretName, "name is empty"),
+        (format!("{SM}::key::"), K::EmptySecretName, "name is empty"),
+        (
+            format!("{SM}:my*secret"),
+            K::SecretNameCharacter(3),
+            "position 3",
+        ),
+        (
+            "arn:aws:secretsmanager:us-east-1:123456789012:key/abc".into(),
+            K::Arn(crate::ArnError::WrongResourceType {
+                expected: "secret:",
+            }),
+            "secret:",
+        ),
+        (
+            "arn:aws:secretsmanager::123456789012:secret:db".into(),
+            K::Arn(crate::ArnError::MissingRegion("secretsmanager")),
+            "regional",
+        ),
+        (
+            "arn:aws:secretsmanager:us-east-1::secret:db".into(),
+            K::Arn(crate::ArnError::InvalidAccount(String::new())),
+            "12-digit",
+        ),
+        (
+            "arn:aws:secretsmanager:us-east-1:1234:secret:db".into(),
+            K::Arn(crate::ArnError::InvalidAccount("1234".into())),
+            "`1234`",
+        ),
+        (
+            "arn:aws:secretsmanager:useast1:123456789012:secret:db".into(),
+            K::Arn(crate::ArnError::InvalidRegion("useast1".into())),
+            "region `useast1`",
+        ),
+        (
+            "arn:aws:s3:::bucket/key".into(),
+            K::UnsupportedService("s3".into()),
+            "service `s3`",
+        ),
+        (
+            "arn:aws:kms:us-east-1:123456789012:key/x".into(),
+            K::UnsupportedService("kms".into()),
+            "kms",
+        ),
+        (
+            "arn:aws:ssm:us-east-1:123456789012:document/x".into(),
+            K::Arn(crate::ArnError::WrongResourceType {
+                expected: "parameter/",
+            }),
+            "parameter/",
+        ),
+        (
+            "arn:aws:ssm:us-east-1:123456789012:parameter/".into(),
+            K::ParameterEmptySegment,
+            "empty path segment",
+        ),
+        (
+            "arn:aws:ssm::123456789012:parameter/x".into(),
+            K::Arn(crate::ArnError::MissingRegion("ssm")),
+            "regional",
+        ),
+        (
+            "app/db".into(),
+            K::ParameterHierarchyWithoutSlash,
+            "starts with `/`",
+        ),
+        (
+            "/app//db".into(),
+            K::ParameterEmptySegment,
+            "empty path segment",
+        ),
+        ("/app/db/".into(), K::ParameterEmptySegment, "trailing"),
+        (
+            format!("/{}", vec!["a"; 16].join("/")),
+            K::ParameterTooDeep(16),
+            "maximum is 15",
+        ),
+        ("awsdb".into(), K::ParameterReservedPrefix, "reserved"),
+        ("SSM-param".into(), K::ParameterReservedPrefix, "reserved"),
+        ("/ssm/x".into(), K::ParameterReservedPrefix, "reserved"),
+        (
+            "my param".into(),
+            K::ParameterNameCharacter(3),
+            "position 3",
+        ),
+        (
+            "/app/db:3".into(),
+            K::ParameterSelector(8),
+            "does not accept SSM version or label selectors",
+        ),
+        (
+            "/app/db:live".into(),
+            K::ParameterSelector(8),
+            "by name or ARN",
+        ),
+        (
+            "arn:aws:ssm:us-east-1:123456789012:parameter/app/db:7".into(),
+            K::ParameterSelector(8),
+            "position 8",
+        ),
+        (
+            format!("/{}", "p".repeat(2048)),
+            K::ParameterNameTooLong(2049),
+            "2048",
+        ),
+        ("secret:db".into(), K::ParameterSelector(7), "position 7"),
+    ];
+    for (input, kind, needle) in cases {
+        let err = SecretReference::parse(&input, Location::ContainerSecret).expect_err(&input);
+        assert_eq!(err.kind, kind, "{input}");
+        let message = err.to_string();
+        assert!(
+            message.contains(needle),
+            "{input}: message {message:?} lacks {needle:?}"
+        );
+    }
+}
+
+#[test]
+fn errors_never_repeat_input_that_is_not_an_arn() {
+    for input in [
+        "hunter2 is my password",
+        "AKIAIOSFODNN7EXAMPLE:wJalrXUtnFEMI",
+        "p@ss:word",
+        "ssm-hunter2",
+    ] {
+        let err = SecretReference::parse(input, Location::ContainerSecret).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            !message.contains("hunter2") && !message.contains("AKIA") && !message.contains("p@ss"),
+            "{message}"
+        );
+        assert!(message.contains("characters, not shown"), "{message}");
+    }
+    let err = SecretReference::parse(&format!("{SM}:db:x"), Location::ContainerSecret).unwrap_err();
+    assert!(err.to_string().contains(&format!("`{SM}:db:x`")), "{err}");
+}
+
+#[test]
+fn matching_secrets() {
+    let target = secret(&format!("{SM}:prod/db-AbC123"));
+    let cases: Vec<(String, Location, Option<Match>)> = vec![
+        (
+            format!("{SM}:prod/db-AbC123"),
+            Location::ContainerSecret,
+            Some(Match {
+                part: Part::WholeValue,
+                tracks: Tracks::Current,
+            }),
+        ),
+        (
+            format!("{SM}:prod/db"),
+            Location::ContainerSecret,
+            Some(Match {
+                part: Part::WholeValue,
+                tracks: Tracks::Current,
+            }),
+        ),
+        (
+            format!("{SM}:prod/db-AbC123:password::"),
+            Location::LogSecretOption,
+            Some(Match {
+                part: Part::JsonKey("password".into()),
+                tracks: Tracks::Current,
+            }),
+        ),
+        (
+            format!("{SM}:prod/db:password:AWSPREVIOUS:"),
+            Location::ContainerSecret,
+            Some(Match {
+                part: Part::JsonKey("password".into()),
+                tracks: Tracks::Previous,
+            }),
+        ),
+        (
+            format!("{SM}:prod/db-AbC123:::{UUID}"),
+            Location::ContainerSecret,
+            Some(Match {
+                part: Part::WholeValue,
+                tracks: Tracks::Pinned(UUID.into()),
+            }),
+        ),
+        (
+            "prod/db".into(),
+            Location::RepositoryCredentials,
+            Some(Match {
+                part: Part::WholeValue,
+                tracks: Tracks::Current,
+            }),
+        ),
+        (
+            "prod/db-AbC123".into(),
+            Location::RepositoryCredentials,
+            Some(Match {
+                part: Part::WholeValue,
+                tracks: Tracks::Current,
+            }),
+        ),
+        (
+            "/aws/reference/secretsmanager/prod/db".into(),
+            Location::ContainerSecret,
+            Some(Match {
+                part: Part::WholeValue,
+                tracks: Tracks::Current,
+            }),
+        ),
+        (
+            "arn:aws:ssm:us-east-1:123456789012:parameter/aws/reference/secretsmanager/prod/db"
+                .into(),
+            Location::ContainerSecret,
+            Some(Match {
+                part: Part::WholeValue,
+                tracks: Tracks::Current,
+            }),
+        ),
+        // Misses.
+        (
+            format!("{SM}:prod/db-XyZ789"),
+            Location::ContainerSecret,
+            None,
+        ),
+        (format!("{SM}:prod/db2"), Location::ContainerSecret, None),
+        (format!("{SM}:prod"), Location::ContainerSecret, None),
+        (
+            "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db".into(),
+            Location::ContainerSecret,
+            None,
+        ),
+        (
+            "arn:aws:secretsmanager:us-east-1:999999999999:secret:prod/db".into(),
+            Location::ContainerSecret,
+            None,
+        ),
+        ("/prod/db".into(), Location::ContainerSecret, None), // an SSM parameter, not the secret
+        (
+            "/aws/reference/secretsmanager/prod/db2".into(),
+            Location::ContainerSecret,
+            None,
+        ),
+        ("other".into(), Location::RepositoryCredentials, None),
+    ];
+    for (input, location, expected) in cases {
+        let r = SecretReference::parse(&input, location).unwrap_or_else(|e| panic!("{input}: {e}"));
+        assert_eq!(r.matches_secret(&target, &ctx()), expected, "{input}");
+    }
+    // A bare name resolves in the task's region: a task elsewhere does not read this secret.
+    let elsewhere = TaskContext {
+        region: "eu-west-1".into(),
+        ..ctx()
+    };
+    let by_name = SecretReference::parse("prod/db", Location::RepositoryCredentials).unwrap();
+    assert_eq!(by_name.matches_secret(&target, &elsewhere), None);
+}
+
+#[test]
+fn matching_parameters() {
+    let param = ParameterArn::parse("arn:aws:ssm:us-east-1:123456789012:parameter/app/db").unwrap();
+    let current = Some(Match {
+        part: Part::WholeValue,
+        tracks: Tracks::Current,
+    });
+    let cases: Vec<(&str, Option<Match>)> = vec![
+        ("/app/db", current.clone()),
+        (
+            "arn:aws:ssm:us-east-1:123456789012:parameter/app/db",
+            current.clone(),
+        ),
+        ("/app/db2", None),
+        ("/app", None),
+        ("app/db".trim_start_matches('x'), None),
+        ("arn:aws:ssm:eu-west-1:123456789012:parameter/app/db", None),
+        (
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db",
+            None,
+        ),
+    ];
+    for (input, expected) in cases {
+        let Ok(r) = SecretReference::parse(input, Location::ContainerSecret) else {
+            assert!(expected.is_none(), "{input}");
+            continue;
+        };
+        assert_eq!(r.matches_parameter(&param, &ctx()), expected, "{input}");
+    }
+    let elsewhere = TaskContext {
+        region: "eu-west-1".into(),
+        ..ctx()
+    };
+    let by_name = SecretReference::parse("/app/db", Location::ContainerSecret).unwrap();
+    assert_eq!(by_name.matches_parameter(&param, &elsewhere), None);
+}
+
+#[test]
+fn which_label_moves_reach_a_reference() {
+    assert!(Tracks::Current.follows_label("AWSCURRENT"));
+    assert!(Tracks::Previous.follows_label("AWSCURRENT"));
+    assert!(!Tracks::Current.follows_label("AWSPENDING"));
+    assert!(!Tracks::Current.follows_label("blue"));
+    assert!(Tracks::Label("blue".into()).follows_label("blue"));
+    assert!(!Tracks::Label("blue".into()).follows_label("AWSCURRENT"));
+    assert!(!Tracks::Pinned(UUID.into()).follows_label("AWSCURRENT"));
+    assert!(Tracks::Pinned(UUID.into()).is_pinned());
+}
+
+#[test]
+fn finds_references_in_every_location() {
+    let td: Value =
+        serde_json::from_str(include_str!("../../testdata/taskdef-references.json")).unwrap();
+    let found = references_in_task_definition(&td);
+    let summary: Vec<(usize, Location, &str, bool)> = found
+        .iter()
+        .map(|f| {
+            (
+                f.container_index,
+                f.location,
+                f.pointer.as_str(),
+                matches!(f.parsed, Some(Ok(_))),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            (
+                0,
+                Location::ContainerSecret,
+                "/containerDefinitions/0/secrets/0/valueFrom",
+                true
+            ),
+            (
+                0,
+                Location::ContainerSecret,
+                "/containerDefinitions/0/secrets/1/valueFrom",
+                true
+            ),
+            (
+                0,
+                Location::ContainerSecret,
+                "/containerDefinitions/0/secrets/2/valueFrom",
+                false
+            ),
+            (
+                0,
+                Location::LogSecretOption,
+                "/containerDefinitions/0/logConfiguration/secretOptions/0/valueFrom",
+                true
+            ),
+            (
+                0,
+                Location::RepositoryCredentials,
+                "/containerDefinitions/0/repositoryCredentials/credentialsParameter",
+                true
+            ),
+            (
+                1,
+                Location::ContainerSecret,
+                "/containerDefinitions/1/secrets/0/valueFrom",
+                true
+            ),
+        ]
+    );
+    assert_eq!(found[0].container.as_deref(), Some("web"));
+    assert_eq!(found[0].entry_name.as_deref(), Some("DB_PASSWORD"));
+    assert_eq!(found[5].container.as_deref(), Some("sidecar"));
+
+    // CloudFormation's PascalCase, with an unresolved intrinsic function as the value.
+    let cfn: Value = serde_json::json!({
+        "ContainerDefinitions": [{
+            "Name": "app",
+            "Secrets": [
+                {"Name": "A", "ValueFrom": {"Ref": "DbSecret"}},
+                {"Name": "B", "ValueFrom": "/app/b"}
+            ]
+        }]
+    });
+    let found = references_in_task_definition(&cfn);
+    assert_eq!(found.len(), 2);
+    assert_eq!(
+        found[0].pointer,
+        "/ContainerDefinitions/0/Secrets/0/ValueFrom"
+    );
+    assert_eq!(found[0].raw, None);
+    assert!(found[0].parsed.is_none());
+    assert!(matches!(
+        found[1].parsed,
+        Some(Ok(SecretReference::Parameter(_)))
+    ));
+
+    // Shapes that are not task definitions yield nothing rather than failing.
+    for junk in [
+        serde_json::json!(null),
+        serde_json::json!([1, 2]),
+        serde_json::json!({"containerDefinitions": "x"}),
+        serde_json::json!({"containerDefinitions": [1, {"secrets": 3}]}),
+    ] {
+        assert!(references_in_task_definition(&junk).is_empty(), "{junk}");
+    }
+}

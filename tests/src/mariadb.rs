@@ -1,0 +1,191 @@
+//! A MariaDB server from Debian's packages, in a temporary directory on 127.0.0.1.
+//!
+//! `mariadb-install-db --auth-root-authentication-method=normal` creates the system tables;
+//! an `--init-file` then creates the harness's administrator with a password, so every login
+//! the tests make is a real password login over TCP.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use mysql_async::prelude::Queryable;
+use mysql_async::{Conn, OptsBuilder};
+use nix::sys::signal::Signal;
+use tempfile::TempDir;
+
+use crate::paths::find_in_path;
+use crate::process::{
+    chown_tree, command, free_port, make_traversable, run, service_user, ServerProcess,
+};
+
+/// How to log in to a MariaDB database.
+#[derive(Debug, Clone)]
+pub struct MariaDbLogin {
+    pub host: String,
+    pub port: u16,
+    pub dbname: String,
+    pub user: String,
+    pub password: String,
+}
+
+impl MariaDbLogin {
+    pub fn opts(&self) -> OptsBuilder {
+        OptsBuilder::default()
+            .ip_or_hostname(self.host.clone())
+            .tcp_port(self.port)
+            .user(Some(self.user.clone()))
+            .pass(Some(self.password.clone()))
+            .db_name(Some(self.dbname.clone()))
+            .prefer_socket(false)
+    }
+
+    pub async fn connect(&self) -> Result<Conn, mysql_async::Error> {
+        Conn::new(self.opts()).await
+    }
+}
+
+/// A running MariaDB server and its administrator login.
+#[derive(Debug)]
+pub struct MariaDb {
+    admin: MariaDbLogin,
+    _process: ServerProcess,
+    _dir: TempDir,
+}
+
+fn program(name: &str) -> Result<std::path::PathBuf> {
+    find_in_path(name).with_context(|| {
+        format!("`{name}` not found: run scripts/setup.sh (installs Debian's mariadb-server)")
+    })
+}
+
+impl MariaDb {
+    pub async fn start() -> Result<Self> {
+        let install_db = program("mariadb-install-db")?;
+        let server = program("mariadbd")?;
+        let user = service_user("mysql")?;
+        let dir = tempfile::Builder::new()
+            .prefix("ecs-secrets-mariadb-")
+            .tempdir()?;
+        make_traversable(dir.path())?;
+        let data = dir.path().join("data");
+        std::fs::create_dir(&data)?;
+        let password = crate::random_token(24);
+        let init = dir.path().join("init.sql");
+        std::fs::write(
+            &init,
+            format!(
+                "CREATE USER IF NOT EXISTS 'harness'@'%' IDENTIFIED BY '{password}';\n\
+                 GRANT ALL PRIVILEGES ON *.* TO 'harness'@'%' WITH GRANT OPTION;\n"
+            ),
+        )?;
+        if let Some(u) = &user {
+            chown_tree(dir.path(), u)?;
+        }
+        let mut cmd = command(&install_db, user.as_ref());
+        cmd.arg("--no-defaults")
+            .arg(format!("--datadir={}", data.display()))
+            .args(["--auth-root-authentication-method=normal", "--skip-test-db"]);
+        if let Some(u) = &user {
+            cmd.arg(format!("--user={}", u.name));
+        }
+        run(cmd, "mariadb-install-db").await?;
+
+        let mut last_error = None;
+        for _ in 0..3 {
+            let port = free_port()?;
+            let mut cmd = command(&server, user.as_ref());
+            cmd.arg("--no-defaults")
+                .arg(format!("--datadir={}", data.display()))
+                .arg(format!(
+                    "--socket={}",
+                    dir.path().join("mysqld.sock").display()
+                ))
+                .arg(format!(
+                    "--pid-file={}",
+                    dir.path().join("mysqld.pid").display()
+                ))
+                .arg(format!("--init-file={}", init.display()))
+                .args([
+                    "--bind-address=127.0.0.1",
+                    &format!("--port={port}"),
+                    "--skip-name-resolve",
+                    "--skip-log-bin",
+                    "--innodb-buffer-pool-size=16M",
+                    "--innodb-log-file-size=8M",
+                    "--innodb-flush-log-at-trx-commit=0",
+                    "--performance-schema=OFF",
+                    "--max-connections=40",
+                ]);
+            if let Some(u) = &user {
+                cmd.arg(format!("--user={}", u.name));
+            }
+            let mut process = ServerProcess::spawn(
+                "mariadbd",
+                cmd,
+                dir.path().join(format!("mariadb-{port}.log")),
+                Signal::SIGTERM,
+            )?;
+            let admin = MariaDbLogin {
+                host: "127.0.0.1".into(),
+                port,
+                dbname: "mysql".into(),
+                user: "harness".into(),
+                password: password.clone(),
+            };
+            let ready = process
+                .wait_ready(Duration::from_secs(30), || {
+                    let login = admin.clone();
+                    async move {
+                        login.connect().await?.disconnect().await?;
+                        Ok(())
+                    }
+                })
+                .await;
+            match ready {
+                Ok(()) => {
+                    return Ok(Self {
+                        admin,
+                        _process: process,
+                        _dir: dir,
+                    })
+                }
+                Err(e) => last_error = Some(e),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| anyhow::anyhow!("mariadbd did not start")))
+    }
+
+    pub fn admin(&self) -> &MariaDbLogin {
+        &self.admin
+    }
+
+    pub fn port(&self) -> u16 {
+        self.admin.port
+    }
+
+    /// A fresh database and a fresh user with all privileges on it and nothing else.
+    pub async fn fresh_database(&self) -> Result<MariaDbLogin> {
+        let mut conn = self
+            .admin
+            .connect()
+            .await
+            .context("connecting as administrator")?;
+        let name = format!("t_{}", crate::random_token(10));
+        let password = crate::random_token(20);
+        // Generated lowercase alphanumerics only: plain quoting is safe in this set-up code.
+        conn.query_drop(format!(
+            "CREATE DATABASE `{name}`; \
+             CREATE USER '{name}'@'%' IDENTIFIED BY '{password}'; \
+             GRANT ALL PRIVILEGES ON `{name}`.* TO '{name}'@'%';"
+        ))
+        .await
+        .context("creating test database")?;
+        conn.disconnect().await?;
+        Ok(MariaDbLogin {
+            host: self.admin.host.clone(),
+            port: self.admin.port,
+            dbname: name.clone(),
+            user: name,
+            password,
+        })
+    }
+}

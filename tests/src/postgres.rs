@@ -1,0 +1,186 @@
+//! A PostgreSQL server from Debian's packages, in a temporary directory on 127.0.0.1.
+//!
+//! `initdb --auth-host=scram-sha-256` makes password checks real: a test that logs in with a
+//! wrong password fails, as it would against RDS. `fsync=off` and friends make start-up and
+//! DDL fast; durability does not matter for a server that lives as long as one test.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use nix::sys::signal::Signal;
+use tempfile::TempDir;
+use tokio_postgres::{Client, Config, NoTls};
+
+use crate::process::{
+    chown_tree, command, free_port, make_traversable, run, service_user, ServerProcess,
+};
+
+/// How to log in to a PostgreSQL database.
+#[derive(Debug, Clone)]
+pub struct PgLogin {
+    pub host: String,
+    pub port: u16,
+    pub dbname: String,
+    pub user: String,
+    pub password: String,
+}
+
+impl PgLogin {
+    pub fn config(&self) -> Config {
+        let mut c = Config::new();
+        c.host(&self.host)
+            .port(self.port)
+            .dbname(&self.dbname)
+            .user(&self.user)
+            .password(&self.password)
+            .connect_timeout(Duration::from_secs(5));
+        c
+    }
+
+    /// Connects (no TLS: the harness server has none) and drives the connection in the background.
+    pub async fn connect(&self) -> Result<Client, tokio_postgres::Error> {
+        let (client, connection) = self.config().connect(NoTls).await?;
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        Ok(client)
+    }
+}
+
+/// A running PostgreSQL server and its superuser login.
+#[derive(Debug)]
+pub struct Postgres {
+    superuser: PgLogin,
+    _process: ServerProcess,
+    _dir: TempDir,
+}
+
+impl Postgres {
+    pub async fn start() -> Result<Self> {
+        let bin = crate::paths::postgres_bin_dir()?;
+        let user = service_user("postgres")?;
+        let dir = tempfile::Builder::new()
+            .prefix("ecs-secrets-pg-")
+            .tempdir()?;
+        make_traversable(dir.path())?;
+        let data = dir.path().join("data");
+        let password = crate::random_token(24);
+        let pwfile = dir.path().join("pwfile");
+        std::fs::write(&pwfile, &password)?;
+        if let Some(u) = &user {
+            chown_tree(dir.path(), u)?;
+        }
+        let mut initdb = command(bin.join("initdb"), user.as_ref());
+        initdb
+            .arg("-D")
+            .arg(&data)
+            .args([
+                "-U",
+                "postgres",
+                "--auth-local=scram-sha-256",
+                "--auth-host=scram-sha-256",
+            ])
+            .arg(format!("--pwfile={}", pwfile.display()))
+            .args(["--no-sync", "--encoding=UTF8", "--locale=C"]);
+        run(initdb, "initdb").await?;
+        std::fs::remove_file(&pwfile)?;
+
+        let mut last_error = None;
+        for _ in 0..3 {
+            let port = free_port()?;
+            let mut cmd = command(bin.join("postgres"), user.as_ref());
+            cmd.arg("-D")
+                .arg(&data)
+                .args(["-p", &port.to_string(), "-k"])
+                .arg(dir.path())
+                .args([
+                    "-c",
+                    "listen_addresses=127.0.0.1",
+                    "-c",
+                    "fsync=off",
+                    "-c",
+                    "synchronous_commit=off",
+                    "-c",
+                    "full_page_writes=off",
+                    "-c",
+                    "max_connections=40",
+                    "-c",
+                    "shared_buffers=16MB",
+                    "-c",
+                    "log_min_messages=warning",
+                    "-c",
+                    "log_statement=none",
+                ]);
+            let mut process = ServerProcess::spawn(
+                "postgres",
+                cmd,
+                dir.path().join(format!("postgres-{port}.log")),
+                // Immediate shutdown: the server goes away with the test, nothing to keep.
+                Signal::SIGQUIT,
+            )?;
+            let superuser = PgLogin {
+                host: "127.0.0.1".into(),
+                port,
+                dbname: "postgres".into(),
+                user: "postgres".into(),
+                password: password.clone(),
+            };
+            let ready = process
+                .wait_ready(Duration::from_secs(30), || {
+                    let login = superuser.clone();
+                    async move {
+                        login.connect().await?;
+                        Ok(())
+                    }
+                })
+                .await;
+            match ready {
+                Ok(()) => {
+                    return Ok(Self {
+                        superuser,
+                        _process: process,
+                        _dir: dir,
+                    })
+                }
+                Err(e) => last_error = Some(e),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| anyhow::anyhow!("postgres did not start")))
+    }
+
+    pub fn superuser(&self) -> &PgLogin {
+        &self.superuser
+    }
+
+    pub fn port(&self) -> u16 {
+        self.superuser.port
+    }
+
+    /// A fresh database owned by a fresh login role that can reach only it.
+    pub async fn fresh_database(&self) -> Result<PgLogin> {
+        let admin = self
+            .superuser
+            .connect()
+            .await
+            .context("connecting as superuser")?;
+        let name = format!("t_{}", crate::random_token(10));
+        let password = crate::random_token(20);
+        // Name and password are generated lowercase alphanumerics, so plain quoting is safe
+        // here (test set-up only; product code never builds SQL from input this way).
+        admin
+            .batch_execute(&format!(
+                "CREATE ROLE \"{name}\" LOGIN PASSWORD '{password}';
+                 CREATE DATABASE \"{name}\" OWNER \"{name}\";
+                 REVOKE CONNECT ON DATABASE \"{name}\" FROM PUBLIC;"
+            ))
+            .await
+            .context("creating test database")?;
+        Ok(PgLogin {
+            host: self.superuser.host.clone(),
+            port: self.superuser.port,
+            dbname: name.clone(),
+            user: name,
+            password,
+        })
+    }
+}
