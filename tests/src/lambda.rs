@@ -30,6 +30,10 @@ use tokio::task::JoinHandle;
 
 use crate::moto::{ACCOUNT, REGION};
 
+/// Whether function output is echoed to stderr as it arrives (on by default, so a failing
+/// test shows what the function said; the demo turns it off to print its own summary).
+pub static ECHO_OUTPUT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
 /// What a function reported for a failed invocation (the `/error` body).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct FunctionError {
@@ -143,7 +147,9 @@ impl LambdaFunction {
                 let mut lines = BufReader::new(stream).lines();
                 while let Ok(Some(line)) = lines.next_line().await {
                     // Echo for humans reading a failed test; keep for assertions.
-                    eprintln!("[{name}] {line}");
+                    if ECHO_OUTPUT.load(std::sync::atomic::Ordering::Relaxed) {
+                        eprintln!("[{name}] {line}");
+                    }
                     if let Ok(mut out) = output.lock() {
                         out.push(line);
                     }

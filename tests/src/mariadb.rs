@@ -68,6 +68,10 @@ impl MariaDb {
         make_traversable(dir.path())?;
         let data = dir.path().join("data");
         std::fs::create_dir(&data)?;
+        // A private tmpdir: mariadbd deletes stray `#sql*` files in its tmpdir at start-up, so
+        // servers sharing /tmp delete each other's temporary tables.
+        let tmp = dir.path().join("tmp");
+        std::fs::create_dir(&tmp)?;
         let password = crate::random_token(24);
         let init = dir.path().join("init.sql");
         std::fs::write(
@@ -80,14 +84,24 @@ impl MariaDb {
         if let Some(u) = &user {
             chown_tree(dir.path(), u)?;
         }
-        let mut cmd = command(&install_db, user.as_ref());
+        // Run as root with --user: the installer drops privileges for the server itself but
+        // needs root to set up the PAM helper's ownership.
+        let mut cmd = command(&install_db, None);
         cmd.arg("--no-defaults")
             .arg(format!("--datadir={}", data.display()))
+            .arg(format!("--tmpdir={}", tmp.display()))
             .args(["--auth-root-authentication-method=normal", "--skip-test-db"]);
         if let Some(u) = &user {
             cmd.arg(format!("--user={}", u.name));
         }
-        run(cmd, "mariadb-install-db").await?;
+        if let Err(e) = run(cmd, "mariadb-install-db").await {
+            let logs: String = std::fs::read_dir(&data)?
+                .flatten()
+                .filter(|f| f.path().extension().is_some_and(|x| x == "err"))
+                .filter_map(|f| std::fs::read_to_string(f.path()).ok())
+                .collect();
+            return Err(e.context(format!("server log of the installation:\n{logs}")));
+        }
 
         let mut last_error = None;
         for _ in 0..3 {
@@ -104,6 +118,7 @@ impl MariaDb {
                     dir.path().join("mysqld.pid").display()
                 ))
                 .arg(format!("--init-file={}", init.display()))
+                .arg(format!("--tmpdir={}", tmp.display()))
                 .args([
                     "--bind-address=127.0.0.1",
                     &format!("--port={port}"),

@@ -167,14 +167,17 @@ impl Postgres {
         let password = crate::random_token(20);
         // Name and password are generated lowercase alphanumerics, so plain quoting is safe
         // here (test set-up only; product code never builds SQL from input this way).
-        admin
-            .batch_execute(&format!(
-                "CREATE ROLE \"{name}\" LOGIN PASSWORD '{password}';
-                 CREATE DATABASE \"{name}\" OWNER \"{name}\";
-                 REVOKE CONNECT ON DATABASE \"{name}\" FROM PUBLIC;"
-            ))
-            .await
-            .context("creating test database")?;
+        // CREATE DATABASE cannot share a transaction, so one statement at a time.
+        for statement in [
+            format!("CREATE ROLE \"{name}\" LOGIN PASSWORD '{password}'"),
+            format!("CREATE DATABASE \"{name}\" OWNER \"{name}\""),
+            format!("REVOKE CONNECT ON DATABASE \"{name}\" FROM PUBLIC"),
+        ] {
+            admin
+                .batch_execute(&statement)
+                .await
+                .map_err(|e| anyhow::anyhow!("creating test database: {}", error_text(&e)))?;
+        }
         Ok(PgLogin {
             host: self.superuser.host.clone(),
             port: self.superuser.port,
@@ -182,5 +185,14 @@ impl Postgres {
             user: name,
             password,
         })
+    }
+}
+
+/// The whole text of a driver error: tokio-postgres's `Display` says only "db error" and
+/// keeps the server's message in the source.
+pub fn error_text(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{e}: {} ({})", db.message(), db.code().code()),
+        None => format!("{e:#}"),
     }
 }

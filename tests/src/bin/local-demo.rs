@@ -1,1 +1,167 @@
-fn main() {}
+//! The local demo: the embedded environment and every function, end to end, in readable form.
+//!
+//! It starts moto, PostgreSQL and MariaDB on loopback, puts a realistic secret and task
+//! definition into moto, then runs each shipped function binary under the harness's Lambda
+//! Runtime API endpoint with the event it would receive in production, and prints what each
+//! one answered. Each function issue extends the scenario it plays.
+#![allow(clippy::print_stdout)]
+
+use anyhow::{Context, Result};
+use ecs_secrets_shared::reference::{references_in_task_definition, TaskContext};
+use harness::{Function, World};
+use serde_json::{json, Value};
+
+fn heading(text: &str) {
+    println!("\n\x1b[1m== {text}\x1b[0m");
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    harness::lambda::ECHO_OUTPUT.store(false, std::sync::atomic::Ordering::Relaxed);
+    let world = World::new();
+    heading("Embedded environment (loopback only)");
+    let (moto, pg, maria) = tokio::try_join!(world.moto(), world.postgres(), world.mariadb())?;
+    println!("moto (AWS APIs)   {}", moto.endpoint());
+    println!("PostgreSQL        127.0.0.1:{}", pg.port());
+    println!("MariaDB           127.0.0.1:{}", maria.port());
+
+    heading("A database login and its secret");
+    let login = pg.fresh_database().await?;
+    let secret_name = "demo/app/postgres";
+    let secret_value = json!({
+        "engine": "postgres", "host": login.host, "port": login.port,
+        "username": login.user, "password": login.password, "dbname": login.dbname
+    });
+    let created = moto
+        .secrets_manager()
+        .create_secret()
+        .name(secret_name)
+        .secret_string(secret_value.to_string())
+        .send()
+        .await
+        .context("creating the demo secret in moto")?;
+    let secret_arn = created.arn().unwrap_or_default().to_owned();
+    let client = login.connect().await?;
+    let who: String = client
+        .query_one("SELECT current_user::text", &[])
+        .await?
+        .get(0);
+    println!("PostgreSQL role   {who} (logs in with the secret's password)");
+    println!("secret            {secret_arn}");
+
+    heading("A task definition that references it");
+    let ecs = moto.ecs();
+    let cluster = "demo";
+    ecs.create_cluster().cluster_name(cluster).send().await?;
+    let task_definition = json!({
+        "family": "web",
+        "executionRoleArn": "arn:aws:iam::123456789012:role/web-execution",
+        "containerDefinitions": [{
+            "name": "web", "image": "public.ecr.aws/nginx/nginx:1.27",
+            "secrets": [
+                {"name": "DB_PASSWORD", "valueFrom": format!("{secret_arn}:password::")},
+                {"name": "DB_USER", "valueFrom": format!("arn:aws:secretsmanager:us-east-1:123456789012:secret:{secret_name}:username::")}
+            ]
+        }]
+    });
+    let registered = ecs
+        .register_task_definition()
+        .family("web")
+        .execution_role_arn("arn:aws:iam::123456789012:role/web-execution")
+        .container_definitions(
+            aws_sdk_ecs::types::ContainerDefinition::builder()
+                .name("web")
+                .image("public.ecr.aws/nginx/nginx:1.27")
+                .memory(256)
+                .set_secrets(Some(
+                    task_definition["containerDefinitions"][0]["secrets"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|s| {
+                            aws_sdk_ecs::types::Secret::builder()
+                                .name(s["name"].as_str().unwrap_or_default())
+                                .value_from(s["valueFrom"].as_str().unwrap_or_default())
+                                .build()
+                        })
+                        .collect::<Result<Vec<_>, _>>()?,
+                ))
+                .build(),
+        )
+        .send()
+        .await?;
+    let td_arn = registered
+        .task_definition()
+        .and_then(|t| t.task_definition_arn())
+        .unwrap_or_default()
+        .to_owned();
+    println!("task definition   {td_arn}");
+    let secret = ecs_secrets_shared::arn::SecretArn::parse(&secret_arn)?;
+    let task = TaskContext {
+        partition: "aws".into(),
+        region: harness::moto::REGION.into(),
+        account: harness::moto::ACCOUNT.into(),
+    };
+    for found in references_in_task_definition(&task_definition) {
+        let how = match &found.parsed {
+            Some(Ok(r)) => match r.matches_secret(&secret, &task) {
+                Some(m) => format!(
+                    "reads the demo secret: {:?}, follows {:?}",
+                    m.part, m.tracks
+                ),
+                None => "does not read the demo secret".into(),
+            },
+            Some(Err(e)) => format!("invalid: {e}"),
+            None => "not a string".into(),
+        };
+        println!("  {:<48} {how}", found.pointer);
+    }
+
+    heading("The functions, run as Lambda runs them");
+    let label_updated = json!({
+        "version": "0", "id": "demo-1", "detail-type": "Secret Label Updated",
+        "source": "aws.secretsmanager", "account": harness::moto::ACCOUNT,
+        "time": "2026-11-20T10:15:30Z", "region": harness::moto::REGION,
+        "resources": [secret_arn],
+        "detail": {"name": secret_name, "labelUpdated": "AWSCURRENT", "versionId": "00000000-0000-4000-8000-000000000001"}
+    });
+    let scenarios: [(Function, &str, Value); 3] = [
+        (
+            Function::SecretRotator,
+            "createSecret step from Secrets Manager",
+            json!({"Step": "createSecret", "SecretId": secret_arn, "ClientRequestToken": "00000000-0000-4000-8000-000000000001"}),
+        ),
+        (
+            Function::EcsRedeployer,
+            "Secret Label Updated (AWSCURRENT moved)",
+            label_updated,
+        ),
+        (
+            Function::TaskdefValidator,
+            "direct invocation with the task definition",
+            json!({"taskDefinitionArn": td_arn}),
+        ),
+    ];
+    for (function, what, event) in scenarios {
+        let lambda = world.lambda(function, &[("RUST_LOG", "warn")]).await?;
+        let outcome = lambda.invoke(&event).await?;
+        match outcome {
+            Ok(response) => println!(
+                "{:<18} {what}\n{:<18} -> {}",
+                function.binary_name(),
+                "",
+                response
+            ),
+            Err(e) => println!(
+                "{:<18} {what}\n{:<18} -> {} (error reported to Lambda: {})",
+                function.binary_name(),
+                "",
+                e.error_message,
+                e.error_type
+            ),
+        }
+        lambda.stop().await;
+    }
+    println!("\nAll servers stop now; nothing was left running and no AWS account was used.");
+    Ok(())
+}

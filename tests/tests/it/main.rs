@@ -1,1 +1,10 @@
+//! The one integration-test binary of ecs-secrets. Each module is an area; each test builds its
+//! own [`harness::World`] (moto, databases, function binaries), so tests are independent.
+//!
+//! Run with `scripts/test.sh` (which builds the function binaries first) or, after
+//! `cargo build --workspace --bins`, with `cargo nextest run -p ecs-secrets-tests`.
 
+mod aws_world;
+mod databases;
+mod network;
+mod runtime_api;

@@ -1,0 +1,109 @@
+//! The shipped function binaries, run under the harness's Lambda Runtime API endpoint.
+
+use harness::{Function, World};
+use serde_json::{json, Value};
+
+fn fixture(name: &str) -> Value {
+    let path = format!(
+        "{}/../shared/testdata/events/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(&path).expect(&path)).expect(&path)
+}
+
+/// An event each function would receive in production.
+fn event_for(function: Function) -> Value {
+    match function {
+        Function::SecretRotator => json!({
+            "Step": "createSecret",
+            "SecretId": "arn:aws:secretsmanager:us-east-1:123456789012:secret:app-AbC123",
+            "ClientRequestToken": "0f8a2d56-7a2b-4d6c-9e1f-3a4b5c6d7e8f",
+            "RotationToken": "rotation-token-must-not-be-logged"
+        }),
+        Function::EcsRedeployer => fixture("secret-label-updated.json"),
+        Function::TaskdefValidator => fixture("register-task-definition.json"),
+    }
+}
+
+#[tokio::test]
+async fn every_function_answers_over_the_runtime_api() -> anyhow::Result<()> {
+    let world = World::new();
+    for function in Function::ALL {
+        let lambda = world.lambda(function, &[]).await?;
+        // Two invocations: the binary stays in its runtime loop between them, as on Lambda.
+        for _ in 0..2 {
+            let outcome = lambda.invoke(&event_for(function)).await?;
+            let error =
+                outcome.expect_err("no function is implemented yet, none may claim success");
+            assert_eq!(
+                error.error_type,
+                "NotImplemented",
+                "{}: {error}",
+                function.binary_name()
+            );
+            assert!(
+                error.error_message.contains("not implemented yet"),
+                "{}: {error}",
+                function.binary_name()
+            );
+        }
+        let output = lambda.stop().await;
+        // Logs are JSON lines carrying the Lambda request id, and never the rotation token.
+        let logs: Vec<Value> = output
+            .iter()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        assert!(
+            !logs.is_empty(),
+            "{}: no JSON log lines in {output:?}",
+            function.binary_name()
+        );
+        assert!(
+            logs.iter().any(|l| l["span"]["requestId"]
+                .as_str()
+                .is_some_and(|id| id.starts_with(function.binary_name()))),
+            "{}: no request id in {logs:?}",
+            function.binary_name()
+        );
+        assert!(
+            output
+                .iter()
+                .all(|l| !l.contains("rotation-token-must-not-be-logged")),
+            "{output:?}"
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn redeployer_rejects_an_event_it_does_not_understand() -> anyhow::Result<()> {
+    let world = World::new();
+    let lambda = world.lambda(Function::EcsRedeployer, &[]).await?;
+    let outcome = lambda
+        .invoke(&json!({"source": "aws.s3", "detail-type": "Object Created", "detail": {}}))
+        .await?;
+    let error = outcome.expect_err("an S3 event is not ours");
+    assert_eq!(error.error_type, "InvalidEvent");
+    assert!(error.error_message.contains("source `aws.s3`"), "{error}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_binary_that_cannot_start_is_reported_not_hung() -> anyhow::Result<()> {
+    // lambda_runtime refuses to start without the variables the Lambda service sets; the
+    // harness must report the exit, not wait for an answer that never comes.
+    let world = World::new();
+    let lambda = world
+        .lambda(
+            Function::SecretRotator,
+            &[("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "not-a-number")],
+        )
+        .await?
+        .with_timeout(std::time::Duration::from_secs(20));
+    let err = lambda
+        .invoke(&json!({}))
+        .await
+        .expect_err("start-up must fail");
+    assert!(err.to_string().contains("exited"), "{err}");
+    Ok(())
+}
