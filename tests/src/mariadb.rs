@@ -14,7 +14,7 @@ use tempfile::TempDir;
 
 use crate::paths::find_in_path;
 use crate::process::{
-    chown_tree, command, free_port, make_traversable, run, service_user, ServerProcess,
+    chown_tree, command, make_traversable, on_free_port, run, service_user, ServerProcess,
 };
 
 /// How to log in to a MariaDB database.
@@ -103,9 +103,7 @@ impl MariaDb {
             return Err(e.context(format!("server log of the installation:\n{logs}")));
         }
 
-        let mut last_error = None;
-        for _ in 0..3 {
-            let port = free_port()?;
+        let (process, admin) = on_free_port("mariadbd", |port| {
             let mut cmd = command(&server, user.as_ref());
             cmd.arg("--no-defaults")
                 .arg(format!("--datadir={}", data.display()))
@@ -133,12 +131,7 @@ impl MariaDb {
             if let Some(u) = &user {
                 cmd.arg(format!("--user={}", u.name));
             }
-            let mut process = ServerProcess::spawn(
-                "mariadbd",
-                cmd,
-                dir.path().join(format!("mariadb-{port}.log")),
-                Signal::SIGTERM,
-            )?;
+            let log = dir.path().join(format!("mariadb-{port}.log"));
             let admin = MariaDbLogin {
                 host: "127.0.0.1".into(),
                 port,
@@ -146,27 +139,26 @@ impl MariaDb {
                 user: "harness".into(),
                 password: password.clone(),
             };
-            let ready = process
-                .wait_ready(Duration::from_secs(30), || {
-                    let login = admin.clone();
-                    async move {
-                        login.connect().await?.disconnect().await?;
-                        Ok(())
-                    }
-                })
-                .await;
-            match ready {
-                Ok(()) => {
-                    return Ok(Self {
-                        admin,
-                        _process: process,
-                        _dir: dir,
+            async move {
+                let mut process = ServerProcess::spawn("mariadbd", cmd, log, Signal::SIGTERM)?;
+                process
+                    .wait_ready(Duration::from_secs(30), || {
+                        let login = admin.clone();
+                        async move {
+                            login.connect().await?.disconnect().await?;
+                            Ok(())
+                        }
                     })
-                }
-                Err(e) => last_error = Some(e),
+                    .await?;
+                Ok((process, admin))
             }
-        }
-        Err(last_error.unwrap_or_else(|| anyhow::anyhow!("mariadbd did not start")))
+        })
+        .await?;
+        Ok(Self {
+            admin,
+            _process: process,
+            _dir: dir,
+        })
     }
 
     pub fn admin(&self) -> &MariaDbLogin {

@@ -8,7 +8,7 @@ use aws_sdk_secretsmanager::config::Credentials;
 use nix::sys::signal::Signal;
 use tempfile::TempDir;
 
-use crate::process::{free_port, ServerProcess};
+use crate::process::{on_free_port, ServerProcess};
 
 /// The region every test world uses.
 pub const REGION: &str = "us-east-1";
@@ -25,22 +25,13 @@ pub struct Moto {
 
 impl Moto {
     pub async fn start() -> Result<Self> {
-        let mut last_error = None;
-        // A free port can be taken between our probe and moto's bind: retry with another.
-        for _ in 0..3 {
-            match Self::try_start().await {
-                Ok(moto) => return Ok(moto),
-                Err(e) => last_error = Some(e),
-            }
-        }
-        Err(last_error.unwrap_or_else(|| anyhow::anyhow!("moto did not start")))
+        on_free_port("moto", Self::start_on).await
     }
 
-    async fn try_start() -> Result<Self> {
+    async fn start_on(port: u16) -> Result<Self> {
         let dir = tempfile::Builder::new()
             .prefix("ecs-secrets-moto-")
             .tempdir()?;
-        let port = free_port()?;
         let program = crate::paths::tool("MOTO_SERVER", "moto_server");
         let mut cmd = crate::process::command(&program, None);
         cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()])
@@ -121,6 +112,55 @@ impl Moto {
 
     pub fn secrets_manager(&self) -> aws_sdk_secretsmanager::Client {
         aws_sdk_secretsmanager::Client::new(&self.sdk_config())
+    }
+
+    /// Puts a secret where Secrets Manager leaves it before invoking a rotation function:
+    /// rotation enabled and an empty AWSPENDING version whose id is `token`. moto does both on
+    /// `RotateSecret` and then fails to invoke the (unknown) Lambda function, which is the
+    /// state the four steps start from.
+    pub async fn prepare_rotation(&self, arn: &str, token: &str) -> Result<()> {
+        let sm = self.secrets_manager();
+        let result = sm
+            .rotate_secret()
+            .secret_id(arn)
+            .client_request_token(token)
+            .rotation_lambda_arn(format!(
+                "arn:aws:lambda:{REGION}:{ACCOUNT}:function:not-in-moto"
+            ))
+            .rotation_rules(
+                aws_sdk_secretsmanager::types::RotationRulesType::builder()
+                    .automatically_after_days(30)
+                    .build(),
+            )
+            .send()
+            .await;
+        let described = sm.describe_secret().secret_id(arn).send().await?;
+        let stages = described
+            .version_ids_to_stages()
+            .and_then(|m| m.get(token))
+            .cloned()
+            .unwrap_or_default();
+        anyhow::ensure!(
+            described.rotation_enabled() == Some(true) && stages.iter().any(|s| s == "AWSPENDING"),
+            "moto did not prepare the rotation ({:?}); stages of {token}: {stages:?}",
+            result
+                .err()
+                .map(|e| aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string())
+        );
+        Ok(())
+    }
+
+    /// The AWSCURRENT value of a secret (stage given explicitly: moto can return a stale
+    /// version without it).
+    pub async fn current_value(&self, arn: &str) -> Result<String> {
+        let out = self
+            .secrets_manager()
+            .get_secret_value()
+            .secret_id(arn)
+            .version_stage("AWSCURRENT")
+            .send()
+            .await?;
+        Ok(out.secret_string().unwrap_or_default().to_owned())
     }
 
     pub fn ecs(&self) -> aws_sdk_ecs::Client {

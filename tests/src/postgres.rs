@@ -12,7 +12,7 @@ use tempfile::TempDir;
 use tokio_postgres::{Client, Config, NoTls};
 
 use crate::process::{
-    chown_tree, command, free_port, make_traversable, run, service_user, ServerProcess,
+    chown_tree, command, make_traversable, on_free_port, run, service_user, ServerProcess,
 };
 
 /// How to log in to a PostgreSQL database.
@@ -85,67 +85,15 @@ impl Postgres {
         run(initdb, "initdb").await?;
         std::fs::remove_file(&pwfile)?;
 
-        let mut last_error = None;
-        for _ in 0..3 {
-            let port = free_port()?;
-            let mut cmd = command(bin.join("postgres"), user.as_ref());
-            cmd.arg("-D")
-                .arg(&data)
-                .args(["-p", &port.to_string(), "-k"])
-                .arg(dir.path())
-                .args([
-                    "-c",
-                    "listen_addresses=127.0.0.1",
-                    "-c",
-                    "fsync=off",
-                    "-c",
-                    "synchronous_commit=off",
-                    "-c",
-                    "full_page_writes=off",
-                    "-c",
-                    "max_connections=40",
-                    "-c",
-                    "shared_buffers=16MB",
-                    "-c",
-                    "log_min_messages=warning",
-                    "-c",
-                    "log_statement=none",
-                ]);
-            let mut process = ServerProcess::spawn(
-                "postgres",
-                cmd,
-                dir.path().join(format!("postgres-{port}.log")),
-                // Immediate shutdown: the server goes away with the test, nothing to keep.
-                Signal::SIGQUIT,
-            )?;
-            let superuser = PgLogin {
-                host: "127.0.0.1".into(),
-                port,
-                dbname: "postgres".into(),
-                user: "postgres".into(),
-                password: password.clone(),
-            };
-            let ready = process
-                .wait_ready(Duration::from_secs(30), || {
-                    let login = superuser.clone();
-                    async move {
-                        login.connect().await?;
-                        Ok(())
-                    }
-                })
-                .await;
-            match ready {
-                Ok(()) => {
-                    return Ok(Self {
-                        superuser,
-                        _process: process,
-                        _dir: dir,
-                    })
-                }
-                Err(e) => last_error = Some(e),
-            }
-        }
-        Err(last_error.unwrap_or_else(|| anyhow::anyhow!("postgres did not start")))
+        let (process, superuser) = on_free_port("postgres", |port| {
+            serve(&bin, user.as_ref(), dir.path(), &data, port, &password)
+        })
+        .await?;
+        Ok(Self {
+            superuser,
+            _process: process,
+            _dir: dir,
+        })
     }
 
     pub fn superuser(&self) -> &PgLogin {
@@ -186,6 +134,58 @@ impl Postgres {
             password,
         })
     }
+}
+
+/// Starts `postgres` on `port` and waits until the superuser can log in.
+async fn serve(
+    bin: &std::path::Path,
+    user: Option<&nix::unistd::User>,
+    dir: &std::path::Path,
+    data: &std::path::Path,
+    port: u16,
+    password: &str,
+) -> Result<(ServerProcess, PgLogin)> {
+    let mut cmd = command(bin.join("postgres"), user);
+    cmd.arg("-D")
+        .arg(data)
+        .args(["-p", &port.to_string(), "-k"])
+        .arg(dir);
+    for setting in [
+        "listen_addresses=127.0.0.1",
+        "fsync=off",
+        "synchronous_commit=off",
+        "full_page_writes=off",
+        "max_connections=40",
+        "shared_buffers=16MB",
+        "log_min_messages=warning",
+        "log_statement=none",
+    ] {
+        cmd.args(["-c", setting]);
+    }
+    let mut process = ServerProcess::spawn(
+        "postgres",
+        cmd,
+        dir.join(format!("postgres-{port}.log")),
+        // Immediate shutdown: the server goes away with the test, nothing to keep.
+        Signal::SIGQUIT,
+    )?;
+    let superuser = PgLogin {
+        host: "127.0.0.1".into(),
+        port,
+        dbname: "postgres".into(),
+        user: "postgres".into(),
+        password: password.to_owned(),
+    };
+    process
+        .wait_ready(Duration::from_secs(30), || {
+            let login = superuser.clone();
+            async move {
+                login.connect().await?;
+                Ok(())
+            }
+        })
+        .await?;
+    Ok((process, superuser))
 }
 
 /// The whole text of a driver error: tokio-postgres's `Display` says only "db error" and

@@ -172,6 +172,23 @@ impl Drop for ServerProcess {
     }
 }
 
+/// Starts a server with `start(port)` on a free port, trying up to three ports: a port found
+/// free can be taken by another process before the server binds it.
+pub async fn on_free_port<T, F, Fut>(what: &str, mut start: F) -> Result<T>
+where
+    F: FnMut(u16) -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let mut last_error = None;
+    for _ in 0..3 {
+        match start(free_port()?).await {
+            Ok(server) => return Ok(server),
+            Err(e) => last_error = Some(e),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| anyhow::anyhow!("{what} did not start")))
+}
+
 /// A free TCP port on 127.0.0.1 (the OS picks it; a server started right after takes it).
 pub fn free_port() -> Result<u16> {
     let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).context("binding 127.0.0.1:0")?;

@@ -109,3 +109,33 @@ async fn shared_config_loader_reaches_moto_through_aws_endpoint_url() -> anyhow:
     assert_eq!(listed.secret_list().len(), 1);
     Ok(())
 }
+
+#[tokio::test]
+async fn shared_loader_honours_standard_aws_endpoint_url() -> anyhow::Result<()> {
+    // The SDK reads AWS_ENDPOINT_URL from the process environment, exactly as in a deployed
+    // function. nextest runs each test in its own process, and no other test reads these
+    // variables (the harness passes explicit configuration and clears function environments).
+    let world = World::new();
+    let moto = world.moto().await?;
+    moto.secrets_manager()
+        .create_secret()
+        .name("seen-through-env")
+        .secret_string("1")
+        .send()
+        .await?;
+    for (k, v) in moto.env() {
+        std::env::set_var(k, v);
+    }
+    std::env::remove_var("SECRETS_MANAGER_ENDPOINT");
+    std::env::remove_var("AWS_ENDPOINT_URL_SECRETS_MANAGER");
+    let cfg = ecs_secrets_shared::aws::AwsConfig::load().await?;
+    assert_eq!(cfg.region(), harness::moto::REGION);
+    let listed = cfg.secrets_manager().list_secrets().send().await?;
+    let names: Vec<_> = listed
+        .secret_list()
+        .iter()
+        .filter_map(|s| s.name())
+        .collect();
+    assert_eq!(names, ["seen-through-env"]);
+    Ok(())
+}
