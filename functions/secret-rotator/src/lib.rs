@@ -1,40 +1,84 @@
 //! `secret-rotator`: the Secrets Manager rotation function.
 //!
-//! This release ships the function's packaging and runtime wiring only. The rotation steps
-//! land with their own issue; until then every invocation fails with a `NotImplemented` error so
-//! that Secrets Manager marks the rotation failed and AWSCURRENT stays untouched — never a
-//! silent success that would report a rotation which did not happen.
+//! Secrets Manager calls it once per step (`createSecret`, `setSecret`, `testSecret`,
+//! `finishSecret`). The handler parses the event ([`event`]) and hands it to the
+//! [`rotation::Rotator`], which checks the gate and runs the step against a narrow
+//! [`store::SecretStore`]. The password policy ([`policy`]) is read and validated at start-up.
+//!
+//! Strategies: the generic strategy (a new random value, no target system) is complete. The
+//! PostgreSQL and MySQL/MariaDB strategies are recognised but not implemented in this version:
+//! such a secret fails `createSecret` with a `NotImplemented` error before anything is
+//! written, so AWSCURRENT keeps working.
 
+pub mod error;
+pub mod event;
+pub mod policy;
+pub mod rotation;
+pub mod store;
+
+use std::time::Instant;
+
+use ecs_secrets_shared::telemetry::Metrics;
 use lambda_runtime::{Diagnostic, LambdaEvent};
-use serde_json::Value;
+use serde_json::{json, Value};
+
+pub use error::{Error, ErrorKind};
+use event::RotationEvent;
+use rotation::Rotator;
+use store::SecretStore;
 
 pub const FUNCTION_NAME: &str = "secret-rotator";
 
+/// What the handler can fail with.
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("{FUNCTION_NAME} is not implemented yet: secret rotation is not available in this version; no secret was changed")]
-    NotImplemented,
+pub enum HandlerError {
+    #[error("invalid rotation event: {0}")]
+    InvalidEvent(String),
+    #[error(transparent)]
+    Step(#[from] Error),
 }
 
-impl From<Error> for Diagnostic {
-    fn from(e: Error) -> Self {
+impl From<HandlerError> for Diagnostic {
+    fn from(e: HandlerError) -> Self {
         Diagnostic {
-            error_type: match e {
-                Error::NotImplemented => "NotImplemented".to_owned(),
+            error_type: match &e {
+                HandlerError::InvalidEvent(_) => "InvalidEvent".to_owned(),
+                HandlerError::Step(s) => s.kind.error_type().to_owned(),
             },
             error_message: e.to_string(),
         }
     }
 }
 
-/// Handles one invocation.
-pub async fn handle(event: LambdaEvent<Value>) -> Result<Value, Error> {
-    // The step name is safe to log; the event's RotationToken is not, so nothing else is.
-    let step = event
-        .payload
-        .get("Step")
-        .and_then(Value::as_str)
-        .unwrap_or("?");
-    tracing::warn!(request_id = %event.context.request_id, step, "rotation requested but not implemented");
-    Err(Error::NotImplemented)
+/// Handles one invocation: one rotation step.
+pub async fn handle<S: SecretStore>(
+    rotator: &Rotator<S>,
+    event: LambdaEvent<Value>,
+) -> Result<Value, HandlerError> {
+    let rotation = RotationEvent::parse(event.payload).map_err(HandlerError::InvalidEvent)?;
+    let started = Instant::now();
+    let result = rotator.run(&rotation).await;
+    let mut metrics = Metrics::new(FUNCTION_NAME).dimension("Step", rotation.step.as_str());
+    metrics
+        .milliseconds("StepDuration", started.elapsed().as_secs_f64() * 1000.0)
+        .count(
+            if result.is_ok() {
+                "StepSucceeded"
+            } else {
+                "StepFailed"
+            },
+            1,
+        )
+        .property("secretId", rotation.secret_id.as_str());
+    metrics.emit();
+    match result {
+        Ok(outcome) => {
+            tracing::info!(step = %rotation.step, secret = %rotation.secret_id, outcome = outcome.as_str(), "step finished");
+            Ok(json!({"step": rotation.step.as_str(), "outcome": outcome.as_str()}))
+        }
+        Err(e) => {
+            tracing::error!(step = %rotation.step, secret = %rotation.secret_id, error = %e, "step failed");
+            Err(e.into())
+        }
+    }
 }

@@ -1,8 +1,23 @@
-//! Lambda entry point of `secret-rotator`: logging, then the runtime loop. Everything else is in the
-//! library, where it is testable without the Lambda runtime.
+//! Lambda entry point of `secret-rotator`: configuration and clients once per cold start, then
+//! the runtime loop. Everything else is in the library.
+
+use ecs_secrets_shared::aws::AwsConfig;
+use secret_rotator::policy::PasswordPolicy;
+use secret_rotator::rotation::Rotator;
+use secret_rotator::store::SecretsManagerStore;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     ecs_secrets_shared::telemetry::init_lambda(secret_rotator::FUNCTION_NAME);
-    lambda_runtime::run(lambda_runtime::service_fn(secret_rotator::handle)).await
+    let policy = PasswordPolicy::from_env()
+        .inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
+    let aws = AwsConfig::load()
+        .await
+        .inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
+    let rotator = Rotator::new(SecretsManagerStore(aws.secrets_manager()), policy);
+    let rotator = &rotator;
+    lambda_runtime::run(lambda_runtime::service_fn(move |event| {
+        secret_rotator::handle(rotator, event)
+    }))
+    .await
 }

@@ -125,12 +125,59 @@ async fn main() -> Result<()> {
         "resources": [secret_arn],
         "detail": {"name": secret_name, "labelUpdated": "AWSCURRENT", "versionId": "00000000-0000-4000-8000-000000000001"}
     });
-    let scenarios: [(Function, &str, Value); 3] = [
-        (
-            Function::SecretRotator,
-            "createSecret step from Secrets Manager",
-            json!({"Step": "createSecret", "SecretId": secret_arn, "ClientRequestToken": "00000000-0000-4000-8000-000000000001"}),
-        ),
+    // secret-rotator: a full rotation of a generic secret, driven as Secrets Manager drives it.
+    let api_key =
+        json!({"engine": "generic", "client_id": "demo-client", "password": "initial-value"});
+    let api_arn = moto
+        .secrets_manager()
+        .create_secret()
+        .name("demo/api-key")
+        .secret_string(api_key.to_string())
+        .send()
+        .await?
+        .arn()
+        .unwrap_or_default()
+        .to_owned();
+    let token = "00000000-0000-4000-8000-0000000000aa";
+    moto.prepare_rotation(&api_arn, token).await?;
+    println!("secret-rotator     rotating {api_arn}");
+    let rotator = world
+        .lambda(Function::SecretRotator, &[("RUST_LOG", "warn")])
+        .await?;
+    for step in ["createSecret", "setSecret", "testSecret", "finishSecret"] {
+        let event = json!({"Step": step, "SecretId": api_arn, "ClientRequestToken": token});
+        match rotator.invoke(&event).await? {
+            Ok(response) => println!(
+                "{:<18}   {step:<13} -> {}",
+                "",
+                response["outcome"].as_str().unwrap_or("?")
+            ),
+            Err(e) => println!("{:<18}   {step:<13} -> failed: {e}", ""),
+        }
+    }
+    rotator.stop().await;
+    let rotated: Value = serde_json::from_str(&moto.current_value(&api_arn).await?)?;
+    println!(
+        "{:<18}   AWSCURRENT password changed: {}; other keys kept: {} (values are never printed)",
+        "",
+        rotated["password"] != api_key["password"],
+        rotated["client_id"] == api_key["client_id"] && rotated["engine"] == api_key["engine"]
+    );
+    let pg_event =
+        json!({"Step": "createSecret", "SecretId": secret_arn, "ClientRequestToken": token});
+    moto.prepare_rotation(&secret_arn, token).await?;
+    let rotator = world
+        .lambda(Function::SecretRotator, &[("RUST_LOG", "error")])
+        .await?;
+    if let Err(e) = rotator.invoke(&pg_event).await? {
+        println!(
+            "secret-rotator     PostgreSQL secret -> {} ({})",
+            e.error_message, e.error_type
+        );
+    }
+    rotator.stop().await;
+
+    let scenarios: [(Function, &str, Value); 2] = [
         (
             Function::EcsRedeployer,
             "Secret Label Updated (AWSCURRENT moved)",

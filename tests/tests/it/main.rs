@@ -7,4 +7,5 @@
 mod aws_world;
 mod databases;
 mod network;
+mod rotator;
 mod runtime_api;

@@ -25,24 +25,38 @@ fn event_for(function: Function) -> Value {
     }
 }
 
+/// The error each function answers `event_for(function)` with in this version.
+fn expected_error(function: Function) -> (&'static str, &'static str) {
+    match function {
+        // The secret does not exist in this world's moto: the gate's DescribeSecret fails.
+        Function::SecretRotator => (
+            "SecretsManagerError",
+            "createSecret: secret arn:aws:secretsmanager",
+        ),
+        Function::EcsRedeployer | Function::TaskdefValidator => {
+            ("NotImplemented", "not implemented yet")
+        }
+    }
+}
+
 #[tokio::test]
 async fn every_function_answers_over_the_runtime_api() -> anyhow::Result<()> {
     let world = World::new();
     for function in Function::ALL {
+        let (error_type, message) = expected_error(function);
         let lambda = world.lambda(function, &[]).await?;
         // Two invocations: the binary stays in its runtime loop between them, as on Lambda.
         for _ in 0..2 {
             let outcome = lambda.invoke(&event_for(function)).await?;
-            let error =
-                outcome.expect_err("no function is implemented yet, none may claim success");
+            let error = outcome.expect_err("each of these events must fail in this world");
             assert_eq!(
                 error.error_type,
-                "NotImplemented",
+                error_type,
                 "{}: {error}",
                 function.binary_name()
             );
             assert!(
-                error.error_message.contains("not implemented yet"),
+                error.error_message.contains(message),
                 "{}: {error}",
                 function.binary_name()
             );

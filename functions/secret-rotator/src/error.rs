@@ -1,0 +1,58 @@
+//! The rotator's errors. Each names the step and the secret and says what is wrong and what
+//! to do; none carries a secret value (values live in `SecretString`, which does not print).
+
+use crate::event::Step;
+use crate::store::StoreError;
+
+/// A failed step: which step, which secret, why.
+#[derive(Debug, thiserror::Error)]
+#[error("{step}: secret {secret}: {kind}")]
+pub struct Error {
+    pub step: Step,
+    pub secret: String,
+    pub kind: ErrorKind,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    #[error("rotation is not enabled for this secret; configure rotation (RotateSecret) before invoking the rotation function")]
+    RotationDisabled,
+    #[error("version {token} is not a version of this secret")]
+    UnknownVersion { token: String },
+    #[error("version {token} is not staged AWSPENDING (its stages: {stages:?}); another rotation may have replaced it")]
+    NotPending { token: String, stages: Vec<String> },
+    #[error("the secret has no AWSCURRENT value to rotate from")]
+    NoCurrentValue,
+    #[error("the AWSPENDING version has no value; createSecret has not completed")]
+    NoPendingValue,
+    #[error("the secret's JSON has no `engine` key; set it to one of: {SUPPORTED_ENGINES}")]
+    MissingEngine,
+    #[error("engine `{0}` is not supported; supported engines: {SUPPORTED_ENGINES}")]
+    UnsupportedEngine(String),
+    #[error("engine `{0}` is recognised but its rotation strategy is not implemented in this version; the secret was not changed")]
+    EngineNotImplemented(String),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+}
+
+/// Engines named in error messages.
+pub const SUPPORTED_ENGINES: &str =
+    "postgres, aurora-postgresql, mysql, mariadb, aurora-mysql, generic";
+
+impl ErrorKind {
+    /// The `errorType` Lambda reports (and Secrets Manager logs).
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            ErrorKind::RotationDisabled => "RotationDisabled",
+            ErrorKind::UnknownVersion { .. } => "UnknownVersion",
+            ErrorKind::NotPending { .. } => "VersionNotPending",
+            ErrorKind::NoCurrentValue => "NoCurrentValue",
+            ErrorKind::NoPendingValue => "NoPendingValue",
+            ErrorKind::MissingEngine => "MissingEngine",
+            ErrorKind::UnsupportedEngine(_) => "UnsupportedEngine",
+            ErrorKind::EngineNotImplemented(_) => "NotImplemented",
+            ErrorKind::Store(_) => "SecretsManagerError",
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! The invocation Secrets Manager sends, once per rotation step.
+//!
+//! Our own type rather than `aws_lambda_events`' rotation event: that one types `Step` as a
+//! string and has no `RotationToken`, which assumed-role and cross-account rotations need
+//! passed on to `PutSecretValue`. The token is a [`SecretString`], so it cannot be logged.
+
+use std::fmt;
+
+use ecs_secrets_shared::secret::SecretString;
+use serde::Deserialize;
+
+/// The four rotation steps, in the order Secrets Manager calls them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Step {
+    CreateSecret,
+    SetSecret,
+    TestSecret,
+    FinishSecret,
+}
+
+impl Step {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Step::CreateSecret => "createSecret",
+            Step::SetSecret => "setSecret",
+            Step::TestSecret => "testSecret",
+            Step::FinishSecret => "finishSecret",
+        }
+    }
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One rotation step to perform.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RotationEvent {
+    pub step: Step,
+    /// The secret's ARN (Secrets Manager always sends the ARN).
+    pub secret_id: String,
+    /// The id of the version being rotated to (the AWSPENDING version).
+    pub client_request_token: String,
+    /// Opaque token to pass to `PutSecretValue`; never logged.
+    #[serde(default)]
+    pub rotation_token: Option<SecretString>,
+}
+
+impl RotationEvent {
+    /// Parses the raw invocation payload; the error names the field and the cause.
+    pub fn parse(payload: serde_json::Value) -> Result<Self, String> {
+        let event: Self = serde_json::from_value(payload).map_err(|e| e.to_string())?;
+        if event.secret_id.is_empty() {
+            return Err("`SecretId` is empty".into());
+        }
+        if event.client_request_token.is_empty() {
+            return Err("`ClientRequestToken` is empty".into());
+        }
+        Ok(event)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn parses_every_step_and_redacts_the_rotation_token() {
+        for (raw, step) in [
+            ("createSecret", Step::CreateSecret),
+            ("setSecret", Step::SetSecret),
+            ("testSecret", Step::TestSecret),
+            ("finishSecret", Step::FinishSecret),
+        ] {
+            let e = RotationEvent::parse(json!({
+                "Step": raw, "SecretId": "arn:x", "ClientRequestToken": "tok",
+                "RotationToken": "very-secret-rotation-token"
+            }))
+            .unwrap();
+            assert_eq!(e.step, step);
+            assert_eq!(e.step.to_string(), raw);
+            assert_eq!(
+                e.rotation_token.as_ref().unwrap().expose(),
+                "very-secret-rotation-token"
+            );
+            assert!(!format!("{e:?}").contains("very-secret"), "{e:?}");
+        }
+        let without = RotationEvent::parse(
+            json!({"Step": "setSecret", "SecretId": "a", "ClientRequestToken": "t"}),
+        )
+        .unwrap();
+        assert!(without.rotation_token.is_none());
+    }
+
+    #[test]
+    fn bad_events_name_the_field() {
+        let cases = [
+            (
+                json!({"Step": "deleteSecret", "SecretId": "a", "ClientRequestToken": "t"}),
+                "deleteSecret",
+            ),
+            (
+                json!({"SecretId": "a", "ClientRequestToken": "t"}),
+                "missing field `Step`",
+            ),
+            (
+                json!({"Step": "setSecret", "ClientRequestToken": "t"}),
+                "missing field `SecretId`",
+            ),
+            (
+                json!({"Step": "setSecret", "SecretId": "a"}),
+                "missing field `ClientRequestToken`",
+            ),
+            (
+                json!({"Step": "setSecret", "SecretId": "", "ClientRequestToken": "t"}),
+                "`SecretId` is empty",
+            ),
+            (
+                json!({"Step": "setSecret", "SecretId": "a", "ClientRequestToken": ""}),
+                "`ClientRequestToken` is empty",
+            ),
+            (json!([1]), "invalid type"),
+        ];
+        for (payload, needle) in cases {
+            let err = RotationEvent::parse(payload).unwrap_err();
+            assert!(err.contains(needle), "{err}");
+        }
+    }
+}

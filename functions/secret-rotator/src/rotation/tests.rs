@@ -1,0 +1,223 @@
+use super::*;
+use crate::store::memory::MemoryStore;
+use serde_json::json;
+
+const ARN: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:api-AbC123";
+const TOKEN: &str = "11111111-2222-4333-8444-555555555555";
+
+fn event(step: Step) -> RotationEvent {
+    RotationEvent::parse(
+        json!({"Step": step.as_str(), "SecretId": ARN, "ClientRequestToken": TOKEN}),
+    )
+    .unwrap()
+}
+
+fn rotator(value: &str) -> Rotator<MemoryStore> {
+    let store = MemoryStore::new(ARN, value);
+    store.start_rotation(TOKEN);
+    Rotator::new(store, PasswordPolicy::default())
+}
+
+async fn rotate(r: &Rotator<MemoryStore>) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    for step in [
+        Step::CreateSecret,
+        Step::SetSecret,
+        Step::TestSecret,
+        Step::FinishSecret,
+    ] {
+        out.push(r.run(&event(step)).await.unwrap_or_else(|e| panic!("{e}")));
+    }
+    out
+}
+
+#[tokio::test]
+async fn generic_json_rotation_replaces_only_the_password() {
+    let old = json!({"engine": "generic", "username": "svc", "password": "old-pass", "url": "https://api.example.com"});
+    let r = rotator(&old.to_string());
+    assert_eq!(rotate(&r).await, [Outcome::Done; 4]);
+    let new: Value = serde_json::from_str(&r.store.value_of("AWSCURRENT").unwrap()).unwrap();
+    assert_ne!(new["password"], old["password"]);
+    assert_eq!(new["password"].as_str().unwrap().len(), 32);
+    for key in ["engine", "username", "url"] {
+        assert_eq!(new[key], old[key], "{key}");
+    }
+    assert_eq!(r.store.value_of("AWSPREVIOUS").unwrap(), old.to_string());
+    assert!(
+        r.store.value_of("AWSPENDING").is_none(),
+        "AWSPENDING is tidied off the new version"
+    );
+}
+
+#[tokio::test]
+async fn plain_string_rotation_replaces_the_whole_value() {
+    let r = rotator("just-a-token");
+    rotate(&r).await;
+    let new = r.store.value_of("AWSCURRENT").unwrap();
+    assert_ne!(new, "just-a-token");
+    assert_eq!(new.len(), 32);
+}
+
+#[tokio::test]
+async fn every_step_twice_and_the_whole_rotation_again_are_no_ops() {
+    let r = rotator(r#"{"engine":"generic","password":"a"}"#);
+    assert_eq!(
+        r.run(&event(Step::CreateSecret)).await.unwrap(),
+        Outcome::Done
+    );
+    assert_eq!(
+        r.run(&event(Step::CreateSecret)).await.unwrap(),
+        Outcome::AlreadyDone
+    );
+    let pending = r.store.value_of("AWSPENDING").unwrap();
+    for step in [
+        Step::SetSecret,
+        Step::SetSecret,
+        Step::TestSecret,
+        Step::TestSecret,
+    ] {
+        r.run(&event(step)).await.unwrap();
+    }
+    assert_eq!(
+        r.run(&event(Step::FinishSecret)).await.unwrap(),
+        Outcome::Done
+    );
+    assert_eq!(
+        r.run(&event(Step::FinishSecret)).await.unwrap(),
+        Outcome::AlreadyDone
+    );
+    assert_eq!(r.store.value_of("AWSCURRENT").unwrap(), pending);
+    // The whole rotation re-run with the same token changes nothing.
+    assert_eq!(rotate(&r).await, [Outcome::AlreadyDone; 4]);
+    assert_eq!(r.store.value_of("AWSCURRENT").unwrap(), pending);
+}
+
+#[tokio::test]
+async fn finish_retry_tidies_a_leftover_pending_label() {
+    let r = rotator(r#"{"engine":"generic","password":"a"}"#);
+    r.run(&event(Step::CreateSecret)).await.unwrap();
+    // Simulate a finishSecret that moved AWSCURRENT and then died.
+    r.store
+        .move_stage(ARN, "AWSCURRENT", Some(TOKEN), Some("v-current"))
+        .await
+        .unwrap();
+    assert_eq!(
+        r.run(&event(Step::FinishSecret)).await.unwrap(),
+        Outcome::AlreadyDone
+    );
+    let meta = r.store.describe(ARN).await.unwrap();
+    assert_eq!(meta.stages_of(TOKEN).unwrap(), ["AWSCURRENT"]);
+}
+
+#[tokio::test]
+async fn the_gate_refuses_in_order_and_changes_nothing() {
+    // Rotation disabled (never configured).
+    let r = rotator(r#"{"engine":"generic","password":"a"}"#);
+    r.store.secret.lock().unwrap().rotation_enabled = None;
+    let err = r.run(&event(Step::CreateSecret)).await.unwrap_err();
+    assert!(matches!(err.kind, ErrorKind::RotationDisabled), "{err}");
+    assert!(
+        err.to_string().starts_with(&format!(
+            "createSecret: secret {ARN}: rotation is not enabled"
+        )),
+        "{err}"
+    );
+    // Explicitly disabled.
+    r.store.secret.lock().unwrap().rotation_enabled = Some(false);
+    assert!(matches!(
+        r.run(&event(Step::SetSecret)).await.unwrap_err().kind,
+        ErrorKind::RotationDisabled
+    ));
+
+    // Unknown token.
+    let r = rotator(r#"{"engine":"generic","password":"a"}"#);
+    let mut e = event(Step::CreateSecret);
+    e.client_request_token = "99999999-0000-4000-8000-000000000000".into();
+    let err = r.run(&e).await.unwrap_err();
+    assert!(
+        matches!(err.kind, ErrorKind::UnknownVersion { .. }),
+        "{err}"
+    );
+
+    // Token that is neither current nor pending (e.g. AWSPREVIOUS).
+    let r = rotator(r#"{"engine":"generic","password":"a"}"#);
+    r.store
+        .secret
+        .lock()
+        .unwrap()
+        .versions
+        .get_mut(TOKEN)
+        .unwrap()
+        .1 = vec!["AWSPREVIOUS".into()];
+    let err = r.run(&event(Step::CreateSecret)).await.unwrap_err();
+    assert!(matches!(err.kind, ErrorKind::NotPending { .. }), "{err}");
+    assert_eq!(
+        r.store.calls(),
+        ["DescribeSecret"],
+        "the gate fails before reading or writing values"
+    );
+
+    // Token already current: every step is a successful no-op.
+    let r = rotator(r#"{"engine":"generic","password":"a"}"#);
+    let mut e = event(Step::CreateSecret);
+    e.client_request_token = "v-current".into();
+    assert_eq!(r.run(&e).await.unwrap(), Outcome::AlreadyDone);
+}
+
+#[tokio::test]
+async fn engines_are_chosen_per_secret_and_unknown_ones_refused() {
+    for (value, expected) in [
+        (
+            r#"{"engine":"generic","password":"a"}"#,
+            Ok(Engine::Generic),
+        ),
+        (r#"plain"#, Ok(Engine::Generic)),
+        (r#"12345"#, Ok(Engine::Generic)),
+        (r#"["a"]"#, Ok(Engine::Generic)),
+        (r#"{"engine":"postgres"}"#, Ok(Engine::Postgres)),
+        (r#"{"engine":"aurora-postgresql"}"#, Ok(Engine::Postgres)),
+        (r#"{"engine":"mysql"}"#, Ok(Engine::MySql)),
+        (r#"{"engine":"mariadb"}"#, Ok(Engine::MySql)),
+        (r#"{"engine":"aurora-mysql"}"#, Ok(Engine::MySql)),
+        (
+            r#"{"engine":"oracle"}"#,
+            Err("engine `oracle` is not supported"),
+        ),
+        (
+            r#"{"engine":"Postgres"}"#,
+            Err("engine `Postgres` is not supported"),
+        ),
+        (r#"{"engine":5}"#, Err("engine `5` is not supported")),
+        (r#"{"username":"a"}"#, Err("no `engine` key")),
+    ] {
+        let got = engine_of(&SecretString::from(value)).map_err(|e| e.to_string());
+        match expected {
+            Ok(engine) => assert_eq!(got, Ok(engine), "{value}"),
+            Err(needle) => {
+                let message = got.unwrap_err();
+                assert!(
+                    message.contains(needle) && message.contains("supported")
+                        || message.contains(needle),
+                    "{message}"
+                );
+            }
+        }
+    }
+    // An unsupported engine fails createSecret before anything is written.
+    let r = rotator(r#"{"engine":"oracle","password":"a"}"#);
+    let err = r.run(&event(Step::CreateSecret)).await.unwrap_err();
+    assert_eq!(err.kind.error_type(), "UnsupportedEngine");
+    assert!(
+        err.to_string()
+            .contains("postgres, aurora-postgresql, mysql, mariadb, aurora-mysql, generic"),
+        "{err}"
+    );
+    assert!(!r.store.calls().contains(&"PutSecretValue"));
+}
+
+#[tokio::test]
+async fn errors_never_contain_the_values() {
+    let r = rotator(r#"{"engine":"oracle","password":"hunter2-super-secret"}"#);
+    let err = r.run(&event(Step::CreateSecret)).await.unwrap_err();
+    assert!(!format!("{err} {err:?}").contains("hunter2"));
+}
