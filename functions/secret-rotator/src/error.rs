@@ -34,6 +34,23 @@ pub enum ErrorKind {
     EngineNotImplemented(String),
     #[error("{0}")]
     Store(#[from] StoreError),
+    #[error("the secret's `{field}` {cause}")]
+    InvalidSecret { field: &'static str, cause: String },
+    #[error("the alternate username `{username}` would be longer than {max} characters; shorten the username")]
+    UsernameTooLong { username: String, max: usize },
+    #[error("refusing to set the password: {0}")]
+    PendingMismatch(String),
+    #[error("the administrator secret {arn} named by `masterarn` cannot be used: {cause}")]
+    MasterSecret { arn: String, cause: String },
+    #[error("cannot log in to {endpoint} as {user} with {which} credentials: {cause}")]
+    CannotLogin {
+        endpoint: String,
+        user: String,
+        which: &'static str,
+        cause: String,
+    },
+    #[error("database {endpoint}: {cause}")]
+    Database { endpoint: String, cause: String },
 }
 
 /// Engines named in error messages.
@@ -53,6 +70,12 @@ impl ErrorKind {
             ErrorKind::UnsupportedEngine(_) => "UnsupportedEngine",
             ErrorKind::EngineNotImplemented(_) => "NotImplemented",
             ErrorKind::Store(_) => "SecretsManagerError",
+            ErrorKind::InvalidSecret { .. } => "InvalidSecret",
+            ErrorKind::UsernameTooLong { .. } => "UsernameTooLong",
+            ErrorKind::PendingMismatch(_) => "PendingMismatch",
+            ErrorKind::MasterSecret { .. } => "MasterSecret",
+            ErrorKind::CannotLogin { .. } => "CannotLogin",
+            ErrorKind::Database { .. } => "DatabaseError",
         }
     }
 }

@@ -5,14 +5,17 @@
 //! [`rotation::Rotator`], which checks the gate and runs the step against a narrow
 //! [`store::SecretStore`]. The password policy ([`policy`]) is read and validated at start-up.
 //!
-//! Strategies: the generic strategy (a new random value, no target system) is complete. The
-//! PostgreSQL and MySQL/MariaDB strategies are recognised but not implemented in this version:
-//! such a secret fails `createSecret` with a `NotImplemented` error before anything is
+//! Strategies: generic (a new random value, no target system) and PostgreSQL (single user and
+//! alternating users) are implemented. MySQL/MariaDB is recognised but not implemented in this
+//! version: such a secret fails `createSecret` with a `NotImplemented` error before anything is
 //! written, so AWSCURRENT keeps working.
 
+pub mod credentials;
+pub mod db;
 pub mod error;
 pub mod event;
 pub mod policy;
+pub mod postgres;
 pub mod rotation;
 pub mod store;
 

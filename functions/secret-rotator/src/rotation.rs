@@ -11,6 +11,8 @@
 use serde_json::{Map, Value};
 use tracing::info;
 
+use crate::credentials::{alternate_username, Credentials};
+use crate::db::{self, DbError};
 use crate::error::{Error, ErrorKind};
 use crate::event::{RotationEvent, Step};
 use crate::policy::PasswordPolicy;
@@ -146,7 +148,8 @@ impl<S: SecretStore> Rotator<S> {
         }
         match event.step {
             Step::CreateSecret => self.create(event, arn, token).await,
-            Step::SetSecret | Step::TestSecret => self.check_target(arn, token).await,
+            Step::SetSecret => self.set(arn, token).await,
+            Step::TestSecret => self.test(arn, token).await,
             Step::FinishSecret => self.finish(meta, arn, token).await,
         }
     }
@@ -170,22 +173,37 @@ impl<S: SecretStore> Rotator<S> {
             return Ok(Outcome::AlreadyDone);
         }
         let engine = engine_of(&current)?;
-        let new_value = match engine {
-            Engine::Generic => {
-                let password = self.store.random_password(&self.policy).await?;
-                match shape(&current) {
-                    Shape::Plain => password,
-                    Shape::Json(mut map) => {
-                        map.insert(
-                            "password".to_owned(),
-                            Value::String(password.expose().clone()),
-                        );
-                        SecretString::from(Value::Object(map).to_string())
-                    }
-                }
+        let password = self.store.random_password(&self.policy).await?;
+        let new_value = match (engine, shape(&current)) {
+            (Engine::Generic, Shape::Plain) => password,
+            (Engine::Generic, Shape::Json(mut map)) => {
+                map.insert(
+                    "password".to_owned(),
+                    Value::String(password.expose().clone()),
+                );
+                SecretString::from(Value::Object(map).to_string())
             }
-            Engine::Postgres => return Err(ErrorKind::EngineNotImplemented("postgres".into())),
-            Engine::MySql => return Err(ErrorKind::EngineNotImplemented("mysql".into())),
+            (Engine::MySql, _) => return Err(ErrorKind::EngineNotImplemented("mysql".into())),
+            (Engine::Postgres, Shape::Plain) => {
+                return Err(ErrorKind::InvalidSecret {
+                    field: "(value)",
+                    cause: "is not a JSON object".into(),
+                })
+            }
+            (Engine::Postgres, Shape::Json(mut map)) => {
+                // Validates every field now, so a broken secret fails before anything changes.
+                let creds = Credentials::parse(&current, engine)?;
+                if let Some(master) = &creds.masterarn {
+                    self.admin(arn, master, engine).await?;
+                    let alternate = alternate_username(&creds.username, db::max_username(engine))?;
+                    map.insert("username".to_owned(), Value::String(alternate));
+                }
+                map.insert(
+                    "password".to_owned(),
+                    Value::String(password.expose().clone()),
+                );
+                SecretString::from(Value::Object(map).to_string())
+            }
         };
         self.store
             .put_pending(arn, token, &new_value, event.rotation_token.as_ref())
@@ -194,18 +212,180 @@ impl<S: SecretStore> Rotator<S> {
         Ok(Outcome::Done)
     }
 
-    /// setSecret / testSecret: there is a target system only for database engines.
-    async fn check_target(&self, arn: &str, token: &str) -> Result<Outcome, ErrorKind> {
+    /// The administrator login of the alternating-users strategy.
+    async fn admin(
+        &self,
+        _arn: &str,
+        master: &str,
+        engine: Engine,
+    ) -> Result<Credentials, ErrorKind> {
+        let fail = |cause: String| ErrorKind::MasterSecret {
+            arn: master.to_owned(),
+            cause,
+        };
+        let value = self
+            .store
+            .value(master, None, CURRENT)
+            .await
+            .map_err(|e| fail(e.to_string()))?
+            .ok_or_else(|| fail("it does not exist or has no AWSCURRENT value".into()))?;
+        Credentials::parse(&value, engine).map_err(|e| fail(e.to_string()))
+    }
+
+    /// The pending and current credentials of a database secret.
+    async fn pair(
+        &self,
+        arn: &str,
+        token: &str,
+    ) -> Result<Option<(Engine, Credentials, Credentials)>, ErrorKind> {
         let pending = self
             .store
             .value(arn, Some(token), PENDING)
             .await?
             .ok_or(ErrorKind::NoPendingValue)?;
-        match engine_of(&pending)? {
-            Engine::Generic => Ok(Outcome::Done),
-            Engine::Postgres => Err(ErrorKind::EngineNotImplemented("postgres".into())),
-            Engine::MySql => Err(ErrorKind::EngineNotImplemented("mysql".into())),
+        let engine = engine_of(&pending)?;
+        if engine == Engine::Generic {
+            return Ok(None);
         }
+        if engine == Engine::MySql {
+            return Err(ErrorKind::EngineNotImplemented("mysql".into()));
+        }
+        let current = self
+            .store
+            .value(arn, None, CURRENT)
+            .await?
+            .ok_or(ErrorKind::NoCurrentValue)?;
+        Ok(Some((
+            engine,
+            Credentials::parse(&pending, engine)?,
+            Credentials::parse(&current, engine)?,
+        )))
+    }
+
+    /// setSecret: make the pending credentials work on the database.
+    async fn set(&self, arn: &str, token: &str) -> Result<Outcome, ErrorKind> {
+        let Some((engine, pending, current)) = self.pair(arn, token).await? else {
+            return Ok(Outcome::Done);
+        };
+        if (pending.host.as_str(), pending.port) != (current.host.as_str(), current.port) {
+            return Err(ErrorKind::PendingMismatch(format!(
+                "the pending version points at {} but the current one at {}",
+                pending.endpoint(),
+                current.endpoint()
+            )));
+        }
+        let endpoint = pending.endpoint();
+        let database = |e: DbError| ErrorKind::Database {
+            endpoint: endpoint.clone(),
+            cause: e.to_string(),
+        };
+        match &pending.masterarn {
+            None => {
+                if pending.username != current.username {
+                    return Err(ErrorKind::PendingMismatch(format!(
+                        "single-user rotation must keep the username, but pending has `{}` and current `{}`",
+                        pending.username, current.username
+                    )));
+                }
+                if db::can_login(engine, &pending).await.map_err(database)? {
+                    info!(
+                        secret = arn,
+                        "the pending credentials already work; setSecret is done"
+                    );
+                    return Ok(Outcome::AlreadyDone);
+                }
+                // The user changes its own password: log in as current, or as previous when the
+                // current password no longer works (a retried rotation, or an out-of-band change).
+                let login = if db::can_login(engine, &current).await.map_err(database)? {
+                    current
+                } else {
+                    let previous = match self.store.value(arn, None, "AWSPREVIOUS").await? {
+                        Some(v) => Some(Credentials::parse(&v, engine)?),
+                        None => None,
+                    };
+                    match previous {
+                        Some(p)
+                            if p.username == pending.username
+                                && db::can_login(engine, &p).await.map_err(database)? =>
+                        {
+                            p
+                        }
+                        _ => {
+                            return Err(ErrorKind::CannotLogin {
+                                endpoint,
+                                user: current.username,
+                                which: "current or previous",
+                                cause: "the server rejected both".into(),
+                            })
+                        }
+                    }
+                };
+                db::set_password(engine, &login, &pending.username, &pending.password)
+                    .await
+                    .map_err(database)?;
+            }
+            Some(master) => {
+                let expected = alternate_username(&current.username, db::max_username(engine))?;
+                if pending.username != expected {
+                    return Err(ErrorKind::PendingMismatch(format!(
+                        "alternating-users rotation expects pending user `{expected}`, found `{}`",
+                        pending.username
+                    )));
+                }
+                if db::can_login(engine, &pending).await.map_err(database)? {
+                    info!(
+                        secret = arn,
+                        "the pending credentials already work; setSecret is done"
+                    );
+                    return Ok(Outcome::AlreadyDone);
+                }
+                let admin = self.admin(arn, master, engine).await?;
+                let base = current
+                    .username
+                    .strip_suffix("_clone")
+                    .unwrap_or(&current.username)
+                    .to_owned();
+                db::ensure_alternate(
+                    engine,
+                    &admin,
+                    pending.dbname.as_deref(),
+                    &base,
+                    &pending.username,
+                    &pending.password,
+                )
+                .await
+                .map_err(|e| match e {
+                    DbError::Auth(cause) => ErrorKind::CannotLogin {
+                        endpoint: admin.endpoint(),
+                        user: admin.username.clone(),
+                        which: "the administrator (masterarn)",
+                        cause,
+                    },
+                    other => database(other),
+                })?;
+            }
+        }
+        info!(
+            secret = arn,
+            "the database accepts the pending credentials now"
+        );
+        Ok(Outcome::Done)
+    }
+
+    /// testSecret: the pending credentials log in (with a short, bounded retry).
+    async fn test(&self, arn: &str, token: &str) -> Result<Outcome, ErrorKind> {
+        let Some((engine, pending, _)) = self.pair(arn, token).await? else {
+            return Ok(Outcome::Done);
+        };
+        db::check_with_retry(engine, &pending, 4)
+            .await
+            .map_err(|e| ErrorKind::CannotLogin {
+                endpoint: pending.endpoint(),
+                user: pending.username.clone(),
+                which: "the pending",
+                cause: e.to_string(),
+            })?;
+        Ok(Outcome::Done)
     }
 
     async fn finish(

@@ -8,4 +8,5 @@ mod aws_world;
 mod databases;
 mod network;
 mod rotator;
+mod rotator_postgres;
 mod runtime_api;

@@ -1,0 +1,419 @@
+//! `secret-rotator` against a real PostgreSQL (SCRAM authentication) and moto, through the
+//! built binary: single user, alternating users, and the faults a rotation must survive.
+
+use harness::postgres::error_text;
+use harness::{Function, LambdaFunction, Moto, PgLogin, Postgres, World};
+use postgres_protocol::escape::{escape_identifier, escape_literal};
+use serde_json::{json, Value};
+
+const STEPS: [&str; 4] = ["createSecret", "setSecret", "testSecret", "finishSecret"];
+const ROTATION_TOKEN: &str = "rotation-token-not-for-logs";
+
+fn event(step: &str, arn: &str, token: &str) -> Value {
+    json!({"Step": step, "SecretId": arn, "ClientRequestToken": token, "RotationToken": ROTATION_TOKEN})
+}
+
+async fn run_step(
+    lambda: &LambdaFunction,
+    step: &str,
+    arn: &str,
+    token: &str,
+) -> anyhow::Result<Value> {
+    lambda
+        .invoke(&event(step, arn, token))
+        .await?
+        .map_err(|e| anyhow::anyhow!("{step}: {e}"))
+}
+
+async fn rotate(
+    lambda: &LambdaFunction,
+    moto: &Moto,
+    arn: &str,
+    token: &str,
+) -> anyhow::Result<()> {
+    moto.prepare_rotation(arn, token).await?;
+    for step in STEPS {
+        run_step(lambda, step, arn, token).await?;
+    }
+    Ok(())
+}
+
+fn login_of(secret: &Value) -> PgLogin {
+    PgLogin {
+        host: secret["host"].as_str().unwrap_or_default().to_owned(),
+        port: secret["port"].as_u64().unwrap_or_default() as u16,
+        dbname: secret["dbname"].as_str().unwrap_or("postgres").to_owned(),
+        user: secret["username"].as_str().unwrap_or_default().to_owned(),
+        password: secret["password"].as_str().unwrap_or_default().to_owned(),
+    }
+}
+
+async fn logs_in(secret: &Value) -> bool {
+    login_of(secret).connect().await.is_ok()
+}
+
+async fn current(moto: &Moto, arn: &str) -> anyhow::Result<Value> {
+    Ok(serde_json::from_str(&moto.current_value(arn).await?)?)
+}
+
+/// A secret for `login`, as an application team would store it.
+fn secret_for(login: &PgLogin) -> Value {
+    json!({
+        "engine": "postgres", "host": login.host, "port": login.port, "username": login.user,
+        "password": login.password, "dbname": login.dbname, "team": "payments"
+    })
+}
+
+async fn superuser_sql(pg: &Postgres, sql: &str) -> anyhow::Result<()> {
+    let client = pg.superuser().connect().await?;
+    client
+        .batch_execute(sql)
+        .await
+        .map_err(|e| anyhow::anyhow!(error_text(&e)))
+}
+
+#[tokio::test]
+async fn single_user_rotation_end_to_end() -> anyhow::Result<()> {
+    let world = World::new();
+    let (moto, pg) = tokio::try_join!(world.moto(), world.postgres())?;
+    let login = pg.fresh_database().await?;
+    // A starting password with every ASCII punctuation character: connections are made from
+    // structured parameters, so none of them needs escaping.
+    let punctuation: String = (33u8..127)
+        .map(char::from)
+        .filter(|c| c.is_ascii_punctuation())
+        .collect();
+    let mut login = login;
+    login.password = format!("Aa1{punctuation}");
+    superuser_sql(
+        pg,
+        &format!(
+            "ALTER ROLE {} PASSWORD {}",
+            escape_identifier(&login.user),
+            escape_literal(&login.password)
+        ),
+    )
+    .await?;
+    let old = secret_for(&login);
+    assert!(logs_in(&old).await, "the starting password works");
+    let arn = moto
+        .secrets_manager()
+        .create_secret()
+        .name(world.unique("pg"))
+        .secret_string(old.to_string())
+        .send()
+        .await?
+        .arn()
+        .unwrap_or_default()
+        .to_owned();
+
+    let lambda = world
+        .lambda(Function::SecretRotator, &[("EXCLUDE_CHARACTERS", "")])
+        .await?;
+    let token = "a0000000-0000-4000-8000-000000000001";
+    rotate(&lambda, moto, &arn, token).await?;
+
+    let new = current(moto, &arn).await?;
+    assert!(logs_in(&new).await, "AWSCURRENT logs in");
+    assert!(
+        !logs_in(&old).await,
+        "the previous password no longer works"
+    );
+    for key in ["engine", "host", "port", "username", "dbname", "team"] {
+        assert_eq!(new[key], old[key], "{key} unchanged");
+    }
+    assert_ne!(new["password"], old["password"]);
+
+    // The stored verifier is SCRAM: the function never sent the clear password.
+    let client = pg.superuser().connect().await?;
+    let row = client
+        .query_one(
+            "SELECT rolpassword FROM pg_authid WHERE rolname = $1",
+            &[&login.user],
+        )
+        .await?;
+    let stored: String = row.get(0);
+    assert!(
+        stored.starts_with("SCRAM-SHA-256$"),
+        "stored as a SCRAM verifier"
+    );
+
+    // Every step again: no-ops, nothing changes.
+    for step in STEPS {
+        assert_eq!(
+            run_step(&lambda, step, &arn, token).await?["outcome"],
+            "already-done",
+            "{step}"
+        );
+    }
+    assert_eq!(current(moto, &arn).await?, new);
+    assert!(logs_in(&new).await);
+
+    let output = lambda.stop().await.join("\n");
+    for secret in [
+        new["password"].as_str().unwrap_or("-"),
+        login.password.as_str(),
+        stored.as_str(),
+        ROTATION_TOKEN,
+    ] {
+        assert!(
+            !output.contains(secret),
+            "a secret reached the function's output"
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn alternating_users_keep_both_logins_working() -> anyhow::Result<()> {
+    let world = World::new();
+    let (moto, pg) = tokio::try_join!(world.moto(), world.postgres())?;
+    let app = pg.fresh_database().await?;
+    // An administrator as on RDS: CREATEROLE, not superuser.
+    let admin_password = harness::random_token(20);
+    superuser_sql(
+        pg,
+        &format!("CREATE ROLE rotation_admin LOGIN CREATEROLE PASSWORD '{admin_password}'"),
+    )
+    .await?;
+    superuser_sql(
+        pg,
+        &format!(
+            "GRANT CONNECT ON DATABASE {} TO rotation_admin",
+            escape_identifier(&app.dbname)
+        ),
+    )
+    .await?;
+    superuser_sql(
+        pg,
+        &format!(
+            "GRANT {} TO rotation_admin WITH ADMIN OPTION",
+            escape_identifier(&app.user)
+        ),
+    )
+    .await?;
+    let admin_secret = json!({"engine": "postgres", "host": app.host, "port": app.port, "username": "rotation_admin", "password": admin_password, "dbname": app.dbname});
+    let sm = moto.secrets_manager();
+    let admin_arn = sm
+        .create_secret()
+        .name(world.unique("admin"))
+        .secret_string(admin_secret.to_string())
+        .send()
+        .await?
+        .arn()
+        .unwrap_or_default()
+        .to_owned();
+    let mut first = secret_for(&app);
+    first["masterarn"] = json!(admin_arn);
+    let arn = sm
+        .create_secret()
+        .name(world.unique("app"))
+        .secret_string(first.to_string())
+        .send()
+        .await?
+        .arn()
+        .unwrap_or_default()
+        .to_owned();
+    // The application owns a table; the clone must be able to use it.
+    app.connect()
+        .await?
+        .batch_execute("CREATE TABLE orders (id int); INSERT INTO orders VALUES (1)")
+        .await?;
+
+    let lambda = world.lambda(Function::SecretRotator, &[]).await?;
+    rotate(&lambda, moto, &arn, "b0000000-0000-4000-8000-000000000001").await?;
+    let second = current(moto, &arn).await?;
+    assert_eq!(second["username"], format!("{}_clone", app.user));
+    assert!(logs_in(&second).await, "the clone logs in");
+    assert!(
+        logs_in(&first).await,
+        "the original user still logs in (alternating users)"
+    );
+    let clone_client = login_of(&second).connect().await?;
+    let n: i64 = clone_client
+        .query_one("SELECT count(*) FROM orders", &[])
+        .await?
+        .get(0);
+    assert_eq!(n, 1, "the clone has the original user's privileges");
+
+    rotate(&lambda, moto, &arn, "b0000000-0000-4000-8000-000000000002").await?;
+    let third = current(moto, &arn).await?;
+    assert_eq!(
+        third["username"], app.user,
+        "flips back to the original user"
+    );
+    assert_ne!(third["password"], first["password"]);
+    assert!(
+        logs_in(&third).await && logs_in(&second).await,
+        "both users work"
+    );
+    assert_eq!(
+        third["masterarn"],
+        json!(admin_arn),
+        "other keys carried forward"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn missing_master_secret_is_a_clear_error_and_changes_nothing() -> anyhow::Result<()> {
+    let world = World::new();
+    let (moto, pg) = tokio::try_join!(world.moto(), world.postgres())?;
+    let app = pg.fresh_database().await?;
+    let mut value = secret_for(&app);
+    value["masterarn"] =
+        json!("arn:aws:secretsmanager:us-east-1:123456789012:secret:no-such-admin-AbCdEf");
+    let arn = moto
+        .secrets_manager()
+        .create_secret()
+        .name(world.unique("app"))
+        .secret_string(value.to_string())
+        .send()
+        .await?
+        .arn()
+        .unwrap_or_default()
+        .to_owned();
+    let token = "c0000000-0000-4000-8000-000000000001";
+    moto.prepare_rotation(&arn, token).await?;
+    let lambda = world.lambda(Function::SecretRotator, &[]).await?;
+    let err = lambda
+        .invoke(&event("createSecret", &arn, token))
+        .await?
+        .expect_err("no admin secret");
+    assert_eq!(err.error_type, "MasterSecret", "{err}");
+    assert!(err.error_message.contains("no-such-admin"), "{err}");
+    assert_eq!(current(moto, &arn).await?, value);
+    assert!(logs_in(&value).await);
+    Ok(())
+}
+
+#[tokio::test]
+async fn faults_leave_awscurrent_working_and_a_retry_completes() -> anyhow::Result<()> {
+    let world = World::new();
+    let (moto, pg) = tokio::try_join!(world.moto(), world.postgres())?;
+    let app = pg.fresh_database().await?;
+    let original = secret_for(&app);
+    let arn = moto
+        .secrets_manager()
+        .create_secret()
+        .name(world.unique("pg"))
+        .secret_string(original.to_string())
+        .send()
+        .await?
+        .arn()
+        .unwrap_or_default()
+        .to_owned();
+    let lambda = world.lambda(Function::SecretRotator, &[]).await?;
+
+    // Crash after setSecret: the database already holds the pending password when the step is
+    // retried; the retry notices and the rotation completes.
+    let t1 = "d0000000-0000-4000-8000-000000000001";
+    moto.prepare_rotation(&arn, t1).await?;
+    run_step(&lambda, "createSecret", &arn, t1).await?;
+    assert_eq!(
+        run_step(&lambda, "setSecret", &arn, t1).await?["outcome"],
+        "done"
+    );
+    assert_eq!(
+        run_step(&lambda, "setSecret", &arn, t1).await?["outcome"],
+        "already-done"
+    );
+    run_step(&lambda, "testSecret", &arn, t1).await?;
+    run_step(&lambda, "finishSecret", &arn, t1).await?;
+    let second = current(moto, &arn).await?;
+    assert!(logs_in(&second).await);
+
+    // Concurrent rotation: another rotation replaces AWSPENDING; our token's steps are refused
+    // and AWSCURRENT keeps working; the newer rotation completes.
+    let (ta, tb) = (
+        "d0000000-0000-4000-8000-00000000000a",
+        "d0000000-0000-4000-8000-00000000000b",
+    );
+    moto.prepare_rotation(&arn, ta).await?;
+    run_step(&lambda, "createSecret", &arn, ta).await?;
+    // moto refuses RotateSecret while AWSPENDING is attached; move it as a second rotation would.
+    moto.secrets_manager()
+        .update_secret_version_stage()
+        .secret_id(&arn)
+        .version_stage("AWSPENDING")
+        .remove_from_version_id(ta)
+        .send()
+        .await?;
+    moto.prepare_rotation(&arn, tb).await?;
+    let err = lambda
+        .invoke(&event("setSecret", &arn, ta))
+        .await?
+        .expect_err("superseded token");
+    assert_eq!(err.error_type, "VersionNotPending", "{err}");
+    assert!(logs_in(&current(moto, &arn).await?).await);
+    for step in STEPS {
+        run_step(&lambda, step, &arn, tb).await?;
+    }
+    let third = current(moto, &arn).await?;
+    assert!(logs_in(&third).await);
+
+    // Out of band, the database password goes back to the AWSPREVIOUS value (a restore):
+    // AWSCURRENT no longer logs in, setSecret logs in with AWSPREVIOUS and completes.
+    superuser_sql(
+        pg,
+        &format!(
+            "ALTER ROLE {} PASSWORD {}",
+            escape_identifier(&app.user),
+            escape_literal(second["password"].as_str().unwrap_or_default())
+        ),
+    )
+    .await?;
+    assert!(!logs_in(&third).await);
+    rotate(&lambda, moto, &arn, "d0000000-0000-4000-8000-00000000000c").await?;
+    let fourth = current(moto, &arn).await?;
+    assert!(
+        logs_in(&fourth).await,
+        "rotation recovered through AWSPREVIOUS"
+    );
+
+    // Database unreachable at setSecret: the step fails fast and clearly, nothing changes.
+    let mut unreachable = fourth.clone();
+    unreachable["port"] = json!(harness::process::free_port()?);
+    let dead = moto
+        .secrets_manager()
+        .create_secret()
+        .name(world.unique("dead"))
+        .secret_string(unreachable.to_string())
+        .send()
+        .await?
+        .arn()
+        .unwrap_or_default()
+        .to_owned();
+    let td = "d0000000-0000-4000-8000-00000000000d";
+    moto.prepare_rotation(&dead, td).await?;
+    run_step(&lambda, "createSecret", &dead, td).await?;
+    let started = std::time::Instant::now();
+    let err = lambda
+        .invoke(&event("setSecret", &dead, td))
+        .await?
+        .expect_err("database down");
+    assert_eq!(err.error_type, "DatabaseError", "{err}");
+    assert!(
+        err.error_message.starts_with("setSecret: secret ")
+            && err.error_message.contains("cannot reach the database"),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "fails fast"
+    );
+    assert_eq!(
+        current(moto, &dead).await?,
+        unreachable,
+        "AWSCURRENT untouched"
+    );
+
+    let output = lambda.stop().await.join("\n");
+    for v in [&second, &third, &fourth] {
+        assert!(
+            !output.contains(v["password"].as_str().unwrap_or("-")),
+            "a password reached the output"
+        );
+    }
+    Ok(())
+}
