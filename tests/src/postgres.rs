@@ -51,7 +51,7 @@ impl PgLogin {
 #[derive(Debug)]
 pub struct Postgres {
     superuser: PgLogin,
-    _process: ServerProcess,
+    process: ServerProcess,
     _dir: TempDir,
 }
 
@@ -91,9 +91,19 @@ impl Postgres {
         .await?;
         Ok(Self {
             superuser,
-            _process: process,
+            process,
             _dir: dir,
         })
+    }
+
+    /// Freezes the server (SIGSTOP): connections are accepted by the kernel but never answered,
+    /// like a database host that has hung. [`Postgres::resume`] thaws it.
+    pub fn pause(&self) -> Result<()> {
+        self.process.signal(Signal::SIGSTOP)
+    }
+
+    pub fn resume(&self) -> Result<()> {
+        self.process.signal(Signal::SIGCONT)
     }
 
     pub fn superuser(&self) -> &PgLogin {

@@ -110,6 +110,13 @@ impl ServerProcess {
         })
     }
 
+    /// Sends `signal` to the server (SIGSTOP / SIGCONT simulate a hung, then recovered, host).
+    pub fn signal(&self, signal: Signal) -> Result<()> {
+        let pid = self.child.id().context("the server has exited")?;
+        kill(Pid::from_raw(pid as i32), signal).context("signalling the server")?;
+        Ok(())
+    }
+
     /// The tail of the server's log, for error messages.
     pub fn log_tail(&self) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();

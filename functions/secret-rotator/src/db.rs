@@ -25,8 +25,12 @@ pub enum DbError {
 pub fn max_username(engine: Engine) -> usize {
     match engine {
         Engine::Postgres => crate::postgres::MAX_USERNAME,
-        Engine::MySql | Engine::Generic => 32,
+        Engine::MySql | Engine::Generic => crate::mysql::MAX_USERNAME,
     }
+}
+
+fn no_database() -> DbError {
+    DbError::Query("the generic engine has no database".into())
 }
 
 /// Can `c` log in (and run `SELECT 1`)? `Ok(false)` when the server rejects the credentials;
@@ -34,9 +38,8 @@ pub fn max_username(engine: Engine) -> usize {
 pub async fn can_login(engine: Engine, c: &Credentials) -> Result<bool, DbError> {
     let result = match engine {
         Engine::Postgres => crate::postgres::check_login(c).await,
-        Engine::MySql | Engine::Generic => {
-            return Err(DbError::Query("no database for this engine".into()))
-        }
+        Engine::MySql => crate::mysql::check_login(c).await,
+        Engine::Generic => return Err(no_database()),
     };
     match result {
         Ok(()) => Ok(true),
@@ -45,7 +48,7 @@ pub async fn can_login(engine: Engine, c: &Credentials) -> Result<bool, DbError>
     }
 }
 
-/// Logs in as `login` and sets the password of `role` to `password`.
+/// Logs in as `login` and sets the password of `role` (the login's own user) to `password`.
 pub async fn set_password(
     engine: Engine,
     login: &Credentials,
@@ -57,9 +60,8 @@ pub async fn set_password(
             let client = crate::postgres::connect(login, None).await?;
             crate::postgres::set_password(&client, role, password).await
         }
-        Engine::MySql | Engine::Generic => {
-            Err(DbError::Query("no database for this engine".into()))
-        }
+        Engine::MySql => crate::mysql::set_own_password(login, password).await,
+        Engine::Generic => Err(no_database()),
     }
 }
 
@@ -82,9 +84,8 @@ pub async fn ensure_alternate(
                 crate::postgres::create_clone(&client, base, user, password).await
             }
         }
-        Engine::MySql | Engine::Generic => {
-            Err(DbError::Query("no database for this engine".into()))
-        }
+        Engine::MySql => crate::mysql::ensure_alternate(admin, base, user, password).await,
+        Engine::Generic => Err(no_database()),
     }
 }
 

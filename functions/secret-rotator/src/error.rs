@@ -30,8 +30,6 @@ pub enum ErrorKind {
     MissingEngine,
     #[error("engine `{0}` is not supported; supported engines: {SUPPORTED_ENGINES}")]
     UnsupportedEngine(String),
-    #[error("engine `{0}` is recognised but its rotation strategy is not implemented in this version; the secret was not changed")]
-    EngineNotImplemented(String),
     #[error("{0}")]
     Store(#[from] StoreError),
     #[error("the secret's `{field}` {cause}")]
@@ -68,7 +66,6 @@ impl ErrorKind {
             ErrorKind::NoPendingValue => "NoPendingValue",
             ErrorKind::MissingEngine => "MissingEngine",
             ErrorKind::UnsupportedEngine(_) => "UnsupportedEngine",
-            ErrorKind::EngineNotImplemented(_) => "NotImplemented",
             ErrorKind::Store(_) => "SecretsManagerError",
             ErrorKind::InvalidSecret { .. } => "InvalidSecret",
             ErrorKind::UsernameTooLong { .. } => "UsernameTooLong",

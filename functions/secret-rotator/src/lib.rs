@@ -5,15 +5,15 @@
 //! [`rotation::Rotator`], which checks the gate and runs the step against a narrow
 //! [`store::SecretStore`]. The password policy ([`policy`]) is read and validated at start-up.
 //!
-//! Strategies: generic (a new random value, no target system) and PostgreSQL (single user and
-//! alternating users) are implemented. MySQL/MariaDB is recognised but not implemented in this
-//! version: such a secret fails `createSecret` with a `NotImplemented` error before anything is
-//! written, so AWSCURRENT keeps working.
+//! Strategies, chosen per secret by its `engine`: PostgreSQL ([`postgres`]), MySQL/MariaDB
+//! ([`mysql`]) — each single user or alternating users (`masterarn`) — and generic (a new
+//! random value, no target system). [`db`] is the engine-neutral face the steps use.
 
 pub mod credentials;
 pub mod db;
 pub mod error;
 pub mod event;
+pub mod mysql;
 pub mod policy;
 pub mod postgres;
 pub mod rotation;

@@ -36,6 +36,19 @@ fn config(c: &Credentials, dbname: Option<&str>) -> Config {
     config
 }
 
+/// Bounds a whole operation, not just the TCP connect: a hung server accepts the connection
+/// (the kernel does) and then never answers the start-up or the statement.
+async fn bounded<T>(
+    what: &str,
+    f: impl std::future::Future<Output = Result<T, DbError>>,
+) -> Result<T, DbError> {
+    tokio::time::timeout(TIMEOUT, f).await.unwrap_or_else(|_| {
+        Err(DbError::Unreachable(format!(
+            "{what}: no answer within {TIMEOUT:?}"
+        )))
+    })
+}
+
 fn classify(e: tokio_postgres::Error) -> DbError {
     match e.as_db_error() {
         // 28P01 invalid_password, 28000 invalid_authorization_specification (no such role,
@@ -50,6 +63,10 @@ fn classify(e: tokio_postgres::Error) -> DbError {
 
 /// Logs in with `c` (optionally into another database) and returns the client.
 pub async fn connect(c: &Credentials, dbname: Option<&str>) -> Result<Client, DbError> {
+    bounded("login", connect_unbounded(c, dbname)).await
+}
+
+async fn connect_unbounded(c: &Credentials, dbname: Option<&str>) -> Result<Client, DbError> {
     let mut config = config(c, dbname);
     let client = match c.ssl {
         Some(false) => {
@@ -85,7 +102,10 @@ pub async fn connect(c: &Credentials, dbname: Option<&str>) -> Result<Client, Db
 /// Logs in with `c` and runs a trivial query.
 pub async fn check_login(c: &Credentials) -> Result<(), DbError> {
     let client = connect(c, None).await?;
-    client.simple_query("SELECT 1").await.map_err(classify)?;
+    bounded("SELECT 1", async {
+        client.simple_query("SELECT 1").await.map_err(classify)
+    })
+    .await?;
     Ok(())
 }
 
@@ -107,20 +127,26 @@ pub async fn set_password(
         escape_identifier(role),
         escape_literal(verifier.expose())
     ));
-    client
-        .batch_execute(statement.expose())
-        .await
-        .map_err(classify)
+    bounded("DDL", async {
+        client
+            .batch_execute(statement.expose())
+            .await
+            .map_err(classify)
+    })
+    .await
 }
 
 pub async fn role_exists(client: &Client, role: &str) -> Result<bool, DbError> {
-    let rows = client
-        .query(
-            "SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1",
-            &[&role],
-        )
-        .await
-        .map_err(classify)?;
+    let rows = bounded("role lookup", async {
+        client
+            .query(
+                "SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1",
+                &[&role],
+            )
+            .await
+            .map_err(classify)
+    })
+    .await?;
     Ok(!rows.is_empty())
 }
 
@@ -138,10 +164,13 @@ pub async fn create_clone(
         base = escape_identifier(base),
         pw = escape_literal(verifier.expose())
     ));
-    client
-        .batch_execute(statement.expose())
-        .await
-        .map_err(classify)
+    bounded("DDL", async {
+        client
+            .batch_execute(statement.expose())
+            .await
+            .map_err(classify)
+    })
+    .await
 }
 
 #[cfg(test)]

@@ -183,14 +183,13 @@ impl<S: SecretStore> Rotator<S> {
                 );
                 SecretString::from(Value::Object(map).to_string())
             }
-            (Engine::MySql, _) => return Err(ErrorKind::EngineNotImplemented("mysql".into())),
-            (Engine::Postgres, Shape::Plain) => {
+            (Engine::Postgres | Engine::MySql, Shape::Plain) => {
                 return Err(ErrorKind::InvalidSecret {
                     field: "(value)",
                     cause: "is not a JSON object".into(),
                 })
             }
-            (Engine::Postgres, Shape::Json(mut map)) => {
+            (Engine::Postgres | Engine::MySql, Shape::Json(mut map)) => {
                 // Validates every field now, so a broken secret fails before anything changes.
                 let creds = Credentials::parse(&current, engine)?;
                 if let Some(master) = &creds.masterarn {
@@ -246,9 +245,6 @@ impl<S: SecretStore> Rotator<S> {
         let engine = engine_of(&pending)?;
         if engine == Engine::Generic {
             return Ok(None);
-        }
-        if engine == Engine::MySql {
-            return Err(ErrorKind::EngineNotImplemented("mysql".into()));
         }
         let current = self
             .store

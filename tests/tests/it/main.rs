@@ -8,5 +8,6 @@ mod aws_world;
 mod databases;
 mod network;
 mod rotator;
+mod rotator_mysql;
 mod rotator_postgres;
 mod runtime_api;

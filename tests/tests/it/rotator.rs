@@ -192,3 +192,47 @@ async fn invalid_password_policy_stops_the_function_at_start_up() -> anyhow::Res
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn password_policy_holds_across_many_generations() -> anyhow::Result<()> {
+    let world = World::new();
+    let moto = world.moto().await?;
+    let arn = moto
+        .secrets_manager()
+        .create_secret()
+        .name(world.unique("policy"))
+        .secret_string("start")
+        .send()
+        .await?
+        .arn()
+        .unwrap_or_default()
+        .to_owned();
+    let lambda = world
+        .lambda(
+            Function::SecretRotator,
+            &[
+                ("PASSWORD_LENGTH", "24"),
+                ("EXCLUDE_PUNCTUATION", "yes"),
+                ("EXCLUDE_CHARACTERS", "abcXYZ019"),
+            ],
+        )
+        .await?;
+    let mut seen = std::collections::HashSet::new();
+    for i in 0..15 {
+        let token = format!("0a1b2c3d-1111-4000-8000-{i:012}");
+        start_rotation(moto, &arn, &token).await?;
+        rotate(&lambda, &arn, &token).await?;
+        let value = current(moto, &arn).await?;
+        assert_eq!(value.chars().count(), 24, "length");
+        assert!(
+            value.chars().all(|c| c.is_ascii_alphanumeric()),
+            "no punctuation"
+        );
+        assert!(
+            !value.chars().any(|c| "abcXYZ019".contains(c)),
+            "excluded characters"
+        );
+        assert!(seen.insert(value), "a fresh value every time");
+    }
+    Ok(())
+}

@@ -417,3 +417,102 @@ async fn faults_leave_awscurrent_working_and_a_retry_completes() -> anyhow::Resu
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn a_hung_database_fails_set_and_test_fast_and_a_retry_completes() -> anyhow::Result<()> {
+    let world = World::new();
+    let (moto, pg) = tokio::try_join!(world.moto(), world.postgres())?;
+    let app = pg.fresh_database().await?;
+    let original = secret_for(&app);
+    let arn = moto
+        .secrets_manager()
+        .create_secret()
+        .name(world.unique("pg"))
+        .secret_string(original.to_string())
+        .send()
+        .await?
+        .arn()
+        .unwrap_or_default()
+        .to_owned();
+    let lambda = world.lambda(Function::SecretRotator, &[]).await?;
+    let token = "e1000000-0000-4000-8000-000000000001";
+    moto.prepare_rotation(&arn, token).await?;
+    run_step(&lambda, "createSecret", &arn, token).await?;
+
+    pg.pause()?;
+    let started = std::time::Instant::now();
+    let err = lambda
+        .invoke(&event("setSecret", &arn, token))
+        .await?
+        .expect_err("database hung");
+    pg.resume()?;
+    assert_eq!(err.error_type, "DatabaseError", "{err}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(15),
+        "connect timeout bounds the step"
+    );
+    assert!(
+        logs_in(&original).await,
+        "AWSCURRENT still works after the failed setSecret"
+    );
+
+    run_step(&lambda, "setSecret", &arn, token).await?;
+    pg.pause()?;
+    let err = lambda
+        .invoke(&event("testSecret", &arn, token))
+        .await?
+        .expect_err("database hung");
+    pg.resume()?;
+    assert_eq!(err.error_type, "CannotLogin", "{err}");
+    assert!(err.error_message.starts_with("testSecret: "), "{err}");
+
+    run_step(&lambda, "testSecret", &arn, token).await?;
+    run_step(&lambda, "finishSecret", &arn, token).await?;
+    assert!(
+        logs_in(&current(moto, &arn).await?).await,
+        "the retried rotation completed"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn ssl_true_refuses_a_server_without_tls_and_ssl_false_or_absent_connect(
+) -> anyhow::Result<()> {
+    let world = World::new();
+    let (moto, pg) = tokio::try_join!(world.moto(), world.postgres())?;
+    let lambda = world.lambda(Function::SecretRotator, &[]).await?;
+    for (ssl, expect_ok) in [(Some(true), false), (Some(false), true), (None, true)] {
+        let app = pg.fresh_database().await?;
+        let mut value = secret_for(&app);
+        if let Some(ssl) = ssl {
+            value["ssl"] = json!(ssl);
+        }
+        let arn = moto
+            .secrets_manager()
+            .create_secret()
+            .name(world.unique("tls"))
+            .secret_string(value.to_string())
+            .send()
+            .await?
+            .arn()
+            .unwrap_or_default()
+            .to_owned();
+        let token = "e2000000-0000-4000-8000-000000000001";
+        moto.prepare_rotation(&arn, token).await?;
+        run_step(&lambda, "createSecret", &arn, token).await?;
+        let outcome = lambda.invoke(&event("setSecret", &arn, token)).await?;
+        match (outcome, expect_ok) {
+            (Ok(_), true) => {}
+            (Err(e), false) => {
+                assert_eq!(e.error_type, "DatabaseError", "{e}");
+                assert!(e.error_message.to_lowercase().contains("tls"), "{e}");
+                assert!(
+                    logs_in(&value).await,
+                    "no plaintext fallback happened and nothing changed"
+                );
+            }
+            (other, _) => panic!("ssl={ssl:?}: unexpected {other:?}"),
+        }
+    }
+    Ok(())
+}
