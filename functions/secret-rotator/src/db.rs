@@ -3,11 +3,94 @@
 //! users). Engine modules implement the statements; this module holds the shared vocabulary
 //! and the bounded retry of testSecret.
 
+use std::sync::OnceLock;
 use std::time::Duration;
+
+use ecs_secrets_shared::ConfigError;
 
 use crate::credentials::Credentials;
 use crate::rotation::Engine;
 use ecs_secrets_shared::secret::SecretString;
+
+/// Database settings from the environment, validated at start-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DbSettings {
+    /// `DB_TIMEOUT_SECONDS` (1-60, default 5): bounds each login and each statement.
+    pub timeout: Duration,
+    /// `MYSQL_MAX_USERNAME_LENGTH` (16-80, default 32): the server's user name limit.
+    pub mysql_max_username: usize,
+}
+
+impl Default for DbSettings {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(5),
+            mysql_max_username: 32,
+        }
+    }
+}
+
+static SETTINGS: OnceLock<DbSettings> = OnceLock::new();
+
+impl DbSettings {
+    pub fn from_lookup(env: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let number = |name: &str,
+                      range: std::ops::RangeInclusive<u64>,
+                      default: u64|
+         -> Result<u64, ConfigError> {
+            match env(name).filter(|v| !v.trim().is_empty()) {
+                None => Ok(default),
+                Some(raw) => raw
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| range.contains(n))
+                    .ok_or_else(|| {
+                        ConfigError::invalid(
+                            name,
+                            format!(
+                                "`{raw}` is not a whole number from {} to {}",
+                                range.start(),
+                                range.end()
+                            ),
+                        )
+                    }),
+            }
+        };
+        Ok(Self {
+            timeout: Duration::from_secs(number("DB_TIMEOUT_SECONDS", 1..=60, 5)?),
+            mysql_max_username: number("MYSQL_MAX_USERNAME_LENGTH", 16..=80, 32)? as usize,
+        })
+    }
+
+    /// Makes these the process's settings (once, at start-up).
+    pub fn install(self) {
+        let _ = SETTINGS.set(self);
+    }
+
+    pub fn current() -> DbSettings {
+        SETTINGS.get().copied().unwrap_or_default()
+    }
+}
+
+/// The bound on each login and statement.
+pub fn timeout() -> Duration {
+    DbSettings::current().timeout
+}
+
+/// Bounds a whole operation, not just the TCP connect: a hung server accepts the connection
+/// (the kernel does) and then never answers the start-up or the statement.
+pub async fn bounded<T>(
+    what: &str,
+    f: impl std::future::Future<Output = Result<T, DbError>>,
+) -> Result<T, DbError> {
+    let limit = timeout();
+    tokio::time::timeout(limit, f).await.unwrap_or_else(|_| {
+        Err(DbError::Unreachable(format!(
+            "{what}: no answer within {limit:?}"
+        )))
+    })
+}
 
 /// Why a database operation failed. Messages come from the driver or server and never contain
 /// a password (servers do not echo them; statements carrying verifiers are not included).
@@ -25,7 +108,7 @@ pub enum DbError {
 pub fn max_username(engine: Engine) -> usize {
     match engine {
         Engine::Postgres => crate::postgres::MAX_USERNAME,
-        Engine::MySql | Engine::Generic => crate::mysql::MAX_USERNAME,
+        Engine::MySql | Engine::Generic => DbSettings::current().mysql_max_username,
     }
 }
 
@@ -110,4 +193,40 @@ pub async fn check_with_retry(
         }
     }
     Err(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<DbSettings, String> {
+        let map: HashMap<&str, &str> = pairs.iter().copied().collect();
+        DbSettings::from_lookup(|k| map.get(k).map(|v| v.to_string())).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn settings_defaults_values_and_errors() {
+        assert_eq!(settings(&[]).unwrap(), DbSettings::default());
+        let s = settings(&[
+            ("DB_TIMEOUT_SECONDS", "12"),
+            ("MYSQL_MAX_USERNAME_LENGTH", "80"),
+        ])
+        .unwrap();
+        assert_eq!(
+            (s.timeout, s.mysql_max_username),
+            (Duration::from_secs(12), 80)
+        );
+        for (pairs, needle) in [
+            (vec![("DB_TIMEOUT_SECONDS", "0")], "DB_TIMEOUT_SECONDS"),
+            (vec![("DB_TIMEOUT_SECONDS", "61")], "1 to 60"),
+            (
+                vec![("MYSQL_MAX_USERNAME_LENGTH", "x")],
+                "MYSQL_MAX_USERNAME_LENGTH",
+            ),
+        ] {
+            let err = settings(&pairs).unwrap_err();
+            assert!(err.contains(needle), "{err}");
+        }
+    }
 }

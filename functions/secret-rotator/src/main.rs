@@ -2,6 +2,7 @@
 //! the runtime loop. Everything else is in the library.
 
 use ecs_secrets_shared::aws::AwsConfig;
+use secret_rotator::db::DbSettings;
 use secret_rotator::policy::PasswordPolicy;
 use secret_rotator::rotation::Rotator;
 use secret_rotator::store::SecretsManagerStore;
@@ -11,6 +12,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     ecs_secrets_shared::telemetry::init_lambda(secret_rotator::FUNCTION_NAME);
     let policy = PasswordPolicy::from_env()
         .inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
+    DbSettings::from_lookup(|k| std::env::var(k).ok())
+        .inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?
+        .install();
     let aws = AwsConfig::load()
         .await
         .inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;

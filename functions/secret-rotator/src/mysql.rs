@@ -12,20 +12,12 @@
 //! Literals (user names, hosts, passwords) are quoted with the driver's escaping
 //! (`Value::as_sql`), never spliced raw.
 
-use std::time::Duration;
-
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, OptsBuilder, SslOpts, Value};
 
 use crate::credentials::Credentials;
-use crate::db::DbError;
+use crate::db::{bounded, DbError};
 use ecs_secrets_shared::secret::SecretString;
-
-/// MySQL's user name limit (32 since 5.7.8; older servers have 16).
-pub const MAX_USERNAME: usize = 32;
-
-/// Connect and statement timeout.
-pub const TIMEOUT: Duration = Duration::from_secs(5);
 
 fn literal(s: &str) -> String {
     Value::from(s).as_sql(false)
@@ -69,46 +61,41 @@ fn opts(c: &Credentials, tls: bool) -> OptsBuilder {
 }
 
 async fn connect_with(c: &Credentials, tls: bool) -> Result<Conn, DbError> {
-    match tokio::time::timeout(TIMEOUT, Conn::new(opts(c, tls))).await {
-        Ok(result) => result.map_err(classify_login),
-        Err(_) => Err(DbError::Unreachable(format!(
-            "no answer within {TIMEOUT:?}"
-        ))),
-    }
+    Conn::new(opts(c, tls)).await.map_err(classify_login)
 }
 
 /// Logs in with `c`: TLS required (`ssl: true`), plaintext (`ssl: false`), or TLS when the
-/// server supports it (no `ssl` key).
+/// server supports it (no `ssl` key). The whole login is bounded by the database timeout.
 pub async fn connect(c: &Credentials) -> Result<Conn, DbError> {
-    match c.ssl {
-        Some(tls) => connect_with(c, tls).await,
-        None => match tokio::time::timeout(TIMEOUT, Conn::new(opts(c, true))).await {
-            Ok(Ok(conn)) => Ok(conn),
-            Ok(Err(mysql_async::Error::Driver(
-                mysql_async::DriverError::NoClientSslFlagFromServer,
-            ))) => connect_with(c, false).await,
-            Ok(Err(e)) => Err(classify_login(e)),
-            Err(_) => Err(DbError::Unreachable(format!(
-                "no answer within {TIMEOUT:?}"
-            ))),
-        },
-    }
+    bounded("login", async {
+        match c.ssl {
+            Some(tls) => connect_with(c, tls).await,
+            None => match Conn::new(opts(c, true)).await {
+                Ok(conn) => Ok(conn),
+                Err(mysql_async::Error::Driver(
+                    mysql_async::DriverError::NoClientSslFlagFromServer,
+                )) => connect_with(c, false).await,
+                Err(e) => Err(classify_login(e)),
+            },
+        }
+    })
+    .await
 }
 
 async fn exec(conn: &mut Conn, statement: &SecretString) -> Result<(), DbError> {
-    match tokio::time::timeout(TIMEOUT, conn.query_drop(statement.expose().as_str())).await {
-        Ok(result) => result.map_err(classify),
-        Err(_) => Err(DbError::Unreachable(format!(
-            "statement did not finish within {TIMEOUT:?}"
-        ))),
-    }
+    bounded("statement", async {
+        conn.query_drop(statement.expose().as_str())
+            .await
+            .map_err(classify)
+    })
+    .await
 }
 
 async fn is_mariadb(conn: &mut Conn) -> Result<bool, DbError> {
-    let version: Option<String> = conn
-        .query_first("SELECT VERSION()")
-        .await
-        .map_err(classify)?;
+    let version: Option<String> = bounded("SELECT VERSION()", async {
+        conn.query_first("SELECT VERSION()").await.map_err(classify)
+    })
+    .await?;
     Ok(version
         .unwrap_or_default()
         .to_ascii_lowercase()
@@ -118,7 +105,7 @@ async fn is_mariadb(conn: &mut Conn) -> Result<bool, DbError> {
 /// Logs in with `c` and runs a trivial query.
 pub async fn check_login(c: &Credentials) -> Result<(), DbError> {
     let mut conn = connect(c).await?;
-    conn.query_drop("SELECT 1").await.map_err(classify)?;
+    exec(&mut conn, &SecretString::from("SELECT 1")).await?;
     let _ = conn.disconnect().await;
     Ok(())
 }
@@ -141,13 +128,19 @@ pub async fn set_own_password(login: &Credentials, password: &SecretString) -> R
 
 /// The host part of `user`'s account (`%` when it cannot be read).
 async fn host_of(conn: &mut Conn, user: &str) -> String {
-    let host: Result<Option<String>, _> = conn
-        .exec_first(
-            "SELECT Host FROM mysql.user WHERE User = ? ORDER BY Host = '%' DESC LIMIT 1",
-            (user,),
-        )
-        .await;
-    host.ok().flatten().unwrap_or_else(|| "%".to_owned())
+    let host = bounded("account host lookup", async {
+        Ok(conn
+            .exec_first::<String, _, _>(
+                "SELECT Host FROM mysql.user WHERE User = ? ORDER BY Host = '%' DESC LIMIT 1",
+                (user,),
+            )
+            .await)
+    })
+    .await;
+    host.ok()
+        .and_then(Result::ok)
+        .flatten()
+        .unwrap_or_else(|| "%".to_owned())
 }
 
 /// The grants of `account` (`'user'@'host'`) rewritten for `clone`, without password clauses.
@@ -192,7 +185,12 @@ pub async fn ensure_alternate(
     let mut conn = connect(admin).await?;
     let host = host_of(&mut conn, base).await;
     let account = format!("{}@{}", literal(user), literal(&host));
-    let exists: Result<Vec<String>, _> = conn.query(format!("SHOW GRANTS FOR {account}")).await;
+    let exists = bounded("SHOW GRANTS", async {
+        Ok(conn
+            .query::<String, _>(format!("SHOW GRANTS FOR {account}"))
+            .await)
+    })
+    .await?;
     match exists {
         Ok(_) => {
             exec(
@@ -207,10 +205,14 @@ pub async fn ensure_alternate(
         // 1141: no such grant / user.
         Err(mysql_async::Error::Server(s)) if s.code == 1141 => {
             let base_account = format!("{}@{}", literal(base), literal(&host));
-            let grants: Vec<String> = conn
-                .query(format!("SHOW GRANTS FOR {base_account}"))
-                .await
-                .map_err(classify)?;
+            // These lines may carry the original user's password hash: they are only rewritten
+            // (without it) and executed, never logged.
+            let grants: Vec<String> = bounded("SHOW GRANTS", async {
+                conn.query(format!("SHOW GRANTS FOR {base_account}"))
+                    .await
+                    .map_err(classify)
+            })
+            .await?;
             exec(
                 &mut conn,
                 &SecretString::from(format!(

@@ -6,21 +6,16 @@
 //! through the driver's escaping (`postgres_protocol::escape`), and the connection is made
 //! from structured parameters, so every character of a password is safe.
 
-use std::time::Duration;
-
 use postgres_protocol::escape::{escape_identifier, escape_literal};
 use tokio_postgres::config::SslMode;
 use tokio_postgres::{Client, Config, NoTls};
 
 use crate::credentials::Credentials;
-use crate::db::DbError;
+use crate::db::{bounded, DbError};
 use ecs_secrets_shared::secret::SecretString;
 
 /// PostgreSQL's identifier length limit (NAMEDATALEN - 1).
 pub const MAX_USERNAME: usize = 63;
-
-/// Connect and statement timeout: a dead database fails a step in seconds.
-pub const TIMEOUT: Duration = Duration::from_secs(5);
 
 fn config(c: &Credentials, dbname: Option<&str>) -> Config {
     let mut config = Config::new();
@@ -30,23 +25,13 @@ fn config(c: &Credentials, dbname: Option<&str>) -> Config {
         .user(&c.username)
         .password(c.password.expose().as_bytes())
         .dbname(dbname.or(c.dbname.as_deref()).unwrap_or("postgres"))
-        .connect_timeout(TIMEOUT)
-        .options(format!("-c statement_timeout={}", TIMEOUT.as_millis()))
+        .connect_timeout(crate::db::timeout())
+        .options(format!(
+            "-c statement_timeout={}",
+            crate::db::timeout().as_millis()
+        ))
         .application_name("ecs-secrets-rotator");
     config
-}
-
-/// Bounds a whole operation, not just the TCP connect: a hung server accepts the connection
-/// (the kernel does) and then never answers the start-up or the statement.
-async fn bounded<T>(
-    what: &str,
-    f: impl std::future::Future<Output = Result<T, DbError>>,
-) -> Result<T, DbError> {
-    tokio::time::timeout(TIMEOUT, f).await.unwrap_or_else(|_| {
-        Err(DbError::Unreachable(format!(
-            "{what}: no answer within {TIMEOUT:?}"
-        )))
-    })
 }
 
 fn classify(e: tokio_postgres::Error) -> DbError {

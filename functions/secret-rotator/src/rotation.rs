@@ -57,17 +57,24 @@ enum Shape {
     Plain,
 }
 
-fn shape(value: &SecretString) -> Shape {
+/// A value that starts like a JSON object but does not parse is a broken credential, not a
+/// plain string: rotating it as generic would silently replace it with a random value.
+fn shape(value: &SecretString) -> Result<Shape, ErrorKind> {
     match serde_json::from_str::<Value>(value.expose()) {
-        Ok(Value::Object(map)) => Shape::Json(map),
-        _ => Shape::Plain,
+        Ok(Value::Object(map)) => Ok(Shape::Json(map)),
+        // serde_json's message gives the position only, never the content.
+        Err(e) if value.expose().trim_start().starts_with('{') => Err(ErrorKind::InvalidSecret {
+            field: "(value)",
+            cause: format!("looks like JSON but does not parse ({e})"),
+        }),
+        _ => Ok(Shape::Plain),
     }
 }
 
 /// Chooses the strategy from the secret's `engine` (SPEC: postgres / aurora-postgresql,
 /// mysql / mariadb / aurora-mysql, generic or a plain string).
 pub fn engine_of(value: &SecretString) -> Result<Engine, ErrorKind> {
-    match shape(value) {
+    match shape(value)? {
         Shape::Plain => Ok(Engine::Generic),
         Shape::Json(map) => match map.get("engine") {
             None | Some(Value::Null) => Err(ErrorKind::MissingEngine),
@@ -174,7 +181,7 @@ impl<S: SecretStore> Rotator<S> {
         }
         let engine = engine_of(&current)?;
         let password = self.store.random_password(&self.policy).await?;
-        let new_value = match (engine, shape(&current)) {
+        let new_value = match (engine, shape(&current)?) {
             (Engine::Generic, Shape::Plain) => password,
             (Engine::Generic, Shape::Json(mut map)) => {
                 map.insert(

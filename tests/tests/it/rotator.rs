@@ -236,3 +236,32 @@ async fn password_policy_holds_across_many_generations() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn malformed_json_is_refused_not_rotated_as_a_plain_string() -> anyhow::Result<()> {
+    let world = World::new();
+    let moto = world.moto().await?;
+    let broken = r#"{"engine": "postgres", "host": "db", "password": "hunter2-broken"#;
+    let arn = moto
+        .secrets_manager()
+        .create_secret()
+        .name(world.unique("broken"))
+        .secret_string(broken)
+        .send()
+        .await?
+        .arn()
+        .unwrap_or_default()
+        .to_owned();
+    let token = "0a1b2c3d-2222-4000-8000-000000000001";
+    start_rotation(moto, &arn, token).await?;
+    let lambda = world.lambda(Function::SecretRotator, &[]).await?;
+    let err = lambda
+        .invoke(&step("createSecret", &arn, token))
+        .await?
+        .expect_err("malformed JSON");
+    assert_eq!(err.error_type, "InvalidSecret", "{err}");
+    assert!(err.error_message.contains("does not parse"), "{err}");
+    assert!(!err.error_message.contains("hunter2"), "{err}");
+    assert_eq!(current(moto, &arn).await?, broken, "secret unchanged");
+    Ok(())
+}
