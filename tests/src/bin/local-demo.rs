@@ -163,19 +163,34 @@ async fn main() -> Result<()> {
         rotated["password"] != api_key["password"],
         rotated["client_id"] == api_key["client_id"] && rotated["engine"] == api_key["engine"]
     );
-    let pg_event =
-        json!({"Step": "createSecret", "SecretId": secret_arn, "ClientRequestToken": token});
-    moto.prepare_rotation(&secret_arn, token).await?;
+    // The PostgreSQL login the application uses: rotated, and the old password stops working.
+    let pg_token = "00000000-0000-4000-8000-0000000000bb";
+    moto.prepare_rotation(&secret_arn, pg_token).await?;
+    println!("secret-rotator     rotating {secret_arn} (PostgreSQL, single user)");
     let rotator = world
-        .lambda(Function::SecretRotator, &[("RUST_LOG", "error")])
+        .lambda(Function::SecretRotator, &[("RUST_LOG", "warn")])
         .await?;
-    if let Err(e) = rotator.invoke(&pg_event).await? {
-        println!(
-            "secret-rotator     PostgreSQL secret -> {} ({})",
-            e.error_message, e.error_type
-        );
+    for step in ["createSecret", "setSecret", "testSecret", "finishSecret"] {
+        let event = json!({"Step": step, "SecretId": secret_arn, "ClientRequestToken": pg_token});
+        match rotator.invoke(&event).await? {
+            Ok(response) => println!(
+                "{:<18}   {step:<13} -> {}",
+                "",
+                response["outcome"].as_str().unwrap_or("?")
+            ),
+            Err(e) => println!("{:<18}   {step:<13} -> failed: {e}", ""),
+        }
     }
     rotator.stop().await;
+    let rotated: Value = serde_json::from_str(&moto.current_value(&secret_arn).await?)?;
+    let mut new_login = login.clone();
+    new_login.password = rotated["password"].as_str().unwrap_or_default().to_owned();
+    let old_works = login.connect().await.is_ok();
+    let new_works = new_login.connect().await.is_ok();
+    println!(
+        "{:<18}   old password logs in: {old_works}; new AWSCURRENT password logs in: {new_works}",
+        ""
+    );
 
     let scenarios: [(Function, &str, Value); 2] = [
         (
