@@ -21,6 +21,7 @@ pub mod moto;
 pub mod paths;
 pub mod postgres;
 pub mod process;
+pub mod rotation;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

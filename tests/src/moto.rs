@@ -150,6 +150,29 @@ impl Moto {
         Ok(())
     }
 
+    /// Creates a secret and returns its ARN.
+    pub async fn create_secret(
+        &self,
+        name: impl AsRef<str>,
+        value: impl AsRef<str>,
+    ) -> Result<String> {
+        let out = self
+            .secrets_manager()
+            .create_secret()
+            .name(name.as_ref())
+            .secret_string(value.as_ref())
+            .send()
+            .await?;
+        out.arn()
+            .map(str::to_owned)
+            .context("CreateSecret returned no ARN")
+    }
+
+    /// The AWSCURRENT value of a secret, parsed as JSON.
+    pub async fn current_json(&self, arn: &str) -> Result<serde_json::Value> {
+        Ok(serde_json::from_str(&self.current_value(arn).await?)?)
+    }
+
     /// The AWSCURRENT value of a secret (stage given explicitly: moto can return a stale
     /// version without it).
     pub async fn current_value(&self, arn: &str) -> Result<String> {

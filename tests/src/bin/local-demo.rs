@@ -15,6 +15,29 @@ fn heading(text: &str) {
     println!("\n\x1b[1m== {text}\x1b[0m");
 }
 
+/// Rotates `arn` through the rotator binary and prints each step's outcome.
+async fn rotate_and_report(world: &World, arn: &str, token: &str, what: &str) -> Result<()> {
+    let moto = world.moto().await?;
+    moto.prepare_rotation(arn, token).await?;
+    println!("secret-rotator     rotating {arn} ({what})");
+    let rotator = world
+        .lambda(Function::SecretRotator, &[("RUST_LOG", "warn")])
+        .await?;
+    for step in harness::rotation::STEPS {
+        let event = json!({"Step": step, "SecretId": arn, "ClientRequestToken": token});
+        match rotator.invoke(&event).await? {
+            Ok(response) => println!(
+                "{:<18}   {step:<13} -> {}",
+                "",
+                response["outcome"].as_str().unwrap_or("?")
+            ),
+            Err(e) => println!("{:<18}   {step:<13} -> failed: {e}", ""),
+        }
+    }
+    rotator.stop().await;
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     harness::lambda::ECHO_OUTPUT.store(false, std::sync::atomic::Ordering::Relaxed);
@@ -32,15 +55,10 @@ async fn main() -> Result<()> {
         "engine": "postgres", "host": login.host, "port": login.port,
         "username": login.user, "password": login.password, "dbname": login.dbname
     });
-    let created = moto
-        .secrets_manager()
-        .create_secret()
-        .name(secret_name)
-        .secret_string(secret_value.to_string())
-        .send()
+    let secret_arn = moto
+        .create_secret(secret_name, secret_value.to_string())
         .await
         .context("creating the demo secret in moto")?;
-    let secret_arn = created.arn().unwrap_or_default().to_owned();
     let client = login.connect().await?;
     let who: String = client
         .query_one("SELECT current_user::text", &[])
@@ -125,64 +143,36 @@ async fn main() -> Result<()> {
         "resources": [secret_arn],
         "detail": {"name": secret_name, "labelUpdated": "AWSCURRENT", "versionId": "00000000-0000-4000-8000-000000000001"}
     });
-    // secret-rotator: a full rotation of a generic secret, driven as Secrets Manager drives it.
+    // secret-rotator: a generic secret, then the application's PostgreSQL login, each rotated
+    // as Secrets Manager rotates: RotateSecret prepares the pending version, then four steps.
     let api_key =
         json!({"engine": "generic", "client_id": "demo-client", "password": "initial-value"});
     let api_arn = moto
-        .secrets_manager()
-        .create_secret()
-        .name("demo/api-key")
-        .secret_string(api_key.to_string())
-        .send()
-        .await?
-        .arn()
-        .unwrap_or_default()
-        .to_owned();
-    let token = "00000000-0000-4000-8000-0000000000aa";
-    moto.prepare_rotation(&api_arn, token).await?;
-    println!("secret-rotator     rotating {api_arn}");
-    let rotator = world
-        .lambda(Function::SecretRotator, &[("RUST_LOG", "warn")])
+        .create_secret("demo/api-key", api_key.to_string())
         .await?;
-    for step in ["createSecret", "setSecret", "testSecret", "finishSecret"] {
-        let event = json!({"Step": step, "SecretId": api_arn, "ClientRequestToken": token});
-        match rotator.invoke(&event).await? {
-            Ok(response) => println!(
-                "{:<18}   {step:<13} -> {}",
-                "",
-                response["outcome"].as_str().unwrap_or("?")
-            ),
-            Err(e) => println!("{:<18}   {step:<13} -> failed: {e}", ""),
-        }
-    }
-    rotator.stop().await;
-    let rotated: Value = serde_json::from_str(&moto.current_value(&api_arn).await?)?;
+    rotate_and_report(
+        &world,
+        &api_arn,
+        "00000000-0000-4000-8000-0000000000aa",
+        "generic",
+    )
+    .await?;
+    let rotated = moto.current_json(&api_arn).await?;
     println!(
         "{:<18}   AWSCURRENT password changed: {}; other keys kept: {} (values are never printed)",
         "",
         rotated["password"] != api_key["password"],
         rotated["client_id"] == api_key["client_id"] && rotated["engine"] == api_key["engine"]
     );
-    // The PostgreSQL login the application uses: rotated, and the old password stops working.
-    let pg_token = "00000000-0000-4000-8000-0000000000bb";
-    moto.prepare_rotation(&secret_arn, pg_token).await?;
-    println!("secret-rotator     rotating {secret_arn} (PostgreSQL, single user)");
-    let rotator = world
-        .lambda(Function::SecretRotator, &[("RUST_LOG", "warn")])
-        .await?;
-    for step in ["createSecret", "setSecret", "testSecret", "finishSecret"] {
-        let event = json!({"Step": step, "SecretId": secret_arn, "ClientRequestToken": pg_token});
-        match rotator.invoke(&event).await? {
-            Ok(response) => println!(
-                "{:<18}   {step:<13} -> {}",
-                "",
-                response["outcome"].as_str().unwrap_or("?")
-            ),
-            Err(e) => println!("{:<18}   {step:<13} -> failed: {e}", ""),
-        }
-    }
-    rotator.stop().await;
-    let rotated: Value = serde_json::from_str(&moto.current_value(&secret_arn).await?)?;
+
+    rotate_and_report(
+        &world,
+        &secret_arn,
+        "00000000-0000-4000-8000-0000000000bb",
+        "PostgreSQL, single user",
+    )
+    .await?;
+    let rotated = moto.current_json(&secret_arn).await?;
     let mut new_login = login.clone();
     new_login.password = rotated["password"].as_str().unwrap_or_default().to_owned();
     let old_works = login.connect().await.is_ok();

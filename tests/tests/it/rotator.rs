@@ -2,10 +2,9 @@
 //! the way Secrets Manager drives it (RotateSecret creates the empty AWSPENDING version, then
 //! the four steps).
 
+use harness::rotation::{run_steps, step_event, ROTATION_TOKEN};
 use harness::{Function, LambdaFunction, Moto, World};
 use serde_json::{json, Value};
-
-const STEPS: [&str; 4] = ["createSecret", "setSecret", "testSecret", "finishSecret"];
 
 async fn start_rotation(moto: &Moto, arn: &str, token: &str) -> anyhow::Result<()> {
     moto.prepare_rotation(arn, token).await
@@ -16,16 +15,11 @@ async fn current(moto: &Moto, arn: &str) -> anyhow::Result<String> {
 }
 
 fn step(name: &str, arn: &str, token: &str) -> Value {
-    json!({"Step": name, "SecretId": arn, "ClientRequestToken": token, "RotationToken": "rot-token-never-logged"})
+    step_event(name, arn, token)
 }
 
 async fn rotate(lambda: &LambdaFunction, arn: &str, token: &str) -> anyhow::Result<Vec<Value>> {
-    let mut outcomes = Vec::new();
-    for name in STEPS {
-        let outcome = lambda.invoke(&step(name, arn, token)).await?;
-        outcomes.push(outcome.map_err(|e| anyhow::anyhow!("{name}: {e}"))?);
-    }
-    Ok(outcomes)
+    run_steps(lambda, arn, token).await
 }
 
 #[tokio::test]
@@ -34,15 +28,8 @@ async fn generic_secret_rotates_end_to_end_and_retries_are_no_ops() -> anyhow::R
     let moto = world.moto().await?;
     let old = json!({"engine": "generic", "username": "svc", "password": "old-password-value", "endpoint": "https://api.example.com"});
     let arn = moto
-        .secrets_manager()
-        .create_secret()
-        .name(world.unique("api"))
-        .secret_string(old.to_string())
-        .send()
-        .await?
-        .arn()
-        .unwrap_or_default()
-        .to_owned();
+        .create_secret(world.unique("api"), old.to_string())
+        .await?;
     let token = "0a1b2c3d-0000-4000-8000-000000000001";
     start_rotation(moto, &arn, token).await?;
 
@@ -87,11 +74,7 @@ async fn generic_secret_rotates_end_to_end_and_retries_are_no_ops() -> anyhow::R
     assert_ne!(newer["password"], new["password"]);
 
     let output = lambda.stop().await.join("\n");
-    for secret in [
-        "old-password-value",
-        password.as_str(),
-        "rot-token-never-logged",
-    ] {
+    for secret in ["old-password-value", password.as_str(), ROTATION_TOKEN] {
         assert!(!output.contains(secret), "a secret reached the logs");
     }
     assert!(
@@ -105,18 +88,11 @@ async fn generic_secret_rotates_end_to_end_and_retries_are_no_ops() -> anyhow::R
 async fn gate_errors_are_clear_and_leave_the_secret_unchanged() -> anyhow::Result<()> {
     let world = World::new();
     let moto = world.moto().await?;
-    let sm = moto.secrets_manager();
     let lambda = world.lambda(Function::SecretRotator, &[]).await?;
     let token = "0a1b2c3d-0000-4000-8000-00000000000a";
 
     // Rotation never configured.
-    let plain = sm
-        .create_secret()
-        .name(world.unique("plain"))
-        .secret_string("value-1")
-        .send()
-        .await?;
-    let plain_arn = plain.arn().unwrap_or_default().to_owned();
+    let plain_arn = moto.create_secret(world.unique("plain"), "value-1").await?;
     let err = lambda
         .invoke(&step("createSecret", &plain_arn, token))
         .await?
@@ -149,13 +125,9 @@ async fn gate_errors_are_clear_and_leave_the_secret_unchanged() -> anyhow::Resul
         ),
         (json!({"username": "u", "password": "p"}), "MissingEngine"),
     ] {
-        let created = sm
-            .create_secret()
-            .name(world.unique("bad"))
-            .secret_string(value.to_string())
-            .send()
+        let arn = moto
+            .create_secret(world.unique("bad"), value.to_string())
             .await?;
-        let arn = created.arn().unwrap_or_default().to_owned();
         start_rotation(moto, &arn, token).await?;
         let err = lambda
             .invoke(&step("createSecret", &arn, token))
@@ -197,16 +169,7 @@ async fn invalid_password_policy_stops_the_function_at_start_up() -> anyhow::Res
 async fn password_policy_holds_across_many_generations() -> anyhow::Result<()> {
     let world = World::new();
     let moto = world.moto().await?;
-    let arn = moto
-        .secrets_manager()
-        .create_secret()
-        .name(world.unique("policy"))
-        .secret_string("start")
-        .send()
-        .await?
-        .arn()
-        .unwrap_or_default()
-        .to_owned();
+    let arn = moto.create_secret(world.unique("policy"), "start").await?;
     let lambda = world
         .lambda(
             Function::SecretRotator,
@@ -242,16 +205,7 @@ async fn malformed_json_is_refused_not_rotated_as_a_plain_string() -> anyhow::Re
     let world = World::new();
     let moto = world.moto().await?;
     let broken = r#"{"engine": "postgres", "host": "db", "password": "hunter2-broken"#;
-    let arn = moto
-        .secrets_manager()
-        .create_secret()
-        .name(world.unique("broken"))
-        .secret_string(broken)
-        .send()
-        .await?
-        .arn()
-        .unwrap_or_default()
-        .to_owned();
+    let arn = moto.create_secret(world.unique("broken"), broken).await?;
     let token = "0a1b2c3d-2222-4000-8000-000000000001";
     start_rotation(moto, &arn, token).await?;
     let lambda = world.lambda(Function::SecretRotator, &[]).await?;

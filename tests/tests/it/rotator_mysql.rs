@@ -4,23 +4,15 @@ use harness::{Function, LambdaFunction, MariaDbLogin, Moto, World};
 use mysql_async::prelude::Queryable;
 use serde_json::{json, Value};
 
-const STEPS: [&str; 4] = ["createSecret", "setSecret", "testSecret", "finishSecret"];
-
 async fn rotate(
     lambda: &LambdaFunction,
     moto: &Moto,
     arn: &str,
     token: &str,
 ) -> anyhow::Result<()> {
-    moto.prepare_rotation(arn, token).await?;
-    for step in STEPS {
-        let event = json!({"Step": step, "SecretId": arn, "ClientRequestToken": token});
-        lambda
-            .invoke(&event)
-            .await?
-            .map_err(|e| anyhow::anyhow!("{step}: {e}"))?;
-    }
-    Ok(())
+    harness::rotation::rotate(lambda, moto, arn, token)
+        .await
+        .map(drop)
 }
 
 fn login_of(secret: &Value) -> MariaDbLogin {
@@ -47,7 +39,7 @@ async fn logs_in(secret: &Value) -> bool {
 }
 
 async fn current(moto: &Moto, arn: &str) -> anyhow::Result<Value> {
-    Ok(serde_json::from_str(&moto.current_value(arn).await?)?)
+    moto.current_json(arn).await
 }
 
 fn secret_for(login: &MariaDbLogin) -> Value {
@@ -65,15 +57,8 @@ async fn single_user_rotation_as_an_unprivileged_user() -> anyhow::Result<()> {
     let login = maria.fresh_database().await?;
     let old = secret_for(&login);
     let arn = moto
-        .secrets_manager()
-        .create_secret()
-        .name(world.unique("maria"))
-        .secret_string(old.to_string())
-        .send()
-        .await?
-        .arn()
-        .unwrap_or_default()
-        .to_owned();
+        .create_secret(world.unique("maria"), old.to_string())
+        .await?;
     let lambda = world.lambda(Function::SecretRotator, &[]).await?;
     rotate(&lambda, moto, &arn, "e0000000-0000-4000-8000-000000000001").await?;
     let new = current(moto, &arn).await?;
@@ -121,29 +106,15 @@ async fn alternating_users_copy_grants_and_keep_both_logins() -> anyhow::Result<
     conn.query_drop("CREATE TABLE orders (id INT); INSERT INTO orders VALUES (1), (2);")
         .await?;
     conn.disconnect().await?;
-
-    let sm = moto.secrets_manager();
     let admin = json!({"engine": "mysql", "host": app.host, "port": app.port, "username": "rotator", "password": admin_password, "ssl": false});
-    let admin_arn = sm
-        .create_secret()
-        .name(world.unique("admin"))
-        .secret_string(admin.to_string())
-        .send()
-        .await?
-        .arn()
-        .unwrap_or_default()
-        .to_owned();
+    let admin_arn = moto
+        .create_secret(world.unique("admin"), admin.to_string())
+        .await?;
     let mut first = secret_for(&app);
     first["masterarn"] = json!(admin_arn);
-    let arn = sm
-        .create_secret()
-        .name(world.unique("app"))
-        .secret_string(first.to_string())
-        .send()
-        .await?
-        .arn()
-        .unwrap_or_default()
-        .to_owned();
+    let arn = moto
+        .create_secret(world.unique("app"), first.to_string())
+        .await?;
 
     let lambda = world.lambda(Function::SecretRotator, &[]).await?;
     rotate(&lambda, moto, &arn, "f0000000-0000-4000-8000-000000000001").await?;

@@ -2,27 +2,13 @@
 //! built binary: single user, alternating users, and the faults a rotation must survive.
 
 use harness::postgres::error_text;
+use harness::rotation::{run_step, step_event, ROTATION_TOKEN, STEPS};
 use harness::{Function, LambdaFunction, Moto, PgLogin, Postgres, World};
 use postgres_protocol::escape::{escape_identifier, escape_literal};
 use serde_json::{json, Value};
 
-const STEPS: [&str; 4] = ["createSecret", "setSecret", "testSecret", "finishSecret"];
-const ROTATION_TOKEN: &str = "rotation-token-not-for-logs";
-
 fn event(step: &str, arn: &str, token: &str) -> Value {
-    json!({"Step": step, "SecretId": arn, "ClientRequestToken": token, "RotationToken": ROTATION_TOKEN})
-}
-
-async fn run_step(
-    lambda: &LambdaFunction,
-    step: &str,
-    arn: &str,
-    token: &str,
-) -> anyhow::Result<Value> {
-    lambda
-        .invoke(&event(step, arn, token))
-        .await?
-        .map_err(|e| anyhow::anyhow!("{step}: {e}"))
+    step_event(step, arn, token)
 }
 
 async fn rotate(
@@ -31,11 +17,9 @@ async fn rotate(
     arn: &str,
     token: &str,
 ) -> anyhow::Result<()> {
-    moto.prepare_rotation(arn, token).await?;
-    for step in STEPS {
-        run_step(lambda, step, arn, token).await?;
-    }
-    Ok(())
+    harness::rotation::rotate(lambda, moto, arn, token)
+        .await
+        .map(drop)
 }
 
 fn login_of(secret: &Value) -> PgLogin {
@@ -53,7 +37,7 @@ async fn logs_in(secret: &Value) -> bool {
 }
 
 async fn current(moto: &Moto, arn: &str) -> anyhow::Result<Value> {
-    Ok(serde_json::from_str(&moto.current_value(arn).await?)?)
+    moto.current_json(arn).await
 }
 
 /// A secret for `login`, as an application team would store it.
@@ -97,15 +81,8 @@ async fn single_user_rotation_end_to_end() -> anyhow::Result<()> {
     let old = secret_for(&login);
     assert!(logs_in(&old).await, "the starting password works");
     let arn = moto
-        .secrets_manager()
-        .create_secret()
-        .name(world.unique("pg"))
-        .secret_string(old.to_string())
-        .send()
-        .await?
-        .arn()
-        .unwrap_or_default()
-        .to_owned();
+        .create_secret(world.unique("pg"), old.to_string())
+        .await?;
 
     let lambda = world
         .lambda(Function::SecretRotator, &[("EXCLUDE_CHARACTERS", "")])
@@ -193,27 +170,14 @@ async fn alternating_users_keep_both_logins_working() -> anyhow::Result<()> {
     )
     .await?;
     let admin_secret = json!({"engine": "postgres", "host": app.host, "port": app.port, "username": "rotation_admin", "password": admin_password, "dbname": app.dbname});
-    let sm = moto.secrets_manager();
-    let admin_arn = sm
-        .create_secret()
-        .name(world.unique("admin"))
-        .secret_string(admin_secret.to_string())
-        .send()
-        .await?
-        .arn()
-        .unwrap_or_default()
-        .to_owned();
+    let admin_arn = moto
+        .create_secret(world.unique("admin"), admin_secret.to_string())
+        .await?;
     let mut first = secret_for(&app);
     first["masterarn"] = json!(admin_arn);
-    let arn = sm
-        .create_secret()
-        .name(world.unique("app"))
-        .secret_string(first.to_string())
-        .send()
-        .await?
-        .arn()
-        .unwrap_or_default()
-        .to_owned();
+    let arn = moto
+        .create_secret(world.unique("app"), first.to_string())
+        .await?;
     // The application owns a table; the clone must be able to use it.
     app.connect()
         .await?
@@ -264,15 +228,8 @@ async fn missing_master_secret_is_a_clear_error_and_changes_nothing() -> anyhow:
     value["masterarn"] =
         json!("arn:aws:secretsmanager:us-east-1:123456789012:secret:no-such-admin-AbCdEf");
     let arn = moto
-        .secrets_manager()
-        .create_secret()
-        .name(world.unique("app"))
-        .secret_string(value.to_string())
-        .send()
-        .await?
-        .arn()
-        .unwrap_or_default()
-        .to_owned();
+        .create_secret(world.unique("app"), value.to_string())
+        .await?;
     let token = "c0000000-0000-4000-8000-000000000001";
     moto.prepare_rotation(&arn, token).await?;
     let lambda = world.lambda(Function::SecretRotator, &[]).await?;
@@ -294,15 +251,8 @@ async fn faults_leave_awscurrent_working_and_a_retry_completes() -> anyhow::Resu
     let app = pg.fresh_database().await?;
     let original = secret_for(&app);
     let arn = moto
-        .secrets_manager()
-        .create_secret()
-        .name(world.unique("pg"))
-        .secret_string(original.to_string())
-        .send()
-        .await?
-        .arn()
-        .unwrap_or_default()
-        .to_owned();
+        .create_secret(world.unique("pg"), original.to_string())
+        .await?;
     let lambda = world.lambda(Function::SecretRotator, &[]).await?;
 
     // Crash after setSecret: the database already holds the pending password when the step is
@@ -375,15 +325,8 @@ async fn faults_leave_awscurrent_working_and_a_retry_completes() -> anyhow::Resu
     let mut unreachable = fourth.clone();
     unreachable["port"] = json!(harness::process::free_port()?);
     let dead = moto
-        .secrets_manager()
-        .create_secret()
-        .name(world.unique("dead"))
-        .secret_string(unreachable.to_string())
-        .send()
-        .await?
-        .arn()
-        .unwrap_or_default()
-        .to_owned();
+        .create_secret(world.unique("dead"), unreachable.to_string())
+        .await?;
     let td = "d0000000-0000-4000-8000-00000000000d";
     moto.prepare_rotation(&dead, td).await?;
     run_step(&lambda, "createSecret", &dead, td).await?;
@@ -425,15 +368,8 @@ async fn a_hung_database_fails_set_and_test_fast_and_a_retry_completes() -> anyh
     let app = pg.fresh_database().await?;
     let original = secret_for(&app);
     let arn = moto
-        .secrets_manager()
-        .create_secret()
-        .name(world.unique("pg"))
-        .secret_string(original.to_string())
-        .send()
-        .await?
-        .arn()
-        .unwrap_or_default()
-        .to_owned();
+        .create_secret(world.unique("pg"), original.to_string())
+        .await?;
     let lambda = world.lambda(Function::SecretRotator, &[]).await?;
     let token = "e1000000-0000-4000-8000-000000000001";
     moto.prepare_rotation(&arn, token).await?;
@@ -488,15 +424,8 @@ async fn ssl_true_refuses_a_server_without_tls_and_ssl_false_or_absent_connect(
             value["ssl"] = json!(ssl);
         }
         let arn = moto
-            .secrets_manager()
-            .create_secret()
-            .name(world.unique("tls"))
-            .secret_string(value.to_string())
-            .send()
-            .await?
-            .arn()
-            .unwrap_or_default()
-            .to_owned();
+            .create_secret(world.unique("tls"), value.to_string())
+            .await?;
         let token = "e2000000-0000-4000-8000-000000000001";
         moto.prepare_rotation(&arn, token).await?;
         run_step(&lambda, "createSecret", &arn, token).await?;
