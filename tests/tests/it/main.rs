@@ -7,6 +7,7 @@
 mod aws_world;
 mod databases;
 mod network;
+mod redeployer;
 mod rotator;
 mod rotator_mysql;
 mod rotator_postgres;

@@ -1,0 +1,196 @@
+//! The redeployer's settings, from the environment, validated once at start-up.
+
+use ecs_secrets_shared::ConfigError;
+
+/// Which referencing services are redeployed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Selection {
+    /// Every referencing service unless tagged `secret-redeploy=off` (default).
+    All,
+    /// Only services tagged `secret-redeploy=on`.
+    Tagged,
+}
+
+/// The tag that opts a service in (`on`) or out (`off`).
+pub const TAG: &str = "secret-redeploy";
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// `CLUSTERS`: names or ARNs; `None` = every cluster.
+    pub clusters: Option<Vec<String>>,
+    pub selection: Selection,
+    pub dry_run: bool,
+    /// `MAX_UPDATES_PER_SECOND` (0.1-50, default 2): client-side pace of UpdateService.
+    pub max_updates_per_second: f64,
+    /// `MAX_CONCURRENCY` (1-64, default 8): describe calls in flight at once.
+    pub max_concurrency: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            clusters: None,
+            selection: Selection::All,
+            dry_run: false,
+            max_updates_per_second: 2.0,
+            max_concurrency: 8,
+        }
+    }
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    pub fn from_lookup(env: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |k: &str| {
+            env(k)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let d = Self::default();
+        let clusters = get("CLUSTERS").map(|raw| {
+            raw.split(',')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        });
+        if clusters.as_ref().is_some_and(Vec::is_empty) {
+            return Err(ConfigError::invalid(
+                "CLUSTERS",
+                "lists no cluster (leave it unset for all clusters)",
+            ));
+        }
+        let selection = match get("SERVICE_SELECTION")
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None | Some("all") => Selection::All,
+            Some("tagged") => Selection::Tagged,
+            Some(other) => {
+                return Err(ConfigError::invalid(
+                    "SERVICE_SELECTION",
+                    format!("`{other}` is not `all` or `tagged`"),
+                ))
+            }
+        };
+        let dry_run = match get("DRY_RUN").map(|v| v.to_ascii_lowercase()).as_deref() {
+            None => d.dry_run,
+            Some("true" | "1" | "yes") => true,
+            Some("false" | "0" | "no") => false,
+            Some(other) => {
+                return Err(ConfigError::invalid(
+                    "DRY_RUN",
+                    format!("`{other}` is not true or false"),
+                ))
+            }
+        };
+        let max_updates_per_second = match get("MAX_UPDATES_PER_SECOND") {
+            None => d.max_updates_per_second,
+            Some(raw) => raw
+                .parse::<f64>()
+                .ok()
+                .filter(|r| (0.1..=50.0).contains(r))
+                .ok_or_else(|| {
+                    ConfigError::invalid(
+                        "MAX_UPDATES_PER_SECOND",
+                        format!("`{raw}` is not a number from 0.1 to 50"),
+                    )
+                })?,
+        };
+        let max_concurrency = match get("MAX_CONCURRENCY") {
+            None => d.max_concurrency,
+            Some(raw) => raw
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=64).contains(n))
+                .ok_or_else(|| {
+                    ConfigError::invalid(
+                        "MAX_CONCURRENCY",
+                        format!("`{raw}` is not a whole number from 1 to 64"),
+                    )
+                })?,
+        };
+        Ok(Self {
+            clusters,
+            selection,
+            dry_run,
+            max_updates_per_second,
+            max_concurrency,
+        })
+    }
+
+    /// Is the cluster (ARN and name) inside the configured set?
+    pub fn includes_cluster(&self, cluster_arn: &str, cluster_name: &str) -> bool {
+        match &self.clusters {
+            None => true,
+            Some(list) => list.iter().any(|c| c == cluster_arn || c == cluster_name),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, String> {
+        let map: HashMap<&str, &str> = pairs.iter().copied().collect();
+        Config::from_lookup(|k| map.get(k).map(|v| v.to_string())).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn defaults_and_values() {
+        assert_eq!(config(&[]).unwrap(), Config::default());
+        let c = config(&[
+            (
+                "CLUSTERS",
+                " prod , arn:aws:ecs:us-east-1:123456789012:cluster/stage ,",
+            ),
+            ("SERVICE_SELECTION", "Tagged"),
+            ("DRY_RUN", "yes"),
+            ("MAX_UPDATES_PER_SECOND", "0.5"),
+            ("MAX_CONCURRENCY", "3"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.clusters.as_deref().unwrap(),
+            ["prod", "arn:aws:ecs:us-east-1:123456789012:cluster/stage"]
+        );
+        assert_eq!(
+            (
+                c.selection,
+                c.dry_run,
+                c.max_updates_per_second,
+                c.max_concurrency
+            ),
+            (Selection::Tagged, true, 0.5, 3)
+        );
+        assert!(c.includes_cluster("arn:aws:ecs:us-east-1:123456789012:cluster/prod", "prod"));
+        assert!(c.includes_cluster("arn:aws:ecs:us-east-1:123456789012:cluster/stage", "stage"));
+        assert!(!c.includes_cluster("arn:aws:ecs:us-east-1:123456789012:cluster/dev", "dev"));
+        assert!(Config::default().includes_cluster("x", "y"));
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        for (pairs, needle) in [
+            (vec![("CLUSTERS", " , ")], "CLUSTERS"),
+            (vec![("SERVICE_SELECTION", "some")], "SERVICE_SELECTION"),
+            (vec![("DRY_RUN", "perhaps")], "DRY_RUN"),
+            (vec![("MAX_UPDATES_PER_SECOND", "0.05")], "0.1 to 50"),
+            (
+                vec![("MAX_UPDATES_PER_SECOND", "51")],
+                "MAX_UPDATES_PER_SECOND",
+            ),
+            (vec![("MAX_UPDATES_PER_SECOND", "fast")], "`fast`"),
+            (vec![("MAX_CONCURRENCY", "0")], "MAX_CONCURRENCY"),
+        ] {
+            let err = config(&pairs).unwrap_err();
+            assert!(err.contains(needle), "{err}");
+        }
+    }
+}

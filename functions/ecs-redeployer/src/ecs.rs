@@ -1,0 +1,267 @@
+//! The narrow boundary to ECS: the five calls the redeployer makes, each counted, so the
+//! summary can report API usage and tests can hold it to the minimum. SDK types stay here.
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::sync::Mutex;
+
+use aws_sdk_ecs::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_ecs::types::ServiceField;
+use chrono::{DateTime, Utc};
+use ecs_secrets_shared::reference::{Location, SecretReference};
+
+use crate::decide::{Reference, Service};
+
+/// A failed ECS call: operation, error code, message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{operation} failed: {message}")]
+pub struct ApiError {
+    pub operation: &'static str,
+    pub code: Option<String>,
+    pub message: String,
+}
+
+impl ApiError {
+    fn from_sdk<E>(operation: &'static str, e: &aws_sdk_ecs::error::SdkError<E>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        Self {
+            operation,
+            code: e.code().map(str::to_owned),
+            message: DisplayErrorContext(e).to_string(),
+        }
+    }
+}
+
+/// Calls made, by operation (pages of a paginated call count one each).
+#[derive(Debug, Default)]
+pub struct ApiCalls(Mutex<BTreeMap<&'static str, u64>>);
+
+impl ApiCalls {
+    pub fn count(&self, operation: &'static str) {
+        if let Ok(mut m) = self.0.lock() {
+            *m.entry(operation).or_default() += 1;
+        }
+    }
+
+    pub fn snapshot(&self) -> BTreeMap<&'static str, u64> {
+        self.0.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+}
+
+/// The ECS operations of a redeployment.
+pub trait EcsApi: Sync {
+    fn list_clusters(
+        &self,
+        calls: &ApiCalls,
+    ) -> impl Future<Output = Result<Vec<String>, ApiError>> + Send;
+    fn list_services(
+        &self,
+        cluster: &str,
+        calls: &ApiCalls,
+    ) -> impl Future<Output = Result<Vec<String>, ApiError>> + Send;
+    /// At most 10 services, with their tags.
+    fn describe_services(
+        &self,
+        cluster: &str,
+        services: &[String],
+        calls: &ApiCalls,
+    ) -> impl Future<Output = Result<Vec<Service>, ApiError>> + Send;
+    fn task_definition_references(
+        &self,
+        task_definition: &str,
+        calls: &ApiCalls,
+    ) -> impl Future<Output = Result<Vec<Reference>, ApiError>> + Send;
+    /// `UpdateService(forceNewDeployment)`; returns the new PRIMARY deployment's id.
+    fn force_new_deployment(
+        &self,
+        cluster: &str,
+        service: &str,
+        calls: &ApiCalls,
+    ) -> impl Future<Output = Result<Option<String>, ApiError>> + Send;
+}
+
+/// The real adapter.
+#[derive(Debug, Clone)]
+pub struct Ecs(pub aws_sdk_ecs::Client);
+
+fn chrono_time(t: &aws_sdk_ecs::primitives::DateTime) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp(t.secs(), t.subsec_nanos())
+}
+
+fn cluster_name(arn: &str) -> String {
+    arn.rsplit('/').next().unwrap_or(arn).to_owned()
+}
+
+impl EcsApi for Ecs {
+    async fn list_clusters(&self, calls: &ApiCalls) -> Result<Vec<String>, ApiError> {
+        let mut pages = self
+            .0
+            .list_clusters()
+            .max_results(100)
+            .into_paginator()
+            .send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            calls.count("ListClusters");
+            let page = page.map_err(|e| ApiError::from_sdk("ListClusters", &e))?;
+            out.extend(page.cluster_arns().iter().cloned());
+        }
+        Ok(out)
+    }
+
+    async fn list_services(
+        &self,
+        cluster: &str,
+        calls: &ApiCalls,
+    ) -> Result<Vec<String>, ApiError> {
+        let mut pages = self
+            .0
+            .list_services()
+            .cluster(cluster)
+            .max_results(100)
+            .into_paginator()
+            .send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            calls.count("ListServices");
+            let page = page.map_err(|e| ApiError::from_sdk("ListServices", &e))?;
+            out.extend(page.service_arns().iter().cloned());
+        }
+        Ok(out)
+    }
+
+    async fn describe_services(
+        &self,
+        cluster: &str,
+        services: &[String],
+        calls: &ApiCalls,
+    ) -> Result<Vec<Service>, ApiError> {
+        calls.count("DescribeServices");
+        let out = self
+            .0
+            .describe_services()
+            .cluster(cluster)
+            .set_services(Some(services.to_vec()))
+            .include(ServiceField::Tags)
+            .send()
+            .await
+            .map_err(|e| ApiError::from_sdk("DescribeServices", &e))?;
+        Ok(out
+            .services()
+            .iter()
+            .map(|s| {
+                let deployments = s.deployments();
+                let primary = deployments.iter().find(|d| d.status() == Some("PRIMARY"));
+                let mut task_definitions: Vec<String> = primary
+                    .and_then(|d| d.task_definition())
+                    .map(str::to_owned)
+                    .into_iter()
+                    .collect();
+                if task_definitions.is_empty() {
+                    task_definitions.extend(s.task_definition().map(str::to_owned));
+                }
+                for d in deployments.iter().filter(|d| d.status() != Some("PRIMARY")) {
+                    if let Some(td) = d.task_definition() {
+                        if !task_definitions.iter().any(|t| t == td) {
+                            task_definitions.push(td.to_owned());
+                        }
+                    }
+                }
+                let cluster_arn = s.cluster_arn().unwrap_or(cluster).to_owned();
+                Service {
+                    cluster_name: cluster_name(&cluster_arn),
+                    cluster_arn,
+                    name: s.service_name().unwrap_or_default().to_owned(),
+                    arn: s.service_arn().unwrap_or_default().to_owned(),
+                    status: s.status().unwrap_or("ACTIVE").to_owned(),
+                    controller: s
+                        .deployment_controller()
+                        .map(|c| c.r#type().as_str().to_owned()),
+                    tags: s
+                        .tags()
+                        .iter()
+                        .filter_map(|t| {
+                            Some((
+                                t.key()?.to_owned(),
+                                t.value().unwrap_or_default().to_owned(),
+                            ))
+                        })
+                        .collect::<HashMap<_, _>>(),
+                    primary_created_at: primary.and_then(|d| d.created_at()).and_then(chrono_time),
+                    task_definitions,
+                }
+            })
+            .collect())
+    }
+
+    async fn task_definition_references(
+        &self,
+        task_definition: &str,
+        calls: &ApiCalls,
+    ) -> Result<Vec<Reference>, ApiError> {
+        calls.count("DescribeTaskDefinition");
+        let out = self
+            .0
+            .describe_task_definition()
+            .task_definition(task_definition)
+            .send()
+            .await
+            .map_err(|e| ApiError::from_sdk("DescribeTaskDefinition", &e))?;
+        let mut refs = Vec::new();
+        let Some(td) = out.task_definition() else {
+            return Ok(refs);
+        };
+        for c in td.container_definitions() {
+            let container = c.name().unwrap_or_default().to_owned();
+            let mut push = |location, raw: &str| {
+                refs.push(Reference {
+                    container: container.clone(),
+                    location,
+                    raw: raw.to_owned(),
+                    parsed: SecretReference::parse(raw, location).ok(),
+                })
+            };
+            for s in c.secrets() {
+                push(Location::ContainerSecret, s.value_from());
+            }
+            if let Some(log) = c.log_configuration() {
+                for s in log.secret_options() {
+                    push(Location::LogSecretOption, s.value_from());
+                }
+            }
+            if let Some(rc) = c.repository_credentials() {
+                push(Location::RepositoryCredentials, rc.credentials_parameter());
+            }
+        }
+        Ok(refs)
+    }
+
+    async fn force_new_deployment(
+        &self,
+        cluster: &str,
+        service: &str,
+        calls: &ApiCalls,
+    ) -> Result<Option<String>, ApiError> {
+        calls.count("UpdateService");
+        let out = self
+            .0
+            .update_service()
+            .cluster(cluster)
+            .service(service)
+            .force_new_deployment(true)
+            .send()
+            .await
+            .map_err(|e| ApiError::from_sdk("UpdateService", &e))?;
+        Ok(out
+            .service()
+            .and_then(|s| {
+                s.deployments()
+                    .iter()
+                    .find(|d| d.status() == Some("PRIMARY"))
+            })
+            .and_then(|d| d.id())
+            .map(str::to_owned))
+    }
+}

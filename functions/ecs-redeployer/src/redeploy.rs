@@ -1,0 +1,267 @@
+//! One invocation: decide, discover, evaluate, deploy, summarise.
+//!
+//! Discovery makes the minimum of calls: one ListClusters page per 100 clusters, one
+//! ListServices page per 100 services, one DescribeServices per 10 services, and one
+//! DescribeTaskDefinition per distinct task definition revision *not seen before by this
+//! process* — revisions are immutable, so their references are cached for the life of a warm
+//! Lambda. Describe calls run at most `MAX_CONCURRENCY` at a time; UpdateService calls are
+//! paced at `MAX_UPDATES_PER_SECOND`, well under ECS's shared UpdateService bucket, and the
+//! SDK's retry absorbs throttling. One failing service never stops the others.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ecs_secrets_shared::events::ChangeEvent;
+use futures_util::stream::{self, StreamExt, TryStreamExt};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::config::Config;
+use crate::decide::{evaluate, Reference, Service, Verdict};
+use crate::ecs::{ApiCalls, ApiError, EcsApi};
+use crate::trigger::{self, Change, Decision};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Redeployed {
+    pub cluster: String,
+    pub service: String,
+    /// The new deployment's id; `None` in a dry run.
+    pub deployment_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    pub cluster: String,
+    pub service: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Failed {
+    pub cluster: String,
+    pub service: String,
+    pub error: String,
+}
+
+/// The result of one invocation (returned and logged).
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub trigger: Value,
+    pub dry_run: bool,
+    /// Why nothing was considered (events that must not redeploy).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub redeployed: Vec<Redeployed>,
+    pub skipped: Vec<Skipped>,
+    pub failed: Vec<Failed>,
+    pub api_calls: BTreeMap<&'static str, u64>,
+}
+
+/// Discovery failed before any decision could be made (the invocation fails and is retried).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("discovery failed: {0}")]
+pub struct DiscoveryError(#[from] pub ApiError);
+
+/// The redeployer, holding the process-wide task-definition cache.
+#[derive(Debug)]
+pub struct Redeployer<E> {
+    pub ecs: E,
+    pub config: Config,
+    cache: Mutex<HashMap<String, Arc<Vec<Reference>>>>,
+}
+
+impl<E: EcsApi> Redeployer<E> {
+    pub fn new(ecs: E, config: Config) -> Self {
+        Self {
+            ecs,
+            config,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub async fn handle(&self, event: &ChangeEvent) -> Result<Summary, DiscoveryError> {
+        let calls = ApiCalls::default();
+        let mut summary = Summary {
+            trigger: trigger::describe(event),
+            dry_run: self.config.dry_run,
+            reason: None,
+            redeployed: Vec::new(),
+            skipped: Vec::new(),
+            failed: Vec::new(),
+            api_calls: BTreeMap::new(),
+        };
+        let (change, time) = match trigger::decide(event) {
+            Decision::Redeploy { change, time } => (change, time),
+            Decision::Ignore { reason, warn } => {
+                if warn {
+                    tracing::warn!(event_id = %event.id, reason, "nothing to redeploy");
+                }
+                summary.reason = Some(reason);
+                return Ok(summary);
+            }
+        };
+        let services = self.discover(&calls).await?;
+        let references = self.references(&services, &calls).await?;
+
+        let mut to_deploy = Vec::new();
+        for service in &services {
+            let refs: Vec<&Reference> = service
+                .task_definitions
+                .iter()
+                .filter_map(|td| references.get(td))
+                .flat_map(|r| r.iter())
+                .collect();
+            match evaluate(service, &refs, &change, time, &self.config) {
+                Verdict::NotReferenced => {}
+                Verdict::Skip(reason) => summary.skipped.push(Skipped {
+                    cluster: service.cluster_name.clone(),
+                    service: service.name.clone(),
+                    reason,
+                }),
+                Verdict::Redeploy => to_deploy.push(service),
+            }
+        }
+        self.deploy(&to_deploy, &calls, &mut summary).await;
+        summary.api_calls = calls.snapshot();
+        log_change(&change);
+        Ok(summary)
+    }
+
+    /// Every service of the configured clusters, described with tags.
+    async fn discover(&self, calls: &ApiCalls) -> Result<Vec<Service>, ApiError> {
+        let clusters: Vec<String> = self
+            .ecs
+            .list_clusters(calls)
+            .await?
+            .into_iter()
+            .filter(|arn| {
+                self.config
+                    .includes_cluster(arn, arn.rsplit('/').next().unwrap_or(arn))
+            })
+            .collect();
+        let concurrency = self.config.max_concurrency;
+        let per_cluster: Vec<(String, Vec<String>)> = stream::iter(clusters)
+            .map(|cluster| async move {
+                let services = self.ecs.list_services(&cluster, calls).await?;
+                Ok::<_, ApiError>((cluster, services))
+            })
+            .buffer_unordered(concurrency)
+            .try_collect()
+            .await?;
+        let batches = per_cluster
+            .iter()
+            .flat_map(|(cluster, services)| services.chunks(10).map(move |chunk| (cluster, chunk)));
+        let described: Vec<Vec<Service>> = stream::iter(batches)
+            .map(|(cluster, chunk)| self.ecs.describe_services(cluster, chunk, calls))
+            .buffer_unordered(concurrency)
+            .try_collect()
+            .await?;
+        let mut services: Vec<Service> = described.into_iter().flatten().collect();
+        services.sort_by(|a, b| (&a.cluster_name, &a.name).cmp(&(&b.cluster_name, &b.name)));
+        Ok(services)
+    }
+
+    /// References of every task definition in use, from the cache or one call per revision.
+    async fn references(
+        &self,
+        services: &[Service],
+        calls: &ApiCalls,
+    ) -> Result<HashMap<String, Arc<Vec<Reference>>>, ApiError> {
+        let wanted: HashSet<&String> = services
+            .iter()
+            .flat_map(|s| s.task_definitions.iter())
+            .collect();
+        let (mut known, missing): (HashMap<String, Arc<Vec<Reference>>>, Vec<&String>) = {
+            let cache = self.cache.lock().map_err(|_| poisoned())?;
+            let known = wanted
+                .iter()
+                .filter_map(|td| cache.get(*td).map(|r| ((*td).clone(), r.clone())))
+                .collect();
+            let missing = wanted
+                .iter()
+                .filter(|td| !cache.contains_key(**td))
+                .copied()
+                .collect();
+            (known, missing)
+        };
+        let fetched: Vec<(String, Arc<Vec<Reference>>)> = stream::iter(missing)
+            .map(|td| async move {
+                let refs = self.ecs.task_definition_references(td, calls).await?;
+                Ok::<_, ApiError>((td.clone(), Arc::new(refs)))
+            })
+            .buffer_unordered(self.config.max_concurrency)
+            .try_collect()
+            .await?;
+        let mut cache = self.cache.lock().map_err(|_| poisoned())?;
+        for (td, refs) in fetched {
+            cache.insert(td.clone(), refs.clone());
+            known.insert(td, refs);
+        }
+        Ok(known)
+    }
+
+    /// Forces new deployments, paced; in a dry run only lists them.
+    async fn deploy(&self, services: &[&Service], calls: &ApiCalls, summary: &mut Summary) {
+        let period = Duration::from_secs_f64(1.0 / self.config.max_updates_per_second);
+        let mut next = tokio::time::Instant::now();
+        for service in services {
+            if self.config.dry_run {
+                summary.redeployed.push(Redeployed {
+                    cluster: service.cluster_name.clone(),
+                    service: service.name.clone(),
+                    deployment_id: None,
+                });
+                continue;
+            }
+            tokio::time::sleep_until(next).await;
+            next = tokio::time::Instant::now() + period;
+            match self
+                .ecs
+                .force_new_deployment(&service.cluster_arn, &service.name, calls)
+                .await
+            {
+                Ok(deployment_id) => {
+                    tracing::info!(cluster = %service.cluster_name, service = %service.name, "forced a new deployment");
+                    summary.redeployed.push(Redeployed {
+                        cluster: service.cluster_name.clone(),
+                        service: service.name.clone(),
+                        deployment_id,
+                    })
+                }
+                Err(e) => {
+                    tracing::error!(cluster = %service.cluster_name, service = %service.name, error = %e, "redeploy failed");
+                    summary.failed.push(Failed {
+                        cluster: service.cluster_name.clone(),
+                        service: service.name.clone(),
+                        error: e.to_string(),
+                    })
+                }
+            }
+        }
+    }
+
+    /// How many task-definition revisions this process has cached.
+    pub fn cached_task_definitions(&self) -> usize {
+        self.cache.lock().map(|c| c.len()).unwrap_or_default()
+    }
+}
+
+fn poisoned() -> ApiError {
+    ApiError {
+        operation: "cache",
+        code: None,
+        message: "the task-definition cache lock was poisoned".into(),
+    }
+}
+
+fn log_change(change: &Change) {
+    match change {
+        Change::Secret { secret, labels } => {
+            tracing::debug!(secret = %secret, ?labels, "change handled")
+        }
+        Change::Parameter { parameter } => {
+            tracing::debug!(parameter = %parameter, "change handled")
+        }
+    }
+}

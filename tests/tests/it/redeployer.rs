@@ -1,0 +1,564 @@
+//! `ecs-redeployer` end to end: a fleet in moto whose task definitions reference a secret in
+//! every form and location, events delivered to the built binary, and the outcome checked in
+//! ECS itself (which services got a new deployment) as well as in the summary.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use aws_sdk_ecs::types::{
+    ContainerDefinition, LogConfiguration, LogDriver, RepositoryCredentials, Secret, Tag,
+};
+use harness::{Function, Moto, World};
+use serde_json::{json, Value};
+
+const UUID: &str = "EXAMPLE1-90ab-cdef-fedc-ba987EXAMPLE";
+
+/// Where a task definition puts its reference.
+enum Place {
+    Secret(String),
+    LogOption(String),
+    Repository(String),
+    None,
+}
+
+async fn task_definition(moto: &Moto, family: &str, places: Vec<Place>) -> anyhow::Result<String> {
+    let mut container = ContainerDefinition::builder()
+        .name("app")
+        .image("public.ecr.aws/nginx/nginx:1.27")
+        .memory(128);
+    for (i, place) in places.into_iter().enumerate() {
+        container = match place {
+            Place::Secret(v) => container.secrets(
+                Secret::builder()
+                    .name(format!("S{i}"))
+                    .value_from(v)
+                    .build()?,
+            ),
+            Place::LogOption(v) => container.log_configuration(
+                LogConfiguration::builder()
+                    .log_driver(LogDriver::Splunk)
+                    .secret_options(
+                        Secret::builder()
+                            .name("splunk-token")
+                            .value_from(v)
+                            .build()?,
+                    )
+                    .build()?,
+            ),
+            Place::Repository(v) => container.repository_credentials(
+                RepositoryCredentials::builder()
+                    .credentials_parameter(v)
+                    .build()?,
+            ),
+            Place::None => container,
+        };
+    }
+    let out = moto
+        .ecs()
+        .register_task_definition()
+        .family(family)
+        .execution_role_arn("arn:aws:iam::123456789012:role/exec")
+        .container_definitions(container.build())
+        .send()
+        .await?;
+    Ok(out
+        .task_definition()
+        .and_then(|t| t.task_definition_arn())
+        .unwrap_or_default()
+        .to_owned())
+}
+
+async fn service(
+    moto: &Moto,
+    cluster: &str,
+    name: &str,
+    td: &str,
+    tags: &[(&str, &str)],
+) -> anyhow::Result<()> {
+    let mut req = moto
+        .ecs()
+        .create_service()
+        .cluster(cluster)
+        .service_name(name)
+        .task_definition(td)
+        .desired_count(1);
+    for (k, v) in tags {
+        req = req.tags(Tag::builder().key(*k).value(*v).build());
+    }
+    req.send().await?;
+    Ok(())
+}
+
+/// cluster/service → the PRIMARY deployment's id.
+async fn deployments(moto: &Moto) -> anyhow::Result<BTreeMap<String, String>> {
+    let ecs = moto.ecs();
+    let mut out = BTreeMap::new();
+    for cluster in ecs.list_clusters().send().await?.cluster_arns() {
+        let services = ecs
+            .list_services()
+            .cluster(cluster)
+            .send()
+            .await?
+            .service_arns()
+            .to_vec();
+        for chunk in services.chunks(10) {
+            let described = ecs
+                .describe_services()
+                .cluster(cluster)
+                .set_services(Some(chunk.to_vec()))
+                .send()
+                .await?;
+            for s in described.services() {
+                let primary = s
+                    .deployments()
+                    .iter()
+                    .find(|d| d.status() == Some("PRIMARY"))
+                    .and_then(|d| d.id());
+                let cluster_name = cluster.rsplit('/').next().unwrap_or_default();
+                out.insert(
+                    format!("{cluster_name}/{}", s.service_name().unwrap_or_default()),
+                    primary.unwrap_or_default().to_owned(),
+                );
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn changed(
+    before: &BTreeMap<String, String>,
+    after: &BTreeMap<String, String>,
+) -> BTreeSet<String> {
+    after
+        .iter()
+        .filter(|(k, v)| before.get(*k) != Some(v))
+        .map(|(k, _)| k.clone())
+        .collect()
+}
+
+fn names(list: &Value) -> BTreeSet<String> {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            format!(
+                "{}/{}",
+                e["cluster"].as_str().unwrap_or_default(),
+                e["service"].as_str().unwrap_or_default()
+            )
+        })
+        .collect()
+}
+
+fn label_updated(secret_arn: &str, time: &str) -> Value {
+    json!({
+        "version": "0", "id": "evt-1", "detail-type": "Secret Label Updated", "source": "aws.secretsmanager",
+        "account": "123456789012", "time": time, "region": "us-east-1", "resources": [secret_arn],
+        "detail": {"name": "db", "labelUpdated": "AWSCURRENT", "versionId": "00000000-0000-4000-8000-000000000001"}
+    })
+}
+
+/// A change time after every existing deployment (whole seconds, as EventBridge sends it).
+async fn change_time() -> String {
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+struct Fleet {
+    secret: String,
+    expected_redeploy: BTreeSet<String>,
+    expected_skip: BTreeSet<String>,
+    services: usize,
+    clusters: usize,
+    task_definitions: usize,
+}
+
+/// Three clusters, 20 services, 15 distinct task definitions.
+async fn fleet(moto: &Moto) -> anyhow::Result<Fleet> {
+    let secret = moto.create_secret("db", r#"{"password":"x"}"#).await?;
+    let other = moto.create_secret("other", "y").await?;
+    let partial = secret
+        .rsplit_once('-')
+        .map(|(p, _)| p.to_owned())
+        .unwrap_or_default();
+    for c in ["prod", "stage", "batch"] {
+        moto.ecs().create_cluster().cluster_name(c).send().await?;
+    }
+    use Place::*;
+    let tds = [
+        ("full", vec![Secret(secret.clone())]),
+        ("partial", vec![Secret(partial.clone())]),
+        ("jsonkey", vec![Secret(format!("{secret}:password::"))]),
+        ("previous", vec![Secret(format!("{partial}::AWSPREVIOUS:"))]),
+        (
+            "current-stage",
+            vec![Secret(format!("{secret}::AWSCURRENT:"))],
+        ),
+        ("logopt", vec![LogOption(secret.clone())]),
+        ("repo", vec![Repository(secret.clone())]),
+        (
+            "via-ssm",
+            vec![Secret("/aws/reference/secretsmanager/db".into())],
+        ),
+        ("blue", vec![Secret(format!("{secret}::blue:"))]),
+        ("pinned", vec![Secret(format!("{secret}:::{UUID}"))]),
+        (
+            "mixed",
+            vec![Secret(format!("{secret}:::{UUID}")), Secret(other.clone())],
+        ),
+        ("other", vec![Secret(other.clone())]),
+        ("nothing", vec![None]),
+        ("param", vec![Secret("/app/key".into())]),
+        (
+            "two",
+            vec![
+                Secret(other.clone()),
+                Secret(format!("{secret}:password::")),
+            ],
+        ),
+    ];
+    let mut arns = BTreeMap::new();
+    for (family, places) in tds {
+        arns.insert(family, task_definition(moto, family, places).await?);
+    }
+    let prod = [
+        "full",
+        "partial",
+        "jsonkey",
+        "previous",
+        "current-stage",
+        "logopt",
+        "repo",
+        "via-ssm",
+        "blue",
+        "pinned",
+        "mixed",
+        "other",
+        "nothing",
+        "param",
+    ];
+    for family in prod {
+        service(moto, "prod", family, &arns[family], &[]).await?;
+    }
+    service(moto, "stage", "web", &arns["full"], &[]).await?;
+    service(
+        moto,
+        "stage",
+        "opted-out",
+        &arns["jsonkey"],
+        &[("secret-redeploy", "off")],
+    )
+    .await?;
+    service(
+        moto,
+        "stage",
+        "opted-in",
+        &arns["two"],
+        &[("secret-redeploy", "on")],
+    )
+    .await?;
+    service(moto, "batch", "worker", &arns["partial"], &[]).await?;
+    service(moto, "batch", "unrelated", &arns["other"], &[]).await?;
+    service(moto, "batch", "gone", &arns["full"], &[]).await?;
+    moto.ecs()
+        .delete_service()
+        .cluster("batch")
+        .service("gone")
+        .force(true)
+        .send()
+        .await?;
+    let set = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+    Ok(Fleet {
+        secret,
+        expected_redeploy: set(&[
+            "prod/full",
+            "prod/partial",
+            "prod/jsonkey",
+            "prod/previous",
+            "prod/current-stage",
+            "prod/logopt",
+            "prod/repo",
+            "prod/via-ssm",
+            "stage/web",
+            "stage/opted-in",
+            "batch/worker",
+        ]),
+        expected_skip: set(&[
+            "prod/blue",
+            "prod/pinned",
+            "prod/mixed",
+            "stage/opted-out",
+            "batch/gone",
+        ]),
+        services: 20,
+        clusters: 3,
+        task_definitions: 15,
+    })
+}
+
+#[tokio::test]
+async fn redeploys_exactly_the_referencing_services_once_with_minimal_api_calls(
+) -> anyhow::Result<()> {
+    let world = World::new();
+    let moto = world.moto().await?;
+    let f = fleet(moto).await?;
+    let before = deployments(moto).await?;
+    let time = change_time().await;
+    let lambda = world
+        .lambda(Function::EcsRedeployer, &[("MAX_UPDATES_PER_SECOND", "50")])
+        .await?;
+
+    let summary = lambda
+        .invoke(&label_updated(&f.secret, &time))
+        .await?
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let after = deployments(moto).await?;
+    assert_eq!(
+        changed(&before, &after),
+        f.expected_redeploy,
+        "services with a new deployment in ECS"
+    );
+    assert_eq!(names(&summary["redeployed"]), f.expected_redeploy);
+    assert_eq!(
+        names(&summary["skipped"]),
+        f.expected_skip,
+        "{}",
+        summary["skipped"]
+    );
+    assert!(summary["failed"].as_array().is_some_and(Vec::is_empty));
+    let reasons: BTreeMap<String, String> = summary["skipped"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| {
+            (
+                format!(
+                    "{}/{}",
+                    s["cluster"].as_str().unwrap_or_default(),
+                    s["service"].as_str().unwrap_or_default()
+                ),
+                s["reason"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert!(reasons["prod/blue"].contains("did not move"), "{reasons:?}");
+    assert!(reasons["prod/pinned"].contains("pinned"), "{reasons:?}");
+    assert!(
+        reasons["stage/opted-out"].contains("opted out"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons["batch/gone"].contains("INACTIVE") || reasons["batch/gone"].contains("DRAINING"),
+        "{reasons:?}"
+    );
+    for r in summary["redeployed"].as_array().into_iter().flatten() {
+        assert!(
+            r["deployment_id"].as_str().is_some_and(|d| !d.is_empty()),
+            "{r}"
+        );
+    }
+
+    // API economy: the minimum for this fleet.
+    let calls = &summary["api_calls"];
+    assert_eq!(calls["ListClusters"], 1);
+    assert_eq!(calls["ListServices"], f.clusters);
+    // prod 14 → 2 batches, stage 3 → 1, batch 3 → 1.
+    assert_eq!(calls["DescribeServices"], 4);
+    assert_eq!(calls["DescribeTaskDefinition"], f.task_definitions);
+    assert_eq!(calls["UpdateService"], f.expected_redeploy.len());
+    let _ = f.services;
+
+    // The same event again (EventBridge delivers at least once), to the same warm process:
+    // nothing is redeployed twice, and no task definition is read again.
+    let again = lambda
+        .invoke(&label_updated(&f.secret, &time))
+        .await?
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    assert!(
+        again["redeployed"].as_array().is_some_and(Vec::is_empty),
+        "{again}"
+    );
+    assert_eq!(deployments(moto).await?, after, "no second deployment");
+    let already: BTreeSet<String> = again["skipped"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|s| {
+            s["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("already redeployed"))
+        })
+        .map(|s| {
+            format!(
+                "{}/{}",
+                s["cluster"].as_str().unwrap_or_default(),
+                s["service"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    assert_eq!(already, f.expected_redeploy);
+    assert!(
+        again["api_calls"].get("DescribeTaskDefinition").is_none(),
+        "warm cache: {}",
+        again["api_calls"]
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn events_that_must_not_redeploy_change_nothing() -> anyhow::Result<()> {
+    let world = World::new();
+    let moto = world.moto().await?;
+    let f = fleet(moto).await?;
+    let before = deployments(moto).await?;
+    let lambda = world.lambda(Function::EcsRedeployer, &[]).await?;
+    let fixture = |name: &str| -> anyhow::Result<Value> {
+        let path = format!(
+            "{}/../shared/testdata/events/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read_to_string(path)?.replace(
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbC123",
+            &f.secret,
+        );
+        Ok(serde_json::from_str(&text)?)
+    };
+    for (name, reason) in [
+        ("put-secret-value-pending.json", "rotation is in progress"),
+        ("update-secret-metadata.json", "metadata only"),
+        ("rotation-failed.json", "RotationFailed"),
+        ("put-secret-value-denied.json", "AccessDenied"),
+    ] {
+        let summary = lambda
+            .invoke(&fixture(name)?)
+            .await?
+            .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        assert!(
+            summary["redeployed"].as_array().is_some_and(Vec::is_empty),
+            "{name}: {summary}"
+        );
+        assert!(
+            summary["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains(reason)),
+            "{name}: {summary}"
+        );
+        assert!(
+            summary["api_calls"]
+                .as_object()
+                .is_some_and(|m| m.is_empty()),
+            "{name}: no ECS call at all"
+        );
+    }
+    assert_eq!(deployments(moto).await?, before);
+    Ok(())
+}
+
+#[tokio::test]
+async fn dry_run_clusters_and_tag_selection() -> anyhow::Result<()> {
+    let world = World::new();
+    let moto = world.moto().await?;
+    let f = fleet(moto).await?;
+    let before = deployments(moto).await?;
+    let time = change_time().await;
+    let event = label_updated(&f.secret, &time);
+
+    let dry = world
+        .lambda(Function::EcsRedeployer, &[("DRY_RUN", "true")])
+        .await?;
+    let plan = dry
+        .invoke(&event)
+        .await?
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    assert_eq!(plan["dry_run"], true);
+    assert_eq!(
+        names(&plan["redeployed"]),
+        f.expected_redeploy,
+        "the plan is complete"
+    );
+    assert!(plan["redeployed"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .all(|r| r["deployment_id"].is_null()));
+    assert!(plan["api_calls"].get("UpdateService").is_none());
+    assert_eq!(
+        deployments(moto).await?,
+        before,
+        "a dry run changes nothing in ECS"
+    );
+
+    let stage_only = world
+        .lambda(
+            Function::EcsRedeployer,
+            &[("CLUSTERS", "stage"), ("DRY_RUN", "1")],
+        )
+        .await?;
+    let plan = stage_only
+        .invoke(&event)
+        .await?
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    assert_eq!(
+        names(&plan["redeployed"]),
+        ["stage/web".to_string(), "stage/opted-in".to_string()]
+            .into_iter()
+            .collect()
+    );
+    assert_eq!(
+        plan["api_calls"]["ListServices"], 1,
+        "only the configured cluster is listed"
+    );
+
+    let tagged = world
+        .lambda(Function::EcsRedeployer, &[("SERVICE_SELECTION", "tagged")])
+        .await?;
+    let result = tagged
+        .invoke(&event)
+        .await?
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    assert_eq!(
+        names(&result["redeployed"]),
+        ["stage/opted-in".to_string()].into_iter().collect()
+    );
+    assert!(result["skipped"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|s| s["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("not opted in"))));
+    assert_eq!(
+        changed(&before, &deployments(moto).await?),
+        ["stage/opted-in".to_string()].into_iter().collect()
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn parameter_changes_reach_services_that_read_the_parameter() -> anyhow::Result<()> {
+    let world = World::new();
+    let moto = world.moto().await?;
+    let f = fleet(moto).await?;
+    let before = deployments(moto).await?;
+    let time = change_time().await;
+    let lambda = world.lambda(Function::EcsRedeployer, &[]).await?;
+    let event = json!({
+        "version": "0", "id": "p-1", "detail-type": "Parameter Store Change", "source": "aws.ssm",
+        "account": "123456789012", "time": time, "region": "us-east-1",
+        "resources": ["arn:aws:ssm:us-east-1:123456789012:parameter/app/key"],
+        "detail": {"operation": "Update", "name": "/app/key", "type": "SecureString"}
+    });
+    let summary = lambda
+        .invoke(&event)
+        .await?
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    assert_eq!(
+        names(&summary["redeployed"]),
+        ["prod/param".to_string()].into_iter().collect()
+    );
+    assert_eq!(
+        changed(&before, &deployments(moto).await?),
+        ["prod/param".to_string()].into_iter().collect()
+    );
+    let _ = f;
+    Ok(())
+}
