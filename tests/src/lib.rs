@@ -15,6 +15,7 @@
 //! network namespace that has nothing else, so a stray connection fails the test instead of
 //! leaving the machine.
 
+pub mod faults;
 pub mod lambda;
 pub mod mariadb;
 pub mod moto;
@@ -103,6 +104,16 @@ impl World {
     /// This world's MariaDB server, started on first use.
     pub async fn mariadb(&self) -> Result<&MariaDb> {
         self.mariadb.get_or_try_init(MariaDb::start).await
+    }
+
+    /// Starts `function`'s built binary with exactly `env` (plus the Lambda variables), for
+    /// tests that point it somewhere other than this world's moto (e.g. a fault proxy).
+    pub async fn lambda_with_env(
+        &self,
+        function: Function,
+        env: Vec<(String, String)>,
+    ) -> Result<LambdaFunction> {
+        LambdaFunction::start(function.binary_name(), &env).await
     }
 
     /// Starts `function`'s built binary under a Runtime API endpoint, configured to reach this

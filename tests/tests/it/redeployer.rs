@@ -562,3 +562,128 @@ async fn parameter_changes_reach_services_that_read_the_parameter() -> anyhow::R
     let _ = f;
     Ok(())
 }
+
+#[tokio::test]
+async fn throttled_ecs_still_redeploys_each_service_once_at_the_configured_pace(
+) -> anyhow::Result<()> {
+    use harness::faults::{FaultProxy, Faults};
+    let world = World::new();
+    let moto = world.moto().await?;
+    let f = fleet(moto).await?;
+    let before = deployments(moto).await?;
+    let time = change_time().await;
+    // Every third ECS call is throttled; the SDK's retry must absorb it.
+    let proxy = FaultProxy::start(
+        moto.endpoint(),
+        Faults {
+            throttle_every: 3,
+            ..Faults::default()
+        },
+    )
+    .await?;
+    let mut env = proxy.env(moto);
+    env.push(("MAX_UPDATES_PER_SECOND".into(), "4".into()));
+    let lambda = world.lambda_with_env(Function::EcsRedeployer, env).await?;
+    let summary = lambda
+        .invoke(&label_updated(&f.secret, &time))
+        .await?
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    assert_eq!(
+        names(&summary["redeployed"]),
+        f.expected_redeploy,
+        "{summary}"
+    );
+    assert_eq!(
+        changed(&before, &deployments(moto).await?),
+        f.expected_redeploy
+    );
+
+    let calls = proxy.calls();
+    assert!(calls.iter().any(|c| c.faulted), "the proxy did throttle");
+    // Successful UpdateService calls (one per service) respect the pace: 4/s → ≥ 250 ms apart
+    // between the starts of consecutive updates (a retried call only adds delay).
+    let updates: Vec<_> = calls
+        .iter()
+        .filter(|c| c.operation == "UpdateService" && !c.faulted)
+        .collect();
+    assert_eq!(
+        updates.len(),
+        f.expected_redeploy.len(),
+        "each service updated exactly once"
+    );
+    let starts: Vec<_> = calls
+        .iter()
+        .filter(|c| c.operation == "UpdateService")
+        .collect();
+    let mut first_attempts = Vec::new();
+    for (i, c) in starts.iter().enumerate() {
+        // A call directly after a faulted one is its retry, not a new update.
+        if i == 0 || !starts[i - 1].faulted {
+            first_attempts.push(c.at);
+        }
+    }
+    for pair in first_attempts.windows(2) {
+        let gap = pair[1].duration_since(pair[0]);
+        assert!(
+            gap >= std::time::Duration::from_millis(240),
+            "updates {gap:?} apart, faster than 4/s"
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_retry_after_a_partial_failure_redeploys_only_what_is_missing() -> anyhow::Result<()> {
+    use harness::faults::{FaultProxy, Faults};
+    let world = World::new();
+    let moto = world.moto().await?;
+    let f = fleet(moto).await?;
+    let before = deployments(moto).await?;
+    let time = change_time().await;
+    let proxy = FaultProxy::start(
+        moto.endpoint(),
+        Faults {
+            deny_update_of: Some("jsonkey".into()),
+            ..Faults::default()
+        },
+    )
+    .await?;
+    let mut env = proxy.env(moto);
+    env.push(("MAX_UPDATES_PER_SECOND".into(), "50".into()));
+    let lambda = world.lambda_with_env(Function::EcsRedeployer, env).await?;
+    let event = label_updated(&f.secret, &time);
+
+    let err = lambda
+        .invoke(&event)
+        .await?
+        .expect_err("one update failed: the invocation fails so EventBridge retries");
+    assert_eq!(err.error_type, "UpdatesFailed", "{err}");
+    assert!(
+        err.error_message.contains("prod") && err.error_message.contains("jsonkey"),
+        "{err}"
+    );
+    let first = changed(&before, &deployments(moto).await?);
+    let mut others = f.expected_redeploy.clone();
+    others.remove("prod/jsonkey");
+    assert_eq!(
+        first, others,
+        "one failing service does not stop the others"
+    );
+
+    // The retry (the fault is gone): only the failed service is redeployed.
+    proxy.set_faults(Faults::default());
+    let mid = deployments(moto).await?;
+    let summary = lambda
+        .invoke(&event)
+        .await?
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    assert_eq!(
+        names(&summary["redeployed"]),
+        ["prod/jsonkey".to_string()].into_iter().collect()
+    );
+    assert_eq!(
+        changed(&mid, &deployments(moto).await?),
+        ["prod/jsonkey".to_string()].into_iter().collect()
+    );
+    Ok(())
+}
