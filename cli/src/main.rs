@@ -1,9 +1,11 @@
 //! `ecs-secrets`: the project's checks from a terminal or CI.
 //!
-//! The subcommands arrive with the functions they front (`validate` with the task-definition
-//! validator, `plan` with the redeployer). Until then each one says so and exits with the usage
-//! error code, rather than pretending to succeed. `parse-reference` works today: it shows how
-//! the shared model reads a `valueFrom` string, which is handy when writing task definitions.
+//! `plan` runs the redeployer's discovery and decisions as a dry run. `parse-reference` shows
+//! how the shared model reads a `valueFrom` string. `validate` arrives with the task-definition
+//! validator; until then it says so and exits with the usage error code rather than pretending
+//! to succeed.
+
+mod plan;
 
 use std::process::ExitCode;
 
@@ -28,12 +30,25 @@ enum Command {
         #[arg(required = true)]
         files: Vec<String>,
     },
-    /// Show which ECS services a change of a secret or parameter would redeploy (not implemented yet).
+    /// Show which ECS services a change of a secret or parameter would redeploy, and why the
+    /// other referencing services would not (a dry run against the configured account; honours
+    /// CLUSTERS and SERVICE_SELECTION).
     Plan {
-        #[arg(long)]
+        /// The secret: ARN, partial ARN or name.
+        #[arg(
+            long,
+            conflicts_with = "parameter",
+            required_unless_present = "parameter"
+        )]
         secret: Option<String>,
+        /// The staging label that moves (custom labels are referenced as ::LABEL:).
+        #[arg(long, default_value = "AWSCURRENT", requires = "secret")]
+        label: String,
+        /// The SSM parameter: name (in the configured region) or ARN.
         #[arg(long)]
         parameter: Option<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
     },
     /// Parse a secret reference as ECS would and print what it refers to.
     ParseReference {
@@ -42,6 +57,12 @@ enum Command {
         #[arg(long, value_enum, default_value = "secret")]
         location: LocationArg,
     },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -69,7 +90,45 @@ fn main() -> ExitCode {
     ecs_secrets_shared::telemetry::init_cli(false);
     match cli.command {
         Command::Validate { .. } => not_implemented("validate"),
-        Command::Plan { .. } => not_implemented("plan"),
+        Command::Plan {
+            secret,
+            label,
+            parameter,
+            format,
+        } => {
+            let target = match (secret, parameter) {
+                (Some(id), _) => plan::Target::Secret { id, label },
+                (None, Some(name)) => plan::Target::Parameter(name),
+                (None, None) => unreachable_usage(),
+            };
+            let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("error: cannot start the async runtime: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            match runtime.block_on(plan::plan(target)) {
+                Ok(summary) => {
+                    #[allow(clippy::print_stdout)]
+                    match format {
+                        Format::Json => println!(
+                            "{}",
+                            serde_json::to_string_pretty(&summary).unwrap_or_default()
+                        ),
+                        Format::Text => print!("{}", plan::text(&summary)),
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
         Command::ParseReference {
             reference,
             location,
@@ -88,6 +147,12 @@ fn main() -> ExitCode {
             }
         },
     }
+}
+
+/// clap enforces `--secret` or `--parameter`; this is only reached if that changes.
+fn unreachable_usage() -> ! {
+    eprintln!("error: give --secret or --parameter");
+    std::process::exit(2)
 }
 
 fn not_implemented(command: &str) -> ExitCode {

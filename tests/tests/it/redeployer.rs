@@ -687,3 +687,99 @@ async fn a_retry_after_a_partial_failure_redeploys_only_what_is_missing() -> any
     );
     Ok(())
 }
+
+/// Runs the `ecs-secrets` CLI against this world's moto.
+async fn cli(
+    moto: &Moto,
+    args: &[&str],
+    extra_env: &[(&str, &str)],
+) -> anyhow::Result<std::process::Output> {
+    let mut cmd = tokio::process::Command::new(harness::paths::binary("ecs-secrets")?);
+    cmd.env_clear().env("PATH", "/usr/bin:/bin").args(args);
+    for (k, v) in moto.env() {
+        cmd.env(k, v);
+    }
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    Ok(cmd.output().await?)
+}
+
+#[tokio::test]
+async fn cli_plan_is_a_complete_dry_run() -> anyhow::Result<()> {
+    let world = World::new();
+    let moto = world.moto().await?;
+    let f = fleet(moto).await?;
+    let before = deployments(moto).await?;
+
+    // By name, JSON.
+    let out = cli(moto, &["plan", "--secret", "db", "--format", "json"], &[]).await?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let plan: Value = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(plan["dry_run"], true);
+    assert_eq!(names(&plan["redeployed"]), f.expected_redeploy);
+    assert_eq!(names(&plan["skipped"]), f.expected_skip);
+
+    // By ARN, text, one cluster.
+    let out = cli(
+        moto,
+        &["plan", "--secret", &f.secret],
+        &[("CLUSTERS", "batch")],
+    )
+    .await?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(
+        text.contains("Would redeploy 1 service(s):\n  batch/worker\n"),
+        "{text}"
+    );
+    assert!(text.contains("batch/gone: service is"), "{text}");
+
+    // A parameter by name (account from STS), and a custom label.
+    let out = cli(
+        moto,
+        &["plan", "--parameter", "/app/key", "--format", "json"],
+        &[],
+    )
+    .await?;
+    let plan: Value = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(
+        names(&plan["redeployed"]),
+        ["prod/param".to_string()].into_iter().collect()
+    );
+    let out = cli(
+        moto,
+        &[
+            "plan", "--secret", "db", "--label", "blue", "--format", "json",
+        ],
+        &[],
+    )
+    .await?;
+    let plan: Value = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(
+        names(&plan["redeployed"]),
+        ["prod/blue".to_string()].into_iter().collect()
+    );
+
+    // Errors: unknown secret, no target, bad configuration — exit 2 with a message.
+    let out = cli(moto, &["plan", "--secret", "no-such-secret"], &[]).await?;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot find secret `no-such-secret`"));
+    let out = cli(moto, &["plan"], &[]).await?;
+    assert_eq!(out.status.code(), Some(2));
+    let out = cli(
+        moto,
+        &["plan", "--secret", "db"],
+        &[("MAX_CONCURRENCY", "0")],
+    )
+    .await?;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("MAX_CONCURRENCY"));
+
+    assert_eq!(deployments(moto).await?, before, "planning changes nothing");
+    Ok(())
+}
