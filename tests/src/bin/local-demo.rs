@@ -9,7 +9,7 @@
 use anyhow::{Context, Result};
 use ecs_secrets_shared::reference::{references_in_task_definition, TaskContext};
 use harness::{Function, World};
-use serde_json::{json, Value};
+use serde_json::json;
 
 fn heading(text: &str) {
     println!("\n\x1b[1m== {text}\x1b[0m");
@@ -114,6 +114,52 @@ async fn main() -> Result<()> {
         .unwrap_or_default()
         .to_owned();
     println!("task definition   {td_arn}");
+    // Services that run it: two plain, one opted out by tag, one on another secret.
+    let other_td = ecs
+        .register_task_definition()
+        .family("reports")
+        .container_definitions(
+            aws_sdk_ecs::types::ContainerDefinition::builder()
+                .name("reports")
+                .image("public.ecr.aws/nginx/nginx:1.27")
+                .memory(128)
+                .secrets(
+                    aws_sdk_ecs::types::Secret::builder()
+                        .name("TOKEN")
+                        .value_from("/reports/token")
+                        .build()?,
+                )
+                .build(),
+        )
+        .send()
+        .await?
+        .task_definition()
+        .and_then(|t| t.task_definition_arn())
+        .unwrap_or_default()
+        .to_owned();
+    for (service, td, tag) in [
+        ("web", &td_arn, None),
+        ("api", &td_arn, None),
+        ("batch", &td_arn, Some("off")),
+        ("reports", &other_td, None),
+    ] {
+        let mut req = ecs
+            .create_service()
+            .cluster(cluster)
+            .service_name(service)
+            .task_definition(td)
+            .desired_count(1);
+        if let Some(value) = tag {
+            req = req.tags(
+                aws_sdk_ecs::types::Tag::builder()
+                    .key("secret-redeploy")
+                    .value(value)
+                    .build(),
+            );
+        }
+        req.send().await?;
+    }
+    println!("ECS services      demo/web, demo/api, demo/batch (tagged secret-redeploy=off), demo/reports (another secret)");
     let secret = ecs_secrets_shared::arn::SecretArn::parse(&secret_arn)?;
     let task = TaskContext {
         partition: "aws".into(),
@@ -136,13 +182,6 @@ async fn main() -> Result<()> {
     }
 
     heading("The functions, run as Lambda runs them");
-    let label_updated = json!({
-        "version": "0", "id": "demo-1", "detail-type": "Secret Label Updated",
-        "source": "aws.secretsmanager", "account": harness::moto::ACCOUNT,
-        "time": "2026-11-20T10:15:30Z", "region": harness::moto::REGION,
-        "resources": [secret_arn],
-        "detail": {"name": secret_name, "labelUpdated": "AWSCURRENT", "versionId": "00000000-0000-4000-8000-000000000001"}
-    });
     // secret-rotator: a generic secret, then the application's PostgreSQL login, each rotated
     // as Secrets Manager rotates: RotateSecret prepares the pending version, then four steps.
     let api_key =
@@ -182,38 +221,64 @@ async fn main() -> Result<()> {
         ""
     );
 
-    let scenarios: [(Function, &str, Value); 2] = [
-        (
-            Function::EcsRedeployer,
-            "Secret Label Updated (AWSCURRENT moved)",
-            label_updated,
-        ),
-        (
-            Function::TaskdefValidator,
-            "direct invocation with the task definition",
-            json!({"taskDefinitionArn": td_arn}),
-        ),
-    ];
-    for (function, what, event) in scenarios {
-        let lambda = world.lambda(function, &[("RUST_LOG", "warn")]).await?;
-        let outcome = lambda.invoke(&event).await?;
-        match outcome {
-            Ok(response) => println!(
-                "{:<18} {what}\n{:<18} -> {}",
-                function.binary_name(),
-                "",
-                response
-            ),
-            Err(e) => println!(
-                "{:<18} {what}\n{:<18} -> {} (error reported to Lambda: {})",
-                function.binary_name(),
-                "",
-                e.error_message,
-                e.error_type
-            ),
+    // ecs-redeployer: the event Secrets Manager sends when AWSCURRENT moved.
+    let label_updated = json!({
+        "version": "0", "id": "demo-1", "detail-type": "Secret Label Updated",
+        "source": "aws.secretsmanager", "account": harness::moto::ACCOUNT,
+        "time": chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        "region": harness::moto::REGION, "resources": [secret_arn],
+        "detail": {"name": secret_name, "labelUpdated": "AWSCURRENT", "versionId": "00000000-0000-4000-8000-0000000000bb"}
+    });
+    println!("ecs-redeployer     Secret Label Updated: AWSCURRENT of {secret_name} moved");
+    let redeployer = world
+        .lambda(Function::EcsRedeployer, &[("RUST_LOG", "warn")])
+        .await?;
+    for delivery in ["first delivery", "duplicate delivery"] {
+        match redeployer.invoke(&label_updated).await? {
+            Ok(summary) => {
+                let list = |key: &str, field: &str| -> Vec<String> {
+                    summary[key]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|e| {
+                            format!(
+                                "{}/{} ({})",
+                                e["cluster"].as_str().unwrap_or(""),
+                                e["service"].as_str().unwrap_or(""),
+                                e[field].as_str().unwrap_or("-")
+                            )
+                        })
+                        .collect()
+                };
+                println!(
+                    "{:<18}   {delivery}: redeployed {:?}",
+                    "",
+                    list("redeployed", "deployment_id")
+                );
+                for skipped in list("skipped", "reason") {
+                    println!("{:<18}     skipped {skipped}", "");
+                }
+                println!("{:<18}     ECS API calls: {}", "", summary["api_calls"]);
+            }
+            Err(e) => println!("{:<18}   {delivery}: failed: {e}", ""),
         }
-        lambda.stop().await;
     }
+    redeployer.stop().await;
+
+    let validator = world
+        .lambda(Function::TaskdefValidator, &[("RUST_LOG", "warn")])
+        .await?;
+    if let Err(e) = validator
+        .invoke(&json!({"taskDefinitionArn": td_arn}))
+        .await?
+    {
+        println!(
+            "taskdef-validator  -> {} ({})",
+            e.error_message, e.error_type
+        );
+    }
+    validator.stop().await;
     println!("\nAll servers stop now; nothing was left running and no AWS account was used.");
     Ok(())
 }
