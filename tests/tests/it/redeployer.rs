@@ -172,7 +172,8 @@ struct Fleet {
     task_definitions: usize,
 }
 
-/// Three clusters, 20 services, 15 distinct task definitions.
+/// Four clusters, 36 services, 15 distinct task definitions. (The CODE_DEPLOY skip is unit
+/// tested: moto does not return a service's deploymentController.)
 async fn fleet(moto: &Moto) -> anyhow::Result<Fleet> {
     let secret = moto.create_secret("db", r#"{"password":"x"}"#).await?;
     let other = moto.create_secret("other", "y").await?;
@@ -180,7 +181,7 @@ async fn fleet(moto: &Moto) -> anyhow::Result<Fleet> {
         .rsplit_once('-')
         .map(|(p, _)| p.to_owned())
         .unwrap_or_default();
-    for c in ["prod", "stage", "batch"] {
+    for c in ["prod", "stage", "batch", "bulk"] {
         moto.ecs().create_cluster().cluster_name(c).send().await?;
     }
     use Place::*;
@@ -266,6 +267,16 @@ async fn fleet(moto: &Moto) -> anyhow::Result<Fleet> {
         .force(true)
         .send()
         .await?;
+    // A generated cluster: every other service reads the secret.
+    let mut bulk = Vec::new();
+    for i in 0..16 {
+        let reads = i % 2 == 0;
+        let td = &arns[if reads { "jsonkey" } else { "other" }];
+        service(moto, "bulk", &format!("svc-{i:02}"), td, &[]).await?;
+        if reads {
+            bulk.push(format!("bulk/svc-{i:02}"));
+        }
+    }
     let set = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
     Ok(Fleet {
         secret,
@@ -281,7 +292,10 @@ async fn fleet(moto: &Moto) -> anyhow::Result<Fleet> {
             "stage/web",
             "stage/opted-in",
             "batch/worker",
-        ]),
+        ])
+        .into_iter()
+        .chain(bulk)
+        .collect(),
         expected_skip: set(&[
             "prod/blue",
             "prod/pinned",
@@ -289,8 +303,8 @@ async fn fleet(moto: &Moto) -> anyhow::Result<Fleet> {
             "stage/opted-out",
             "batch/gone",
         ]),
-        services: 20,
-        clusters: 3,
+        services: 36,
+        clusters: 4,
         task_definitions: 15,
     })
 }
@@ -361,11 +375,11 @@ async fn redeploys_exactly_the_referencing_services_once_with_minimal_api_calls(
     let calls = &summary["api_calls"];
     assert_eq!(calls["ListClusters"], 1);
     assert_eq!(calls["ListServices"], f.clusters);
-    // prod 14 → 2 batches, stage 3 → 1, batch 3 → 1.
-    assert_eq!(calls["DescribeServices"], 4);
+    // ceil(services / 10) per cluster: prod 14 → 2, stage 3 → 1, batch 3 → 1, bulk 16 → 2.
+    assert_eq!(calls["DescribeServices"], 6);
+    assert_eq!(f.services, 14 + 3 + 3 + 16);
     assert_eq!(calls["DescribeTaskDefinition"], f.task_definitions);
     assert_eq!(calls["UpdateService"], f.expected_redeploy.len());
-    let _ = f.services;
 
     // The same event again (EventBridge delivers at least once), to the same warm process:
     // nothing is redeployed twice, and no task definition is read again.
