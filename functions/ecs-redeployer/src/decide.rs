@@ -94,6 +94,9 @@ pub fn evaluate(
     if affected.is_empty() && pinned.is_empty() && other_labels.is_empty() {
         return Verdict::NotReferenced;
     }
+    if !config.includes_cluster(&service.cluster_arn, &service.cluster_name) {
+        return Verdict::Skip("outside the configured clusters (CLUSTERS)".to_owned());
+    }
     if service.status != "ACTIVE" {
         return Verdict::Skip(format!("service is {}", service.status));
     }

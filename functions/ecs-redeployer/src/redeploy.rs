@@ -128,18 +128,11 @@ impl<E: EcsApi> Redeployer<E> {
         Ok(summary)
     }
 
-    /// Every service of the configured clusters, described with tags.
+    /// Every service of every cluster, described with tags.
     async fn discover(&self, calls: &ApiCalls) -> Result<Vec<Service>, ApiError> {
-        let clusters: Vec<String> = self
-            .ecs
-            .list_clusters(calls)
-            .await?
-            .into_iter()
-            .filter(|arn| {
-                self.config
-                    .includes_cluster(arn, arn.rsplit('/').next().unwrap_or(arn))
-            })
-            .collect();
+        // Every cluster, also those outside CLUSTERS: a referencing service there is reported
+        // as skipped ("outside the configured clusters"), never updated.
+        let clusters: Vec<String> = self.ecs.list_clusters(calls).await?;
         let concurrency = self.config.max_concurrency;
         let per_cluster: Vec<(String, Vec<String>)> = stream::iter(clusters)
             .map(|cluster| async move {

@@ -517,10 +517,32 @@ async fn dry_run_clusters_and_tag_selection() -> anyhow::Result<()> {
             .into_iter()
             .collect()
     );
-    assert_eq!(
-        plan["api_calls"]["ListServices"], 1,
-        "only the configured cluster is listed"
-    );
+    // The other clusters are still looked at, so their referencing services are reported.
+    let outside: BTreeSet<String> = f
+        .expected_redeploy
+        .iter()
+        .chain(&f.expected_skip)
+        .filter(|s| !s.starts_with("stage/"))
+        .cloned()
+        .collect();
+    let skipped_outside: BTreeSet<String> = plan["skipped"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|s| {
+            s["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("outside the configured clusters"))
+        })
+        .map(|s| {
+            format!(
+                "{}/{}",
+                s["cluster"].as_str().unwrap_or_default(),
+                s["service"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    assert_eq!(skipped_outside, outside);
 
     let tagged = world
         .lambda(Function::EcsRedeployer, &[("SERVICE_SELECTION", "tagged")])
@@ -752,6 +774,10 @@ async fn cli_plan_is_a_complete_dry_run() -> anyhow::Result<()> {
         "{text}"
     );
     assert!(text.contains("batch/gone: service is"), "{text}");
+    assert!(
+        text.contains("prod/full: outside the configured clusters (CLUSTERS)"),
+        "{text}"
+    );
 
     // A parameter by name (account from STS), and a custom label.
     let out = cli(
