@@ -17,7 +17,7 @@ as_root() {
 }
 
 have_pg() { compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null; }
-have_mariadb() { [ -x /usr/sbin/mariadbd ] || command -v mariadbd >/dev/null; }
+have_mariadb() { { [ -x /usr/sbin/mariadbd ] || command -v mariadbd >/dev/null; } && { [ -x /usr/bin/mariadb-install-db ] || command -v mariadb-install-db >/dev/null; }; }
 
 packages=()
 have_pg || packages+=(postgresql)

@@ -200,7 +200,7 @@ impl<S: SecretStore> Rotator<S> {
                 // Validates every field now, so a broken secret fails before anything changes.
                 let creds = Credentials::parse(&current, engine)?;
                 if let Some(master) = &creds.masterarn {
-                    self.admin(arn, master, engine).await?;
+                    self.admin(master, engine).await?;
                     let alternate = alternate_username(&creds.username, db::max_username(engine))?;
                     map.insert("username".to_owned(), Value::String(alternate));
                 }
@@ -219,12 +219,7 @@ impl<S: SecretStore> Rotator<S> {
     }
 
     /// The administrator login of the alternating-users strategy.
-    async fn admin(
-        &self,
-        _arn: &str,
-        master: &str,
-        engine: Engine,
-    ) -> Result<Credentials, ErrorKind> {
+    async fn admin(&self, master: &str, engine: Engine) -> Result<Credentials, ErrorKind> {
         let fail = |cause: String| ErrorKind::MasterSecret {
             arn: master.to_owned(),
             cause,
@@ -342,7 +337,7 @@ impl<S: SecretStore> Rotator<S> {
                     );
                     return Ok(Outcome::AlreadyDone);
                 }
-                let admin = self.admin(arn, master, engine).await?;
+                let admin = self.admin(master, engine).await?;
                 let base = current
                     .username
                     .strip_suffix("_clone")
