@@ -103,6 +103,35 @@ impl AwsConfig {
     }
 }
 
+/// A failed AWS call, as every function reports it: the operation, the service's error code,
+/// and the SDK's message with its causes. It never holds a request body, so never a secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{operation} failed: {message}")]
+pub struct CallError {
+    pub operation: &'static str,
+    pub code: Option<String>,
+    pub message: String,
+}
+
+impl CallError {
+    /// From any SDK client's error (they all share the smithy `SdkError` type).
+    pub fn from_sdk<E, R>(
+        operation: &'static str,
+        e: &aws_smithy_runtime_api::client::result::SdkError<E, R>,
+    ) -> Self
+    where
+        E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+        Self {
+            operation,
+            code: e.code().map(str::to_owned),
+            message: aws_smithy_types::error::display::DisplayErrorContext(e).to_string(),
+        }
+    }
+}
+
 fn validate_endpoint(name: &str, url: String) -> Result<String, ConfigError> {
     let rest = url
         .strip_prefix("http://")

@@ -12,6 +12,7 @@
 
 pub mod arn;
 pub mod aws;
+pub mod env;
 pub mod error;
 pub mod events;
 pub mod reference;

@@ -77,43 +77,19 @@ impl Config {
                 ))
             }
         };
-        let dry_run = match get("DRY_RUN").map(|v| v.to_ascii_lowercase()).as_deref() {
-            None => d.dry_run,
-            Some("true" | "1" | "yes") => true,
-            Some("false" | "0" | "no") => false,
-            Some(other) => {
-                return Err(ConfigError::invalid(
-                    "DRY_RUN",
-                    format!("`{other}` is not true or false"),
-                ))
-            }
-        };
-        let max_updates_per_second = match get("MAX_UPDATES_PER_SECOND") {
-            None => d.max_updates_per_second,
-            Some(raw) => raw
-                .parse::<f64>()
-                .ok()
-                .filter(|r| (0.1..=50.0).contains(r))
-                .ok_or_else(|| {
-                    ConfigError::invalid(
-                        "MAX_UPDATES_PER_SECOND",
-                        format!("`{raw}` is not a number from 0.1 to 50"),
-                    )
-                })?,
-        };
-        let max_concurrency = match get("MAX_CONCURRENCY") {
-            None => d.max_concurrency,
-            Some(raw) => raw
-                .parse::<usize>()
-                .ok()
-                .filter(|n| (1..=64).contains(n))
-                .ok_or_else(|| {
-                    ConfigError::invalid(
-                        "MAX_CONCURRENCY",
-                        format!("`{raw}` is not a whole number from 1 to 64"),
-                    )
-                })?,
-        };
+        use ecs_secrets_shared::env::{boolean, number};
+        let dry_run = get("DRY_RUN")
+            .map(|raw| boolean("DRY_RUN", &raw))
+            .transpose()?
+            .unwrap_or(d.dry_run);
+        let max_updates_per_second = get("MAX_UPDATES_PER_SECOND")
+            .map(|raw| number("MAX_UPDATES_PER_SECOND", &raw, 0.1..=50.0))
+            .transpose()?
+            .unwrap_or(d.max_updates_per_second);
+        let max_concurrency = get("MAX_CONCURRENCY")
+            .map(|raw| number("MAX_CONCURRENCY", &raw, 1..=64))
+            .transpose()?
+            .unwrap_or(d.max_concurrency);
         Ok(Self {
             clusters,
             selection,

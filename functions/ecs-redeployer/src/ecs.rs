@@ -5,7 +5,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::Mutex;
 
-use aws_sdk_ecs::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_ecs::types::ServiceField;
 use chrono::{DateTime, Utc};
 use ecs_secrets_shared::reference::{Location, SecretReference};
@@ -13,26 +12,7 @@ use ecs_secrets_shared::reference::{Location, SecretReference};
 use crate::decide::{Reference, Service};
 
 /// A failed ECS call: operation, error code, message.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{operation} failed: {message}")]
-pub struct ApiError {
-    pub operation: &'static str,
-    pub code: Option<String>,
-    pub message: String,
-}
-
-impl ApiError {
-    fn from_sdk<E>(operation: &'static str, e: &aws_sdk_ecs::error::SdkError<E>) -> Self
-    where
-        E: ProvideErrorMetadata + std::error::Error + 'static,
-    {
-        Self {
-            operation,
-            code: e.code().map(str::to_owned),
-            message: DisplayErrorContext(e).to_string(),
-        }
-    }
-}
+pub use ecs_secrets_shared::aws::CallError as ApiError;
 
 /// Calls made, by operation (pages of a paginated call count one each).
 #[derive(Debug, Default)]

@@ -38,24 +38,11 @@ impl DbSettings {
                       range: std::ops::RangeInclusive<u64>,
                       default: u64|
          -> Result<u64, ConfigError> {
-            match env(name).filter(|v| !v.trim().is_empty()) {
-                None => Ok(default),
-                Some(raw) => raw
-                    .trim()
-                    .parse::<u64>()
-                    .ok()
-                    .filter(|n| range.contains(n))
-                    .ok_or_else(|| {
-                        ConfigError::invalid(
-                            name,
-                            format!(
-                                "`{raw}` is not a whole number from {} to {}",
-                                range.start(),
-                                range.end()
-                            ),
-                        )
-                    }),
-            }
+            env(name)
+                .filter(|v| !v.trim().is_empty())
+                .map(|raw| ecs_secrets_shared::env::number(name, &raw, range))
+                .transpose()
+                .map(|n| n.unwrap_or(default))
         };
         Ok(Self {
             timeout: Duration::from_secs(number("DB_TIMEOUT_SECONDS", 1..=60, 5)?),

@@ -34,15 +34,9 @@ impl Default for PasswordPolicy {
 }
 
 fn boolean(name: &str, value: Option<String>, default: bool) -> Result<bool, ConfigError> {
-    let Some(raw) = value else { return Ok(default) };
-    match raw.trim().to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" => Ok(true),
-        "false" | "0" | "no" => Ok(false),
-        "" => Ok(default),
-        _ => Err(ConfigError::invalid(
-            name,
-            format!("`{raw}` is not a boolean (use true/false, 1/0 or yes/no)"),
-        )),
+    match value.filter(|v| !v.trim().is_empty()) {
+        None => Ok(default),
+        Some(raw) => ecs_secrets_shared::env::boolean(name, &raw),
     }
 }
 
@@ -55,15 +49,7 @@ impl PasswordPolicy {
         let d = Self::default();
         let length = match env("PASSWORD_LENGTH").filter(|v| !v.trim().is_empty()) {
             None => d.length,
-            Some(raw) => match raw.trim().parse::<u16>() {
-                Ok(n) if (1..=4096).contains(&n) => n,
-                _ => {
-                    return Err(ConfigError::invalid(
-                        "PASSWORD_LENGTH",
-                        format!("`{raw}` is not a whole number from 1 to 4096"),
-                    ))
-                }
-            },
+            Some(raw) => ecs_secrets_shared::env::number("PASSWORD_LENGTH", &raw, 1..=4096)?,
         };
         let policy = Self {
             length,

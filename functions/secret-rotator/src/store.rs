@@ -7,7 +7,6 @@
 use std::collections::HashMap;
 use std::future::Future;
 
-use aws_sdk_secretsmanager::error::{DisplayErrorContext, ProvideErrorMetadata};
 use ecs_secrets_shared::secret::SecretString;
 
 use crate::policy::PasswordPolicy;
@@ -36,28 +35,8 @@ impl SecretMetadata {
     }
 }
 
-/// A failed Secrets Manager call. Carries the operation and the service's error code and
-/// message — never a request body, so never a secret value.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{operation} failed: {message}")]
-pub struct StoreError {
-    pub operation: &'static str,
-    pub code: Option<String>,
-    pub message: String,
-}
-
-impl StoreError {
-    fn from_sdk<E>(operation: &'static str, e: &aws_sdk_secretsmanager::error::SdkError<E>) -> Self
-    where
-        E: ProvideErrorMetadata + std::error::Error + 'static,
-    {
-        Self {
-            operation,
-            code: e.code().map(str::to_owned),
-            message: DisplayErrorContext(e).to_string(),
-        }
-    }
-}
+/// A failed Secrets Manager call (operation, error code, message; never a value).
+pub use ecs_secrets_shared::aws::CallError as StoreError;
 
 /// The Secrets Manager operations of a rotation.
 pub trait SecretStore: Sync {

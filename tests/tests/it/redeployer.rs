@@ -149,6 +149,23 @@ fn names(list: &Value) -> BTreeSet<String> {
         .collect()
 }
 
+/// `cluster/service` of every skipped service whose reason contains `needle`.
+fn skipped_because(summary: &Value, needle: &str) -> BTreeSet<String> {
+    summary["skipped"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|s| s["reason"].as_str().is_some_and(|r| r.contains(needle)))
+        .map(|s| {
+            format!(
+                "{}/{}",
+                s["cluster"].as_str().unwrap_or_default(),
+                s["service"].as_str().unwrap_or_default()
+            )
+        })
+        .collect()
+}
+
 fn label_updated(secret_arn: &str, time: &str) -> Value {
     json!({
         "version": "0", "id": "evt-1", "detail-type": "Secret Label Updated", "source": "aws.secretsmanager",
@@ -392,23 +409,7 @@ async fn redeploys_exactly_the_referencing_services_once_with_minimal_api_calls(
         "{again}"
     );
     assert_eq!(deployments(moto).await?, after, "no second deployment");
-    let already: BTreeSet<String> = again["skipped"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|s| {
-            s["reason"]
-                .as_str()
-                .is_some_and(|r| r.contains("already redeployed"))
-        })
-        .map(|s| {
-            format!(
-                "{}/{}",
-                s["cluster"].as_str().unwrap_or_default(),
-                s["service"].as_str().unwrap_or_default()
-            )
-        })
-        .collect();
+    let already = skipped_because(&again, "already redeployed");
     assert_eq!(already, f.expected_redeploy);
     assert!(
         again["api_calls"].get("DescribeTaskDefinition").is_none(),
@@ -525,23 +526,7 @@ async fn dry_run_clusters_and_tag_selection() -> anyhow::Result<()> {
         .filter(|s| !s.starts_with("stage/"))
         .cloned()
         .collect();
-    let skipped_outside: BTreeSet<String> = plan["skipped"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|s| {
-            s["reason"]
-                .as_str()
-                .is_some_and(|r| r.contains("outside the configured clusters"))
-        })
-        .map(|s| {
-            format!(
-                "{}/{}",
-                s["cluster"].as_str().unwrap_or_default(),
-                s["service"].as_str().unwrap_or_default()
-            )
-        })
-        .collect();
+    let skipped_outside = skipped_because(&plan, "outside the configured clusters");
     assert_eq!(skipped_outside, outside);
 
     let tagged = world
