@@ -224,6 +224,13 @@ impl LambdaFunction {
         }
     }
 
+    /// Invokes the function and expects a response: an error the function reports becomes `Err`.
+    pub async fn invoke_ok(&self, event: &Value) -> Result<Value> {
+        self.invoke(event)
+            .await?
+            .map_err(|e| anyhow!("{} answered with an error: {e}", self.name))
+    }
+
     /// Every line the process printed so far (stdout and stderr).
     pub fn output(&self) -> Vec<String> {
         self.output.lock().map(|o| o.clone()).unwrap_or_default()

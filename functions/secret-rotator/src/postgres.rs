@@ -100,6 +100,17 @@ fn verifier(password: &SecretString) -> SecretString {
     ))
 }
 
+/// Runs a statement (which may carry a verifier, hence `SecretString`), bounded.
+async fn exec(client: &Client, statement: &SecretString) -> Result<(), DbError> {
+    bounded("statement", async {
+        client
+            .batch_execute(statement.expose())
+            .await
+            .map_err(classify)
+    })
+    .await
+}
+
 /// `ALTER ROLE <role> PASSWORD '<verifier>'`.
 pub async fn set_password(
     client: &Client,
@@ -112,13 +123,7 @@ pub async fn set_password(
         escape_identifier(role),
         escape_literal(verifier.expose())
     ));
-    bounded("DDL", async {
-        client
-            .batch_execute(statement.expose())
-            .await
-            .map_err(classify)
-    })
-    .await
+    exec(client, &statement).await
 }
 
 pub async fn role_exists(client: &Client, role: &str) -> Result<bool, DbError> {
@@ -149,13 +154,7 @@ pub async fn create_clone(
         base = escape_identifier(base),
         pw = escape_literal(verifier.expose())
     ));
-    bounded("DDL", async {
-        client
-            .batch_execute(statement.expose())
-            .await
-            .map_err(classify)
-    })
-    .await
+    exec(client, &statement).await
 }
 
 #[cfg(test)]

@@ -338,10 +338,7 @@ async fn redeploys_exactly_the_referencing_services_once_with_minimal_api_calls(
         .lambda(Function::EcsRedeployer, &[("MAX_UPDATES_PER_SECOND", "50")])
         .await?;
 
-    let summary = lambda
-        .invoke(&label_updated(&f.secret, &time))
-        .await?
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let summary = lambda.invoke_ok(&label_updated(&f.secret, &time)).await?;
     let after = deployments(moto).await?;
     assert_eq!(
         changed(&before, &after),
@@ -400,10 +397,7 @@ async fn redeploys_exactly_the_referencing_services_once_with_minimal_api_calls(
 
     // The same event again (EventBridge delivers at least once), to the same warm process:
     // nothing is redeployed twice, and no task definition is read again.
-    let again = lambda
-        .invoke(&label_updated(&f.secret, &time))
-        .await?
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let again = lambda.invoke_ok(&label_updated(&f.secret, &time)).await?;
     assert!(
         again["redeployed"].as_array().is_some_and(Vec::is_empty),
         "{again}"
@@ -480,10 +474,7 @@ async fn dry_run_clusters_and_tag_selection() -> anyhow::Result<()> {
     let dry = world
         .lambda(Function::EcsRedeployer, &[("DRY_RUN", "true")])
         .await?;
-    let plan = dry
-        .invoke(&event)
-        .await?
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let plan = dry.invoke_ok(&event).await?;
     assert_eq!(plan["dry_run"], true);
     assert_eq!(
         names(&plan["redeployed"]),
@@ -508,10 +499,7 @@ async fn dry_run_clusters_and_tag_selection() -> anyhow::Result<()> {
             &[("CLUSTERS", "stage"), ("DRY_RUN", "1")],
         )
         .await?;
-    let plan = stage_only
-        .invoke(&event)
-        .await?
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let plan = stage_only.invoke_ok(&event).await?;
     assert_eq!(
         names(&plan["redeployed"]),
         ["stage/web".to_string(), "stage/opted-in".to_string()]
@@ -532,10 +520,7 @@ async fn dry_run_clusters_and_tag_selection() -> anyhow::Result<()> {
     let tagged = world
         .lambda(Function::EcsRedeployer, &[("SERVICE_SELECTION", "tagged")])
         .await?;
-    let result = tagged
-        .invoke(&event)
-        .await?
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let result = tagged.invoke_ok(&event).await?;
     assert_eq!(
         names(&result["redeployed"]),
         ["stage/opted-in".to_string()].into_iter().collect()
@@ -568,10 +553,7 @@ async fn parameter_changes_reach_services_that_read_the_parameter() -> anyhow::R
         "resources": ["arn:aws:ssm:us-east-1:123456789012:parameter/app/key"],
         "detail": {"operation": "Update", "name": "/app/key", "type": "SecureString"}
     });
-    let summary = lambda
-        .invoke(&event)
-        .await?
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let summary = lambda.invoke_ok(&event).await?;
     assert_eq!(
         names(&summary["redeployed"]),
         ["prod/param".to_string()].into_iter().collect()
@@ -605,10 +587,7 @@ async fn throttled_ecs_still_redeploys_each_service_once_at_the_configured_pace(
     let mut env = proxy.env(moto);
     env.push(("MAX_UPDATES_PER_SECOND".into(), "4".into()));
     let lambda = world.lambda_with_env(Function::EcsRedeployer, env).await?;
-    let summary = lambda
-        .invoke(&label_updated(&f.secret, &time))
-        .await?
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let summary = lambda.invoke_ok(&label_updated(&f.secret, &time)).await?;
     assert_eq!(
         names(&summary["redeployed"]),
         f.expected_redeploy,
@@ -694,10 +673,7 @@ async fn a_retry_after_a_partial_failure_redeploys_only_what_is_missing() -> any
     // The retry (the fault is gone): only the failed service is redeployed.
     proxy.set_faults(Faults::default());
     let mid = deployments(moto).await?;
-    let summary = lambda
-        .invoke(&event)
-        .await?
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let summary = lambda.invoke_ok(&event).await?;
     assert_eq!(
         names(&summary["redeployed"]),
         ["prod/jsonkey".to_string()].into_iter().collect()
