@@ -1,11 +1,12 @@
 //! `ecs-secrets`: the project's checks from a terminal or CI.
 //!
-//! `plan` runs the redeployer's discovery and decisions as a dry run. `parse-reference` shows
-//! how the shared model reads a `valueFrom` string. `validate` arrives with the task-definition
-//! validator; until then it says so and exits with the usage error code rather than pretending
-//! to succeed.
+//! `validate` runs the task-definition validator's rules on files (CI). `plan` runs the
+//! redeployer's discovery and decisions as a dry run. `parse-reference` shows how the shared
+//! model reads a `valueFrom` string. Exit codes: 0 success, 1 findings at or above
+//! `--fail-on`, 2 usage or input error.
 
 mod plan;
+mod validate;
 
 use std::process::ExitCode;
 
@@ -25,11 +26,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Check task-definition files for leaked and broken secrets (not implemented yet).
-    Validate {
-        #[arg(required = true)]
-        files: Vec<String>,
-    },
+    /// Check task definitions (JSON files, CloudFormation/SAM templates) for leaked and broken
+    /// secrets. Exit 0: no finding at or above --fail-on; 1: findings; 2: usage or input error.
+    Validate(validate::Args),
     /// Show which ECS services a change of a secret or parameter would redeploy, and why the
     /// other referencing services would not (a dry run against the configured account; honours
     /// CLUSTERS and SERVICE_SELECTION).
@@ -89,7 +88,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     ecs_secrets_shared::telemetry::init_cli(false);
     match cli.command {
-        Command::Validate { .. } => not_implemented("validate"),
+        Command::Validate(args) => validate::run(args),
         Command::Plan {
             secret,
             label,
@@ -153,9 +152,4 @@ fn main() -> ExitCode {
 fn unreachable_usage() -> ! {
     eprintln!("error: give --secret or --parameter");
     std::process::exit(2)
-}
-
-fn not_implemented(command: &str) -> ExitCode {
-    eprintln!("error: `ecs-secrets {command}` is not implemented yet in this version");
-    ExitCode::from(2)
 }

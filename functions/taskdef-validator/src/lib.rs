@@ -1,33 +1,363 @@
-//! `taskdef-validator`: checks task definitions for leaked and broken secrets.
+//! `taskdef-validator`: finds leaked and broken secrets in ECS task definitions before a task
+//! fails to start (or a credential sits in plaintext for years).
 //!
-//! This release ships the function's packaging and runtime wiring. The rules land with their
-//! own issue; until then every invocation fails with `NotImplemented` rather than returning an
-//! empty report that would read as "no findings".
+//! The same library serves the Lambda (on `RegisterTaskDefinition`, or invoked directly) and
+//! `ecs-secrets validate` in CI:
+//! [`input`] reads task definitions from the shapes people have them in, [`model`] types them,
+//! [`rules`] runs the offline rules (with [`detect`] for credentials), [`live`] asks AWS — through
+//! the narrow [`directory::Directory`] trait — whether each secret exists and whether the
+//! execution role may read it ([`iam`] evaluates the policies offline), and [`report`] renders
+//! the findings. The Lambda then acts through [`platform::Platform`]: an EventBridge event,
+//! optionally Security Hub findings, optionally deregistration of a revision with a critical
+//! finding.
 
+pub mod detect;
+pub mod directory;
+pub mod finding;
+pub mod iam;
+pub mod input;
+pub mod live;
+pub mod model;
+pub mod platform;
+pub mod report;
+pub mod rules;
+
+use ecs_secrets_shared::env;
+use ecs_secrets_shared::reference::TaskContext;
+use ecs_secrets_shared::telemetry::Metrics;
+use ecs_secrets_shared::ConfigError;
 use lambda_runtime::{Diagnostic, LambdaEvent};
-use serde_json::Value;
+use serde_json::{json, Value};
+
+use directory::Directory;
+use finding::Severity;
+use input::Document;
+use platform::Platform;
+use report::{InputProblem, Report};
 
 pub const FUNCTION_NAME: &str = "taskdef-validator";
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{FUNCTION_NAME} is not implemented yet: the task definition was not checked")]
-    NotImplemented,
+    #[error("invalid event: {0}")]
+    InvalidEvent(String),
+    #[error("the task definition could not be fetched: {0}")]
+    Fetch(ecs_secrets_shared::aws::CallError),
+    #[error("the report could not be delivered: {0}")]
+    Action(ecs_secrets_shared::aws::CallError),
 }
 
 impl From<Error> for Diagnostic {
     fn from(e: Error) -> Self {
         Diagnostic {
-            error_type: match e {
-                Error::NotImplemented => "NotImplemented".to_owned(),
-            },
+            error_type: match &e {
+                Error::InvalidEvent(_) => "InvalidEvent",
+                Error::Fetch(_) => "FetchFailed",
+                Error::Action(_) => "ActionFailed",
+            }
+            .to_owned(),
             error_message: e.to_string(),
         }
     }
 }
 
-/// Handles one invocation.
-pub async fn handle(event: LambdaEvent<Value>) -> Result<Value, Error> {
-    tracing::warn!(request_id = %event.context.request_id, "validation requested but not implemented");
-    Err(Error::NotImplemented)
+/// Runs the offline rules — and the live ones when `live` is given — on every task definition
+/// of a document, adding findings (with file and line) and shape errors to `report`.
+pub async fn validate_document<D: Directory>(
+    document: &Document,
+    file: Option<&str>,
+    context: &rules::Context,
+    live: Option<(&D, &live::Home)>,
+    report: &mut Report,
+) {
+    for subject in &document.subjects {
+        let checked = match rules::check(subject, context) {
+            Ok(c) => c,
+            Err(message) => {
+                report.errors.push(InputProblem {
+                    file: file.unwrap_or("event").to_owned(),
+                    line: document.line(subject, "").unwrap_or(0),
+                    column: 1,
+                    message: format!("{}: {message}", subject.label),
+                });
+                continue;
+            }
+        };
+        report.checked += 1;
+        let mut findings = checked.findings.clone();
+        if let Some((directory, home)) = live {
+            findings.extend(live::check(directory, &checked, &subject.label, home).await);
+        }
+        for mut f in findings {
+            f.file = file.map(str::to_owned);
+            f.line = nearest_line(document, subject, &f.pointer);
+            report.findings.push(f);
+        }
+    }
 }
+
+/// The line of the pointer, or of its nearest ancestor present in the file (a missing
+/// `readonlyRootFilesystem` is reported at its container).
+fn nearest_line(document: &Document, subject: &input::Subject, pointer: &str) -> Option<usize> {
+    let mut p = pointer;
+    loop {
+        if let Some(line) = document.line(subject, p) {
+            return Some(line);
+        }
+        if p.is_empty() {
+            return None;
+        }
+        p = p.rfind('/').map_or("", |i| &p[..i]);
+    }
+}
+
+/// The Lambda's configuration (environment).
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `EVENT_BUS_NAME` (default `default`); `PUBLISH_EVENTS=false` turns publishing off.
+    pub event_bus: Option<String>,
+    /// `SECURITY_HUB=true`: import findings as ASFF.
+    pub security_hub: bool,
+    /// `ENFORCE=true`: deregister a revision with a critical finding.
+    pub enforce: bool,
+}
+
+impl Config {
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |k: &str| get(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let flag = |k: &str, default: bool| get(k).map_or(Ok(default), |v| env::boolean(k, &v));
+        Ok(Config {
+            event_bus: flag("PUBLISH_EVENTS", true)?
+                .then(|| get("EVENT_BUS_NAME").unwrap_or_else(|| "default".to_owned())),
+            security_hub: flag("SECURITY_HUB", false)?,
+            enforce: flag("ENFORCE", false)?,
+        })
+    }
+}
+
+/// The Lambda's dependencies.
+#[derive(Debug)]
+pub struct Validator<D, P> {
+    pub directory: D,
+    pub platform: P,
+    pub config: Config,
+    pub home: live::Home,
+}
+
+/// What an event asks to validate.
+#[derive(Debug, PartialEq)]
+enum Subject {
+    Definition(Value),
+    Arn(String),
+    /// Nothing to check (a failed API call); the reason.
+    Nothing(String),
+}
+
+fn subject_of(event: &Value) -> Result<(Subject, Option<TaskContext>), Error> {
+    if !event.is_object() {
+        return Err(Error::InvalidEvent("expected a JSON object".into()));
+    }
+    if let Some(detail) = event.get("detail").filter(|_| event.get("detail-type").is_some()) {
+        let name = detail.get("eventName").and_then(Value::as_str).unwrap_or("");
+        if name != "RegisterTaskDefinition" {
+            return Err(Error::InvalidEvent(format!(
+                "detail.eventName is {name:?}; this function handles RegisterTaskDefinition"
+            )));
+        }
+        let context = match (
+            event.get("region").and_then(Value::as_str),
+            event.get("account").and_then(Value::as_str),
+        ) {
+            (Some(r), Some(a)) => Some(TaskContext {
+                partition: "aws".into(),
+                region: r.into(),
+                account: a.into(),
+            }),
+            _ => None,
+        };
+        if let Some(code) = detail.get("errorCode").and_then(Value::as_str) {
+            return Ok((
+                Subject::Nothing(format!("the RegisterTaskDefinition call failed ({code}); nothing was registered")),
+                context,
+            ));
+        }
+        let td = detail
+            .get("responseElements")
+            .and_then(|r| r.get("taskDefinition"));
+        return match td {
+            Some(td) if td.get("containerDefinitions").is_some() => {
+                Ok((Subject::Definition(td.clone()), context))
+            }
+            Some(td) => match td.get("taskDefinitionArn").and_then(Value::as_str) {
+                Some(arn) => Ok((Subject::Arn(arn.to_owned()), context)),
+                None => Err(Error::InvalidEvent(
+                    "detail.responseElements.taskDefinition has neither containerDefinitions nor taskDefinitionArn".into(),
+                )),
+            },
+            // CloudTrail omits large responses: fetch the family's latest revision.
+            None => match detail
+                .get("requestParameters")
+                .and_then(|r| r.get("family"))
+                .and_then(Value::as_str)
+            {
+                Some(family) => Ok((Subject::Arn(family.to_owned()), context)),
+                None => Err(Error::InvalidEvent(
+                    "detail has neither responseElements.taskDefinition nor requestParameters.family".into(),
+                )),
+            },
+        };
+    }
+    if let Some(td) = event.get("taskDefinition") {
+        if !td.is_object() {
+            return Err(Error::InvalidEvent(format!(
+                "taskDefinition: expected an object, found {}",
+                input::kind(td)
+            )));
+        }
+        return Ok((Subject::Definition(event.clone()), None));
+    }
+    if let Some(arn) = event.get("taskDefinitionArn") {
+        return match arn.as_str() {
+            Some(a) if !a.is_empty() => Ok((Subject::Arn(a.to_owned()), None)),
+            _ => Err(Error::InvalidEvent("taskDefinitionArn: expected a non-empty string".into())),
+        };
+    }
+    Err(Error::InvalidEvent(
+        "expected an EventBridge RegisterTaskDefinition event, {\"taskDefinition\": {...}} or {\"taskDefinitionArn\": \"...\"}".into(),
+    ))
+}
+
+impl<D: Directory, P: Platform> Validator<D, P> {
+    /// Handles one invocation: validate (always live), then act.
+    pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, Error> {
+        let (subject, task) = subject_of(&event.payload)?;
+        let definition = match subject {
+            Subject::Nothing(reason) => {
+                tracing::info!(%reason, "nothing to validate");
+                return Ok(json!({"checked": 0, "findings": [], "skipped": reason}));
+            }
+            Subject::Definition(v) => v,
+            Subject::Arn(arn) => json!({
+                "taskDefinition": self.platform.describe_task_definition(&arn).await.map_err(Error::Fetch)?
+            }),
+        };
+        let document = input::from_json_value(definition)
+            .map_err(|e| Error::InvalidEvent(e.to_string()))?;
+        let context = rules::Context {
+            platform_version: None,
+            task: task.clone(),
+        };
+        let mut report = Report {
+            live: true,
+            ..Report::default()
+        };
+        let home = match &task {
+            Some(t) => live::Home {
+                partition: t.partition.clone(),
+                region: t.region.clone(),
+                account: Some(t.account.clone()),
+            },
+            None => self.home.clone(),
+        };
+        validate_document(&document, None, &context, Some((&self.directory, &home)), &mut report)
+            .await;
+        if let Some(problem) = report.errors.first() {
+            return Err(Error::InvalidEvent(problem.message.clone()));
+        }
+        report.sort();
+        let arn = document
+            .subjects
+            .first()
+            .and_then(|s| s.definition.get("taskDefinitionArn"))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        self.act(&mut report, arn.as_deref(), &home).await?;
+        log(&report, arn.as_deref());
+        Ok(report.to_json())
+    }
+
+    async fn act(&self, report: &mut Report, arn: Option<&str>, home: &live::Home) -> Result<(), Error> {
+        let critical = report.worst() == Some(Severity::Critical);
+        if self.config.enforce && critical {
+            match arn {
+                Some(arn) => {
+                    self.platform.deregister(arn).await.map_err(Error::Action)?;
+                    report.actions.push(format!("deregistered {arn}: it has a critical finding (ENFORCE=true)"));
+                }
+                None => report
+                    .actions
+                    .push("not deregistered: the task definition's ARN is not known".into()),
+            }
+        }
+        if self.config.security_hub && !report.findings.is_empty() {
+            let (Some(arn), Some(account)) = (arn, home.account.as_deref()) else {
+                report.actions.push("not imported into Security Hub: the task definition's ARN or account is not known".into());
+                return self.publish(report, arn).await;
+            };
+            let n = self
+                .platform
+                .import_findings(&report.findings, arn, &home.region, account)
+                .await
+                .map_err(Error::Action)?;
+            report.actions.push(format!("imported {n} finding(s) into Security Hub"));
+        }
+        self.publish(report, arn).await
+    }
+
+    async fn publish(&self, report: &mut Report, arn: Option<&str>) -> Result<(), Error> {
+        let Some(bus) = &self.config.event_bus else {
+            return Ok(());
+        };
+        let mut detail = report.to_json();
+        detail["taskDefinitionArn"] = json!(arn);
+        // EventBridge entries are limited to 256 KB; a huge report is sent without evidence.
+        if detail.to_string().len() > 200_000 {
+            if let Some(Value::Array(findings)) = detail.get_mut("findings") {
+                findings.truncate(200);
+            }
+            detail["truncated"] = json!(true);
+        }
+        self.platform.publish(bus, &detail).await.map_err(Error::Action)?;
+        report.actions.push(format!("published {} event on {bus}", platform::EVENT_DETAIL_TYPE));
+        Ok(())
+    }
+}
+
+/// One summary line and one line per finding (rule, severity, pointer, evidence hash — never
+/// the value), plus EMF metrics: findings by rule and severity.
+fn log(report: &Report, arn: Option<&str>) {
+    let counts = report.counts();
+    tracing::info!(
+        task_definition = arn.unwrap_or(""),
+        findings = report.findings.len(),
+        critical = counts["critical"],
+        high = counts["high"],
+        "validated"
+    );
+    let mut metrics = Metrics::new(FUNCTION_NAME);
+    metrics.count("Findings", report.findings.len() as u64);
+    for f in &report.findings {
+        tracing::warn!(
+            rule = f.rule,
+            severity = f.severity.as_str(),
+            container = f.container.as_deref().unwrap_or(""),
+            pointer = %f.pointer,
+            message = %f.message,
+            "finding"
+        );
+    }
+    for s in Severity::ALL {
+        metrics.count(&format!("Findings.{}", s.as_str()), counts[s.as_str()] as u64);
+    }
+    let mut by_rule = std::collections::BTreeMap::new();
+    for f in &report.findings {
+        *by_rule.entry(f.rule).or_insert(0u64) += 1;
+    }
+    for (rule, n) in by_rule {
+        metrics.count(&format!("Findings.{rule}"), n);
+    }
+    metrics.emit();
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,8 +1,27 @@
-//! Lambda entry point of `taskdef-validator`: logging, then the runtime loop. Everything else is in the
-//! library, where it is testable without the Lambda runtime.
+//! Lambda entry point of `taskdef-validator`: configuration and the AWS clients once per cold
+//! start, then the runtime loop. Everything else is in the library.
+
+use ecs_secrets_shared::aws::AwsConfig;
+use taskdef_validator::{directory, live, platform, Config, Validator};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     ecs_secrets_shared::telemetry::init_lambda(taskdef_validator::FUNCTION_NAME);
-    lambda_runtime::run(lambda_runtime::service_fn(taskdef_validator::handle)).await
+    let config = Config::from_lookup(|k| std::env::var(k).ok())
+        .inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
+    let aws = AwsConfig::load()
+        .await
+        .inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
+    let validator = Validator {
+        directory: directory::Aws::new(&aws),
+        platform: platform::Aws::new(&aws),
+        config,
+        home: live::Home {
+            partition: "aws".to_owned(),
+            region: aws.region().to_owned(),
+            account: None,
+        },
+    };
+    let validator = &validator;
+    lambda_runtime::run(lambda_runtime::service_fn(move |event| validator.handle(event))).await
 }

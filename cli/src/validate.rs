@@ -1,0 +1,219 @@
+//! `ecs-secrets validate`: the validator's rules on files, for CI.
+//!
+//! Every file is read and checked even when another one fails; an unreadable or unparsable
+//! file is reported on stderr with its name and position and makes the exit code 2. Otherwise
+//! the exit code is 1 when a finding is at or above `--fail-on`, else 0.
+
+use std::io::{IsTerminal, Read};
+use std::process::ExitCode;
+
+use ecs_secrets_shared::aws::AwsConfig;
+use ecs_secrets_shared::reference::TaskContext;
+use taskdef_validator::directory;
+use taskdef_validator::finding::Severity;
+use taskdef_validator::input;
+use taskdef_validator::live::Home;
+use taskdef_validator::report::{InputProblem, Report};
+use taskdef_validator::rules::Context;
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Sarif,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum FailOn {
+    Critical,
+    High,
+    Medium,
+    Low,
+    Info,
+    /// Never fail on findings (input errors still exit 2).
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Colour {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Task-definition JSON files (register-task-definition input, describe-task-definition
+    /// output) or CloudFormation/SAM templates (JSON or YAML); `-` reads stdin.
+    #[arg(required = true)]
+    pub files: Vec<String>,
+    /// Also check that each secret exists and that the execution role may read it (AWS calls
+    /// with the caller's credentials; metadata and policies only, never a secret value).
+    #[arg(long)]
+    pub live: bool,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Exit 1 when a finding is at or above this severity.
+    #[arg(long, value_enum, default_value = "high")]
+    pub fail_on: FailOn,
+    /// Fargate platform version the tasks run on (e.g. 1.3.0), for platform-version rules.
+    #[arg(long)]
+    pub platform_version: Option<String>,
+    /// Region and account the tasks run in (for cross-region/account rules), `REGION:ACCOUNT`.
+    #[arg(long, value_name = "REGION:ACCOUNT")]
+    pub task_context: Option<String>,
+    #[arg(long, value_enum, default_value = "auto")]
+    pub colour: Colour,
+}
+
+fn read(file: &str) -> Result<Vec<u8>, String> {
+    let limit = input::MAX_INPUT_BYTES as u64 + 1;
+    let mut bytes = Vec::new();
+    let result = if file == "-" {
+        std::io::stdin().take(limit).read_to_end(&mut bytes)
+    } else {
+        std::fs::File::open(file).and_then(|f| f.take(limit).read_to_end(&mut bytes))
+    };
+    result.map_err(|e| format!("cannot read: {e}"))?;
+    Ok(bytes)
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let task = match args.task_context.as_deref().map(parse_task_context) {
+        Some(Err(e)) => {
+            eprintln!("error: --task-context: {e}");
+            return ExitCode::from(2);
+        }
+        Some(Ok(t)) => Some(t),
+        None => None,
+    };
+    let context = Context {
+        platform_version: args.platform_version.clone(),
+        task,
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut report = Report {
+        live: args.live,
+        ..Report::default()
+    };
+    let live = if args.live {
+        match runtime.block_on(live_directory()) {
+            Ok(l) => Some(l),
+            Err(e) => {
+                eprintln!("error: --live: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    } else {
+        None
+    };
+    for file in &args.files {
+        let document = match read(file) {
+            Ok(bytes) => input::parse(&bytes).map_err(|e| InputProblem {
+                file: file.clone(),
+                line: e.line,
+                column: e.column,
+                message: e.message,
+            }),
+            Err(message) => Err(InputProblem {
+                file: file.clone(),
+                line: 0,
+                column: 0,
+                message,
+            }),
+        };
+        match document {
+            Ok(d) => {
+                if d.subjects.is_empty() {
+                    eprintln!("note: {file}: no AWS::ECS::TaskDefinition in this template");
+                }
+                runtime.block_on(taskdef_validator::validate_document(
+                    &d,
+                    Some(file),
+                    &context,
+                    live.as_ref().map(|(dir, home)| (dir, home)),
+                    &mut report,
+                ));
+            }
+            Err(problem) => report.errors.push(problem),
+        }
+    }
+    report.sort();
+    for problem in &report.errors {
+        eprintln!("error: {problem}");
+    }
+    let colour = match args.colour {
+        Colour::Always => true,
+        Colour::Never => false,
+        Colour::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    #[allow(clippy::print_stdout)]
+    match args.format {
+        Format::Text => print!("{}", report.to_text(colour)),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&report.to_json()).unwrap_or_default()
+        ),
+        Format::Sarif => println!(
+            "{}",
+            serde_json::to_string_pretty(&report.to_sarif()).unwrap_or_default()
+        ),
+    }
+    if !report.errors.is_empty() {
+        return ExitCode::from(2);
+    }
+    let threshold = match args.fail_on {
+        FailOn::Critical => Some(Severity::Critical),
+        FailOn::High => Some(Severity::High),
+        FailOn::Medium => Some(Severity::Medium),
+        FailOn::Low => Some(Severity::Low),
+        FailOn::Info => Some(Severity::Info),
+        FailOn::Never => None,
+    };
+    match (threshold, report.worst()) {
+        (Some(t), Some(w)) if w >= t => ExitCode::from(1),
+        _ => ExitCode::SUCCESS,
+    }
+}
+
+fn parse_task_context(raw: &str) -> Result<TaskContext, String> {
+    let (region, account) = raw
+        .split_once(':')
+        .ok_or("expected REGION:ACCOUNT, e.g. us-east-1:123456789012")?;
+    if !ecs_secrets_shared::arn::is_region(region) {
+        return Err(format!("`{region}` is not a region"));
+    }
+    if !ecs_secrets_shared::arn::is_account(account) {
+        return Err(format!("`{account}` is not a 12-digit account id"));
+    }
+    Ok(TaskContext {
+        partition: "aws".to_owned(),
+        region: region.to_owned(),
+        account: account.to_owned(),
+    })
+}
+
+async fn live_directory() -> Result<(directory::Aws, Home), String> {
+    let aws = AwsConfig::load().await.map_err(|e| e.to_string())?;
+    let account = aws_sdk_sts::Client::new(&aws.sdk)
+        .get_caller_identity()
+        .send()
+        .await
+        .ok()
+        .and_then(|o| o.account().map(str::to_owned));
+    let home = Home {
+        partition: "aws".to_owned(),
+        region: aws.region().to_owned(),
+        account,
+    };
+    Ok((directory::Aws::new(&aws), home))
+}

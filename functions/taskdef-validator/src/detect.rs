@@ -1,0 +1,511 @@
+//! The credential detector behind `plaintext-secret` and `secret-in-command`.
+//!
+//! Three detectors, most certain first, each with the filters that keep the others honest:
+//! 1. provider formats (AWS access keys, GitHub, GitLab, Slack, Stripe, SendGrid, Twilio, npm,
+//!    Google, PEM private keys, JWTs that decode, URLs with a password) — certain, `critical`;
+//! 2. a credential-like name (`*_PASSWORD`, `*_SECRET`, `*_TOKEN`, `*_API_KEY`, …) whose value
+//!    looks generated rather than like a word, a number, a flag or a reference — `high`;
+//! 3. a very high-entropy value alone (base64-like, 32+ characters) — `high`.
+//!
+//! Name lists alone (Checkov) flag `PASSWORD_MIN_LENGTH=12`; entropy alone (detect-secrets)
+//! flags image digests and git SHAs. Here a value must look like a secret *and* not look like
+//! one of the known look-alikes ([`benign`]). A detection carries [`Evidence`] — kind, length,
+//! short hash — and never the value.
+
+use std::sync::LazyLock;
+
+use base64::Engine;
+use regex::Regex;
+
+use crate::finding::{Evidence, Severity};
+
+/// A credential found in a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Detection {
+    pub severity: Severity,
+    /// Human-readable kind, e.g. "AWS access key id".
+    pub kind: &'static str,
+    pub evidence: Evidence,
+}
+
+impl Detection {
+    fn new(severity: Severity, kind: &'static str, secret: &str) -> Self {
+        Detection {
+            severity,
+            kind,
+            evidence: Evidence::of(kind, secret),
+        }
+    }
+}
+
+/// Names whose value is a credential whatever it looks like.
+const ALWAYS_SECRET_NAMES: &[(&str, &str)] = &[
+    ("AWS_ACCESS_KEY_ID", "AWS access key id"),
+    ("AWS_SECRET_ACCESS_KEY", "AWS secret access key"),
+    ("AWS_SESSION_TOKEN", "AWS session token"),
+    ("ECS_ENGINE_AUTH_DATA", "registry credentials (ECS_ENGINE_AUTH_DATA)"),
+];
+
+/// Kind of an AWS access key id detection.
+pub const AWS_ACCESS_KEY_ID: &str = "AWS access key id";
+
+struct Provider {
+    kind: &'static str,
+    re: Regex,
+    /// Capture group holding the secret part (0 = whole match).
+    group: usize,
+}
+
+fn provider(kind: &'static str, pattern: &str, group: usize) -> Provider {
+    Provider {
+        kind,
+        // The patterns are constants, checked by the unit tests.
+        re: Regex::new(pattern).unwrap_or_else(|e| panic!("pattern of {kind}: {e}")),
+        group,
+    }
+}
+
+static PROVIDERS: LazyLock<Vec<Provider>> = LazyLock::new(|| {
+    vec![
+        provider(
+            AWS_ACCESS_KEY_ID,
+            r"(?:^|[^A-Z0-9])((?:AKIA|ASIA)[A-Z2-7]{16})(?:$|[^A-Z0-9])",
+            1,
+        ),
+        provider(
+            "GitHub token",
+            r"\b(gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{60,255})\b",
+            1,
+        ),
+        provider("GitLab token", r"\b(glpat-[A-Za-z0-9_\-]{20,})", 1),
+        provider("Slack token", r"\b(xox[abposr]-[A-Za-z0-9\-]{10,})", 1),
+        provider(
+            "Slack webhook URL",
+            r"(https://hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]{16,})",
+            1,
+        ),
+        provider("Stripe secret key", r"\b((?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,})", 1),
+        provider(
+            "SendGrid API key",
+            r"\b(SG\.[A-Za-z0-9_\-]{16,32}\.[A-Za-z0-9_\-]{16,64})",
+            1,
+        ),
+        provider("Twilio API key", r"\b(SK[0-9a-f]{32})\b", 1),
+        provider("npm token", r"\b(npm_[A-Za-z0-9]{36})\b", 1),
+        provider("Google API key", r"\b(AIza[0-9A-Za-z_\-]{35})", 1),
+        provider(
+            "PEM private key",
+            r"(-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----)",
+            1,
+        ),
+    ]
+});
+
+static JWT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*)")
+        .unwrap_or_else(|e| panic!("JWT pattern: {e}"))
+});
+
+static URL_PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b[A-Za-z][A-Za-z0-9+.\-]*://([^\s:/@]*):([^\s/@]+)@[^\s/@]+")
+        .unwrap_or_else(|e| panic!("URL pattern: {e}"))
+});
+
+static AWS_SECRET_KEY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[A-Za-z0-9/+]{40}$").unwrap_or_else(|e| panic!("secret key pattern: {e}"))
+});
+
+/// Looks for a provider-format credential anywhere in `text`.
+pub fn provider_format(text: &str) -> Option<Detection> {
+    for p in PROVIDERS.iter() {
+        for caps in p.re.captures_iter(text) {
+            let Some(m) = caps.get(p.group) else { continue };
+            let secret = m.as_str();
+            if secret.contains("EXAMPLE") {
+                continue;
+            }
+            return Some(Detection::new(Severity::Critical, p.kind, secret));
+        }
+    }
+    for m in JWT.captures_iter(text).filter_map(|c| c.get(1)) {
+        if jwt_decodes(m.as_str()) {
+            return Some(Detection::new(Severity::Critical, "JSON Web Token", m.as_str()));
+        }
+    }
+    for caps in URL_PASSWORD.captures_iter(text) {
+        let Some(password) = caps.get(2) else { continue };
+        if !placeholder(password.as_str()) {
+            return Some(Detection::new(
+                Severity::Critical,
+                "password in a URL",
+                password.as_str(),
+            ));
+        }
+    }
+    None
+}
+
+/// A JWT is only a JWT when its header and payload decode to JSON objects (and the header
+/// names an algorithm): random `eyJ…` strings are not flagged.
+fn jwt_decodes(token: &str) -> bool {
+    let mut parts = token.split('.');
+    let (Some(header), Some(payload)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    let decode = |part: &str| -> Option<serde_json::Value> {
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(part.trim_end_matches('='))
+            .ok()?;
+        serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()
+            .filter(serde_json::Value::is_object)
+    };
+    decode(header).is_some_and(|h| h.get("alg").is_some()) && decode(payload).is_some()
+}
+
+/// Does a variable name say its value is a credential?
+pub fn credential_name(name: &str) -> bool {
+    let tokens = name_tokens(name);
+    let Some(last) = tokens.last() else {
+        return false;
+    };
+    // The variable holds something *about* a credential, not the credential.
+    const METADATA: &[&str] = &[
+        "file", "path", "arn", "name", "id", "ids", "url", "uri", "endpoint", "host", "length",
+        "len", "size", "ttl", "timeout", "expiry", "expires", "expiration", "header", "type",
+        "algorithm", "alg", "version", "enabled", "enable", "disabled", "required", "policy",
+        "rotation", "days", "min", "max", "count", "format", "dir", "location", "region", "kms",
+        "param", "parameter", "ref", "user", "username", "prefix", "field", "key_id", "mode",
+        "hint", "salt_rounds", "rounds", "strategy", "provider", "store", "source", "env",
+    ];
+    if METADATA.contains(&last.as_str()) {
+        return false;
+    }
+    const WORDS: &[&str] = &[
+        "password",
+        "passwd",
+        "pwd",
+        "pass",
+        "passphrase",
+        "secret",
+        "secrets",
+        "token",
+        "apikey",
+        "credential",
+        "credentials",
+        "creds",
+        "privatekey",
+        "accesskey",
+        "secretkey",
+        "authkey",
+        "signingkey",
+        "dsn",
+    ];
+    const KEY_QUALIFIERS: &[&str] = &[
+        "api",
+        "private",
+        "access",
+        "secret",
+        "signing",
+        "encryption",
+        "master",
+        "auth",
+        "session",
+        "client",
+        "app",
+        "account",
+        "license",
+        "webhook",
+        "hmac",
+        "jwt",
+    ];
+    tokens.iter().any(|t| WORDS.contains(&t.as_str()))
+        || tokens
+            .windows(2)
+            .any(|w| w[1] == "key" && KEY_QUALIFIERS.contains(&w[0].as_str()))
+}
+
+/// Splits `DB_PASSWORD`, `dbPassword`, `db-password`, `db.password` into lower-case words.
+fn name_tokens(name: &str) -> Vec<String> {
+    let mut tokens = Vec::new();
+    let mut current = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if !c.is_ascii_alphanumeric() {
+            if !current.is_empty() {
+                tokens.push(std::mem::take(&mut current));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase() && prev_lower && !current.is_empty() {
+            tokens.push(std::mem::take(&mut current));
+        }
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        current.push(c.to_ascii_lowercase());
+    }
+    if !current.is_empty() {
+        tokens.push(current);
+    }
+    tokens
+}
+
+/// Values that look like secrets to entropy or name rules but are not: the false positives of
+/// the anchors (SPEC §5).
+pub fn benign(value: &str) -> bool {
+    static UUID: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+            .unwrap_or_else(|e| panic!("{e}"))
+    });
+    static NUMBERISH: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^[+-]?[0-9][0-9_,.]*(?:[eE][+-]?[0-9]+)?(?:[a-zA-Z]{1,3})?$")
+            .unwrap_or_else(|e| panic!("{e}"))
+    });
+    static UNIQUE_ID: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^(?:AIDA|AROA|AIPA|ANPA|ANVA|ASCA|AGPA|APKA)[A-Z0-9]{12,}$")
+            .unwrap_or_else(|e| panic!("{e}"))
+    });
+    static DIGEST: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?:^|@)sha(?:256|384|512):[0-9a-f]{32,128}$").unwrap_or_else(|e| panic!("{e}"))
+    });
+    let v = value.trim();
+    if v.is_empty() {
+        return true;
+    }
+    let lower = v.to_ascii_lowercase();
+    const FLAGS: &[&str] = &[
+        "true", "false", "yes", "no", "on", "off", "enabled", "disabled", "null", "none", "nil",
+        "enable", "disable",
+    ];
+    FLAGS.contains(&lower.as_str())
+        || placeholder(v)
+        || NUMBERISH.is_match(v)
+        || lower.starts_with("arn:")
+        || DIGEST.is_match(v)
+        || UUID.is_match(v)
+        || UNIQUE_ID.is_match(v)
+        || v.contains("EXAMPLE")
+        || template(v)
+        || (lower.contains("://") && URL_PASSWORD.find(v).is_none())
+        || path_like(v)
+        || v.chars().any(char::is_whitespace)
+        || decodes_to_text(v)
+}
+
+/// `${VAR}`, `$VAR`, `{{ x }}`, `%(x)s`, `#{x}`, `<x>`: filled in elsewhere.
+fn template(v: &str) -> bool {
+    v.contains("${")
+        || v.contains("{{")
+        || v.contains("$(")
+        || v.contains("%(")
+        || v.contains("#{")
+        || (v.starts_with('$') && v[1..].chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        || (v.starts_with('<') && v.ends_with('>'))
+}
+
+/// Values that stand for "no real value here".
+fn placeholder(v: &str) -> bool {
+    let lower = v.to_ascii_lowercase();
+    template(v)
+        || v.chars().all(|c| c == '*' || c == 'x' || c == 'X' || c == '.' || c == '-')
+        || [
+            "password", "pass", "passwd", "secret", "changeme", "change-me", "change_me",
+            "replace_me", "replaceme", "redacted", "[redacted]", "todo", "tbd", "dummy", "test",
+            "example", "placeholder", "pwd", "user", "username",
+        ]
+        .contains(&lower.as_str())
+}
+
+fn path_like(v: &str) -> bool {
+    (v.starts_with('/') || v.starts_with("./") || v.starts_with("~/"))
+        && v.split('/').skip(1).all(|seg| {
+            seg.len() <= 40
+                && seg
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._-@:".contains(c))
+        })
+}
+
+/// Base64 of readable text (JSON, YAML, a config line) is configuration, not a key.
+fn decodes_to_text(v: &str) -> bool {
+    if v.len() < 16 || v.len() % 4 != 0 {
+        return false;
+    }
+    let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(v) else {
+        return false;
+    };
+    let Ok(text) = std::str::from_utf8(&bytes) else {
+        return false;
+    };
+    let printable = text
+        .chars()
+        .filter(|c| !c.is_control() || c.is_whitespace())
+        .count();
+    printable == text.chars().count()
+        && text
+            .chars()
+            .any(|c| c.is_whitespace() || "{}:=,\"".contains(c))
+}
+
+/// Shannon entropy in bits per character.
+pub fn entropy(v: &str) -> f64 {
+    let mut counts = std::collections::HashMap::new();
+    let mut n = 0usize;
+    for c in v.chars() {
+        *counts.entry(c).or_insert(0usize) += 1;
+        n += 1;
+    }
+    if n == 0 {
+        return 0.0;
+    }
+    counts
+        .values()
+        .map(|&k| {
+            let p = k as f64 / n as f64;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+fn classes(v: &str) -> usize {
+    [
+        v.chars().any(|c| c.is_ascii_lowercase()),
+        v.chars().any(|c| c.is_ascii_uppercase()),
+        v.chars().any(|c| c.is_ascii_digit()),
+        v.chars().any(|c| !c.is_ascii_alphanumeric()),
+    ]
+    .into_iter()
+    .filter(|b| *b)
+    .count()
+}
+
+fn is_hex(v: &str) -> bool {
+    v.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+/// Does a value under a credential-like name look generated (rather than a word, a number, a
+/// flag or a reference)?
+pub fn looks_generated(v: &str) -> bool {
+    let len = v.chars().count();
+    if len < 8 || benign(v) {
+        return false;
+    }
+    let c = classes(v);
+    // Mixed classes: `P@ssw0rd!`, `s3cr3t-Val`. Hex of 16+ (`openssl rand -hex`) counts too.
+    c >= 3 || (c == 2 && v.chars().any(|c| c.is_ascii_digit()) && len >= 10 && entropy(v) >= 2.8)
+        || (is_hex(v) && len >= 16)
+}
+
+/// A value that is very likely a generated key whatever its name: base64-like, 32+ characters,
+/// three character classes, high entropy — and not hex (digests, git SHAs).
+pub fn high_entropy(v: &str) -> bool {
+    let len = v.len();
+    len >= 32
+        && len <= 4096
+        && v
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+/=_-".contains(c))
+        && !is_hex(v)
+        && classes(v.trim_end_matches('=')) >= 3
+        && entropy(v) >= 4.3
+        && !benign(v)
+}
+
+/// Checks one `name=value` pair (an environment variable, a Docker label, a log option, a
+/// `--flag=value` argument).
+pub fn scan_pair(name: &str, value: &str) -> Option<Detection> {
+    let value_trimmed = value.trim();
+    if value_trimmed.is_empty() {
+        return None;
+    }
+    if let Some((_, kind)) = ALWAYS_SECRET_NAMES
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+    {
+        if !placeholder(value_trimmed) && !value_trimmed.contains("EXAMPLE") {
+            return Some(Detection::new(Severity::Critical, kind, value_trimmed));
+        }
+        return None;
+    }
+    if let Some(d) = provider_format(value) {
+        return Some(d);
+    }
+    if credential_name(name) && looks_generated(value_trimmed) {
+        return Some(Detection::new(
+            Severity::High,
+            "credential-like name with a generated value",
+            value_trimmed,
+        ));
+    }
+    scan_entropy(value_trimmed)
+}
+
+/// Checks a free-standing value (a command argument).
+pub fn scan_value(value: &str) -> Option<Detection> {
+    provider_format(value).or_else(|| scan_entropy(value.trim()))
+}
+
+fn scan_entropy(v: &str) -> Option<Detection> {
+    high_entropy(v).then(|| Detection::new(Severity::High, "high-entropy value", v))
+}
+
+/// The 40-character AWS secret access key that goes with an access key id found nearby.
+pub fn aws_secret_key(value: &str) -> Option<Detection> {
+    let v = value.trim();
+    (AWS_SECRET_KEY.is_match(v) && !is_hex(v) && !v.contains("EXAMPLE") && classes(v) >= 3)
+        .then(|| Detection::new(Severity::Critical, "AWS secret access key", v))
+}
+
+/// Checks a command (`command`, `entryPoint`, `healthCheck.command`): each argument, plus
+/// `--password=x`, `--password x`, `-e TOKEN=x` pairs. Returns the argument index and the
+/// detection.
+pub fn scan_command(args: &[Option<&str>]) -> Vec<(usize, Detection)> {
+    let mut found = Vec::new();
+    for (i, arg) in args.iter().enumerate() {
+        let Some(arg) = arg else { continue };
+        // Shell strings (`sh -c "…"`): check every word too.
+        let words: Vec<&str> = std::iter::once(*arg)
+            .chain(arg.split_whitespace())
+            .collect();
+        let mut hit = None;
+        for word in &words {
+            let word = word.trim_matches(|c| c == '"' || c == '\'');
+            if let Some((name, value)) = word.split_once('=') {
+                let name = name.trim_start_matches('-');
+                if let Some(d) = scan_pair(name, value) {
+                    hit = Some(d);
+                    break;
+                }
+            }
+        }
+        let hit = hit.or_else(|| provider_format(arg)).or_else(|| {
+            // `--password value`: the previous argument names this one.
+            let previous = i.checked_sub(1).and_then(|p| args[p]);
+            match previous {
+                Some(flag) if flag.starts_with('-') && !flag.contains('=') => {
+                    let name = flag.trim_start_matches('-');
+                    (credential_name(name) && looks_generated(arg.trim())).then(|| {
+                        Detection::new(
+                            Severity::High,
+                            "credential-like flag with a generated value",
+                            arg.trim(),
+                        )
+                    })
+                }
+                _ => None,
+            }
+        });
+        let hit = hit.or_else(|| {
+            (words.len() == 1)
+                .then(|| scan_entropy(arg.trim()))
+                .flatten()
+        });
+        if let Some(d) = hit {
+            found.push((i, d));
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests;

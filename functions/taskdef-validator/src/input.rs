@@ -1,0 +1,721 @@
+//! Reading task definitions from the shapes people have them in.
+//!
+//! - `register-task-definition` input (`--cli-input-json`), camelCase;
+//! - `describe-task-definition` output, with or without its `taskDefinition` wrapper;
+//! - CloudFormation / SAM templates, JSON or YAML, holding `AWS::ECS::TaskDefinition`
+//!   resources with PascalCase properties. Short-form intrinsics (`!Ref`, `!Sub`, …) become
+//!   their long form (`{"Ref": …}`, `{"Fn::Sub": …}`) and stay unresolved.
+//!
+//! Every task definition found is normalised to camelCase, so the rules see one shape and
+//! report one kind of JSON pointer; a [`LineMap`] takes such a pointer back to its line in the
+//! file for text and SARIF output. Input is untrusted (CI runs it on pull requests): size,
+//! nesting and alias expansion are bounded, and every failure is an [`InputError`] with a
+//! position, never a panic.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser, Tag};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+/// Largest file read (ECS itself caps a task definition at 64 KiB; templates are larger).
+pub const MAX_INPUT_BYTES: usize = 16 * 1024 * 1024;
+/// Deepest nesting accepted (serde_json's own limit is 128).
+const MAX_DEPTH: usize = 128;
+/// Most YAML nodes built, aliases expanded (guards against "billion laughs").
+const MAX_NODES: usize = 2_000_000;
+
+/// Why a document could not be read, with where.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{message}", position(*line, *column))]
+pub struct InputError {
+    /// 1-based; 0 when the error is about the whole document.
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+fn position(line: usize, column: usize) -> String {
+    if line == 0 {
+        String::new()
+    } else {
+        format!("line {line}, column {column}: ")
+    }
+}
+
+impl InputError {
+    fn whole(message: impl Into<String>) -> Self {
+        InputError {
+            line: 0,
+            column: 0,
+            message: message.into(),
+        }
+    }
+}
+
+/// One task definition found in a document.
+#[derive(Debug, Clone)]
+pub struct Subject {
+    /// The family, or the CloudFormation logical id.
+    pub label: String,
+    /// The task definition, camelCase.
+    pub definition: Value,
+    /// Pointer of the task definition inside the document (`""`, `/taskDefinition`,
+    /// `/Resources/Task/Properties`).
+    pub base: String,
+    /// Platform version of a CloudFormation service in the same template that runs it.
+    pub platform_version: Option<String>,
+}
+
+/// A parsed document: its task definitions and where their values are.
+#[derive(Debug, Default)]
+pub struct Document {
+    pub subjects: Vec<Subject>,
+    /// True for a CloudFormation template (which may legitimately hold no task definition).
+    pub is_template: bool,
+    lines: LineMap,
+}
+
+impl Document {
+    /// The 1-based line of the value at `pointer` inside `subject`.
+    pub fn line(&self, subject: &Subject, pointer: &str) -> Option<usize> {
+        self.lines.line(&format!("{}{}", subject.base, pointer))
+    }
+}
+
+/// Reads a document from raw bytes.
+pub fn parse(bytes: &[u8]) -> Result<Document, InputError> {
+    if bytes.len() > MAX_INPUT_BYTES {
+        return Err(InputError::whole(format!(
+            "the file is {} bytes; the limit is {MAX_INPUT_BYTES} bytes",
+            bytes.len()
+        )));
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let (line, column) = line_col(bytes, e.valid_up_to());
+        InputError {
+            line,
+            column,
+            message: "not UTF-8 text (a binary file?)".to_owned(),
+        }
+    })?;
+    if let Some(at) = text.find('\0') {
+        let (line, column) = line_col(bytes, at);
+        return Err(InputError {
+            line,
+            column,
+            message: "NUL byte: not a text file".to_owned(),
+        });
+    }
+    let trimmed = text.trim_start_matches('\u{feff}');
+    let (value, lines) = if trimmed.trim_start().starts_with(['{', '[']) {
+        let value: Value = serde_json::from_str(trimmed).map_err(|e| InputError {
+            line: e.line(),
+            column: e.column(),
+            message: format!("invalid JSON: {}", strip_position(&e.to_string())),
+        })?;
+        (value, LineMap::from_json(trimmed))
+    } else {
+        load_yaml(trimmed)?
+    };
+    from_value(value, lines)
+}
+
+/// Reads a task definition handed over as JSON already (Lambda events).
+pub fn from_json_value(value: Value) -> Result<Document, InputError> {
+    from_value(value, LineMap::default())
+}
+
+fn from_value(value: Value, lines: LineMap) -> Result<Document, InputError> {
+    let Value::Object(object) = &value else {
+        return Err(InputError::whole(format!(
+            "expected a JSON object (a task definition or a CloudFormation template), found {}",
+            kind(&value)
+        )));
+    };
+    let mut document = Document {
+        lines,
+        ..Document::default()
+    };
+    if let Some(resources) = object.get("Resources") {
+        document.is_template = true;
+        let Value::Object(resources) = resources else {
+            return Err(InputError::whole(format!(
+                "Resources: expected an object, found {}",
+                kind(resources)
+            )));
+        };
+        let platform_versions = service_platform_versions(resources);
+        for (id, resource) in resources {
+            if resource.get("Type").and_then(Value::as_str) != Some("AWS::ECS::TaskDefinition") {
+                continue;
+            }
+            let properties = resource.get("Properties").cloned().unwrap_or(Value::Null);
+            if !properties.is_object() {
+                return Err(InputError::whole(format!(
+                    "Resources.{id}.Properties: expected an object, found {}",
+                    kind(&properties)
+                )));
+            }
+            document.subjects.push(Subject {
+                label: id.clone(),
+                definition: normalise(properties),
+                base: format!("/Resources/{}/Properties", escape_pointer(id)),
+                platform_version: platform_versions.get(id.as_str()).cloned(),
+            });
+        }
+        return Ok(document);
+    }
+    let (definition, base) = match object.get("taskDefinition") {
+        Some(inner @ Value::Object(_)) => (inner.clone(), "/taskDefinition"),
+        Some(other) => {
+            return Err(InputError::whole(format!(
+                "taskDefinition: expected an object, found {}",
+                kind(other)
+            )))
+        }
+        None => (value.clone(), ""),
+    };
+    let definition = normalise(definition);
+    if definition.get("containerDefinitions").is_none() {
+        return Err(InputError::whole(
+            "not a task definition: no containerDefinitions (expected register-task-definition input, describe-task-definition output or a CloudFormation template)",
+        ));
+    }
+    let label = definition
+        .get("family")
+        .and_then(Value::as_str)
+        .unwrap_or("(no family)")
+        .to_owned();
+    document.subjects.push(Subject {
+        label,
+        definition,
+        base: base.to_owned(),
+        platform_version: None,
+    });
+    Ok(document)
+}
+
+/// `PlatformVersion` of `AWS::ECS::Service` resources, by the logical id of the task
+/// definition they `Ref`.
+fn service_platform_versions(resources: &Map<String, Value>) -> HashMap<&str, String> {
+    let mut out = HashMap::new();
+    for resource in resources.values() {
+        if resource.get("Type").and_then(Value::as_str) != Some("AWS::ECS::Service") {
+            continue;
+        }
+        let Some(props) = resource.get("Properties") else {
+            continue;
+        };
+        let (Some(task), Some(version)) = (
+            props
+                .get("TaskDefinition")
+                .and_then(|t| t.get("Ref"))
+                .and_then(Value::as_str),
+            props.get("PlatformVersion").and_then(Value::as_str),
+        ) else {
+            continue;
+        };
+        out.insert(task, version.to_owned());
+    }
+    out
+}
+
+pub(crate) fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Keys whose children are user data (labels, driver options), kept verbatim.
+const FREE_FORM: &[&str] = &["dockerLabels", "options", "driverOpts", "labels"];
+
+/// Is this object a CloudFormation intrinsic function (`Ref`, `Fn::…`, `Condition`)?
+pub fn is_intrinsic(v: &Value) -> bool {
+    match v {
+        Value::Object(m) if m.len() == 1 => m
+            .keys()
+            .next()
+            .is_some_and(|k| k == "Ref" || k == "Condition" || k.starts_with("Fn::")),
+        _ => false,
+    }
+}
+
+/// PascalCase keys to camelCase, except inside free-form maps and intrinsic functions.
+fn normalise(v: Value) -> Value {
+    match v {
+        Value::Object(_) if is_intrinsic(&v) => v,
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| {
+                    let key = camel(&k);
+                    let v = if FREE_FORM.contains(&key.as_str()) {
+                        v
+                    } else {
+                        normalise(v)
+                    };
+                    (key, v)
+                })
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.into_iter().map(normalise).collect()),
+        other => other,
+    }
+}
+
+fn camel(key: &str) -> String {
+    let mut chars = key.chars();
+    match chars.next() {
+        Some(first) if first.is_ascii_uppercase() => {
+            let mut s = String::with_capacity(key.len());
+            s.push(first.to_ascii_lowercase());
+            s.extend(chars);
+            s
+        }
+        _ => key.to_owned(),
+    }
+}
+
+/// RFC 6901 escaping of one pointer segment.
+pub fn escape_pointer(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+fn line_col(bytes: &[u8], offset: usize) -> (usize, usize) {
+    let before = &bytes[..offset.min(bytes.len())];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let column = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+    (line, column)
+}
+
+/// serde_json appends " at line L column C"; the position is reported separately.
+fn strip_position(message: &str) -> &str {
+    message
+        .rfind(" at line ")
+        .map_or(message, |at| &message[..at])
+}
+
+/// Where each value of a document is: pointer (keys with their first letter lower-cased, so
+/// PascalCase files answer camelCase pointers) → 1-based line.
+#[derive(Debug, Default)]
+struct LineMap {
+    lines: HashMap<String, usize>,
+}
+
+impl LineMap {
+    fn line(&self, pointer: &str) -> Option<usize> {
+        self.lines.get(&fold(pointer)).copied()
+    }
+
+    fn insert(&mut self, path: &[String], line: usize) {
+        let mut pointer = String::new();
+        for segment in path {
+            pointer.push('/');
+            pointer.push_str(&escape_pointer(&camel(segment)));
+        }
+        self.lines.entry(pointer).or_insert(line);
+    }
+
+    /// Walks JSON text (already validated by serde_json) and records each value's line.
+    fn from_json(text: &str) -> Self {
+        let mut map = LineMap::default();
+        let mut walker = JsonWalker {
+            bytes: text.as_bytes(),
+            at: 0,
+            line: 1,
+            path: Vec::new(),
+        };
+        walker.value(&mut map, 0);
+        map
+    }
+}
+
+fn fold(pointer: &str) -> String {
+    pointer
+        .split('/')
+        .map(camel)
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+struct JsonWalker<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    line: usize,
+    path: Vec<String>,
+}
+
+impl JsonWalker<'_> {
+    fn skip_ws(&mut self) {
+        while let Some(&b) = self.bytes.get(self.at) {
+            match b {
+                b'\n' => self.line += 1,
+                b' ' | b'\t' | b'\r' => {}
+                _ => return,
+            }
+            self.at += 1;
+        }
+    }
+
+    fn string(&mut self) -> String {
+        // At the opening quote.
+        self.at += 1;
+        let start = self.at;
+        while let Some(&b) = self.bytes.get(self.at) {
+            match b {
+                b'\\' => self.at += 2,
+                b'"' => break,
+                _ => self.at += 1,
+            }
+        }
+        let raw = &self.bytes[start..self.at.min(self.bytes.len())];
+        self.at += 1;
+        let quoted = format!("\"{}\"", String::from_utf8_lossy(raw));
+        serde_json::from_str(&quoted).unwrap_or_default()
+    }
+
+    fn value(&mut self, map: &mut LineMap, depth: usize) {
+        self.skip_ws();
+        map.insert(&self.path, self.line);
+        if depth > MAX_DEPTH {
+            return;
+        }
+        match self.bytes.get(self.at) {
+            Some(b'{') => {
+                self.at += 1;
+                loop {
+                    self.skip_ws();
+                    match self.bytes.get(self.at) {
+                        Some(b'}') | None => {
+                            self.at += 1;
+                            return;
+                        }
+                        Some(b',') => self.at += 1,
+                        Some(b'"') => {
+                            let key = self.string();
+                            self.skip_ws();
+                            self.at += 1; // ':'
+                            self.path.push(key);
+                            self.value(map, depth + 1);
+                            self.path.pop();
+                        }
+                        Some(_) => self.at += 1,
+                    }
+                }
+            }
+            Some(b'[') => {
+                self.at += 1;
+                let mut index = 0usize;
+                loop {
+                    self.skip_ws();
+                    match self.bytes.get(self.at) {
+                        Some(b']') | None => {
+                            self.at += 1;
+                            return;
+                        }
+                        Some(b',') => self.at += 1,
+                        Some(_) => {
+                            self.path.push(index.to_string());
+                            self.value(map, depth + 1);
+                            self.path.pop();
+                            index += 1;
+                        }
+                    }
+                }
+            }
+            Some(b'"') => {
+                self.string();
+            }
+            Some(_) => {
+                while let Some(&b) = self.bytes.get(self.at) {
+                    if matches!(b, b',' | b'}' | b']') || b.is_ascii_whitespace() {
+                        break;
+                    }
+                    self.at += 1;
+                }
+            }
+            None => {}
+        }
+    }
+}
+
+/// Builds a JSON value from YAML events: the core schema for plain scalars, CloudFormation
+/// short forms for tags, anchors and aliases expanded within [`MAX_NODES`].
+fn load_yaml(text: &str) -> Result<(Value, LineMap), InputError> {
+    let mut builder = YamlBuilder::default();
+    let mut parser = Parser::new_from_str(text);
+    let result = parser.load(&mut builder, false);
+    if let Some(e) = builder.error.take() {
+        return Err(e);
+    }
+    result.map_err(|e| InputError {
+        line: e.marker().line(),
+        column: e.marker().col() + 1,
+        message: format!("invalid YAML: {}", e.info()),
+    })?;
+    match builder.root.take() {
+        Some(v) => Ok((v, builder.lines)),
+        None => Err(InputError::whole("empty document")),
+    }
+}
+
+enum Frame {
+    Seq {
+        items: Vec<Value>,
+        tag: Option<Tag>,
+        anchor: usize,
+    },
+    Map {
+        map: Map<String, Value>,
+        key: Option<String>,
+        tag: Option<Tag>,
+        anchor: usize,
+    },
+}
+
+#[derive(Default)]
+struct YamlBuilder {
+    stack: Vec<Frame>,
+    root: Option<Value>,
+    anchors: HashMap<usize, Value>,
+    lines: LineMap,
+    path: Vec<String>,
+    nodes: usize,
+    error: Option<InputError>,
+}
+
+impl YamlBuilder {
+    fn fail(&mut self, mark: Marker, message: impl Into<String>) {
+        if self.error.is_none() {
+            self.error = Some(InputError {
+                line: mark.line(),
+                column: mark.col() + 1,
+                message: message.into(),
+            });
+        }
+    }
+
+    /// The path segment the next value gets (for the line map).
+    fn next_segment(&self) -> Option<String> {
+        match self.stack.last() {
+            Some(Frame::Seq { items, .. }) => Some(items.len().to_string()),
+            Some(Frame::Map { key: Some(k), .. }) => Some(k.clone()),
+            _ => None,
+        }
+    }
+
+    /// True when the next scalar is a mapping key.
+    fn expecting_key(&self) -> bool {
+        matches!(self.stack.last(), Some(Frame::Map { key: None, .. }))
+    }
+
+    fn note_line(&mut self, mark: Marker) {
+        if let Some(segment) = self.next_segment() {
+            self.path.push(segment);
+            self.lines.insert(&self.path, mark.line());
+            self.path.pop();
+        } else if self.stack.is_empty() {
+            self.lines.insert(&[], mark.line());
+        }
+    }
+
+    fn push_value(&mut self, value: Value, mark: Marker) {
+        let mut bad_key = false;
+        match self.stack.last_mut() {
+            Some(Frame::Seq { items, .. }) => items.push(value),
+            Some(Frame::Map { map, key, .. }) => match key.take() {
+                Some(k) => {
+                    map.insert(k, value);
+                }
+                None => {
+                    let k = match value {
+                        Value::String(s) => s,
+                        Value::Null => "null".to_owned(),
+                        Value::Bool(b) => b.to_string(),
+                        Value::Number(n) => n.to_string(),
+                        _ => {
+                            bad_key = true;
+                            String::new()
+                        }
+                    };
+                    *key = Some(k);
+                }
+            },
+            None => {
+                if self.root.is_none() {
+                    self.root = Some(value);
+                }
+            }
+        }
+        if bad_key {
+            self.fail(mark, "a mapping key that is a list or a mapping is not supported");
+        }
+    }
+
+    fn count(&mut self, n: usize, mark: Marker) -> bool {
+        self.nodes = self.nodes.saturating_add(n);
+        if self.nodes > MAX_NODES {
+            self.fail(mark, format!("more than {MAX_NODES} YAML nodes (aliases expanded)"));
+            return false;
+        }
+        true
+    }
+}
+
+/// `!Ref x` → `{"Ref": x}`, `!GetAtt a.b` → `{"Fn::GetAtt": ["a", "b"]}`, `!Sub …` →
+/// `{"Fn::Sub": …}`; other local tags likewise.
+fn apply_tag(tag: Option<&Tag>, value: Value) -> Value {
+    let Some(tag) = tag else { return value };
+    if tag.handle != "!" || tag.suffix.is_empty() {
+        return value;
+    }
+    let name = tag.suffix.as_str();
+    let mut m = Map::new();
+    match name {
+        "Ref" | "Condition" => {
+            m.insert(name.to_owned(), value);
+        }
+        "GetAtt" => {
+            let v = match value {
+                Value::String(s) => match s.split_once('.') {
+                    Some((a, b)) => Value::Array(vec![a.into(), b.into()]),
+                    None => Value::String(s),
+                },
+                other => other,
+            };
+            m.insert("Fn::GetAtt".to_owned(), v);
+        }
+        _ => {
+            m.insert(format!("Fn::{name}"), value);
+        }
+    }
+    Value::Object(m)
+}
+
+fn scalar(text: String, style: TScalarStyle) -> Value {
+    if style != TScalarStyle::Plain {
+        return Value::String(text);
+    }
+    match text.as_str() {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "true" | "True" | "TRUE" => return Value::Bool(true),
+        "false" | "False" | "FALSE" => return Value::Bool(false),
+        _ => {}
+    }
+    if let Ok(i) = text.parse::<i64>() {
+        return Value::from(i);
+    }
+    if text.contains('.') && text.chars().all(|c| c.is_ascii_digit() || "+-.eE".contains(c)) {
+        if let Ok(f) = text.parse::<f64>() {
+            if let Some(n) = serde_json::Number::from_f64(f) {
+                return Value::Number(n);
+            }
+        }
+    }
+    Value::String(text)
+}
+
+impl MarkedEventReceiver for YamlBuilder {
+    fn on_event(&mut self, event: Event, mark: Marker) {
+        if self.error.is_some() {
+            return;
+        }
+        match event {
+            Event::Scalar(text, style, anchor, tag) => {
+                if !self.count(1, mark) {
+                    return;
+                }
+                let is_key = self.expecting_key();
+                if !is_key {
+                    self.note_line(mark);
+                }
+                let value = apply_tag(tag.as_ref(), scalar(text, style));
+                if anchor > 0 {
+                    self.anchors.insert(anchor, value.clone());
+                }
+                self.push_value(value, mark);
+            }
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                let is_seq = matches!(event, Event::SequenceStart(..));
+                let (Event::SequenceStart(anchor, tag) | Event::MappingStart(anchor, tag)) = event
+                else {
+                    return;
+                };
+                if self.stack.len() >= MAX_DEPTH {
+                    self.fail(mark, format!("nested deeper than {MAX_DEPTH} levels"));
+                    return;
+                }
+                if self.expecting_key() {
+                    self.fail(mark, "a mapping key that is a list or a mapping is not supported");
+                    return;
+                }
+                self.note_line(mark);
+                if let Some(segment) = self.next_segment() {
+                    self.path.push(segment);
+                }
+                self.stack.push(if is_seq {
+                    Frame::Seq {
+                        items: Vec::new(),
+                        tag,
+                        anchor,
+                    }
+                } else {
+                    Frame::Map {
+                        map: Map::new(),
+                        key: None,
+                        tag,
+                        anchor,
+                    }
+                });
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let Some(frame) = self.stack.pop() else {
+                    return;
+                };
+                if !self.stack.is_empty() {
+                    self.path.pop();
+                }
+                let (value, tag, anchor) = match frame {
+                    Frame::Seq { items, tag, anchor } => (Value::Array(items), tag, anchor),
+                    Frame::Map { map, tag, anchor, .. } => (Value::Object(map), tag, anchor),
+                };
+                let value = apply_tag(tag.as_ref(), value);
+                if anchor > 0 {
+                    self.anchors.insert(anchor, value.clone());
+                }
+                self.push_value(value, mark);
+            }
+            Event::Alias(id) => {
+                let Some(value) = self.anchors.get(&id).cloned() else {
+                    self.fail(mark, "alias to an unknown anchor");
+                    return;
+                };
+                if !self.count(node_count(&value), mark) {
+                    return;
+                }
+                if !self.expecting_key() {
+                    self.note_line(mark);
+                }
+                self.push_value(value, mark);
+            }
+            Event::Nothing
+            | Event::StreamStart
+            | Event::StreamEnd
+            | Event::DocumentStart
+            | Event::DocumentEnd => {}
+        }
+    }
+}
+
+fn node_count(v: &Value) -> usize {
+    match v {
+        Value::Array(a) => 1 + a.iter().map(node_count).sum::<usize>(),
+        Value::Object(m) => 1 + m.values().map(node_count).sum::<usize>(),
+        _ => 1,
+    }
+}

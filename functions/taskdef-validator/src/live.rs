@@ -1,0 +1,374 @@
+//! The live rules: does each referenced secret exist, and may the execution role read it?
+//!
+//! Existence comes from metadata calls; readability from the [`iam`](crate::iam) evaluator
+//! over the role's policies, the secret's resource policy and the customer managed key's
+//! policy. Each reference is looked up once per task definition; calls that fail (throttling,
+//! AccessDenied on the validator's own role) become an `unknown` answer naming the call,
+//! never a silent pass.
+
+use std::collections::HashMap;
+
+use ecs_secrets_shared::arn::Arn;
+use ecs_secrets_shared::reference::{SecretReference, SecretTarget, TaskContext, VersionSelector};
+
+use crate::directory::{Directory, KeyMeta};
+use crate::finding::{rule, Access, Finding, Severity};
+use crate::iam::{self, Outcome, Policy, Principal, Request, Verdict};
+use crate::model::Text;
+use crate::rules::Checked;
+
+/// Where the validator runs: the default region and account for name-only references.
+#[derive(Debug, Clone)]
+pub struct Home {
+    pub partition: String,
+    pub region: String,
+    pub account: Option<String>,
+}
+
+const SSM_SECRETS_PREFIX: &str = "/aws/reference/secretsmanager/";
+
+enum Target {
+    Secret {
+        id: String,
+        stage: String,
+    },
+    Parameter {
+        name: String,
+        arn: String,
+    },
+}
+
+/// Runs the live rules on one checked task definition.
+pub async fn check<D: Directory>(directory: &D, checked: &Checked, label: &str, home: &Home) -> Vec<Finding> {
+    let task = checked.task.clone().unwrap_or_else(|| TaskContext {
+        partition: home.partition.clone(),
+        region: home.region.clone(),
+        account: home.account.clone().unwrap_or_default(),
+    });
+    let role_arn = checked
+        .model
+        .execution_role_arn
+        .as_ref()
+        .and_then(Text::literal)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned);
+    let role = match &role_arn {
+        Some(arn) => Some(load_role(directory, arn).await),
+        None => None,
+    };
+    let mut findings = Vec::new();
+    let mut role_reported = false;
+    for found in &checked.references {
+        let Some(Ok(reference)) = &found.parsed else {
+            continue;
+        };
+        let container = found.container.as_deref();
+        let entry = found.entry_name.as_deref().unwrap_or("repositoryCredentials");
+        let Some(target) = target(reference, &task) else {
+            continue;
+        };
+        let in_home = reference_region(reference).is_none_or(|r| r == home.region);
+        if !in_home {
+            // The clients are bound to one region; say what was not checked.
+            continue;
+        }
+        let resolved = resolve(directory, &target).await;
+        let resource = match resolved {
+            Resolved::Missing(what) => {
+                findings.push(
+                    Finding::new(
+                        rule::SECRET_NOT_FOUND,
+                        found.pointer.clone(),
+                        format!("{entry}: {what} does not exist"),
+                    )
+                    .container(container),
+                );
+                continue;
+            }
+            Resolved::Failed(e) => {
+                findings.push(
+                    Finding::new(
+                        rule::SECRET_NOT_FOUND,
+                        found.pointer.clone(),
+                        format!("{entry}: could not be looked up ({e}); existence unknown"),
+                    )
+                    .severity(Severity::Info)
+                    .container(container),
+                );
+                continue;
+            }
+            Resolved::Found(r) => r,
+        };
+        let (Some(role_arn), Some(role)) = (&role_arn, &role) else {
+            continue; // missing-execution-role already says so
+        };
+        let policies = match role {
+            Ok(p) => p,
+            Err(why) => {
+                if !role_reported {
+                    role_reported = true;
+                    findings.push(
+                        Finding::new(
+                            rule::EXECUTION_ROLE_CANNOT_READ_SECRET,
+                            "/executionRoleArn",
+                            format!("the execution role {role_arn}: {why}"),
+                        )
+                        .severity(if why.contains("does not exist") {
+                            Severity::High
+                        } else {
+                            Severity::Medium
+                        }),
+                    );
+                }
+                continue;
+            }
+        };
+        let principal = Principal {
+            arn: role_arn.clone(),
+            account: Arn::parse(role_arn).map(|a| a.account).unwrap_or_default(),
+        };
+        for verdict in access(directory, &resource, &principal, policies).await {
+            let (verdict, action, on) = verdict;
+            if verdict.outcome == Outcome::Allowed {
+                continue;
+            }
+            let severity = if verdict.outcome == Outcome::Denied {
+                Severity::High
+            } else {
+                Severity::Medium
+            };
+            let mut f = Finding::new(
+                rule::EXECUTION_ROLE_CANNOT_READ_SECRET,
+                found.pointer.clone(),
+                format!(
+                    "{entry}: {action} on {on} is {} for {role_arn}: {}",
+                    verdict.outcome.as_str(),
+                    verdict.reason
+                ),
+            )
+            .severity(severity)
+            .container(container);
+            f.access = Some(Access {
+                decision: verdict.outcome.as_str().to_owned(),
+                action: action.to_owned(),
+                resource: on,
+                statement: verdict.statement,
+            });
+            findings.push(f);
+        }
+    }
+    for f in &mut findings {
+        f.task_definition = label.to_owned();
+    }
+    findings
+}
+
+fn reference_region(reference: &SecretReference) -> Option<&str> {
+    match reference {
+        SecretReference::SecretsManager(r) => match &r.secret {
+            SecretTarget::Arn(a) => Some(&a.region),
+            SecretTarget::Name(_) => None,
+        },
+        SecretReference::Parameter(p) => p.arn.as_ref().map(|a| a.region.as_str()),
+    }
+}
+
+fn target(reference: &SecretReference, task: &TaskContext) -> Option<Target> {
+    match reference {
+        SecretReference::SecretsManager(r) => {
+            let id = match &r.secret {
+                SecretTarget::Arn(a) => a.to_string(),
+                SecretTarget::Name(n) => n.clone(),
+            };
+            let stage = match &r.version {
+                VersionSelector::Stage(s) => s.clone(),
+                _ => "AWSCURRENT".to_owned(),
+            };
+            Some(Target::Secret { id, stage })
+        }
+        SecretReference::Parameter(p) => {
+            if let Some(name) = p.name.strip_prefix(SSM_SECRETS_PREFIX) {
+                return Some(Target::Secret {
+                    id: name.to_owned(),
+                    stage: "AWSCURRENT".to_owned(),
+                });
+            }
+            let arn = match &p.arn {
+                Some(a) => a.to_string(),
+                None => format!(
+                    "arn:{}:ssm:{}:{}:parameter/{}",
+                    task.partition,
+                    task.region,
+                    task.account,
+                    p.name.trim_start_matches('/')
+                ),
+            };
+            Some(Target::Parameter {
+                name: p.name.clone(),
+                arn,
+            })
+        }
+    }
+}
+
+enum Resource {
+    Secret {
+        arn: String,
+        stage: String,
+        key: Option<String>,
+    },
+    Parameter {
+        arn: String,
+        key: Option<String>,
+    },
+}
+
+enum Resolved {
+    Found(Resource),
+    Missing(String),
+    Failed(String),
+}
+
+async fn resolve<D: Directory>(directory: &D, target: &Target) -> Resolved {
+    match target {
+        Target::Secret { id, stage } => match directory.secret(id).await {
+            Ok(Some(meta)) => Resolved::Found(Resource::Secret {
+                arn: meta.arn,
+                stage: stage.clone(),
+                key: meta.kms_key_id,
+            }),
+            Ok(None) => Resolved::Missing(format!("the secret {id}")),
+            Err(e) => Resolved::Failed(e.to_string()),
+        },
+        Target::Parameter { name, arn } => {
+            match directory.parameters(std::slice::from_ref(name)).await {
+                Ok(found) => match found.into_iter().find(|p| &p.name == name) {
+                    Some(p) => Resolved::Found(Resource::Parameter {
+                        arn: arn.clone(),
+                        key: p.secure.then(|| p.key_id.unwrap_or_else(|| "alias/aws/ssm".to_owned())),
+                    }),
+                    None => Resolved::Missing(format!("the parameter {name}")),
+                },
+                Err(e) => Resolved::Failed(e.to_string()),
+            }
+        }
+    }
+}
+
+async fn load_role<D: Directory>(directory: &D, role_arn: &str) -> Result<Vec<Policy>, String> {
+    let Ok(arn) = Arn::parse(role_arn) else {
+        return Err("is not a valid role ARN".to_owned());
+    };
+    let Some(name) = arn.resource.strip_prefix("role/").map(|p| p.rsplit('/').next().unwrap_or(p))
+    else {
+        return Err("is not a role ARN".to_owned());
+    };
+    match directory.role_policies(name).await {
+        Ok(Some(policies)) => policies
+            .iter()
+            .map(|p| Policy::parse(&p.name, &p.document))
+            .collect(),
+        Ok(None) => Err("does not exist".to_owned()),
+        Err(e) => Err(format!("its policies could not be read ({e}); readability unknown")),
+    }
+}
+
+/// Evaluates every permission ECS needs for one resource.
+async fn access<D: Directory>(
+    directory: &D,
+    resource: &Resource,
+    principal: &Principal,
+    identity: &[Policy],
+) -> Vec<(Verdict, &'static str, String)> {
+    let mut out = Vec::new();
+    let (arn, key, via) = match resource {
+        Resource::Secret { arn, stage, key } => {
+            let resource_policy = match directory.secret_policy(arn).await {
+                Ok(p) => p.and_then(|d| Policy::parse("secret resource policy", &d).ok()),
+                Err(_) => None,
+            };
+            let account = Arn::parse(arn).map(|a| a.account).unwrap_or_default();
+            let req = request(
+                "secretsmanager:GetSecretValue",
+                arn,
+                principal,
+                &[("secretsmanager:versionstage", stage.as_str())],
+            );
+            let verdict = iam::decide(identity, resource_policy.as_ref(), &account, false, &req);
+            out.push((verdict, "secretsmanager:GetSecretValue", arn.clone()));
+            (arn, key, "secretsmanager")
+        }
+        Resource::Parameter { arn, key } => {
+            let account = Arn::parse(arn).map(|a| a.account).unwrap_or_default();
+            let req = request("ssm:GetParameters", arn, principal, &[]);
+            out.push((
+                iam::decide(identity, None, &account, false, &req),
+                "ssm:GetParameters",
+                arn.clone(),
+            ));
+            (arn, key, "ssm")
+        }
+    };
+    let Some(key) = key else { return out };
+    if key == "alias/aws/secretsmanager" || key == "alias/aws/ssm" {
+        return out; // AWS managed: the service decrypts, no kms:Decrypt needed.
+    }
+    let meta = match directory.key(key).await {
+        Ok(Some(k)) => k,
+        Ok(None) => KeyMeta {
+            arn: key.clone(),
+            aws_managed: false,
+            policy: None,
+        },
+        Err(_) => KeyMeta {
+            arn: key.clone(),
+            aws_managed: false,
+            policy: None,
+        },
+    };
+    if meta.aws_managed {
+        return out;
+    }
+    let region = Arn::parse(arn).map(|a| a.region).unwrap_or_default();
+    let key_account = Arn::parse(&meta.arn)
+        .map(|a| a.account)
+        .unwrap_or_else(|_| principal.account.clone());
+    let via_service = format!("{via}.{region}.amazonaws.com");
+    let context_key = if via == "ssm" {
+        "kms:encryptioncontext:parameter_arn"
+    } else {
+        "kms:encryptioncontext:secretarn"
+    };
+    let req = request(
+        "kms:Decrypt",
+        &meta.arn,
+        principal,
+        &[("kms:viaservice", via_service.as_str()), (context_key, arn.as_str())],
+    );
+    let key_policy = meta
+        .policy
+        .as_ref()
+        .and_then(|d| Policy::parse("key policy", d).ok());
+    out.push((
+        iam::decide(identity, key_policy.as_ref(), &key_account, true, &req),
+        "kms:Decrypt",
+        meta.arn.clone(),
+    ));
+    out
+}
+
+fn request(action: &str, resource: &str, principal: &Principal, extra: &[(&str, &str)]) -> Request {
+    let mut context: HashMap<String, Vec<String>> = HashMap::new();
+    context.insert("aws:principalarn".into(), vec![principal.arn.clone()]);
+    context.insert("aws:principalaccount".into(), vec![principal.account.clone()]);
+    context.insert("kms:calleraccount".into(), vec![principal.account.clone()]);
+    for (k, v) in extra {
+        context.insert((*k).to_owned(), vec![(*v).to_owned()]);
+    }
+    Request {
+        action: action.to_owned(),
+        resource: resource.to_owned(),
+        principal: principal.clone(),
+        context,
+    }
+}

@@ -1,0 +1,281 @@
+//! The Lambda's own AWS calls: fetch a task definition by ARN, and act on a report (publish it
+//! on EventBridge, import it into Security Hub, deregister an offending revision).
+//!
+//! `DescribeTaskDefinition` returns SDK structs, not JSON; [`task_definition_json`] writes the
+//! fields the rules read back into the camelCase shape the CLI reads from files, so both paths
+//! run the same rules on the same shape.
+
+use std::future::Future;
+
+use aws_sdk_ecs::types::{ContainerDefinition, KeyValuePair};
+use ecs_secrets_shared::aws::{AwsConfig, CallError};
+use serde_json::{json, Map, Value};
+
+use crate::finding::{Finding, Severity};
+
+/// Source of the custom events the validator publishes.
+pub const EVENT_SOURCE: &str = "ecs-secrets.validator";
+pub const EVENT_DETAIL_TYPE: &str = "ECS Task Definition Validated";
+
+pub trait Platform: Sync {
+    fn describe_task_definition(
+        &self,
+        arn: &str,
+    ) -> impl Future<Output = Result<Value, CallError>> + Send;
+    fn publish(&self, bus: &str, detail: &Value) -> impl Future<Output = Result<(), CallError>> + Send;
+    fn import_findings(
+        &self,
+        findings: &[Finding],
+        task_definition_arn: &str,
+        region: &str,
+        account: &str,
+    ) -> impl Future<Output = Result<usize, CallError>> + Send;
+    fn deregister(&self, arn: &str) -> impl Future<Output = Result<(), CallError>> + Send;
+}
+
+#[derive(Debug, Clone)]
+pub struct Aws {
+    ecs: aws_sdk_ecs::Client,
+    events: aws_sdk_eventbridge::Client,
+    securityhub: aws_sdk_securityhub::Client,
+}
+
+impl Aws {
+    pub fn new(config: &AwsConfig) -> Self {
+        Aws {
+            ecs: aws_sdk_ecs::Client::new(&config.sdk),
+            events: aws_sdk_eventbridge::Client::new(&config.sdk),
+            securityhub: aws_sdk_securityhub::Client::new(&config.sdk),
+        }
+    }
+}
+
+fn pairs(list: &[KeyValuePair]) -> Value {
+    Value::Array(
+        list.iter()
+            .map(|kv| json!({"name": kv.name(), "value": kv.value()}))
+            .collect(),
+    )
+}
+
+fn container_json(c: &ContainerDefinition) -> Value {
+    let mut m = Map::new();
+    let mut put = |k: &str, v: Value| {
+        if !v.is_null() {
+            m.insert(k.to_owned(), v);
+        }
+    };
+    put("name", json!(c.name()));
+    put("image", json!(c.image()));
+    put("environment", pairs(c.environment()));
+    put(
+        "environmentFiles",
+        Value::Array(
+            c.environment_files()
+                .iter()
+                .map(|f| json!({"value": f.value(), "type": f.r#type().as_str()}))
+                .collect(),
+        ),
+    );
+    put(
+        "secrets",
+        Value::Array(
+            c.secrets()
+                .iter()
+                .map(|s| json!({"name": s.name(), "valueFrom": s.value_from()}))
+                .collect(),
+        ),
+    );
+    put("command", json!(c.command()));
+    put("entryPoint", json!(c.entry_point()));
+    if let Some(h) = c.health_check() {
+        put("healthCheck", json!({"command": h.command()}));
+    }
+    if let Some(labels) = c.docker_labels() {
+        put("dockerLabels", json!(labels));
+    }
+    if let Some(l) = c.log_configuration() {
+        put(
+            "logConfiguration",
+            json!({
+                "logDriver": l.log_driver().as_str(),
+                "options": l.options(),
+                "secretOptions": l.secret_options().iter()
+                    .map(|s| json!({"name": s.name(), "valueFrom": s.value_from()}))
+                    .collect::<Vec<_>>(),
+            }),
+        );
+    }
+    if let Some(r) = c.repository_credentials() {
+        put(
+            "repositoryCredentials",
+            json!({"credentialsParameter": r.credentials_parameter()}),
+        );
+    }
+    put("privileged", json!(c.privileged()));
+    put("user", json!(c.user()));
+    put("readonlyRootFilesystem", json!(c.readonly_root_filesystem()));
+    Value::Object(m)
+}
+
+/// The fields the rules read, camelCase.
+pub fn task_definition_json(td: &aws_sdk_ecs::types::TaskDefinition) -> Value {
+    let mut v = json!({
+        "taskDefinitionArn": td.task_definition_arn(),
+        "family": td.family(),
+        "revision": td.revision(),
+        "executionRoleArn": td.execution_role_arn(),
+        "taskRoleArn": td.task_role_arn(),
+        "networkMode": td.network_mode().map(|m| m.as_str()),
+        "requiresCompatibilities": td.requires_compatibilities().iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+        "containerDefinitions": td.container_definitions().iter().map(container_json).collect::<Vec<_>>(),
+    });
+    if let Some(p) = td.runtime_platform() {
+        v["runtimePlatform"] =
+            json!({"operatingSystemFamily": p.operating_system_family().map(|f| f.as_str())});
+    }
+    if let Value::Object(m) = &mut v {
+        m.retain(|_, v| !v.is_null());
+    }
+    v
+}
+
+fn asff_severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "CRITICAL",
+        Severity::High => "HIGH",
+        Severity::Medium => "MEDIUM",
+        Severity::Low => "LOW",
+        Severity::Info => "INFORMATIONAL",
+    }
+}
+
+fn sdk_error(operation: &'static str, e: impl std::fmt::Display) -> CallError {
+    CallError {
+        operation,
+        code: None,
+        message: e.to_string(),
+    }
+}
+
+impl Platform for Aws {
+    async fn describe_task_definition(&self, arn: &str) -> Result<Value, CallError> {
+        let out = self
+            .ecs
+            .describe_task_definition()
+            .task_definition(arn)
+            .send()
+            .await
+            .map_err(|e| CallError::from_sdk("DescribeTaskDefinition", &e))?;
+        out.task_definition()
+            .map(task_definition_json)
+            .ok_or_else(|| sdk_error("DescribeTaskDefinition", "no task definition in the response"))
+    }
+
+    async fn publish(&self, bus: &str, detail: &Value) -> Result<(), CallError> {
+        use aws_sdk_eventbridge::types::PutEventsRequestEntry;
+        let entry = PutEventsRequestEntry::builder()
+            .source(EVENT_SOURCE)
+            .detail_type(EVENT_DETAIL_TYPE)
+            .event_bus_name(bus)
+            .detail(detail.to_string())
+            .build();
+        let out = self
+            .events
+            .put_events()
+            .entries(entry)
+            .send()
+            .await
+            .map_err(|e| CallError::from_sdk("PutEvents", &e))?;
+        if out.failed_entry_count() > 0 {
+            let why = out
+                .entries()
+                .iter()
+                .find_map(|e| e.error_message())
+                .unwrap_or("entry rejected");
+            return Err(sdk_error("PutEvents", why));
+        }
+        Ok(())
+    }
+
+    async fn import_findings(
+        &self,
+        findings: &[Finding],
+        task_definition_arn: &str,
+        region: &str,
+        account: &str,
+    ) -> Result<usize, CallError> {
+        use aws_sdk_securityhub::types::{
+            AwsSecurityFinding, Recommendation, Remediation, Resource, Severity as AsffSeverity,
+        };
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let product = format!("arn:aws:securityhub:{region}:{account}:product/{account}/default");
+        let mut imported = 0;
+        for chunk in findings.chunks(100) {
+            let mut batch = Vec::new();
+            for f in chunk {
+                let finding = AwsSecurityFinding::builder()
+                    .schema_version("2018-10-08")
+                    .id(format!("{task_definition_arn}/{}", f.fingerprint()))
+                    .product_arn(&product)
+                    .generator_id(format!("ecs-secrets/{}", f.rule))
+                    .aws_account_id(account)
+                    .types(if f.rule.starts_with("plaintext") || f.rule == "secret-in-command" {
+                        "Sensitive Data Identifications/Passwords"
+                    } else {
+                        "Software and Configuration Checks/AWS Security Best Practices"
+                    })
+                    .created_at(&now)
+                    .updated_at(&now)
+                    .severity(
+                        AsffSeverity::builder()
+                            .label(asff_severity(f.severity).into())
+                            .build(),
+                    )
+                    .title(format!("{}: {}", f.rule, f.container.as_deref().unwrap_or("task definition")))
+                    .description(truncate(&f.message, 1024))
+                    .remediation(
+                        Remediation::builder()
+                            .recommendation(
+                                Recommendation::builder()
+                                    .text(truncate(f.remediation, 512))
+                                    .build(),
+                            )
+                            .build(),
+                    )
+                    .resources(
+                        Resource::builder()
+                            .r#type("AwsEcsTaskDefinition")
+                            .id(task_definition_arn)
+                            .region(region)
+                            .build(),
+                    )
+                    .build();
+                batch.push(finding);
+            }
+            let out = self
+                .securityhub
+                .batch_import_findings()
+                .set_findings(Some(batch))
+                .send()
+                .await
+                .map_err(|e| CallError::from_sdk("BatchImportFindings", &e))?;
+            imported += out.success_count().unwrap_or_default() as usize;
+        }
+        Ok(imported)
+    }
+
+    async fn deregister(&self, arn: &str) -> Result<(), CallError> {
+        self.ecs
+            .deregister_task_definition()
+            .task_definition(arn)
+            .send()
+            .await
+            .map_err(|e| CallError::from_sdk("DeregisterTaskDefinition", &e))?;
+        Ok(())
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}

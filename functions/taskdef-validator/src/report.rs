@@ -1,0 +1,276 @@
+//! The report and its three renderings: text for people, JSON for scripts (and the Lambda's
+//! response), SARIF 2.1.0 for code-scanning tools.
+//!
+//! SARIF results carry the rule id, `security-severity` (GitHub's severity bands), the file
+//! and line, and a `partialFingerprints` hash of rule, file, task definition, pointer and
+//! evidence hash, so an alert stays the same alert across commits and line moves.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::finding::{Finding, Severity, CATALOG};
+
+/// A file (or event) that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InputProblem {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for InputProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.line > 0 {
+            write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)
+        } else {
+            write!(f, "{}: {}", self.file, self.message)
+        }
+    }
+}
+
+/// Everything one run found.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    /// Task definitions checked.
+    pub checked: usize,
+    pub findings: Vec<Finding>,
+    pub errors: Vec<InputProblem>,
+    /// Whether the live rules ran.
+    pub live: bool,
+    /// What the Lambda did about the report (event published, findings imported, deregistered).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<String>,
+}
+
+impl Report {
+    pub fn counts(&self) -> BTreeMap<&'static str, usize> {
+        let mut counts = BTreeMap::new();
+        for s in Severity::ALL {
+            counts.insert(s.as_str(), 0);
+        }
+        for f in &self.findings {
+            *counts.entry(f.severity.as_str()).or_default() += 1;
+        }
+        counts
+    }
+
+    pub fn worst(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.severity).max()
+    }
+
+    /// Sorts findings by file, task definition, severity (worst first), pointer.
+    pub fn sort(&mut self) {
+        self.findings.sort_by(|a, b| {
+            (&a.file, &a.task_definition, b.severity, &a.pointer, a.rule).cmp(&(
+                &b.file,
+                &b.task_definition,
+                a.severity,
+                &b.pointer,
+                b.rule,
+            ))
+        });
+    }
+
+    pub fn to_json(&self) -> Value {
+        let mut v = serde_json::to_value(self).unwrap_or(Value::Null);
+        if let Value::Object(m) = &mut v {
+            m.insert("summary".into(), json!(self.counts()));
+        }
+        v
+    }
+
+    pub fn to_text(&self, colour: bool) -> String {
+        let paint = |s: Severity, text: &str| -> String {
+            if !colour {
+                return text.to_owned();
+            }
+            let code = match s {
+                Severity::Critical => "1;35",
+                Severity::High => "1;31",
+                Severity::Medium => "33",
+                Severity::Low => "36",
+                Severity::Info => "2",
+            };
+            format!("\x1b[{code}m{text}\x1b[0m")
+        };
+        let mut out = String::new();
+        let mut last_group = None;
+        for f in &self.findings {
+            let group = (
+                f.file.clone(),
+                f.task_definition.clone(),
+                f.container.clone(),
+            );
+            if last_group.as_ref() != Some(&group) {
+                let file = f.file.as_deref().map(|s| format!("{s}: ")).unwrap_or_default();
+                let container = f
+                    .container
+                    .as_deref()
+                    .map_or("(task definition)".to_owned(), |c| format!("container {c}"));
+                let _ = writeln!(out, "{file}{} — {container}", f.task_definition);
+                last_group = Some(group);
+            }
+            let line = f.line.map(|l| format!(" (line {l})")).unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  {:<8} {} {}{line}",
+                paint(f.severity, f.severity.as_str()),
+                f.rule,
+                f.pointer
+            );
+            let _ = writeln!(out, "           {}", f.message);
+            if let Some(e) = &f.evidence {
+                let _ = writeln!(
+                    out,
+                    "           evidence: {}, {} characters, sha256 {}…",
+                    e.kind, e.length, e.sha256_prefix
+                );
+            }
+            if let Some(a) = &f.access {
+                let _ = writeln!(
+                    out,
+                    "           access: {} {} on {}{}",
+                    a.decision,
+                    a.action,
+                    a.resource,
+                    a.statement
+                        .as_deref()
+                        .map(|s| format!(" (statement {s})"))
+                        .unwrap_or_default()
+                );
+            }
+            let _ = writeln!(out, "           fix: {}", f.remediation);
+        }
+        let counts = self.counts();
+        let summary: Vec<String> = Severity::ALL
+            .iter()
+            .map(|s| format!("{} {}", counts[s.as_str()], s.as_str()))
+            .collect();
+        let _ = writeln!(
+            out,
+            "{} task definition(s) checked{}: {} finding(s) ({})",
+            self.checked,
+            if self.live { " (live)" } else { "" },
+            self.findings.len(),
+            summary.join(", ")
+        );
+        for a in &self.actions {
+            let _ = writeln!(out, "action: {a}");
+        }
+        out
+    }
+
+    pub fn to_sarif(&self) -> Value {
+        let rules: Vec<Value> = CATALOG
+            .iter()
+            .map(|r| {
+                json!({
+                    "id": r.id,
+                    "name": pascal(r.id),
+                    "shortDescription": {"text": r.title},
+                    "fullDescription": {"text": r.title},
+                    "help": {"text": r.remediation, "markdown": r.remediation},
+                    "defaultConfiguration": {"level": level(r.severity)},
+                    "properties": {
+                        "security-severity": r.severity.security_severity(),
+                        "precision": if r.live { "high" } else { "very-high" },
+                        "tags": ["security", "ecs", "secrets"],
+                    }
+                })
+            })
+            .collect();
+        let results: Vec<Value> = self
+            .findings
+            .iter()
+            .map(|f| {
+                let rule_index = CATALOG.iter().position(|r| r.id == f.rule).unwrap_or(0);
+                let mut location = json!({
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": f.file.as_deref().unwrap_or("task-definition.json")},
+                        "region": {"startLine": f.line.unwrap_or(1)}
+                    },
+                    "logicalLocations": [{
+                        "name": f.pointer,
+                        "fullyQualifiedName": format!("{}{}", f.task_definition, f.pointer),
+                        "kind": "member"
+                    }]
+                });
+                if f.file.is_none() {
+                    if let Value::Object(m) = &mut location {
+                        m.remove("physicalLocation");
+                    }
+                }
+                let mut properties = json!({"severity": f.severity.as_str(), "pointer": f.pointer, "taskDefinition": f.task_definition});
+                if let (Value::Object(p), Some(e)) = (&mut properties, &f.evidence) {
+                    p.insert("evidence".into(), json!(e));
+                }
+                if let (Value::Object(p), Some(a)) = (&mut properties, &f.access) {
+                    p.insert("access".into(), json!(a));
+                }
+                json!({
+                    "ruleId": f.rule,
+                    "ruleIndex": rule_index,
+                    "level": level(f.severity),
+                    "message": {"text": format!("{} {}", f.message, f.remediation)},
+                    "locations": [location],
+                    "partialFingerprints": {"ecsSecretsFinding/v1": f.fingerprint()},
+                    "properties": properties,
+                })
+            })
+            .collect();
+        let notifications: Vec<Value> = self
+            .errors
+            .iter()
+            .map(|e| {
+                json!({
+                    "level": "error",
+                    "message": {"text": e.message},
+                    "locations": [{"physicalLocation": {
+                        "artifactLocation": {"uri": e.file},
+                        "region": {"startLine": e.line.max(1), "startColumn": e.column.max(1)}
+                    }}]
+                })
+            })
+            .collect();
+        json!({
+            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+            "version": "2.1.0",
+            "runs": [{
+                "tool": {"driver": {
+                    "name": "ecs-secrets",
+                    "informationUri": "https://github.com/ecs-secrets/ecs-secrets",
+                    "semanticVersion": env!("CARGO_PKG_VERSION"),
+                    "rules": rules,
+                }},
+                "invocations": [{
+                    "executionSuccessful": self.errors.is_empty(),
+                    "toolExecutionNotifications": notifications,
+                }],
+                "results": results,
+            }]
+        })
+    }
+}
+
+fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low | Severity::Info => "note",
+    }
+}
+
+fn pascal(id: &str) -> String {
+    id.split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}

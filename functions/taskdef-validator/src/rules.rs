@@ -1,0 +1,458 @@
+//! The offline rules: everything that can be decided from the task definition alone.
+//!
+//! References are parsed with the shared model (`references_in_task_definition`), the same
+//! code the redeployer matches with, so "valid" means the same thing in both functions.
+
+use ecs_secrets_shared::arn::Arn;
+use ecs_secrets_shared::reference::{
+    references_in_task_definition, FoundReference, SecretReference, SecretTarget, TaskContext,
+    Tracks, VersionSelector,
+};
+use serde_json::Value;
+
+use crate::detect;
+use crate::finding::{rule, Finding, Severity};
+use crate::input::{escape_pointer, Subject};
+use crate::model::{ContainerDefinition, Flag, TaskDefinition, Text};
+
+/// What the caller knows beyond the task definition.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// Fargate platform version the task runs on (`1.3.0`, `1.4.0`, `LATEST`), when known.
+    pub platform_version: Option<String>,
+    /// Region and account the task runs in, when not given by `taskDefinitionArn`.
+    pub task: Option<TaskContext>,
+}
+
+/// The result of the offline pass: findings, and the parsed pieces live checks build on.
+#[derive(Debug)]
+pub struct Checked {
+    pub model: TaskDefinition,
+    pub references: Vec<FoundReference>,
+    pub task: Option<TaskContext>,
+    pub findings: Vec<Finding>,
+}
+
+/// Runs every offline rule on one task definition. Fails only when the definition's shape is
+/// wrong (a field of the wrong type), with the field named.
+pub fn check(subject: &Subject, context: &Context) -> Result<Checked, String> {
+    let model = TaskDefinition::from_value(&subject.definition)?;
+    let task = task_context(&model).or_else(|| context.task.clone());
+    let platform = subject
+        .platform_version
+        .clone()
+        .or_else(|| context.platform_version.clone());
+    let mut findings = Vec::new();
+    let has_execution_role = model
+        .execution_role_arn
+        .as_ref()
+        .is_some_and(|t| t.literal().is_none_or(|s| !s.trim().is_empty()));
+    for (ci, container) in model.container_definitions.iter() {
+        let base = format!("/containerDefinitions/{ci}");
+        let name = container.name();
+        let mut out = Vec::new();
+        environment(container, &base, &mut out);
+        commands(container, &base, &mut out);
+        free_form(container, &base, &mut out);
+        hygiene(container, &base, &mut out);
+        if !has_execution_role {
+            if let Some(pointer) = first_secret_use(container, &base) {
+                out.push(Finding::new(
+                    rule::MISSING_EXECUTION_ROLE,
+                    pointer,
+                    "the container reads secrets or environment files, but the task definition has no executionRoleArn: the task will fail to start",
+                ));
+            }
+        }
+        if !container.environment_files.is_empty() && windows(&model) {
+            out.push(Finding::new(
+                rule::PLATFORM_VERSION_INCOMPATIBLE,
+                format!("{base}/environmentFiles"),
+                "environmentFiles are supported on Linux only; this task runs on Windows",
+            ));
+        }
+        if !container.environment_files.is_empty() && fargate(&model) && before(&platform, "1.4.0") {
+            out.push(incompatible(
+                format!("{base}/environmentFiles"),
+                "environmentFiles",
+                &platform,
+            ));
+        }
+        findings.extend(out.into_iter().map(|f| f.container(name)));
+    }
+    let references = references_in_task_definition(&subject.definition);
+    for found in &references {
+        reference_rules(found, &subject.definition, &model, &task, &platform, &mut findings);
+    }
+    task_rules(&model, &mut findings);
+    for f in &mut findings {
+        f.task_definition = subject.label.clone();
+    }
+    Ok(Checked {
+        model,
+        references,
+        task,
+        findings,
+    })
+}
+
+/// The task's region and account, from `taskDefinitionArn`.
+fn task_context(model: &TaskDefinition) -> Option<TaskContext> {
+    let arn = Arn::parse(model.task_definition_arn.as_ref()?.literal()?).ok()?;
+    Some(TaskContext {
+        partition: arn.partition,
+        region: arn.region,
+        account: arn.account,
+    })
+}
+
+fn fargate(model: &TaskDefinition) -> bool {
+    model
+        .requires_compatibilities
+        .iter()
+        .any(|(_, t)| t.literal() == Some("FARGATE"))
+}
+
+fn windows(model: &TaskDefinition) -> bool {
+    model
+        .runtime_platform
+        .as_ref()
+        .and_then(|p| p.operating_system_family.as_ref())
+        .and_then(Text::literal)
+        .is_some_and(|f| f.starts_with("WINDOWS"))
+}
+
+/// Is the known platform version older than `min`? `LATEST` and unknown are not.
+fn before(platform: &Option<String>, min: &str) -> bool {
+    let parse = |v: &str| -> Option<Vec<u32>> {
+        v.split('.').map(|p| p.parse().ok()).collect::<Option<Vec<u32>>>()
+    };
+    match platform.as_deref().and_then(parse) {
+        Some(v) => parse(min).is_some_and(|m| v < m),
+        None => false,
+    }
+}
+
+fn incompatible(pointer: String, feature: &str, platform: &Option<String>) -> Finding {
+    Finding::new(
+        rule::PLATFORM_VERSION_INCOMPATIBLE,
+        pointer,
+        format!(
+            "{feature} need Fargate platform version 1.4.0 or later; the task runs on {}",
+            platform.as_deref().unwrap_or("an older version")
+        ),
+    )
+}
+
+fn environment(container: &ContainerDefinition, base: &str, out: &mut Vec<Finding>) {
+    // An access key id anywhere in the container makes a 40-character secret key next to it
+    // certain, whatever its variable is called.
+    let has_access_key = container.environment.iter().any(|(_, kv)| {
+        kv.value
+            .as_ref()
+            .and_then(Text::literal)
+            .and_then(detect::provider_format)
+            .is_some_and(|d| d.kind == detect::AWS_ACCESS_KEY_ID)
+    });
+    for (ei, kv) in container.environment.iter() {
+        let name = kv.name.as_ref().and_then(Text::literal).unwrap_or("");
+        let pointer = format!("{base}/environment/{ei}/value");
+        let Some(value) = &kv.value else { continue };
+        if value.strings().iter().any(|s| dynamic_secret_reference(s)) {
+            out.push(Finding::new(
+                rule::PLAINTEXT_DYNAMIC_REFERENCE,
+                pointer,
+                format!("{name}: a CloudFormation dynamic reference to a secret is resolved into this plaintext variable at deploy time"),
+            ));
+            continue;
+        }
+        let Some(value) = value.literal() else { continue };
+        let paired = has_access_key
+            .then(|| detect::aws_secret_key(value))
+            .flatten()
+            .map(|d| (d, " (next to an access key id)"));
+        if let Some((d, note)) = paired.or_else(|| detect::scan_pair(name, value).map(|d| (d, ""))) {
+            out.push(
+                Finding::new(
+                    rule::PLAINTEXT_SECRET,
+                    pointer,
+                    format!("{name}: {}{note} in plaintext", d.kind),
+                )
+                .severity(d.severity)
+                .evidence(d.evidence),
+            );
+        }
+    }
+}
+
+fn dynamic_secret_reference(s: &str) -> bool {
+    s.contains("{{resolve:secretsmanager:") || s.contains("{{resolve:ssm-secure:")
+}
+
+fn commands(container: &ContainerDefinition, base: &str, out: &mut Vec<Finding>) {
+    let lists = [
+        ("command", &container.command),
+        ("entryPoint", &container.entry_point),
+    ];
+    let health = container.health_check.as_ref().map(|h| &h.command);
+    for (field, list) in lists
+        .into_iter()
+        .chain(health.map(|h| ("healthCheck/command", h)))
+    {
+        let Some(len) = list.iter().map(|(i, _)| i + 1).max() else {
+            continue;
+        };
+        let mut args: Vec<Option<&str>> = vec![None; len];
+        for (i, t) in list.iter() {
+            args[*i] = t.literal();
+        }
+        for (i, d) in detect::scan_command(&args) {
+            out.push(
+                Finding::new(
+                    rule::SECRET_IN_COMMAND,
+                    format!("{base}/{field}/{i}"),
+                    format!("{} in {} argument {i}", d.kind, field.replace('/', ".")),
+                )
+                                .evidence(d.evidence),
+            );
+        }
+    }
+}
+
+fn free_form(container: &ContainerDefinition, base: &str, out: &mut Vec<Finding>) {
+    let labels = container
+        .docker_labels
+        .as_ref()
+        .map(|m| ("dockerLabels".to_owned(), m));
+    let options = container
+        .log_configuration
+        .as_ref()
+        .and_then(|l| l.options.as_ref())
+        .map(|m| ("logConfiguration/options".to_owned(), m));
+    for (field, map) in labels.into_iter().chain(options) {
+        for (key, value) in map {
+            let Some(value) = value.as_ref().and_then(Text::literal) else {
+                continue;
+            };
+            if let Some(d) = detect::scan_pair(key, value) {
+                out.push(
+                    Finding::new(
+                        rule::SECRET_IN_COMMAND,
+                        format!("{base}/{field}/{}", escape_pointer(key)),
+                        format!("{key}: {} in {}", d.kind, field.replace('/', ".")),
+                    )
+                    .evidence(d.evidence),
+                );
+            }
+        }
+    }
+}
+
+fn hygiene(container: &ContainerDefinition, base: &str, out: &mut Vec<Finding>) {
+    if container.privileged.is_some_and(Flag::is_true) {
+        out.push(Finding::new(
+            rule::PRIVILEGED_CONTAINER,
+            format!("{base}/privileged"),
+            "the container runs privileged: it has every capability of the host",
+        ));
+    }
+    match container.user.as_ref().map(|u| u.literal()) {
+        Some(Some(user)) if is_root(user) => out.push(Finding::new(
+            rule::ROOT_USER,
+            format!("{base}/user"),
+            format!("the container runs as {user}"),
+        )),
+        None => out.push(
+            Finding::new(
+                rule::ROOT_USER,
+                base.to_owned(),
+                "no user is set: the container runs as the image's user, which is root unless the image says otherwise",
+            )
+            .severity(Severity::Low),
+        ),
+        _ => {}
+    }
+    if !container
+        .readonly_root_filesystem
+        .is_some_and(|f| f.is_true() || f == Flag::Unresolved)
+    {
+        out.push(Finding::new(
+            rule::WRITABLE_ROOT_FILESYSTEM,
+            format!("{base}/readonlyRootFilesystem"),
+            "the root filesystem is writable",
+        ));
+    }
+    if container.log_configuration.is_none() {
+        out.push(Finding::new(
+            rule::MISSING_LOG_CONFIGURATION,
+            base.to_owned(),
+            "no logConfiguration: the container's output is not kept",
+        ));
+    }
+}
+
+fn is_root(user: &str) -> bool {
+    let who = user.split(':').next().unwrap_or("");
+    who == "root" || who == "0"
+}
+
+fn first_secret_use(container: &ContainerDefinition, base: &str) -> Option<String> {
+    if let Some((i, _)) = container.secrets.iter().next() {
+        return Some(format!("{base}/secrets/{i}"));
+    }
+    if let Some((i, _)) = container
+        .log_configuration
+        .as_ref()
+        .and_then(|l| l.secret_options.iter().next())
+    {
+        return Some(format!("{base}/logConfiguration/secretOptions/{i}"));
+    }
+    if container.repository_credentials.is_some() {
+        return Some(format!("{base}/repositoryCredentials"));
+    }
+    container
+        .environment_files
+        .iter()
+        .next()
+        .map(|(i, _)| format!("{base}/environmentFiles/{i}"))
+}
+
+fn reference_rules(
+    found: &FoundReference,
+    definition: &Value,
+    model: &TaskDefinition,
+    task: &Option<TaskContext>,
+    platform: &Option<String>,
+    findings: &mut Vec<Finding>,
+) {
+    let container = found.container.as_deref();
+    let entry = found.entry_name.as_deref().unwrap_or(match found.location {
+        ecs_secrets_shared::reference::Location::RepositoryCredentials => "repositoryCredentials",
+        _ => "(unnamed)",
+    });
+    let push = |findings: &mut Vec<Finding>, f: Finding| findings.push(f.container(container));
+    let parsed = match &found.parsed {
+        Some(Ok(r)) => r,
+        Some(Err(e)) => {
+            push(
+                findings,
+                Finding::new(
+                    rule::INVALID_SECRET_REFERENCE,
+                    found.pointer.clone(),
+                    format!("{entry}: {e}"),
+                ),
+            );
+            return;
+        }
+        None => {
+            // An unresolved intrinsic (`!Ref DbSecret`) is fine; anything else is not a reference.
+            if !definition
+                .pointer(&found.pointer)
+                .is_some_and(crate::input::is_intrinsic)
+            {
+                push(
+                    findings,
+                    Finding::new(
+                        rule::INVALID_SECRET_REFERENCE,
+                        found.pointer.clone(),
+                        format!("{entry}: the reference is not a string"),
+                    ),
+                );
+            }
+            return;
+        }
+    };
+    let mut needs_14 = None;
+    if let SecretReference::SecretsManager(r) = parsed {
+        if let SecretTarget::Arn(arn) = &r.secret {
+            if !arn.is_full() {
+                push(
+                    findings,
+                    Finding::new(
+                        rule::PARTIAL_SECRET_ARN,
+                        found.pointer.clone(),
+                        format!("{entry}: {arn} has no 6-character suffix; IAM policies that name the full ARN will not match it"),
+                    ),
+                );
+            }
+        }
+        if r.json_key.is_some() {
+            needs_14 = Some("JSON keys in secret references");
+        }
+        if r.version != VersionSelector::Default {
+            needs_14 = Some("version stages and ids in secret references");
+        }
+    }
+    match parsed.tracks() {
+        Tracks::Pinned(id) => push(
+            findings,
+            Finding::new(
+                rule::PINNED_SECRET_VERSION,
+                found.pointer.clone(),
+                format!("{entry}: pinned to version {id}; rotation will not reach this container"),
+            ),
+        ),
+        Tracks::Label(l) if l == "AWSPENDING" => push(
+            findings,
+            Finding::new(
+                rule::PINNED_SECRET_VERSION,
+                found.pointer.clone(),
+                format!("{entry}: reads AWSPENDING, which exists only during a rotation"),
+            ),
+        ),
+        _ => {}
+    }
+    if fargate(model) {
+        if let Some(feature) = needs_14.filter(|_| before(platform, "1.4.0")) {
+            push(findings, incompatible(found.pointer.clone(), feature, platform));
+        } else if before(platform, "1.3.0") {
+            push(findings, incompatible(found.pointer.clone(), "secrets", platform));
+        }
+    }
+    if let Some(task) = task {
+        let place = match parsed {
+            SecretReference::SecretsManager(r) => match &r.secret {
+                SecretTarget::Arn(a) => Some((a.region.clone(), a.account.clone())),
+                SecretTarget::Name(_) => None,
+            },
+            SecretReference::Parameter(p) => {
+                p.arn.as_ref().map(|a| (a.region.clone(), a.account.clone()))
+            }
+        };
+        if let Some((region, account)) = place {
+            if region != task.region || account != task.account {
+                push(
+                    findings,
+                    Finding::new(
+                        rule::CROSS_REGION_SECRET_REFERENCE,
+                        found.pointer.clone(),
+                        format!(
+                            "{entry}: the reference is in {region} / account {account}, the task in {} / account {}",
+                            task.region, task.account
+                        ),
+                    ),
+                );
+            }
+        }
+    }
+}
+
+fn task_rules(model: &TaskDefinition, findings: &mut Vec<Finding>) {
+    if model.network_mode.as_ref().and_then(Text::literal) == Some("host") {
+        findings.push(Finding::new(
+            rule::HOST_NETWORK_MODE,
+            "/networkMode",
+            "the task uses the host's network stack",
+        ));
+    }
+    // Equal literals, or the same unresolved expression (`!GetAtt Role.Arn` twice).
+    if let (Some(t), Some(e)) = (&model.task_role_arn, &model.execution_role_arn) {
+        if t == e && t.literal() != Some("") {
+            findings.push(Finding::new(
+                rule::SAME_TASK_AND_EXECUTION_ROLE,
+                "/taskRoleArn",
+                "the task role is the execution role: the application can read every secret ECS reads for it, and pull any image the role can",
+            ));
+        }
+    }
+}
