@@ -43,7 +43,10 @@ const ALWAYS_SECRET_NAMES: &[(&str, &str)] = &[
     ("AWS_ACCESS_KEY_ID", "AWS access key id"),
     ("AWS_SECRET_ACCESS_KEY", "AWS secret access key"),
     ("AWS_SESSION_TOKEN", "AWS session token"),
-    ("ECS_ENGINE_AUTH_DATA", "registry credentials (ECS_ENGINE_AUTH_DATA)"),
+    (
+        "ECS_ENGINE_AUTH_DATA",
+        "registry credentials (ECS_ENGINE_AUTH_DATA)",
+    ),
 ];
 
 /// Kind of an AWS access key id detection.
@@ -84,7 +87,11 @@ static PROVIDERS: LazyLock<Vec<Provider>> = LazyLock::new(|| {
             r"(https://hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]{16,})",
             1,
         ),
-        provider("Stripe secret key", r"\b((?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,})", 1),
+        provider(
+            "Stripe secret key",
+            r"\b((?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,})",
+            1,
+        ),
         provider(
             "SendGrid API key",
             r"\b(SG\.[A-Za-z0-9_\-]{16,32}\.[A-Za-z0-9_\-]{16,64})",
@@ -129,11 +136,17 @@ pub fn provider_format(text: &str) -> Option<Detection> {
     }
     for m in JWT.captures_iter(text).filter_map(|c| c.get(1)) {
         if jwt_decodes(m.as_str()) {
-            return Some(Detection::new(Severity::Critical, "JSON Web Token", m.as_str()));
+            return Some(Detection::new(
+                Severity::Critical,
+                "JSON Web Token",
+                m.as_str(),
+            ));
         }
     }
     for caps in URL_PASSWORD.captures_iter(text) {
-        let Some(password) = caps.get(2) else { continue };
+        let Some(password) = caps.get(2) else {
+            continue;
+        };
         if !placeholder(password.as_str()) {
             return Some(Detection::new(
                 Severity::Critical,
@@ -171,12 +184,61 @@ pub fn credential_name(name: &str) -> bool {
     };
     // The variable holds something *about* a credential, not the credential.
     const METADATA: &[&str] = &[
-        "file", "path", "arn", "name", "id", "ids", "url", "uri", "endpoint", "host", "length",
-        "len", "size", "ttl", "timeout", "expiry", "expires", "expiration", "header", "type",
-        "algorithm", "alg", "version", "enabled", "enable", "disabled", "required", "policy",
-        "rotation", "days", "min", "max", "count", "format", "dir", "location", "region", "kms",
-        "param", "parameter", "ref", "user", "username", "prefix", "field", "key_id", "mode",
-        "hint", "salt_rounds", "rounds", "strategy", "provider", "store", "source", "env",
+        "file",
+        "path",
+        "arn",
+        "name",
+        "id",
+        "ids",
+        "url",
+        "uri",
+        "endpoint",
+        "host",
+        "length",
+        "len",
+        "size",
+        "ttl",
+        "timeout",
+        "expiry",
+        "expires",
+        "expiration",
+        "header",
+        "type",
+        "algorithm",
+        "alg",
+        "version",
+        "enabled",
+        "enable",
+        "disabled",
+        "required",
+        "policy",
+        "rotation",
+        "days",
+        "min",
+        "max",
+        "count",
+        "format",
+        "dir",
+        "location",
+        "region",
+        "kms",
+        "param",
+        "parameter",
+        "ref",
+        "user",
+        "username",
+        "prefix",
+        "field",
+        "key_id",
+        "mode",
+        "hint",
+        "salt_rounds",
+        "rounds",
+        "strategy",
+        "provider",
+        "store",
+        "source",
+        "env",
     ];
     if METADATA.contains(&last.as_str()) {
         return false;
@@ -285,6 +347,9 @@ pub fn benign(value: &str) -> bool {
         || UUID.is_match(v)
         || UNIQUE_ID.is_match(v)
         || v.contains("EXAMPLE")
+        // Publishable keys are meant to be public (they ship in web pages).
+        || v.starts_with("pk_live_")
+        || v.starts_with("pk_test_")
         || template(v)
         || (lower.contains("://") && URL_PASSWORD.find(v).is_none())
         || path_like(v)
@@ -299,7 +364,10 @@ fn template(v: &str) -> bool {
         || v.contains("$(")
         || v.contains("%(")
         || v.contains("#{")
-        || (v.starts_with('$') && v[1..].chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        || (v.starts_with('$')
+            && v[1..]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_'))
         || (v.starts_with('<') && v.ends_with('>'))
 }
 
@@ -307,11 +375,29 @@ fn template(v: &str) -> bool {
 fn placeholder(v: &str) -> bool {
     let lower = v.to_ascii_lowercase();
     template(v)
-        || v.chars().all(|c| c == '*' || c == 'x' || c == 'X' || c == '.' || c == '-')
+        || v.chars()
+            .all(|c| c == '*' || c == 'x' || c == 'X' || c == '.' || c == '-')
         || [
-            "password", "pass", "passwd", "secret", "changeme", "change-me", "change_me",
-            "replace_me", "replaceme", "redacted", "[redacted]", "todo", "tbd", "dummy", "test",
-            "example", "placeholder", "pwd", "user", "username",
+            "password",
+            "pass",
+            "passwd",
+            "secret",
+            "changeme",
+            "change-me",
+            "change_me",
+            "replace_me",
+            "replaceme",
+            "redacted",
+            "[redacted]",
+            "todo",
+            "tbd",
+            "dummy",
+            "test",
+            "example",
+            "placeholder",
+            "pwd",
+            "user",
+            "username",
         ]
         .contains(&lower.as_str())
 }
@@ -328,7 +414,7 @@ fn path_like(v: &str) -> bool {
 
 /// Base64 of readable text (JSON, YAML, a config line) is configuration, not a key.
 fn decodes_to_text(v: &str) -> bool {
-    if v.len() < 16 || v.len() % 4 != 0 {
+    if v.len() < 16 || !v.len().is_multiple_of(4) {
         return false;
     }
     let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(v) else {
@@ -392,7 +478,8 @@ pub fn looks_generated(v: &str) -> bool {
     }
     let c = classes(v);
     // Mixed classes: `P@ssw0rd!`, `s3cr3t-Val`. Hex of 16+ (`openssl rand -hex`) counts too.
-    c >= 3 || (c == 2 && v.chars().any(|c| c.is_ascii_digit()) && len >= 10 && entropy(v) >= 2.8)
+    c >= 3
+        || (c == 2 && v.chars().any(|c| c.is_ascii_digit()) && len >= 10 && entropy(v) >= 2.8)
         || (is_hex(v) && len >= 16)
 }
 
@@ -400,10 +487,8 @@ pub fn looks_generated(v: &str) -> bool {
 /// three character classes, high entropy — and not hex (digests, git SHAs).
 pub fn high_entropy(v: &str) -> bool {
     let len = v.len();
-    len >= 32
-        && len <= 4096
-        && v
-            .chars()
+    (32..=4096).contains(&len)
+        && v.chars()
             .all(|c| c.is_ascii_alphanumeric() || "+/=_-".contains(c))
         && !is_hex(v)
         && classes(v.trim_end_matches('=')) >= 3
@@ -456,55 +541,62 @@ pub fn aws_secret_key(value: &str) -> Option<Detection> {
         .then(|| Detection::new(Severity::Critical, "AWS secret access key", v))
 }
 
-/// Checks a command (`command`, `entryPoint`, `healthCheck.command`): each argument, plus
-/// `--password=x`, `--password x`, `-e TOKEN=x` pairs. Returns the argument index and the
-/// detection.
+/// Checks a command (`command`, `entryPoint`, `healthCheck.command`): each argument, each
+/// word of a shell string, `--password=x`, `--password x`, `-u user:password` and
+/// `-e TOKEN=x`. Returns the argument index and the detection.
 pub fn scan_command(args: &[Option<&str>]) -> Vec<(usize, Detection)> {
     let mut found = Vec::new();
+    let mut previous: Option<String> = None;
     for (i, arg) in args.iter().enumerate() {
-        let Some(arg) = arg else { continue };
-        // Shell strings (`sh -c "…"`): check every word too.
-        let words: Vec<&str> = std::iter::once(*arg)
-            .chain(arg.split_whitespace())
+        let Some(arg) = arg else {
+            previous = None;
+            continue;
+        };
+        let mut hit = provider_format(arg);
+        let words: Vec<&str> = arg
+            .split_whitespace()
+            .map(|w| w.trim_matches(|c| c == '"' || c == '\''))
             .collect();
-        let mut hit = None;
         for word in &words {
-            let word = word.trim_matches(|c| c == '"' || c == '\'');
-            if let Some((name, value)) = word.split_once('=') {
-                let name = name.trim_start_matches('-');
-                if let Some(d) = scan_pair(name, value) {
-                    hit = Some(d);
-                    break;
-                }
+            if hit.is_some() {
+                break;
             }
+            hit = word_pair(previous.as_deref(), word);
+            previous = Some((*word).to_owned());
         }
-        let hit = hit.or_else(|| provider_format(arg)).or_else(|| {
-            // `--password value`: the previous argument names this one.
-            let previous = i.checked_sub(1).and_then(|p| args[p]);
-            match previous {
-                Some(flag) if flag.starts_with('-') && !flag.contains('=') => {
-                    let name = flag.trim_start_matches('-');
-                    (credential_name(name) && looks_generated(arg.trim())).then(|| {
-                        Detection::new(
-                            Severity::High,
-                            "credential-like flag with a generated value",
-                            arg.trim(),
-                        )
-                    })
-                }
-                _ => None,
-            }
-        });
-        let hit = hit.or_else(|| {
-            (words.len() == 1)
-                .then(|| scan_entropy(arg.trim()))
-                .flatten()
-        });
+        if hit.is_none() && words.len() == 1 {
+            hit = scan_entropy(arg.trim());
+        }
         if let Some(d) = hit {
             found.push((i, d));
         }
+        previous = words.last().map(|w| (*w).to_owned());
     }
     found
+}
+
+fn word_pair(previous: Option<&str>, word: &str) -> Option<Detection> {
+    if let Some((name, value)) = word.split_once('=') {
+        if let Some(d) = scan_pair(name.trim_start_matches('-'), value) {
+            return Some(d);
+        }
+    }
+    let flag = previous.filter(|p| p.starts_with('-') && !p.contains('='))?;
+    let name = flag.trim_start_matches('-');
+    // `-u user:pass`, `--user user:pass`, and combined short flags such as curl's `-fsu`.
+    let short = !flag.starts_with("--");
+    if name == "user" || (short && name.ends_with('u')) {
+        let password = word.split_once(':').map(|(_, p)| p)?;
+        return looks_generated(password)
+            .then(|| Detection::new(Severity::High, "password in a --user argument", password));
+    }
+    (credential_name(name) && looks_generated(word)).then(|| {
+        Detection::new(
+            Severity::High,
+            "credential-like flag with a generated value",
+            word,
+        )
+    })
 }
 
 #[cfg(test)]

@@ -42,11 +42,15 @@ pub struct NamedPolicy {
 
 pub trait Directory: Sync {
     /// `None` when the secret does not exist.
-    fn secret(&self, id: &str)
-        -> impl Future<Output = Result<Option<SecretMeta>, CallError>> + Send;
+    fn secret(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<SecretMeta>, CallError>> + Send;
     /// The secret's resource policy, if it has one.
-    fn secret_policy(&self, arn: &str)
-        -> impl Future<Output = Result<Option<Value>, CallError>> + Send;
+    fn secret_policy(
+        &self,
+        arn: &str,
+    ) -> impl Future<Output = Result<Option<Value>, CallError>> + Send;
     /// The parameters of these names that exist.
     fn parameters(
         &self,
@@ -84,7 +88,12 @@ impl Aws {
 fn not_found(code: Option<&str>) -> bool {
     matches!(
         code,
-        Some("ResourceNotFoundException" | "NotFoundException" | "NoSuchEntity" | "NoSuchEntityException")
+        Some(
+            "ResourceNotFoundException"
+                | "NotFoundException"
+                | "NoSuchEntity"
+                | "NoSuchEntityException"
+        )
     )
 }
 
@@ -241,9 +250,9 @@ impl Directory for Aws {
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| CallError::from_sdk("ListAttachedRolePolicies", &e))?;
             attached.extend(
-                page.attached_policies()
-                    .iter()
-                    .filter_map(|p| Some((p.policy_name()?.to_owned(), p.policy_arn()?.to_owned()))),
+                page.attached_policies().iter().filter_map(|p| {
+                    Some((p.policy_name()?.to_owned(), p.policy_arn()?.to_owned()))
+                }),
             );
         }
         for (name, arn) in attached {

@@ -203,7 +203,11 @@ pub struct Finding {
 
 impl Finding {
     /// A finding of `rule` with the rule's default severity.
-    pub fn new(rule_id: &'static str, pointer: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(
+        rule_id: &'static str,
+        pointer: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         let r = rule(rule_id);
         Finding {
             rule: rule_id,
@@ -251,6 +255,9 @@ impl Finding {
             h.update(part.as_bytes());
             h.update([0]);
         }
-        h.finalize()[..16].iter().map(|b| format!("{b:02x}")).collect()
+        h.finalize()[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 }

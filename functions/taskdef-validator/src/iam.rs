@@ -55,7 +55,11 @@ pub struct Policy {
 fn strings(v: &Value) -> Vec<String> {
     match v {
         Value::String(s) => vec![s.clone()],
-        Value::Array(a) => a.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+        Value::Array(a) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
         Value::Bool(b) => vec![b.to_string()],
         Value::Number(n) => vec![n.to_string()],
         _ => Vec::new(),
@@ -78,8 +82,9 @@ impl Policy {
     /// Parses a policy document (a JSON string or value, URL-decoded already).
     pub fn parse(name: &str, document: &Value) -> Result<Self, String> {
         let document = match document {
-            Value::String(s) => serde_json::from_str(s)
-                .map_err(|e| format!("policy {name}: not JSON: {e}"))?,
+            Value::String(s) => {
+                serde_json::from_str(s).map_err(|e| format!("policy {name}: not JSON: {e}"))?
+            }
             v => v.clone(),
         };
         let raw = match document.get("Statement") {
@@ -101,7 +106,11 @@ impl Policy {
             let action = match (s.get("Action"), s.get("NotAction")) {
                 (Some(a), None) => Matcher::Any(strings(a)),
                 (None, Some(a)) => Matcher::Not(strings(a)),
-                _ => return Err(format!("{label}: needs exactly one of Action and NotAction")),
+                _ => {
+                    return Err(format!(
+                        "{label}: needs exactly one of Action and NotAction"
+                    ))
+                }
             };
             let resource = match (s.get("Resource"), s.get("NotResource")) {
                 (Some(r), _) => Some(Matcher::Any(strings(r))),
@@ -199,11 +208,19 @@ pub struct Request {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
     /// `delegated`: the allow names the account root, so the account's IAM policies decide.
-    Allowed { statement: String, delegated: bool },
-    Denied { statement: String },
+    Allowed {
+        statement: String,
+        delegated: bool,
+    },
+    Denied {
+        statement: String,
+    },
     /// No statement allows.
     ImplicitDeny,
-    Unknown { statement: String, reason: String },
+    Unknown {
+        statement: String,
+        reason: String,
+    },
 }
 
 enum Applies {
@@ -457,7 +474,11 @@ pub fn decide(
     // An explicit deny anywhere decides.
     for d in [Some(&id), res.as_ref()].into_iter().flatten() {
         if let Decision::Denied { statement } = d {
-            return verdict(Outcome::Denied, Some(statement), format!("explicitly denied by {statement}"));
+            return verdict(
+                Outcome::Denied,
+                Some(statement),
+                format!("explicitly denied by {statement}"),
+            );
         }
     }
     if resource_policy_required && resource_policy.is_none() {
@@ -471,10 +492,13 @@ pub fn decide(
     }
     let cross_account = resource_account != req.principal.account;
     let id_allowed = matches!(id, Decision::Allowed { .. });
-    let unknown = [Some(&id), res.as_ref()].into_iter().flatten().find_map(|d| match d {
-        Decision::Unknown { statement, reason } => Some((statement.clone(), reason.clone())),
-        _ => None,
-    });
+    let unknown = [Some(&id), res.as_ref()]
+        .into_iter()
+        .flatten()
+        .find_map(|d| match d {
+            Decision::Unknown { statement, reason } => Some((statement.clone(), reason.clone())),
+            _ => None,
+        });
     let res_allowed = match &res {
         Some(Decision::Allowed { delegated, .. }) => Some(*delegated),
         _ => None,
@@ -508,14 +532,19 @@ pub fn decide(
         );
     }
     if let Some((statement, reason)) = unknown {
-        return verdict(Outcome::Unknown, Some(&statement), format!("{statement}: {reason}"));
+        return verdict(
+            Outcome::Unknown,
+            Some(&statement),
+            format!("{statement}: {reason}"),
+        );
     }
     let reason = if resource_policy_required && res.is_none() {
         "the key policy could not be read".to_owned()
     } else if resource_policy_required && res_allowed.is_none() {
         "the key policy does not allow the role (nor delegate to its account)".to_owned()
     } else if cross_account && id_allowed {
-        "the resource is in another account and its resource policy does not allow the role".to_owned()
+        "the resource is in another account and its resource policy does not allow the role"
+            .to_owned()
     } else {
         "no statement of the role's policies allows it (implicit deny)".to_owned()
     };

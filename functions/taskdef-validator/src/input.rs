@@ -336,11 +336,7 @@ impl LineMap {
 }
 
 fn fold(pointer: &str) -> String {
-    pointer
-        .split('/')
-        .map(camel)
-        .collect::<Vec<_>>()
-        .join("/")
+    pointer.split('/').map(camel).collect::<Vec<_>>().join("/")
 }
 
 struct JsonWalker<'a> {
@@ -553,14 +549,20 @@ impl YamlBuilder {
             }
         }
         if bad_key {
-            self.fail(mark, "a mapping key that is a list or a mapping is not supported");
+            self.fail(
+                mark,
+                "a mapping key that is a list or a mapping is not supported",
+            );
         }
     }
 
     fn count(&mut self, n: usize, mark: Marker) -> bool {
         self.nodes = self.nodes.saturating_add(n);
         if self.nodes > MAX_NODES {
-            self.fail(mark, format!("more than {MAX_NODES} YAML nodes (aliases expanded)"));
+            self.fail(
+                mark,
+                format!("more than {MAX_NODES} YAML nodes (aliases expanded)"),
+            );
             return false;
         }
         true
@@ -610,7 +612,11 @@ fn scalar(text: String, style: TScalarStyle) -> Value {
     if let Ok(i) = text.parse::<i64>() {
         return Value::from(i);
     }
-    if text.contains('.') && text.chars().all(|c| c.is_ascii_digit() || "+-.eE".contains(c)) {
+    if text.contains('.')
+        && text
+            .chars()
+            .all(|c| c.is_ascii_digit() || "+-.eE".contains(c))
+    {
         if let Ok(f) = text.parse::<f64>() {
             if let Some(n) = serde_json::Number::from_f64(f) {
                 return Value::Number(n);
@@ -651,7 +657,10 @@ impl MarkedEventReceiver for YamlBuilder {
                     return;
                 }
                 if self.expecting_key() {
-                    self.fail(mark, "a mapping key that is a list or a mapping is not supported");
+                    self.fail(
+                        mark,
+                        "a mapping key that is a list or a mapping is not supported",
+                    );
                     return;
                 }
                 self.note_line(mark);
@@ -682,7 +691,9 @@ impl MarkedEventReceiver for YamlBuilder {
                 }
                 let (value, tag, anchor) = match frame {
                     Frame::Seq { items, tag, anchor } => (Value::Array(items), tag, anchor),
-                    Frame::Map { map, tag, anchor, .. } => (Value::Object(map), tag, anchor),
+                    Frame::Map {
+                        map, tag, anchor, ..
+                    } => (Value::Object(map), tag, anchor),
                 };
                 let value = apply_tag(tag.as_ref(), value);
                 if anchor > 0 {

@@ -11,6 +11,7 @@
 //! optionally Security Hub findings, optionally deregistration of a revision with a critical
 //! finding.
 
+pub mod corpus;
 pub mod detect;
 pub mod directory;
 pub mod finding;
@@ -124,7 +125,11 @@ pub struct Config {
 
 impl Config {
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |k: &str| get(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let get = |k: &str| {
+            get(k)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
         let flag = |k: &str, default: bool| get(k).map_or(Ok(default), |v| env::boolean(k, &v));
         Ok(Config {
             event_bus: flag("PUBLISH_EVENTS", true)?
@@ -157,8 +162,14 @@ fn subject_of(event: &Value) -> Result<(Subject, Option<TaskContext>), Error> {
     if !event.is_object() {
         return Err(Error::InvalidEvent("expected a JSON object".into()));
     }
-    if let Some(detail) = event.get("detail").filter(|_| event.get("detail-type").is_some()) {
-        let name = detail.get("eventName").and_then(Value::as_str).unwrap_or("");
+    if let Some(detail) = event
+        .get("detail")
+        .filter(|_| event.get("detail-type").is_some())
+    {
+        let name = detail
+            .get("eventName")
+            .and_then(Value::as_str)
+            .unwrap_or("");
         if name != "RegisterTaskDefinition" {
             return Err(Error::InvalidEvent(format!(
                 "detail.eventName is {name:?}; this function handles RegisterTaskDefinition"
@@ -177,7 +188,9 @@ fn subject_of(event: &Value) -> Result<(Subject, Option<TaskContext>), Error> {
         };
         if let Some(code) = detail.get("errorCode").and_then(Value::as_str) {
             return Ok((
-                Subject::Nothing(format!("the RegisterTaskDefinition call failed ({code}); nothing was registered")),
+                Subject::Nothing(format!(
+                    "the RegisterTaskDefinition call failed ({code}); nothing was registered"
+                )),
                 context,
             ));
         }
@@ -219,7 +232,9 @@ fn subject_of(event: &Value) -> Result<(Subject, Option<TaskContext>), Error> {
     if let Some(arn) = event.get("taskDefinitionArn") {
         return match arn.as_str() {
             Some(a) if !a.is_empty() => Ok((Subject::Arn(a.to_owned()), None)),
-            _ => Err(Error::InvalidEvent("taskDefinitionArn: expected a non-empty string".into())),
+            _ => Err(Error::InvalidEvent(
+                "taskDefinitionArn: expected a non-empty string".into(),
+            )),
         };
     }
     Err(Error::InvalidEvent(
@@ -241,8 +256,8 @@ impl<D: Directory, P: Platform> Validator<D, P> {
                 "taskDefinition": self.platform.describe_task_definition(&arn).await.map_err(Error::Fetch)?
             }),
         };
-        let document = input::from_json_value(definition)
-            .map_err(|e| Error::InvalidEvent(e.to_string()))?;
+        let document =
+            input::from_json_value(definition).map_err(|e| Error::InvalidEvent(e.to_string()))?;
         let context = rules::Context {
             platform_version: None,
             task: task.clone(),
@@ -259,8 +274,14 @@ impl<D: Directory, P: Platform> Validator<D, P> {
             },
             None => self.home.clone(),
         };
-        validate_document(&document, None, &context, Some((&self.directory, &home)), &mut report)
-            .await;
+        validate_document(
+            &document,
+            None,
+            &context,
+            Some((&self.directory, &home)),
+            &mut report,
+        )
+        .await;
         if let Some(problem) = report.errors.first() {
             return Err(Error::InvalidEvent(problem.message.clone()));
         }
@@ -276,13 +297,20 @@ impl<D: Directory, P: Platform> Validator<D, P> {
         Ok(report.to_json())
     }
 
-    async fn act(&self, report: &mut Report, arn: Option<&str>, home: &live::Home) -> Result<(), Error> {
+    async fn act(
+        &self,
+        report: &mut Report,
+        arn: Option<&str>,
+        home: &live::Home,
+    ) -> Result<(), Error> {
         let critical = report.worst() == Some(Severity::Critical);
         if self.config.enforce && critical {
             match arn {
                 Some(arn) => {
                     self.platform.deregister(arn).await.map_err(Error::Action)?;
-                    report.actions.push(format!("deregistered {arn}: it has a critical finding (ENFORCE=true)"));
+                    report.actions.push(format!(
+                        "deregistered {arn}: it has a critical finding (ENFORCE=true)"
+                    ));
                 }
                 None => report
                     .actions
@@ -299,7 +327,9 @@ impl<D: Directory, P: Platform> Validator<D, P> {
                 .import_findings(&report.findings, arn, &home.region, account)
                 .await
                 .map_err(Error::Action)?;
-            report.actions.push(format!("imported {n} finding(s) into Security Hub"));
+            report
+                .actions
+                .push(format!("imported {n} finding(s) into Security Hub"));
         }
         self.publish(report, arn).await
     }
@@ -317,8 +347,14 @@ impl<D: Directory, P: Platform> Validator<D, P> {
             }
             detail["truncated"] = json!(true);
         }
-        self.platform.publish(bus, &detail).await.map_err(Error::Action)?;
-        report.actions.push(format!("published {} event on {bus}", platform::EVENT_DETAIL_TYPE));
+        self.platform
+            .publish(bus, &detail)
+            .await
+            .map_err(Error::Action)?;
+        report.actions.push(format!(
+            "published {} event on {bus}",
+            platform::EVENT_DETAIL_TYPE
+        ));
         Ok(())
     }
 }
@@ -347,7 +383,10 @@ fn log(report: &Report, arn: Option<&str>) {
         );
     }
     for s in Severity::ALL {
-        metrics.count(&format!("Findings.{}", s.as_str()), counts[s.as_str()] as u64);
+        metrics.count(
+            &format!("Findings.{}", s.as_str()),
+            counts[s.as_str()] as u64,
+        );
     }
     let mut by_rule = std::collections::BTreeMap::new();
     for f in &report.findings {

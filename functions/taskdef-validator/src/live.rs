@@ -28,18 +28,17 @@ pub struct Home {
 const SSM_SECRETS_PREFIX: &str = "/aws/reference/secretsmanager/";
 
 enum Target {
-    Secret {
-        id: String,
-        stage: String,
-    },
-    Parameter {
-        name: String,
-        arn: String,
-    },
+    Secret { id: String, stage: String },
+    Parameter { name: String, arn: String },
 }
 
 /// Runs the live rules on one checked task definition.
-pub async fn check<D: Directory>(directory: &D, checked: &Checked, label: &str, home: &Home) -> Vec<Finding> {
+pub async fn check<D: Directory>(
+    directory: &D,
+    checked: &Checked,
+    label: &str,
+    home: &Home,
+) -> Vec<Finding> {
     let task = checked.task.clone().unwrap_or_else(|| TaskContext {
         partition: home.partition.clone(),
         region: home.region.clone(),
@@ -63,7 +62,10 @@ pub async fn check<D: Directory>(directory: &D, checked: &Checked, label: &str, 
             continue;
         };
         let container = found.container.as_deref();
-        let entry = found.entry_name.as_deref().unwrap_or("repositoryCredentials");
+        let entry = found
+            .entry_name
+            .as_deref()
+            .unwrap_or("repositoryCredentials");
         let Some(target) = target(reference, &task) else {
             continue;
         };
@@ -245,7 +247,9 @@ async fn resolve<D: Directory>(directory: &D, target: &Target) -> Resolved {
                 Ok(found) => match found.into_iter().find(|p| &p.name == name) {
                     Some(p) => Resolved::Found(Resource::Parameter {
                         arn: arn.clone(),
-                        key: p.secure.then(|| p.key_id.unwrap_or_else(|| "alias/aws/ssm".to_owned())),
+                        key: p
+                            .secure
+                            .then(|| p.key_id.unwrap_or_else(|| "alias/aws/ssm".to_owned())),
                     }),
                     None => Resolved::Missing(format!("the parameter {name}")),
                 },
@@ -259,7 +263,10 @@ async fn load_role<D: Directory>(directory: &D, role_arn: &str) -> Result<Vec<Po
     let Ok(arn) = Arn::parse(role_arn) else {
         return Err("is not a valid role ARN".to_owned());
     };
-    let Some(name) = arn.resource.strip_prefix("role/").map(|p| p.rsplit('/').next().unwrap_or(p))
+    let Some(name) = arn
+        .resource
+        .strip_prefix("role/")
+        .map(|p| p.rsplit('/').next().unwrap_or(p))
     else {
         return Err("is not a role ARN".to_owned());
     };
@@ -269,7 +276,9 @@ async fn load_role<D: Directory>(directory: &D, role_arn: &str) -> Result<Vec<Po
             .map(|p| Policy::parse(&p.name, &p.document))
             .collect(),
         Ok(None) => Err("does not exist".to_owned()),
-        Err(e) => Err(format!("its policies could not be read ({e}); readability unknown")),
+        Err(e) => Err(format!(
+            "its policies could not be read ({e}); readability unknown"
+        )),
     }
 }
 
@@ -343,7 +352,10 @@ async fn access<D: Directory>(
         "kms:Decrypt",
         &meta.arn,
         principal,
-        &[("kms:viaservice", via_service.as_str()), (context_key, arn.as_str())],
+        &[
+            ("kms:viaservice", via_service.as_str()),
+            (context_key, arn.as_str()),
+        ],
     );
     let key_policy = meta
         .policy
@@ -360,7 +372,10 @@ async fn access<D: Directory>(
 fn request(action: &str, resource: &str, principal: &Principal, extra: &[(&str, &str)]) -> Request {
     let mut context: HashMap<String, Vec<String>> = HashMap::new();
     context.insert("aws:principalarn".into(), vec![principal.arn.clone()]);
-    context.insert("aws:principalaccount".into(), vec![principal.account.clone()]);
+    context.insert(
+        "aws:principalaccount".into(),
+        vec![principal.account.clone()],
+    );
     context.insert("kms:calleraccount".into(), vec![principal.account.clone()]);
     for (k, v) in extra {
         context.insert((*k).to_owned(), vec![(*v).to_owned()]);

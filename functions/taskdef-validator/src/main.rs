@@ -23,5 +23,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         },
     };
     let validator = &validator;
-    lambda_runtime::run(lambda_runtime::service_fn(move |event| validator.handle(event))).await
+    lambda_runtime::run(lambda_runtime::service_fn(move |event| {
+        validator.handle(event)
+    }))
+    .await
 }

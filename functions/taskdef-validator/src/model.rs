@@ -127,7 +127,9 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Item<T> {
         if is_intrinsic(&v) {
             return Ok(Item::Unresolved);
         }
-        T::deserialize(v).map(Item::Known).map_err(de::Error::custom)
+        T::deserialize(v)
+            .map(Item::Known)
+            .map_err(de::Error::custom)
     }
 }
 

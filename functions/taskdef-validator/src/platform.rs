@@ -22,7 +22,11 @@ pub trait Platform: Sync {
         &self,
         arn: &str,
     ) -> impl Future<Output = Result<Value, CallError>> + Send;
-    fn publish(&self, bus: &str, detail: &Value) -> impl Future<Output = Result<(), CallError>> + Send;
+    fn publish(
+        &self,
+        bus: &str,
+        detail: &Value,
+    ) -> impl Future<Output = Result<(), CallError>> + Send;
     fn import_findings(
         &self,
         findings: &[Finding],
@@ -114,7 +118,10 @@ fn container_json(c: &ContainerDefinition) -> Value {
     }
     put("privileged", json!(c.privileged()));
     put("user", json!(c.user()));
-    put("readonlyRootFilesystem", json!(c.readonly_root_filesystem()));
+    put(
+        "readonlyRootFilesystem",
+        json!(c.readonly_root_filesystem()),
+    );
     Value::Object(m)
 }
 
@@ -169,7 +176,12 @@ impl Platform for Aws {
             .map_err(|e| CallError::from_sdk("DescribeTaskDefinition", &e))?;
         out.task_definition()
             .map(task_definition_json)
-            .ok_or_else(|| sdk_error("DescribeTaskDefinition", "no task definition in the response"))
+            .ok_or_else(|| {
+                sdk_error(
+                    "DescribeTaskDefinition",
+                    "no task definition in the response",
+                )
+            })
     }
 
     async fn publish(&self, bus: &str, detail: &Value) -> Result<(), CallError> {
@@ -220,11 +232,13 @@ impl Platform for Aws {
                     .product_arn(&product)
                     .generator_id(format!("ecs-secrets/{}", f.rule))
                     .aws_account_id(account)
-                    .types(if f.rule.starts_with("plaintext") || f.rule == "secret-in-command" {
-                        "Sensitive Data Identifications/Passwords"
-                    } else {
-                        "Software and Configuration Checks/AWS Security Best Practices"
-                    })
+                    .types(
+                        if f.rule.starts_with("plaintext") || f.rule == "secret-in-command" {
+                            "Sensitive Data Identifications/Passwords"
+                        } else {
+                            "Software and Configuration Checks/AWS Security Best Practices"
+                        },
+                    )
                     .created_at(&now)
                     .updated_at(&now)
                     .severity(
@@ -232,7 +246,11 @@ impl Platform for Aws {
                             .label(asff_severity(f.severity).into())
                             .build(),
                     )
-                    .title(format!("{}: {}", f.rule, f.container.as_deref().unwrap_or("task definition")))
+                    .title(format!(
+                        "{}: {}",
+                        f.rule,
+                        f.container.as_deref().unwrap_or("task definition")
+                    ))
                     .description(truncate(&f.message, 1024))
                     .remediation(
                         Remediation::builder()

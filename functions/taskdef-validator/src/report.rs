@@ -25,7 +25,11 @@ pub struct InputProblem {
 impl std::fmt::Display for InputProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         if self.line > 0 {
-            write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)
+            write!(
+                f,
+                "{}:{}:{}: {}",
+                self.file, self.line, self.column, self.message
+            )
         } else {
             write!(f, "{}: {}", self.file, self.message)
         }
@@ -106,7 +110,11 @@ impl Report {
                 f.container.clone(),
             );
             if last_group.as_ref() != Some(&group) {
-                let file = f.file.as_deref().map(|s| format!("{s}: ")).unwrap_or_default();
+                let file = f
+                    .file
+                    .as_deref()
+                    .map(|s| format!("{s}: "))
+                    .unwrap_or_default();
                 let container = f
                     .container
                     .as_deref()

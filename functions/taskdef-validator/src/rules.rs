@@ -71,7 +71,8 @@ pub fn check(subject: &Subject, context: &Context) -> Result<Checked, String> {
                 "environmentFiles are supported on Linux only; this task runs on Windows",
             ));
         }
-        if !container.environment_files.is_empty() && fargate(&model) && before(&platform, "1.4.0") {
+        if !container.environment_files.is_empty() && fargate(&model) && before(&platform, "1.4.0")
+        {
             out.push(incompatible(
                 format!("{base}/environmentFiles"),
                 "environmentFiles",
@@ -82,7 +83,14 @@ pub fn check(subject: &Subject, context: &Context) -> Result<Checked, String> {
     }
     let references = references_in_task_definition(&subject.definition);
     for found in &references {
-        reference_rules(found, &subject.definition, &model, &task, &platform, &mut findings);
+        reference_rules(
+            found,
+            &subject.definition,
+            &model,
+            &task,
+            &platform,
+            &mut findings,
+        );
     }
     task_rules(&model, &mut findings);
     for f in &mut findings {
@@ -125,7 +133,9 @@ fn windows(model: &TaskDefinition) -> bool {
 /// Is the known platform version older than `min`? `LATEST` and unknown are not.
 fn before(platform: &Option<String>, min: &str) -> bool {
     let parse = |v: &str| -> Option<Vec<u32>> {
-        v.split('.').map(|p| p.parse().ok()).collect::<Option<Vec<u32>>>()
+        v.split('.')
+            .map(|p| p.parse().ok())
+            .collect::<Option<Vec<u32>>>()
     };
     match platform.as_deref().and_then(parse) {
         Some(v) => parse(min).is_some_and(|m| v < m),
@@ -166,12 +176,15 @@ fn environment(container: &ContainerDefinition, base: &str, out: &mut Vec<Findin
             ));
             continue;
         }
-        let Some(value) = value.literal() else { continue };
+        let Some(value) = value.literal() else {
+            continue;
+        };
         let paired = has_access_key
             .then(|| detect::aws_secret_key(value))
             .flatten()
             .map(|d| (d, " (next to an access key id)"));
-        if let Some((d, note)) = paired.or_else(|| detect::scan_pair(name, value).map(|d| (d, ""))) {
+        if let Some((d, note)) = paired.or_else(|| detect::scan_pair(name, value).map(|d| (d, "")))
+        {
             out.push(
                 Finding::new(
                     rule::PLAINTEXT_SECRET,
@@ -213,7 +226,7 @@ fn commands(container: &ContainerDefinition, base: &str, out: &mut Vec<Finding>)
                     format!("{base}/{field}/{i}"),
                     format!("{} in {} argument {i}", d.kind, field.replace('/', ".")),
                 )
-                                .evidence(d.evidence),
+                .evidence(d.evidence),
             );
         }
     }
@@ -404,9 +417,15 @@ fn reference_rules(
     }
     if fargate(model) {
         if let Some(feature) = needs_14.filter(|_| before(platform, "1.4.0")) {
-            push(findings, incompatible(found.pointer.clone(), feature, platform));
+            push(
+                findings,
+                incompatible(found.pointer.clone(), feature, platform),
+            );
         } else if before(platform, "1.3.0") {
-            push(findings, incompatible(found.pointer.clone(), "secrets", platform));
+            push(
+                findings,
+                incompatible(found.pointer.clone(), "secrets", platform),
+            );
         }
     }
     if let Some(task) = task {
@@ -415,9 +434,10 @@ fn reference_rules(
                 SecretTarget::Arn(a) => Some((a.region.clone(), a.account.clone())),
                 SecretTarget::Name(_) => None,
             },
-            SecretReference::Parameter(p) => {
-                p.arn.as_ref().map(|a| (a.region.clone(), a.account.clone()))
-            }
+            SecretReference::Parameter(p) => p
+                .arn
+                .as_ref()
+                .map(|a| (a.region.clone(), a.account.clone())),
         };
         if let Some((region, account)) = place {
             if region != task.region || account != task.account {

@@ -1,0 +1,724 @@
+//! Rule fixtures (each rule positive and negative, pointer and severity asserted), readers and
+//! the Lambda handler with in-memory fakes of both AWS boundaries.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use ecs_secrets_shared::aws::CallError;
+use serde_json::{json, Value};
+
+use super::*;
+use crate::directory::{KeyMeta, NamedPolicy, ParameterMeta, SecretMeta};
+use crate::finding::{rule, Finding};
+
+const ROLE: &str = "arn:aws:iam::123456789012:role/app-execution";
+const SECRET: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf";
+
+/// A hygienic task definition: no finding at all. Tests change one thing at a time.
+fn base() -> Value {
+    json!({
+        "family": "app",
+        "taskDefinitionArn": "arn:aws:ecs:us-east-1:123456789012:task-definition/app:3",
+        "executionRoleArn": ROLE,
+        "taskRoleArn": "arn:aws:iam::123456789012:role/app-task",
+        "networkMode": "awsvpc",
+        "requiresCompatibilities": ["FARGATE"],
+        "containerDefinitions": [{
+            "name": "app",
+            "image": "app:1",
+            "user": "1000",
+            "readonlyRootFilesystem": true,
+            "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/app"}},
+            "environment": [{"name": "LOG_LEVEL", "value": "info"}],
+            "secrets": [{"name": "DB", "valueFrom": SECRET}]
+        }]
+    })
+}
+
+fn offline(td: &Value, context: &rules::Context) -> Vec<Finding> {
+    let doc = input::from_json_value(td.clone()).expect("readable");
+    let subject = &doc.subjects[0];
+    rules::check(subject, context)
+        .expect("well-shaped")
+        .findings
+}
+
+fn with(f: impl FnOnce(&mut Value)) -> Value {
+    let mut td = base();
+    f(&mut td);
+    td
+}
+
+fn only(findings: &[Finding], rule_id: &str) -> Vec<(String, Severity)> {
+    findings
+        .iter()
+        .filter(|f| f.rule == rule_id)
+        .map(|f| (f.pointer.clone(), f.severity))
+        .collect()
+}
+
+#[test]
+fn the_base_fixture_is_clean() {
+    assert_eq!(offline(&base(), &rules::Context::default()), vec![]);
+}
+
+#[test]
+fn each_rule_positive_and_negative() {
+    let ctx = rules::Context::default();
+    let c0 = "/containerDefinitions/0";
+    type Case = (
+        &'static str,
+        Box<dyn Fn(&mut Value)>,
+        Vec<(String, Severity)>,
+    );
+    let cases: Vec<Case> = vec![
+        (
+            rule::PLAINTEXT_SECRET,
+            Box::new(|td| {
+                td["containerDefinitions"][0]["environment"]
+            .as_array_mut().unwrap().push(json!({"name": "GITHUB", "value": "ghp_R8x2Lq9ZtY4mN7vB1cK6pW3sD5fH0jG2aE8u"}))
+            }),
+            vec![(format!("{c0}/environment/1/value"), Severity::Critical)],
+        ),
+        (
+            rule::PLAINTEXT_SECRET,
+            Box::new(|td| {
+                td["containerDefinitions"][0]["environment"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!({"name": "SMTP_PASSWORD", "value": "Xk9#mP2vL7qR"}))
+            }),
+            vec![(format!("{c0}/environment/1/value"), Severity::High)],
+        ),
+        (
+            rule::SECRET_IN_COMMAND,
+            Box::new(|td| {
+                td["containerDefinitions"][0]["command"] =
+                    json!(["serve", "--token", "tG7#kLp2Qz9x"])
+            }),
+            vec![(format!("{c0}/command/2"), Severity::High)],
+        ),
+        (
+            rule::SECRET_IN_COMMAND,
+            Box::new(
+                |td| td["containerDefinitions"][0]["healthCheck"] = json!({"command": ["CMD-SHELL", "curl -fsu admin:Hx8#vQ2mZ http://localhost/health"]}),
+            ),
+            vec![(format!("{c0}/healthCheck/command/1"), Severity::High)],
+        ),
+        (
+            rule::SECRET_IN_COMMAND,
+            Box::new(|td| {
+                td["containerDefinitions"][0]["logConfiguration"]["options"]["splunk-token"] =
+                    json!("9f2c4e1a-XXXX-Ab3dE7gH9jK2mN4pQ6rS")
+            }),
+            vec![(
+                format!("{c0}/logConfiguration/options/splunk-token"),
+                Severity::High,
+            )],
+        ),
+        (
+            rule::PLAINTEXT_DYNAMIC_REFERENCE,
+            Box::new(|td| {
+                td["containerDefinitions"][0]["environment"][0]["value"] =
+                    json!("{{resolve:secretsmanager:prod/db:SecretString:password}}")
+            }),
+            vec![(format!("{c0}/environment/0/value"), Severity::High)],
+        ),
+        (
+            rule::INVALID_SECRET_REFERENCE,
+            Box::new(|td| {
+                td["containerDefinitions"][0]["secrets"][0]["valueFrom"] = json!(
+                    "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf:password"
+                )
+            }),
+            vec![(format!("{c0}/secrets/0/valueFrom"), Severity::High)],
+        ),
+        (
+            rule::INVALID_SECRET_REFERENCE,
+            Box::new(|td| {
+                td["containerDefinitions"][0]["repositoryCredentials"] =
+                    json!({"credentialsParameter": 42})
+            }),
+            vec![(
+                format!("{c0}/repositoryCredentials/credentialsParameter"),
+                Severity::High,
+            )],
+        ),
+        (
+            rule::PARTIAL_SECRET_ARN,
+            Box::new(|td| {
+                td["containerDefinitions"][0]["secrets"][0]["valueFrom"] =
+                    json!("arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db")
+            }),
+            vec![(format!("{c0}/secrets/0/valueFrom"), Severity::Medium)],
+        ),
+        (
+            rule::MISSING_EXECUTION_ROLE,
+            Box::new(|td| {
+                td.as_object_mut().unwrap().remove("executionRoleArn");
+            }),
+            vec![(format!("{c0}/secrets/0"), Severity::High)],
+        ),
+        (
+            rule::PINNED_SECRET_VERSION,
+            Box::new(|td| {
+                td["containerDefinitions"][0]["secrets"][0]["valueFrom"] = json!(format!(
+                    "{SECRET}:password::EXAMPLE1-90ab-cdef-fedc-ba987EXAMPLE"
+                ))
+            }),
+            vec![(format!("{c0}/secrets/0/valueFrom"), Severity::Low)],
+        ),
+        (
+            rule::PINNED_SECRET_VERSION,
+            Box::new(|td| {
+                td["containerDefinitions"][0]["secrets"][0]["valueFrom"] =
+                    json!(format!("{SECRET}::AWSPENDING:"))
+            }),
+            vec![(format!("{c0}/secrets/0/valueFrom"), Severity::Low)],
+        ),
+        (
+            rule::PLATFORM_VERSION_INCOMPATIBLE,
+            Box::new(|td| {
+                td["runtimePlatform"] =
+                    json!({"operatingSystemFamily": "WINDOWS_SERVER_2022_CORE"});
+                td["containerDefinitions"][0]["environmentFiles"] =
+                    json!([{"value": "arn:aws:s3:::bucket/app.env", "type": "s3"}]);
+            }),
+            vec![(format!("{c0}/environmentFiles"), Severity::Medium)],
+        ),
+        (
+            rule::CROSS_REGION_SECRET_REFERENCE,
+            Box::new(|td| {
+                td["containerDefinitions"][0]["secrets"][0]["valueFrom"] =
+                    json!("arn:aws:ssm:eu-west-1:123456789012:parameter/app/db")
+            }),
+            vec![(format!("{c0}/secrets/0/valueFrom"), Severity::Medium)],
+        ),
+        (
+            rule::PRIVILEGED_CONTAINER,
+            Box::new(|td| td["containerDefinitions"][0]["privileged"] = json!(true)),
+            vec![(format!("{c0}/privileged"), Severity::Medium)],
+        ),
+        (
+            rule::ROOT_USER,
+            Box::new(|td| td["containerDefinitions"][0]["user"] = json!("root:root")),
+            vec![(format!("{c0}/user"), Severity::Medium)],
+        ),
+        (
+            rule::ROOT_USER,
+            Box::new(|td| {
+                td["containerDefinitions"][0]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("user");
+            }),
+            vec![(c0.to_owned(), Severity::Low)],
+        ),
+        (
+            rule::WRITABLE_ROOT_FILESYSTEM,
+            Box::new(|td| td["containerDefinitions"][0]["readonlyRootFilesystem"] = json!(false)),
+            vec![(format!("{c0}/readonlyRootFilesystem"), Severity::Low)],
+        ),
+        (
+            rule::HOST_NETWORK_MODE,
+            Box::new(|td| td["networkMode"] = json!("host")),
+            vec![("/networkMode".to_owned(), Severity::Medium)],
+        ),
+        (
+            rule::MISSING_LOG_CONFIGURATION,
+            Box::new(|td| {
+                td["containerDefinitions"][0]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("logConfiguration");
+            }),
+            vec![(c0.to_owned(), Severity::Low)],
+        ),
+        (
+            rule::SAME_TASK_AND_EXECUTION_ROLE,
+            Box::new(|td| td["taskRoleArn"] = json!(ROLE)),
+            vec![("/taskRoleArn".to_owned(), Severity::Low)],
+        ),
+    ];
+    for (rule_id, change, expected) in cases {
+        let findings = offline(&with(change), &ctx);
+        assert_eq!(
+            only(&findings, rule_id),
+            expected,
+            "{rule_id}: {findings:#?}"
+        );
+        // The negative: the base fixture has none of it.
+        assert!(
+            only(&offline(&base(), &ctx), rule_id).is_empty(),
+            "{rule_id}"
+        );
+    }
+}
+
+#[test]
+fn platform_version_comes_from_the_caller_or_the_template() {
+    let json_key = with(|td| {
+        td["containerDefinitions"][0]["secrets"][0]["valueFrom"] =
+            json!(format!("{SECRET}:password::"))
+    });
+    let old = rules::Context {
+        platform_version: Some("1.3.0".into()),
+        task: None,
+    };
+    assert_eq!(
+        only(
+            &offline(&json_key, &old),
+            rule::PLATFORM_VERSION_INCOMPATIBLE
+        ),
+        vec![(
+            "/containerDefinitions/0/secrets/0/valueFrom".to_owned(),
+            Severity::Medium
+        )]
+    );
+    for ok in [None, Some("1.4.0"), Some("LATEST")] {
+        let ctx = rules::Context {
+            platform_version: ok.map(str::to_owned),
+            task: None,
+        };
+        assert!(only(
+            &offline(&json_key, &ctx),
+            rule::PLATFORM_VERSION_INCOMPATIBLE
+        )
+        .is_empty());
+    }
+}
+
+#[test]
+fn the_access_key_pair_is_critical_whatever_the_name() {
+    let td = with(|td| {
+        td["containerDefinitions"][0]["environment"] = json!([
+            {"name": "UPLOADER_ID", "value": "AKIA2OGYBAH6STMMNXNN"},
+            {"name": "UPLOADER_MATERIAL", "value": "q8Zt3k/Vb1mXc9+RyJ2wPz7LhN4sDf6GaE0uTiKo"}
+        ])
+    });
+    let findings = offline(&td, &rules::Context::default());
+    let secret = findings
+        .iter()
+        .find(|f| f.pointer.ends_with("/environment/1/value"))
+        .expect("paired secret key");
+    assert_eq!(secret.severity, Severity::Critical);
+    assert!(
+        secret.message.contains("next to an access key id"),
+        "{}",
+        secret.message
+    );
+}
+
+#[test]
+fn no_finding_contains_the_secret() {
+    let values = [
+        "AKIA2OGYBAH6STMMNXNN",
+        "q8Zt3k/Vb1mXc9+RyJ2wPz7LhN4sDf6GaE0uTiKo",
+        "Xk9#mP2vL7qR",
+        "Tr0ub4dor3x",
+    ];
+    let td = with(|td| {
+        td["containerDefinitions"][0]["environment"] = json!([
+            {"name": "AWS_ACCESS_KEY_ID", "value": values[0]},
+            {"name": "AWS_SECRET_ACCESS_KEY", "value": values[1]},
+            {"name": "DB_PASSWORD", "value": values[2]},
+            {"name": "DATABASE_URL", "value": format!("postgres://u:{}@db/app", values[3])},
+        ]);
+        td["containerDefinitions"][0]["command"] = json!([format!("--password={}", values[2])]);
+    });
+    let report = report::Report {
+        findings: offline(&td, &rules::Context::default()),
+        ..Default::default()
+    };
+    assert!(report.findings.len() >= 5);
+    for rendered in [
+        report.to_text(false),
+        report.to_json().to_string(),
+        report.to_sarif().to_string(),
+    ] {
+        for v in values {
+            assert!(!rendered.contains(v), "{v} leaked");
+        }
+    }
+}
+
+#[test]
+fn readers_and_positions() {
+    let describe = br#"{
+  "taskDefinition": {
+    "family": "x",
+    "containerDefinitions": [
+      {"name": "a", "environment": [
+        {"name": "DB_PASSWORD", "value": "Xk9#mP2vL7qR"}
+      ]}
+    ]
+  }
+}"#;
+    let doc = input::parse(describe).unwrap();
+    assert_eq!(doc.subjects[0].base, "/taskDefinition");
+    assert_eq!(
+        doc.line(
+            &doc.subjects[0],
+            "/containerDefinitions/0/environment/0/value"
+        ),
+        Some(6)
+    );
+    let yaml = b"Resources:\n  Task:\n    Type: AWS::ECS::TaskDefinition\n    Properties:\n      ExecutionRoleArn: !GetAtt Role.Arn\n      ContainerDefinitions:\n        - Name: web\n          Environment:\n            - Name: TOKEN\n              Value: !Sub '${Token}'\n            - Name: DB_PASSWORD\n              Value: Xk9#mP2vL7qR\n";
+    let doc = input::parse(yaml).unwrap();
+    let s = &doc.subjects[0];
+    assert_eq!(s.label, "Task");
+    assert_eq!(
+        s.definition["executionRoleArn"],
+        json!({"Fn::GetAtt": ["Role", "Arn"]})
+    );
+    assert_eq!(
+        s.definition["containerDefinitions"][0]["environment"][0]["value"],
+        json!({"Fn::Sub": "${Token}"})
+    );
+    assert_eq!(
+        doc.line(s, "/containerDefinitions/0/environment/1/value"),
+        Some(12)
+    );
+    let findings = rules::check(s, &rules::Context::default())
+        .unwrap()
+        .findings;
+    assert_eq!(
+        only(&findings, rule::PLAINTEXT_SECRET),
+        vec![(
+            "/containerDefinitions/0/environment/1/value".to_owned(),
+            Severity::High
+        )]
+    );
+}
+
+#[test]
+fn bad_input_is_an_error_with_a_position() {
+    let cases: [(&[u8], &str, usize); 7] = [
+        (
+            b"{\n  \"family\": \"x\",\n  \"containerDefinitions\": [\n}",
+            "invalid JSON",
+            4,
+        ),
+        (b"[1, 2]", "expected a JSON object", 0),
+        (b"{\"family\": \"x\"}", "no containerDefinitions", 0),
+        (b"{\"containerDefinitions\": 7}", "", 0),
+        (b"Resources:\n  A: [\n", "invalid YAML", 3),
+        (b"\x00\x01\x02binary", "NUL byte", 1),
+        (b"{\"a\": \"\xff\xfe\"}", "not UTF-8", 1),
+    ];
+    for (bytes, expected, line) in cases {
+        match input::parse(bytes) {
+            Err(e) => {
+                assert!(e.message.contains(expected), "{e}");
+                assert_eq!(e.line, line, "{e}");
+            }
+            Ok(doc) => {
+                // Shape errors come from the typed model, naming the field.
+                let err = rules::check(&doc.subjects[0], &rules::Context::default()).unwrap_err();
+                assert!(err.contains("containerDefinitions"), "{err}");
+            }
+        }
+    }
+    let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+    assert!(input::parse(deep.as_bytes()).is_err());
+    let deep_yaml = format!("a: {}1{}", "[".repeat(5000), "]".repeat(5000));
+    assert!(input::parse(deep_yaml.as_bytes()).is_err());
+    let bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\ng: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n";
+    let e = input::parse(bomb.as_bytes()).unwrap_err();
+    assert!(e.message.contains("YAML nodes"), "{e}");
+    let huge = vec![b' '; input::MAX_INPUT_BYTES + 1];
+    assert!(input::parse(&huge).unwrap_err().message.contains("limit"));
+}
+
+/// Mutations of the fixtures through the readers and the rules: never a panic. A short,
+/// deterministic stand-in for the cargo-fuzz target (fuzz/), which runs longer by hand.
+#[test]
+fn mutated_inputs_never_panic() {
+    let seeds: Vec<&[u8]> = vec![
+        include_bytes!("../testdata/leaky-register.json"),
+        include_bytes!("../testdata/clean-describe.json"),
+        include_bytes!("../testdata/template.yaml"),
+    ];
+    let mut rng = corpus::Rng::new(99);
+    for round in 0..3000 {
+        let mut bytes = seeds[round % seeds.len()].to_vec();
+        for _ in 0..1 + rng.below(8) {
+            if bytes.is_empty() {
+                bytes.push(b'{');
+            }
+            let at = rng.below(bytes.len());
+            match rng.below(4) {
+                0 => bytes[at] = rng.next_u64() as u8,
+                1 => {
+                    bytes.remove(at);
+                }
+                2 => bytes.insert(at, *rng.pick(b"{}[]:,\"'!&*-\n ")),
+                _ => bytes.truncate(at.max(1)),
+            }
+        }
+        if let Ok(doc) = input::parse(&bytes) {
+            for s in &doc.subjects {
+                let _ = rules::check(s, &rules::Context::default());
+            }
+        }
+    }
+}
+
+// ---- The Lambda, with fakes of both boundaries ----
+
+#[derive(Default)]
+struct FakeDirectory {
+    secrets: HashMap<String, SecretMeta>,
+    roles: HashMap<String, Vec<NamedPolicy>>,
+}
+
+impl Directory for FakeDirectory {
+    async fn secret(&self, id: &str) -> Result<Option<SecretMeta>, CallError> {
+        Ok(self.secrets.get(id).cloned())
+    }
+    async fn secret_policy(&self, _: &str) -> Result<Option<Value>, CallError> {
+        Ok(None)
+    }
+    async fn parameters(&self, _: &[String]) -> Result<Vec<ParameterMeta>, CallError> {
+        Ok(vec![])
+    }
+    async fn key(&self, _: &str) -> Result<Option<KeyMeta>, CallError> {
+        Ok(None)
+    }
+    async fn role_policies(&self, name: &str) -> Result<Option<Vec<NamedPolicy>>, CallError> {
+        Ok(self.roles.get(name).cloned())
+    }
+}
+
+#[derive(Default)]
+struct FakePlatform {
+    calls: Mutex<Vec<String>>,
+    published: Mutex<Vec<Value>>,
+}
+
+impl Platform for FakePlatform {
+    async fn describe_task_definition(&self, arn: &str) -> Result<Value, CallError> {
+        self.calls.lock().unwrap().push(format!("describe {arn}"));
+        Ok(base())
+    }
+    async fn publish(&self, bus: &str, detail: &Value) -> Result<(), CallError> {
+        self.calls.lock().unwrap().push(format!("publish {bus}"));
+        self.published.lock().unwrap().push(detail.clone());
+        Ok(())
+    }
+    async fn import_findings(
+        &self,
+        f: &[Finding],
+        arn: &str,
+        _: &str,
+        _: &str,
+    ) -> Result<usize, CallError> {
+        self.calls
+            .lock()
+            .unwrap()
+            .push(format!("import {} {arn}", f.len()));
+        Ok(f.len())
+    }
+    async fn deregister(&self, arn: &str) -> Result<(), CallError> {
+        self.calls.lock().unwrap().push(format!("deregister {arn}"));
+        Ok(())
+    }
+}
+
+fn validator(security_hub: bool, enforce: bool) -> Validator<FakeDirectory, FakePlatform> {
+    let mut directory = FakeDirectory::default();
+    directory.secrets.insert(
+        SECRET.to_owned(),
+        SecretMeta {
+            arn: SECRET.to_owned(),
+            kms_key_id: None,
+        },
+    );
+    directory.roles.insert(
+        "app-execution".to_owned(),
+        vec![NamedPolicy {
+            name: "read".into(),
+            document: json!({"Statement": [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/*"}]}),
+        }],
+    );
+    Validator {
+        directory,
+        platform: FakePlatform::default(),
+        config: Config {
+            event_bus: Some("default".into()),
+            security_hub,
+            enforce,
+        },
+        home: live::Home {
+            partition: "aws".into(),
+            region: "us-east-1".into(),
+            account: Some("123456789012".into()),
+        },
+    }
+}
+
+fn invoke(payload: Value) -> LambdaEvent<Value> {
+    LambdaEvent::new(payload, lambda_runtime::Context::default())
+}
+
+fn cloudtrail(td: Value) -> Value {
+    json!({
+        "version": "0", "id": "e1", "detail-type": "AWS API Call via CloudTrail", "source": "aws.ecs",
+        "account": "123456789012", "region": "us-east-1", "time": "2026-11-23T10:00:00Z",
+        "detail": {"eventSource": "ecs.amazonaws.com", "eventName": "RegisterTaskDefinition",
+                   "requestParameters": {"family": "app"},
+                   "responseElements": {"taskDefinition": td}}
+    })
+}
+
+#[tokio::test]
+async fn lambda_clean_definition_publishes_an_empty_report() {
+    let v = validator(true, true);
+    let out = v.handle(invoke(cloudtrail(base()))).await.unwrap();
+    assert_eq!(out["checked"], 1);
+    assert_eq!(out["findings"], json!([]));
+    assert_eq!(out["live"], true);
+    assert_eq!(*v.platform.calls.lock().unwrap(), vec!["publish default"]);
+}
+
+#[tokio::test]
+async fn lambda_enforces_and_imports_on_a_critical_finding() {
+    let v = validator(true, true);
+    let td = with(|td| {
+        td["containerDefinitions"][0]["environment"] = json!([{"name": "AWS_SECRET_ACCESS_KEY", "value": "q8Zt3k/Vb1mXc9+RyJ2wPz7LhN4sDf6GaE0uTiKo"}]);
+        td["containerDefinitions"][0]["secrets"][0]["valueFrom"] =
+            json!("arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/missing-Zz9Yy8");
+    });
+    let out = v.handle(invoke(cloudtrail(td))).await.unwrap();
+    let rules: Vec<&str> = out["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(
+        rules.contains(&"plaintext-secret") && rules.contains(&"secret-not-found"),
+        "{rules:?}"
+    );
+    let calls = v.platform.calls.lock().unwrap().clone();
+    assert_eq!(
+        calls,
+        vec![
+            "deregister arn:aws:ecs:us-east-1:123456789012:task-definition/app:3".to_owned(),
+            format!(
+                "import {} arn:aws:ecs:us-east-1:123456789012:task-definition/app:3",
+                rules.len()
+            ),
+            "publish default".to_owned(),
+        ]
+    );
+    assert!(
+        out["actions"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("deregistered"),
+        "{out}"
+    );
+    assert!(
+        !out.to_string().contains("q8Zt3k"),
+        "the secret leaked into the report"
+    );
+    let published = v.platform.published.lock().unwrap();
+    assert_eq!(
+        published[0]["taskDefinitionArn"],
+        "arn:aws:ecs:us-east-1:123456789012:task-definition/app:3"
+    );
+}
+
+#[tokio::test]
+async fn lambda_live_role_check() {
+    let v = validator(false, false);
+    // The role may read prod/*, not staging/*.
+    let td = with(|td| {
+        td["containerDefinitions"][0]["secrets"] = json!([
+            {"name": "A", "valueFrom": SECRET},
+            {"name": "B", "valueFrom": "arn:aws:secretsmanager:us-east-1:123456789012:secret:staging/db-QwErTy"}
+        ]);
+    });
+    let mut v = v;
+    v.directory.secrets.insert(
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:staging/db-QwErTy".into(),
+        SecretMeta {
+            arn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:staging/db-QwErTy".into(),
+            kms_key_id: None,
+        },
+    );
+    let out = v
+        .handle(invoke(json!({"taskDefinition": td})))
+        .await
+        .unwrap();
+    let findings = out["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{out:#}");
+    assert_eq!(findings[0]["rule"], "execution-role-cannot-read-secret");
+    assert_eq!(
+        findings[0]["pointer"],
+        "/containerDefinitions/0/secrets/1/valueFrom"
+    );
+    assert_eq!(findings[0]["access"]["decision"], "denied");
+}
+
+#[tokio::test]
+async fn lambda_event_shapes() {
+    let v = validator(false, false);
+    let out = v
+        .handle(invoke(json!({"taskDefinitionArn": "arn:aws:ecs:us-east-1:123456789012:task-definition/app:3"})))
+        .await
+        .unwrap();
+    assert_eq!(out["checked"], 1);
+    assert_eq!(
+        v.platform.calls.lock().unwrap()[0],
+        "describe arn:aws:ecs:us-east-1:123456789012:task-definition/app:3"
+    );
+    let mut failed = cloudtrail(base());
+    failed["detail"]["errorCode"] = json!("ClientException");
+    let out = v.handle(invoke(failed)).await.unwrap();
+    assert_eq!(out["checked"], 0);
+    for (bad, says) in [
+        (json!([1]), "JSON object"),
+        (json!({"taskDefinition": "x"}), "taskDefinition"),
+        (json!({"hello": 1}), "expected an EventBridge"),
+        (
+            json!({"detail-type": "AWS API Call via CloudTrail", "detail": {"eventName": "RunTask"}}),
+            "RunTask",
+        ),
+    ] {
+        let e = v.handle(invoke(bad)).await.unwrap_err().to_string();
+        assert!(e.contains(says), "{e}");
+    }
+}
+
+#[test]
+fn config_from_environment() {
+    let env = |pairs: &'static [(&'static str, &'static str)]| {
+        move |k: &str| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    };
+    let c = Config::from_lookup(env(&[])).unwrap();
+    assert_eq!(
+        (c.event_bus.as_deref(), c.security_hub, c.enforce),
+        (Some("default"), false, false)
+    );
+    let c = Config::from_lookup(env(&[
+        ("SECURITY_HUB", "true"),
+        ("ENFORCE", "yes"),
+        ("EVENT_BUS_NAME", "sec"),
+    ]))
+    .unwrap();
+    assert_eq!(
+        (c.event_bus.as_deref(), c.security_hub, c.enforce),
+        (Some("sec"), true, true)
+    );
+    let e = Config::from_lookup(env(&[("ENFORCE", "maybe")]))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("ENFORCE"), "{e}");
+}
