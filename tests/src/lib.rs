@@ -126,6 +126,14 @@ impl World {
 }
 
 /// A random lowercase alphanumeric token (names, passwords of throwaway test users).
+/// Runs the built `ecs-secrets` CLI with a cleared environment plus `env` (e.g. [`Moto::env`]).
+pub async fn ecs_secrets(args: &[&str], env: &[(String, String)]) -> Result<std::process::Output> {
+    let mut cmd = tokio::process::Command::new(paths::binary("ecs-secrets")?);
+    cmd.env_clear().env("PATH", "/usr/bin:/bin").args(args);
+    cmd.envs(env.iter().map(|(k, v)| (k, v)));
+    Ok(cmd.output().await?)
+}
+
 pub fn random_token(len: usize) -> String {
     use std::collections::hash_map::RandomState;
     use std::hash::{BuildHasher, Hasher};

@@ -193,4 +193,78 @@ impl Moto {
     pub fn ssm(&self) -> aws_sdk_ssm::Client {
         aws_sdk_ssm::Client::new(&self.sdk_config())
     }
+
+    pub fn iam(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&self.sdk_config())
+    }
+
+    pub fn kms(&self) -> aws_sdk_kms::Client {
+        aws_sdk_kms::Client::new(&self.sdk_config())
+    }
+
+    pub fn securityhub(&self) -> aws_sdk_securityhub::Client {
+        aws_sdk_securityhub::Client::new(&self.sdk_config())
+    }
+
+    /// An SQS queue that receives every event on the default bus with `source`; returns the
+    /// queue URL (read it with [`Moto::received_events`]).
+    pub async fn capture_events(&self, source: &str) -> Result<String> {
+        let sqs = aws_sdk_sqs::Client::new(&self.sdk_config());
+        let queue = sqs
+            .create_queue()
+            .queue_name(format!("capture-{}", crate::random_token(8).to_lowercase()))
+            .send()
+            .await?;
+        let url = queue.queue_url().context("queue URL")?.to_owned();
+        let attrs = sqs
+            .get_queue_attributes()
+            .queue_url(&url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+            .send()
+            .await?;
+        let arn = attrs
+            .attributes()
+            .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
+            .context("queue ARN")?
+            .clone();
+        let events = aws_sdk_eventbridge::Client::new(&self.sdk_config());
+        events
+            .put_rule()
+            .name("capture")
+            .event_pattern(serde_json::json!({"source": [source]}).to_string())
+            .send()
+            .await?;
+        events
+            .put_targets()
+            .rule("capture")
+            .targets(
+                aws_sdk_eventbridge::types::Target::builder()
+                    .id("queue")
+                    .arn(arn)
+                    .build()?,
+            )
+            .send()
+            .await?;
+        Ok(url)
+    }
+
+    /// The events delivered to a capture queue so far (their JSON bodies).
+    pub async fn received_events(&self, queue_url: &str) -> Result<Vec<serde_json::Value>> {
+        let sqs = aws_sdk_sqs::Client::new(&self.sdk_config());
+        let mut out = Vec::new();
+        loop {
+            let got = sqs
+                .receive_message()
+                .queue_url(queue_url)
+                .max_number_of_messages(10)
+                .send()
+                .await?;
+            if got.messages().is_empty() {
+                return Ok(out);
+            }
+            for m in got.messages() {
+                out.push(serde_json::from_str(m.body().unwrap_or("null"))?);
+            }
+        }
+    }
 }

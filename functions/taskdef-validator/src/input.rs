@@ -91,6 +91,14 @@ pub fn parse(bytes: &[u8]) -> Result<Document, InputError> {
             bytes.len()
         )));
     }
+    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+        let (line, column) = line_col(bytes, at);
+        return Err(InputError {
+            line,
+            column,
+            message: "NUL byte: not a text file".to_owned(),
+        });
+    }
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let (line, column) = line_col(bytes, e.valid_up_to());
         InputError {
@@ -99,14 +107,6 @@ pub fn parse(bytes: &[u8]) -> Result<Document, InputError> {
             message: "not UTF-8 text (a binary file?)".to_owned(),
         }
     })?;
-    if let Some(at) = text.find('\0') {
-        let (line, column) = line_col(bytes, at);
-        return Err(InputError {
-            line,
-            column,
-            message: "NUL byte: not a text file".to_owned(),
-        });
-    }
     let trimmed = text.trim_start_matches('\u{feff}');
     let (value, lines) = if trimmed.trim_start().starts_with(['{', '[']) {
         let value: Value = serde_json::from_str(trimmed).map_err(|e| InputError {

@@ -127,9 +127,18 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Item<T> {
         if is_intrinsic(&v) {
             return Ok(Item::Unresolved);
         }
-        T::deserialize(v)
+        // A fresh path tracker: the outer one stops at the list index.
+        serde_path_to_error::deserialize(v)
             .map(Item::Known)
-            .map_err(de::Error::custom)
+            .map_err(|e| {
+                let path = e.path().to_string();
+                let inner = e.into_inner().to_string();
+                de::Error::custom(if path == "." {
+                    inner
+                } else {
+                    format!("{path}: {inner}")
+                })
+            })
     }
 }
 
@@ -238,7 +247,48 @@ impl TaskDefinition {
         let deserializer = v.clone();
         serde_path_to_error::deserialize(deserializer).map_err(|e| {
             let path = e.path().to_string();
-            format!("{path}: {}", e.into_inner())
+            format!("{path}: {}", without_values(&e.into_inner().to_string()))
         })
+    }
+}
+
+/// serde quotes the offending string (`invalid type: string "DB_PASSWORD=…"`); the message must
+/// not, as the string may be a credential. Quoted parts become `a string`.
+fn without_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(at) = rest.find("string \"") {
+        out.push_str(&rest[..at]);
+        out.push_str("a string");
+        let after = &rest[at + "string \"".len()..];
+        rest = match after.find("\", ") {
+            Some(end) => &after[end + 1..],
+            None => after.rfind('"').map_or("", |end| &after[end + 1..]),
+        };
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn error_messages_drop_quoted_values() {
+        assert_eq!(
+            super::without_values(r#"invalid type: string "A=Xk9#mP2v", expected a list"#),
+            "invalid type: a string, expected a list"
+        );
+        let v = serde_json::json!({"containerDefinitions": [{"environment": [{"name": "X", "value": ["Xk9#mP2vL7qR"]}]}]});
+        let e = super::TaskDefinition::from_value(&v).unwrap_err();
+        assert!(
+            e.contains("environment[0]: value") && !e.contains("Xk9#"),
+            "{e}"
+        );
+        let v = serde_json::json!({"containerDefinitions": [{"environment": "DB_PASSWORD=Xk9#mP2vL7qR"}]});
+        let e = super::TaskDefinition::from_value(&v).unwrap_err();
+        assert!(
+            e.contains("containerDefinitions[0]: environment") && !e.contains("Xk9#"),
+            "{e}"
+        );
     }
 }

@@ -12,3 +12,4 @@ mod rotator;
 mod rotator_mysql;
 mod rotator_postgres;
 mod runtime_api;
+mod validator;

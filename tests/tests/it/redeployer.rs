@@ -691,15 +691,13 @@ async fn cli(
     args: &[&str],
     extra_env: &[(&str, &str)],
 ) -> anyhow::Result<std::process::Output> {
-    let mut cmd = tokio::process::Command::new(harness::paths::binary("ecs-secrets")?);
-    cmd.env_clear().env("PATH", "/usr/bin:/bin").args(args);
-    for (k, v) in moto.env() {
-        cmd.env(k, v);
-    }
-    for (k, v) in extra_env {
-        cmd.env(k, v);
-    }
-    Ok(cmd.output().await?)
+    let mut env = moto.env();
+    env.extend(
+        extra_env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
+    harness::ecs_secrets(args, &env).await
 }
 
 #[tokio::test]

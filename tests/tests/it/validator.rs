@@ -1,0 +1,590 @@
+//! taskdef-validator end to end: `ecs-secrets validate` on the fixtures (text, JSON, SARIF,
+//! exit codes, bad input), the live checks against moto (IAM roles, resource and key
+//! policies created there), and the Lambda binary under the Runtime API with its actions
+//! (EventBridge event captured through SQS, Security Hub import, deregistration).
+
+use harness::moto::{Moto, ACCOUNT, REGION};
+use harness::{ecs_secrets, Function, World};
+use serde_json::{json, Value};
+
+const ACCESS_KEY: &str = "AKIA2OGYBAH6STMMNXNN";
+const SECRET_KEY: &str = "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";
+
+fn testdata(name: &str) -> String {
+    harness::paths::workspace_root()
+        .join("functions/taskdef-validator/testdata")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[tokio::test]
+async fn cli_text_json_and_sarif_on_the_fixtures() -> anyhow::Result<()> {
+    let leaky = testdata("leaky-register.json");
+    let template = testdata("template.yaml");
+    let clean = testdata("clean-describe.json");
+
+    let text = ecs_secrets(&["validate", &leaky, &template, &clean], &[]).await?;
+    assert_eq!(text.status.code(), Some(1), "{}", stderr(&text));
+    let t = stdout(&text);
+    assert!(t.contains("payments — container api"), "{t}");
+    assert!(
+        t.contains(
+            "critical plaintext-secret /containerDefinitions/0/environment/1/value (line 14)"
+        ),
+        "{t}"
+    );
+    assert!(t.contains("3 task definition(s) checked"), "{t}");
+    assert!(
+        !t.contains('\u{1b}'),
+        "no colour when stdout is not a terminal"
+    );
+
+    let json_out = ecs_secrets(
+        &["validate", "--format", "json", &leaky, &template, &clean],
+        &[],
+    )
+    .await?;
+    let report: Value = serde_json::from_slice(&json_out.stdout)?;
+    let findings = report["findings"].as_array().expect("findings");
+    assert!(findings
+        .iter()
+        .all(|f| f["file"].is_string() && f["pointer"].is_string()));
+    let rules: std::collections::BTreeSet<&str> =
+        findings.iter().filter_map(|f| f["rule"].as_str()).collect();
+    for r in [
+        "plaintext-secret",
+        "secret-in-command",
+        "plaintext-dynamic-reference",
+        "invalid-secret-reference",
+        "partial-secret-arn",
+        "missing-execution-role",
+        "pinned-secret-version",
+        "platform-version-incompatible",
+        "privileged-container",
+        "root-user",
+        "same-task-and-execution-role",
+    ] {
+        assert!(rules.contains(r), "{r} missing from {rules:?}");
+    }
+    assert!(
+        !findings
+            .iter()
+            .any(|f| f["file"].as_str() == Some(clean.as_str())),
+        "the clean fixture has no finding: {findings:#?}"
+    );
+    assert_eq!(report["summary"]["critical"], 4, "{:#}", report["summary"]);
+
+    let sarif_out = ecs_secrets(&["validate", "--format", "sarif", &leaky, &template], &[]).await?;
+    let sarif: Value = serde_json::from_slice(&sarif_out.stdout)?;
+    assert_eq!(sarif["version"], "2.1.0");
+    let run = &sarif["runs"][0];
+    let rule_ids: Vec<&str> = run["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            assert!(
+                r["properties"]["security-severity"].as_str().is_some(),
+                "{r}"
+            );
+            r["id"].as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(rule_ids.len(), 17);
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), findings.len());
+    let mut prints = std::collections::HashSet::new();
+    for r in results {
+        let id = r["ruleId"].as_str().unwrap();
+        assert_eq!(rule_ids[r["ruleIndex"].as_u64().unwrap() as usize], id);
+        let loc = &r["locations"][0]["physicalLocation"];
+        assert!(loc["region"]["startLine"].as_u64().unwrap() >= 1);
+        assert!(
+            loc["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap()
+                .ends_with(".json")
+                || loc["artifactLocation"]["uri"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with(".yaml")
+        );
+        assert!(prints.insert(
+            r["partialFingerprints"]["ecsSecretsFinding/v1"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        ));
+    }
+    // Fingerprints are stable across runs.
+    let again: Value = serde_json::from_slice(
+        &ecs_secrets(&["validate", "--format", "sarif", &leaky, &template], &[])
+            .await?
+            .stdout,
+    )?;
+    assert_eq!(again["runs"][0]["results"], run["results"]);
+
+    for out in [&text, &json_out, &sarif_out] {
+        for secret in [
+            ACCESS_KEY,
+            "Xk9#mP2vL7qR",
+            "Tr0ub4dor3x",
+            "ghp_R8x2Lq9ZtY4mN7vB1cK6pW3sD5fH0jG2aE8u",
+        ] {
+            assert!(
+                !stdout(out).contains(secret) && !stderr(out).contains(secret),
+                "{secret} leaked"
+            );
+        }
+    }
+
+    // --fail-on
+    let never = ecs_secrets(&["validate", "--fail-on", "never", &leaky], &[]).await?;
+    assert_eq!(never.status.code(), Some(0));
+    let clean_out = ecs_secrets(&["validate", "--fail-on", "low", &clean], &[]).await?;
+    assert_eq!(clean_out.status.code(), Some(0), "{}", stdout(&clean_out));
+    let medium = ecs_secrets(
+        &[
+            "validate",
+            "--fail-on",
+            "medium",
+            &template,
+            "--platform-version",
+            "1.4.0",
+        ],
+        &[],
+    )
+    .await?;
+    assert_eq!(medium.status.code(), Some(1));
+    Ok(())
+}
+
+#[tokio::test]
+async fn cli_bad_input_is_reported_and_the_other_files_still_checked() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let path = |n: &str| dir.path().join(n).to_string_lossy().into_owned();
+    std::fs::write(
+        path("invalid.json"),
+        "{\n  \"family\": \"x\",\n  \"containerDefinitions\": [,]\n}\n",
+    )?;
+    std::fs::write(
+        path("junk.bin"),
+        [0x7fu8, b'E', b'L', b'F', 0, 1, 2, 0xff, 0xfe],
+    )?;
+    std::fs::write(
+        path("shape.json"),
+        r#"{"containerDefinitions": [{"environment": "A=b"}]}"#,
+    )?;
+    std::fs::write(path("not-a-task.json"), r#"{"hello": "world"}"#)?;
+    let huge = std::fs::File::create(path("huge.json"))?;
+    huge.set_len(17 * 1024 * 1024)?;
+    let leaky = testdata("leaky-register.json");
+    let files = [
+        "invalid.json",
+        "junk.bin",
+        "shape.json",
+        "not-a-task.json",
+        "huge.json",
+        "missing.json",
+    ];
+    let mut args = vec![
+        "validate".to_owned(),
+        "--format".into(),
+        "json".into(),
+        leaky.clone(),
+    ];
+    args.extend(files.iter().map(|f| path(f)));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = ecs_secrets(&args, &[]).await?;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("{}:3:", path("invalid.json"))),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{}:1:5: NUL byte", path("junk.bin"))),
+        "{err}"
+    );
+    assert!(
+        err.contains("containerDefinitions[0]: environment"),
+        "{err}"
+    );
+    assert!(err.contains("no containerDefinitions"), "{err}");
+    assert!(err.contains("limit is"), "{err}");
+    assert!(
+        err.contains(&path("missing.json")) && err.contains("cannot read"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    let report: Value = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(report["errors"].as_array().map(Vec::len), Some(6));
+    assert!(report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["file"] == leaky.as_str()));
+    // Usage errors exit 2 too.
+    let usage = ecs_secrets(&["validate", "--format", "xml", &leaky], &[]).await?;
+    assert_eq!(usage.status.code(), Some(2));
+    Ok(())
+}
+
+/// The account the live tests build in moto: an execution role that may read `prod/*`
+/// secrets and `/app/*` parameters, and secrets and keys around it.
+struct Account {
+    role_arn: String,
+    db: String,
+    staging: String,
+    locked: String,
+    key_arn: String,
+}
+
+async fn account(moto: &Moto) -> anyhow::Result<Account> {
+    let iam = moto.iam();
+    let role = iam
+        .create_role()
+        .role_name("app-execution")
+        .assume_role_policy_document(
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+            .to_string(),
+        )
+        .send()
+        .await?;
+    let role_arn = role.role().map(|r| r.arn().to_owned()).unwrap_or_default();
+    iam.put_role_policy()
+        .role_name("app-execution")
+        .policy_name("read-prod")
+        .policy_document(
+            json!({"Version": "2012-10-17", "Statement": [{"Sid": "ProdSecrets", "Effect": "Allow",
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": format!("arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:prod/*")}]})
+            .to_string(),
+        )
+        .send()
+        .await?;
+    let managed = iam
+        .create_policy()
+        .policy_name("read-app-parameters")
+        .policy_document(
+            json!({"Version": "2012-10-17", "Statement": [
+                {"Sid": "Params", "Effect": "Allow", "Action": ["ssm:GetParameters", "ssm:GetParameter"],
+                 "Resource": format!("arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/app/*")},
+                {"Sid": "Decrypt", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}]})
+            .to_string(),
+        )
+        .send()
+        .await?;
+    iam.attach_role_policy()
+        .role_name("app-execution")
+        .policy_arn(managed.policy().and_then(|p| p.arn()).unwrap_or_default())
+        .send()
+        .await?;
+    let sm = moto.secrets_manager();
+    let mut arns = Vec::new();
+    for name in ["prod/db", "staging/api", "prod/locked"] {
+        let s = sm
+            .create_secret()
+            .name(name)
+            .secret_string("{\"password\":\"V4lue-Never-Read\"}")
+            .send()
+            .await?;
+        arns.push(s.arn().unwrap_or_default().to_owned());
+    }
+    sm.put_resource_policy()
+        .secret_id(&arns[2])
+        .resource_policy(
+            json!({"Version": "2012-10-17", "Statement": [{"Sid": "NoTasks", "Effect": "Deny",
+                "Principal": {"AWS": &role_arn}, "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]})
+            .to_string(),
+        )
+        .send()
+        .await?;
+    // A customer managed key whose policy only lets an admin role use it: the execution role's
+    // kms:Decrypt allow is not enough.
+    let key = moto
+        .kms()
+        .create_key()
+        .policy(
+            json!({"Version": "2012-10-17", "Statement": [{"Sid": "AdminsOnly", "Effect": "Allow",
+                "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:role/admin")}, "Action": "kms:*", "Resource": "*"}]})
+            .to_string(),
+        )
+        .send()
+        .await?;
+    let key_arn = key
+        .key_metadata()
+        .and_then(|k| k.arn())
+        .unwrap_or_default()
+        .to_owned();
+    moto.ssm()
+        .put_parameter()
+        .name("/app/token")
+        .value("V4lue-Never-Read")
+        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+        .key_id(&key_arn)
+        .send()
+        .await?;
+    moto.ssm()
+        .put_parameter()
+        .name("/app/plain")
+        .value("V4lue-Never-Read")
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .send()
+        .await?;
+    Ok(Account {
+        role_arn,
+        db: arns[0].clone(),
+        staging: arns[1].clone(),
+        locked: arns[2].clone(),
+        key_arn,
+    })
+}
+
+fn live_task_definition(a: &Account) -> Value {
+    json!({
+        "family": "live",
+        "executionRoleArn": a.role_arn,
+        "containerDefinitions": [{
+            "name": "app", "image": "app:1", "user": "1000", "readonlyRootFilesystem": true,
+            "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/live"}},
+            "secrets": [
+                {"name": "DB", "valueFrom": format!("{}:password::", a.db)},
+                {"name": "STAGING", "valueFrom": a.staging},
+                {"name": "MISSING", "valueFrom": format!("arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:prod/missing-AbCdEf")},
+                {"name": "LOCKED", "valueFrom": a.locked},
+                {"name": "TOKEN", "valueFrom": "/app/token"},
+                {"name": "PLAIN", "valueFrom": "/app/plain"},
+                {"name": "OTHER", "valueFrom": "/other/plain"}
+            ]
+        }]
+    })
+}
+
+fn by_entry(findings: &[Value], index: usize) -> Vec<&Value> {
+    let pointer = format!("/containerDefinitions/0/secrets/{index}/valueFrom");
+    findings
+        .iter()
+        .filter(|f| f["pointer"] == pointer.as_str())
+        .collect()
+}
+
+#[tokio::test]
+async fn cli_live_checks_against_moto() -> anyhow::Result<()> {
+    let world = World::new();
+    let moto = world.moto().await?;
+    let a = account(moto).await?;
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("live.json");
+    std::fs::write(&file, serde_json::to_vec_pretty(&live_task_definition(&a))?)?;
+    let file = file.to_string_lossy().into_owned();
+
+    // Offline, none of this is visible.
+    let offline = ecs_secrets(&["validate", "--format", "json", &file], &moto.env()).await?;
+    assert_eq!(offline.status.code(), Some(0), "{}", stdout(&offline));
+
+    let out = ecs_secrets(
+        &["validate", "--live", "--format", "json", &file],
+        &moto.env(),
+    )
+    .await?;
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(report["live"], true);
+    let findings = report["findings"].as_array().unwrap().clone();
+
+    assert!(
+        by_entry(&findings, 0).is_empty(),
+        "prod/db is readable: {:#?}",
+        by_entry(&findings, 0)
+    );
+    let staging = by_entry(&findings, 1);
+    assert_eq!(staging.len(), 1, "{findings:#?}");
+    assert_eq!(staging[0]["rule"], "execution-role-cannot-read-secret");
+    assert_eq!(staging[0]["access"]["decision"], "denied");
+    assert!(staging[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("implicit deny"));
+    let missing = by_entry(&findings, 2);
+    assert_eq!(
+        (missing.len(), missing[0]["rule"].as_str()),
+        (1, Some("secret-not-found"))
+    );
+    let locked = by_entry(&findings, 3);
+    assert_eq!(
+        locked[0]["access"]["statement"], "secret resource policy#NoTasks",
+        "{locked:#?}"
+    );
+    let token = by_entry(&findings, 4);
+    assert_eq!(token.len(), 1, "{findings:#?}");
+    assert_eq!(token[0]["access"]["action"], "kms:Decrypt");
+    assert_eq!(token[0]["access"]["resource"], a.key_arn.as_str());
+    assert_eq!(token[0]["access"]["decision"], "denied");
+    assert!(by_entry(&findings, 5).is_empty(), "{findings:#?}");
+    let other = by_entry(&findings, 6);
+    assert_eq!(other[0]["rule"], "secret-not-found");
+    assert!(
+        !stdout(&out).contains("V4lue-Never-Read"),
+        "a value was read and printed: {}",
+        stdout(&out)
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn lambda_validates_acts_and_never_logs_a_secret() -> anyhow::Result<()> {
+    let world = World::new();
+    let moto = world.moto().await?;
+    let a = account(moto).await?;
+    let ecs = moto.ecs();
+    let registered = ecs
+        .register_task_definition()
+        .family("leaky")
+        .execution_role_arn(&a.role_arn)
+        .container_definitions(
+            aws_sdk_ecs::types::ContainerDefinition::builder()
+                .name("app")
+                .image("app:1")
+                .memory(512)
+                .environment(
+                    aws_sdk_ecs::types::KeyValuePair::builder()
+                        .name("UPLOAD_ID")
+                        .value(ACCESS_KEY)
+                        .build(),
+                )
+                .environment(
+                    aws_sdk_ecs::types::KeyValuePair::builder()
+                        .name("UPLOAD_MATERIAL")
+                        .value(SECRET_KEY)
+                        .build(),
+                )
+                .secrets(
+                    aws_sdk_ecs::types::Secret::builder()
+                        .name("DB")
+                        .value_from(&a.db)
+                        .build()?,
+                )
+                .secrets(
+                    aws_sdk_ecs::types::Secret::builder()
+                        .name("GONE")
+                        .value_from(format!(
+                            "arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:prod/gone-AbCdEf"
+                        ))
+                        .build()?,
+                )
+                .build(),
+        )
+        .send()
+        .await?;
+    let arn = registered
+        .task_definition()
+        .and_then(|t| t.task_definition_arn())
+        .unwrap_or_default()
+        .to_owned();
+    let queue = moto.capture_events("ecs-secrets.validator").await?;
+    moto.securityhub()
+        .enable_security_hub()
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("EnableSecurityHub: {e:?}"))?;
+
+    let lambda = world
+        .lambda(
+            Function::TaskdefValidator,
+            &[("SECURITY_HUB", "true"), ("ENFORCE", "true")],
+        )
+        .await?;
+    // CloudTrail omitted the response: the function fetches the revision by family.
+    let event = json!({
+        "version": "0", "id": "5d1c", "detail-type": "AWS API Call via CloudTrail", "source": "aws.ecs",
+        "account": ACCOUNT, "region": REGION, "time": "2026-11-23T10:00:00Z", "resources": [],
+        "detail": {"eventSource": "ecs.amazonaws.com", "eventName": "RegisterTaskDefinition",
+                   "requestParameters": {"family": "leaky"}, "responseElements": null}
+    });
+    let report = lambda.invoke_ok(&event).await?;
+    let rules: Vec<(&str, &str)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["rule"].as_str().unwrap(), f["severity"].as_str().unwrap()))
+        .collect();
+    assert!(
+        rules.contains(&("plaintext-secret", "critical")),
+        "{rules:?}"
+    );
+    assert_eq!(
+        rules
+            .iter()
+            .filter(|(r, s)| *r == "plaintext-secret" && *s == "critical")
+            .count(),
+        2
+    );
+    assert!(rules.contains(&("secret-not-found", "high")), "{rules:?}");
+    let actions: Vec<&str> = report["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        actions[0].starts_with(&format!("deregistered {arn}")),
+        "{actions:?}"
+    );
+
+    // Deregistered in ECS.
+    let described = ecs
+        .describe_task_definition()
+        .task_definition(&arn)
+        .send()
+        .await?;
+    assert_eq!(
+        described
+            .task_definition()
+            .and_then(|t| t.status())
+            .map(|s| s.as_str()),
+        Some("INACTIVE")
+    );
+    // Imported into Security Hub.
+    let hub = moto.securityhub().get_findings().send().await?;
+    assert_eq!(hub.findings().len(), rules.len());
+    assert!(hub
+        .findings()
+        .iter()
+        .all(|f| f.generator_id().unwrap_or("").starts_with("ecs-secrets/")));
+    // Published on EventBridge.
+    let events = moto.received_events(&queue).await?;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["source"], "ecs-secrets.validator");
+    assert_eq!(events[0]["detail"]["taskDefinitionArn"], arn.as_str());
+    assert_eq!(
+        events[0]["detail"]["findings"].as_array().map(Vec::len),
+        Some(rules.len())
+    );
+
+    let output = lambda.stop().await;
+    assert!(output
+        .iter()
+        .any(|l| l.contains("\"rule\":\"plaintext-secret\"") || l.contains("plaintext-secret")));
+    for line in &output {
+        assert!(
+            !line.contains(ACCESS_KEY) && !line.contains(SECRET_KEY),
+            "secret in a log line: {line}"
+        );
+    }
+    for secret in [ACCESS_KEY, SECRET_KEY] {
+        assert!(!report.to_string().contains(secret));
+        assert!(!events[0].to_string().contains(secret));
+    }
+    Ok(())
+}
