@@ -266,19 +266,123 @@ async fn main() -> Result<()> {
     }
     redeployer.stop().await;
 
+    validate(&world, &secret_arn).await?;
+    println!("\nAll servers stop now; nothing was left running and no AWS account was used.");
+    Ok(())
+}
+
+/// Registers a leaky, broken task definition and shows what the validator Lambda reports on
+/// the RegisterTaskDefinition event: plaintext credentials (evidence only), a broken and a
+/// missing reference, and a secret the execution role may not read.
+async fn validate(world: &World, readable_secret: &str) -> Result<()> {
+    use aws_sdk_ecs::types::{ContainerDefinition, KeyValuePair, Secret};
+    let moto = world.moto().await?;
+    let iam = moto.iam();
+    iam.create_role()
+        .role_name("payments-execution")
+        .assume_role_policy_document(
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+            .to_string(),
+        )
+        .send()
+        .await?;
+    iam.put_role_policy()
+        .role_name("payments-execution")
+        .policy_name("read-demo-app-secrets")
+        .policy_document(
+            json!({"Version": "2012-10-17", "Statement": [{"Sid": "AppSecrets", "Effect": "Allow",
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": "arn:aws:secretsmanager:us-east-1:123456789012:secret:demo/app/*"}]})
+            .to_string(),
+        )
+        .send()
+        .await?;
+    let other = moto
+        .secrets_manager()
+        .create_secret()
+        .name("demo/billing/stripe")
+        .secret_string("{\"key\":\"(never read)\"}")
+        .send()
+        .await?;
+    let env = |name: &str, value: &str| KeyValuePair::builder().name(name).value(value).build();
+    let secret = |name: &str, from: &str| Secret::builder().name(name).value_from(from).build();
+    let registered = moto
+        .ecs()
+        .register_task_definition()
+        .family("payments")
+        .execution_role_arn("arn:aws:iam::123456789012:role/payments-execution")
+        .container_definitions(
+            ContainerDefinition::builder()
+                .name("api")
+                .image("public.ecr.aws/nginx/nginx:1.27")
+                .memory(256)
+                .environment(env("LOG_LEVEL", "info"))
+                .environment(env("AWS_ACCESS_KEY_ID", "AKIA2OGYBAH6STMMNXNN"))
+                .environment(env("AWS_SECRET_ACCESS_KEY", "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"))
+                .environment(env("BUILD_SHA", "9fceb02d0ae598e95dc970b74767f19372d61af8"))
+                .secrets(secret("DB_PASSWORD", &format!("{readable_secret}:password::"))?)
+                .secrets(secret("STRIPE_KEY", other.arn().unwrap_or_default())?)
+                .secrets(secret(
+                    "DB_USER",
+                    &format!("{readable_secret}:username:AWSCURRENT:EXAMPLE1-90ab-cdef-fedc-ba987EXAMPLE"),
+                )?)
+                .secrets(secret(
+                    "API_TOKEN",
+                    "arn:aws:secretsmanager:us-east-1:123456789012:secret:demo/app/api-token-AbCdEf",
+                )?)
+                .build(),
+        )
+        .send()
+        .await?;
+    let arn = registered
+        .task_definition()
+        .and_then(|t| t.task_definition_arn())
+        .unwrap_or_default()
+        .to_owned();
+    println!("taskdef-validator  RegisterTaskDefinition {arn}");
+    let event = json!({
+        "version": "0", "id": "demo", "detail-type": "AWS API Call via CloudTrail", "source": "aws.ecs",
+        "account": "123456789012", "region": "us-east-1", "time": "2026-11-23T10:00:00Z",
+        "detail": {"eventSource": "ecs.amazonaws.com", "eventName": "RegisterTaskDefinition",
+                   "requestParameters": {"family": "payments"},
+                   "responseElements": {"taskDefinition": {"taskDefinitionArn": arn}}}
+    });
     let validator = world
         .lambda(Function::TaskdefValidator, &[("RUST_LOG", "warn")])
         .await?;
-    if let Err(e) = validator
-        .invoke(&json!({"taskDefinitionArn": td_arn}))
-        .await?
-    {
-        println!(
+    match validator.invoke(&event).await? {
+        Ok(report) => {
+            for f in report["findings"].as_array().into_iter().flatten() {
+                println!(
+                    "{:<18}   {:<8} {:<34} {}",
+                    "",
+                    f["severity"].as_str().unwrap_or("?"),
+                    f["rule"].as_str().unwrap_or("?"),
+                    f["pointer"].as_str().unwrap_or("?")
+                );
+                println!(
+                    "{:<18}            {}",
+                    "",
+                    f["message"].as_str().unwrap_or("")
+                );
+                if let Some(e) = f.get("evidence") {
+                    println!(
+                        "{:<18}            evidence: {}, {} characters, sha256 {}… (the value is never shown)",
+                        "", e["kind"].as_str().unwrap_or(""), e["length"], e["sha256_prefix"].as_str().unwrap_or("")
+                    );
+                }
+            }
+            println!("{:<18}   summary: {}", "", report["summary"]);
+            for a in report["actions"].as_array().into_iter().flatten() {
+                println!("{:<18}   action: {}", "", a.as_str().unwrap_or(""));
+            }
+        }
+        Err(e) => println!(
             "taskdef-validator  -> {} ({})",
             e.error_message, e.error_type
-        );
+        ),
     }
     validator.stop().await;
-    println!("\nAll servers stop now; nothing was left running and no AWS account was used.");
     Ok(())
 }
