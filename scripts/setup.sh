@@ -3,7 +3,7 @@
 #   - PostgreSQL and MariaDB server packages (the harness starts private instances; the
 #     packages' own system services are kept from starting),
 #   - util-linux and iproute2 (loopback-only network namespace for the test run),
-#   - moto, AWS SAM CLI, cfn-lint and cargo-lambda, pinned, in a project venv (.tools/venv),
+#   - moto, AWS SAM CLI, cfn-lint, cargo-lambda and detect-secrets (the benchmark comparator), pinned, in a project venv (.tools/venv),
 #   - cargo-nextest, if the machine lacks it.
 # Safe to run again: each step checks first.
 set -euo pipefail
@@ -43,7 +43,7 @@ fi
 requirements="$root/scripts/requirements-tools.txt"
 stamp="$venv/.requirements"
 if [ ! -f "$stamp" ] || ! cmp -s "$requirements" "$stamp"; then
-    say "installing Python tools into .tools/venv (moto, SAM CLI, cfn-lint, cargo-lambda)"
+    say "installing Python tools into .tools/venv (moto, SAM CLI, cfn-lint, cargo-lambda, detect-secrets)"
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check --upgrade pip
     "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"

@@ -19,19 +19,27 @@ cargo fmt --all -- --check
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "build the function binaries (the end-to-end tests run them)"
+step "build the function binaries (the end-to-end tests and the benchmarks run them)"
 cargo build --workspace --bins --tests --locked
 
+# Runs a command in a network namespace that has only loopback, so any attempt to reach an
+# address outside this machine fails whatever makes it.
+loopback_only() {
+    if [ "$(id -u)" -eq 0 ] && unshare --net true 2>/dev/null; then
+        unshare --net -- bash -c 'ip link set lo up && ECS_SECRETS_NETNS_CHECK=1 "$@"' _ "$@"
+    else
+        echo "warning: cannot create a network namespace here (needs root); running without the loopback-only guard" >&2
+        "$@"
+    fi
+}
+
 step "tests"
-nextest=(cargo nextest run --workspace --locked --offline --no-fail-fast)
-# Run the suite in a network namespace that has only loopback, so any attempt to reach an
-# address outside this machine fails the test that makes it.
-if [ "$(id -u)" -eq 0 ] && unshare --net true 2>/dev/null; then
-    unshare --net -- bash -c 'ip link set lo up && ECS_SECRETS_NETNS_CHECK=1 "$@"' _ "${nextest[@]}"
-else
-    echo "warning: cannot create a network namespace here (needs root); running without the loopback-only guard" >&2
-    "${nextest[@]}"
-fi
+loopback_only cargo nextest run --workspace --locked --offline --no-fail-fast
+
+step "benchmarks, smoke run (every figure can be measured; figures are not checked)"
+bench_out="$(mktemp -d)"
+loopback_only target/debug/bench --smoke --out "$bench_out" >/dev/null
+rm -rf "$bench_out"
 
 step "SAM template: sam validate --lint, cfn-lint"
 sam validate --lint --template template.yaml --region us-east-1

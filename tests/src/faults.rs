@@ -22,6 +22,26 @@ pub struct Faults {
     pub throttle_every: u32,
     /// Fail `UpdateService` calls whose request names this service, with AccessDenied.
     pub deny_update_of: Option<String>,
+    /// Apply ECS's per-account token buckets (SPEC §4) and throttle calls beyond them.
+    pub ecs_buckets: bool,
+    /// Added to every ECS call before it is answered (a region's round trip).
+    pub latency: std::time::Duration,
+}
+
+/// ECS's documented token buckets: (burst, refill per second) by operation.
+pub fn ecs_bucket(operation: &str) -> Option<(f64, f64)> {
+    match operation {
+        "DescribeServices" | "ListServices" | "ListClusters" => Some((100.0, 20.0)),
+        "DescribeTaskDefinition" => Some((50.0, 20.0)),
+        "UpdateService" => Some((50.0, 5.0)),
+        _ => None,
+    }
+}
+
+#[derive(Debug)]
+struct Bucket {
+    tokens: f64,
+    last: Instant,
 }
 
 /// One ECS call seen by the proxy.
@@ -39,6 +59,37 @@ struct Shared {
     faults: Mutex<Faults>,
     calls: Mutex<Vec<Call>>,
     ecs_seen: Mutex<u32>,
+    buckets: Mutex<std::collections::HashMap<String, Bucket>>,
+    /// Every call (any service): its `X-Amz-Target` and how long the upstream took.
+    timings: Mutex<Vec<(String, std::time::Duration)>>,
+}
+
+impl Shared {
+    /// Takes a token for `operation`; false when its bucket is empty (throttled).
+    fn take_token(&self, operation: &str) -> bool {
+        let Some((burst, refill)) = ecs_bucket(operation) else {
+            return true;
+        };
+        // The list and describe-services calls draw on one bucket (SPEC §4).
+        let key = match operation {
+            "ListClusters" | "ListServices" | "DescribeServices" => "services",
+            other => other,
+        };
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        let b = buckets.entry(key.to_owned()).or_insert(Bucket {
+            tokens: burst,
+            last: now,
+        });
+        b.tokens = (b.tokens + now.duration_since(b.last).as_secs_f64() * refill).min(burst);
+        b.last = now;
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
 }
 
 /// A running proxy; stops when dropped.
@@ -58,6 +109,8 @@ impl FaultProxy {
             faults: Mutex::new(faults),
             calls: Mutex::new(Vec::new()),
             ecs_seen: Mutex::new(0),
+            buckets: Mutex::new(std::collections::HashMap::new()),
+            timings: Mutex::new(Vec::new()),
         });
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
         let endpoint = format!("http://{}", listener.local_addr()?);
@@ -80,6 +133,26 @@ impl FaultProxy {
         if let Ok(mut f) = self.shared.faults.lock() {
             *f = faults;
         }
+    }
+
+    /// Forgets the calls seen so far (between measured runs).
+    pub fn clear_calls(&self) {
+        if let Ok(mut c) = self.shared.calls.lock() {
+            c.clear();
+        }
+        if let Ok(mut t) = self.shared.timings.lock() {
+            t.clear();
+        }
+    }
+
+    /// Every forwarded call of any service: `X-Amz-Target` (e.g. `secretsmanager.GetSecretValue`)
+    /// and the time moto took to answer it.
+    pub fn timings(&self) -> Vec<(String, std::time::Duration)> {
+        self.shared
+            .timings
+            .lock()
+            .map(|t| t.clone())
+            .unwrap_or_default()
     }
 
     /// Every ECS call so far.
@@ -142,7 +215,11 @@ async fn forward(
             *seen += 1;
             *seen
         };
-        let throttle = faults.throttle_every > 0 && n % faults.throttle_every == 0;
+        if !faults.latency.is_zero() {
+            tokio::time::sleep(faults.latency).await;
+        }
+        let throttle = (faults.throttle_every > 0 && n % faults.throttle_every == 0)
+            || (faults.ecs_buckets && !shared.take_token(operation));
         let deny = operation == "UpdateService"
             && faults
                 .deny_update_of
@@ -176,11 +253,15 @@ async fn forward(
             request = request.header(name, value);
         }
     }
+    let started = Instant::now();
     match request.send().await {
         Ok(response) => {
             let status = response.status();
             let content_type = response.headers().get("content-type").cloned();
             let bytes = response.bytes().await.unwrap_or_default();
+            if let Ok(mut t) = shared.timings.lock() {
+                t.push((target, started.elapsed()));
+            }
             let mut out = (status, bytes).into_response();
             if let Some(ct) = content_type {
                 out.headers_mut().insert("content-type", ct);

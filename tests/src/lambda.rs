@@ -92,6 +92,16 @@ impl LambdaFunction {
     /// developer's machine (an AWS profile, a proxy) changes what the function does.
     pub async fn start(binary: &str, env: &[(String, String)]) -> Result<Self> {
         let path = crate::paths::binary(binary)?;
+        Self::start_program(&path, binary, env).await
+    }
+
+    /// As [`LambdaFunction::start`], for any program that speaks the Runtime API (the
+    /// benchmarks' Python comparator).
+    pub async fn start_program(
+        path: &std::path::Path,
+        binary: &str,
+        env: &[(String, String)],
+    ) -> Result<Self> {
         let shared = Arc::new(SharedHandle(Shared::default()));
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
@@ -108,7 +118,7 @@ impl LambdaFunction {
             let _ = axum::serve(listener, app).await;
         });
 
-        let mut cmd = Command::new(&path);
+        let mut cmd = Command::new(path);
         cmd.env_clear()
             .env("PATH", "/usr/local/bin:/usr/bin:/bin")
             .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
@@ -164,6 +174,17 @@ impl LambdaFunction {
             output,
             timeout: Duration::from_secs(60),
         })
+    }
+
+    /// The function process's peak resident set size (VmHWM), in KiB, while it runs.
+    pub async fn peak_rss_kib(&self) -> Option<u64> {
+        let pid = self.child.lock().await.id()?;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
     }
 
     /// Sets how long [`LambdaFunction::invoke`] waits (the function's "timeout").

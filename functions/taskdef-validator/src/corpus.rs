@@ -497,14 +497,19 @@ pub struct Quality {
 
 impl Quality {
     pub fn measure(samples: &[Sample], mut flagged: impl FnMut(&Sample) -> bool) -> Self {
+        Self::from_pairs(samples.iter().map(|s| (s.secret, flagged(s))))
+    }
+
+    /// From (is a secret, was flagged) pairs.
+    pub fn from_pairs(pairs: impl IntoIterator<Item = (bool, bool)>) -> Self {
         let mut q = Quality {
             true_positives: 0,
             false_positives: 0,
             false_negatives: 0,
             true_negatives: 0,
         };
-        for s in samples {
-            match (s.secret, flagged(s)) {
+        for pair in pairs {
+            match pair {
                 (true, true) => q.true_positives += 1,
                 (false, true) => q.false_positives += 1,
                 (true, false) => q.false_negatives += 1,

@@ -39,11 +39,6 @@ pub async fn check<D: Directory>(
     label: &str,
     home: &Home,
 ) -> Vec<Finding> {
-    let task = checked.task.clone().unwrap_or_else(|| TaskContext {
-        partition: home.partition.clone(),
-        region: home.region.clone(),
-        account: home.account.clone().unwrap_or_default(),
-    });
     let role_arn = checked
         .model
         .execution_role_arn
@@ -51,6 +46,22 @@ pub async fn check<D: Directory>(
         .and_then(Text::literal)
         .filter(|s| !s.is_empty())
         .map(str::to_owned);
+    // Name-only references resolve in the task's account: known from the task definition's
+    // ARN, the caller, or else the execution role's own account.
+    let task = checked.task.clone().unwrap_or_else(|| TaskContext {
+        partition: home.partition.clone(),
+        region: home.region.clone(),
+        account: home
+            .account
+            .clone()
+            .or_else(|| {
+                role_arn
+                    .as_deref()
+                    .and_then(|a| Arn::parse(a).ok())
+                    .map(|a| a.account)
+            })
+            .unwrap_or_default(),
+    });
     let role = match &role_arn {
         Some(arn) => Some(load_role(directory, arn).await),
         None => None,

@@ -189,6 +189,12 @@ fn corpus_precision_and_recall() {
         .map(|s| (s.category, s.name.as_str(), s.secret))
         .take(20)
         .collect();
+    eprintln!(
+        "corpus: {} samples, precision {:.4}, recall {:.4} ({q:?})",
+        samples.len(),
+        q.precision(),
+        q.recall()
+    );
     assert!(
         q.precision() >= 0.98 && q.recall() >= 0.98,
         "precision {:.3} recall {:.3} {q:?}; first misses: {misses:?}",

@@ -1,0 +1,237 @@
+//! Figure 4: `ecs-secrets validate` throughput on generated task definitions (offline rules),
+//! and detection quality on the labelled corpus — both next to `detect-secrets` (PyPI) run on
+//! the same files in the same run.
+//!
+//! Quality is measured on task-definition files, as both tools are used in CI: each corpus
+//! value is one `environment` entry on its own line, and a tool "flags" a value when it reports
+//! a secret on that line.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use serde_json::{json, Value};
+use taskdef_validator::corpus::{self, Quality, Rng, Sample};
+
+use crate::{round, Scale};
+
+fn detect_secrets() -> PathBuf {
+    std::env::var_os("BENCH_DETECT_SECRETS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| harness::paths::workspace_root().join(".tools/venv/bin/detect-secrets"))
+}
+
+/// Writes a task definition whose environment holds `samples`, one per line; returns the
+/// 1-based line of each sample.
+fn write_task_definition(path: &Path, family: &str, samples: &[Sample]) -> Result<Vec<usize>> {
+    let mut text = format!(
+        "{{\n  \"family\": {},\n  \"containerDefinitions\": [{{\"name\": \"app\", \"image\": \"app:1\", \"environment\": [\n",
+        serde_json::to_string(family)?
+    );
+    let mut lines = Vec::new();
+    for (i, s) in samples.iter().enumerate() {
+        lines.push(4 + i);
+        text.push_str(&format!(
+            "    {{\"name\": {}, \"value\": {}}}{}\n",
+            serde_json::to_string(&s.name)?,
+            serde_json::to_string(&s.value)?,
+            if i + 1 < samples.len() { "," } else { "" }
+        ));
+    }
+    text.push_str("  ]}]\n}\n");
+    std::fs::write(path, text)?;
+    Ok(lines)
+}
+
+/// A realistic task definition for the throughput figure: 1–3 containers with environment
+/// from the corpus, secrets (some broken), commands and log configuration.
+fn generated(rng: &mut Rng, pool: &[Sample], i: usize) -> Value {
+    let containers: Vec<Value> = (0..1 + rng.below(3))
+        .map(|c| {
+            let env: Vec<Value> = (0..4 + rng.below(12))
+                .map(|_| {
+                    let s = rng.pick(pool);
+                    json!({"name": s.name, "value": s.value})
+                })
+                .collect();
+            let secret = match rng.below(5) {
+                0 => "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db".to_owned(),
+                1 => "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db-AbCdEf:password:AWSCURRENT:v1".to_owned(),
+                _ => format!("arn:aws:secretsmanager:us-east-1:123456789012:secret:app/{i}-AbCdEf:password::"),
+            };
+            json!({
+                "name": format!("c{c}"), "image": "app:1", "environment": env,
+                "secrets": [{"name": "DB", "valueFrom": secret}, {"name": "P", "valueFrom": "/app/param"}],
+                "command": ["serve", "--port=8080"],
+                "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/app"}}
+            })
+        })
+        .collect();
+    json!({"family": format!("gen-{i}"), "executionRoleArn": "arn:aws:iam::123456789012:role/x",
+           "requiresCompatibilities": ["FARGATE"], "networkMode": "awsvpc",
+           "containerDefinitions": containers})
+}
+
+async fn ecs_secrets(files: &[String]) -> Result<Value> {
+    let mut args = vec!["validate", "--format", "json", "--fail-on", "never"];
+    args.extend(files.iter().map(String::as_str));
+    let out = harness::ecs_secrets(&args, &[]).await?;
+    if out.status.code() != Some(0) {
+        bail!(
+            "ecs-secrets validate failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(serde_json::from_slice(&out.stdout)?)
+}
+
+fn run_detect_secrets(dir: &Path) -> Result<Value> {
+    // Given an absolute path outside its working directory, detect-secrets reports nothing:
+    // scan from inside, as a CI job does; results name files relative to `dir`.
+    let out = std::process::Command::new(detect_secrets())
+        .args(["scan", "--all-files", "."])
+        .current_dir(dir)
+        .output()
+        .context("running detect-secrets (scripts/bench.sh installs it)")?;
+    if !out.status.success() {
+        bail!(
+            "detect-secrets failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(serde_json::from_slice(&out.stdout)?)
+}
+
+fn detect_secrets_version() -> String {
+    std::process::Command::new(detect_secrets())
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
+}
+
+fn quality_json(q: &Quality) -> Value {
+    json!({
+        "precision": round(q.precision(), 4), "recall": round(q.recall(), 4),
+        "true_positives": q.true_positives, "false_positives": q.false_positives,
+        "false_negatives": q.false_negatives, "true_negatives": q.true_negatives,
+    })
+}
+
+/// Categories a tool got wrong, with counts.
+fn misses(
+    samples: &[(String, usize, &Sample)],
+    flagged: &HashSet<(String, usize)>,
+) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    for (file, line, s) in samples {
+        if flagged.contains(&(file.clone(), *line)) != s.secret {
+            let kind = if s.secret { "missed" } else { "false alarm" };
+            *out.entry(format!("{kind}: {}", s.category)).or_default() += 1;
+        }
+    }
+    out
+}
+
+pub async fn run(scale: Scale) -> Result<Value> {
+    let dir = tempfile::tempdir()?;
+    // Throughput.
+    let count = scale.pick(100, 10_000);
+    let pool = corpus::generate(1, 20);
+    let mut rng = Rng::new(5);
+    let gen_dir = dir.path().join("generated");
+    std::fs::create_dir_all(&gen_dir)?;
+    let mut files = Vec::with_capacity(count);
+    for i in 0..count {
+        let path = gen_dir.join(format!("td-{i:05}.json"));
+        std::fs::write(
+            &path,
+            serde_json::to_vec_pretty(&generated(&mut rng, &pool, i))?,
+        )?;
+        files.push(path.to_string_lossy().into_owned());
+    }
+    let t0 = Instant::now();
+    let mut findings = 0;
+    for chunk in files.chunks(1000) {
+        findings += ecs_secrets(chunk).await?["findings"]
+            .as_array()
+            .map_or(0, Vec::len);
+    }
+    let ours_s = t0.elapsed().as_secs_f64();
+    // detect-secrets manages a few dozen files a second: time it on a sample of them.
+    let ds_count = count.min(scale.pick(50, 500));
+    let ds_dir = dir.path().join("generated-sample");
+    std::fs::create_dir_all(&ds_dir)?;
+    for f in &files[..ds_count] {
+        let name = Path::new(f).file_name().context("file name")?;
+        std::fs::copy(f, ds_dir.join(name))?;
+    }
+    let t0 = Instant::now();
+    let ds = run_detect_secrets(&ds_dir)?;
+    let ds_s = t0.elapsed().as_secs_f64();
+    let ds_findings: usize = ds["results"].as_object().map_or(0, |m| {
+        m.values().filter_map(Value::as_array).map(Vec::len).sum()
+    });
+
+    // Quality.
+    let samples = corpus::generate(2026, scale.pick(4, 40));
+    let q_dir = dir.path().join("corpus");
+    std::fs::create_dir_all(&q_dir)?;
+    let mut placed = Vec::new();
+    for (n, chunk) in samples.chunks(50).enumerate() {
+        let path = q_dir.join(format!("corpus-{n:04}.json"));
+        let lines = write_task_definition(&path, &format!("corpus-{n}"), chunk)?;
+        let file = path.to_string_lossy().into_owned();
+        for (line, s) in lines.into_iter().zip(chunk) {
+            placed.push((file.clone(), line, s));
+        }
+    }
+    let q_files: Vec<String> = {
+        let mut f: Vec<String> = placed.iter().map(|(f, _, _)| f.clone()).collect();
+        f.dedup();
+        f
+    };
+    let report = ecs_secrets(&q_files).await?;
+    let ours_flagged: HashSet<(String, usize)> = report["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["rule"] == "plaintext-secret")
+        .filter_map(|f| Some((f["file"].as_str()?.to_owned(), f["line"].as_u64()? as usize)))
+        .collect();
+    let ds = run_detect_secrets(&q_dir)?;
+    let mut ds_flagged = HashSet::new();
+    for (file, hits) in ds["results"].as_object().into_iter().flatten() {
+        for h in hits.as_array().into_iter().flatten() {
+            if let Some(line) = h["line_number"].as_u64() {
+                let path = q_dir.join(file).to_string_lossy().into_owned();
+                ds_flagged.insert((path, line as usize));
+            }
+        }
+    }
+    let quality = |flagged: &HashSet<(String, usize)>| {
+        Quality::from_pairs(
+            placed
+                .iter()
+                .map(|(f, l, s)| (s.secret, flagged.contains(&(f.clone(), *l)))),
+        )
+    };
+    let (q_ours, q_ds) = (quality(&ours_flagged), quality(&ds_flagged));
+    Ok(json!({
+        "throughput": {
+            "task_definitions": count,
+            "ecs_secrets": {"seconds": round(ours_s, 2), "per_second": round(count as f64 / ours_s, 0), "findings": findings},
+            "detect_secrets": {"task_definitions": ds_count, "seconds": round(ds_s, 2), "per_second": round(ds_count as f64 / ds_s, 0), "findings": ds_findings},
+        },
+        "quality": {
+            "samples": samples.len(),
+            "secrets": samples.iter().filter(|s| s.secret).count(),
+            "ecs_secrets": quality_json(&q_ours),
+            "detect_secrets": quality_json(&q_ds),
+            "detect_secrets_version": detect_secrets_version(),
+            "ecs_secrets_misses": misses(&placed, &ours_flagged),
+            "detect_secrets_misses": misses(&placed, &ds_flagged),
+        }
+    }))
+}
