@@ -4,9 +4,15 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 
-/// The workspace root (the parent of this crate).
+/// The workspace root (the parent of this crate). Cargo and nextest say where the package is
+/// at run time; a binary run by hand (the demo, the benchmarks) falls back to where it was
+/// built.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .filter(|d| d.join("src/lib.rs").is_file() && d.ends_with("tests"))
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."))

@@ -162,10 +162,11 @@ mod tests {
     use super::*;
 
     fn fixture(name: &str) -> ChangeEvent {
-        let path = format!(
-            "{}/../../shared/testdata/events/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        );
+        // At run time first: a test binary built in another checkout that shares this
+        // target directory must still read this checkout's fixtures.
+        let dir = std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned());
+        let path = format!("{dir}/../../shared/testdata/events/{name}");
         let value: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         ChangeEvent::parse(&value).unwrap()
     }

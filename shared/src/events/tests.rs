@@ -3,8 +3,16 @@ use serde_json::json;
 
 const ARN: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbC123";
 
+/// The fixtures directory, found at run time first (a binary built in another checkout that
+/// shares this target directory must read this checkout's fixtures).
+fn fixtures() -> String {
+    let dir = std::env::var("CARGO_MANIFEST_DIR")
+        .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned());
+    format!("{dir}/testdata/events")
+}
+
 fn fixture(name: &str) -> Value {
-    let path = format!("{}/testdata/events/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/{name}", fixtures());
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
@@ -158,7 +166,7 @@ fn task_definition_registered() {
 
 #[test]
 fn every_fixture_parses() {
-    let dir = format!("{}/testdata/events", env!("CARGO_MANIFEST_DIR"));
+    let dir = fixtures();
     let mut n = 0;
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();

@@ -421,10 +421,9 @@ async fn events_that_must_not_redeploy_change_nothing() -> anyhow::Result<()> {
     let before = deployments(moto).await?;
     let lambda = world.lambda(Function::EcsRedeployer, &[]).await?;
     let fixture = |name: &str| -> anyhow::Result<Value> {
-        let path = format!(
-            "{}/../shared/testdata/events/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        );
+        let path = harness::paths::workspace_root()
+            .join("shared/testdata/events")
+            .join(name);
         let text = std::fs::read_to_string(path)?.replace(
             "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbC123",
             &f.secret,

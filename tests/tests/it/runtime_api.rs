@@ -4,11 +4,11 @@ use harness::{Function, World};
 use serde_json::{json, Value};
 
 fn fixture(name: &str) -> Value {
-    let path = format!(
-        "{}/../shared/testdata/events/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(&path).expect(&path)).expect(&path)
+    let path = harness::paths::workspace_root()
+        .join("shared/testdata/events")
+        .join(name);
+    let shown = path.display().to_string();
+    serde_json::from_str(&std::fs::read_to_string(&path).expect(&shown)).expect(&shown)
 }
 
 /// An event each function would receive in production.
