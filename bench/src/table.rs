@@ -141,7 +141,11 @@ pub fn render(part: &str, v: &Value) -> String {
                             s(&f["minimum_total_calls"])
                         ),
                         s(&o["throttled"]),
-                        s(&o["would_redeploy"]),
+                        if o["error"].is_string() {
+                            "failed (error in JSON)".into()
+                        } else {
+                            s(&o["would_redeploy"])
+                        },
                     ]);
                 }
                 let n = &f["naive"];
@@ -152,7 +156,11 @@ pub fn render(part: &str, v: &Value) -> String {
                     s(&f["bucket_bound_s"]),
                     s(&n["total_calls"]),
                     s(&n["throttled"]),
-                    s(&n["found_referencing"]),
+                    if n["error"].is_string() {
+                        "failed (error in JSON)".into()
+                    } else {
+                        s(&n["found_referencing"])
+                    },
                 ]);
             }
             rows_to_text(

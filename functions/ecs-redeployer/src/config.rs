@@ -24,6 +24,9 @@ pub struct Config {
     pub max_updates_per_second: f64,
     /// `MAX_CONCURRENCY` (1-64, default 8): describe calls in flight at once.
     pub max_concurrency: usize,
+    /// `MAX_READS_PER_SECOND` (1-20, default 15): client-side pace of ECS list/describe calls,
+    /// per ECS bucket (see `pace`).
+    pub max_reads_per_second: f64,
 }
 
 impl Default for Config {
@@ -34,6 +37,7 @@ impl Default for Config {
             dry_run: false,
             max_updates_per_second: 2.0,
             max_concurrency: 8,
+            max_reads_per_second: 15.0,
         }
     }
 }
@@ -90,12 +94,17 @@ impl Config {
             .map(|raw| number("MAX_CONCURRENCY", &raw, 1..=64))
             .transpose()?
             .unwrap_or(d.max_concurrency);
+        let max_reads_per_second = get("MAX_READS_PER_SECOND")
+            .map(|raw| number("MAX_READS_PER_SECOND", &raw, 1.0..=20.0))
+            .transpose()?
+            .unwrap_or(d.max_reads_per_second);
         Ok(Self {
             clusters,
             selection,
             dry_run,
             max_updates_per_second,
             max_concurrency,
+            max_reads_per_second,
         })
     }
 

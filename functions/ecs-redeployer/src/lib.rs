@@ -12,6 +12,7 @@
 pub mod config;
 pub mod decide;
 pub mod ecs;
+pub mod pace;
 pub mod redeploy;
 pub mod trigger;
 

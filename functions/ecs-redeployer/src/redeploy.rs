@@ -4,9 +4,10 @@
 //! ListServices page per 100 services, one DescribeServices per 10 services, and one
 //! DescribeTaskDefinition per distinct task definition revision *not seen before by this
 //! process* — revisions are immutable, so their references are cached for the life of a warm
-//! Lambda. Describe calls run at most `MAX_CONCURRENCY` at a time; UpdateService calls are
-//! paced at `MAX_UPDATES_PER_SECOND`, well under ECS's shared UpdateService bucket, and the
-//! SDK's retry absorbs throttling. One failing service never stops the others.
+//! Lambda. Describe calls run at most `MAX_CONCURRENCY` at a time and draw on client-side
+//! buckets under ECS's (`pace`); UpdateService calls are paced at `MAX_UPDATES_PER_SECOND`,
+//! well under ECS's shared UpdateService bucket, and the SDK's retry absorbs the throttling
+//! other callers cause. One failing service never stops the others.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -20,6 +21,7 @@ use serde_json::Value;
 use crate::config::Config;
 use crate::decide::{evaluate, Reference, Service, Verdict};
 use crate::ecs::{ApiCalls, ApiError, EcsApi};
+use crate::pace::ReadPace;
 use crate::trigger::{self, Change, Decision};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -69,11 +71,13 @@ pub struct Redeployer<E> {
     pub ecs: E,
     pub config: Config,
     cache: Mutex<HashMap<String, Arc<Vec<Reference>>>>,
+    reads: ReadPace,
 }
 
 impl<E: EcsApi> Redeployer<E> {
     pub fn new(ecs: E, config: Config) -> Self {
         Self {
+            reads: ReadPace::new(config.max_reads_per_second),
             ecs,
             config,
             cache: Mutex::new(HashMap::new()),
@@ -132,10 +136,12 @@ impl<E: EcsApi> Redeployer<E> {
     async fn discover(&self, calls: &ApiCalls) -> Result<Vec<Service>, ApiError> {
         // Every cluster, also those outside CLUSTERS: a referencing service there is reported
         // as skipped ("outside the configured clusters"), never updated.
+        self.reads.services.take().await;
         let clusters: Vec<String> = self.ecs.list_clusters(calls).await?;
         let concurrency = self.config.max_concurrency;
         let per_cluster: Vec<(String, Vec<String>)> = stream::iter(clusters)
             .map(|cluster| async move {
+                self.reads.services.take().await;
                 let services = self.ecs.list_services(&cluster, calls).await?;
                 Ok::<_, ApiError>((cluster, services))
             })
@@ -146,7 +152,10 @@ impl<E: EcsApi> Redeployer<E> {
             .iter()
             .flat_map(|(cluster, services)| services.chunks(10).map(move |chunk| (cluster, chunk)));
         let described: Vec<Vec<Service>> = stream::iter(batches)
-            .map(|(cluster, chunk)| self.ecs.describe_services(cluster, chunk, calls))
+            .map(|(cluster, chunk)| async move {
+                self.reads.services.take().await;
+                self.ecs.describe_services(cluster, chunk, calls).await
+            })
             .buffer_unordered(concurrency)
             .try_collect()
             .await?;
@@ -180,6 +189,7 @@ impl<E: EcsApi> Redeployer<E> {
         };
         let fetched: Vec<(String, Arc<Vec<Reference>>)> = stream::iter(missing)
             .map(|td| async move {
+                self.reads.task_definitions.take().await;
                 let refs = self.ecs.task_definition_references(td, calls).await?;
                 Ok::<_, ApiError>((td.clone(), Arc::new(refs)))
             })

@@ -781,3 +781,82 @@ async fn cli_plan_is_a_complete_dry_run() -> anyhow::Result<()> {
     assert_eq!(deployments(moto).await?, before, "planning changes nothing");
     Ok(())
 }
+
+/// Discovery of more task definitions than ECS's DescribeTaskDefinition burst (50) stays under
+/// the account's token buckets: the client-side pace spreads the calls instead of letting the
+/// SDK's retry fight the throttling (which gave up on a 1,000-service fleet in the benchmark).
+#[tokio::test]
+async fn discovery_stays_under_ecs_token_buckets() -> anyhow::Result<()> {
+    use harness::faults::{FaultProxy, Faults};
+    let world = World::new();
+    let moto = world.moto().await?;
+    let ecs = moto.ecs();
+    let secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:bucket/db-AbC123";
+    ecs.create_cluster().cluster_name("wide").send().await?;
+    let defs = 90;
+    for d in 0..defs {
+        let value_from = if d % 3 == 0 {
+            secret.to_owned()
+        } else {
+            format!("arn:aws:secretsmanager:us-east-1:123456789012:secret:other/{d}-XyZ789")
+        };
+        ecs.register_task_definition()
+            .family(format!("wide-{d}"))
+            .container_definitions(
+                ContainerDefinition::builder()
+                    .name("app")
+                    .image("app:1")
+                    .memory(128)
+                    .secrets(
+                        Secret::builder()
+                            .name("DB")
+                            .value_from(value_from)
+                            .build()?,
+                    )
+                    .build(),
+            )
+            .send()
+            .await?;
+        service(moto, "wide", &format!("svc-{d}"), &format!("wide-{d}"), &[]).await?;
+    }
+    let proxy = FaultProxy::start(
+        moto.endpoint(),
+        Faults {
+            ecs_buckets: true,
+            ..Faults::default()
+        },
+    )
+    .await?;
+    let mut env = proxy.env(moto);
+    env.push(("DRY_RUN".into(), "true".into()));
+    // Retries off: a single throttled call would fail the invocation.
+    env.push(("AWS_MAX_ATTEMPTS".into(), "1".into()));
+    let lambda = world.lambda_with_env(Function::EcsRedeployer, env).await?;
+    let time = change_time().await;
+    let started = std::time::Instant::now();
+    let summary = lambda.invoke_ok(&label_updated(secret, &time)).await?;
+    let calls = proxy.calls();
+    assert!(
+        calls.iter().all(|c| !c.faulted),
+        "throttled calls: {}",
+        calls.iter().filter(|c| c.faulted).count()
+    );
+    assert_eq!(
+        calls
+            .iter()
+            .filter(|c| c.operation == "DescribeTaskDefinition")
+            .count(),
+        defs
+    );
+    assert_eq!(
+        summary["redeployed"].as_array().map(Vec::len),
+        Some(defs / 3)
+    );
+    // 90 definitions at 15/s after a burst of 40: over 3 s, well under a retry storm.
+    assert!(
+        started.elapsed().as_secs_f64() > 3.0,
+        "{:?}",
+        started.elapsed()
+    );
+    Ok(())
+}
