@@ -318,7 +318,12 @@ impl<D: Directory, P: Platform> Validator<D, P> {
             }
         }
         if self.config.security_hub && !report.findings.is_empty() {
-            let (Some(arn), Some(account)) = (arn, home.account.as_deref()) else {
+            // A direct invocation carries no account: the task definition's ARN names it.
+            let account = home.account.clone().or_else(|| {
+                arn.and_then(|a| ecs_secrets_shared::arn::Arn::parse(a).ok())
+                    .map(|a| a.account)
+            });
+            let (Some(arn), Some(account)) = (arn, account.as_deref()) else {
                 report.actions.push("not imported into Security Hub: the task definition's ARN or account is not known".into());
                 return self.publish(report, arn).await;
             };

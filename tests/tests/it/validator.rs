@@ -220,7 +220,7 @@ async fn cli_bad_input_is_reported_and_the_other_files_still_checked() -> anyhow
         "{err}"
     );
     assert!(err.contains("no containerDefinitions"), "{err}");
-    assert!(err.contains("limit is"), "{err}");
+    assert!(err.contains("larger than the limit"), "{err}");
     assert!(
         err.contains(&path("missing.json")) && err.contains("cannot read"),
         "{err}"
