@@ -38,26 +38,13 @@ async fn cases(moto: &Moto) -> Result<Vec<Case>> {
         .await?;
     let token = "c0000000-0000-4000-8000-000000000001";
     moto.prepare_rotation(&secret, token).await?;
-    let iam = moto.iam();
-    iam.create_role()
-        .role_name("bench-execution")
-        .assume_role_policy_document(
-            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-                "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-            .to_string(),
-        )
-        .send()
-        .await?;
-    iam.put_role_policy()
-        .role_name("bench-execution")
-        .policy_name("read")
-        .policy_document(
-            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-                "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]})
-            .to_string(),
-        )
-        .send()
-        .await?;
+    moto.create_execution_role(
+        "bench-execution",
+        "read",
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}),
+    )
+    .await?;
     let label_updated: Value = serde_json::from_str(&std::fs::read_to_string(
         harness::paths::workspace_root().join("shared/testdata/events/secret-label-updated.json"),
     )?)?;

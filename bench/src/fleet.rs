@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use aws_sdk_ecs::types::{ContainerDefinition, Secret};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use harness::faults::{ecs_bucket, FaultProxy, Faults};
 use harness::moto::{Moto, ACCOUNT, REGION};
@@ -54,22 +53,7 @@ async fn grow(moto: &Moto, fleet: &mut Fleet, size: usize, clusters: usize) -> R
         } else {
             format!("arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:other/{d}-XyZ789")
         };
-        ecs.register_task_definition()
-            .family(format!("app-{d}"))
-            .container_definitions(
-                ContainerDefinition::builder()
-                    .name("app")
-                    .image("app:1")
-                    .memory(256)
-                    .secrets(
-                        Secret::builder()
-                            .name("DB")
-                            .value_from(value_from)
-                            .build()?,
-                    )
-                    .build(),
-            )
-            .send()
+        moto.register_with_secret(&format!("app-{d}"), &value_from)
             .await?;
     }
     fleet.task_definitions = defs;

@@ -194,6 +194,58 @@ impl Moto {
         aws_sdk_ssm::Client::new(&self.sdk_config())
     }
 
+    /// Creates a task execution role (trusting `ecs-tasks.amazonaws.com`) with one inline
+    /// policy; returns its ARN.
+    pub async fn create_execution_role(
+        &self,
+        name: &str,
+        policy_name: &str,
+        policy: serde_json::Value,
+    ) -> Result<String> {
+        let iam = self.iam();
+        let role = iam
+            .create_role()
+            .role_name(name)
+            .assume_role_policy_document(
+                serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                    "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+                .to_string(),
+            )
+            .send()
+            .await?;
+        iam.put_role_policy()
+            .role_name(name)
+            .policy_name(policy_name)
+            .policy_document(policy.to_string())
+            .send()
+            .await?;
+        Ok(role.role().map(|r| r.arn().to_owned()).unwrap_or_default())
+    }
+
+    /// Registers a one-container task definition whose `DB` secret is `value_from`.
+    pub async fn register_with_secret(&self, family: &str, value_from: &str) -> Result<()> {
+        use aws_sdk_ecs::types::{ContainerDefinition, Secret};
+        self.ecs()
+            .register_task_definition()
+            .family(family)
+            .container_definitions(
+                ContainerDefinition::builder()
+                    .name("app")
+                    .image("app:1")
+                    .memory(128)
+                    .secrets(
+                        Secret::builder()
+                            .name("DB")
+                            .value_from(value_from)
+                            .build()?,
+                    )
+                    .build(),
+            )
+            .send()
+            .await?;
+        Ok(())
+    }
+
     pub fn iam(&self) -> aws_sdk_iam::Client {
         aws_sdk_iam::Client::new(&self.sdk_config())
     }

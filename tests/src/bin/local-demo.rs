@@ -277,27 +277,14 @@ async fn main() -> Result<()> {
 async fn validate(world: &World, readable_secret: &str) -> Result<()> {
     use aws_sdk_ecs::types::{ContainerDefinition, KeyValuePair, Secret};
     let moto = world.moto().await?;
-    let iam = moto.iam();
-    iam.create_role()
-        .role_name("payments-execution")
-        .assume_role_policy_document(
-            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-                "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-            .to_string(),
-        )
-        .send()
-        .await?;
-    iam.put_role_policy()
-        .role_name("payments-execution")
-        .policy_name("read-demo-app-secrets")
-        .policy_document(
-            json!({"Version": "2012-10-17", "Statement": [{"Sid": "AppSecrets", "Effect": "Allow",
+    moto.create_execution_role(
+        "payments-execution",
+        "read-demo-app-secrets",
+        json!({"Version": "2012-10-17", "Statement": [{"Sid": "AppSecrets", "Effect": "Allow",
                 "Action": "secretsmanager:GetSecretValue",
-                "Resource": "arn:aws:secretsmanager:us-east-1:123456789012:secret:demo/app/*"}]})
-            .to_string(),
-        )
-        .send()
-        .await?;
+                "Resource": "arn:aws:secretsmanager:us-east-1:123456789012:secret:demo/app/*"}]}),
+    )
+    .await?;
     let other = moto
         .secrets_manager()
         .create_secret()

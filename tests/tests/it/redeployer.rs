@@ -800,22 +800,7 @@ async fn discovery_stays_under_ecs_token_buckets() -> anyhow::Result<()> {
         } else {
             format!("arn:aws:secretsmanager:us-east-1:123456789012:secret:other/{d}-XyZ789")
         };
-        ecs.register_task_definition()
-            .family(format!("wide-{d}"))
-            .container_definitions(
-                ContainerDefinition::builder()
-                    .name("app")
-                    .image("app:1")
-                    .memory(128)
-                    .secrets(
-                        Secret::builder()
-                            .name("DB")
-                            .value_from(value_from)
-                            .build()?,
-                    )
-                    .build(),
-            )
-            .send()
+        moto.register_with_secret(&format!("wide-{d}"), &value_from)
             .await?;
         service(moto, "wide", &format!("svc-{d}"), &format!("wide-{d}"), &[]).await?;
     }

@@ -250,29 +250,16 @@ struct Account {
 }
 
 async fn account(moto: &Moto) -> anyhow::Result<Account> {
-    let iam = moto.iam();
-    let role = iam
-        .create_role()
-        .role_name("app-execution")
-        .assume_role_policy_document(
-            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-                "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-            .to_string(),
-        )
-        .send()
-        .await?;
-    let role_arn = role.role().map(|r| r.arn().to_owned()).unwrap_or_default();
-    iam.put_role_policy()
-        .role_name("app-execution")
-        .policy_name("read-prod")
-        .policy_document(
+    let role_arn = moto
+        .create_execution_role(
+            "app-execution",
+            "read-prod",
             json!({"Version": "2012-10-17", "Statement": [{"Sid": "ProdSecrets", "Effect": "Allow",
                 "Action": "secretsmanager:GetSecretValue",
-                "Resource": format!("arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:prod/*")}]})
-            .to_string(),
+                "Resource": format!("arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:prod/*")}]}),
         )
-        .send()
         .await?;
+    let iam = moto.iam();
     let managed = iam
         .create_policy()
         .policy_name("read-app-parameters")
