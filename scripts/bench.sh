@@ -9,9 +9,10 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 scripts/setup.sh
 export PATH="$root/.tools/venv/bin:$PATH"
+target="${CARGO_TARGET_DIR:-$root/target}"
 if [[ " $* " == *" --smoke "* ]]; then
     cargo build --workspace --bins --locked --quiet
-    exec target/debug/bench "$@"
+    exec "$target/debug/bench" "$@"
 fi
 cargo build --release --workspace --bins --locked --quiet
-ECS_SECRETS_BIN_DIR="$root/target/release" exec target/release/bench "$@"
+ECS_SECRETS_BIN_DIR="$target/release" exec "$target/release/bench" "$@"

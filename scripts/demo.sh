@@ -9,4 +9,4 @@ cd "$root"
 scripts/setup.sh
 export PATH="$root/.tools/venv/bin:$PATH"
 cargo build --workspace --bins --locked --quiet
-exec target/debug/local-demo "$@"
+exec "${CARGO_TARGET_DIR:-$root/target}/debug/local-demo" "$@"

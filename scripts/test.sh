@@ -38,7 +38,7 @@ loopback_only cargo nextest run --workspace --locked --offline --no-fail-fast
 
 step "benchmarks, smoke run (every figure can be measured; figures are not checked)"
 bench_out="$(mktemp -d)"
-loopback_only target/debug/bench --smoke --out "$bench_out" >/dev/null
+loopback_only "${CARGO_TARGET_DIR:-$root/target}/debug/bench" --smoke --out "$bench_out" >/dev/null
 rm -rf "$bench_out"
 
 step "SAM template: sam validate --lint, cfn-lint"
