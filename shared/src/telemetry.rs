@@ -29,31 +29,70 @@ fn filter() -> EnvFilter {
     .unwrap_or_else(|_| EnvFilter::new("info"))
 }
 
+/// Crates whose log events are this project's own: every value they log is typed
+/// ([`crate::secret::Redacted`], `SecretString`), so any level is safe.
+const OUR_TARGETS: [&str; 4] = [
+    "secret_rotator",
+    "ecs_redeployer",
+    "taskdef_validator",
+    "ecs_secrets",
+];
+
+/// The ceiling no configuration lifts. Whatever `RUST_LOG` or `AWS_LAMBDA_LOG_LEVEL` say, an
+/// event of another crate at TRACE, or one that carries a field named like a payload, is
+/// dropped: at TRACE the Lambda runtime logs every raw event (`body = …`: a RotationToken, the
+/// plaintext values a task definition leaks), and HTTP/SDK crates log wire data there. A level
+/// a security team sets to debug an outage must not turn the logs into a copy of the secrets.
+pub fn never_logs_payloads(meta: &tracing::Metadata<'_>) -> bool {
+    let target = meta.target();
+    if OUR_TARGETS
+        .iter()
+        .any(|ours| target == *ours || target.starts_with(&format!("{ours}::")))
+    {
+        return true;
+    }
+    if *meta.level() == tracing::Level::TRACE {
+        return false;
+    }
+    !["body", "payload", "event", "request", "response"]
+        .iter()
+        .any(|name| meta.fields().field(name).is_some())
+}
+
 /// Initialises JSON logging for a Lambda function. Safe to call more than once (later calls
 /// do nothing).
 pub fn init_lambda(function: &'static str) {
-    let _ = tracing_subscriber::fmt()
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::Layer;
+    let layer = tracing_subscriber::fmt::layer()
         .json()
-        .with_env_filter(filter())
         .flatten_event(true)
         .with_current_span(true)
         .with_span_list(false)
         .with_target(true)
         .without_time()
         .with_ansi(false)
-        .try_init();
+        .with_filter(filter())
+        .with_filter(tracing_subscriber::filter::filter_fn(never_logs_payloads));
+    let _ = tracing_subscriber::registry().with(layer).try_init();
     tracing::debug!(function, "logging initialised");
 }
 
-/// Initialises human-readable logging on stderr for the CLI (stdout carries its output).
+/// Initialises human-readable logging on stderr for the CLI (stdout carries its output), with
+/// the same ceiling as the functions ([`never_logs_payloads`]).
 pub fn init_cli(verbose: bool) {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::Layer;
     let default = if verbose { "debug" } else { "warn" };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_target(false)
-        .try_init();
+        .with_filter(filter)
+        .with_filter(tracing_subscriber::filter::filter_fn(never_logs_payloads));
+    let _ = tracing_subscriber::registry().with(layer).try_init();
 }
 
 /// CloudWatch metric units used by this project.

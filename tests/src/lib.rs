@@ -23,6 +23,7 @@ pub mod paths;
 pub mod postgres;
 pub mod process;
 pub mod rotation;
+pub mod tls;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

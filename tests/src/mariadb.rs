@@ -16,6 +16,7 @@ use crate::paths::find_in_path;
 use crate::process::{
     chown_tree, command, make_traversable, on_free_port, run, service_user, ServerProcess,
 };
+use crate::tls::TestCa;
 
 /// How to log in to a MariaDB database.
 #[derive(Debug, Clone)]
@@ -59,6 +60,15 @@ fn program(name: &str) -> Result<std::path::PathBuf> {
 
 impl MariaDb {
     pub async fn start() -> Result<Self> {
+        Self::start_with(None).await
+    }
+
+    /// A server that also offers TLS with a certificate signed by `ca`.
+    pub async fn start_with_tls(ca: &TestCa) -> Result<Self> {
+        Self::start_with(Some(ca)).await
+    }
+
+    async fn start_with(ca: Option<&TestCa>) -> Result<Self> {
         let install_db = program("mariadb-install-db")?;
         let server = program("mariadbd")?;
         let user = service_user("mysql")?;
@@ -81,6 +91,9 @@ impl MariaDb {
                  GRANT ALL PRIVILEGES ON *.* TO 'harness'@'%' WITH GRANT OPTION;\n"
             ),
         )?;
+        let tls = ca
+            .map(|ca| ca.install_server_files(dir.path()))
+            .transpose()?;
         if let Some(u) = &user {
             chown_tree(dir.path(), u)?;
         }
@@ -130,6 +143,10 @@ impl MariaDb {
                 ]);
             if let Some(u) = &user {
                 cmd.arg(format!("--user={}", u.name));
+            }
+            if let Some((cert, key)) = &tls {
+                cmd.arg(format!("--ssl-cert={}", cert.display()))
+                    .arg(format!("--ssl-key={}", key.display()));
             }
             let log = dir.path().join(format!("mariadb-{port}.log"));
             let admin = MariaDbLogin {

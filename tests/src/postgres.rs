@@ -14,6 +14,7 @@ use tokio_postgres::{Client, Config, NoTls};
 use crate::process::{
     chown_tree, command, make_traversable, on_free_port, run, service_user, ServerProcess,
 };
+use crate::tls::TestCa;
 
 /// How to log in to a PostgreSQL database.
 #[derive(Debug, Clone)]
@@ -57,6 +58,16 @@ pub struct Postgres {
 
 impl Postgres {
     pub async fn start() -> Result<Self> {
+        Self::start_with(None).await
+    }
+
+    /// A server that also offers TLS with a certificate signed by `ca` (plaintext logins stay
+    /// possible, as on a server with `ssl = on` and `host` lines in pg_hba.conf).
+    pub async fn start_with_tls(ca: &TestCa) -> Result<Self> {
+        Self::start_with(Some(ca)).await
+    }
+
+    async fn start_with(ca: Option<&TestCa>) -> Result<Self> {
         let bin = crate::paths::postgres_bin_dir()?;
         let user = service_user("postgres")?;
         let dir = tempfile::Builder::new()
@@ -67,6 +78,9 @@ impl Postgres {
         let password = crate::random_token(24);
         let pwfile = dir.path().join("pwfile");
         std::fs::write(&pwfile, &password)?;
+        let tls = ca
+            .map(|ca| ca.install_server_files(dir.path()))
+            .transpose()?;
         if let Some(u) = &user {
             chown_tree(dir.path(), u)?;
         }
@@ -86,7 +100,15 @@ impl Postgres {
         std::fs::remove_file(&pwfile)?;
 
         let (process, superuser) = on_free_port("postgres", |port| {
-            serve(&bin, user.as_ref(), dir.path(), &data, port, &password)
+            serve(
+                &bin,
+                user.as_ref(),
+                dir.path(),
+                &data,
+                port,
+                &password,
+                tls.as_ref(),
+            )
         })
         .await?;
         Ok(Self {
@@ -154,6 +176,7 @@ async fn serve(
     data: &std::path::Path,
     port: u16,
     password: &str,
+    tls: Option<&(std::path::PathBuf, std::path::PathBuf)>,
 ) -> Result<(ServerProcess, PgLogin)> {
     let mut cmd = command(bin.join("postgres"), user);
     cmd.arg("-D")
@@ -171,6 +194,13 @@ async fn serve(
         "log_statement=none",
     ] {
         cmd.args(["-c", setting]);
+    }
+    if let Some((cert, key)) = tls {
+        cmd.args(["-c", "ssl=on"])
+            .arg("-c")
+            .arg(format!("ssl_cert_file={}", cert.display()))
+            .arg("-c")
+            .arg(format!("ssl_key_file={}", key.display()));
     }
     let mut process = ServerProcess::spawn(
         "postgres",

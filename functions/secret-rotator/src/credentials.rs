@@ -89,6 +89,19 @@ impl Credentials {
         })
     }
 
+    /// Whether `other` is for the same server (host compared without case, as DNS does).
+    pub fn same_endpoint(&self, other: &Credentials) -> bool {
+        self.host.eq_ignore_ascii_case(&other.host) && self.port == other.port
+    }
+
+    /// These credentials with another password (everything else, `ssl` included, unchanged).
+    pub fn with_password(&self, password: SecretString) -> Credentials {
+        Credentials {
+            password,
+            ..self.clone()
+        }
+    }
+
     /// `host:port`, for messages.
     pub fn endpoint(&self) -> String {
         format!("{}:{}", self.host, self.port)

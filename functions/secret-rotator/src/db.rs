@@ -10,15 +10,19 @@ use ecs_secrets_shared::ConfigError;
 
 use crate::credentials::Credentials;
 use crate::rotation::Engine;
+use crate::tls::CaBundle;
 use ecs_secrets_shared::secret::SecretString;
 
 /// Database settings from the environment, validated at start-up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DbSettings {
     /// `DB_TIMEOUT_SECONDS` (1-60, default 5): bounds each login and each statement.
     pub timeout: Duration,
     /// `MYSQL_MAX_USERNAME_LENGTH` (16-80, default 32): the server's user name limit.
     pub mysql_max_username: usize,
+    /// `DB_CA_BUNDLE`: a PEM file of CA certificates trusted in addition to the default roots
+    /// (the RDS global bundle for Amazon RDS), read once at start-up.
+    pub ca_bundle: Option<CaBundle>,
 }
 
 impl Default for DbSettings {
@@ -26,6 +30,7 @@ impl Default for DbSettings {
         Self {
             timeout: Duration::from_secs(5),
             mysql_max_username: 32,
+            ca_bundle: None,
         }
     }
 }
@@ -44,9 +49,17 @@ impl DbSettings {
                 .transpose()
                 .map(|n| n.unwrap_or(default))
         };
+        let ca_bundle = env("DB_CA_BUNDLE")
+            .filter(|v| !v.trim().is_empty())
+            .map(|path| {
+                CaBundle::load(std::path::Path::new(path.trim()))
+                    .map_err(|cause| ConfigError::invalid("DB_CA_BUNDLE", cause))
+            })
+            .transpose()?;
         Ok(Self {
             timeout: Duration::from_secs(number("DB_TIMEOUT_SECONDS", 1..=60, 5)?),
             mysql_max_username: number("MYSQL_MAX_USERNAME_LENGTH", 16..=80, 32)? as usize,
+            ca_bundle,
         })
     }
 
@@ -55,8 +68,11 @@ impl DbSettings {
         let _ = SETTINGS.set(self);
     }
 
-    pub fn current() -> DbSettings {
-        SETTINGS.get().copied().unwrap_or_default()
+    pub fn current() -> &'static DbSettings {
+        static DEFAULT: OnceLock<DbSettings> = OnceLock::new();
+        SETTINGS
+            .get()
+            .unwrap_or_else(|| DEFAULT.get_or_init(DbSettings::default))
     }
 }
 
@@ -89,6 +105,9 @@ pub enum DbError {
     Unreachable(String),
     #[error("statement failed: {0}")]
     Query(String),
+    /// The server shows that acting would hand out access the secret's owner does not have.
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// Longest username the engine accepts.
@@ -135,8 +154,11 @@ pub async fn set_password(
     }
 }
 
-/// Logs in as the administrator and makes `user` exist with `password`: created as a copy of
-/// `base`'s privileges on first use, afterwards only its password changes.
+/// Logs in as the administrator and makes `user` a working alternate of `base` with
+/// `password`. Refused (before any change) when either user is a superuser, may create roles /
+/// users or grant privileges, or is a member of the administrator's role. On every call the
+/// alternate's privileges are (re-)applied before its password is set, so a clone never logs
+/// in with fewer privileges than `base` once setSecret reports success.
 pub async fn ensure_alternate(
     engine: Engine,
     admin: &Credentials,
@@ -148,13 +170,24 @@ pub async fn ensure_alternate(
     match engine {
         Engine::Postgres => {
             let client = crate::postgres::connect(admin, dbname).await?;
-            if crate::postgres::role_exists(&client, user).await? {
-                crate::postgres::set_password(&client, user, password).await
-            } else {
-                crate::postgres::create_clone(&client, base, user, password).await
-            }
+            crate::postgres::ensure_alternate(&client, base, user, password).await
         }
         Engine::MySql => crate::mysql::ensure_alternate(admin, base, user, password).await,
+        Engine::Generic => Err(no_database()),
+    }
+}
+
+/// testSecret's check of an alternate: `pending` (the clone) holds every privilege of `base`
+/// (PostgreSQL: membership in `base`; MySQL/MariaDB: every grant and the TLS requirement).
+pub async fn verify_alternate(
+    engine: Engine,
+    admin: &Credentials,
+    pending: &Credentials,
+    base: &str,
+) -> Result<(), DbError> {
+    match engine {
+        Engine::Postgres => crate::postgres::verify_alternate(pending, base).await,
+        Engine::MySql => crate::mysql::verify_alternate(admin, base, &pending.username).await,
         Engine::Generic => Err(no_database()),
     }
 }

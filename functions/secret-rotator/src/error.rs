@@ -49,6 +49,10 @@ pub enum ErrorKind {
     },
     #[error("database {endpoint}: {cause}")]
     Database { endpoint: String, cause: String },
+    /// The step would make the rotator act beyond what the secret's owner can already do
+    /// (a confused deputy): refused before anything changes.
+    #[error("refusing to rotate: {0}")]
+    Refused(String),
 }
 
 /// Engines named in error messages.
@@ -73,6 +77,7 @@ impl ErrorKind {
             ErrorKind::MasterSecret { .. } => "MasterSecret",
             ErrorKind::CannotLogin { .. } => "CannotLogin",
             ErrorKind::Database { .. } => "DatabaseError",
+            ErrorKind::Refused(_) => "RotationRefused",
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod policy;
 pub mod postgres;
 pub mod rotation;
 pub mod store;
+pub mod tls;
 
 use std::time::Instant;
 

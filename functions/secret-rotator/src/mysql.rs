@@ -4,13 +4,18 @@
 //! itself (that needs CREATE USER) but can `SET PASSWORD = PASSWORD(…)`; on MySQL 8 it can
 //! `ALTER USER CURRENT_USER() IDENTIFIED BY …`. The server's flavour decides.
 //!
-//! Alternating users: the administrator (CREATE USER and GRANT OPTION) creates the clone once,
+//! Alternating users: the administrator (CREATE USER and GRANT OPTION) maintains the clone,
 //! replaying the grants `SHOW GRANTS` lists for the original user with the clone as grantee —
 //! minus any `IDENTIFIED BY PASSWORD` clause, which carries the original's password hash and
-//! is never executed, logged or returned.
+//! is never executed, logged or returned — and copying its TLS requirement. The clone gets
+//! its password only after every grant has been applied, on every setSecret, and testSecret
+//! compares the two users' grants: a clone with fewer privileges never becomes AWSCURRENT.
 //!
 //! Literals (user names, hosts, passwords) are quoted with the driver's escaping
-//! (`Value::as_sql`), never spliced raw.
+//! (`Value::as_sql`) in the session's backslash mode, never spliced raw. Statements that carry
+//! a password report only the server's error code, never its text.
+
+use std::collections::BTreeSet;
 
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, OptsBuilder, SslOpts, Value};
@@ -19,8 +24,36 @@ use crate::credentials::Credentials;
 use crate::db::{bounded, DbError};
 use ecs_secrets_shared::secret::SecretString;
 
-fn literal(s: &str) -> String {
-    Value::from(s).as_sql(false)
+/// How the session quotes literals: with `NO_BACKSLASH_ESCAPES` in `sql_mode` a backslash is
+/// an ordinary character, and escaping it would change the password (or break the statement).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Quoting {
+    no_backslash_escapes: bool,
+}
+
+impl Quoting {
+    fn literal(self, s: &str) -> String {
+        Value::from(s).as_sql(self.no_backslash_escapes)
+    }
+
+    fn account(self, user: &str, host: &str) -> String {
+        format!("{}@{}", self.literal(user), self.literal(host))
+    }
+}
+
+async fn quoting(conn: &mut Conn) -> Result<Quoting, DbError> {
+    let mode: Option<String> = bounded("SELECT @@SESSION.sql_mode", async {
+        conn.query_first("SELECT @@SESSION.sql_mode")
+            .await
+            .map_err(classify)
+    })
+    .await?;
+    Ok(Quoting {
+        no_backslash_escapes: mode
+            .unwrap_or_default()
+            .to_ascii_uppercase()
+            .contains("NO_BACKSLASH_ESCAPES"),
+    })
 }
 
 /// Errors of a login: the server's access-denied codes mean the credentials do not work.
@@ -39,8 +72,38 @@ fn classify_login(e: mysql_async::Error) -> DbError {
 fn classify(e: mysql_async::Error) -> DbError {
     match e {
         mysql_async::Error::Server(s) => DbError::Query(format!("{} ({})", s.message, s.code)),
-        mysql_async::Error::Io(e) => DbError::Unreachable(e.to_string()),
-        other => DbError::Unreachable(other.to_string()),
+        mysql_async::Error::Io(e) => DbError::Unreachable(tls_hint(e.to_string())),
+        other => DbError::Unreachable(tls_hint(other.to_string())),
+    }
+}
+
+/// rustls says `UnknownIssuer`; say what it means and how to fix it.
+fn tls_hint(message: String) -> String {
+    if message.contains("UnknownIssuer") {
+        let bundle = crate::db::DbSettings::current().ca_bundle.as_ref();
+        format!("TLS: {}", crate::tls::untrusted_issuer_hint(None, bundle))
+    } else {
+        message
+    }
+}
+
+/// Errors of a statement that carries a password: the server's text can quote the statement
+/// (a syntax error "near '…'"), so only its error code and a description written here are kept.
+fn classify_secret_statement(what: &str, e: mysql_async::Error) -> DbError {
+    match e {
+        mysql_async::Error::Server(s) => {
+            let meaning = match s.code {
+                1044 | 1045 | 1142 | 1227 => ": the login lacks the privilege",
+                1064 => ": syntax error",
+                1290 => ": the server is read-only",
+                1396 => ": the account cannot be created or changed",
+                1819 => ": the password does not satisfy the server's password policy",
+                _ => "",
+            };
+            DbError::Query(format!("{what} failed (server error {}{meaning})", s.code))
+        }
+        mysql_async::Error::Io(_) => DbError::Unreachable(format!("{what}: the connection failed")),
+        _ => DbError::Unreachable(format!("{what}: the driver failed")),
     }
 }
 
@@ -54,8 +117,12 @@ fn opts(c: &Credentials, tls: bool) -> OptsBuilder {
         .prefer_socket(false)
         .wait_timeout(Some(60));
     if tls {
-        // Verified against the bundled Mozilla roots, hostname included.
-        builder = builder.ssl_opts(Some(SslOpts::default()));
+        // Verified against the bundled Mozilla roots plus DB_CA_BUNDLE, hostname included.
+        let mut ssl = SslOpts::default();
+        if let Some(bundle) = &crate::db::DbSettings::current().ca_bundle {
+            ssl = ssl.with_root_certs(vec![bundle.path.clone().into()]);
+        }
+        builder = builder.ssl_opts(Some(ssl));
     }
     builder
 }
@@ -65,7 +132,8 @@ async fn connect_with(c: &Credentials, tls: bool) -> Result<Conn, DbError> {
 }
 
 /// Logs in with `c`: TLS required (`ssl: true`), plaintext (`ssl: false`), or TLS when the
-/// server supports it (no `ssl` key). The whole login is bounded by the database timeout.
+/// server supports it (no `ssl` key; a plaintext login is logged as a warning). The whole
+/// login is bounded by the database timeout.
 pub async fn connect(c: &Credentials) -> Result<Conn, DbError> {
     bounded("login", async {
         match c.ssl {
@@ -74,7 +142,14 @@ pub async fn connect(c: &Credentials) -> Result<Conn, DbError> {
                 Ok(conn) => Ok(conn),
                 Err(mysql_async::Error::Driver(
                     mysql_async::DriverError::NoClientSslFlagFromServer,
-                )) => connect_with(c, false).await,
+                )) => {
+                    tracing::warn!(
+                        endpoint = %c.endpoint(),
+                        user = %c.username,
+                        "the login went in plaintext: the server offers no TLS and the secret has no `ssl` key (set \"ssl\": true to require TLS)"
+                    );
+                    connect_with(c, false).await
+                }
                 Err(e) => Err(classify_login(e)),
             },
         }
@@ -82,11 +157,20 @@ pub async fn connect(c: &Credentials) -> Result<Conn, DbError> {
     .await
 }
 
-async fn exec(conn: &mut Conn, statement: &SecretString) -> Result<(), DbError> {
+/// Runs a statement that carries no secret; the server's message is kept.
+async fn exec(conn: &mut Conn, statement: &str) -> Result<(), DbError> {
+    bounded("statement", async {
+        conn.query_drop(statement).await.map_err(classify)
+    })
+    .await
+}
+
+/// Runs a statement that carries a password; errors keep only the server's code.
+async fn exec_secret(conn: &mut Conn, what: &str, statement: &SecretString) -> Result<(), DbError> {
     bounded("statement", async {
         conn.query_drop(statement.expose().as_str())
             .await
-            .map_err(classify)
+            .map_err(|e| classify_secret_statement(what, e))
     })
     .await
 }
@@ -105,7 +189,7 @@ async fn is_mariadb(conn: &mut Conn) -> Result<bool, DbError> {
 /// Logs in with `c` and runs a trivial query.
 pub async fn check_login(c: &Credentials) -> Result<(), DbError> {
     let mut conn = connect(c).await?;
-    exec(&mut conn, &SecretString::from("SELECT 1")).await?;
+    exec(&mut conn, "SELECT 1").await?;
     let _ = conn.disconnect().await;
     Ok(())
 }
@@ -113,44 +197,180 @@ pub async fn check_login(c: &Credentials) -> Result<(), DbError> {
 /// The logged-in user (`login`) changes its own password.
 pub async fn set_own_password(login: &Credentials, password: &SecretString) -> Result<(), DbError> {
     let mut conn = connect(login).await?;
-    let statement = if is_mariadb(&mut conn).await? {
-        format!("SET PASSWORD = PASSWORD({})", literal(password.expose()))
+    let q = quoting(&mut conn).await?;
+    let (what, statement) = if is_mariadb(&mut conn).await? {
+        (
+            "SET PASSWORD",
+            format!("SET PASSWORD = PASSWORD({})", q.literal(password.expose())),
+        )
     } else {
-        format!(
-            "ALTER USER CURRENT_USER() IDENTIFIED BY {}",
-            literal(password.expose())
+        (
+            "ALTER USER … IDENTIFIED BY",
+            format!(
+                "ALTER USER CURRENT_USER() IDENTIFIED BY {}",
+                q.literal(password.expose())
+            ),
         )
     };
-    exec(&mut conn, &SecretString::from(statement)).await?;
+    exec_secret(&mut conn, what, &SecretString::from(statement)).await?;
     let _ = conn.disconnect().await;
     Ok(())
 }
 
-/// The host part of `user`'s account (`%` when it cannot be read).
-async fn host_of(conn: &mut Conn, user: &str) -> String {
-    let host = bounded("account host lookup", async {
-        Ok(conn
-            .exec_first::<String, _, _>(
-                "SELECT Host FROM mysql.user WHERE User = ? ORDER BY Host = '%' DESC LIMIT 1",
-                (user,),
-            )
-            .await)
+/// The host part of `user`'s account (`%` preferred when it has several).
+async fn host_of(conn: &mut Conn, user: &str) -> Result<String, DbError> {
+    let host: Option<String> = bounded("account host lookup", async {
+        conn.exec_first(
+            "SELECT Host FROM mysql.user WHERE User = ? ORDER BY Host = '%' DESC, Host LIMIT 1",
+            (user,),
+        )
+        .await
+        .map_err(|e| {
+            DbError::Query(format!(
+                "the administrator cannot read mysql.user (it needs SELECT on the `mysql` schema): {}",
+                classify(e)
+            ))
+        })
     })
-    .await;
-    host.ok()
-        .and_then(Result::ok)
-        .flatten()
-        .unwrap_or_else(|| "%".to_owned())
+    .await?;
+    host.ok_or_else(|| DbError::Query(format!("user `{user}` does not exist on the server")))
 }
 
-/// The grants of `account` (`'user'@'host'`) rewritten for `clone`, without password clauses.
-fn grants_for_clone(grants: &[String], base: &str, host: &str, clone: &str) -> Vec<String> {
+/// Refuses users with administrative global privileges: SUPER, CREATE USER or GRANT OPTION.
+async fn refuse_privileged(conn: &mut Conn, users: &[&str]) -> Result<(), DbError> {
+    for user in users {
+        let rows: Vec<(String, String, String, String)> = bounded("privilege lookup", async {
+            conn.exec(
+                "SELECT Host, Super_priv, Create_user_priv, Grant_priv FROM mysql.user WHERE User = ?",
+                (user,),
+            )
+            .await
+            .map_err(classify)
+        })
+        .await?;
+        for (host, sup, create_user, grant) in rows {
+            let held: Vec<&str> = [
+                (sup, "SUPER"),
+                (create_user, "CREATE USER"),
+                (grant, "GRANT OPTION"),
+            ]
+            .iter()
+            .filter(|(flag, _)| flag.eq_ignore_ascii_case("Y"))
+            .map(|(_, name)| *name)
+            .collect();
+            if !held.is_empty() {
+                return Err(DbError::Refused(format!(
+                    "user `{user}`@`{host}` has global {}; alternating users rotates only ordinary logins, never one that can administer others",
+                    held.join(", ")
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `ssl_type, ssl_cipher, x509_issuer, x509_subject` of `mysql.user`.
+type TlsColumns = (String, Vec<u8>, Vec<u8>, Vec<u8>);
+
+/// The TLS requirement of an account as a `REQUIRE …` clause (`REQUIRE NONE` when it has none).
+async fn tls_requirement(
+    conn: &mut Conn,
+    q: Quoting,
+    user: &str,
+    host: &str,
+) -> Result<String, DbError> {
+    let row: Option<TlsColumns> = bounded("TLS requirement lookup", async {
+        conn.exec_first(
+            "SELECT ssl_type, ssl_cipher, x509_issuer, x509_subject FROM mysql.user WHERE User = ? AND Host = ?",
+            (user, host),
+        )
+        .await
+        .map_err(classify)
+    })
+    .await?;
+    let Some((kind, cipher, issuer, subject)) = row else {
+        return Err(DbError::Query(format!(
+            "user `{user}`@`{host}` does not exist"
+        )));
+    };
+    Ok(require_clause(q, &kind, &cipher, &issuer, &subject))
+}
+
+fn require_clause(q: Quoting, kind: &str, cipher: &[u8], issuer: &[u8], subject: &[u8]) -> String {
+    match kind.to_ascii_uppercase().as_str() {
+        "ANY" => "REQUIRE SSL".to_owned(),
+        "X509" => "REQUIRE X509".to_owned(),
+        "SPECIFIED" => {
+            let parts: Vec<String> = [("ISSUER", issuer), ("SUBJECT", subject), ("CIPHER", cipher)]
+                .iter()
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(name, v)| format!("{name} {}", q.literal(&String::from_utf8_lossy(v))))
+                .collect();
+            if parts.is_empty() {
+                "REQUIRE SSL".to_owned()
+            } else {
+                format!("REQUIRE {}", parts.join(" AND "))
+            }
+        }
+        _ => "REQUIRE NONE".to_owned(),
+    }
+}
+
+async fn show_grants(conn: &mut Conn, account: &str) -> Result<Vec<String>, DbError> {
+    bounded("SHOW GRANTS", async {
+        conn.query(format!("SHOW GRANTS FOR {account}"))
+            .await
+            .map_err(classify)
+    })
+    .await
+}
+
+async fn account_exists(conn: &mut Conn, user: &str, host: &str) -> Result<bool, DbError> {
+    let n: Option<i64> = bounded("account lookup", async {
+        conn.exec_first(
+            "SELECT COUNT(*) FROM mysql.user WHERE User = ? AND Host = ?",
+            (user, host),
+        )
+        .await
+        .map_err(classify)
+    })
+    .await?;
+    Ok(n.unwrap_or(0) > 0)
+}
+
+/// One `SHOW GRANTS` line with the clauses that are not privileges removed: the password
+/// (`IDENTIFIED BY PASSWORD '<hash>'`, `IDENTIFIED VIA …`) and the TLS requirement (`REQUIRE
+/// …`, applied with `ALTER USER`); anything from ` WITH ` on (GRANT OPTION, limits) is kept.
+fn privileges_only(line: &str) -> String {
+    let cut = [" IDENTIFIED ", " REQUIRE "]
+        .iter()
+        .filter_map(|clause| line.find(clause))
+        .min();
+    match cut {
+        Some(i) => {
+            let rest = &line[i..];
+            let tail = rest.find(" WITH ").map(|j| &rest[j..]).unwrap_or("");
+            format!("{}{}", &line[..i], tail)
+        }
+        None => line.to_owned(),
+    }
+}
+
+/// The grants of `base`@`host` rewritten for `clone`, privileges only (see
+/// [`privileges_only`]); `GRANT PROXY` lines are not copied.
+fn grants_for_clone(
+    q: Quoting,
+    grants: &[String],
+    base: &str,
+    host: &str,
+    clone: &str,
+) -> Vec<String> {
     let grantee_forms = [
         format!("`{base}`@`{host}`"),
         format!("'{base}'@'{host}'"),
         format!("{base}@{host}"),
     ];
-    let clone_account = format!("{}@{}", literal(clone), literal(host));
+    let clone_account = q.account(clone, host);
     grants
         .iter()
         .filter(|g| {
@@ -159,23 +379,20 @@ fn grants_for_clone(grants: &[String], base: &str, host: &str, clone: &str) -> V
                 .starts_with("GRANT PROXY")
         })
         .map(|g| {
-            let g = match g.find(" IDENTIFIED BY") {
-                Some(i) => {
-                    // Drop the password clause and keep anything after it (e.g. WITH GRANT OPTION).
-                    let rest = &g[i..];
-                    let tail = rest.find(" WITH ").map(|j| &rest[j..]).unwrap_or("");
-                    format!("{}{}", &g[..i], tail)
-                }
-                None => g.clone(),
-            };
-            grantee_forms
-                .iter()
-                .fold(g, |acc, form| acc.replace(form.as_str(), &clone_account))
+            grantee_forms.iter().fold(privileges_only(g), |acc, form| {
+                acc.replace(form.as_str(), &clone_account)
+            })
         })
         .collect()
 }
 
-/// As the administrator: make `user` exist with `password`, created with `base`'s grants.
+/// As the administrator: make `user` a working alternate of `base` with `password`.
+///
+/// Order matters: a new clone is created locked and without a password, gets `base`'s grants
+/// and then its TLS requirement, password and unlock in one `ALTER USER`. The grants are
+/// re-applied on every call (GRANT is idempotent), so when one fails — the administrator lacks
+/// GRANT OPTION on a privilege, a timeout, a crash — every retry fails the same way until the
+/// clone is complete; it never logs in with the pending password and fewer privileges.
 pub async fn ensure_alternate(
     admin: &Credentials,
     base: &str,
@@ -183,49 +400,91 @@ pub async fn ensure_alternate(
     password: &SecretString,
 ) -> Result<(), DbError> {
     let mut conn = connect(admin).await?;
-    let host = host_of(&mut conn, base).await;
-    let account = format!("{}@{}", literal(user), literal(&host));
-    let exists = bounded("SHOW GRANTS", async {
-        Ok(conn
-            .query::<String, _>(format!("SHOW GRANTS FOR {account}"))
-            .await)
-    })
+    let q = quoting(&mut conn).await?;
+    let host = host_of(&mut conn, base).await?;
+    refuse_privileged(&mut conn, &[base, user]).await?;
+    let account = q.account(user, &host);
+    if user == base {
+        // Back to the original user: it has its own grants; only the password changes.
+        exec_secret(
+            &mut conn,
+            "ALTER USER … IDENTIFIED BY",
+            &SecretString::from(format!(
+                "ALTER USER {account} IDENTIFIED BY {}",
+                q.literal(password.expose())
+            )),
+        )
+        .await?;
+        let _ = conn.disconnect().await;
+        return Ok(());
+    }
+    // These lines may carry the original user's password hash: they are only rewritten
+    // (without it) and executed, never logged.
+    let grants = show_grants(&mut conn, &q.account(base, &host)).await?;
+    let require = tls_requirement(&mut conn, q, base, &host).await?;
+    if !account_exists(&mut conn, user, &host).await? {
+        exec(&mut conn, &format!("CREATE USER {account} ACCOUNT LOCK")).await?;
+    }
+    for grant in grants_for_clone(q, &grants, base, &host, user) {
+        exec(&mut conn, &grant).await.map_err(|e| {
+            DbError::Query(format!(
+                "copying `{base}`'s grants to `{user}` failed ({e}); the administrator needs GRANT OPTION on every privilege of `{base}`"
+            ))
+        })?;
+    }
+    exec_secret(
+        &mut conn,
+        "ALTER USER … IDENTIFIED BY … REQUIRE … ACCOUNT UNLOCK",
+        &SecretString::from(format!(
+            "ALTER USER {account} IDENTIFIED BY {} {require} ACCOUNT UNLOCK",
+            q.literal(password.expose())
+        )),
+    )
     .await?;
-    match exists {
-        Ok(_) => {
-            exec(
-                &mut conn,
-                &SecretString::from(format!(
-                    "ALTER USER {account} IDENTIFIED BY {}",
-                    literal(password.expose())
-                )),
-            )
-            .await?;
-        }
-        // 1141: no such grant / user.
-        Err(mysql_async::Error::Server(s)) if s.code == 1141 => {
-            let base_account = format!("{}@{}", literal(base), literal(&host));
-            // These lines may carry the original user's password hash: they are only rewritten
-            // (without it) and executed, never logged.
-            let grants: Vec<String> = bounded("SHOW GRANTS", async {
-                conn.query(format!("SHOW GRANTS FOR {base_account}"))
-                    .await
-                    .map_err(classify)
-            })
-            .await?;
-            exec(
-                &mut conn,
-                &SecretString::from(format!(
-                    "CREATE USER {account} IDENTIFIED BY {}",
-                    literal(password.expose())
-                )),
-            )
-            .await?;
-            for grant in grants_for_clone(&grants, base, &host, user) {
-                exec(&mut conn, &SecretString::from(grant)).await?;
-            }
-        }
-        Err(e) => return Err(classify(e)),
+    let _ = conn.disconnect().await;
+    Ok(())
+}
+
+/// testSecret, as the administrator: `clone` holds every grant of `base` and the same TLS
+/// requirement.
+pub async fn verify_alternate(admin: &Credentials, base: &str, clone: &str) -> Result<(), DbError> {
+    let mut conn = connect(admin).await?;
+    let q = quoting(&mut conn).await?;
+    let host = host_of(&mut conn, base).await?;
+    let want: BTreeSet<String> = grants_for_clone(
+        q,
+        &show_grants(&mut conn, &q.account(base, &host)).await?,
+        base,
+        &host,
+        clone,
+    )
+    .into_iter()
+    .collect();
+    let have: BTreeSet<String> = grants_for_clone(
+        q,
+        &show_grants(&mut conn, &q.account(clone, &host)).await?,
+        clone,
+        &host,
+        clone,
+    )
+    .into_iter()
+    .collect();
+    let missing: Vec<&String> = want.difference(&have).collect();
+    if !missing.is_empty() {
+        return Err(DbError::Refused(format!(
+            "the alternate user `{clone}` lacks {} of `{base}`'s grants ({}); setSecret must complete first",
+            missing.len(),
+            missing.iter().map(|g| g.as_str()).collect::<Vec<_>>().join("; ")
+        )));
+    }
+    let (want_tls, have_tls) = (
+        tls_requirement(&mut conn, q, base, &host).await?,
+        tls_requirement(&mut conn, q, clone, &host).await?,
+    );
+    if want_tls != have_tls {
+        return Err(DbError::Refused(format!(
+            "the alternate user `{clone}` has `{have_tls}` but `{base}` has `{want_tls}`; setSecret must complete first"
+        )));
     }
     let _ = conn.disconnect().await;
     Ok(())
@@ -236,24 +495,66 @@ mod tests {
     use super::*;
 
     #[test]
-    fn literals_are_escaped_by_the_driver() {
-        assert_eq!(literal("it's"), "'it\\'s'");
-        assert_eq!(literal("a\\b"), "'a\\\\b'");
+    fn literals_follow_the_sessions_backslash_mode() {
+        let escapes = Quoting {
+            no_backslash_escapes: false,
+        };
+        assert_eq!(escapes.literal("it's"), "'it\\'s'");
+        assert_eq!(escapes.literal("a\\b"), "'a\\\\b'");
+        let plain = Quoting {
+            no_backslash_escapes: true,
+        };
+        assert_eq!(plain.literal("it's"), "'it''s'");
+        assert_eq!(plain.literal("a\\b"), "'a\\b'");
+    }
+
+    #[test]
+    fn password_statement_errors_keep_only_the_code() {
+        let password = "Sup3r'Secret";
+        let server = mysql_async::ServerError {
+            code: 1064,
+            message: format!("You have an error in your SQL syntax; check the manual near '{password}' at line 1"),
+            state: "42000".into(),
+        };
+        let e = classify_secret_statement("SET PASSWORD", mysql_async::Error::Server(server))
+            .to_string();
+        assert_eq!(
+            e,
+            "statement failed: SET PASSWORD failed (server error 1064: syntax error)"
+        );
+        assert!(!e.contains(password));
+    }
+
+    #[test]
+    fn tls_requirements_become_require_clauses() {
+        let q = Quoting {
+            no_backslash_escapes: false,
+        };
+        assert_eq!(require_clause(q, "", b"", b"", b""), "REQUIRE NONE");
+        assert_eq!(require_clause(q, "ANY", b"", b"", b""), "REQUIRE SSL");
+        assert_eq!(require_clause(q, "X509", b"", b"", b""), "REQUIRE X509");
+        assert_eq!(
+            require_clause(q, "SPECIFIED", b"", b"/CN=ca", b"/CN=app"),
+            "REQUIRE ISSUER '/CN=ca' AND SUBJECT '/CN=app'"
+        );
     }
 
     #[test]
     fn grants_are_rewritten_for_the_clone_without_password_clauses() {
         let grants = vec![
-            "GRANT USAGE ON *.* TO `app`@`%` IDENTIFIED BY PASSWORD '*0123456789ABCDEF0123456789ABCDEF01234567'".to_owned(),
+            "GRANT USAGE ON *.* TO `app`@`%` IDENTIFIED BY PASSWORD '*0123456789ABCDEF0123456789ABCDEF01234567' REQUIRE SSL WITH MAX_QUERIES_PER_HOUR 5".to_owned(),
             "GRANT ALL PRIVILEGES ON `shop`.* TO `app`@`%` WITH GRANT OPTION".to_owned(),
             "GRANT SELECT ON `x`.`t` TO 'app'@'%'".to_owned(),
             "GRANT PROXY ON ''@'%' TO 'app'@'%' WITH GRANT OPTION".to_owned(),
         ];
-        let out = grants_for_clone(&grants, "app", "%", "app_clone");
+        let q = Quoting {
+            no_backslash_escapes: false,
+        };
+        let out = grants_for_clone(q, &grants, "app", "%", "app_clone");
         assert_eq!(
             out,
             vec![
-                "GRANT USAGE ON *.* TO 'app_clone'@'%'",
+                "GRANT USAGE ON *.* TO 'app_clone'@'%' WITH MAX_QUERIES_PER_HOUR 5",
                 "GRANT ALL PRIVILEGES ON `shop`.* TO 'app_clone'@'%' WITH GRANT OPTION",
                 "GRANT SELECT ON `x`.`t` TO 'app_clone'@'%'",
             ]

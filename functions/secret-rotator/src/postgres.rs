@@ -42,13 +42,56 @@ fn classify(e: tokio_postgres::Error) -> DbError {
             DbError::Auth(db.message().to_owned())
         }
         Some(db) => DbError::Query(format!("{} ({})", db.message(), db.code().code())),
-        None => DbError::Unreachable(e.to_string()),
+        None => DbError::Unreachable(with_sources(&e)),
+    }
+}
+
+/// The error and its causes: tokio-postgres says "error performing TLS handshake" and keeps
+/// the reason (an untrusted issuer, a wrong host name) in the source.
+fn with_sources(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// Errors of a statement that carries a password verifier: only the SQLSTATE and a
+/// description written here, never the server's text (which may quote the statement).
+fn classify_secret_statement(what: &str, e: tokio_postgres::Error) -> DbError {
+    match e.as_db_error() {
+        Some(db) => {
+            let code = db.code().code();
+            let meaning = match code {
+                "42501" => ": permission denied (the login lacks the privilege)",
+                "42704" => ": the role does not exist",
+                "0LP01" | "0P000" => ": invalid grant or role specification",
+                "25006" => ": the database is read-only",
+                "42601" => ": syntax error",
+                _ => "",
+            };
+            DbError::Query(format!("{what} failed (SQLSTATE {code}{meaning})"))
+        }
+        None => DbError::Unreachable(format!("{what}: {}", with_sources(&e))),
     }
 }
 
 /// Logs in with `c` (optionally into another database) and returns the client.
 pub async fn connect(c: &Credentials, dbname: Option<&str>) -> Result<Client, DbError> {
     bounded("login", connect_unbounded(c, dbname)).await
+}
+
+fn rustls_connector() -> Result<tokio_postgres_rustls::MakeRustlsConnect, DbError> {
+    let bundle = crate::db::DbSettings::current().ca_bundle.as_ref();
+    crate::tls::client_config(bundle)
+        .map(tokio_postgres_rustls::MakeRustlsConnect::new)
+        .map_err(DbError::Unreachable)
 }
 
 async fn connect_unbounded(c: &Credentials, dbname: Option<&str>) -> Result<Client, DbError> {
@@ -64,24 +107,46 @@ async fn connect_unbounded(c: &Credentials, dbname: Option<&str>) -> Result<Clie
             client
         }
         ssl => {
-            // Required and verified against the system trust store, or (no `ssl` key) used
-            // when the server offers it.
-            let (tls, _errors) = tokio_postgres_rustls::MakeRustlsConnect::with_native_certs()
-                .map_err(|_| {
-                    DbError::Unreachable("cannot load the system's trusted certificates".into())
-                })?;
+            // Required and verified (system trust store plus DB_CA_BUNDLE, hostname included),
+            // or (no `ssl` key) used when the server offers it.
             let mode = if ssl == Some(true) {
                 SslMode::Require
             } else {
                 SslMode::Prefer
             };
-            let (client, connection) =
-                config.ssl_mode(mode).connect(tls).await.map_err(classify)?;
+            let (client, connection) = config
+                .ssl_mode(mode)
+                .connect(rustls_connector()?)
+                .await
+                .map_err(classify)?;
             tokio::spawn(connection);
+            if ssl.is_none() {
+                warn_if_plaintext(&client, c).await;
+            }
             client
         }
     };
     Ok(client)
+}
+
+/// With no `ssl` key, a server that offers no TLS gets the login in plaintext: allowed (the
+/// AWS templates' behaviour) but never silent.
+async fn warn_if_plaintext(client: &Client, c: &Credentials) {
+    let tls = client
+        .query_one(
+            "SELECT ssl FROM pg_catalog.pg_stat_ssl WHERE pid = pg_catalog.pg_backend_pid()",
+            &[],
+        )
+        .await
+        .ok()
+        .and_then(|row| row.try_get::<_, bool>(0).ok());
+    if tls == Some(false) {
+        tracing::warn!(
+            endpoint = %c.endpoint(),
+            user = %c.username,
+            "the login went in plaintext: the server offers no TLS and the secret has no `ssl` key (set \"ssl\": true to require TLS)"
+        );
+    }
 }
 
 /// Logs in with `c` and runs a trivial query.
@@ -100,13 +165,10 @@ fn verifier(password: &SecretString) -> SecretString {
     ))
 }
 
-/// Runs a statement (which may carry a verifier, hence `SecretString`), bounded.
-async fn exec(client: &Client, statement: &SecretString) -> Result<(), DbError> {
+/// Runs a statement that carries no secret, bounded; the server's message is kept.
+async fn exec(client: &Client, statement: &str) -> Result<(), DbError> {
     bounded("statement", async {
-        client
-            .batch_execute(statement.expose())
-            .await
-            .map_err(classify)
+        client.batch_execute(statement).await.map_err(classify)
     })
     .await
 }
@@ -123,38 +185,134 @@ pub async fn set_password(
         escape_identifier(role),
         escape_literal(verifier.expose())
     ));
-    exec(client, &statement).await
+    bounded("statement", async {
+        client
+            .batch_execute(statement.expose())
+            .await
+            .map_err(|e| classify_secret_statement("ALTER ROLE … PASSWORD", e))
+    })
+    .await
 }
 
-pub async fn role_exists(client: &Client, role: &str) -> Result<bool, DbError> {
+/// The attributes that make a role more than an application login.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct RoleFacts {
+    name: String,
+    /// Superuser, CREATEROLE, REPLICATION or BYPASSRLS.
+    privileged: Vec<&'static str>,
+    /// A member (directly or not) of the administrator's role.
+    member_of_admin: bool,
+}
+
+async fn role_facts(client: &Client, roles: &[&str]) -> Result<Vec<RoleFacts>, DbError> {
+    let names: Vec<String> = roles.iter().map(|r| (*r).to_owned()).collect();
     let rows = bounded("role lookup", async {
         client
             .query(
-                "SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1",
-                &[&role],
+                "SELECT rolname, rolsuper, rolcreaterole, rolreplication, rolbypassrls, \
+                        pg_catalog.pg_has_role(oid, (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user), 'MEMBER') \
+                 FROM pg_catalog.pg_roles WHERE rolname = ANY($1)",
+                &[&names],
             )
             .await
             .map_err(classify)
     })
     .await?;
-    Ok(!rows.is_empty())
+    Ok(rows
+        .iter()
+        .map(|row| {
+            let flags = [
+                (row.get::<_, bool>(1), "SUPERUSER"),
+                (row.get::<_, bool>(2), "CREATEROLE"),
+                (row.get::<_, bool>(3), "REPLICATION"),
+                (row.get::<_, bool>(4), "BYPASSRLS"),
+            ];
+            RoleFacts {
+                name: row.get(0),
+                privileged: flags.iter().filter(|f| f.0).map(|f| f.1).collect(),
+                member_of_admin: row.get(5),
+            }
+        })
+        .collect())
 }
 
-/// Creates `clone` as a login role that is a member of `base`, so it has the same privileges.
-pub async fn create_clone(
+/// As the administrator (`client`): make `user` a login that is a member of `base` and has
+/// `password`. On every call: refuse privileged roles, re-grant the membership (a no-op when
+/// it is there), then set the password; a new role is created without a password and gets
+/// one only once it is a member.
+pub async fn ensure_alternate(
     client: &Client,
     base: &str,
-    clone: &str,
+    user: &str,
     password: &SecretString,
 ) -> Result<(), DbError> {
-    let verifier = verifier(password);
-    let statement = SecretString::from(format!(
-        "CREATE ROLE {clone} WITH LOGIN INHERIT PASSWORD {pw}; GRANT {base} TO {clone}",
-        clone = escape_identifier(clone),
-        base = escape_identifier(base),
-        pw = escape_literal(verifier.expose())
-    ));
-    exec(client, &statement).await
+    let facts = role_facts(client, &[base, user]).await?;
+    for role in &facts {
+        if !role.privileged.is_empty() {
+            return Err(DbError::Refused(format!(
+                "role `{}` has {}; alternating users rotates only ordinary logins, never a role that can administer others",
+                role.name,
+                role.privileged.join(", ")
+            )));
+        }
+        if role.member_of_admin {
+            return Err(DbError::Refused(format!(
+                "role `{}` is a member of the administrator's role; its password would open the administrator's privileges",
+                role.name
+            )));
+        }
+    }
+    if !facts.iter().any(|r| r.name == base) {
+        return Err(DbError::Query(format!("role `{base}` does not exist")));
+    }
+    if user != base {
+        if !facts.iter().any(|r| r.name == user) {
+            // One implicit transaction: the role exists only as a member of `base`.
+            exec(
+                client,
+                &format!(
+                    "CREATE ROLE {clone} WITH LOGIN INHERIT; GRANT {base} TO {clone}",
+                    clone = escape_identifier(user),
+                    base = escape_identifier(base)
+                ),
+            )
+            .await?;
+        } else {
+            exec(
+                client,
+                &format!(
+                    "GRANT {} TO {}",
+                    escape_identifier(base),
+                    escape_identifier(user)
+                ),
+            )
+            .await?;
+        }
+    }
+    set_password(client, user, password).await
+}
+
+/// testSecret: logged in as the pending clone, it is a member of `base` with its privileges.
+pub async fn verify_alternate(pending: &Credentials, base: &str) -> Result<(), DbError> {
+    let client = connect(pending, None).await?;
+    let row = bounded("membership check", async {
+        client
+            .query_one(
+                "SELECT pg_catalog.pg_has_role(current_user, $1, 'USAGE')",
+                &[&base],
+            )
+            .await
+            .map_err(classify)
+    })
+    .await?;
+    if row.get::<_, bool>(0) {
+        Ok(())
+    } else {
+        Err(DbError::Refused(format!(
+            "the alternate user `{}` does not hold role `{base}`'s privileges (it is not an inheriting member); setSecret must complete first",
+            pending.username
+        )))
+    }
 }
 
 #[cfg(test)]

@@ -89,6 +89,57 @@ pub fn engine_of(value: &SecretString) -> Result<Engine, ErrorKind> {
     }
 }
 
+/// The user an alternating pair is named after: `app` for both `app` and `app_clone`.
+fn base_username(user: &str) -> &str {
+    user.strip_suffix("_clone")
+        .filter(|base| !base.is_empty())
+        .unwrap_or(user)
+}
+
+/// The administrator secret an alternating-users step may use: always the one AWSCURRENT
+/// names. A pending version that names another one (or none, or one where current has none)
+/// is refused: whoever can write AWSPENDING must not choose whose administrator acts.
+fn master_of(current: &Credentials, pending: &Credentials) -> Result<Option<String>, ErrorKind> {
+    match (&current.masterarn, &pending.masterarn) {
+        (None, None) => Ok(None),
+        (Some(c), Some(p)) if c == p => Ok(Some(c.clone())),
+        _ => Err(ErrorKind::Refused(
+            "the pending version's `masterarn` differs from the current version's; the administrator is always the one AWSCURRENT names".into(),
+        )),
+    }
+}
+
+/// The checks of the alternating-users strategy that need no database: the administrator
+/// acts only on the server the secret's own credentials are for, and never on itself. Without
+/// them a secret named `<admin>_clone`, or one whose `masterarn` names another server's
+/// administrator, turns the rotator into a way to take over that administrator (the pending
+/// password is readable by the secret's owner). [`db::ensure_alternate`] adds the checks that
+/// need the server (superusers, CREATEROLE / SUPER, memberships).
+fn guard_alternating(
+    admin: &Credentials,
+    current: &Credentials,
+    pending_user: &str,
+) -> Result<(), ErrorKind> {
+    if !admin.same_endpoint(current) {
+        return Err(ErrorKind::Refused(format!(
+            "the administrator secret (`masterarn`) is for {} but the secret's credentials are for {}; the administrator may act only on the secret's own server",
+            admin.endpoint(),
+            current.endpoint()
+        )));
+    }
+    let admin_base = base_username(&admin.username);
+    for user in [current.username.as_str(), pending_user] {
+        if user.eq_ignore_ascii_case(&admin.username)
+            || base_username(user).eq_ignore_ascii_case(admin_base)
+        {
+            return Err(ErrorKind::Refused(format!(
+                "user `{user}` is the administrator named by `masterarn` (or its alternate); the rotator never changes the administrator's password"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Runs rotation steps against a [`SecretStore`].
 #[derive(Debug)]
 pub struct Rotator<S> {
@@ -200,8 +251,9 @@ impl<S: SecretStore> Rotator<S> {
                 // Validates every field now, so a broken secret fails before anything changes.
                 let creds = Credentials::parse(&current, engine)?;
                 if let Some(master) = &creds.masterarn {
-                    self.admin(master, engine).await?;
+                    let admin = self.admin(master, engine).await?;
                     let alternate = alternate_username(&creds.username, db::max_username(engine))?;
+                    guard_alternating(&admin, &creds, &alternate)?;
                     map.insert("username".to_owned(), Value::String(alternate));
                 }
                 map.insert(
@@ -265,19 +317,22 @@ impl<S: SecretStore> Rotator<S> {
         let Some((engine, pending, current)) = self.pair(arn, token).await? else {
             return Ok(Outcome::Done);
         };
-        if (pending.host.as_str(), pending.port) != (current.host.as_str(), current.port) {
+        if !pending.same_endpoint(&current) {
             return Err(ErrorKind::PendingMismatch(format!(
                 "the pending version points at {} but the current one at {}",
                 pending.endpoint(),
                 current.endpoint()
             )));
         }
-        let endpoint = pending.endpoint();
-        let database = |e: DbError| ErrorKind::Database {
-            endpoint: endpoint.clone(),
-            cause: e.to_string(),
+        let endpoint = current.endpoint();
+        let database = |e: DbError| match e {
+            DbError::Refused(reason) => ErrorKind::Refused(reason),
+            other => ErrorKind::Database {
+                endpoint: endpoint.clone(),
+                cause: other.to_string(),
+            },
         };
-        match &pending.masterarn {
+        match master_of(&current, &pending)? {
             None => {
                 if pending.username != current.username {
                     return Err(ErrorKind::PendingMismatch(format!(
@@ -292,8 +347,11 @@ impl<S: SecretStore> Rotator<S> {
                     );
                     return Ok(Outcome::AlreadyDone);
                 }
-                // The user changes its own password: log in as current, or as previous when the
-                // current password no longer works (a retried rotation, or an out-of-band change).
+                // The user changes its own password: log in as current, or with the previous
+                // password when the current one no longer works (a retried rotation, or a
+                // restore). The previous password is only ever tried on the current endpoint,
+                // as the current user, with the current TLS setting: a version that pointed
+                // elsewhere (before a database move) must not change a password over there.
                 let login = if db::can_login(engine, &current).await.map_err(database)? {
                     current
                 } else {
@@ -301,18 +359,25 @@ impl<S: SecretStore> Rotator<S> {
                         Some(v) => Some(Credentials::parse(&v, engine)?),
                         None => None,
                     };
-                    match previous {
-                        Some(p)
-                            if p.username == pending.username
-                                && db::can_login(engine, &p).await.map_err(database)? =>
-                        {
-                            p
+                    let usable = previous
+                        .filter(|p| p.same_endpoint(&current) && p.username == current.username);
+                    let fallback = match usable {
+                        Some(p) => {
+                            let login = current.with_password(p.password);
+                            db::can_login(engine, &login)
+                                .await
+                                .map_err(database)?
+                                .then_some(login)
                         }
-                        _ => {
+                        None => None,
+                    };
+                    match fallback {
+                        Some(login) => login,
+                        None => {
                             return Err(ErrorKind::CannotLogin {
                                 endpoint,
                                 user: current.username,
-                                which: "current or previous",
+                                which: "current or previous (same endpoint and user)",
                                 cause: "the server rejected both".into(),
                             })
                         }
@@ -330,24 +395,24 @@ impl<S: SecretStore> Rotator<S> {
                         pending.username
                     )));
                 }
-                if db::can_login(engine, &pending).await.map_err(database)? {
-                    info!(
-                        secret = arn,
-                        "the pending credentials already work; setSecret is done"
-                    );
-                    return Ok(Outcome::AlreadyDone);
+                let admin = self.admin(&master, engine).await?;
+                guard_alternating(&admin, &current, &pending.username)?;
+                // Proof that the secret's owner holds what it asks the administrator to
+                // extend: the current credentials log in (as the AWS templates require).
+                if !db::can_login(engine, &current).await.map_err(database)? {
+                    return Err(ErrorKind::Refused(format!(
+                        "the current credentials (user `{}` at {endpoint}) do not log in; the administrator acts only for a secret whose AWSCURRENT works",
+                        current.username
+                    )));
                 }
-                let admin = self.admin(master, engine).await?;
-                let base = current
-                    .username
-                    .strip_suffix("_clone")
-                    .unwrap_or(&current.username)
-                    .to_owned();
+                // No "pending already works" shortcut here: the clone's privileges are
+                // re-applied on every attempt, so a retry after a partial failure fails again
+                // until they are complete.
                 db::ensure_alternate(
                     engine,
                     &admin,
-                    pending.dbname.as_deref(),
-                    &base,
+                    current.dbname.as_deref(),
+                    base_username(&current.username),
                     &pending.username,
                     &pending.password,
                 )
@@ -370,9 +435,10 @@ impl<S: SecretStore> Rotator<S> {
         Ok(Outcome::Done)
     }
 
-    /// testSecret: the pending credentials log in (with a short, bounded retry).
+    /// testSecret: the pending credentials log in (with a short, bounded retry), and an
+    /// alternate user holds every privilege of the user it stands in for.
     async fn test(&self, arn: &str, token: &str) -> Result<Outcome, ErrorKind> {
-        let Some((engine, pending, _)) = self.pair(arn, token).await? else {
+        let Some((engine, pending, current)) = self.pair(arn, token).await? else {
             return Ok(Outcome::Done);
         };
         db::check_with_retry(engine, &pending, 4)
@@ -383,6 +449,22 @@ impl<S: SecretStore> Rotator<S> {
                 which: "the pending",
                 cause: e.to_string(),
             })?;
+        if let Some(master) = master_of(&current, &pending)? {
+            let base = base_username(&current.username);
+            if pending.username != base {
+                let admin = self.admin(&master, engine).await?;
+                guard_alternating(&admin, &current, &pending.username)?;
+                db::verify_alternate(engine, &admin, &pending, base)
+                    .await
+                    .map_err(|e| match e {
+                        DbError::Refused(reason) => ErrorKind::Refused(reason),
+                        other => ErrorKind::Database {
+                            endpoint: pending.endpoint(),
+                            cause: other.to_string(),
+                        },
+                    })?;
+            }
+        }
         Ok(Outcome::Done)
     }
 

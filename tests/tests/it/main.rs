@@ -9,6 +9,7 @@ mod databases;
 mod network;
 mod redeployer;
 mod rotator;
+mod rotator_attacks;
 mod rotator_mysql;
 mod rotator_postgres;
 mod runtime_api;

@@ -575,3 +575,53 @@ async fn lambda_validates_acts_and_never_logs_a_secret() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// At TRACE (RUST_LOG and AWS_LAMBDA_LOG_LEVEL), the event — whose requestParameters carry
+/// the plaintext values the validator finds — never reaches the logs.
+#[tokio::test]
+async fn lambda_at_trace_never_logs_the_event_or_a_value() -> anyhow::Result<()> {
+    let world = World::new();
+    let moto = world.moto().await?;
+    let a = account(moto).await?;
+    let lambda = world
+        .lambda(
+            Function::TaskdefValidator,
+            &[("RUST_LOG", "trace"), ("AWS_LAMBDA_LOG_LEVEL", "TRACE")],
+        )
+        .await?;
+    let event = json!({
+        "version": "0", "id": "5d1d", "detail-type": "AWS API Call via CloudTrail", "source": "aws.ecs",
+        "account": ACCOUNT, "region": REGION, "time": "2026-11-23T10:00:00Z", "resources": [],
+        "detail": {"eventSource": "ecs.amazonaws.com", "eventName": "RegisterTaskDefinition",
+                   "requestParameters": {"family": "leaky-trace", "executionRoleArn": a.role_arn,
+                       "containerDefinitions": [{"name": "app", "image": "app:1", "memory": 512,
+                           "environment": [{"name": "UPLOAD_ID", "value": ACCESS_KEY},
+                                           {"name": "UPLOAD_MATERIAL", "value": SECRET_KEY}]}]},
+                   "responseElements": {"taskDefinition": {"taskDefinitionArn":
+                       format!("arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/leaky-trace:1"),
+                       "family": "leaky-trace", "revision": 1, "executionRoleArn": a.role_arn,
+                       "containerDefinitions": [{"name": "app", "image": "app:1", "memory": 512,
+                           "environment": [{"name": "UPLOAD_ID", "value": ACCESS_KEY},
+                                           {"name": "UPLOAD_MATERIAL", "value": SECRET_KEY}]}]}}}
+    });
+    let report = lambda.invoke_ok(&event).await?;
+    assert!(
+        report["findings"]
+            .as_array()
+            .is_some_and(|f| f.iter().any(|f| f["rule"] == "plaintext-secret")),
+        "{report}"
+    );
+    let output = lambda.stop().await.join("\n");
+    assert!(
+        output.contains("\"level\":\"DEBUG\""),
+        "the function logged at debug and below"
+    );
+    for secret in [ACCESS_KEY, SECRET_KEY] {
+        assert!(
+            !output.contains(secret),
+            "a value reached the output at TRACE"
+        );
+        assert!(!report.to_string().contains(secret));
+    }
+    Ok(())
+}
