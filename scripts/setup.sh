@@ -23,6 +23,7 @@ packages=()
 have_pg || packages+=(postgresql)
 have_mariadb || packages+=(mariadb-server)
 command -v unshare >/dev/null || packages+=(util-linux)
+command -v openssl >/dev/null || packages+=(openssl)
 { command -v ip >/dev/null || [ -x /usr/sbin/ip ]; } || packages+=(iproute2)
 
 if [ ${#packages[@]} -gt 0 ]; then

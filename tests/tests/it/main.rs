@@ -13,4 +13,5 @@ mod rotator_attacks;
 mod rotator_mysql;
 mod rotator_postgres;
 mod runtime_api;
+mod template;
 mod validator;
