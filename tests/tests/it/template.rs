@@ -50,7 +50,11 @@ fn the_rotator_acts_only_on_opted_in_secrets_and_only_for_secrets_manager() -> a
         .expect("the rotation statement");
     // Condition: !If [RotationNeedsTag, {StringEquals: {...}}, !Ref AWS::NoValue]
     let condition = &rotate["Condition"];
-    assert_eq!(condition[0].as_str(), Some("RotationNeedsTag"), "{condition:?}");
+    assert_eq!(
+        condition[0].as_str(),
+        Some("RotationNeedsTag"),
+        "{condition:?}"
+    );
     assert_eq!(
         condition[1]["StringEquals"]["aws:ResourceTag/ecs-secrets:rotate"].as_str(),
         Some("true")
@@ -72,7 +76,10 @@ fn the_rotator_acts_only_on_opted_in_secrets_and_only_for_secrets_manager() -> a
         );
     }
     let permission = &resource(&t, "SecretRotatorInvokePermission")["Properties"];
-    assert_eq!(permission["Principal"].as_str(), Some("secretsmanager.amazonaws.com"));
+    assert_eq!(
+        permission["Principal"].as_str(),
+        Some("secretsmanager.amazonaws.com")
+    );
     assert!(!permission["SourceAccount"].is_badvalue());
     let source_arn = permission["SourceArn"].as_str().unwrap_or_default();
     assert!(
@@ -80,6 +87,9 @@ fn the_rotator_acts_only_on_opted_in_secrets_and_only_for_secrets_manager() -> a
         "SourceArn limits invocations to the rotatable secrets: {source_arn}"
     );
     let env = &rotator["Properties"]["Environment"]["Variables"];
-    assert!(!env["DB_CA_BUNDLE"].is_badvalue(), "DB_CA_BUNDLE is configurable");
+    assert!(
+        !env["DB_CA_BUNDLE"].is_badvalue(),
+        "DB_CA_BUNDLE is configurable"
+    );
     Ok(())
 }

@@ -221,3 +221,99 @@ async fn errors_never_contain_the_values() {
     let err = r.run(&event(Step::CreateSecret)).await.unwrap_err();
     assert!(!format!("{err} {err:?}").contains("hunter2"));
 }
+
+fn creds(host: &str, port: u16, user: &str, master: Option<&str>) -> Credentials {
+    Credentials {
+        host: host.into(),
+        port,
+        username: user.into(),
+        password: SecretString::from("pw"),
+        dbname: None,
+        masterarn: master.map(str::to_owned),
+        ssl: None,
+    }
+}
+
+#[test]
+fn the_administrator_acts_only_on_its_own_server_and_never_on_itself() {
+    let admin = creds("db.example", 5432, "rotation_admin", None);
+    let ok = creds("DB.example", 5432, "app", Some("arn:m"));
+    assert!(guard_alternating(&admin, &ok, "app_clone").is_ok());
+    for (current, pending, needle) in [
+        (
+            creds("db.example", 5432, "rotation_admin_clone", None),
+            "rotation_admin",
+            "is the administrator",
+        ),
+        (
+            creds("db.example", 5432, "rotation_admin", None),
+            "rotation_admin_clone",
+            "is the administrator",
+        ),
+        (
+            creds("db.example", 5432, "app", None),
+            "ROTATION_ADMIN",
+            "is the administrator",
+        ),
+        (
+            creds("db.example", 5433, "app", None),
+            "app_clone",
+            "own server",
+        ),
+        (
+            creds("other.example", 5432, "app", None),
+            "app_clone",
+            "own server",
+        ),
+    ] {
+        let err = guard_alternating(&admin, &current, pending)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(needle), "{err}");
+        assert!(!err.contains("pw"), "{err}");
+    }
+}
+
+#[test]
+fn the_administrator_is_always_the_one_awscurrent_names() {
+    let c = creds("h", 1, "app", Some("arn:a"));
+    assert_eq!(
+        master_of(&c, &creds("h", 1, "app_clone", Some("arn:a")))
+            .unwrap()
+            .as_deref(),
+        Some("arn:a")
+    );
+    assert!(
+        master_of(&creds("h", 1, "app", None), &creds("h", 1, "app", None))
+            .unwrap()
+            .is_none()
+    );
+    for pending in [
+        creds("h", 1, "app_clone", Some("arn:b")),
+        creds("h", 1, "app", None),
+    ] {
+        assert!(matches!(
+            master_of(&c, &pending),
+            Err(ErrorKind::Refused(_))
+        ));
+    }
+    assert!(master_of(
+        &creds("h", 1, "app", None),
+        &creds("h", 1, "app_clone", Some("arn:a"))
+    )
+    .is_err());
+    assert_eq!(base_username("app_clone"), "app");
+    assert_eq!(base_username("_clone"), "_clone");
+}
+
+#[test]
+fn previous_password_keeps_the_current_endpoint_and_tls() {
+    let mut current = creds("h", 1, "app", None);
+    current.ssl = Some(true);
+    let login = current.with_password(SecretString::from("previous"));
+    assert_eq!(
+        (login.host.as_str(), login.port, login.ssl),
+        ("h", 1, Some(true))
+    );
+    assert_eq!(login.password.expose(), "previous");
+}
