@@ -54,9 +54,22 @@ pub fn never_logs_payloads(meta: &tracing::Metadata<'_>) -> bool {
     if *meta.level() == tracing::Level::TRACE {
         return false;
     }
-    !["body", "payload", "event", "request", "response"]
+    !meta
+        .fields()
         .iter()
-        .any(|name| meta.fields().field(name).is_some())
+        .any(|field| carries_payload(field.name()))
+}
+
+/// Field names (dotted ones too: `http.request.body`, `mysql_async.query.sql`) that hold
+/// wire data or statements rather than a description of them.
+fn carries_payload(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    ["body", "payload", "sql", "statement"]
+        .iter()
+        .any(|part| name.contains(part))
+        || name
+            .split('.')
+            .any(|segment| matches!(segment, "event" | "request" | "response" | "query"))
 }
 
 /// Initialises JSON logging for a Lambda function. Safe to call more than once (later calls
@@ -199,6 +212,30 @@ impl Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn payload_fields_are_recognised_by_name() {
+        for name in [
+            "body",
+            "http.request.body",
+            "mysql_async.query.sql",
+            "event",
+            "aws.response",
+            "Payload",
+        ] {
+            assert!(carries_payload(name), "{name}");
+        }
+        for name in [
+            "message",
+            "secret",
+            "step",
+            "error",
+            "request_id",
+            "outcome",
+        ] {
+            assert!(!carries_payload(name), "{name}");
+        }
+    }
 
     #[test]
     fn emf_document_shape() {

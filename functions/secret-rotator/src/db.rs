@@ -154,40 +154,78 @@ pub async fn set_password(
     }
 }
 
+/// What a successful login of the current credentials proved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proven {
+    /// The user the server says logged in (PostgreSQL: `current_user`; MySQL: the user part
+    /// of `CURRENT_USER()`), always equal to the credentials' `username`.
+    pub user: String,
+    /// MySQL/MariaDB: the host part of the account that matched (`'%'`, `'10.0.%'`, …).
+    pub host: Option<String>,
+}
+
+/// Logs in with `c` and asks the server which account that is. `Ok(None)` when the server
+/// rejects the credentials; refused when another account matched (an anonymous MySQL account
+/// accepts any user name).
+pub async fn prove_login(engine: Engine, c: &Credentials) -> Result<Option<Proven>, DbError> {
+    let result = match engine {
+        Engine::Postgres => crate::postgres::prove_login(c).await,
+        Engine::MySql => crate::mysql::prove_login(c).await,
+        Engine::Generic => return Err(no_database()),
+    };
+    match result {
+        Ok(proven) if proven.user == c.username => Ok(Some(proven)),
+        Ok(proven) => Err(DbError::Refused(format!(
+            "the current credentials log in as `{}`, not as `{}`; the administrator acts only for the account the secret names",
+            proven.user, c.username
+        ))),
+        Err(DbError::Auth(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Logs in as the administrator and makes `user` a working alternate of `base` with
-/// `password`. Refused (before any change) when either user is a superuser, may create roles /
-/// users or grant privileges, or is a member of the administrator's role. On every call the
-/// alternate's privileges are (re-)applied before its password is set, so a clone never logs
-/// in with fewer privileges than `base` once setSecret reports success.
+/// `password`, for a secret whose current credentials proved `current`. Refused (before any
+/// change) when a user of the pair is a superuser, may create roles / users or grant
+/// privileges, or is a member of the administrator's role; when the current user does not
+/// already hold `base`'s privileges but asks for `base`'s password; or when an existing
+/// alternate holds more than `base`. On every call the alternate's privileges are
+/// (re-)applied before its password is set, so a clone never logs in with fewer privileges
+/// than `base` once setSecret reports success.
 pub async fn ensure_alternate(
     engine: Engine,
     admin: &Credentials,
-    dbname: Option<&str>,
+    current: &Proven,
     base: &str,
     user: &str,
     password: &SecretString,
 ) -> Result<(), DbError> {
     match engine {
         Engine::Postgres => {
-            let client = crate::postgres::connect(admin, dbname).await?;
-            crate::postgres::ensure_alternate(&client, base, user, password).await
+            // The administrator's own database, never one the secret names: a database the
+            // secret's owner controls can carry settings and objects that run as the caller.
+            let client = crate::postgres::connect(admin, None).await?;
+            crate::postgres::ensure_alternate(&client, &current.user, base, user, password).await
         }
-        Engine::MySql => crate::mysql::ensure_alternate(admin, base, user, password).await,
+        Engine::MySql => crate::mysql::ensure_alternate(admin, current, base, user, password).await,
         Engine::Generic => Err(no_database()),
     }
 }
 
-/// testSecret's check of an alternate: `pending` (the clone) holds every privilege of `base`
-/// (PostgreSQL: membership in `base`; MySQL/MariaDB: every grant and the TLS requirement).
+/// testSecret's check of an alternate: `pending` (the clone) holds the privileges of `base`
+/// (PostgreSQL: membership in `base`; MySQL/MariaDB: the same grants and TLS requirement).
 pub async fn verify_alternate(
     engine: Engine,
     admin: &Credentials,
+    current: &Proven,
     pending: &Credentials,
     base: &str,
 ) -> Result<(), DbError> {
     match engine {
         Engine::Postgres => crate::postgres::verify_alternate(pending, base).await,
-        Engine::MySql => crate::mysql::verify_alternate(admin, base, &pending.username).await,
+        Engine::MySql => {
+            crate::mysql::verify_alternate(admin, current, base, &pending.username).await
+        }
         Engine::Generic => Err(no_database()),
     }
 }

@@ -186,6 +186,25 @@ async fn is_mariadb(conn: &mut Conn) -> Result<bool, DbError> {
         .contains("mariadb"))
 }
 
+/// Logs in with `c` and returns the account the server matched (`CURRENT_USER()`): with an
+/// anonymous account or several hosts for one user, the name alone does not say which.
+pub async fn prove_login(c: &Credentials) -> Result<crate::db::Proven, DbError> {
+    let mut conn = connect(c).await?;
+    let account: Option<String> = bounded("SELECT CURRENT_USER()", async {
+        conn.query_first("SELECT CURRENT_USER()")
+            .await
+            .map_err(classify)
+    })
+    .await?;
+    let _ = conn.disconnect().await;
+    let account = account.unwrap_or_default();
+    let (user, host) = account.rsplit_once('@').unwrap_or((account.as_str(), ""));
+    Ok(crate::db::Proven {
+        user: user.to_owned(),
+        host: Some(host.to_owned()),
+    })
+}
+
 /// Logs in with `c` and runs a trivial query.
 pub async fn check_login(c: &Credentials) -> Result<(), DbError> {
     let mut conn = connect(c).await?;
@@ -338,26 +357,52 @@ async fn account_exists(conn: &mut Conn, user: &str, host: &str) -> Result<bool,
     Ok(n.unwrap_or(0) > 0)
 }
 
-/// One `SHOW GRANTS` line with the clauses that are not privileges removed: the password
-/// (`IDENTIFIED BY PASSWORD '<hash>'`, `IDENTIFIED VIA …`) and the TLS requirement (`REQUIRE
-/// …`, applied with `ALTER USER`); anything from ` WITH ` on (GRANT OPTION, limits) is kept.
-fn privileges_only(line: &str) -> String {
+/// One `SHOW GRANTS` line of `base`@`host` rewritten for `clone`: the grantee after the last
+/// ` TO ` (or ` FOR `, in `SET DEFAULT ROLE … FOR`) becomes the clone, and of the clauses after
+/// it the password (`IDENTIFIED BY PASSWORD '<hash>'`, `IDENTIFIED VIA …`) and the TLS
+/// requirement (`REQUIRE …`, applied with `ALTER USER`) are dropped while anything from
+/// ` WITH ` on (GRANT OPTION, limits) is kept. Object names before the grantee are never
+/// touched. A line whose grantee is not found is returned without a rewrite, so it can never
+/// match the clone's line and testSecret refuses (fail closed).
+fn rewrite_grant(q: Quoting, line: &str, base: &str, host: &str, clone: &str) -> String {
+    let forms = [
+        format!(
+            "`{}`@`{}`",
+            base.replace('`', "``"),
+            host.replace('`', "``")
+        ),
+        format!("'{base}'@'{host}'"),
+        format!("{base}@{host}"),
+    ];
+    let grantee = [" TO ", " FOR "]
+        .iter()
+        .flat_map(|kw| {
+            forms.iter().filter_map(move |form| {
+                line.rfind(&format!("{kw}{form}"))
+                    .map(|i| (i + kw.len(), i + kw.len() + form.len()))
+            })
+        })
+        .max_by_key(|(start, _)| *start);
+    let Some((start, end)) = grantee else {
+        return line.to_owned();
+    };
+    let tail = &line[end..];
     let cut = [" IDENTIFIED ", " REQUIRE "]
         .iter()
-        .filter_map(|clause| line.find(clause))
+        .filter_map(|clause| tail.find(clause))
         .min();
-    match cut {
-        Some(i) => {
-            let rest = &line[i..];
-            let tail = rest.find(" WITH ").map(|j| &rest[j..]).unwrap_or("");
-            format!("{}{}", &line[..i], tail)
-        }
-        None => line.to_owned(),
-    }
+    let tail = match cut {
+        Some(i) => tail[i..]
+            .find(" WITH ")
+            .map(|j| &tail[i + j..])
+            .unwrap_or(""),
+        None => tail,
+    };
+    format!("{}{}{}", &line[..start], q.account(clone, host), tail)
 }
 
-/// The grants of `base`@`host` rewritten for `clone`, privileges only (see
-/// [`privileges_only`]); `GRANT PROXY` lines are not copied.
+/// The grants of `base`@`host` rewritten for `clone` (see [`rewrite_grant`]); `GRANT PROXY`
+/// lines are not copied.
 fn grants_for_clone(
     q: Quoting,
     grants: &[String],
@@ -365,12 +410,6 @@ fn grants_for_clone(
     host: &str,
     clone: &str,
 ) -> Vec<String> {
-    let grantee_forms = [
-        format!("`{base}`@`{host}`"),
-        format!("'{base}'@'{host}'"),
-        format!("{base}@{host}"),
-    ];
-    let clone_account = q.account(clone, host);
     grants
         .iter()
         .filter(|g| {
@@ -378,33 +417,88 @@ fn grants_for_clone(
                 .to_ascii_uppercase()
                 .starts_with("GRANT PROXY")
         })
-        .map(|g| {
-            grantee_forms.iter().fold(privileges_only(g), |acc, form| {
-                acc.replace(form.as_str(), &clone_account)
-            })
-        })
+        .map(|g| rewrite_grant(q, g, base, host, clone))
         .collect()
 }
 
-/// As the administrator: make `user` a working alternate of `base` with `password`.
+/// `base`'s and `other`'s grants, both written as `other`'s: what `other` lacks of `base`'s,
+/// and what it holds beyond them.
+async fn compare_grants(
+    conn: &mut Conn,
+    q: Quoting,
+    base: &str,
+    other: &str,
+    host: &str,
+) -> Result<(usize, usize), DbError> {
+    let want: BTreeSet<String> = grants_for_clone(
+        q,
+        &show_grants(conn, &q.account(base, host)).await?,
+        base,
+        host,
+        other,
+    )
+    .into_iter()
+    .collect();
+    let have: BTreeSet<String> = grants_for_clone(
+        q,
+        &show_grants(conn, &q.account(other, host)).await?,
+        other,
+        host,
+        other,
+    )
+    .into_iter()
+    .collect();
+    Ok((
+        want.difference(&have).count(),
+        have.difference(&want).count(),
+    ))
+}
+
+/// The account host of the pair: the one the current credentials proved, else `base`'s.
+async fn pair_host(
+    conn: &mut Conn,
+    current: &crate::db::Proven,
+    base: &str,
+) -> Result<String, DbError> {
+    match &current.host {
+        Some(host) if !host.is_empty() => Ok(host.clone()),
+        _ => host_of(conn, base).await,
+    }
+}
+
+/// As the administrator: make `user` a working alternate of `base` with `password`, for a
+/// secret whose current credentials proved the account `current`.
 ///
 /// Order matters: a new clone is created locked and without a password, gets `base`'s grants
 /// and then its TLS requirement, password and unlock in one `ALTER USER`. The grants are
 /// re-applied on every call (GRANT is idempotent), so when one fails — the administrator lacks
 /// GRANT OPTION on a privilege, a timeout, a crash — every retry fails the same way until the
 /// clone is complete; it never logs in with the pending password and fewer privileges.
+/// `base`'s own password is changed only when the current user already holds all of `base`'s
+/// grants (a `_clone` name proves nothing), and an existing clone that holds more than
+/// `base` is refused.
 pub async fn ensure_alternate(
     admin: &Credentials,
+    current: &crate::db::Proven,
     base: &str,
     user: &str,
     password: &SecretString,
 ) -> Result<(), DbError> {
     let mut conn = connect(admin).await?;
     let q = quoting(&mut conn).await?;
-    let host = host_of(&mut conn, base).await?;
-    refuse_privileged(&mut conn, &[base, user]).await?;
+    let host = pair_host(&mut conn, current, base).await?;
+    refuse_privileged(&mut conn, &[base, user, current.user.as_str()]).await?;
     let account = q.account(user, &host);
     if user == base {
+        if current.user != base {
+            let (missing, _) = compare_grants(&mut conn, q, base, &current.user, &host).await?;
+            if missing > 0 {
+                return Err(DbError::Refused(format!(
+                    "the current user `{}` lacks {missing} of `{base}`'s grants; `{base}`'s password is changed only for the alternate that stands in for it",
+                    current.user
+                )));
+            }
+        }
         // Back to the original user: it has its own grants; only the password changes.
         exec_secret(
             &mut conn,
@@ -424,6 +518,13 @@ pub async fn ensure_alternate(
     let require = tls_requirement(&mut conn, q, base, &host).await?;
     if !account_exists(&mut conn, user, &host).await? {
         exec(&mut conn, &format!("CREATE USER {account} ACCOUNT LOCK")).await?;
+    } else {
+        let (_, extra) = compare_grants(&mut conn, q, base, user, &host).await?;
+        if extra > 0 {
+            return Err(DbError::Refused(format!(
+                "the existing alternate `{user}` holds {extra} grant(s) that `{base}` does not; it must hold `{base}`'s privileges and nothing more"
+            )));
+        }
     }
     for grant in grants_for_clone(q, &grants, base, &host, user) {
         exec(&mut conn, &grant).await.map_err(|e| {
@@ -445,36 +546,21 @@ pub async fn ensure_alternate(
     Ok(())
 }
 
-/// testSecret, as the administrator: `clone` holds every grant of `base` and the same TLS
-/// requirement.
-pub async fn verify_alternate(admin: &Credentials, base: &str, clone: &str) -> Result<(), DbError> {
+/// testSecret, as the administrator: `clone` holds exactly the grants of `base` and the same
+/// TLS requirement. Only counts are reported: grant lines and TLS subjects stay in the server.
+pub async fn verify_alternate(
+    admin: &Credentials,
+    current: &crate::db::Proven,
+    base: &str,
+    clone: &str,
+) -> Result<(), DbError> {
     let mut conn = connect(admin).await?;
     let q = quoting(&mut conn).await?;
-    let host = host_of(&mut conn, base).await?;
-    let want: BTreeSet<String> = grants_for_clone(
-        q,
-        &show_grants(&mut conn, &q.account(base, &host)).await?,
-        base,
-        &host,
-        clone,
-    )
-    .into_iter()
-    .collect();
-    let have: BTreeSet<String> = grants_for_clone(
-        q,
-        &show_grants(&mut conn, &q.account(clone, &host)).await?,
-        clone,
-        &host,
-        clone,
-    )
-    .into_iter()
-    .collect();
-    let missing: Vec<&String> = want.difference(&have).collect();
-    if !missing.is_empty() {
+    let host = pair_host(&mut conn, current, base).await?;
+    let (missing, extra) = compare_grants(&mut conn, q, base, clone, &host).await?;
+    if missing > 0 || extra > 0 {
         return Err(DbError::Refused(format!(
-            "the alternate user `{clone}` lacks {} of `{base}`'s grants ({}); setSecret must complete first",
-            missing.len(),
-            missing.iter().map(|g| g.as_str()).collect::<Vec<_>>().join("; ")
+            "the alternate user `{clone}` lacks {missing} and has {extra} extra of `{base}`'s grants; setSecret must complete first"
         )));
     }
     let (want_tls, have_tls) = (
@@ -483,7 +569,7 @@ pub async fn verify_alternate(admin: &Credentials, base: &str, clone: &str) -> R
     );
     if want_tls != have_tls {
         return Err(DbError::Refused(format!(
-            "the alternate user `{clone}` has `{have_tls}` but `{base}` has `{want_tls}`; setSecret must complete first"
+            "the alternate user `{clone}` does not have `{base}`'s TLS requirement; setSecret must complete first"
         )));
     }
     let _ = conn.disconnect().await;
@@ -560,5 +646,19 @@ mod tests {
             ]
         );
         assert!(out.iter().all(|g| !g.contains("PASSWORD")));
+        // Object names that look like clauses or grantees are never rewritten or cut.
+        let tricky = vec![
+            "GRANT SELECT ON `x IDENTIFIED y`.`z WITH w` TO `app`@`%`".to_owned(),
+            "GRANT SELECT ON `app@%`.* TO `app`@`%`".to_owned(),
+            "SET DEFAULT ROLE `r` FOR `app`@`%`".to_owned(),
+        ];
+        assert_eq!(
+            grants_for_clone(q, &tricky, "app", "%", "app_clone"),
+            vec![
+                "GRANT SELECT ON `x IDENTIFIED y`.`z WITH w` TO 'app_clone'@'%'",
+                "GRANT SELECT ON `app@%`.* TO 'app_clone'@'%'",
+                "SET DEFAULT ROLE `r` FOR 'app_clone'@'%'",
+            ]
+        );
     }
 }

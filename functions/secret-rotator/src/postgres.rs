@@ -26,8 +26,11 @@ fn config(c: &Credentials, dbname: Option<&str>) -> Config {
         .password(c.password.expose().as_bytes())
         .dbname(dbname.or(c.dbname.as_deref()).unwrap_or("postgres"))
         .connect_timeout(crate::db::timeout())
+        // search_path: the session sees only the catalog, whatever ALTER DATABASE / ROLE …
+        // SET search_path a database's owner configured (connection options take precedence),
+        // so no operator or function of the owner's can stand in for a built-in one.
         .options(format!(
-            "-c statement_timeout={}",
+            "-c statement_timeout={} -c search_path=pg_catalog",
             crate::db::timeout().as_millis()
         ))
         .application_name("ecs-secrets-rotator");
@@ -149,6 +152,22 @@ async fn warn_if_plaintext(client: &Client, c: &Credentials) {
     }
 }
 
+/// Logs in with `c` and returns who the server says that is.
+pub async fn prove_login(c: &Credentials) -> Result<crate::db::Proven, DbError> {
+    let client = connect(c, None).await?;
+    let row = bounded("SELECT current_user", async {
+        client
+            .query_one("SELECT current_user::text", &[])
+            .await
+            .map_err(classify)
+    })
+    .await?;
+    Ok(crate::db::Proven {
+        user: row.get(0),
+        host: None,
+    })
+}
+
 /// Logs in with `c` and runs a trivial query.
 pub async fn check_login(c: &Credentials) -> Result<(), DbError> {
     let client = connect(c, None).await?;
@@ -202,6 +221,8 @@ struct RoleFacts {
     privileged: Vec<&'static str>,
     /// A member (directly or not) of the administrator's role.
     member_of_admin: bool,
+    /// A member (directly or not) of a superuser or CREATEROLE role.
+    member_of_privileged: bool,
 }
 
 async fn role_facts(client: &Client, roles: &[&str]) -> Result<Vec<RoleFacts>, DbError> {
@@ -209,9 +230,12 @@ async fn role_facts(client: &Client, roles: &[&str]) -> Result<Vec<RoleFacts>, D
     let rows = bounded("role lookup", async {
         client
             .query(
-                "SELECT rolname, rolsuper, rolcreaterole, rolreplication, rolbypassrls, \
-                        pg_catalog.pg_has_role(oid, (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user), 'MEMBER') \
-                 FROM pg_catalog.pg_roles WHERE rolname = ANY($1)",
+                "SELECT u.rolname::text, u.rolsuper, u.rolcreaterole, u.rolreplication, u.rolbypassrls, \
+                        pg_catalog.pg_has_role(u.oid, (SELECT a.oid FROM pg_catalog.pg_roles a WHERE a.rolname OPERATOR(pg_catalog.=) current_user), 'MEMBER'), \
+                        EXISTS (SELECT 1 FROM pg_catalog.pg_roles p \
+                                WHERE (p.rolsuper OR p.rolcreaterole) AND p.oid OPERATOR(pg_catalog.<>) u.oid \
+                                  AND pg_catalog.pg_has_role(u.oid, p.oid, 'MEMBER')) \
+                 FROM pg_catalog.pg_roles u WHERE u.rolname OPERATOR(pg_catalog.=) ANY($1::text[])",
                 &[&names],
             )
             .await
@@ -231,22 +255,59 @@ async fn role_facts(client: &Client, roles: &[&str]) -> Result<Vec<RoleFacts>, D
                 name: row.get(0),
                 privileged: flags.iter().filter(|f| f.0).map(|f| f.1).collect(),
                 member_of_admin: row.get(5),
+                member_of_privileged: row.get(6),
             }
         })
         .collect())
 }
 
+/// The roles `role` is a direct member of.
+async fn memberships(client: &Client, role: &str) -> Result<Vec<String>, DbError> {
+    let rows = bounded("membership lookup", async {
+        client
+            .query(
+                "SELECT r.rolname::text FROM pg_catalog.pg_auth_members m \
+                 JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) m.roleid \
+                 JOIN pg_catalog.pg_roles u ON u.oid OPERATOR(pg_catalog.=) m.member \
+                 WHERE u.rolname OPERATOR(pg_catalog.=) $1::text",
+                &[&role],
+            )
+            .await
+            .map_err(classify)
+    })
+    .await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+async fn holds(client: &Client, member: &str, role: &str) -> Result<bool, DbError> {
+    let row = bounded("membership check", async {
+        client
+            .query_one(
+                "SELECT pg_catalog.pg_has_role($1::text::name, $2::text::name, 'USAGE')",
+                &[&member, &role],
+            )
+            .await
+            .map_err(classify)
+    })
+    .await?;
+    Ok(row.get(0))
+}
+
 /// As the administrator (`client`): make `user` a login that is a member of `base` and has
-/// `password`. On every call: refuse privileged roles, re-grant the membership (a no-op when
-/// it is there), then set the password; a new role is created without a password and gets
-/// one only once it is a member.
+/// `password`, for a secret whose current user is `current`. On every call: refuse
+/// privileged roles; when `user` is `base` itself, refuse unless `current` already holds
+/// `base`'s privileges (a `_clone` name proves nothing); when `user` is an existing clone,
+/// refuse if it is a member of anything but `base`; re-grant the membership (a no-op when it
+/// is there), then set the password. A new role is created without a password and gets one
+/// only once it is a member.
 pub async fn ensure_alternate(
     client: &Client,
+    current: &str,
     base: &str,
     user: &str,
     password: &SecretString,
 ) -> Result<(), DbError> {
-    let facts = role_facts(client, &[base, user]).await?;
+    let facts = role_facts(client, &[base, user, current]).await?;
     for role in &facts {
         if !role.privileged.is_empty() {
             return Err(DbError::Refused(format!(
@@ -255,9 +316,9 @@ pub async fn ensure_alternate(
                 role.privileged.join(", ")
             )));
         }
-        if role.member_of_admin {
+        if role.member_of_admin || role.member_of_privileged {
             return Err(DbError::Refused(format!(
-                "role `{}` is a member of the administrator's role; its password would open the administrator's privileges",
+                "role `{}` is a member of the administrator's role or of a role that can administer others",
                 role.name
             )));
         }
@@ -265,29 +326,46 @@ pub async fn ensure_alternate(
     if !facts.iter().any(|r| r.name == base) {
         return Err(DbError::Query(format!("role `{base}` does not exist")));
     }
-    if user != base {
-        if !facts.iter().any(|r| r.name == user) {
-            // One implicit transaction: the role exists only as a member of `base`.
-            exec(
-                client,
-                &format!(
-                    "CREATE ROLE {clone} WITH LOGIN INHERIT; GRANT {base} TO {clone}",
-                    clone = escape_identifier(user),
-                    base = escape_identifier(base)
-                ),
-            )
-            .await?;
-        } else {
-            exec(
-                client,
-                &format!(
-                    "GRANT {} TO {}",
-                    escape_identifier(base),
-                    escape_identifier(user)
-                ),
-            )
-            .await?;
+    if user == base {
+        if current != base && !holds(client, current, base).await? {
+            return Err(DbError::Refused(format!(
+                "the current user `{current}` does not hold `{base}`'s privileges; its password is changed only for the alternate that stands in for it"
+            )));
         }
+        return set_password(client, user, password).await;
+    }
+    if !facts.iter().any(|r| r.name == user) {
+        // One implicit transaction: the role exists only as a member of `base`.
+        exec(
+            client,
+            &format!(
+                "CREATE ROLE {clone} WITH LOGIN INHERIT; GRANT {base} TO {clone}",
+                clone = escape_identifier(user),
+                base = escape_identifier(base)
+            ),
+        )
+        .await?;
+    } else {
+        let extra: Vec<String> = memberships(client, user)
+            .await?
+            .into_iter()
+            .filter(|r| r != base)
+            .collect();
+        if !extra.is_empty() {
+            return Err(DbError::Refused(format!(
+                "the existing alternate `{user}` is also a member of {} role(s) besides `{base}`; it must hold `{base}`'s privileges and nothing more",
+                extra.len()
+            )));
+        }
+        exec(
+            client,
+            &format!(
+                "GRANT {} TO {}",
+                escape_identifier(base),
+                escape_identifier(user)
+            ),
+        )
+        .await?;
     }
     set_password(client, user, password).await
 }

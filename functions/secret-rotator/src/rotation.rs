@@ -89,6 +89,38 @@ pub fn engine_of(value: &SecretString) -> Result<Engine, ErrorKind> {
     }
 }
 
+/// `Some(true)` over absent over `Some(false)`.
+fn stricter_ssl(a: Option<bool>, b: Option<bool>) -> Option<bool> {
+    let rank = |s: Option<bool>| match s {
+        Some(true) => 2,
+        None => 1,
+        Some(false) => 0,
+    };
+    if rank(a) >= rank(b) {
+        a
+    } else {
+        b
+    }
+}
+
+/// A database error of an alternating-users step. The administrator's own login failing is
+/// reported without its user name or anything else from its secret.
+fn admin_error(e: DbError, endpoint: &str) -> ErrorKind {
+    match e {
+        DbError::Refused(reason) => ErrorKind::Refused(reason),
+        DbError::Auth(cause) => ErrorKind::CannotLogin {
+            endpoint: endpoint.to_owned(),
+            user: "(the administrator of `masterarn`)".into(),
+            which: "the administrator (masterarn)",
+            cause,
+        },
+        other => ErrorKind::Database {
+            endpoint: endpoint.to_owned(),
+            cause: other.to_string(),
+        },
+    }
+}
+
 /// The user an alternating pair is named after: `app` for both `app` and `app_clone`.
 fn base_username(user: &str) -> &str {
     user.strip_suffix("_clone")
@@ -122,8 +154,7 @@ fn guard_alternating(
 ) -> Result<(), ErrorKind> {
     if !admin.same_endpoint(current) {
         return Err(ErrorKind::Refused(format!(
-            "the administrator secret (`masterarn`) is for {} but the secret's credentials are for {}; the administrator may act only on the secret's own server",
-            admin.endpoint(),
+            "the administrator secret (`masterarn`) is for another server than the secret's credentials ({}); the administrator may act only on the secret's own server",
             current.endpoint()
         )));
     }
@@ -133,7 +164,7 @@ fn guard_alternating(
             || base_username(user).eq_ignore_ascii_case(admin_base)
         {
             return Err(ErrorKind::Refused(format!(
-                "user `{user}` is the administrator named by `masterarn` (or its alternate); the rotator never changes the administrator's password"
+                "user `{user}` is the administrator named by `masterarn` (or its alternate); the rotator never changes the administrator's password or acts as it"
             )));
         }
     }
@@ -363,7 +394,10 @@ impl<S: SecretStore> Rotator<S> {
                         .filter(|p| p.same_endpoint(&current) && p.username == current.username);
                     let fallback = match usable {
                         Some(p) => {
-                            let login = current.with_password(p.password);
+                            // The stricter TLS setting of the two: AWSCURRENT is the
+                            // attacker-writable one, the previous password may still work.
+                            let mut login = current.with_password(p.password);
+                            login.ssl = stricter_ssl(current.ssl, p.ssl);
                             db::can_login(engine, &login)
                                 .await
                                 .map_err(database)?
@@ -388,44 +422,22 @@ impl<S: SecretStore> Rotator<S> {
                     .map_err(database)?;
             }
             Some(master) => {
-                let expected = alternate_username(&current.username, db::max_username(engine))?;
-                if pending.username != expected {
-                    return Err(ErrorKind::PendingMismatch(format!(
-                        "alternating-users rotation expects pending user `{expected}`, found `{}`",
-                        pending.username
-                    )));
-                }
-                let admin = self.admin(&master, engine).await?;
-                guard_alternating(&admin, &current, &pending.username)?;
-                // Proof that the secret's owner holds what it asks the administrator to
-                // extend: the current credentials log in (as the AWS templates require).
-                if !db::can_login(engine, &current).await.map_err(database)? {
-                    return Err(ErrorKind::Refused(format!(
-                        "the current credentials (user `{}` at {endpoint}) do not log in; the administrator acts only for a secret whose AWSCURRENT works",
-                        current.username
-                    )));
-                }
+                let (admin, proven) = self
+                    .alternating(engine, &current, &pending, &master)
+                    .await?;
                 // No "pending already works" shortcut here: the clone's privileges are
                 // re-applied on every attempt, so a retry after a partial failure fails again
                 // until they are complete.
                 db::ensure_alternate(
                     engine,
                     &admin,
-                    current.dbname.as_deref(),
+                    &proven,
                     base_username(&current.username),
                     &pending.username,
                     &pending.password,
                 )
                 .await
-                .map_err(|e| match e {
-                    DbError::Auth(cause) => ErrorKind::CannotLogin {
-                        endpoint: admin.endpoint(),
-                        user: admin.username.clone(),
-                        which: "the administrator (masterarn)",
-                        cause,
-                    },
-                    other => database(other),
-                })?;
+                .map_err(|e| admin_error(e, &endpoint))?;
             }
         }
         info!(
@@ -435,11 +447,50 @@ impl<S: SecretStore> Rotator<S> {
         Ok(Outcome::Done)
     }
 
+    /// The checks every alternating-users step makes before the administrator acts: the
+    /// pending user is the alternate of the current one, the administrator is for the same
+    /// server and is neither user, and the current credentials log in — as exactly the
+    /// account they name (MySQL: `CURRENT_USER()`, so an anonymous account cannot stand in).
+    async fn alternating(
+        &self,
+        engine: Engine,
+        current: &Credentials,
+        pending: &Credentials,
+        master: &str,
+    ) -> Result<(Credentials, db::Proven), ErrorKind> {
+        let expected = alternate_username(&current.username, db::max_username(engine))?;
+        if pending.username != expected {
+            return Err(ErrorKind::PendingMismatch(format!(
+                "alternating-users rotation expects pending user `{expected}`, found `{}`",
+                pending.username
+            )));
+        }
+        let admin = self.admin(master, engine).await?;
+        guard_alternating(&admin, current, &pending.username)?;
+        let endpoint = current.endpoint();
+        let proven = db::prove_login(engine, current)
+            .await
+            .map_err(|e| admin_error(e, &endpoint))?
+            .ok_or_else(|| {
+                ErrorKind::Refused(format!(
+                    "the current credentials (user `{}` at {endpoint}) do not log in; the administrator acts only for a secret whose AWSCURRENT works",
+                    current.username
+                ))
+            })?;
+        Ok((admin, proven))
+    }
+
     /// testSecret: the pending credentials log in (with a short, bounded retry), and an
-    /// alternate user holds every privilege of the user it stands in for.
+    /// alternate user holds exactly the privileges of the user it stands in for.
     async fn test(&self, arn: &str, token: &str) -> Result<Outcome, ErrorKind> {
         let Some((engine, pending, current)) = self.pair(arn, token).await? else {
             return Ok(Outcome::Done);
+        };
+        let master = master_of(&current, &pending)?;
+        // The same checks as setSecret before the administrator reads anything.
+        let alternating = match &master {
+            Some(master) => Some(self.alternating(engine, &current, &pending, master).await?),
+            None => None,
         };
         db::check_with_retry(engine, &pending, 4)
             .await
@@ -449,20 +500,12 @@ impl<S: SecretStore> Rotator<S> {
                 which: "the pending",
                 cause: e.to_string(),
             })?;
-        if let Some(master) = master_of(&current, &pending)? {
+        if let Some((admin, proven)) = alternating {
             let base = base_username(&current.username);
             if pending.username != base {
-                let admin = self.admin(&master, engine).await?;
-                guard_alternating(&admin, &current, &pending.username)?;
-                db::verify_alternate(engine, &admin, &pending, base)
+                db::verify_alternate(engine, &admin, &proven, &pending, base)
                     .await
-                    .map_err(|e| match e {
-                        DbError::Refused(reason) => ErrorKind::Refused(reason),
-                        other => ErrorKind::Database {
-                            endpoint: pending.endpoint(),
-                            cause: other.to_string(),
-                        },
-                    })?;
+                    .map_err(|e| admin_error(e, &pending.endpoint()))?;
             }
         }
         Ok(Outcome::Done)

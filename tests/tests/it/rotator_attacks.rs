@@ -696,3 +696,92 @@ async fn ssl_true_with_a_ca_bundle_and_without() -> anyhow::Result<()> {
     assert!(err.to_string().contains("DB_CA_BUNDLE"), "{err}");
     Ok(())
 }
+
+/// A `_clone` name proves nothing: knowing the password of `victim_clone` must not let the
+/// owner reset `victim`'s (the pending user of the flip back).
+#[tokio::test]
+async fn a_clone_name_is_no_proof_of_the_users_privileges() -> anyhow::Result<()> {
+    let world = World::new();
+    let (moto, server) = tokio::try_join!(world.moto(), world.postgres())?;
+    let victim = server.fresh_database().await?;
+    let (_, admin_arn) = pg_admin(server, moto, "rotation_admin", Some(&victim.user)).await?;
+    let clone = format!("{}_clone", victim.user);
+    let known = harness::random_token(20);
+    sql(
+        server.superuser(),
+        &format!(
+            "CREATE ROLE {} LOGIN PASSWORD {}",
+            escape_identifier(&clone),
+            escape_literal(&known)
+        ),
+    )
+    .await?;
+    let own = PgLogin {
+        dbname: "postgres".into(),
+        ..pg(&victim, &clone, &known)
+    };
+    let mut hostile = pg_secret(&own);
+    hostile["masterarn"] = json!(admin_arn);
+    let arn = moto
+        .create_secret(world.unique("hostile"), hostile.to_string())
+        .await?;
+    let lambda = world.lambda(Function::SecretRotator, &[]).await?;
+    let outcome =
+        rotate_until_error(&lambda, moto, &arn, "a7000000-0000-4000-8000-000000000001").await?;
+    assert_refused(outcome, "does not hold");
+    assert!(logs_in(&victim).await, "the victim's password is unchanged");
+    Ok(())
+}
+
+/// The administrator never works inside a database the secret's owner controls: an owner's
+/// `search_path` and a look-alike `=` operator there must not run as the administrator.
+#[tokio::test]
+async fn the_administrator_never_runs_the_owners_objects() -> anyhow::Result<()> {
+    let world = World::new();
+    let (moto, server) = tokio::try_join!(world.moto(), world.postgres())?;
+    let app = server.fresh_database().await?;
+    let (_, admin_arn) = pg_admin(server, moto, "rotation_admin", Some(&app.user)).await?;
+    sql(
+        server.superuser(),
+        &format!(
+            "GRANT CONNECT ON DATABASE {} TO rotation_admin",
+            escape_identifier(&app.dbname)
+        ),
+    )
+    .await?;
+    // The owner's trap, in its own database.
+    sql(
+        &app,
+        &format!(
+            "CREATE FUNCTION public.trap(name, name) RETURNS boolean LANGUAGE plpgsql AS $f$ \
+             BEGIN EXECUTE 'ALTER ROLE {role} CREATEDB'; RETURN $1::text = $2::text; END $f$; \
+             CREATE FUNCTION public.trap(name, text) RETURNS boolean LANGUAGE plpgsql AS $f$ \
+             BEGIN EXECUTE 'ALTER ROLE {role} CREATEDB'; RETURN $1::text = $2; END $f$; \
+             CREATE OPERATOR public.= (LEFTARG = name, RIGHTARG = name, FUNCTION = public.trap); \
+             CREATE OPERATOR public.= (LEFTARG = name, RIGHTARG = text, FUNCTION = public.trap); \
+             ALTER DATABASE {db} SET search_path = public, pg_catalog",
+            role = escape_identifier(&app.user),
+            db = escape_identifier(&app.dbname)
+        ),
+    )
+    .await?;
+    let mut value = pg_secret(&app);
+    value["masterarn"] = json!(admin_arn);
+    let arn = moto
+        .create_secret(world.unique("app"), value.to_string())
+        .await?;
+    let lambda = world.lambda(Function::SecretRotator, &[]).await?;
+    harness::rotation::rotate(&lambda, moto, &arn, "a8000000-0000-4000-8000-000000000001").await?;
+    let createdb: bool = server
+        .superuser()
+        .connect()
+        .await?
+        .query_one(
+            "SELECT rolcreatedb FROM pg_catalog.pg_roles WHERE rolname = $1",
+            &[&app.user],
+        )
+        .await?
+        .get(0);
+    assert!(!createdb, "the owner's operator ran as the administrator");
+    Ok(())
+}
