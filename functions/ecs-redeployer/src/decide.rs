@@ -57,6 +57,24 @@ pub fn context_of(service_arn: &str) -> Option<TaskContext> {
     })
 }
 
+/// Whether a deployment that started at `started` certainly began after the change at
+/// `changed`, so its tasks read the new value.
+///
+/// EventBridge's `time` and CloudTrail's `eventTime` have whole seconds: a change at 10:00:00
+/// may have happened at 10:00:00.900, after a deployment that started at 10:00:00.600. With a
+/// whole-second change time only a deployment in a *later* second counts; with sub-second
+/// precision, one at or after it. Neither the secret version's creation time (the version is
+/// created at createSecret, well before AWSCURRENT moves to it) nor the CloudTrail record is
+/// more precise for a label move, so a same-second deployment is redeployed: a needless
+/// restart is better than a stale secret.
+pub fn deployed_after(started: DateTime<Utc>, changed: DateTime<Utc>) -> bool {
+    if changed.timestamp_subsec_nanos() == 0 {
+        started.timestamp() > changed.timestamp()
+    } else {
+        started >= changed
+    }
+}
+
 pub fn evaluate(
     service: &Service,
     references: &[&Reference],
@@ -129,7 +147,7 @@ pub fn evaluate(
         ));
     }
     if let (Some(started), Some(changed)) = (service.primary_created_at, change_time) {
-        if started >= changed {
+        if deployed_after(started, changed) {
             return Verdict::Skip(format!(
                 "already redeployed: its PRIMARY deployment started at {} (the change was at {})",
                 started.to_rfc3339(),
@@ -187,6 +205,18 @@ mod tests {
         let refs: Vec<Reference> = raws.iter().map(|r| reference(r)).collect();
         let refs: Vec<&Reference> = refs.iter().collect();
         evaluate(s, &refs, change, time(), config)
+    }
+
+    #[test]
+    fn a_deployment_in_the_same_second_as_a_whole_second_change_is_not_proof() {
+        let t = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let change = t("2026-11-20T10:00:00Z");
+        assert!(!deployed_after(t("2026-11-20T10:00:00.700Z"), change));
+        assert!(!deployed_after(t("2026-11-20T09:59:59.999Z"), change));
+        assert!(deployed_after(t("2026-11-20T10:00:01Z"), change));
+        let precise = t("2026-11-20T10:00:00.400Z");
+        assert!(!deployed_after(t("2026-11-20T10:00:00.100Z"), precise));
+        assert!(deployed_after(t("2026-11-20T10:00:00.400Z"), precise));
     }
 
     #[test]
@@ -249,8 +279,11 @@ mod tests {
         s.tags.insert(TAG.into(), "on".into());
         assert_eq!(verdict(&s, &[&raw], &current, &tagged), Verdict::Redeploy);
         let mut s = service();
-        s.primary_created_at = Some("2026-11-20T10:00:00Z".parse().unwrap());
+        s.primary_created_at = Some("2026-11-20T10:00:01Z".parse().unwrap());
         assert!(skip(verdict(&s, &[&raw], &current, &c)).contains("already redeployed"));
+        // Same second as the (whole-second) change: it may have started before it.
+        s.primary_created_at = Some("2026-11-20T10:00:00.300Z".parse().unwrap());
+        assert_eq!(verdict(&s, &[&raw], &current, &c), Verdict::Redeploy);
     }
 
     #[test]

@@ -30,6 +30,8 @@ pub const FUNCTION_NAME: &str = "ecs-redeployer";
 pub enum Error {
     #[error("invalid event: {0}")]
     InvalidEvent(#[from] ecs_secrets_shared::EventError),
+    #[error("invalid batch: {0}")]
+    InvalidBatch(String),
     #[error(transparent)]
     Discovery(#[from] redeploy::DiscoveryError),
     #[error("{failed} of {total} service update(s) failed (EventBridge will retry; services already redeployed are skipped): {summary}")]
@@ -44,7 +46,7 @@ impl From<Error> for Diagnostic {
     fn from(e: Error) -> Self {
         Diagnostic {
             error_type: match &e {
-                Error::InvalidEvent(_) => "InvalidEvent",
+                Error::InvalidEvent(_) | Error::InvalidBatch(_) => "InvalidEvent",
                 Error::Discovery(_) => "DiscoveryFailed",
                 Error::UpdatesFailed { .. } => "UpdatesFailed",
             }
@@ -54,11 +56,22 @@ impl From<Error> for Diagnostic {
     }
 }
 
-/// Handles one invocation.
+/// Whether the invocation is a batch from the SQS event source mapping.
+fn is_sqs_batch(payload: &Value) -> bool {
+    payload["Records"]
+        .as_array()
+        .is_some_and(|r| !r.is_empty() && r.iter().all(|r| r["eventSource"] == "aws:sqs"))
+}
+
+/// Handles one invocation: an SQS batch (the deployed path) or a bare EventBridge event
+/// (direct invocation, `ecs-secrets plan`).
 pub async fn handle<E: EcsApi>(
     redeployer: &Redeployer<E>,
     event: LambdaEvent<Value>,
 ) -> Result<Value, Error> {
+    if is_sqs_batch(&event.payload) {
+        return handle_sqs(redeployer, event.payload).await;
+    }
     let change = ChangeEvent::parse(&event.payload)?;
     let summary = redeployer.handle(&change).await?;
     let json = serde_json::to_value(&summary).unwrap_or_default();
@@ -78,4 +91,90 @@ pub async fn handle<E: EcsApi>(
         });
     }
     Ok(json)
+}
+
+/// One SQS batch (FIFO, one message group): every record's change in one discovery pass, each
+/// service deployed at most once. Records that cannot be parsed, or whose change did not reach
+/// every service it should, are reported in `batchItemFailures` — with the records after the
+/// first such one, as FIFO ordering requires — and the invocation itself succeeds, so only
+/// those are received again (and reach the dead-letter queue after the queue's
+/// `maxReceiveCount`).
+async fn handle_sqs<E: EcsApi>(redeployer: &Redeployer<E>, payload: Value) -> Result<Value, Error> {
+    use aws_lambda_events::event::sqs::SqsEvent;
+    let sqs: SqsEvent = serde_json::from_value(payload)
+        .map_err(|e| Error::InvalidBatch(format!("the SQS batch does not parse: {e}")))?;
+    let ids: Vec<String> = sqs
+        .records
+        .iter()
+        .map(|r| r.message_id.clone().unwrap_or_default())
+        .collect();
+    let mut first_failed: Option<usize> = None;
+    let mut fail = |i: usize| first_failed = Some(first_failed.map_or(i, |f| f.min(i)));
+    let mut invalid = Vec::new();
+    let mut parsed: Vec<(usize, ChangeEvent)> = Vec::new();
+    for (i, record) in sqs.records.iter().enumerate() {
+        let event = record
+            .body
+            .as_deref()
+            .ok_or_else(|| "the record has no body".to_owned())
+            .and_then(|body| {
+                serde_json::from_str::<Value>(body)
+                    .map_err(|e| format!("the body is not JSON ({e})"))
+            })
+            .and_then(|v| ChangeEvent::parse(&v).map_err(|e| e.to_string()));
+        match event {
+            Ok(event) => parsed.push((i, event)),
+            Err(error) => {
+                tracing::error!(message_id = %ids[i], error = %error, "invalid record");
+                invalid.push(serde_json::json!({"messageId": ids[i], "error": error}));
+                fail(i);
+            }
+        }
+    }
+    let events: Vec<ChangeEvent> = parsed.iter().map(|(_, e)| e.clone()).collect();
+    let mut summary = serde_json::Map::new();
+    match redeployer.handle_batch(&events).await {
+        Ok(batch) => {
+            let mut changes = Vec::new();
+            for ((i, _), outcome) in parsed.iter().zip(&batch.changes) {
+                if outcome.failed {
+                    fail(*i);
+                }
+                let mut entry = serde_json::to_value(outcome).unwrap_or_default();
+                entry["messageId"] = Value::String(ids[*i].clone());
+                changes.push(entry);
+            }
+            let mut metrics = Metrics::new(FUNCTION_NAME);
+            metrics
+                .count("ServicesRedeployed", batch.redeployed.len() as u64)
+                .count("ServicesSkipped", batch.skipped.len() as u64)
+                .count("ServicesFailed", batch.failed.len() as u64)
+                .count("ApiCalls", batch.api_calls.values().sum())
+                .count("ChangesInBatch", events.len() as u64);
+            metrics.emit();
+            if let Value::Object(map) = serde_json::to_value(&batch).unwrap_or_default() {
+                summary.extend(map);
+            }
+            summary.insert("changes".into(), Value::Array(changes));
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "discovery failed; every change of the batch is retried");
+            if let Some((i, _)) = parsed.first() {
+                fail(*i);
+            }
+            summary.insert("discoveryError".into(), Value::String(e.to_string()));
+        }
+    }
+    let failures: Vec<Value> = first_failed
+        .map(|f| ids[f..].to_vec())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|id| serde_json::json!({"itemIdentifier": id}))
+        .collect();
+    summary.insert("records".into(), Value::from(ids.len()));
+    summary.insert("invalid".into(), Value::Array(invalid));
+    summary.insert("batchItemFailures".into(), Value::Array(failures));
+    let summary = Value::Object(summary);
+    tracing::info!(summary = %summary, "redeploy batch summary");
+    Ok(summary)
 }

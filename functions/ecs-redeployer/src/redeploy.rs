@@ -60,6 +60,32 @@ pub struct Summary {
     pub api_calls: BTreeMap<&'static str, u64>,
 }
 
+/// What one change of a batch did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangeOutcome {
+    pub trigger: Value,
+    /// Why it redeploys nothing (events that must not redeploy).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Services redeployed (or, in a dry run, to redeploy) for it — a service named by
+    /// several changes is deployed once and counted for each.
+    pub redeployed: usize,
+    /// A service it should reach could not be updated or read: retry the change.
+    pub failed: bool,
+}
+
+/// The result of a batch of changes (one SQS batch; one change for a direct invocation).
+#[derive(Debug, Clone, Serialize)]
+pub struct Batch {
+    pub dry_run: bool,
+    /// One entry per change, in delivery order.
+    pub changes: Vec<ChangeOutcome>,
+    pub redeployed: Vec<Redeployed>,
+    pub skipped: Vec<Skipped>,
+    pub failed: Vec<Failed>,
+    pub api_calls: BTreeMap<&'static str, u64>,
+}
+
 /// Discovery failed before any decision could be made (the invocation fails and is retried).
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("discovery failed: {0}")]
@@ -85,51 +111,123 @@ impl<E: EcsApi> Redeployer<E> {
     }
 
     pub async fn handle(&self, event: &ChangeEvent) -> Result<Summary, DiscoveryError> {
-        let calls = ApiCalls::default();
-        let mut summary = Summary {
-            trigger: trigger::describe(event),
+        let batch = self.handle_batch(std::slice::from_ref(event)).await?;
+        let Batch {
+            changes,
+            redeployed,
+            skipped,
+            failed,
+            api_calls,
+            ..
+        } = batch;
+        let change = changes.into_iter().next();
+        Ok(Summary {
+            trigger: change
+                .as_ref()
+                .map(|c| c.trigger.clone())
+                .unwrap_or_default(),
             dry_run: self.config.dry_run,
-            reason: None,
+            reason: change.and_then(|c| c.reason),
+            redeployed,
+            skipped,
+            failed,
+            api_calls,
+        })
+    }
+
+    /// Several changes at once (one SQS batch): one discovery pass for all of them, and each
+    /// service at most one deployment, whatever the number of changes naming its secrets.
+    /// A change is `failed` when a service it should have reached could not be updated (or
+    /// its task definition could not be read), so its record is retried.
+    pub async fn handle_batch(&self, events: &[ChangeEvent]) -> Result<Batch, DiscoveryError> {
+        let calls = ApiCalls::default();
+        let mut batch = Batch {
+            dry_run: self.config.dry_run,
+            changes: Vec::new(),
             redeployed: Vec::new(),
             skipped: Vec::new(),
             failed: Vec::new(),
             api_calls: BTreeMap::new(),
         };
-        let (change, time) = match trigger::decide(event) {
-            Decision::Redeploy { change, time } => (change, time),
-            Decision::Ignore { reason, warn } => {
-                if warn {
-                    tracing::warn!(event_id = %event.id, reason, "nothing to redeploy");
+        let mut wanted: Vec<(usize, Change, Option<chrono::DateTime<chrono::Utc>>)> = Vec::new();
+        for (i, event) in events.iter().enumerate() {
+            let mut outcome = ChangeOutcome {
+                trigger: trigger::describe(event),
+                reason: None,
+                redeployed: 0,
+                failed: false,
+            };
+            match trigger::decide(event) {
+                Decision::Redeploy { change, time } => wanted.push((i, change, time)),
+                Decision::Ignore { reason, warn } => {
+                    if warn {
+                        tracing::warn!(event_id = %event.id, reason, "nothing to redeploy");
+                    }
+                    outcome.reason = Some(reason);
                 }
-                summary.reason = Some(reason);
-                return Ok(summary);
             }
-        };
+            batch.changes.push(outcome);
+        }
+        if wanted.is_empty() {
+            return Ok(batch);
+        }
         let services = self.discover(&calls).await?;
-        let references = self.references(&services, &calls).await?;
+        let (references, unreadable) = self.references(&services, &calls).await?;
 
-        let mut to_deploy = Vec::new();
+        let mut to_deploy: Vec<(&Service, Vec<usize>)> = Vec::new();
         for service in &services {
+            if let Some(error) = service
+                .task_definitions
+                .iter()
+                .find_map(|td| unreadable.get(td))
+            {
+                // Whether it references a change is unknown: every change of the batch is
+                // retried until the read succeeds (or the record reaches the DLQ).
+                batch.failed.push(Failed {
+                    cluster: service.cluster_name.clone(),
+                    service: service.name.clone(),
+                    error: format!("cannot read its task definition: {error}"),
+                });
+                for (i, _, _) in &wanted {
+                    batch.changes[*i].failed = true;
+                }
+                continue;
+            }
             let refs: Vec<&Reference> = service
                 .task_definitions
                 .iter()
                 .filter_map(|td| references.get(td))
                 .flat_map(|r| r.iter())
                 .collect();
-            match evaluate(service, &refs, &change, time, &self.config) {
-                Verdict::NotReferenced => {}
-                Verdict::Skip(reason) => summary.skipped.push(Skipped {
+            let mut deploy_for = Vec::new();
+            let mut reasons: Vec<String> = Vec::new();
+            for (i, change, time) in &wanted {
+                match evaluate(service, &refs, change, *time, &self.config) {
+                    Verdict::NotReferenced => {}
+                    Verdict::Skip(reason) => {
+                        if !reasons.contains(&reason) {
+                            reasons.push(reason)
+                        }
+                    }
+                    Verdict::Redeploy => deploy_for.push(*i),
+                }
+            }
+            if !deploy_for.is_empty() {
+                to_deploy.push((service, deploy_for));
+            } else if !reasons.is_empty() {
+                batch.skipped.push(Skipped {
                     cluster: service.cluster_name.clone(),
                     service: service.name.clone(),
-                    reason,
-                }),
-                Verdict::Redeploy => to_deploy.push(service),
+                    reason: reasons.join("; "),
+                });
             }
         }
-        self.deploy(&to_deploy, &calls, &mut summary).await;
-        summary.api_calls = calls.snapshot();
-        log_change(&change);
-        Ok(summary)
+        self.deploy(&to_deploy, &calls, &mut batch).await;
+        batch.api_calls = calls.snapshot();
+        for (_, change, _) in &wanted {
+            log_change(change);
+        }
+        Ok(batch)
     }
 
     /// Every service of every cluster, described with tags.
@@ -169,7 +267,13 @@ impl<E: EcsApi> Redeployer<E> {
         &self,
         services: &[Service],
         calls: &ApiCalls,
-    ) -> Result<HashMap<String, Arc<Vec<Reference>>>, ApiError> {
+    ) -> Result<
+        (
+            HashMap<String, Arc<Vec<Reference>>>,
+            HashMap<String, String>,
+        ),
+        ApiError,
+    > {
         let wanted: HashSet<&String> = services
             .iter()
             .flat_map(|s| s.task_definitions.iter())
@@ -187,29 +291,50 @@ impl<E: EcsApi> Redeployer<E> {
                 .collect();
             (known, missing)
         };
-        let fetched: Vec<(String, Arc<Vec<Reference>>)> = stream::iter(missing)
+        // One unreadable revision fails only the services that use it.
+        let fetched: Vec<(String, Result<Vec<Reference>, ApiError>)> = stream::iter(missing)
             .map(|td| async move {
                 self.reads.task_definitions.take().await;
-                let refs = self.ecs.task_definition_references(td, calls).await?;
-                Ok::<_, ApiError>((td.clone(), Arc::new(refs)))
+                (
+                    td.clone(),
+                    self.ecs.task_definition_references(td, calls).await,
+                )
             })
             .buffer_unordered(self.config.max_concurrency)
-            .try_collect()
-            .await?;
+            .collect()
+            .await;
+        let mut unreadable = HashMap::new();
         let mut cache = self.cache.lock().map_err(|_| poisoned())?;
         for (td, refs) in fetched {
-            cache.insert(td.clone(), refs.clone());
-            known.insert(td, refs);
+            match refs {
+                Ok(refs) => {
+                    let refs = Arc::new(refs);
+                    cache.insert(td.clone(), refs.clone());
+                    known.insert(td, refs);
+                }
+                Err(e) => {
+                    tracing::error!(task_definition = %td, error = %e, "cannot read a task definition");
+                    unreadable.insert(td, e.to_string());
+                }
+            }
         }
-        Ok(known)
+        Ok((known, unreadable))
     }
 
     /// Forces new deployments, paced; in a dry run only lists them.
-    async fn deploy(&self, services: &[&Service], calls: &ApiCalls, summary: &mut Summary) {
+    async fn deploy(
+        &self,
+        services: &[(&Service, Vec<usize>)],
+        calls: &ApiCalls,
+        summary: &mut Batch,
+    ) {
         let period = Duration::from_secs_f64(1.0 / self.config.max_updates_per_second);
         let mut next = tokio::time::Instant::now();
-        for service in services {
+        for (service, changes) in services {
             if self.config.dry_run {
+                for i in changes {
+                    summary.changes[*i].redeployed += 1;
+                }
                 summary.redeployed.push(Redeployed {
                     cluster: service.cluster_name.clone(),
                     service: service.name.clone(),
@@ -226,6 +351,9 @@ impl<E: EcsApi> Redeployer<E> {
             {
                 Ok(deployment_id) => {
                     tracing::info!(cluster = %service.cluster_name, service = %service.name, "forced a new deployment");
+                    for i in changes {
+                        summary.changes[*i].redeployed += 1;
+                    }
                     summary.redeployed.push(Redeployed {
                         cluster: service.cluster_name.clone(),
                         service: service.name.clone(),
@@ -234,6 +362,9 @@ impl<E: EcsApi> Redeployer<E> {
                 }
                 Err(e) => {
                     tracing::error!(cluster = %service.cluster_name, service = %service.name, error = %e, "redeploy failed");
+                    for i in changes {
+                        summary.changes[*i].failed = true;
+                    }
                     summary.failed.push(Failed {
                         cluster: service.cluster_name.clone(),
                         service: service.name.clone(),

@@ -221,11 +221,15 @@ async fn main() -> Result<()> {
         ""
     );
 
-    // ecs-redeployer: the event Secrets Manager sends when AWSCURRENT moved.
+    // ecs-redeployer: the event Secrets Manager sends when AWSCURRENT moved, with its
+    // whole-second time, delivered (as by EventBridge) a moment later.
+    let changed = chrono::Utc::now();
+    let rest = 1000 - u64::from(changed.timestamp_subsec_millis()).min(999);
+    tokio::time::sleep(std::time::Duration::from_millis(rest + 20)).await;
     let label_updated = json!({
         "version": "0", "id": "demo-1", "detail-type": "Secret Label Updated",
         "source": "aws.secretsmanager", "account": harness::moto::ACCOUNT,
-        "time": chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        "time": changed.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         "region": harness::moto::REGION, "resources": [secret_arn],
         "detail": {"name": secret_name, "labelUpdated": "AWSCURRENT", "versionId": "00000000-0000-4000-8000-0000000000bb"}
     });

@@ -174,10 +174,15 @@ fn label_updated(secret_arn: &str, time: &str) -> Value {
     })
 }
 
-/// A change time after every existing deployment (whole seconds, as EventBridge sends it).
+/// A change time after every existing deployment (whole seconds, as EventBridge sends it),
+/// delivered in a later second, as EventBridge's delivery takes time: a deployment in the same
+/// second as a whole-second change time is not proof that it came after the change.
 async fn change_time() -> String {
     tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
-    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    let changed = chrono::Utc::now();
+    let rest = 1000 - u64::from(changed.timestamp_subsec_millis()).min(999);
+    tokio::time::sleep(std::time::Duration::from_millis(rest + 20)).await;
+    changed.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 struct Fleet {
@@ -842,6 +847,253 @@ async fn discovery_stays_under_ecs_token_buckets() -> anyhow::Result<()> {
         started.elapsed().as_secs_f64() > 3.0,
         "{:?}",
         started.elapsed()
+    );
+    Ok(())
+}
+
+/// An SQS batch as the event source mapping delivers it from the FIFO queue: one message
+/// group, records in order, each body an EventBridge event.
+fn sqs_batch(bodies: &[Value]) -> Value {
+    let records: Vec<Value> = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, body)| {
+            let body = match body {
+                Value::String(raw) => raw.clone(),
+                other => other.to_string(),
+            };
+            json!({
+                "messageId": format!("m-{i}"), "receiptHandle": format!("rh-{i}"), "body": body,
+                "attributes": {"ApproximateReceiveCount": "1", "MessageGroupId": "changes",
+                               "MessageDeduplicationId": format!("d-{i}"), "SequenceNumber": format!("{}", 1000 + i),
+                               "SentTimestamp": "1764750000000", "SenderId": "AIDAEXAMPLE",
+                               "ApproximateFirstReceiveTimestamp": "1764750000001"},
+                "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:ecs-secrets-changes.fifo",
+                "awsRegion": "us-east-1"
+            })
+        })
+        .collect();
+    json!({ "Records": records })
+}
+
+fn failed_items(summary: &Value) -> Vec<String> {
+    summary["batchItemFailures"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["itemIdentifier"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// The three events one rotation emits (native label update, CloudTrail
+/// UpdateSecretVersionStage moving AWSCURRENT, RotationSucceeded), at `time`.
+fn rotation_events(secret: &str, time: &str) -> anyhow::Result<Vec<Value>> {
+    let mut out = vec![label_updated(secret, time)];
+    for name in [
+        "update-secret-version-stage.json",
+        "rotation-succeeded.json",
+    ] {
+        let path = harness::paths::workspace_root()
+            .join("shared/testdata/events")
+            .join(name);
+        let text = std::fs::read_to_string(path)?.replace(
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbC123",
+            secret,
+        );
+        let mut event: Value = serde_json::from_str(&text)?;
+        event["time"] = json!(time);
+        if event["detail"].get("eventTime").is_some() {
+            event["detail"]["eventTime"] = json!(time);
+        }
+        out.push(event);
+    }
+    Ok(out)
+}
+
+#[tokio::test]
+async fn one_batch_one_discovery_one_deployment_per_service() -> anyhow::Result<()> {
+    let world = World::new();
+    let moto = world.moto().await?;
+    let f = fleet(moto).await?;
+    let second = "arn:aws:secretsmanager:us-east-1:123456789012:secret:other/db-XyZ789";
+    let td = task_definition(moto, "other", vec![Place::Secret(second.into())]).await?;
+    service(moto, "prod", "other-a", &td, &[]).await?;
+    service(moto, "stage", "other-b", &td, &[]).await?;
+    let before = deployments(moto).await?;
+    let time = change_time().await;
+    let lambda = world
+        .lambda(Function::EcsRedeployer, &[("MAX_UPDATES_PER_SECOND", "50")])
+        .await?;
+    let mut bodies = rotation_events(&f.secret, &time)?;
+    bodies.push(label_updated(second, &time));
+    let summary = lambda.invoke_ok(&sqs_batch(&bodies)).await?;
+
+    let mut expected = f.expected_redeploy.clone();
+    expected.extend(["prod/other-a".to_string(), "stage/other-b".to_string()]);
+    let after = deployments(moto).await?;
+    assert_eq!(changed(&before, &after), expected, "{summary}");
+    assert_eq!(names(&summary["redeployed"]), expected);
+    assert_eq!(
+        summary["api_calls"]["UpdateService"],
+        expected.len(),
+        "one deployment per service: {}",
+        summary["api_calls"]
+    );
+    assert_eq!(
+        summary["api_calls"]["ListClusters"], 1,
+        "one discovery pass"
+    );
+    assert_eq!(
+        summary["api_calls"]["DescribeTaskDefinition"],
+        f.task_definitions + 1,
+        "each distinct revision read once"
+    );
+    assert!(failed_items(&summary).is_empty(), "{summary}");
+    let changes = summary["changes"].as_array().cloned().unwrap_or_default();
+    assert_eq!(changes.len(), 4);
+    assert_eq!(changes[3]["messageId"], "m-3");
+    assert_eq!(changes[3]["redeployed"], 2);
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_events_of_one_rotation_in_separate_batches_deploy_once() -> anyhow::Result<()> {
+    let world = World::new();
+    let moto = world.moto().await?;
+    let f = fleet(moto).await?;
+    let before = deployments(moto).await?;
+    let time = change_time().await;
+    let lambda = world
+        .lambda(Function::EcsRedeployer, &[("MAX_UPDATES_PER_SECOND", "50")])
+        .await?;
+    let mut updates = 0;
+    for event in rotation_events(&f.secret, &time)? {
+        let summary = lambda.invoke_ok(&sqs_batch(&[event])).await?;
+        assert!(failed_items(&summary).is_empty(), "{summary}");
+        updates += summary["api_calls"]["UpdateService"].as_u64().unwrap_or(0);
+    }
+    assert_eq!(
+        changed(&before, &deployments(moto).await?),
+        f.expected_redeploy
+    );
+    assert_eq!(
+        updates as usize,
+        f.expected_redeploy.len(),
+        "one deployment each"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_malformed_record_is_retried_and_the_good_change_is_redeployed() -> anyhow::Result<()> {
+    let world = World::new();
+    let moto = world.moto().await?;
+    let f = fleet(moto).await?;
+    let before = deployments(moto).await?;
+    let time = change_time().await;
+    let lambda = world
+        .lambda(Function::EcsRedeployer, &[("MAX_UPDATES_PER_SECOND", "50")])
+        .await?;
+    let summary = lambda
+        .invoke_ok(&sqs_batch(&[
+            label_updated(&f.secret, &time),
+            Value::String("{not an event".into()),
+        ]))
+        .await?;
+    assert_eq!(
+        changed(&before, &deployments(moto).await?),
+        f.expected_redeploy
+    );
+    assert_eq!(failed_items(&summary), ["m-1"]);
+    assert_eq!(summary["invalid"][0]["messageId"], "m-1");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_failing_service_fails_its_record_and_the_redelivery_completes() -> anyhow::Result<()> {
+    use harness::faults::{FaultProxy, Faults};
+    let world = World::new();
+    let moto = world.moto().await?;
+    let f = fleet(moto).await?;
+    let second = "arn:aws:secretsmanager:us-east-1:123456789012:secret:other/db-XyZ789";
+    let td = task_definition(moto, "other", vec![Place::Secret(second.into())]).await?;
+    service(moto, "prod", "other-a", &td, &[]).await?;
+    let before = deployments(moto).await?;
+    let time = change_time().await;
+    let proxy = FaultProxy::start(
+        moto.endpoint(),
+        Faults {
+            deny_update_of: Some("jsonkey".into()),
+            ..Faults::default()
+        },
+    )
+    .await?;
+    let mut env = proxy.env(moto);
+    env.push(("MAX_UPDATES_PER_SECOND".into(), "50".into()));
+    let lambda = world.lambda_with_env(Function::EcsRedeployer, env).await?;
+    // The second secret's change first, then the one whose services include the failing one.
+    let batch = sqs_batch(&[
+        label_updated(second, &time),
+        label_updated(&f.secret, &time),
+    ]);
+    let summary = lambda.invoke_ok(&batch).await?;
+    assert_eq!(failed_items(&summary), ["m-1"], "{summary}");
+    let mut others = f.expected_redeploy.clone();
+    others.remove("prod/jsonkey");
+    others.insert("prod/other-a".into());
+    assert_eq!(changed(&before, &deployments(moto).await?), others);
+
+    // Redelivery of the same batch (the fault is gone): only the missing service.
+    proxy.set_faults(Faults::default());
+    let mid = deployments(moto).await?;
+    let again = lambda.invoke_ok(&batch).await?;
+    assert!(failed_items(&again).is_empty(), "{again}");
+    assert_eq!(
+        changed(&mid, &deployments(moto).await?),
+        ["prod/jsonkey".to_string()].into_iter().collect()
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_deployment_in_the_same_second_as_the_change_is_redeployed() -> anyhow::Result<()> {
+    let world = World::new();
+    let moto = world.moto().await?;
+    let secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:same/second-AbC123";
+    let td = task_definition(moto, "same", vec![Place::Secret(secret.into())]).await?;
+    moto.ecs()
+        .create_cluster()
+        .cluster_name("edge")
+        .send()
+        .await?;
+    service(moto, "edge", "web", &td, &[]).await?;
+    let described = moto
+        .ecs()
+        .describe_services()
+        .cluster("edge")
+        .services("web")
+        .send()
+        .await?;
+    let created = described
+        .services()
+        .first()
+        .and_then(|s| s.deployments().first())
+        .and_then(|d| d.created_at())
+        .map(|t| t.secs())
+        .ok_or_else(|| anyhow::anyhow!("no deployment time"))?;
+    // EventBridge's whole-second time of a change that happened later in that second.
+    let time = chrono::DateTime::from_timestamp(created, 0)
+        .unwrap_or_default()
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let before = deployments(moto).await?;
+    let lambda = world.lambda(Function::EcsRedeployer, &[]).await?;
+    let summary = lambda.invoke_ok(&label_updated(secret, &time)).await?;
+    assert_eq!(
+        changed(&before, &deployments(moto).await?),
+        ["edge/web".to_string()].into_iter().collect(),
+        "{summary}"
     );
     Ok(())
 }
