@@ -20,6 +20,8 @@ pub enum Target {
 pub async fn plan(target: Target) -> Result<Summary, String> {
     let mut config = Config::from_env().map_err(|e| e.to_string())?;
     config.dry_run = true;
+    // A plan also reports the referencing services a narrower CLUSTERS leaves stale.
+    config.scan_outside_clusters = true;
     let aws = AwsConfig::load().await.map_err(|e| e.to_string())?;
     let region = aws.region().to_owned();
     let trigger = match target {

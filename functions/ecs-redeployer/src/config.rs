@@ -27,6 +27,9 @@ pub struct Config {
     /// `MAX_READS_PER_SECOND` (1-20, default 15): client-side pace of ECS list/describe calls,
     /// per ECS bucket (see `pace`).
     pub max_reads_per_second: f64,
+    /// Read clusters outside `CLUSTERS` too, to report their referencing services as skipped
+    /// (the CLI's plan); the function never does: it only names them.
+    pub scan_outside_clusters: bool,
 }
 
 impl Default for Config {
@@ -38,6 +41,7 @@ impl Default for Config {
             max_updates_per_second: 2.0,
             max_concurrency: 8,
             max_reads_per_second: 15.0,
+            scan_outside_clusters: false,
         }
     }
 }
@@ -105,6 +109,7 @@ impl Config {
             max_updates_per_second,
             max_concurrency,
             max_reads_per_second,
+            scan_outside_clusters: false,
         })
     }
 

@@ -30,6 +30,14 @@ impl ApiCalls {
     }
 }
 
+/// What one DescribeServices call returned.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Described {
+    pub services: Vec<Service>,
+    /// `failures`: (service ARN or name, reason such as `MISSING`).
+    pub failures: Vec<(String, String)>,
+}
+
 /// The ECS operations of a redeployment.
 pub trait EcsApi: Sync {
     fn list_clusters(
@@ -41,13 +49,13 @@ pub trait EcsApi: Sync {
         cluster: &str,
         calls: &ApiCalls,
     ) -> impl Future<Output = Result<Vec<String>, ApiError>> + Send;
-    /// At most 10 services, with their tags.
+    /// At most 10 services, with their tags, and the ones ECS could not describe.
     fn describe_services(
         &self,
         cluster: &str,
         services: &[String],
         calls: &ApiCalls,
-    ) -> impl Future<Output = Result<Vec<Service>, ApiError>> + Send;
+    ) -> impl Future<Output = Result<Described, ApiError>> + Send;
     fn task_definition_references(
         &self,
         task_definition: &str,
@@ -117,7 +125,7 @@ impl EcsApi for Ecs {
         cluster: &str,
         services: &[String],
         calls: &ApiCalls,
-    ) -> Result<Vec<Service>, ApiError> {
+    ) -> Result<Described, ApiError> {
         calls.count("DescribeServices");
         let out = self
             .0
@@ -128,7 +136,17 @@ impl EcsApi for Ecs {
             .send()
             .await
             .map_err(|e| ApiError::from_sdk("DescribeServices", &e))?;
-        Ok(out
+        let failures = out
+            .failures()
+            .iter()
+            .map(|f| {
+                (
+                    f.arn().unwrap_or_default().to_owned(),
+                    f.reason().unwrap_or("unknown").to_owned(),
+                )
+            })
+            .collect();
+        let services = out
             .services()
             .iter()
             .map(|s| {
@@ -173,7 +191,8 @@ impl EcsApi for Ecs {
                     task_definitions,
                 }
             })
-            .collect())
+            .collect();
+        Ok(Described { services, failures })
     }
 
     async fn task_definition_references(

@@ -56,6 +56,16 @@ impl From<Error> for Diagnostic {
     }
 }
 
+/// Time left until the invocation's deadline (milliseconds since the epoch, from the Runtime
+/// API; zero when already past); `None` when it is unknown.
+fn remaining(deadline_ms: u64) -> Option<std::time::Duration> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_millis() as u64;
+    (deadline_ms > 0).then(|| std::time::Duration::from_millis(deadline_ms.saturating_sub(now)))
+}
+
 /// Whether the invocation is a batch from the SQS event source mapping.
 fn is_sqs_batch(payload: &Value) -> bool {
     payload["Records"]
@@ -70,7 +80,8 @@ pub async fn handle<E: EcsApi>(
     event: LambdaEvent<Value>,
 ) -> Result<Value, Error> {
     if is_sqs_batch(&event.payload) {
-        return handle_sqs(redeployer, event.payload).await;
+        let deadline = remaining(event.context.deadline).map(|d| tokio::time::Instant::now() + d);
+        return handle_sqs(redeployer, event.payload, deadline).await;
     }
     let change = ChangeEvent::parse(&event.payload)?;
     let summary = redeployer.handle(&change).await?;
@@ -99,7 +110,11 @@ pub async fn handle<E: EcsApi>(
 /// first such one, as FIFO ordering requires — and the invocation itself succeeds, so only
 /// those are received again (and reach the dead-letter queue after the queue's
 /// `maxReceiveCount`).
-async fn handle_sqs<E: EcsApi>(redeployer: &Redeployer<E>, payload: Value) -> Result<Value, Error> {
+async fn handle_sqs<E: EcsApi>(
+    redeployer: &Redeployer<E>,
+    payload: Value,
+    deadline: Option<tokio::time::Instant>,
+) -> Result<Value, Error> {
     use aws_lambda_events::event::sqs::SqsEvent;
     let sqs: SqsEvent = serde_json::from_value(payload)
         .map_err(|e| Error::InvalidBatch(format!("the SQS batch does not parse: {e}")))?;
@@ -133,7 +148,7 @@ async fn handle_sqs<E: EcsApi>(redeployer: &Redeployer<E>, payload: Value) -> Re
     }
     let events: Vec<ChangeEvent> = parsed.iter().map(|(_, e)| e.clone()).collect();
     let mut summary = serde_json::Map::new();
-    match redeployer.handle_batch(&events).await {
+    match redeployer.handle_batch_until(&events, deadline).await {
         Ok(batch) => {
             let mut changes = Vec::new();
             for ((i, _), outcome) in parsed.iter().zip(&batch.changes) {

@@ -20,7 +20,7 @@ use serde_json::Value;
 
 use crate::config::Config;
 use crate::decide::{evaluate, Reference, Service, Verdict};
-use crate::ecs::{ApiCalls, ApiError, EcsApi};
+use crate::ecs::{ApiCalls, ApiError, Described, EcsApi};
 use crate::pace::ReadPace;
 use crate::trigger::{self, Change, Decision};
 
@@ -54,6 +54,9 @@ pub struct Summary {
     /// Why nothing was considered (events that must not redeploy).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Clusters outside `CLUSTERS`, whose services were not read.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub clusters_not_scanned: Vec<String>,
     pub redeployed: Vec<Redeployed>,
     pub skipped: Vec<Skipped>,
     pub failed: Vec<Failed>,
@@ -80,11 +83,26 @@ pub struct Batch {
     pub dry_run: bool,
     /// One entry per change, in delivery order.
     pub changes: Vec<ChangeOutcome>,
+    /// Clusters outside `CLUSTERS`, whose services were not read.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub clusters_not_scanned: Vec<String>,
     pub redeployed: Vec<Redeployed>,
     pub skipped: Vec<Skipped>,
     pub failed: Vec<Failed>,
     pub api_calls: BTreeMap<&'static str, u64>,
 }
+
+/// The services in scope, the ones ECS could not describe, and the clusters not scanned.
+#[derive(Debug, Default)]
+struct Discovered {
+    services: Vec<Service>,
+    /// (cluster ARN, service, reason).
+    failures: Vec<(String, String, String)>,
+    not_scanned: Vec<String>,
+}
+
+/// How long before the invocation's deadline no new UpdateService is started.
+const DEADLINE_MARGIN: Duration = Duration::from_secs(5);
 
 /// Discovery failed before any decision could be made (the invocation fails and is retried).
 #[derive(Debug, Clone, thiserror::Error)]
@@ -114,6 +132,7 @@ impl<E: EcsApi> Redeployer<E> {
         let batch = self.handle_batch(std::slice::from_ref(event)).await?;
         let Batch {
             changes,
+            clusters_not_scanned,
             redeployed,
             skipped,
             failed,
@@ -128,6 +147,7 @@ impl<E: EcsApi> Redeployer<E> {
                 .unwrap_or_default(),
             dry_run: self.config.dry_run,
             reason: change.and_then(|c| c.reason),
+            clusters_not_scanned,
             redeployed,
             skipped,
             failed,
@@ -140,10 +160,22 @@ impl<E: EcsApi> Redeployer<E> {
     /// A change is `failed` when a service it should have reached could not be updated (or
     /// its task definition could not be read), so its record is retried.
     pub async fn handle_batch(&self, events: &[ChangeEvent]) -> Result<Batch, DiscoveryError> {
+        self.handle_batch_until(events, None).await
+    }
+
+    /// [`Redeployer::handle_batch`] within a deadline (the Lambda invocation's): near it, no
+    /// new UpdateService is started; the services left are reported failed ("not started")
+    /// and their changes retried, instead of the whole invocation timing out.
+    pub async fn handle_batch_until(
+        &self,
+        events: &[ChangeEvent],
+        deadline: Option<tokio::time::Instant>,
+    ) -> Result<Batch, DiscoveryError> {
         let calls = ApiCalls::default();
         let mut batch = Batch {
             dry_run: self.config.dry_run,
             changes: Vec::new(),
+            clusters_not_scanned: Vec::new(),
             redeployed: Vec::new(),
             skipped: Vec::new(),
             failed: Vec::new(),
@@ -171,7 +203,33 @@ impl<E: EcsApi> Redeployer<E> {
         if wanted.is_empty() {
             return Ok(batch);
         }
-        let services = self.discover(&calls).await?;
+        let Discovered {
+            services,
+            failures,
+            not_scanned,
+        } = self.discover(&calls).await?;
+        batch.clusters_not_scanned = not_scanned;
+        for (cluster, service, reason) in failures {
+            let cluster_name = cluster.rsplit('/').next().unwrap_or(&cluster).to_owned();
+            let name = service.rsplit('/').next().unwrap_or(&service).to_owned();
+            if reason == "MISSING" {
+                // Deleted between ListServices and DescribeServices: nothing to redeploy.
+                batch.skipped.push(Skipped {
+                    cluster: cluster_name,
+                    service: name,
+                    reason: "DescribeServices: MISSING (deleted since it was listed)".into(),
+                });
+            } else {
+                batch.failed.push(Failed {
+                    cluster: cluster_name,
+                    service: name,
+                    error: format!("DescribeServices failed for it: {reason}"),
+                });
+                for (i, _, _) in &wanted {
+                    batch.changes[*i].failed = true;
+                }
+            }
+        }
         let (references, unreadable) = self.references(&services, &calls).await?;
 
         let mut to_deploy: Vec<(&Service, Vec<usize>)> = Vec::new();
@@ -222,7 +280,7 @@ impl<E: EcsApi> Redeployer<E> {
                 });
             }
         }
-        self.deploy(&to_deploy, &calls, &mut batch).await;
+        self.deploy(&to_deploy, &calls, &mut batch, deadline).await;
         batch.api_calls = calls.snapshot();
         for (_, change, _) in &wanted {
             log_change(change);
@@ -230,12 +288,17 @@ impl<E: EcsApi> Redeployer<E> {
         Ok(batch)
     }
 
-    /// Every service of every cluster, described with tags.
-    async fn discover(&self, calls: &ApiCalls) -> Result<Vec<Service>, ApiError> {
-        // Every cluster, also those outside CLUSTERS: a referencing service there is reported
-        // as skipped ("outside the configured clusters"), never updated.
+    /// Every service of the clusters in scope, described with tags. Clusters outside
+    /// `CLUSTERS` are only named (their services are never listed or read) unless
+    /// `scan_outside_clusters` asks for a report on them (the CLI's plan).
+    async fn discover(&self, calls: &ApiCalls) -> Result<Discovered, ApiError> {
         self.reads.services.take().await;
-        let clusters: Vec<String> = self.ecs.list_clusters(calls).await?;
+        let all: Vec<String> = self.ecs.list_clusters(calls).await?;
+        let (clusters, not_scanned): (Vec<String>, Vec<String>) =
+            all.into_iter().partition(|arn| {
+                let name = arn.rsplit('/').next().unwrap_or(arn);
+                self.config.scan_outside_clusters || self.config.includes_cluster(arn, name)
+            });
         let concurrency = self.config.max_concurrency;
         let per_cluster: Vec<(String, Vec<String>)> = stream::iter(clusters)
             .map(|cluster| async move {
@@ -249,17 +312,34 @@ impl<E: EcsApi> Redeployer<E> {
         let batches = per_cluster
             .iter()
             .flat_map(|(cluster, services)| services.chunks(10).map(move |chunk| (cluster, chunk)));
-        let described: Vec<Vec<Service>> = stream::iter(batches)
+        let described: Vec<(String, Described)> = stream::iter(batches)
             .map(|(cluster, chunk)| async move {
                 self.reads.services.take().await;
-                self.ecs.describe_services(cluster, chunk, calls).await
+                let d = self.ecs.describe_services(cluster, chunk, calls).await?;
+                Ok::<_, ApiError>((cluster.clone(), d))
             })
             .buffer_unordered(concurrency)
             .try_collect()
             .await?;
-        let mut services: Vec<Service> = described.into_iter().flatten().collect();
-        services.sort_by(|a, b| (&a.cluster_name, &a.name).cmp(&(&b.cluster_name, &b.name)));
-        Ok(services)
+        let mut out = Discovered {
+            not_scanned: not_scanned
+                .iter()
+                .map(|arn| arn.rsplit('/').next().unwrap_or(arn).to_owned())
+                .collect(),
+            ..Discovered::default()
+        };
+        out.not_scanned.sort();
+        for (cluster, d) in described {
+            out.services.extend(d.services);
+            out.failures.extend(
+                d.failures
+                    .into_iter()
+                    .map(|(service, reason)| (cluster.clone(), service, reason)),
+            );
+        }
+        out.services
+            .sort_by(|a, b| (&a.cluster_name, &a.name).cmp(&(&b.cluster_name, &b.name)));
+        Ok(out)
     }
 
     /// References of every task definition in use, from the cache or one call per revision.
@@ -327,10 +407,24 @@ impl<E: EcsApi> Redeployer<E> {
         services: &[(&Service, Vec<usize>)],
         calls: &ApiCalls,
         summary: &mut Batch,
+        deadline: Option<tokio::time::Instant>,
     ) {
         let period = Duration::from_secs_f64(1.0 / self.config.max_updates_per_second);
         let mut next = tokio::time::Instant::now();
         for (service, changes) in services {
+            if deadline.is_some_and(|d| next + DEADLINE_MARGIN >= d) {
+                for i in changes {
+                    summary.changes[*i].failed = true;
+                }
+                summary.failed.push(Failed {
+                    cluster: service.cluster_name.clone(),
+                    service: service.name.clone(),
+                    error:
+                        "not started: the invocation neared its deadline (the change is retried)"
+                            .into(),
+                });
+                continue;
+            }
             if self.config.dry_run {
                 for i in changes {
                     summary.changes[*i].redeployed += 1;

@@ -510,16 +510,14 @@ async fn dry_run_clusters_and_tag_selection() -> anyhow::Result<()> {
             .into_iter()
             .collect()
     );
-    // The other clusters are still looked at, so their referencing services are reported.
-    let outside: BTreeSet<String> = f
-        .expected_redeploy
-        .iter()
-        .chain(&f.expected_skip)
-        .filter(|s| !s.starts_with("stage/"))
-        .cloned()
-        .collect();
-    let skipped_outside = skipped_because(&plan, "outside the configured clusters");
-    assert_eq!(skipped_outside, outside);
+    // The other clusters are named, never read: one ListServices, for `stage`.
+    assert_eq!(
+        plan["clusters_not_scanned"],
+        json!(["batch", "bulk", "prod"]),
+        "{plan}"
+    );
+    assert_eq!(plan["api_calls"]["ListServices"], 1);
+    assert!(skipped_because(&plan, "outside the configured clusters").is_empty());
 
     let tagged = world
         .lambda(Function::EcsRedeployer, &[("SERVICE_SELECTION", "tagged")])
@@ -1095,5 +1093,51 @@ async fn a_deployment_in_the_same_second_as_the_change_is_redeployed() -> anyhow
         ["edge/web".to_string()].into_iter().collect(),
         "{summary}"
     );
+    Ok(())
+}
+
+#[tokio::test]
+async fn near_the_deadline_no_update_starts_and_the_rest_is_retried() -> anyhow::Result<()> {
+    let world = World::new();
+    let moto = world.moto().await?;
+    let f = fleet(moto).await?;
+    let before = deployments(moto).await?;
+    let time = change_time().await;
+    // One update every 2 s and a 6 s invocation: the first update starts, then the deadline
+    // is too near for the next.
+    let lambda = world
+        .lambda(
+            Function::EcsRedeployer,
+            &[("MAX_UPDATES_PER_SECOND", "0.5")],
+        )
+        .await?
+        .with_timeout(std::time::Duration::from_secs(6));
+    let batch = sqs_batch(&[label_updated(&f.secret, &time)]);
+    let summary = lambda.invoke_ok(&batch).await?;
+    assert_eq!(failed_items(&summary), ["m-0"], "{summary}");
+    let done = changed(&before, &deployments(moto).await?);
+    assert!(
+        !done.is_empty() && done.len() < f.expected_redeploy.len(),
+        "some, not all: {done:?}"
+    );
+    assert!(summary["failed"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .all(|s| s["error"].as_str().is_some_and(|e| e.contains("deadline"))));
+
+    // The redelivery (with time enough) redeploys exactly what is left.
+    let patient = world
+        .lambda(Function::EcsRedeployer, &[("MAX_UPDATES_PER_SECOND", "50")])
+        .await?;
+    let mid = deployments(moto).await?;
+    let again = patient.invoke_ok(&batch).await?;
+    assert!(failed_items(&again).is_empty(), "{again}");
+    let rest = changed(&mid, &deployments(moto).await?);
+    assert_eq!(
+        done.union(&rest).cloned().collect::<BTreeSet<_>>(),
+        f.expected_redeploy
+    );
+    assert!(done.is_disjoint(&rest), "nothing deployed twice");
     Ok(())
 }
