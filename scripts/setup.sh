@@ -4,6 +4,7 @@
 #     packages' own system services are kept from starting),
 #   - util-linux and iproute2 (loopback-only network namespace for the test run),
 #   - moto, AWS SAM CLI, cfn-lint, cargo-lambda and detect-secrets (the benchmark comparator), pinned, in a project venv (.tools/venv),
+#   - checkov, pinned, in a venv of its own (.tools/checkov),
 #   - cargo-nextest, if the machine lacks it.
 # Safe to run again: each step checks first.
 set -euo pipefail
@@ -49,6 +50,15 @@ if [ ! -f "$stamp" ] || ! cmp -s "$requirements" "$stamp"; then
     "$venv/bin/pip" install --quiet --disable-pip-version-check --upgrade pip
     "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
     cp "$requirements" "$stamp"
+fi
+
+checkov_requirements="$root/scripts/requirements-checkov.txt"
+checkov_venv="$root/.tools/checkov"
+if [ ! -f "$checkov_venv/.requirements" ] || ! cmp -s "$checkov_requirements" "$checkov_venv/.requirements"; then
+    say "installing checkov into .tools/checkov (the template's security scan)"
+    python3 -m venv "$checkov_venv"
+    "$checkov_venv/bin/pip" install --quiet --disable-pip-version-check -r "$checkov_requirements"
+    cp "$checkov_requirements" "$checkov_venv/.requirements"
 fi
 
 if ! cargo nextest --version >/dev/null 2>&1; then

@@ -93,3 +93,114 @@ fn the_rotator_acts_only_on_opted_in_secrets_and_only_for_secrets_manager() -> a
     );
     Ok(())
 }
+
+fn resources_of_type<'a>(t: &'a Yaml, kind: &str) -> Vec<(&'a str, &'a Yaml)> {
+    t["Resources"]
+        .as_hash()
+        .into_iter()
+        .flatten()
+        .filter(|(_, r)| r["Type"].as_str() == Some(kind))
+        .filter_map(|(name, r)| Some((name.as_str()?, r)))
+        .collect()
+}
+
+#[test]
+fn changes_reach_the_redeployer_only_through_the_fifo_queue() -> anyhow::Result<()> {
+    let t = template()?;
+    let redeployer = resource(&t, "EcsRedeployerFunction");
+    let events = redeployer["Properties"]["Events"]
+        .as_hash()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(events.len(), 1, "one event source: {events:?}");
+    let (_, source) = events.iter().next().expect("an event source");
+    assert_eq!(source["Type"].as_str(), Some("SQS"));
+    assert_eq!(source["Properties"]["BatchSize"].as_i64(), Some(10));
+    assert_eq!(
+        source["Properties"]["FunctionResponseTypes"][0].as_str(),
+        Some("ReportBatchItemFailures")
+    );
+    let queue = &resource(&t, "ChangesQueue")["Properties"];
+    assert_eq!(queue["FifoQueue"].as_bool(), Some(true));
+    assert_eq!(queue["ContentBasedDeduplication"].as_bool(), Some(true));
+    assert!(queue["RedrivePolicy"]["maxReceiveCount"]
+        .as_i64()
+        .is_some_and(|n| (1..=10).contains(&n)));
+    // Lambda's guidance: the visibility timeout is at least six times the function's timeout.
+    let timeout = redeployer["Properties"]["Timeout"].as_i64().unwrap_or(0);
+    assert!(queue["VisibilityTimeout"].as_i64().unwrap_or(0) >= 6 * timeout);
+    // Every rule targets the queue, in one message group.
+    let rules = resources_of_type(&t, "AWS::Events::Rule");
+    assert_eq!(
+        rules.len(),
+        4,
+        "{:?}",
+        rules.iter().map(|r| r.0).collect::<Vec<_>>()
+    );
+    for (name, rule) in rules {
+        let target = &rule["Properties"]["Targets"][0];
+        assert_eq!(
+            target["SqsParameters"]["MessageGroupId"].as_str(),
+            Some("changes"),
+            "{name}"
+        );
+        assert!(
+            !target["DeadLetterConfig"].is_badvalue(),
+            "{name}: delivery dead letters"
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn every_failure_has_a_destination_a_retention_and_an_alarm() -> anyhow::Result<()> {
+    let t = template()?;
+    let functions = resources_of_type(&t, "AWS::Serverless::Function");
+    assert_eq!(functions.len(), 3);
+    for (name, f) in &functions {
+        let p = &f["Properties"];
+        assert!(
+            p["ReservedConcurrentExecutions"].as_i64().is_some(),
+            "{name}: concurrency"
+        );
+        // Secrets Manager invokes the rotator synchronously: its failures are the rotation's.
+        if *name != "SecretRotatorFunction" {
+            assert_eq!(
+                p["DeadLetterQueue"]["Type"].as_str(),
+                Some("SQS"),
+                "{name}: failure destination"
+            );
+        }
+    }
+    let groups = resources_of_type(&t, "AWS::Logs::LogGroup");
+    assert_eq!(groups.len(), functions.len(), "one log group per function");
+    for (name, g) in groups {
+        assert!(!g["Properties"]["RetentionInDays"].is_badvalue(), "{name}");
+    }
+    assert_eq!(
+        t["Parameters"]["LogRetentionDays"]["Default"].as_i64(),
+        Some(30)
+    );
+    let alarms = resources_of_type(&t, "AWS::CloudWatch::Alarm");
+    let watched: Vec<String> = alarms
+        .iter()
+        .map(|(_, a)| format!("{:?}", a["Properties"]["Dimensions"][0]["Value"]))
+        .collect();
+    for queue in [
+        "ChangesDeadLetterQueue",
+        "EcsRedeployerDeadLetterQueue",
+        "FunctionsDeadLetterQueue",
+    ] {
+        assert!(
+            watched.iter().any(|w| w.contains(queue)),
+            "alarm on {queue}: {watched:?}"
+        );
+    }
+    for (name, _) in &functions {
+        assert!(
+            watched.iter().any(|w| w.contains(name)),
+            "errors alarm on {name}"
+        );
+    }
+    Ok(())
+}
