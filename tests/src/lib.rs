@@ -15,6 +15,7 @@
 //! network namespace that has nothing else, so a stray connection fails the test instead of
 //! leaving the machine.
 
+pub mod esm;
 pub mod faults;
 pub mod lambda;
 pub mod mariadb;

@@ -1141,3 +1141,84 @@ async fn near_the_deadline_no_update_starts_and_the_rest_is_retried() -> anyhow:
     assert!(done.is_disjoint(&rest), "nothing deployed twice");
     Ok(())
 }
+
+/// The deployed delivery path on moto: rule → FIFO queue (content-based deduplication) →
+/// the event source mapping's batch → the binary → settled messages.
+#[tokio::test]
+async fn through_the_fifo_queue_duplicates_meet_in_one_batch_and_nothing_is_left(
+) -> anyhow::Result<()> {
+    use harness::esm::FifoSource;
+    let world = World::new();
+    let moto = world.moto().await?;
+    let f = fleet(moto).await?;
+    let source = FifoSource::start(moto, &["aws.secretsmanager", "aws.ssm"], 5).await?;
+    let before = deployments(moto).await?;
+    let time = change_time().await;
+    let events = rotation_events(&f.secret, &time)?;
+    for event in &events {
+        source.send(event).await?;
+    }
+    // The same event twice within the deduplication window: one message.
+    source.send(&events[0]).await?;
+    // Routed by the rule (the simulation's own check): a parameter no service reads.
+    aws_sdk_eventbridge::Client::new(&moto.sdk_config())
+        .put_events()
+        .entries(
+            aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+                .source("aws.ssm")
+                .detail_type("Parameter Store Change")
+                .detail(
+                    json!({"name": "/nobody/reads", "type": "String", "operation": "Update"})
+                        .to_string(),
+                )
+                .resources("arn:aws:ssm:us-east-1:123456789012:parameter/nobody/reads")
+                .build(),
+        )
+        .send()
+        .await?;
+    let lambda = world
+        .lambda(Function::EcsRedeployer, &[("MAX_UPDATES_PER_SECOND", "50")])
+        .await?;
+    let summary = source
+        .deliver(&lambda)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no batch"))?;
+    assert_eq!(summary["records"], 4, "3 distinct + 1 routed: {summary}");
+    assert!(failed_items(&summary).is_empty(), "{summary}");
+    assert_eq!(
+        changed(&before, &deployments(moto).await?),
+        f.expected_redeploy
+    );
+    assert_eq!(
+        summary["api_calls"]["UpdateService"],
+        f.expected_redeploy.len()
+    );
+    assert!(
+        source.deliver(&lambda).await?.is_none(),
+        "every message settled"
+    );
+    assert_eq!(source.dead_letters().await?, 0);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_record_that_keeps_failing_reaches_the_fifo_dead_letter_queue() -> anyhow::Result<()> {
+    use harness::esm::FifoSource;
+    let world = World::new();
+    let moto = world.moto().await?;
+    let source = FifoSource::start(moto, &["aws.secretsmanager"], 2).await?;
+    source.send(&json!("not an event")).await?;
+    let lambda = world.lambda(Function::EcsRedeployer, &[]).await?;
+    let mut deliveries = 0;
+    while let Some(summary) = source.deliver(&lambda).await? {
+        deliveries += 1;
+        assert_eq!(failed_items(&summary).len(), 1, "{summary}");
+        anyhow::ensure!(deliveries < 5, "never redriven");
+    }
+    assert_eq!(
+        deliveries, 2,
+        "maxReceiveCount receives, then the dead-letter queue"
+    );
+    assert_eq!(source.dead_letters().await?, 1);
+    Ok(())
+}
