@@ -6,8 +6,10 @@
 //! again.
 //!
 //! What the simulation does not model: the mapping's long polling and scaling (one batch at a
-//! time is what one message group gives anyway), the visibility timeout running out during a
-//! slow invocation, and `ApproximateReceiveCount`-driven redrive timing beyond what moto does.
+//! time is what one message group gives anyway); the visibility timeout — failed messages
+//! are made visible at once here, where the real mapping leaves them invisible (holding their
+//! FIFO group back) until `VisibilityTimeout` ends; queue encryption; invocation timeouts;
+//! and the template's event patterns (the rule here matches on `source` only).
 
 use anyhow::{Context, Result};
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
@@ -171,6 +173,12 @@ impl FifoSource {
                 .collect(),
             // A failed invocation: the whole batch comes back.
             Err(_) => ids.clone(),
+        };
+        // Lambda fails the whole batch when an itemIdentifier is empty or unknown.
+        let failed = if failed.iter().any(|f| f.is_empty() || !ids.contains(f)) {
+            ids.clone()
+        } else {
+            failed
         };
         for (id, handle) in ids.iter().zip(&handles) {
             if failed.contains(id) {

@@ -6,8 +6,9 @@
 //! shared model; [`trigger`] decides whether it changes what tasks read (the AWSPENDING write
 //! in the middle of a rotation does not); [`redeploy`] discovers services through [`ecs`],
 //! [`decide`] says for each whether to redeploy or why not, and the summary is returned and
-//! logged. The invocation fails — so EventBridge retries — only when an update failed; the
-//! retry is safe because a service redeployed since the change is skipped.
+//! logged. Deployed, it consumes SQS batches and reports the records to retry in
+//! `batchItemFailures`; invoked directly, the invocation fails when an update failed. Retries
+//! are safe because a service redeployed since the change is skipped.
 
 pub mod config;
 pub mod decide;
@@ -34,7 +35,7 @@ pub enum Error {
     InvalidBatch(String),
     #[error(transparent)]
     Discovery(#[from] redeploy::DiscoveryError),
-    #[error("{failed} of {total} service update(s) failed (EventBridge will retry; services already redeployed are skipped): {summary}")]
+    #[error("{failed} of {total} service update(s) failed (a retry skips the services already redeployed): {summary}")]
     UpdatesFailed {
         failed: usize,
         total: usize,

@@ -102,7 +102,8 @@ struct Discovered {
 }
 
 /// How long before the invocation's deadline no new UpdateService is started.
-const DEADLINE_MARGIN: Duration = Duration::from_secs(5);
+/// More than one SDK attempt (10 s) of UpdateService, so a started update can finish.
+const DEADLINE_MARGIN: Duration = Duration::from_secs(15);
 
 /// Discovery failed before any decision could be made (the invocation fails and is retried).
 #[derive(Debug, Clone, thiserror::Error)]
@@ -231,6 +232,10 @@ impl<E: EcsApi> Redeployer<E> {
             }
         }
         let (references, unreadable) = self.references(&services, &calls).await?;
+        let deadline = deadline.map(|d| {
+            // Discovery may have used most of the time: then nothing starts (see `deploy`).
+            d.max(tokio::time::Instant::now())
+        });
 
         let mut to_deploy: Vec<(&Service, Vec<usize>)> = Vec::new();
         for service in &services {
@@ -438,11 +443,27 @@ impl<E: EcsApi> Redeployer<E> {
             }
             tokio::time::sleep_until(next).await;
             next = tokio::time::Instant::now() + period;
-            match self
+            let call = self
                 .ecs
-                .force_new_deployment(&service.cluster_arn, &service.name, calls)
-                .await
-            {
+                .force_new_deployment(&service.cluster_arn, &service.name, calls);
+            // An update still unanswered just before the deadline counts as failed (its change
+            // is retried; if ECS did apply it, the retry sees the newer deployment).
+            let result = match deadline {
+                Some(d) => {
+                    let limit = d.checked_sub(Duration::from_secs(2)).unwrap_or(d);
+                    tokio::time::timeout_at(limit, call)
+                        .await
+                        .unwrap_or_else(|_| {
+                            Err(ApiError {
+                                operation: "UpdateService",
+                                code: None,
+                                message: "no answer before the invocation's deadline".into(),
+                            })
+                        })
+                }
+                None => call.await,
+            };
+            match result {
                 Ok(deployment_id) => {
                     tracing::info!(cluster = %service.cluster_name, service = %service.name, "forced a new deployment");
                     for i in changes {

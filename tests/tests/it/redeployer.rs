@@ -1103,15 +1103,15 @@ async fn near_the_deadline_no_update_starts_and_the_rest_is_retried() -> anyhow:
     let f = fleet(moto).await?;
     let before = deployments(moto).await?;
     let time = change_time().await;
-    // One update every 2 s and a 6 s invocation: the first update starts, then the deadline
-    // is too near for the next.
+    // One update every 2 s and a 20 s invocation: updates start while 15 s are left, then
+    // the deadline is too near for the next.
     let lambda = world
         .lambda(
             Function::EcsRedeployer,
             &[("MAX_UPDATES_PER_SECOND", "0.5")],
         )
         .await?
-        .with_timeout(std::time::Duration::from_secs(6));
+        .with_timeout(std::time::Duration::from_secs(20));
     let batch = sqs_batch(&[label_updated(&f.secret, &time)]);
     let summary = lambda.invoke_ok(&batch).await?;
     assert_eq!(failed_items(&summary), ["m-0"], "{summary}");
