@@ -421,24 +421,19 @@ fn grants_for_clone(
         .collect()
 }
 
-/// `base`'s and `other`'s grants, both written as `other`'s: what `other` lacks of `base`'s,
-/// and what it holds beyond them.
+/// `base`'s grants (`base_grants`, as `SHOW GRANTS` lists them) and `other`'s, both written
+/// as `other`'s: what `other` lacks of `base`'s, and what it holds beyond them.
 async fn compare_grants(
     conn: &mut Conn,
     q: Quoting,
+    base_grants: &[String],
     base: &str,
     other: &str,
     host: &str,
 ) -> Result<(usize, usize), DbError> {
-    let want: BTreeSet<String> = grants_for_clone(
-        q,
-        &show_grants(conn, &q.account(base, host)).await?,
-        base,
-        host,
-        other,
-    )
-    .into_iter()
-    .collect();
+    let want: BTreeSet<String> = grants_for_clone(q, base_grants, base, host, other)
+        .into_iter()
+        .collect();
     let have: BTreeSet<String> = grants_for_clone(
         q,
         &show_grants(conn, &q.account(other, host)).await?,
@@ -489,9 +484,13 @@ pub async fn ensure_alternate(
     let host = pair_host(&mut conn, current, base).await?;
     refuse_privileged(&mut conn, &[base, user, current.user.as_str()]).await?;
     let account = q.account(user, &host);
+    // These lines may carry the original user's password hash: they are only rewritten
+    // (without it), compared and executed, never logged.
+    let grants = show_grants(&mut conn, &q.account(base, &host)).await?;
     if user == base {
         if current.user != base {
-            let (missing, _) = compare_grants(&mut conn, q, base, &current.user, &host).await?;
+            let (missing, _) =
+                compare_grants(&mut conn, q, &grants, base, &current.user, &host).await?;
             if missing > 0 {
                 return Err(DbError::Refused(format!(
                     "the current user `{}` lacks {missing} of `{base}`'s grants; `{base}`'s password is changed only for the alternate that stands in for it",
@@ -512,14 +511,11 @@ pub async fn ensure_alternate(
         let _ = conn.disconnect().await;
         return Ok(());
     }
-    // These lines may carry the original user's password hash: they are only rewritten
-    // (without it) and executed, never logged.
-    let grants = show_grants(&mut conn, &q.account(base, &host)).await?;
     let require = tls_requirement(&mut conn, q, base, &host).await?;
     if !account_exists(&mut conn, user, &host).await? {
         exec(&mut conn, &format!("CREATE USER {account} ACCOUNT LOCK")).await?;
     } else {
-        let (_, extra) = compare_grants(&mut conn, q, base, user, &host).await?;
+        let (_, extra) = compare_grants(&mut conn, q, &grants, base, user, &host).await?;
         if extra > 0 {
             return Err(DbError::Refused(format!(
                 "the existing alternate `{user}` holds {extra} grant(s) that `{base}` does not; it must hold `{base}`'s privileges and nothing more"
@@ -557,7 +553,8 @@ pub async fn verify_alternate(
     let mut conn = connect(admin).await?;
     let q = quoting(&mut conn).await?;
     let host = pair_host(&mut conn, current, base).await?;
-    let (missing, extra) = compare_grants(&mut conn, q, base, clone, &host).await?;
+    let grants = show_grants(&mut conn, &q.account(base, &host)).await?;
+    let (missing, extra) = compare_grants(&mut conn, q, &grants, base, clone, &host).await?;
     if missing > 0 || extra > 0 {
         return Err(DbError::Refused(format!(
             "the alternate user `{clone}` lacks {missing} and has {extra} extra of `{base}`'s grants; setSecret must complete first"

@@ -636,23 +636,13 @@ async fn throttled_ecs_still_redeploys_each_service_once_at_the_configured_pace(
 
 #[tokio::test]
 async fn a_retry_after_a_partial_failure_redeploys_only_what_is_missing() -> anyhow::Result<()> {
-    use harness::faults::{FaultProxy, Faults};
+    use harness::faults::Faults;
     let world = World::new();
     let moto = world.moto().await?;
     let f = fleet(moto).await?;
     let before = deployments(moto).await?;
     let time = change_time().await;
-    let proxy = FaultProxy::start(
-        moto.endpoint(),
-        Faults {
-            deny_update_of: Some("jsonkey".into()),
-            ..Faults::default()
-        },
-    )
-    .await?;
-    let mut env = proxy.env(moto);
-    env.push(("MAX_UPDATES_PER_SECOND".into(), "50".into()));
-    let lambda = world.lambda_with_env(Function::EcsRedeployer, env).await?;
+    let (proxy, lambda) = redeployer_denying(&world, moto, "jsonkey").await?;
     let event = label_updated(&f.secret, &time);
 
     let err = lambda
@@ -685,6 +675,28 @@ async fn a_retry_after_a_partial_failure_redeploys_only_what_is_missing() -> any
         ["prod/jsonkey".to_string()].into_iter().collect()
     );
     Ok(())
+}
+
+/// The redeployer behind a fault proxy whose UpdateService calls naming `service` are denied
+/// (clear the fault with `proxy.set_faults`), updating at 50/s.
+async fn redeployer_denying(
+    world: &World,
+    moto: &Moto,
+    service: &str,
+) -> anyhow::Result<(harness::faults::FaultProxy, harness::LambdaFunction)> {
+    use harness::faults::{FaultProxy, Faults};
+    let proxy = FaultProxy::start(
+        moto.endpoint(),
+        Faults {
+            deny_update_of: Some(service.into()),
+            ..Faults::default()
+        },
+    )
+    .await?;
+    let mut env = proxy.env(moto);
+    env.push(("MAX_UPDATES_PER_SECOND".into(), "50".into()));
+    let lambda = world.lambda_with_env(Function::EcsRedeployer, env).await?;
+    Ok((proxy, lambda))
 }
 
 /// Runs the `ecs-secrets` CLI against this world's moto.
@@ -1010,7 +1022,7 @@ async fn a_malformed_record_is_retried_and_the_good_change_is_redeployed() -> an
 
 #[tokio::test]
 async fn a_failing_service_fails_its_record_and_the_redelivery_completes() -> anyhow::Result<()> {
-    use harness::faults::{FaultProxy, Faults};
+    use harness::faults::Faults;
     let world = World::new();
     let moto = world.moto().await?;
     let f = fleet(moto).await?;
@@ -1019,17 +1031,7 @@ async fn a_failing_service_fails_its_record_and_the_redelivery_completes() -> an
     service(moto, "prod", "other-a", &td, &[]).await?;
     let before = deployments(moto).await?;
     let time = change_time().await;
-    let proxy = FaultProxy::start(
-        moto.endpoint(),
-        Faults {
-            deny_update_of: Some("jsonkey".into()),
-            ..Faults::default()
-        },
-    )
-    .await?;
-    let mut env = proxy.env(moto);
-    env.push(("MAX_UPDATES_PER_SECOND".into(), "50".into()));
-    let lambda = world.lambda_with_env(Function::EcsRedeployer, env).await?;
+    let (proxy, lambda) = redeployer_denying(&world, moto, "jsonkey").await?;
     // The second secret's change first, then the one whose services include the failing one.
     let batch = sqs_batch(&[
         label_updated(second, &time),
