@@ -26,6 +26,9 @@ pub struct Faults {
     pub ecs_buckets: bool,
     /// Added to every ECS call before it is answered (a region's round trip).
     pub latency: std::time::Duration,
+    /// Fail every call of this `X-Amz-Target` (any service, e.g.
+    /// `secretsmanager.GetResourcePolicy`) with this error code (e.g. `AccessDeniedException`).
+    pub fail_target: Option<(String, String)>,
 }
 
 /// ECS's documented token buckets: (burst, refill per second) by operation.
@@ -208,6 +211,15 @@ async fn forward(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
+    let failing = shared
+        .faults
+        .lock()
+        .ok()
+        .and_then(|f| f.fail_target.clone())
+        .filter(|(t, _)| *t == target);
+    if let Some((_, code)) = failing {
+        return aws_error(&code, "injected failure");
+    }
     if let Some(operation) = target.strip_prefix(ECS_TARGET) {
         let faults = shared.faults.lock().map(|f| f.clone()).unwrap_or_default();
         let n = {

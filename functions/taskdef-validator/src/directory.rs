@@ -131,9 +131,11 @@ impl Directory for Aws {
             .send()
             .await
             .map_err(|e| CallError::from_sdk("GetResourcePolicy", &e))?;
+        // Text that is not JSON stays a string, so the evaluator reports it as unparsable
+        // instead of taking it for "no policy".
         Ok(out
             .resource_policy()
-            .and_then(|p| serde_json::from_str(p).ok()))
+            .map(|p| serde_json::from_str(p).unwrap_or_else(|_| Value::String(p.to_owned()))))
     }
 
     async fn parameters(&self, names: &[String]) -> Result<Vec<ParameterMeta>, CallError> {
@@ -196,7 +198,11 @@ impl Directory for Aws {
             .send()
             .await
             .ok()
-            .and_then(|p| p.policy().and_then(|p| serde_json::from_str(p).ok()));
+            .and_then(|p| {
+                p.policy().map(|p| {
+                    serde_json::from_str(p).unwrap_or_else(|_| Value::String(p.to_owned()))
+                })
+            });
         Ok(Some(KeyMeta {
             arn,
             aws_managed,

@@ -122,10 +122,17 @@ impl Policy {
                 (None, Some(p)) => Some(Matcher::Not(principals(p))),
                 (None, None) => None,
             };
+            // A condition that cannot be read must not be dropped: an allow would widen.
             let mut conditions = Vec::new();
-            if let Some(Value::Object(ops)) = s.get("Condition") {
-                for (operator, keys) in ops {
-                    if let Value::Object(keys) = keys {
+            match s.get("Condition") {
+                None => {}
+                Some(Value::Object(ops)) => {
+                    for (operator, keys) in ops {
+                        let Value::Object(keys) = keys else {
+                            return Err(format!(
+                                "{label}: Condition.{operator} must map condition keys to values"
+                            ));
+                        };
                         for (key, values) in keys {
                             conditions.push(Condition {
                                 operator: operator.clone(),
@@ -135,6 +142,7 @@ impl Policy {
                         }
                     }
                 }
+                Some(_) => return Err(format!("{label}: Condition must be an object")),
             }
             statements.push(Statement {
                 label,
@@ -204,23 +212,104 @@ pub struct Request {
     pub context: HashMap<String, Vec<String>>,
 }
 
-/// The answer of one policy set.
+/// What the statements of one policy set say about one effect.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decision {
-    /// `delegated`: the allow names the account root, so the account's IAM policies decide.
-    Allowed {
-        statement: String,
-        delegated: bool,
-    },
-    Denied {
-        statement: String,
-    },
-    /// No statement allows.
-    ImplicitDeny,
-    Unknown {
+pub enum Found {
+    /// No statement of this effect applies.
+    No,
+    /// A statement may apply; what keeps it from being decided.
+    Maybe {
         statement: String,
         reason: String,
     },
+    Yes {
+        statement: String,
+    },
+}
+
+impl Found {
+    fn rank(&self) -> u8 {
+        match self {
+            Found::No => 0,
+            Found::Maybe { .. } => 1,
+            Found::Yes { .. } => 2,
+        }
+    }
+
+    /// Keeps the stronger of two answers (the first of equal ones).
+    fn or(self, other: Found) -> Found {
+        if other.rank() > self.rank() {
+            other
+        } else {
+            self
+        }
+    }
+
+    fn tri(&self) -> Tri {
+        match self {
+            Found::No => Tri::No,
+            Found::Maybe { .. } => Tri::Maybe,
+            Found::Yes { .. } => Tri::Yes,
+        }
+    }
+
+    fn statement(&self) -> Option<&String> {
+        match self {
+            Found::No => None,
+            Found::Maybe { statement, .. } | Found::Yes { statement } => Some(statement),
+        }
+    }
+}
+
+/// Three-valued logic for combining policy sets: `Maybe` is "cannot be decided here".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Tri {
+    No,
+    Maybe,
+    Yes,
+}
+
+impl Tri {
+    fn and(self, other: Tri) -> Tri {
+        self.min(other)
+    }
+    fn or(self, other: Tri) -> Tri {
+        self.max(other)
+    }
+}
+
+/// The answer of one policy set (the identity policies, or one resource or key policy).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetAnswer {
+    pub deny: Found,
+    /// An allow that names the principal (or `*`), or any allow of an identity policy.
+    pub allow: Found,
+    /// An allow that names the principal's account root: it hands the decision to the
+    /// account's IAM policies.
+    pub delegated: Found,
+}
+
+impl SetAnswer {
+    fn nothing() -> Self {
+        SetAnswer {
+            deny: Found::No,
+            allow: Found::No,
+            delegated: Found::No,
+        }
+    }
+
+    /// A policy that exists but cannot be seen: it may deny, and it may allow.
+    fn unreadable(name: &str, reason: &str) -> Self {
+        let maybe = || Found::Maybe {
+            statement: name.to_owned(),
+            reason: reason.to_owned(),
+        };
+        SetAnswer {
+            deny: maybe(),
+            allow: maybe(),
+            delegated: maybe(),
+        }
+    }
 }
 
 enum Applies {
@@ -232,13 +321,33 @@ enum Applies {
 enum PrincipalMatch {
     Direct,
     AccountRoot,
+    /// A principal that may or may not be the caller (a role session whose name is not known).
+    Unknown(String),
     No,
 }
 
-fn principal_matches(m: &Option<Matcher>, who: &Principal) -> PrincipalMatch {
+/// `arn:aws:sts::<account>:assumed-role/<role-name>/`: the prefix of the role's sessions.
+fn session_prefix(role_arn: &str) -> Option<String> {
+    let (head, resource) = role_arn.split_once(":role/")?;
+    let account = head.rsplit(':').next()?;
+    let partition = head.split(':').nth(1)?;
+    let name = resource.rsplit('/').next()?;
+    Some(format!(
+        "arn:{partition}:sts::{account}:assumed-role/{name}/"
+    ))
+}
+
+/// Does a resource-policy statement's `Principal` / `NotPrincipal` cover the caller? ECS calls
+/// with a session of the execution role (`assumed-role/<name>/<session>`), whose name is not
+/// known here. `Principal` naming the role covers its sessions. `NotPrincipal` exempts only
+/// the principals it lists *as evaluated*: a Deny with `NotPrincipal` naming the role (or its
+/// account) still applies to the session; only a listed session of the role may exempt it.
+fn principal_matches(m: &Option<Matcher>, who: &Principal, effect: Effect) -> PrincipalMatch {
     let Some(m) = m else {
         return PrincipalMatch::Direct;
     };
+    let session = session_prefix(&who.arn);
+    let is_session = |p: &str| session.as_deref().is_some_and(|s| p.starts_with(s));
     let matches_one = |p: &str| -> Option<PrincipalMatch> {
         if p == "*" {
             Some(PrincipalMatch::Direct)
@@ -246,22 +355,54 @@ fn principal_matches(m: &Option<Matcher>, who: &Principal) -> PrincipalMatch {
             Some(PrincipalMatch::AccountRoot)
         } else if glob(p, &who.arn, true) {
             Some(PrincipalMatch::Direct)
+        } else if is_session(p) {
+            Some(PrincipalMatch::Unknown(format!(
+                "the statement names the role session {p}; whether ECS's session has that name is not known"
+            )))
         } else {
             None
         }
     };
     match m {
-        Matcher::Any(list) => list
-            .iter()
-            .find_map(|p| matches_one(p))
-            .unwrap_or(PrincipalMatch::No),
-        Matcher::Not(list) => {
-            if list.iter().any(|p| matches_one(p).is_some()) {
-                PrincipalMatch::No
-            } else {
-                PrincipalMatch::Direct
+        Matcher::Any(list) => {
+            let found: Vec<PrincipalMatch> = list.iter().filter_map(|p| matches_one(p)).collect();
+            let mut unknown = None;
+            let mut root = false;
+            for f in found {
+                match f {
+                    PrincipalMatch::Direct => return PrincipalMatch::Direct,
+                    PrincipalMatch::AccountRoot => root = true,
+                    PrincipalMatch::Unknown(r) => unknown = unknown.or(Some(r)),
+                    PrincipalMatch::No => {}
+                }
+            }
+            match (root, unknown) {
+                (true, _) => PrincipalMatch::AccountRoot,
+                (false, Some(r)) => PrincipalMatch::Unknown(r),
+                (false, None) => PrincipalMatch::No,
             }
         }
+        Matcher::Not(list) => match effect {
+            Effect::Deny => {
+                if list.iter().any(|p| p == "*") {
+                    PrincipalMatch::No
+                } else if let Some(p) = list.iter().find(|p| is_session(p)) {
+                    PrincipalMatch::Unknown(format!(
+                        "NotPrincipal exempts the role session {p}; whether ECS's session has that name is not known"
+                    ))
+                } else {
+                    PrincipalMatch::Direct
+                }
+            }
+            // An allow to "everyone but…": never counted for a principal it lists in any form.
+            Effect::Allow => {
+                if list.iter().any(|p| matches_one(p).is_some()) {
+                    PrincipalMatch::No
+                } else {
+                    PrincipalMatch::Direct
+                }
+            }
+        },
     }
 }
 
@@ -311,12 +452,13 @@ fn condition_applies(c: &Condition, context: &HashMap<String, Vec<String>>) -> A
     }
     let test = |a: &str, v: &str| -> Option<bool> {
         Some(match op {
-            "StringEquals" | "ArnEquals" => a == v,
-            "StringNotEquals" | "ArnNotEquals" => a != v,
+            "StringEquals" => a == v,
+            "StringNotEquals" => a != v,
             "StringEqualsIgnoreCase" => a.eq_ignore_ascii_case(v),
             "StringNotEqualsIgnoreCase" => !a.eq_ignore_ascii_case(v),
-            "StringLike" | "ArnLike" => glob(v, a, true),
-            "StringNotLike" | "ArnNotLike" => !glob(v, a, true),
+            // IAM matches ArnEquals with the same wildcards as ArnLike.
+            "StringLike" | "ArnLike" | "ArnEquals" => glob(v, a, true),
+            "StringNotLike" | "ArnNotLike" | "ArnNotEquals" => !glob(v, a, true),
             "Bool" => a.eq_ignore_ascii_case(v),
             _ => return None,
         })
@@ -349,14 +491,15 @@ fn condition_applies(c: &Condition, context: &HashMap<String, Vec<String>>) -> A
 
 fn statement_applies(s: &Statement, req: &Request, resource_policy: bool) -> (Applies, bool) {
     let mut delegated = false;
+    let mut unknown = None;
     if resource_policy {
-        match principal_matches(&s.principal, &req.principal) {
+        match principal_matches(&s.principal, &req.principal, s.effect) {
             PrincipalMatch::No => return (Applies::No, false),
             PrincipalMatch::AccountRoot => delegated = true,
+            PrincipalMatch::Unknown(r) => unknown = Some(r),
             PrincipalMatch::Direct => {}
         }
     }
-    let mut unknown = None;
     for check in [
         matcher_applies(&s.action, &req.action, false),
         s.resource
@@ -382,50 +525,39 @@ fn statement_applies(s: &Statement, req: &Request, resource_policy: bool) -> (Ap
     }
 }
 
-/// Evaluates a set of policies of one kind (identity policies, or one resource/key policy).
-pub fn evaluate(policies: &[Policy], req: &Request, resource_policy: bool) -> Decision {
-    let mut allow: Option<(String, bool)> = None;
-    let mut maybe_allow: Option<(String, String)> = None;
-    let mut maybe_deny: Option<(String, String)> = None;
+/// Evaluates a set of policies of one kind (identity policies, or one resource/key policy):
+/// for each effect, whether a statement applies, may apply, or does not.
+pub fn evaluate(policies: &[Policy], req: &Request, resource_policy: bool) -> SetAnswer {
+    let mut answer = SetAnswer::nothing();
     for s in policies.iter().flat_map(|p| &p.statements) {
         let (applies, delegated) = statement_applies(s, req, resource_policy);
-        match (s.effect, applies) {
-            (_, Applies::No) => {}
-            (Effect::Deny, Applies::Yes) => {
-                return Decision::Denied {
-                    statement: s.label.clone(),
-                }
-            }
-            (Effect::Deny, Applies::Unknown(r)) => {
-                maybe_deny.get_or_insert((s.label.clone(), r));
-            }
-            (Effect::Allow, Applies::Yes) => {
-                // A direct allow outranks a delegating one.
-                if allow.as_ref().is_none_or(|(_, d)| *d && !delegated) {
-                    allow = Some((s.label.clone(), delegated));
-                }
-            }
-            (Effect::Allow, Applies::Unknown(r)) => {
-                maybe_allow.get_or_insert((s.label.clone(), r));
-            }
+        let found = match applies {
+            Applies::No => continue,
+            Applies::Yes => Found::Yes {
+                statement: s.label.clone(),
+            },
+            Applies::Unknown(reason) => Found::Maybe {
+                statement: s.label.clone(),
+                reason,
+            },
+        };
+        match (s.effect, delegated) {
+            (Effect::Deny, _) => answer.deny = answer.deny.or(found),
+            (Effect::Allow, false) => answer.allow = answer.allow.or(found),
+            (Effect::Allow, true) => answer.delegated = answer.delegated.or(found),
         }
     }
-    if let Some((statement, reason)) = maybe_deny {
-        if allow.is_some() || maybe_allow.is_some() {
-            return Decision::Unknown {
-                statement,
-                reason: format!("a Deny may apply: {reason}"),
-            };
-        }
-    }
-    match (allow, maybe_allow) {
-        (Some((statement, delegated)), _) => Decision::Allowed {
-            statement,
-            delegated,
-        },
-        (None, Some((statement, reason))) => Decision::Unknown { statement, reason },
-        (None, None) => Decision::ImplicitDeny,
-    }
+    answer
+}
+
+/// A resource's own policy, as far as it could be seen.
+#[derive(Debug, Clone, Copy)]
+pub enum ResourcePolicy<'a> {
+    /// The resource has no policy.
+    Absent,
+    Present(&'a Policy),
+    /// The policy could not be read or parsed (the reason): it may deny, and it may allow.
+    Unreadable(&'a str),
 }
 
 /// The combined answer for one action on one resource.
@@ -457,23 +589,39 @@ impl Outcome {
 /// policy or a KMS key policy). `resource_policy_required`: a KMS key policy must itself allow
 /// (directly or by delegating to the account); a secret's resource policy is optional within
 /// one account.
+///
+/// Sound rather than complete: the answer is `allowed` only when an allow certainly applies and
+/// no Deny anywhere may apply. A Deny that may apply (a condition or principal that cannot be
+/// decided, a policy that cannot be read) caps the answer at `unknown`; a Deny that applies, or
+/// no possible allow, is `denied`.
 pub fn decide(
     identity: &[Policy],
-    resource_policy: Option<&Policy>,
+    resource_policy: ResourcePolicy<'_>,
     resource_account: &str,
     resource_policy_required: bool,
     req: &Request,
 ) -> Verdict {
     let id = evaluate(identity, req, false);
-    let res = resource_policy.map(|p| evaluate(std::slice::from_ref(p), req, true));
+    let res = match resource_policy {
+        ResourcePolicy::Absent => SetAnswer::nothing(),
+        ResourcePolicy::Present(p) => evaluate(std::slice::from_ref(p), req, true),
+        ResourcePolicy::Unreadable(why) => SetAnswer::unreadable(
+            if resource_policy_required {
+                "key policy"
+            } else {
+                "secret resource policy"
+            },
+            why,
+        ),
+    };
     let verdict = |outcome, statement: Option<&String>, reason: String| Verdict {
         outcome,
         statement: statement.cloned(),
         reason,
     };
     // An explicit deny anywhere decides.
-    for d in [Some(&id), res.as_ref()].into_iter().flatten() {
-        if let Decision::Denied { statement } = d {
+    for d in [&id.deny, &res.deny] {
+        if let Found::Yes { statement } = d {
             return verdict(
                 Outcome::Denied,
                 Some(statement),
@@ -481,75 +629,83 @@ pub fn decide(
             );
         }
     }
-    if resource_policy_required && resource_policy.is_none() {
-        if let Decision::Allowed { statement, .. } = &id {
-            return verdict(
-                Outcome::Unknown,
-                Some(statement),
-                format!("allowed by {statement}, but the key policy could not be read"),
-            );
-        }
-    }
-    let cross_account = resource_account != req.principal.account;
-    let id_allowed = matches!(id, Decision::Allowed { .. });
-    let unknown = [Some(&id), res.as_ref()]
-        .into_iter()
-        .flatten()
-        .find_map(|d| match d {
-            Decision::Unknown { statement, reason } => Some((statement.clone(), reason.clone())),
-            _ => None,
-        });
-    let res_allowed = match &res {
-        Some(Decision::Allowed { delegated, .. }) => Some(*delegated),
-        _ => None,
-    };
-    let id_statement = match &id {
-        Decision::Allowed { statement, .. } => Some(statement.clone()),
-        _ => None,
-    };
-    let res_statement = match &res {
-        Some(Decision::Allowed { statement, .. }) => Some(statement.clone()),
-        _ => None,
-    };
-    let granted = match (resource_policy_required, cross_account) {
-        // KMS: the key policy must allow; delegation to the account needs the IAM allow too.
-        (true, _) => match res_allowed {
-            Some(false) => !cross_account || id_allowed,
-            Some(true) => id_allowed,
-            None => false,
-        },
-        // Cross-account secret: both sides must allow.
-        (false, true) => id_allowed && res_allowed.is_some(),
-        // Same account: either side suffices (a delegating resource allow needs IAM).
-        (false, false) => id_allowed || res_allowed == Some(false),
-    };
-    if granted {
-        let statement = id_statement.or(res_statement);
-        return verdict(
-            Outcome::Allowed,
-            statement.as_ref(),
-            format!("allowed by {}", statement.as_deref().unwrap_or("policy")),
-        );
-    }
-    if let Some((statement, reason)) = unknown {
+    if resource_policy_required && matches!(resource_policy, ResourcePolicy::Absent) {
         return verdict(
             Outcome::Unknown,
-            Some(&statement),
-            format!("{statement}: {reason}"),
+            id.allow.statement(),
+            "the key policy could not be read".to_owned(),
         );
     }
-    let reason = if resource_policy_required && res.is_none() {
-        "the key policy could not be read".to_owned()
-    } else if resource_policy_required && res_allowed.is_none() {
-        "the key policy does not allow the role (nor delegate to its account)".to_owned()
-    } else if cross_account && id_allowed {
-        "the resource is in another account and its resource policy does not allow the role"
-            .to_owned()
-    } else {
-        "no statement of the role's policies allows it (implicit deny)".to_owned()
+    let cross_account = resource_account != req.principal.account;
+    let (ia, ra, rd) = (id.allow.tri(), res.allow.tri(), res.delegated.tri());
+    let granted = match (resource_policy_required, cross_account) {
+        // KMS, same account: the key policy allows the role, or delegates and IAM allows.
+        (true, false) => ra.or(rd.and(ia)),
+        // KMS across accounts, or a secret of another account: both sides must allow.
+        (true, true) | (false, true) => ra.or(rd).and(ia),
+        // Same account: either side suffices (a delegating resource allow needs IAM anyway).
+        (false, false) => ia.or(ra),
     };
-    let statement = if id_allowed { id_statement } else { None };
-    verdict(Outcome::Denied, statement.as_ref(), reason)
+    let maybe_deny = [&id.deny, &res.deny].into_iter().find_map(|d| match d {
+        Found::Maybe { statement, reason } => Some((statement, reason)),
+        _ => None,
+    });
+    let allow_statement = [&id.allow, &res.allow, &res.delegated]
+        .into_iter()
+        .find(|f| matches!(f, Found::Yes { .. }))
+        .and_then(Found::statement);
+    match (granted, maybe_deny) {
+        (Tri::Yes, None) => verdict(
+            Outcome::Allowed,
+            allow_statement,
+            format!(
+                "allowed by {}",
+                allow_statement.map_or("policy", String::as_str)
+            ),
+        ),
+        (Tri::Yes | Tri::Maybe, Some((statement, reason))) => verdict(
+            Outcome::Unknown,
+            Some(statement),
+            format!("a Deny may apply ({statement}): {reason}"),
+        ),
+        (Tri::Maybe, None) => {
+            let maybe = [&id.allow, &res.allow, &res.delegated]
+                .into_iter()
+                .find_map(|f| match f {
+                    Found::Maybe { statement, reason } => Some((statement, reason)),
+                    _ => None,
+                });
+            match maybe {
+                Some((statement, reason)) => verdict(
+                    Outcome::Unknown,
+                    Some(statement),
+                    format!("{statement}: {reason}"),
+                ),
+                None => verdict(
+                    Outcome::Unknown,
+                    None,
+                    "whether a statement allows it cannot be decided".to_owned(),
+                ),
+            }
+        }
+        (Tri::No, _) => {
+            let id_allowed = ia == Tri::Yes;
+            let reason = if resource_policy_required && ra.or(rd) == Tri::No {
+                "the key policy does not allow the role (nor delegate to its account)".to_owned()
+            } else if cross_account && id_allowed {
+                "the resource is in another account and its resource policy does not allow the role"
+                    .to_owned()
+            } else {
+                "no statement of the role's policies allows it (implicit deny)".to_owned()
+            };
+            let statement = if id_allowed {
+                id.allow.statement()
+            } else {
+                None
+            };
+            verdict(Outcome::Denied, statement, reason)
+        }
+    }
 }
 
 #[cfg(test)]

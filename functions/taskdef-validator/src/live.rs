@@ -13,7 +13,7 @@ use ecs_secrets_shared::reference::{SecretReference, SecretTarget, TaskContext, 
 
 use crate::directory::{Directory, KeyMeta};
 use crate::finding::{rule, Access, Finding, Severity};
-use crate::iam::{self, Outcome, Policy, Principal, Request, Verdict};
+use crate::iam::{self, Outcome, Policy, Principal, Request, ResourcePolicy, Verdict};
 use crate::model::Text;
 use crate::rules::Checked;
 
@@ -80,9 +80,20 @@ pub async fn check<D: Directory>(
         let Some(target) = target(reference, &task) else {
             continue;
         };
-        let in_home = reference_region(reference).is_none_or(|r| r == home.region);
-        if !in_home {
-            // The clients are bound to one region; say what was not checked.
+        if let Some(region) = reference_region(reference).filter(|r| *r != home.region) {
+            // The clients are bound to one region: say what was not checked.
+            findings.push(
+                Finding::new(
+                    rule::SECRET_NOT_FOUND,
+                    found.pointer.clone(),
+                    format!(
+                        "{entry}: not looked up: the reference is in {region}, the live checks run in {}; existence and readability unknown",
+                        home.region
+                    ),
+                )
+                .severity(Severity::Info)
+                .container(container),
+            );
             continue;
         }
         let resolved = resolve(directory, &target).await;
@@ -303,9 +314,26 @@ async fn access<D: Directory>(
     let mut out = Vec::new();
     let (arn, key, via) = match resource {
         Resource::Secret { arn, stage, key } => {
-            let resource_policy = match directory.secret_policy(arn).await {
-                Ok(p) => p.and_then(|d| Policy::parse("secret resource policy", &d).ok()),
-                Err(_) => None,
+            // A policy that cannot be read or parsed is not "no policy": it may deny.
+            let (policy, unreadable) = match directory.secret_policy(arn).await {
+                Ok(None) => (None, None),
+                Ok(Some(d)) => match Policy::parse("secret resource policy", &d) {
+                    Ok(p) => (Some(p), None),
+                    Err(e) => (None, Some(format!("it does not parse ({e})"))),
+                },
+                Err(e) => (
+                    None,
+                    Some(format!(
+                        "it could not be read ({}: {})",
+                        e.operation,
+                        e.code.as_deref().unwrap_or("error")
+                    )),
+                ),
+            };
+            let resource_policy = match (&policy, &unreadable) {
+                (Some(p), _) => ResourcePolicy::Present(p),
+                (None, Some(why)) => ResourcePolicy::Unreadable(why),
+                (None, None) => ResourcePolicy::Absent,
             };
             let account = Arn::parse(arn).map(|a| a.account).unwrap_or_default();
             let req = request(
@@ -314,7 +342,7 @@ async fn access<D: Directory>(
                 principal,
                 &[("secretsmanager:versionstage", stage.as_str())],
             );
-            let verdict = iam::decide(identity, resource_policy.as_ref(), &account, false, &req);
+            let verdict = iam::decide(identity, resource_policy, &account, false, &req);
             out.push((verdict, "secretsmanager:GetSecretValue", arn.clone()));
             (arn, key, "secretsmanager")
         }
@@ -322,7 +350,7 @@ async fn access<D: Directory>(
             let account = Arn::parse(arn).map(|a| a.account).unwrap_or_default();
             let req = request("ssm:GetParameters", arn, principal, &[]);
             out.push((
-                iam::decide(identity, None, &account, false, &req),
+                iam::decide(identity, ResourcePolicy::Absent, &account, false, &req),
                 "ssm:GetParameters",
                 arn.clone(),
             ));
@@ -333,18 +361,28 @@ async fn access<D: Directory>(
     if key == "alias/aws/secretsmanager" || key == "alias/aws/ssm" {
         return out; // AWS managed: the service decrypts, no kms:Decrypt needed.
     }
-    let meta = match directory.key(key).await {
-        Ok(Some(k)) => k,
-        Ok(None) => KeyMeta {
-            arn: key.clone(),
-            aws_managed: false,
-            policy: None,
-        },
-        Err(_) => KeyMeta {
-            arn: key.clone(),
-            aws_managed: false,
-            policy: None,
-        },
+    let (meta, lookup) = match directory.key(key).await {
+        Ok(Some(k)) => (k, None),
+        Ok(None) => (
+            KeyMeta {
+                arn: key.clone(),
+                aws_managed: false,
+                policy: None,
+            },
+            Some("the key does not exist or is not visible".to_owned()),
+        ),
+        Err(e) => (
+            KeyMeta {
+                arn: key.clone(),
+                aws_managed: false,
+                policy: None,
+            },
+            Some(format!(
+                "the key could not be read ({}: {})",
+                e.operation,
+                e.code.as_deref().unwrap_or("error")
+            )),
+        ),
     };
     if meta.aws_managed {
         return out;
@@ -368,12 +406,18 @@ async fn access<D: Directory>(
             (context_key, arn.as_str()),
         ],
     );
-    let key_policy = meta
-        .policy
-        .as_ref()
-        .and_then(|d| Policy::parse("key policy", d).ok());
+    let parsed = meta.policy.as_ref().map(|d| Policy::parse("key policy", d));
+    let why = match (&parsed, lookup) {
+        (Some(Err(e)), _) => format!("the key policy does not parse ({e})"),
+        (_, Some(why)) => why,
+        _ => "the key policy could not be read".to_owned(),
+    };
+    let key_policy = match &parsed {
+        Some(Ok(p)) => ResourcePolicy::Present(p),
+        _ => ResourcePolicy::Unreadable(&why),
+    };
     out.push((
-        iam::decide(identity, key_policy.as_ref(), &key_account, true, &req),
+        iam::decide(identity, key_policy, &key_account, true, &req),
         "kms:Decrypt",
         meta.arn.clone(),
     ));
@@ -388,6 +432,9 @@ fn request(action: &str, resource: &str, principal: &Principal, extra: &[(&str, 
         vec![principal.account.clone()],
     );
     context.insert("kms:calleraccount".into(), vec![principal.account.clone()]);
+    // ECS calls with a session of the execution role, over TLS.
+    context.insert("aws:principaltype".into(), vec!["AssumedRole".to_owned()]);
+    context.insert("aws:securetransport".into(), vec!["true".to_owned()]);
     for (k, v) in extra {
         context.insert((*k).to_owned(), vec![(*v).to_owned()]);
     }

@@ -625,3 +625,177 @@ async fn lambda_at_trace_never_logs_the_event_or_a_value() -> anyhow::Result<()>
     }
     Ok(())
 }
+
+/// The evaluator's answer for each secret of a task definition, through `validate --live`.
+async fn live_decisions(
+    env: &[(String, String)],
+    role_arn: &str,
+    secrets: &[(&str, &str)],
+) -> anyhow::Result<Vec<Option<String>>> {
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("iam.json");
+    let td = json!({
+        "family": "iam", "executionRoleArn": role_arn,
+        "containerDefinitions": [{"name": "app", "image": "app:1", "user": "1000", "readonlyRootFilesystem": true,
+            "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/iam"}},
+            "secrets": secrets.iter().map(|(n, v)| json!({"name": n, "valueFrom": v})).collect::<Vec<_>>()}]
+    });
+    std::fs::write(&file, serde_json::to_vec(&td)?)?;
+    let out = ecs_secrets(
+        &[
+            "validate",
+            "--live",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+            &file.to_string_lossy(),
+        ],
+        env,
+    )
+    .await?;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout)?;
+    let findings = report["findings"].as_array().cloned().unwrap_or_default();
+    Ok((0..secrets.len())
+        .map(|i| {
+            let f = by_entry(&findings, i);
+            assert!(f.len() <= 1, "{f:#?}");
+            f.first().map(|f| {
+                assert_eq!(f["rule"], "execution-role-cannot-read-secret", "{f:#}");
+                format!(
+                    "{} {}",
+                    f["access"]["decision"].as_str().unwrap_or(""),
+                    f["access"]["statement"].as_str().unwrap_or("")
+                )
+            })
+        })
+        .collect())
+}
+
+/// Issue 12: never a false "allowed". Real role, identity and resource policies in moto; the
+/// answer for each through the CLI.
+#[tokio::test]
+async fn live_iam_never_says_allowed_when_aws_would_deny() -> anyhow::Result<()> {
+    let world = World::new();
+    let moto = world.moto().await?;
+    let role_arn = moto
+        .create_execution_role(
+            "ecs-exec-iam",
+            "read-iam",
+            json!({"Version": "2012-10-17", "Statement": [{"Sid": "ReadIam", "Effect": "Allow",
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": format!("arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:iam/*")}]}),
+        )
+        .await?;
+    let sm = moto.secrets_manager();
+    let mut arns = std::collections::HashMap::new();
+    let policies = [
+        ("iam/control", None),
+        (
+            "iam/vpce",
+            Some(
+                json!({"Version": "2012-10-17", "Statement": [{"Sid": "OnlyThroughVpce", "Effect": "Deny",
+                "Principal": "*", "Action": "secretsmanager:GetSecretValue", "Resource": "*",
+                "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-0123456789abcdef0"}}}]}),
+            ),
+        ),
+        (
+            "iam/not-principal",
+            Some(
+                json!({"Version": "2012-10-17", "Statement": [{"Sid": "OnlyTheRole", "Effect": "Deny",
+                "NotPrincipal": {"AWS": &role_arn}, "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}),
+            ),
+        ),
+        (
+            "iam/arn-equals",
+            Some(
+                json!({"Version": "2012-10-17", "Statement": [{"Sid": "NoEcsRoles", "Effect": "Deny",
+                "Principal": "*", "Action": "secretsmanager:*", "Resource": "*",
+                "Condition": {"ArnEquals": {"aws:PrincipalArn": format!("arn:aws:iam::{ACCOUNT}:role/ecs-*")}}}]}),
+            ),
+        ),
+        (
+            "iam/garbled",
+            Some(
+                json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*",
+                "Action": "secretsmanager:*", "Resource": "*", "Condition": "aws:SourceVpce"}]}),
+            ),
+        ),
+    ];
+    for (name, policy) in &policies {
+        let s = sm
+            .create_secret()
+            .name(*name)
+            .secret_string("V4lue-Never-Read")
+            .send()
+            .await?;
+        let arn = s.arn().unwrap_or_default().to_owned();
+        if let Some(p) = policy {
+            sm.put_resource_policy()
+                .secret_id(&arn)
+                .resource_policy(p.to_string())
+                .send()
+                .await?;
+        }
+        arns.insert(*name, arn);
+    }
+    let secrets: Vec<(&str, &str)> = policies
+        .iter()
+        .map(|(n, _)| (*n, arns[n].as_str()))
+        .collect();
+    let decisions = live_decisions(&moto.env(), &role_arn, &secrets).await?;
+    assert_eq!(
+        decisions,
+        vec![
+            None,
+            Some("unknown secret resource policy#OnlyThroughVpce".to_owned()),
+            Some("denied secret resource policy#OnlyTheRole".to_owned()),
+            Some("denied secret resource policy#NoEcsRoles".to_owned()),
+            Some("unknown secret resource policy".to_owned()),
+        ],
+        "control, undecidable Deny, NotPrincipal, ArnEquals, unparsable policy"
+    );
+
+    // GetResourcePolicy refused to the caller: the control secret is no longer "allowed".
+    use harness::faults::{FaultProxy, Faults};
+    let proxy = FaultProxy::start(
+        moto.endpoint(),
+        Faults {
+            fail_target: Some((
+                "secretsmanager.GetResourcePolicy".into(),
+                "AccessDeniedException".into(),
+            )),
+            ..Faults::default()
+        },
+    )
+    .await?;
+    // The simulation itself: the call fails through the proxy, and only that call.
+    let through = aws_sdk_secretsmanager::Client::from_conf(
+        aws_sdk_secretsmanager::config::Builder::from(&moto.sdk_config())
+            .endpoint_url(proxy.endpoint())
+            .build(),
+    );
+    assert!(through
+        .get_resource_policy()
+        .secret_id(&arns["iam/control"])
+        .send()
+        .await
+        .is_err());
+    through
+        .describe_secret()
+        .secret_id(&arns["iam/control"])
+        .send()
+        .await?;
+    let decisions = live_decisions(
+        &proxy.env(moto),
+        &role_arn,
+        &[("CONTROL", &arns["iam/control"])],
+    )
+    .await?;
+    assert_eq!(
+        decisions,
+        vec![Some("unknown secret resource policy".to_owned())]
+    );
+    Ok(())
+}

@@ -39,7 +39,7 @@ fn request(action: &str, resource: &str) -> Request {
 fn get_secret(identity: &[Policy]) -> Verdict {
     decide(
         identity,
-        None,
+        ResourcePolicy::Absent,
         "123456789012",
         false,
         &request("secretsmanager:GetSecretValue", SECRET),
@@ -216,14 +216,28 @@ fn resource_policies() {
     // Same account: a resource policy naming the role is enough.
     let req = request("secretsmanager:GetSecretValue", SECRET);
     assert_eq!(
-        decide(&none, Some(&direct), "123456789012", false, &req).outcome,
+        decide(
+            &none,
+            ResourcePolicy::Present(&direct),
+            "123456789012",
+            false,
+            &req
+        )
+        .outcome,
         Outcome::Allowed
     );
     // Cross account: both sides must allow.
     let other = "arn:aws:secretsmanager:us-east-1:999999999999:secret:shared/db-AbCdEf";
     let req = request("secretsmanager:GetSecretValue", other);
     assert_eq!(
-        decide(&none, Some(&direct), "999999999999", false, &req).outcome,
+        decide(
+            &none,
+            ResourcePolicy::Present(&direct),
+            "999999999999",
+            false,
+            &req
+        )
+        .outcome,
         Outcome::Denied
     );
     let identity = policy(
@@ -233,7 +247,7 @@ fn resource_policies() {
     assert_eq!(
         decide(
             std::slice::from_ref(&identity),
-            Some(&direct),
+            ResourcePolicy::Present(&direct),
             "999999999999",
             false,
             &req
@@ -242,7 +256,14 @@ fn resource_policies() {
         Outcome::Allowed
     );
     assert_eq!(
-        decide(&[identity], None, "999999999999", false, &req).outcome,
+        decide(
+            &[identity],
+            ResourcePolicy::Absent,
+            "999999999999",
+            false,
+            &req
+        )
+        .outcome,
         Outcome::Denied
     );
     // A resource policy's deny wins.
@@ -255,7 +276,13 @@ fn resource_policies() {
         json!({"Effect": "Allow", "Action": "*", "Resource": "*"}),
     );
     let req = request("secretsmanager:GetSecretValue", SECRET);
-    let v = decide(&[allow], Some(&deny), "123456789012", false, &req);
+    let v = decide(
+        &[allow],
+        ResourcePolicy::Present(&deny),
+        "123456789012",
+        false,
+        &req,
+    );
     assert_eq!(
         (v.outcome, v.statement.as_deref()),
         (Outcome::Denied, Some("secret resource policy#NoEcs"))
@@ -281,7 +308,7 @@ fn kms_key_policies() {
     // Delegation: the key policy hands the decision to IAM, which allows.
     let v = decide(
         std::slice::from_ref(&identity),
-        Some(&delegating),
+        ResourcePolicy::Present(&delegating),
         "123456789012",
         true,
         &req,
@@ -290,13 +317,20 @@ fn kms_key_policies() {
     // Delegation without an IAM allow: denied.
     let none: [Policy; 0] = [];
     assert_eq!(
-        decide(&none, Some(&delegating), "123456789012", true, &req).outcome,
+        decide(
+            &none,
+            ResourcePolicy::Present(&delegating),
+            "123456789012",
+            true,
+            &req
+        )
+        .outcome,
         Outcome::Denied
     );
     // A key policy that neither names the role nor delegates: IAM alone is not enough.
     let v = decide(
         std::slice::from_ref(&identity),
-        Some(&admins_only),
+        ResourcePolicy::Present(&admins_only),
         "123456789012",
         true,
         &req,
@@ -304,7 +338,13 @@ fn kms_key_policies() {
     assert_eq!(v.outcome, Outcome::Denied);
     assert!(v.reason.contains("key policy"), "{}", v.reason);
     // Key policy not visible: unknown, said so.
-    let v = decide(&[identity], None, "123456789012", true, &req);
+    let v = decide(
+        &[identity],
+        ResourcePolicy::Absent,
+        "123456789012",
+        true,
+        &req,
+    );
     assert_eq!(v.outcome, Outcome::Unknown);
     assert!(v.reason.contains("could not be read"), "{}", v.reason);
 }
@@ -318,5 +358,444 @@ fn malformed_policies_are_errors_not_panics() {
         json!("not json"),
     ] {
         assert!(Policy::parse("bad", &doc).is_err(), "{doc}");
+    }
+}
+
+fn secret_with(identity: &[Policy], resource: ResourcePolicy<'_>, account: &str) -> Verdict {
+    let secret = SECRET.replace("123456789012", account);
+    let mut req = request("secretsmanager:GetSecretValue", &secret);
+    req.resource = secret;
+    decide(identity, resource, account, false, &req)
+}
+
+fn read_all() -> Policy {
+    policy(
+        "inline/read",
+        json!({"Sid": "Read", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*"}),
+    )
+}
+
+#[test]
+fn an_undecidable_deny_caps_the_answer_at_unknown() {
+    // Deny unless the request comes through one VPC endpoint: not decidable offline.
+    let vpce_only = policy(
+        "secret resource policy",
+        json!({"Sid": "OnlyThroughVpce", "Effect": "Deny", "Principal": "*",
+               "Action": "secretsmanager:GetSecretValue", "Resource": "*",
+               "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-0123456789abcdef0"}}}),
+    );
+    let v = secret_with(
+        &[read_all()],
+        ResourcePolicy::Present(&vpce_only),
+        "123456789012",
+    );
+    assert_eq!(v.outcome, Outcome::Unknown, "{v:?}");
+    assert_eq!(
+        v.statement.as_deref(),
+        Some("secret resource policy#OnlyThroughVpce")
+    );
+    assert!(v.reason.contains("aws:SourceVpce"), "{}", v.reason);
+
+    // The same Deny in the identity set, which has no Allow of its own, with a resource-policy
+    // Allow: still unknown (it used to be dropped because its set had no allow).
+    let identity_deny = policy(
+        "inline/guard",
+        json!({"Sid": "Guard", "Effect": "Deny", "Action": "secretsmanager:*", "Resource": "*",
+               "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-0123456789abcdef0"}}}),
+    );
+    let resource_allow = policy(
+        "secret resource policy",
+        json!({"Effect": "Allow", "Principal": {"AWS": ROLE}, "Action": "secretsmanager:GetSecretValue", "Resource": "*"}),
+    );
+    let v = secret_with(
+        std::slice::from_ref(&identity_deny),
+        ResourcePolicy::Present(&resource_allow),
+        "123456789012",
+    );
+    assert_eq!(
+        (v.outcome, v.statement.as_deref()),
+        (Outcome::Unknown, Some("inline/guard#Guard")),
+        "{v:?}"
+    );
+    // An undecidable Deny cannot make an impossible allow possible: still denied.
+    let v = secret_with(&[identity_deny], ResourcePolicy::Absent, "123456789012");
+    assert_eq!(v.outcome, Outcome::Denied, "{v:?}");
+
+    // A decidable one that does not apply leaves the allow standing (the control).
+    let other_principal = policy(
+        "secret resource policy",
+        json!({"Effect": "Deny", "Principal": "*", "Action": "secretsmanager:GetSecretValue", "Resource": "*",
+               "Condition": {"StringNotLike": {"aws:PrincipalArn": "arn:aws:iam::123456789012:role/app-*"}}}),
+    );
+    let v = secret_with(
+        &[read_all()],
+        ResourcePolicy::Present(&other_principal),
+        "123456789012",
+    );
+    assert_eq!(v.outcome, Outcome::Allowed, "{v:?}");
+    assert_eq!(
+        secret_with(&[read_all()], ResourcePolicy::Absent, "123456789012").outcome,
+        Outcome::Allowed
+    );
+}
+
+#[test]
+fn an_unknown_identity_deny_is_not_overridden_by_a_resource_allow() {
+    let tagged = policy(
+        "inline/tags",
+        json!({"Effect": "Deny", "Action": "*", "Resource": "*",
+               "Condition": {"StringNotEquals": {"aws:ResourceTag/team": "${aws:PrincipalTag/team}"}}}),
+    );
+    let resource_allow = policy(
+        "secret resource policy",
+        json!({"Effect": "Allow", "Principal": {"AWS": ROLE}, "Action": "secretsmanager:GetSecretValue", "Resource": "*"}),
+    );
+    let v = secret_with(
+        &[tagged, read_all()],
+        ResourcePolicy::Present(&resource_allow),
+        "123456789012",
+    );
+    assert_eq!(v.outcome, Outcome::Unknown, "{v:?}");
+}
+
+#[test]
+fn not_principal_never_exempts_the_role_session() {
+    for listed in [
+        json!(ROLE),
+        json!([ROLE, "arn:aws:iam::123456789012:root"]),
+        json!("123456789012"),
+    ] {
+        let deny_others = policy(
+            "secret resource policy",
+            json!({"Sid": "OnlyTheRole", "Effect": "Deny", "NotPrincipal": {"AWS": listed},
+                   "Action": "secretsmanager:GetSecretValue", "Resource": "*"}),
+        );
+        let v = secret_with(
+            &[read_all()],
+            ResourcePolicy::Present(&deny_others),
+            "123456789012",
+        );
+        assert_eq!(
+            (v.outcome, v.statement.as_deref()),
+            (Outcome::Denied, Some("secret resource policy#OnlyTheRole")),
+            "NotPrincipal {listed}: {v:?}"
+        );
+    }
+    // Listing a session of the role may exempt ECS's session, if that is its name: unknown.
+    let session = policy(
+        "secret resource policy",
+        json!({"Effect": "Deny", "NotPrincipal": {"AWS": [ROLE, "arn:aws:sts::123456789012:assumed-role/app-execution/ecs-task", "arn:aws:iam::123456789012:root"]},
+               "Action": "secretsmanager:GetSecretValue", "Resource": "*"}),
+    );
+    let v = secret_with(
+        &[read_all()],
+        ResourcePolicy::Present(&session),
+        "123456789012",
+    );
+    assert_eq!(v.outcome, Outcome::Unknown, "{v:?}");
+    // A Deny whose Principal is a session of the role may apply: unknown.
+    let session_deny = policy(
+        "secret resource policy",
+        json!({"Effect": "Deny", "Principal": {"AWS": "arn:aws:sts::123456789012:assumed-role/app-execution/ecs-task"},
+               "Action": "secretsmanager:GetSecretValue", "Resource": "*"}),
+    );
+    assert_eq!(
+        secret_with(
+            &[read_all()],
+            ResourcePolicy::Present(&session_deny),
+            "123456789012"
+        )
+        .outcome,
+        Outcome::Unknown
+    );
+    // An Allow with NotPrincipal listing the role never counts for it.
+    let allow_others = policy(
+        "secret resource policy",
+        json!({"Effect": "Allow", "NotPrincipal": {"AWS": ROLE}, "Action": "*", "Resource": "*"}),
+    );
+    let none: [Policy; 0] = [];
+    assert_eq!(
+        secret_with(
+            &none,
+            ResourcePolicy::Present(&allow_others),
+            "123456789012"
+        )
+        .outcome,
+        Outcome::Denied
+    );
+}
+
+#[test]
+fn arn_equals_matches_with_wildcards() {
+    for (operator, pattern) in [
+        ("ArnEquals", "arn:aws:iam::123456789012:role/app-*"),
+        ("ArnLike", "arn:aws:iam::123456789012:role/app-*"),
+        ("ArnNotEquals", "arn:aws:iam::123456789012:role/admin-*"),
+    ] {
+        let deny = policy(
+            "secret resource policy",
+            json!({"Sid": "NoApps", "Effect": "Deny", "Principal": "*", "Action": "secretsmanager:*", "Resource": "*",
+                   "Condition": {operator: {"aws:PrincipalArn": pattern}}}),
+        );
+        let v = secret_with(
+            &[read_all()],
+            ResourcePolicy::Present(&deny),
+            "123456789012",
+        );
+        assert_eq!(v.outcome, Outcome::Denied, "{operator} {pattern}: {v:?}");
+    }
+    let not_app = policy(
+        "secret resource policy",
+        json!({"Effect": "Deny", "Principal": "*", "Action": "secretsmanager:*", "Resource": "*",
+               "Condition": {"ArnNotEquals": {"aws:PrincipalArn": "arn:aws:iam::123456789012:role/app-*"}}}),
+    );
+    assert_eq!(
+        secret_with(
+            &[read_all()],
+            ResourcePolicy::Present(&not_app),
+            "123456789012"
+        )
+        .outcome,
+        Outcome::Allowed
+    );
+}
+
+#[test]
+fn an_unreadable_policy_is_not_no_policy() {
+    let why = "it could not be read (GetResourcePolicy: ThrottlingException)";
+    let v = secret_with(
+        &[read_all()],
+        ResourcePolicy::Unreadable(why),
+        "123456789012",
+    );
+    assert_eq!(v.outcome, Outcome::Unknown, "{v:?}");
+    assert!(v.reason.contains("ThrottlingException"), "{}", v.reason);
+    // Same account, no identity allow: the unseen policy may allow, so unknown, not denied.
+    let none: [Policy; 0] = [];
+    assert_eq!(
+        secret_with(&none, ResourcePolicy::Unreadable(why), "123456789012").outcome,
+        Outcome::Unknown
+    );
+    // Another account without an identity allow: denied whatever the policy says.
+    assert_eq!(
+        secret_with(&none, ResourcePolicy::Unreadable(why), "999999999999").outcome,
+        Outcome::Denied
+    );
+    // A key policy that does not parse: unknown.
+    let req = request("kms:Decrypt", KEY);
+    let v = decide(
+        &[
+            read_all(),
+            policy(
+                "kms",
+                json!({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}),
+            ),
+        ],
+        ResourcePolicy::Unreadable("the key policy does not parse"),
+        "123456789012",
+        true,
+        &req,
+    );
+    assert_eq!(v.outcome, Outcome::Unknown, "{v:?}");
+}
+
+#[test]
+fn conditions_that_cannot_be_read_are_errors() {
+    for condition in [json!("aws:SourceVpce"), json!({"StringEquals": "vpce-1"})] {
+        let doc = json!({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": condition}]});
+        assert!(Policy::parse("bad", &doc).is_err(), "{doc}");
+    }
+}
+
+mod property {
+    //! Adding a Deny statement never turns `denied` or `unknown` into `allowed`.
+
+    use proptest::prelude::*;
+    use serde_json::{json, Value};
+
+    use super::super::*;
+    use super::{request, KEY, ROLE, SECRET};
+
+    fn principal() -> impl Strategy<Value = Option<(bool, Value)>> {
+        let who = prop::sample::select(vec![
+            json!("*"),
+            json!(ROLE),
+            json!("123456789012"),
+            json!("arn:aws:iam::123456789012:root"),
+            json!("arn:aws:iam::999999999999:root"),
+            json!("arn:aws:iam::123456789012:role/app-*"),
+            json!("arn:aws:sts::123456789012:assumed-role/app-execution/s"),
+            json!("arn:aws:iam::123456789012:role/admin"),
+        ]);
+        prop::option::of((any::<bool>(), who))
+    }
+
+    fn condition() -> impl Strategy<Value = Option<Value>> {
+        let op = prop::sample::select(vec![
+            "StringEquals",
+            "StringNotEquals",
+            "StringLike",
+            "StringNotLike",
+            "ArnEquals",
+            "ArnNotEquals",
+            "ArnLike",
+            "ArnNotLike",
+            "Bool",
+            "StringEqualsIfExists",
+            "ForAnyValue:StringLike",
+            "NumericLessThan",
+        ]);
+        let key = prop::sample::select(vec![
+            "aws:PrincipalArn",
+            "aws:SourceVpce",
+            "secretsmanager:VersionStage",
+            "kms:ViaService",
+            "aws:SecureTransport",
+            "aws:PrincipalTag/team",
+        ]);
+        let value = prop::sample::select(vec![
+            "arn:aws:iam::123456789012:role/app-*",
+            ROLE,
+            "AWSCURRENT",
+            "vpce-1",
+            "true",
+            "secretsmanager.us-east-1.amazonaws.com",
+            "${aws:username}",
+        ]);
+        prop::option::of((op, key, value).prop_map(|(o, k, v)| json!({o: {k: v}})))
+    }
+
+    fn statement(effect: &'static str, with_principal: bool) -> BoxedStrategy<Value> {
+        let action = prop::sample::select(vec![
+            json!({"Action": "*"}),
+            json!({"Action": "secretsmanager:GetSecretValue"}),
+            json!({"Action": "secretsmanager:Get*"}),
+            json!({"Action": "kms:Decrypt"}),
+            json!({"NotAction": "secretsmanager:DeleteSecret"}),
+            json!({"Action": "ssm:GetParameters"}),
+        ]);
+        let resource = prop::sample::select(vec![
+            json!({"Resource": "*"}),
+            json!({"Resource": SECRET}),
+            json!({"Resource": "arn:aws:secretsmanager:*:*:secret:prod/*"}),
+            json!({"NotResource": SECRET}),
+            json!({"Resource": KEY}),
+            json!({"Resource": "arn:aws:secretsmanager:*:*:secret:${aws:PrincipalTag/x}"}),
+        ]);
+        (action, resource, condition(), principal())
+            .prop_map(move |(a, r, c, p)| {
+                let mut s = json!({"Effect": effect});
+                for part in [a, r] {
+                    if let Value::Object(m) = part {
+                        s.as_object_mut().unwrap().extend(m);
+                    }
+                }
+                if let Some(c) = c {
+                    s["Condition"] = c;
+                }
+                if with_principal {
+                    let (not, who) = p.unwrap_or((false, json!("*")));
+                    s[if not { "NotPrincipal" } else { "Principal" }] = if who == json!("*") && !not
+                    {
+                        who
+                    } else {
+                        json!({"AWS": who})
+                    };
+                }
+                s
+            })
+            .boxed()
+    }
+
+    fn statements(with_principal: bool) -> impl Strategy<Value = Vec<Value>> {
+        prop::collection::vec(
+            prop_oneof![
+                3 => statement("Allow", with_principal),
+                1 => statement("Deny", with_principal),
+            ],
+            0..4,
+        )
+    }
+
+    fn parse(name: &str, statements: &[Value]) -> Policy {
+        Policy::parse(name, &json!({"Statement": statements})).unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn adding_a_deny_never_allows(
+            identity in statements(false),
+            resource in prop::option::of(statements(true)),
+            unreadable in any::<bool>(),
+            kms in any::<bool>(),
+            cross_account in any::<bool>(),
+            into_identity in any::<bool>(),
+            deny_id in statement("Deny", false),
+            deny_res in statement("Deny", true),
+        ) {
+            let req = if kms { request("kms:Decrypt", KEY) } else { request("secretsmanager:GetSecretValue", SECRET) };
+            let account = if cross_account { "999999999999" } else { "123456789012" };
+            let eval = |identity: &[Value], resource: &Option<Vec<Value>>| {
+                let id = parse("identity", identity);
+                let res = resource.as_ref().map(|r| parse("resource", r));
+                let rp = match (&res, unreadable) {
+                    (Some(p), _) => ResourcePolicy::Present(p),
+                    (None, true) => ResourcePolicy::Unreadable("throttled"),
+                    (None, false) => ResourcePolicy::Absent,
+                };
+                decide(std::slice::from_ref(&id), rp, account, kms, &req)
+            };
+            let before = eval(&identity, &resource);
+            let (mut identity2, mut resource2) = (identity.clone(), resource.clone());
+            if into_identity || resource.is_none() {
+                identity2.push(deny_id);
+            } else if let Some(r) = resource2.as_mut() {
+                r.push(deny_res);
+            }
+            let after = eval(&identity2, &resource2);
+            prop_assert!(
+                !(before.outcome != Outcome::Allowed && after.outcome == Outcome::Allowed),
+                "before {:?}, after {:?}", before, after
+            );
+            // And a Deny never turns `denied` into anything else.
+            prop_assert!(before.outcome != Outcome::Denied || after.outcome == Outcome::Denied);
+        }
+
+        #[test]
+        fn a_deny_that_may_apply_is_never_allowed(
+            identity in statements(false),
+            resource in prop::option::of(statements(true)),
+            kms in any::<bool>(),
+            cross_account in any::<bool>(),
+            into_identity in any::<bool>(),
+            decidable in any::<bool>(),
+        ) {
+            let req = if kms { request("kms:Decrypt", KEY) } else { request("secretsmanager:GetSecretValue", SECRET) };
+            let account = if cross_account { "999999999999" } else { "123456789012" };
+            // Applies to everything; its condition is either always true or undecidable.
+            let condition = if decidable {
+                json!({"StringLike": {"aws:PrincipalArn": "*"}})
+            } else {
+                json!({"StringNotEquals": {"aws:SourceVpce": "vpce-1"}})
+            };
+            let mut deny = json!({"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": condition});
+            let (mut identity, mut resource) = (identity, resource);
+            if into_identity || resource.is_none() {
+                identity.push(deny);
+            } else if let Some(r) = resource.as_mut() {
+                deny["Principal"] = json!("*");
+                r.push(deny);
+            }
+            let id = parse("identity", &identity);
+            let res = resource.as_ref().map(|r| parse("resource", r));
+            let rp = res.as_ref().map_or(ResourcePolicy::Absent, ResourcePolicy::Present);
+            let v = decide(std::slice::from_ref(&id), rp, account, kms, &req);
+            if decidable {
+                prop_assert_eq!(v.outcome, Outcome::Denied, "{:?}", v);
+            } else {
+                prop_assert!(v.outcome != Outcome::Allowed, "{:?}", v);
+            }
+        }
     }
 }
