@@ -525,6 +525,54 @@ pub fn scan_pair(name: &str, value: &str) -> Option<Detection> {
     scan_entropy(value_trimmed)
 }
 
+/// Checks what was written where a reference belongs (`valueFrom`, `credentialsParameter`):
+/// a provider-format credential, an AWS secret access key, or a value too random to be a
+/// name someone chose. SSM's name rules admit all of these, so the parser alone does not.
+pub fn scan_reference(value: &str) -> Option<Detection> {
+    let v = value.trim();
+    if let Some(d) = provider_format(v) {
+        return Some(d);
+    }
+    if AWS_SECRET_KEY.is_match(v)
+        && !is_hex(v)
+        && !v.contains("EXAMPLE")
+        && classes(v) >= 3
+        && entropy(v) >= 4.5
+    {
+        return Some(Detection::new(
+            Severity::Critical,
+            "AWS secret access key",
+            v,
+        ));
+    }
+    // Names people choose (`MyServiceDatabasePassword2024`) stay below this entropy; keys do not.
+    (high_entropy(v) && entropy(v) >= 4.5)
+        .then(|| Detection::new(Severity::High, "high-entropy value", v))
+}
+
+/// Whether a reference may be repeated in a message: an ARN, or a name that does not look
+/// generated. Anything else may be a credential written in the wrong field.
+pub fn reference_is_showable(reference: &str) -> bool {
+    let v = reference.trim();
+    if scan_reference(v).is_some() {
+        return false;
+    }
+    v.starts_with("arn:") || !v.split('/').any(looks_generated)
+}
+
+/// A reference as a message may show it: itself when [`reference_is_showable`], else only its
+/// length.
+pub fn shown_reference(reference: &str) -> String {
+    if reference_is_showable(reference) {
+        reference.to_owned()
+    } else {
+        format!(
+            "(a reference of {} characters, not shown: it looks generated)",
+            reference.chars().count()
+        )
+    }
+}
+
 /// Checks a free-standing value (a command argument).
 pub fn scan_value(value: &str) -> Option<Detection> {
     provider_format(value).or_else(|| scan_entropy(value.trim()))

@@ -246,18 +246,35 @@ impl<D: Directory, P: Platform> Validator<D, P> {
     /// Handles one invocation: validate (always live), then act.
     pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, Error> {
         let (subject, task) = subject_of(&event.payload)?;
-        let definition = match subject {
+        let (definition, fetched) = match subject {
             Subject::Nothing(reason) => {
                 tracing::info!(%reason, "nothing to validate");
                 return Ok(json!({"checked": 0, "findings": [], "skipped": reason}));
             }
-            Subject::Definition(v) => v,
-            Subject::Arn(arn) => json!({
-                "taskDefinition": self.platform.describe_task_definition(&arn).await.map_err(Error::Fetch)?
-            }),
+            Subject::Definition(v) => (v, false),
+            Subject::Arn(arn) => (
+                json!({
+                    "taskDefinition": self.platform.describe_task_definition(&arn).await.map_err(Error::Fetch)?
+                }),
+                true,
+            ),
         };
-        let document =
+        let mut document =
             input::from_json_value(definition).map_err(|e| Error::InvalidEvent(e.to_string()))?;
+        // Deregistering and filing findings act on a revision: only what ECS holds for it counts.
+        // The body of a direct invocation (or of an event anyone allowed to invoke could forge)
+        // is a hint that names the revision, nothing more.
+        if (self.config.enforce || self.config.security_hub) && !fetched {
+            if let Some(arn) = arn_of(&document) {
+                let held = self
+                    .platform
+                    .describe_task_definition(&arn)
+                    .await
+                    .map_err(Error::Fetch)?;
+                document = input::from_json_value(json!({ "taskDefinition": held }))
+                    .map_err(|e| Error::InvalidEvent(e.to_string()))?;
+            }
+        }
         let context = rules::Context {
             platform_version: None,
             task: task.clone(),
@@ -286,12 +303,7 @@ impl<D: Directory, P: Platform> Validator<D, P> {
             return Err(Error::InvalidEvent(problem.message.clone()));
         }
         report.sort();
-        let arn = document
-            .subjects
-            .first()
-            .and_then(|s| s.definition.get("taskDefinitionArn"))
-            .and_then(Value::as_str)
-            .map(str::to_owned);
+        let arn = arn_of(&document);
         self.act(&mut report, arn.as_deref(), &home).await?;
         log(&report, arn.as_deref());
         Ok(report.to_json())
@@ -362,6 +374,17 @@ impl<D: Directory, P: Platform> Validator<D, P> {
         ));
         Ok(())
     }
+}
+
+/// The revision a document names (`taskDefinitionArn`), if any.
+fn arn_of(document: &Document) -> Option<String> {
+    document
+        .subjects
+        .first()
+        .and_then(|s| s.definition.get("taskDefinitionArn"))
+        .and_then(Value::as_str)
+        .filter(|a| !a.is_empty())
+        .map(str::to_owned)
 }
 
 /// One summary line and one line per finding (rule, severity, pointer, evidence hash — never

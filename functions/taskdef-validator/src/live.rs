@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use ecs_secrets_shared::arn::Arn;
 use ecs_secrets_shared::reference::{SecretReference, SecretTarget, TaskContext, VersionSelector};
 
+use crate::detect::shown_reference;
 use crate::directory::{Directory, KeyMeta};
 use crate::finding::{rule, Access, Finding, Severity};
 use crate::iam::{self, Outcome, Policy, Principal, Request, ResourcePolicy, Verdict};
@@ -243,6 +244,8 @@ enum Resource {
     },
     Parameter {
         arn: String,
+        /// How messages name it (the ARN is built from the name, which may not be showable).
+        shown: String,
         key: Option<String>,
     },
 }
@@ -261,21 +264,26 @@ async fn resolve<D: Directory>(directory: &D, target: &Target) -> Resolved {
                 stage: stage.clone(),
                 key: meta.kms_key_id,
             }),
-            Ok(None) => Resolved::Missing(format!("the secret {id}")),
-            Err(e) => Resolved::Failed(e.to_string()),
+            Ok(None) => Resolved::Missing(format!("the secret {}", shown_reference(id))),
+            Err(e) => Resolved::Failed(call_failure(&e)),
         },
         Target::Parameter { name, arn } => {
             match directory.parameters(std::slice::from_ref(name)).await {
                 Ok(found) => match found.into_iter().find(|p| &p.name == name) {
                     Some(p) => Resolved::Found(Resource::Parameter {
                         arn: arn.clone(),
+                        shown: if crate::detect::reference_is_showable(name) {
+                            arn.clone()
+                        } else {
+                            shown_reference(name)
+                        },
                         key: p
                             .secure
                             .then(|| p.key_id.unwrap_or_else(|| "alias/aws/ssm".to_owned())),
                     }),
-                    None => Resolved::Missing(format!("the parameter {name}")),
+                    None => Resolved::Missing(format!("the parameter {}", shown_reference(name))),
                 },
-                Err(e) => Resolved::Failed(e.to_string()),
+                Err(e) => Resolved::Failed(call_failure(&e)),
             }
         }
     }
@@ -346,13 +354,13 @@ async fn access<D: Directory>(
             out.push((verdict, "secretsmanager:GetSecretValue", arn.clone()));
             (arn, key, "secretsmanager")
         }
-        Resource::Parameter { arn, key } => {
+        Resource::Parameter { arn, shown, key } => {
             let account = Arn::parse(arn).map(|a| a.account).unwrap_or_default();
             let req = request("ssm:GetParameters", arn, principal, &[]);
             out.push((
                 iam::decide(identity, ResourcePolicy::Absent, &account, false, &req),
                 "ssm:GetParameters",
-                arn.clone(),
+                shown.clone(),
             ));
             (arn, key, "ssm")
         }
@@ -422,6 +430,16 @@ async fn access<D: Directory>(
         meta.arn.clone(),
     ));
     out
+}
+
+/// A failed lookup as a message may say it: the call and the service's error code. The
+/// service's own message is left out, since it may quote the name looked up.
+fn call_failure(e: &ecs_secrets_shared::aws::CallError) -> String {
+    format!(
+        "{} failed: {}",
+        e.operation,
+        e.code.as_deref().unwrap_or("no error code")
+    )
 }
 
 fn request(action: &str, resource: &str, principal: &Principal, extra: &[(&str, &str)]) -> Request {

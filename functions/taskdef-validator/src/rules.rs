@@ -81,7 +81,39 @@ pub fn check(subject: &Subject, context: &Context) -> Result<Checked, String> {
         }
         findings.extend(out.into_iter().map(|f| f.container(name)));
     }
-    let references = references_in_task_definition(&subject.definition);
+    // A credential written where a reference belongs is a leak, not a reference: it gets one
+    // finding, and is neither checked as a reference nor looked up (that would send it to AWS).
+    let (leaked, references): (Vec<FoundReference>, Vec<FoundReference>) =
+        references_in_task_definition(&subject.definition)
+            .into_iter()
+            .partition(|f| {
+                f.raw
+                    .as_deref()
+                    .is_some_and(|r| detect::scan_reference(r).is_some())
+            });
+    for found in &leaked {
+        let Some(d) = found.raw.as_deref().and_then(detect::scan_reference) else {
+            continue;
+        };
+        let field = found.pointer.rsplit('/').next().unwrap_or("valueFrom");
+        let entry = found
+            .entry_name
+            .as_deref()
+            .unwrap_or("repositoryCredentials");
+        findings.push(
+            Finding::new(
+                rule::PLAINTEXT_SECRET,
+                found.pointer.clone(),
+                format!(
+                    "{entry}: {} written in {field}, where a secret ARN or parameter name belongs",
+                    d.kind
+                ),
+            )
+            .severity(d.severity)
+            .evidence(d.evidence)
+            .container(found.container.as_deref()),
+        );
+    }
     for found in &references {
         reference_rules(
             found,

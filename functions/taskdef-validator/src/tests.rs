@@ -494,12 +494,20 @@ impl Directory for FakeDirectory {
 struct FakePlatform {
     calls: Mutex<Vec<String>>,
     published: Mutex<Vec<Value>>,
+    /// What ECS holds, by ARN (`base()` for any other).
+    held: Mutex<std::collections::HashMap<String, Value>>,
 }
 
 impl Platform for FakePlatform {
     async fn describe_task_definition(&self, arn: &str) -> Result<Value, CallError> {
         self.calls.lock().unwrap().push(format!("describe {arn}"));
-        Ok(base())
+        Ok(self
+            .held
+            .lock()
+            .unwrap()
+            .get(arn)
+            .cloned()
+            .unwrap_or_else(base))
     }
     async fn publish(&self, bus: &str, detail: &Value) -> Result<(), CallError> {
         self.calls.lock().unwrap().push(format!("publish {bus}"));
@@ -578,7 +586,13 @@ async fn lambda_clean_definition_publishes_an_empty_report() {
     assert_eq!(out["checked"], 1);
     assert_eq!(out["findings"], json!([]));
     assert_eq!(out["live"], true);
-    assert_eq!(*v.platform.calls.lock().unwrap(), vec!["publish default"]);
+    assert_eq!(
+        *v.platform.calls.lock().unwrap(),
+        vec![
+            "describe arn:aws:ecs:us-east-1:123456789012:task-definition/app:3",
+            "publish default"
+        ]
+    );
 }
 
 #[tokio::test]
@@ -589,6 +603,10 @@ async fn lambda_enforces_and_imports_on_a_critical_finding() {
         td["containerDefinitions"][0]["secrets"][0]["valueFrom"] =
             json!("arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/missing-Zz9Yy8");
     });
+    v.platform.held.lock().unwrap().insert(
+        "arn:aws:ecs:us-east-1:123456789012:task-definition/app:3".into(),
+        td.clone(),
+    );
     let out = v.handle(invoke(cloudtrail(td))).await.unwrap();
     let rules: Vec<&str> = out["findings"]
         .as_array()
@@ -604,6 +622,7 @@ async fn lambda_enforces_and_imports_on_a_critical_finding() {
     assert_eq!(
         calls,
         vec![
+            "describe arn:aws:ecs:us-east-1:123456789012:task-definition/app:3".to_owned(),
             "deregister arn:aws:ecs:us-east-1:123456789012:task-definition/app:3".to_owned(),
             format!(
                 "import {} arn:aws:ecs:us-east-1:123456789012:task-definition/app:3",
@@ -721,4 +740,40 @@ fn config_from_environment() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("ENFORCE"), "{e}");
+}
+
+/// Issue 12: with ENFORCE or SECURITY_HUB, a body that differs from the registered revision is
+/// only a hint: the function acts on what ECS holds.
+#[tokio::test]
+async fn lambda_acts_on_the_registered_revision_not_the_body() {
+    let v = validator(true, true);
+    let arn = "arn:aws:ecs:us-east-1:123456789012:task-definition/app:3";
+    let planted = with(|td| {
+        td["containerDefinitions"][0]["environment"] = json!([{"name": "AWS_SECRET_ACCESS_KEY", "value": "q8Zt3k/Vb1mXc9+RyJ2wPz7LhN4sDf6GaE0uTiKo"}]);
+    });
+    v.platform.held.lock().unwrap().insert(arn.into(), base());
+    let out = v
+        .handle(invoke(json!({ "taskDefinition": planted })))
+        .await
+        .unwrap();
+    assert_eq!(out["findings"], json!([]), "{out}");
+    let calls = v.platform.calls.lock().unwrap().clone();
+    assert_eq!(
+        calls,
+        vec![format!("describe {arn}"), "publish default".to_owned()]
+    );
+    // Without actions configured, the body itself is what is checked.
+    let v = validator(false, false);
+    let out = v
+        .handle(invoke(json!({ "taskDefinition": planted })))
+        .await
+        .unwrap();
+    assert_eq!(out["findings"][0]["rule"], "plaintext-secret", "{out}");
+    assert!(!v
+        .platform
+        .calls
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|c| c.starts_with("describe")));
 }

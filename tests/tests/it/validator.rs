@@ -799,3 +799,263 @@ async fn live_iam_never_says_allowed_when_aws_would_deny() -> anyhow::Result<()>
     );
     Ok(())
 }
+
+const GITHUB_TOKEN: &str = "ghp_Xk9mP2vL7qR4tY8wZ3nB6cD1fG5hJ0sA2eUi";
+const SLACK_TOKEN: &str = "xoxb-2048193756-4815162342-Qm7Rt2Xk9PzLw3Vb8NcY";
+
+/// A task definition with credentials pasted where references belong.
+fn pasted(role_arn: &str) -> Value {
+    json!({
+        "family": "pasted", "executionRoleArn": role_arn,
+        "containerDefinitions": [{"name": "app", "image": "app:1", "memory": 512, "user": "1000",
+            "readonlyRootFilesystem": true,
+            "secrets": [{"name": "GITHUB", "valueFrom": GITHUB_TOKEN},
+                        {"name": "PLAIN", "valueFrom": "/app/plain"}],
+            "repositoryCredentials": {"credentialsParameter": SECRET_KEY},
+            "logConfiguration": {"logDriver": "splunk", "options": {"splunk-url": "https://splunk.example.com"},
+                "secretOptions": [{"name": "splunk-token", "valueFrom": SLACK_TOKEN}]}}]
+    })
+}
+
+fn assert_never_repeated(what: &str, text: &str) {
+    for value in [GITHUB_TOKEN, SLACK_TOKEN, SECRET_KEY] {
+        assert!(
+            !text.contains(value),
+            "{what} repeats a credential written as a reference"
+        );
+    }
+}
+
+/// Issue 12: a credential written in `valueFrom` / `credentialsParameter` /
+/// `secretOptions[].valueFrom` is a finding, and never repeated: offline or live, in text,
+/// JSON and SARIF.
+#[tokio::test]
+async fn credentials_written_as_references_are_found_and_never_repeated() -> anyhow::Result<()> {
+    let world = World::new();
+    let moto = world.moto().await?;
+    let a = account(moto).await?;
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("pasted.json");
+    std::fs::write(&file, serde_json::to_vec_pretty(&pasted(&a.role_arn))?)?;
+    let file = file.to_string_lossy().into_owned();
+    for live in [false, true] {
+        for format in ["text", "json", "sarif"] {
+            let mut args = vec!["validate", "--format", format, "--colour", "never"];
+            if live {
+                args.push("--live");
+            }
+            args.push(&file);
+            let out = ecs_secrets(&args, &moto.env()).await?;
+            assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+            let what = format!("{format} (live: {live})");
+            assert_never_repeated(&what, &stdout(&out));
+            assert_never_repeated(&what, &stderr(&out));
+            if format == "json" {
+                let report: Value = serde_json::from_slice(&out.stdout)?;
+                let mut leaks: Vec<(&str, &str)> = report["findings"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|f| f["rule"] == "plaintext-secret")
+                    .map(|f| {
+                        (
+                            f["pointer"].as_str().unwrap(),
+                            f["severity"].as_str().unwrap(),
+                        )
+                    })
+                    .collect();
+                leaks.sort();
+                assert_eq!(
+                    leaks,
+                    vec![
+                        (
+                            "/containerDefinitions/0/logConfiguration/secretOptions/0/valueFrom",
+                            "critical"
+                        ),
+                        (
+                            "/containerDefinitions/0/repositoryCredentials/credentialsParameter",
+                            "critical"
+                        ),
+                        ("/containerDefinitions/0/secrets/0/valueFrom", "critical"),
+                    ],
+                    "{what}"
+                );
+                // Neither checked as a reference nor looked up.
+                assert!(
+                    !report["findings"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|f| f["rule"] == "invalid-secret-reference"
+                            || (f["rule"] == "secret-not-found"
+                                && f["pointer"] != "/containerDefinitions/0/secrets/1/valueFrom")),
+                    "{what}: {report:#}"
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Issue 12: the Lambda with ENFORCE and SECURITY_HUB, invoked directly with a body that
+/// differs from the registered revision, acts on the registered one only; credentials written
+/// as references never reach its report, its event, Security Hub or its logs.
+#[tokio::test]
+async fn lambda_acts_only_on_the_registered_revision() -> anyhow::Result<()> {
+    use aws_sdk_ecs::types::{
+        ContainerDefinition, LogConfiguration, LogDriver, RepositoryCredentials, Secret,
+    };
+    let world = World::new();
+    let moto = world.moto().await?;
+    let a = account(moto).await?;
+    let ecs = moto.ecs();
+    let register = |family: &str, pasted: bool| {
+        let mut c = ContainerDefinition::builder()
+            .name("app")
+            .image("app:1")
+            .memory(512)
+            .user("1000")
+            .readonly_root_filesystem(true)
+            .secrets(
+                Secret::builder()
+                    .name("DB")
+                    .value_from(&a.db)
+                    .build()
+                    .unwrap(),
+            );
+        if pasted {
+            c = c
+                .secrets(
+                    Secret::builder()
+                        .name("GITHUB")
+                        .value_from(GITHUB_TOKEN)
+                        .build()
+                        .unwrap(),
+                )
+                .repository_credentials(
+                    RepositoryCredentials::builder()
+                        .credentials_parameter(SECRET_KEY)
+                        .build()
+                        .unwrap(),
+                )
+                .log_configuration(
+                    LogConfiguration::builder()
+                        .log_driver(LogDriver::Splunk)
+                        .secret_options(
+                            Secret::builder()
+                                .name("splunk-token")
+                                .value_from(SLACK_TOKEN)
+                                .build()
+                                .unwrap(),
+                        )
+                        .build()
+                        .unwrap(),
+                );
+        } else {
+            c = c.log_configuration(
+                LogConfiguration::builder()
+                    .log_driver(LogDriver::Awslogs)
+                    .options("awslogs-group", "/ecs/victim")
+                    .build()
+                    .unwrap(),
+            );
+        }
+        ecs.register_task_definition()
+            .family(family)
+            .execution_role_arn(&a.role_arn)
+            .container_definitions(c.build())
+            .send()
+    };
+    let victim = register("victim", false).await?;
+    let victim_arn = victim
+        .task_definition()
+        .and_then(|t| t.task_definition_arn())
+        .unwrap_or_default()
+        .to_owned();
+    let leaky = register("pasted", true).await?;
+    let leaky_arn = leaky
+        .task_definition()
+        .and_then(|t| t.task_definition_arn())
+        .unwrap_or_default()
+        .to_owned();
+    let queue = moto.capture_events("ecs-secrets.validator").await?;
+    moto.securityhub()
+        .enable_security_hub()
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("EnableSecurityHub: {e:?}"))?;
+    let lambda = world
+        .lambda(
+            Function::TaskdefValidator,
+            &[("SECURITY_HUB", "true"), ("ENFORCE", "true")],
+        )
+        .await?;
+
+    // A planted credential in a body naming the clean revision: nothing is deregistered or filed.
+    let mut planted = json!({"taskDefinitionArn": victim_arn, "family": "victim", "executionRoleArn": a.role_arn,
+        "containerDefinitions": [{"name": "app", "image": "app:1",
+            "environment": [{"name": "AWS_SECRET_ACCESS_KEY", "value": SECRET_KEY}]}]});
+    let report = lambda
+        .invoke_ok(&json!({ "taskDefinition": planted.take() }))
+        .await?;
+    assert!(
+        !report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "plaintext-secret"),
+        "{report:#}"
+    );
+    let status = |arn: String| {
+        let ecs = ecs.clone();
+        async move {
+            let d = ecs
+                .describe_task_definition()
+                .task_definition(arn)
+                .send()
+                .await?;
+            anyhow::Ok(
+                d.task_definition()
+                    .and_then(|t| t.status())
+                    .map(|s| s.as_str().to_owned()),
+            )
+        }
+    };
+    assert_eq!(status(victim_arn.clone()).await?.as_deref(), Some("ACTIVE"));
+    let hub = moto.securityhub().get_findings().send().await?;
+    assert!(
+        !hub.findings()
+            .iter()
+            .any(|f| f.generator_id() == Some("ecs-secrets/plaintext-secret")),
+        "a finding was filed against the clean revision"
+    );
+
+    // The registered revision with credentials in its references: found, acted on, never repeated.
+    let report = lambda
+        .invoke_ok(&json!({ "taskDefinitionArn": leaky_arn }))
+        .await?;
+    let leaks = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "plaintext-secret")
+        .count();
+    assert_eq!(leaks, 3, "{report:#}");
+    assert_eq!(
+        status(leaky_arn.clone()).await?.as_deref(),
+        Some("INACTIVE")
+    );
+    let hub = moto.securityhub().get_findings().send().await?;
+    assert!(hub
+        .findings()
+        .iter()
+        .any(|f| f.generator_id() == Some("ecs-secrets/plaintext-secret")));
+    let events = moto.received_events(&queue).await?;
+    assert_eq!(events.len(), 2, "{events:?}");
+    let output = lambda.stop().await.join("\n");
+    assert_never_repeated("the report", &report.to_string());
+    assert_never_repeated("the events", &serde_json::to_string(&events)?);
+    assert_never_repeated("Security Hub", &format!("{:?}", hub.findings()));
+    assert_never_repeated("the logs", &output);
+    Ok(())
+}

@@ -215,3 +215,35 @@ fn corpus_precision_and_recall() {
         assert!(samples.iter().any(|s| s.category == category), "{category}");
     }
 }
+
+#[test]
+fn references_that_are_credentials() {
+    for leaked in [
+        "ghp_Xk9mP2vL7qR4tY8wZ3nB6cD1fG5hJ0sA2eUi",
+        "xoxb-2048193756-4815162342-Qm7Rt2Xk9PzLw3Vb8NcY",
+        "q8Zt3k/Vb1mXc9+RyJ2wPz7LhN4sDf6GaE0uTiKo",
+        "Zq8t3kVb1mXc9RyJ2wPz7LhN4sDf6GaE0uTiKoW5",
+    ] {
+        assert!(scan_reference(leaked).is_some(), "{leaked}");
+        assert!(!reference_is_showable(leaked));
+        assert!(!shown_reference(leaked).contains(&leaked[..8]));
+    }
+    for name in [
+        "/prod/db/password",
+        "/aws/reference/secretsmanager/prod/db",
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf:password::",
+        "arn:aws:ssm:eu-west-1:123456789012:parameter/MyServiceDatabasePassword2024",
+        "MyServiceDatabasePassword2024",
+        "prod-app-DB_PASSWORD",
+        "/ecs/my-service/production/stripe_api_key",
+        "database-url",
+    ] {
+        assert!(scan_reference(name).is_none(), "{name}");
+    }
+    // Showable: ARNs, and names that do not look generated.
+    assert!(reference_is_showable("/prod/db/password"));
+    assert!(reference_is_showable(
+        "arn:aws:ssm:eu-west-1:123456789012:parameter/app/token"
+    ));
+    assert!(!reference_is_showable("/app/Xk9#mP2vL7qR"));
+}
