@@ -8,9 +8,10 @@
 //!
 //! Every task definition found is normalised to camelCase, so the rules see one shape and
 //! report one kind of JSON pointer; a [`LineMap`] takes such a pointer back to its line in the
-//! file for text and SARIF output. Input is untrusted (CI runs it on pull requests): size,
-//! nesting and alias expansion are bounded, and every failure is an [`InputError`] with a
-//! position, never a panic.
+//! file for text and SARIF output. Input is untrusted (CI runs it on pull requests): its size,
+//! its nesting (counted after YAML aliases are expanded), its YAML nodes and the bytes YAML
+//! aliases add are bounded — an alias is charged before it is copied — and every failure is an
+//! [`InputError`] with a position, never a panic.
 
 use std::collections::HashMap;
 
@@ -24,6 +25,12 @@ pub const MAX_INPUT_BYTES: usize = 16 * 1024 * 1024;
 const MAX_DEPTH: usize = 128;
 /// Most YAML nodes built, aliases expanded (guards against "billion laughs").
 const MAX_NODES: usize = 2_000_000;
+/// Most bytes YAML aliases may add, all expansions together (their scalars and keys). Charged
+/// before an alias is copied, so a huge anchored scalar aliased many times is refused at the
+/// first alias that would pass the limit, not after the copies exhausted memory.
+const MAX_ALIAS_BYTES: usize = 8 * 1024 * 1024;
+/// Bytes charged per node besides its text (what a node costs in memory, roughly).
+const NODE_BYTES: usize = 16;
 
 /// Why a document could not be read, with where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -301,24 +308,52 @@ fn strip_position(message: &str) -> &str {
 }
 
 /// Where each value of a document is: pointer (keys with their first letter lower-cased, so
-/// PascalCase files answer camelCase pointers) → 1-based line.
+/// PascalCase files answer camelCase pointers) → 1-based line. Pointers are kept as 64-bit
+/// hashes, not strings: a file of many deeply nested values would otherwise cost a pointer
+/// string per value, far more than the file itself.
 #[derive(Debug, Default)]
 struct LineMap {
-    lines: HashMap<String, usize>,
+    lines: HashMap<u64, usize>,
+}
+
+/// The hash of the document's root pointer (`""`).
+const ROOT_HASH: u64 = 0x6563_732d_7365_6372;
+
+/// The hash of a child's pointer from its parent's and its (unescaped) segment, with the
+/// segment's first letter folded. Built one level at a time, so a value costs one segment's
+/// hashing however deep it is.
+fn child_hash(parent: u64, segment: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut h = std::hash::DefaultHasher::new();
+    h.write_u64(parent);
+    h.write_usize(segment.len());
+    let mut chars = segment.chars();
+    if let Some(first) = chars.next() {
+        h.write_u32(first.to_ascii_lowercase() as u32);
+    }
+    h.write(chars.as_str().as_bytes());
+    h.finish()
+}
+
+/// RFC 6901 unescaping of one pointer segment.
+fn unescape_pointer(segment: &str) -> std::borrow::Cow<'_, str> {
+    if segment.contains('~') {
+        segment.replace("~1", "/").replace("~0", "~").into()
+    } else {
+        segment.into()
+    }
 }
 
 impl LineMap {
     fn line(&self, pointer: &str) -> Option<usize> {
-        self.lines.get(&fold(pointer)).copied()
+        let hash = pointer.split('/').skip(1).fold(ROOT_HASH, |h, segment| {
+            child_hash(h, &unescape_pointer(segment))
+        });
+        self.lines.get(&hash).copied()
     }
 
-    fn insert(&mut self, path: &[String], line: usize) {
-        let mut pointer = String::new();
-        for segment in path {
-            pointer.push('/');
-            pointer.push_str(&escape_pointer(&camel(segment)));
-        }
-        self.lines.entry(pointer).or_insert(line);
+    fn insert(&mut self, hash: u64, line: usize) {
+        self.lines.entry(hash).or_insert(line);
     }
 
     /// Walks JSON text (already validated by serde_json) and records each value's line.
@@ -335,15 +370,12 @@ impl LineMap {
     }
 }
 
-fn fold(pointer: &str) -> String {
-    pointer.split('/').map(camel).collect::<Vec<_>>().join("/")
-}
-
 struct JsonWalker<'a> {
     bytes: &'a [u8],
     at: usize,
     line: usize,
-    path: Vec<String>,
+    /// Pointer hashes of the enclosing values (the root's is [`ROOT_HASH`]).
+    path: Vec<u64>,
 }
 
 impl JsonWalker<'_> {
@@ -377,7 +409,7 @@ impl JsonWalker<'_> {
 
     fn value(&mut self, map: &mut LineMap, depth: usize) {
         self.skip_ws();
-        map.insert(&self.path, self.line);
+        map.insert(self.path.last().copied().unwrap_or(ROOT_HASH), self.line);
         if depth > MAX_DEPTH {
             return;
         }
@@ -396,7 +428,8 @@ impl JsonWalker<'_> {
                             let key = self.string();
                             self.skip_ws();
                             self.at += 1; // ':'
-                            self.path.push(key);
+                            let parent = self.path.last().copied().unwrap_or(ROOT_HASH);
+                            self.path.push(child_hash(parent, &key));
                             self.value(map, depth + 1);
                             self.path.pop();
                         }
@@ -416,7 +449,8 @@ impl JsonWalker<'_> {
                         }
                         Some(b',') => self.at += 1,
                         Some(_) => {
-                            self.path.push(index.to_string());
+                            let parent = self.path.last().copied().unwrap_or(ROOT_HASH);
+                            self.path.push(child_hash(parent, &index.to_string()));
                             self.value(map, depth + 1);
                             self.path.pop();
                             index += 1;
@@ -460,27 +494,58 @@ fn load_yaml(text: &str) -> Result<(Value, LineMap), InputError> {
     }
 }
 
+/// What a built value costs: its bytes (text plus [`NODE_BYTES`] a node), its nodes, and its
+/// height (0 for a scalar). Kept per frame as children arrive, so an alias is charged from
+/// its anchor's record without walking the value.
+#[derive(Debug, Clone, Copy, Default)]
+struct Cost {
+    bytes: usize,
+    nodes: usize,
+    height: usize,
+}
+
+impl Cost {
+    fn add(&mut self, child: Cost) {
+        self.bytes = self.bytes.saturating_add(child.bytes);
+        self.nodes = self.nodes.saturating_add(child.nodes);
+        self.height = self.height.max(child.height + 1);
+    }
+}
+
 enum Frame {
     Seq {
         items: Vec<Value>,
         tag: Option<Tag>,
         anchor: usize,
+        cost: Cost,
     },
     Map {
         map: Map<String, Value>,
         key: Option<String>,
         tag: Option<Tag>,
         anchor: usize,
+        cost: Cost,
     },
+}
+
+impl Frame {
+    fn cost_mut(&mut self) -> &mut Cost {
+        match self {
+            Frame::Seq { cost, .. } | Frame::Map { cost, .. } => cost,
+        }
+    }
 }
 
 #[derive(Default)]
 struct YamlBuilder {
     stack: Vec<Frame>,
     root: Option<Value>,
-    anchors: HashMap<usize, Value>,
+    anchors: HashMap<usize, (Value, Cost)>,
+    /// Bytes added by alias expansion so far.
+    alias_bytes: usize,
     lines: LineMap,
-    path: Vec<String>,
+    /// Pointer hashes of the open collections below the root.
+    path: Vec<u64>,
     nodes: usize,
     error: Option<InputError>,
 }
@@ -512,16 +577,18 @@ impl YamlBuilder {
 
     fn note_line(&mut self, mark: Marker) {
         if let Some(segment) = self.next_segment() {
-            self.path.push(segment);
-            self.lines.insert(&self.path, mark.line());
-            self.path.pop();
+            let parent = self.path.last().copied().unwrap_or(ROOT_HASH);
+            self.lines.insert(child_hash(parent, &segment), mark.line());
         } else if self.stack.is_empty() {
-            self.lines.insert(&[], mark.line());
+            self.lines.insert(ROOT_HASH, mark.line());
         }
     }
 
-    fn push_value(&mut self, value: Value, mark: Marker) {
+    fn push_value(&mut self, value: Value, cost: Cost, mark: Marker) {
         let mut bad_key = false;
+        if let Some(frame) = self.stack.last_mut() {
+            frame.cost_mut().add(cost);
+        }
         match self.stack.last_mut() {
             Some(Frame::Seq { items, .. }) => items.push(value),
             Some(Frame::Map { map, key, .. }) => match key.take() {
@@ -640,11 +707,16 @@ impl MarkedEventReceiver for YamlBuilder {
                 if !is_key {
                     self.note_line(mark);
                 }
+                let cost = Cost {
+                    bytes: text.len().saturating_add(NODE_BYTES),
+                    nodes: 1,
+                    height: 0,
+                };
                 let value = apply_tag(tag.as_ref(), scalar(text, style));
                 if anchor > 0 {
-                    self.anchors.insert(anchor, value.clone());
+                    self.anchors.insert(anchor, (value.clone(), cost));
                 }
-                self.push_value(value, mark);
+                self.push_value(value, cost, mark);
             }
             Event::SequenceStart(..) | Event::MappingStart(..) => {
                 let is_seq = matches!(event, Event::SequenceStart(..));
@@ -665,13 +737,20 @@ impl MarkedEventReceiver for YamlBuilder {
                 }
                 self.note_line(mark);
                 if let Some(segment) = self.next_segment() {
-                    self.path.push(segment);
+                    let parent = self.path.last().copied().unwrap_or(ROOT_HASH);
+                    self.path.push(child_hash(parent, &segment));
                 }
+                let cost = Cost {
+                    bytes: NODE_BYTES,
+                    nodes: 1,
+                    height: 0,
+                };
                 self.stack.push(if is_seq {
                     Frame::Seq {
                         items: Vec::new(),
                         tag,
                         anchor,
+                        cost,
                     }
                 } else {
                     Frame::Map {
@@ -679,6 +758,7 @@ impl MarkedEventReceiver for YamlBuilder {
                         key: None,
                         tag,
                         anchor,
+                        cost,
                     }
                 });
             }
@@ -689,30 +769,58 @@ impl MarkedEventReceiver for YamlBuilder {
                 if !self.stack.is_empty() {
                     self.path.pop();
                 }
-                let (value, tag, anchor) = match frame {
-                    Frame::Seq { items, tag, anchor } => (Value::Array(items), tag, anchor),
+                let (value, tag, anchor, cost) = match frame {
+                    Frame::Seq {
+                        items,
+                        tag,
+                        anchor,
+                        cost,
+                    } => (Value::Array(items), tag, anchor, cost),
                     Frame::Map {
-                        map, tag, anchor, ..
-                    } => (Value::Object(map), tag, anchor),
+                        map,
+                        tag,
+                        anchor,
+                        cost,
+                        ..
+                    } => (Value::Object(map), tag, anchor, cost),
                 };
                 let value = apply_tag(tag.as_ref(), value);
                 if anchor > 0 {
-                    self.anchors.insert(anchor, value.clone());
+                    self.anchors.insert(anchor, (value.clone(), cost));
                 }
-                self.push_value(value, mark);
+                self.push_value(value, cost, mark);
             }
             Event::Alias(id) => {
-                let Some(value) = self.anchors.get(&id).cloned() else {
+                let Some(cost) = self.anchors.get(&id).map(|(_, c)| *c) else {
                     self.fail(mark, "alias to an unknown anchor");
                     return;
                 };
-                if !self.count(node_count(&value), mark) {
+                // Charged before the copy is made: bytes, nodes, and the depth it lands at.
+                self.alias_bytes = self.alias_bytes.saturating_add(cost.bytes);
+                if self.alias_bytes > MAX_ALIAS_BYTES {
+                    self.fail(
+                        mark,
+                        format!("aliases expand to more than {MAX_ALIAS_BYTES} bytes"),
+                    );
                     return;
                 }
+                if self.stack.len() + cost.height > MAX_DEPTH {
+                    self.fail(
+                        mark,
+                        format!("nested deeper than {MAX_DEPTH} levels (aliases expanded)"),
+                    );
+                    return;
+                }
+                if !self.count(cost.nodes, mark) {
+                    return;
+                }
+                let Some(value) = self.anchors.get(&id).map(|(v, _)| v.clone()) else {
+                    return;
+                };
                 if !self.expecting_key() {
                     self.note_line(mark);
                 }
-                self.push_value(value, mark);
+                self.push_value(value, cost, mark);
             }
             Event::Nothing
             | Event::StreamStart
@@ -720,13 +828,5 @@ impl MarkedEventReceiver for YamlBuilder {
             | Event::DocumentStart
             | Event::DocumentEnd => {}
         }
-    }
-}
-
-fn node_count(v: &Value) -> usize {
-    match v {
-        Value::Array(a) => 1 + a.iter().map(node_count).sum::<usize>(),
-        Value::Object(m) => 1 + m.values().map(node_count).sum::<usize>(),
-        _ => 1,
     }
 }

@@ -425,6 +425,13 @@ fn bad_input_is_an_error_with_a_position() {
     assert!(input::parse(deep_yaml.as_bytes()).is_err());
     let bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\ng: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n";
     let e = input::parse(bomb.as_bytes()).unwrap_err();
+    assert!(
+        e.message.contains("aliases expand to more than"),
+        "charged in bytes: {e}"
+    );
+    // Many small nodes in the file itself meet the node limit.
+    let wide = format!("a: [{}]\n", vec!["1"; 2_100_000].join(","));
+    let e = input::parse(wide.as_bytes()).unwrap_err();
     assert!(e.message.contains("YAML nodes"), "{e}");
     let huge = vec![b' '; input::MAX_INPUT_BYTES + 1];
     assert!(input::parse(&huge).unwrap_err().message.contains("limit"));

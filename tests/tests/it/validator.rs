@@ -1059,3 +1059,88 @@ async fn lambda_acts_only_on_the_registered_revision() -> anyhow::Result<()> {
     assert_never_repeated("the logs", &output);
     Ok(())
 }
+
+/// Runs `ecs-secrets` as a child and returns its output with the largest resident set (KiB)
+/// and the CPU time (user + system) of this process's children: nextest runs each test in a
+/// process of its own, so those are the CLI's.
+async fn measured(args: &[&str]) -> anyhow::Result<(std::process::Output, i64, f64)> {
+    use nix::sys::resource::{getrusage, UsageWho};
+    let out = ecs_secrets(args, &[]).await?;
+    let usage = getrusage(UsageWho::RUSAGE_CHILDREN)?;
+    let cpu = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;
+    Ok((
+        out,
+        usage.max_rss(),
+        cpu(usage.user_time()) + cpu(usage.system_time()),
+    ))
+}
+
+/// Issue 12: hostile YAML under the input limit is refused with exit 2 and a position, within
+/// bounded memory and CPU time (measured, not timed against a wall clock).
+#[tokio::test]
+async fn hostile_yaml_is_refused_in_bounded_memory() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    // A 4 MiB scalar anchored once and aliased 2,500 times (10 GiB if expanded).
+    let bomb = dir.path().join("bomb.yaml");
+    let mut text = String::from("family: bomb\nbig: &big \"");
+    text.push_str(&"x".repeat(4 * 1024 * 1024));
+    text.push_str("\"\ncontainerDefinitions:\n");
+    for _ in 0..2500 {
+        text.push_str("  - *big\n");
+    }
+    std::fs::write(&bomb, &text)?;
+    // A chain of aliases each nesting the previous: deep only once expanded.
+    let chain = dir.path().join("chain.yaml");
+    let mut text = String::from("family: chain\nl0: &l0 [x]\n");
+    for i in 1..3000 {
+        text.push_str(&format!("l{i}: &l{i} [*l{}]\n", i - 1));
+    }
+    text.push_str("containerDefinitions: [*l2999]\n");
+    std::fs::write(&chain, &text)?;
+
+    for (file, cause, line) in [
+        (&bomb, "aliases expand to more than", 5),
+        (
+            &chain,
+            "nested deeper than 128 levels (aliases expanded)",
+            129,
+        ),
+    ] {
+        let (out, max_rss_kib, cpu) = measured(&["validate", &file.to_string_lossy()]).await?;
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains(cause), "{err}");
+        assert!(
+            err.contains(&format!(":{line}:")),
+            "the position is given: {err}"
+        );
+        // The file itself is read into memory once (4 MiB); the limit is a few tens of MiB.
+        assert!(
+            max_rss_kib < 64 * 1024,
+            "{}: {max_rss_kib} KiB resident",
+            file.display()
+        );
+        // Under a second in a release build; this is the debug build the tests run.
+        assert!(cpu < 2.0, "{}: {cpu:.2} s of CPU", file.display());
+    }
+
+    // JSON whose values sit under 120 levels of long keys: the line map keeps a hash per value,
+    // not its 7 KiB pointer (which made this 300 KiB file cost gigabytes).
+    let deep = dir.path().join("deep.json");
+    let mut text = String::from(r#"{"family": "deep", "containerDefinitions": [], "#);
+    for i in 0..120 {
+        text.push_str(&format!("\"{}{i:03}\": {{", "k".repeat(57)));
+    }
+    text.push_str(r#""values": ["#);
+    text.push_str(&vec!["1"; 150_000].join(","));
+    text.push(']');
+    text.push_str(&"}".repeat(121));
+    std::fs::write(&deep, &text)?;
+    let (out, max_rss_kib, _) = measured(&["validate", &deep.to_string_lossy()]).await?;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        max_rss_kib < 64 * 1024,
+        "deep.json: {max_rss_kib} KiB resident"
+    );
+    Ok(())
+}
