@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use ecs_secrets_shared::aws::AwsConfig;
 use ecs_secrets_shared::reference::TaskContext;
 use taskdef_validator::directory;
-use taskdef_validator::finding::Severity;
+use taskdef_validator::finding::{EvidenceKey, Severity};
 use taskdef_validator::input;
 use taskdef_validator::live::Home;
 use taskdef_validator::report::{InputProblem, Report};
@@ -64,7 +64,15 @@ pub struct Args {
     pub task_context: Option<String>,
     #[arg(long, value_enum, default_value = "auto")]
     pub colour: Colour,
+    /// SSM SecureString parameter holding the key of evidence fingerprints (HMAC-SHA-256).
+    /// `ECS_SECRETS_EVIDENCE_KEY` gives the key itself. Without a key, evidence has no
+    /// fingerprint.
+    #[arg(long, value_name = "NAME")]
+    pub evidence_key_parameter: Option<String>,
 }
+
+/// The environment variable that gives the evidence key itself.
+pub const EVIDENCE_KEY_ENV: &str = "ECS_SECRETS_EVIDENCE_KEY";
 
 fn read(file: &str) -> Result<Vec<u8>, String> {
     let limit = input::MAX_INPUT_BYTES as u64 + 1;
@@ -87,10 +95,6 @@ pub fn run(args: Args) -> ExitCode {
         Some(Ok(t)) => Some(t),
         None => None,
     };
-    let context = Context {
-        platform_version: args.platform_version.clone(),
-        task,
-    };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -100,6 +104,18 @@ pub fn run(args: Args) -> ExitCode {
             eprintln!("error: cannot start the async runtime: {e}");
             return ExitCode::from(2);
         }
+    };
+    let evidence_key = match runtime.block_on(evidence_key(&args)) {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let context = Context {
+        platform_version: args.platform_version.clone(),
+        task,
+        evidence_key,
     };
     let mut report = Report {
         live: args.live,
@@ -216,4 +232,21 @@ async fn live_directory() -> Result<(directory::Aws, Home), String> {
         account,
     };
     Ok((directory::Aws::new(&aws), home))
+}
+
+/// The evidence key: from `--evidence-key-parameter` (SSM, decrypted), else from
+/// `ECS_SECRETS_EVIDENCE_KEY`, else none.
+async fn evidence_key(args: &Args) -> Result<Option<EvidenceKey>, String> {
+    if let Some(name) = &args.evidence_key_parameter {
+        let aws = AwsConfig::load()
+            .await
+            .map_err(|e| format!("--evidence-key-parameter: {e}"))?;
+        return directory::evidence_key(&aws, name).await.map(Some);
+    }
+    match std::env::var(EVIDENCE_KEY_ENV) {
+        Ok(key) if !key.is_empty() => EvidenceKey::new(key.into_bytes())
+            .map(Some)
+            .map_err(|e| format!("{EVIDENCE_KEY_ENV}: {e}")),
+        _ => Ok(None),
+    }
 }

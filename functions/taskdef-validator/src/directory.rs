@@ -290,3 +290,31 @@ impl Directory for Aws {
         Ok(Some(policies))
     }
 }
+
+/// Reads the evidence key from a SecureString parameter (decrypted). This is the one value the
+/// validator reads, and its role may read only that parameter (template.yaml).
+pub async fn evidence_key(
+    config: &AwsConfig,
+    parameter: &str,
+) -> Result<crate::finding::EvidenceKey, String> {
+    let out = aws_sdk_ssm::Client::new(&config.sdk)
+        .get_parameter()
+        .name(parameter)
+        .with_decryption(true)
+        .send()
+        .await
+        .map_err(|e| {
+            let e = CallError::from_sdk("GetParameter", &e);
+            format!(
+                "EVIDENCE_KEY_PARAMETER {parameter}: {} failed: {}",
+                e.operation,
+                e.code.as_deref().unwrap_or("no error code")
+            )
+        })?;
+    let value = out
+        .parameter()
+        .and_then(|p| p.value())
+        .ok_or_else(|| format!("EVIDENCE_KEY_PARAMETER {parameter}: the parameter has no value"))?;
+    crate::finding::EvidenceKey::new(value.as_bytes().to_vec())
+        .map_err(|e| format!("EVIDENCE_KEY_PARAMETER {parameter}: {e}"))
+}

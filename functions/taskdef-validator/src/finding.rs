@@ -143,26 +143,85 @@ pub fn rule(id: &str) -> Option<&'static Rule> {
     CATALOG.iter().find(|r| r.id == id)
 }
 
-/// What was detected, without the value: kind, length and a short hash for correlation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// The key evidence fingerprints are made with (HMAC-SHA-256). Set by the user (the CLI's
+/// `ECS_SECRETS_EVIDENCE_KEY` or `--evidence-key-parameter`, the Lambda's
+/// `EVIDENCE_KEY_PARAMETER`); whoever lacks it cannot test a guessed value against a
+/// fingerprint, which a plain hash of a weak password would allow.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EvidenceKey(Vec<u8>);
+
+impl EvidenceKey {
+    /// Shortest key accepted.
+    pub const MIN_BYTES: usize = 16;
+
+    pub fn new(key: impl Into<Vec<u8>>) -> Result<Self, String> {
+        let key = key.into();
+        if key.len() < Self::MIN_BYTES {
+            return Err(format!(
+                "the evidence key must be at least {} bytes (it has {})",
+                Self::MIN_BYTES,
+                key.len()
+            ));
+        }
+        Ok(EvidenceKey(key))
+    }
+}
+
+impl fmt::Debug for EvidenceKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("EvidenceKey(…)")
+    }
+}
+
+/// What was detected, without the value: its kind, its length and — under an evidence key
+/// only — a keyed fingerprint that tells two findings of the same value apart.
+#[derive(Clone, PartialEq, Eq, Serialize)]
 pub struct Evidence {
     pub kind: String,
     pub length: usize,
-    /// First 8 hex digits of the value's SHA-256: tells two findings of the same value apart
-    /// without revealing it.
-    pub sha256_prefix: String,
+    /// First 16 hex digits of HMAC-SHA-256(key, SHA-256(value)); absent without a key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+    /// The value's SHA-256 between detection and [`Evidence::seal`]: never serialized, never
+    /// printed (an unkeyed hash is a guessing oracle).
+    #[serde(skip)]
+    digest: Option<[u8; 32]>,
+}
+
+impl fmt::Debug for Evidence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Evidence")
+            .field("kind", &self.kind)
+            .field("length", &self.length)
+            .field("fingerprint", &self.fingerprint)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Evidence {
     pub fn of(kind: impl Into<String>, value: &str) -> Self {
         use sha2::{Digest, Sha256};
-        let digest = Sha256::digest(value.as_bytes());
-        let hash: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
         Evidence {
             kind: kind.into(),
             length: value.chars().count(),
-            sha256_prefix: hash,
+            fingerprint: None,
+            digest: Some(Sha256::digest(value.as_bytes()).into()),
         }
+    }
+
+    /// Replaces the value's digest by its keyed fingerprint (or by nothing, without a key).
+    pub fn seal(&mut self, key: Option<&EvidenceKey>) {
+        use hmac::{Hmac, KeyInit, Mac};
+        let digest = self.digest.take();
+        let (Some(digest), Some(key)) = (digest, key) else {
+            return;
+        };
+        let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(&key.0) else {
+            return;
+        };
+        mac.update(&digest);
+        let tag = mac.finalize().into_bytes();
+        self.fingerprint = Some(tag[..8].iter().map(|b| format!("{b:02x}")).collect());
     }
 }
 
@@ -239,7 +298,8 @@ impl Finding {
         self
     }
 
-    /// A stable fingerprint: rule, file, task definition, pointer and evidence hash.
+    /// A stable fingerprint: rule, file, task definition, pointer and the evidence's keyed
+    /// fingerprint (when there is a key).
     pub fn fingerprint(&self) -> String {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
@@ -250,7 +310,8 @@ impl Finding {
             &self.pointer,
             self.evidence
                 .as_ref()
-                .map_or("", |e| e.sha256_prefix.as_str()),
+                .and_then(|e| e.fingerprint.as_deref())
+                .unwrap_or(""),
         ] {
             h.update(part.as_bytes());
             h.update([0]);

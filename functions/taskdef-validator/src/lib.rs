@@ -90,6 +90,9 @@ pub async fn validate_document<D: Directory>(
             findings.extend(live::check(directory, &checked, &subject.label, home).await);
         }
         for mut f in findings {
+            if let Some(e) = f.evidence.as_mut() {
+                e.seal(context.evidence_key.as_ref());
+            }
             f.file = file.map(str::to_owned);
             f.line = nearest_line(document, subject, &f.pointer);
             report.findings.push(f);
@@ -121,6 +124,8 @@ pub struct Config {
     pub security_hub: bool,
     /// `ENFORCE=true`: deregister a revision with a critical finding.
     pub enforce: bool,
+    /// `EVIDENCE_KEY_PARAMETER`: the SecureString parameter holding the evidence key.
+    pub evidence_key_parameter: Option<String>,
 }
 
 impl Config {
@@ -136,6 +141,7 @@ impl Config {
                 .then(|| get("EVENT_BUS_NAME").unwrap_or_else(|| "default".to_owned())),
             security_hub: flag("SECURITY_HUB", false)?,
             enforce: flag("ENFORCE", false)?,
+            evidence_key_parameter: get("EVIDENCE_KEY_PARAMETER"),
         })
     }
 }
@@ -147,6 +153,8 @@ pub struct Validator<D, P> {
     pub platform: P,
     pub config: Config,
     pub home: live::Home,
+    /// Read once at cold start from `EVIDENCE_KEY_PARAMETER`.
+    pub evidence_key: Option<finding::EvidenceKey>,
 }
 
 /// What an event asks to validate.
@@ -278,6 +286,7 @@ impl<D: Directory, P: Platform> Validator<D, P> {
         let context = rules::Context {
             platform_version: None,
             task: task.clone(),
+            evidence_key: self.evidence_key.clone(),
         };
         let mut report = Report {
             live: true,

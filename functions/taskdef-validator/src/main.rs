@@ -12,6 +12,14 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let aws = AwsConfig::load()
         .await
         .inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
+    let evidence_key = match &config.evidence_key_parameter {
+        Some(name) => Some(
+            directory::evidence_key(&aws, name)
+                .await
+                .inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?,
+        ),
+        None => None,
+    };
     let validator = Validator {
         directory: directory::Aws::new(&aws),
         platform: platform::Aws::new(&aws),
@@ -21,6 +29,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             region: aws.region().to_owned(),
             account: None,
         },
+        evidence_key,
     };
     let validator = &validator;
     lambda_runtime::run(lambda_runtime::service_fn(move |event| {

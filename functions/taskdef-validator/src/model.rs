@@ -252,8 +252,9 @@ impl TaskDefinition {
     }
 }
 
-/// serde quotes the offending string (`invalid type: string "DB_PASSWORD=…"`); the message must
-/// not, as the string may be a credential. Quoted parts become `a string`.
+/// serde quotes the offending string (`invalid type: string "DB_PASSWORD=…"`, escaped as Rust's
+/// `Debug` does); the message must not, as the string may be a credential. Each quoted string —
+/// to its real closing quote, past any escaped `\"` inside it — becomes `a string`.
 fn without_values(message: &str) -> String {
     let mut out = String::with_capacity(message.len());
     let mut rest = message;
@@ -261,10 +262,21 @@ fn without_values(message: &str) -> String {
         out.push_str(&rest[..at]);
         out.push_str("a string");
         let after = &rest[at + "string \"".len()..];
-        rest = match after.find("\", ") {
-            Some(end) => &after[end + 1..],
-            None => after.rfind('"').map_or("", |end| &after[end + 1..]),
-        };
+        let mut end = None;
+        let mut escaped = false;
+        for (i, c) in after.char_indices() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => {
+                    end = Some(i);
+                    break;
+                }
+                _ => {}
+            }
+        }
+        // An unterminated quote: drop everything after it.
+        rest = end.map_or("", |e| &after[e + 1..]);
     }
     out.push_str(rest);
     out
@@ -278,6 +290,18 @@ mod tests {
             super::without_values(r#"invalid type: string "A=Xk9#mP2v", expected a list"#),
             "invalid type: a string, expected a list"
         );
+        // A value with an embedded `", ` (escaped by serde) is dropped whole.
+        let message = format!(
+            "invalid type: string {:?}, expected a list",
+            "Xk9#mP2v\", tail-of-the-secret"
+        );
+        assert_eq!(
+            super::without_values(&message),
+            "invalid type: a string, expected a list"
+        );
+        let message = format!("invalid value: string {:?}", "ends with a backslash\\");
+        assert_eq!(super::without_values(&message), "invalid value: a string");
+        assert_eq!(super::without_values("string \"unterminated"), "a string");
         let v = serde_json::json!({"containerDefinitions": [{"environment": [{"name": "X", "value": ["Xk9#mP2vL7qR"]}]}]});
         let e = super::TaskDefinition::from_value(&v).unwrap_err();
         assert!(

@@ -132,10 +132,15 @@ impl Report {
             );
             let _ = writeln!(out, "           {}", f.message);
             if let Some(e) = &f.evidence {
+                let fingerprint = e
+                    .fingerprint
+                    .as_deref()
+                    .map(|h| format!(", fingerprint {h}"))
+                    .unwrap_or_default();
                 let _ = writeln!(
                     out,
-                    "           evidence: {}, {} characters, sha256 {}…",
-                    e.kind, e.length, e.sha256_prefix
+                    "           evidence: {}, {} characters{fingerprint}",
+                    e.kind, e.length
                 );
             }
             if let Some(a) = &f.access {

@@ -22,6 +22,8 @@ pub struct Context {
     pub platform_version: Option<String>,
     /// Region and account the task runs in, when not given by `taskDefinitionArn`.
     pub task: Option<TaskContext>,
+    /// The key of evidence fingerprints; without one, evidence has no fingerprint.
+    pub evidence_key: Option<crate::finding::EvidenceKey>,
 }
 
 /// The result of the offline pass: findings, and the parsed pieces live checks build on.

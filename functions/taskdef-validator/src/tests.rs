@@ -264,6 +264,7 @@ fn platform_version_comes_from_the_caller_or_the_template() {
     let old = rules::Context {
         platform_version: Some("1.3.0".into()),
         task: None,
+        evidence_key: None,
     };
     assert_eq!(
         only(
@@ -279,6 +280,7 @@ fn platform_version_comes_from_the_caller_or_the_template() {
         let ctx = rules::Context {
             platform_version: ok.map(str::to_owned),
             task: None,
+            evidence_key: None,
         };
         assert!(only(
             &offline(&json_key, &ctx),
@@ -563,12 +565,14 @@ fn validator(security_hub: bool, enforce: bool) -> Validator<FakeDirectory, Fake
             event_bus: Some("default".into()),
             security_hub,
             enforce,
+            evidence_key_parameter: None,
         },
         home: live::Home {
             partition: "aws".into(),
             region: "us-east-1".into(),
             account: Some("123456789012".into()),
         },
+        evidence_key: None,
     }
 }
 
@@ -783,4 +787,31 @@ async fn lambda_acts_on_the_registered_revision_not_the_body() {
         .unwrap()
         .iter()
         .any(|c| c.starts_with("describe")));
+}
+
+/// References to another region are not looked up; the report says so (an info note) instead
+/// of skipping them silently.
+#[tokio::test]
+async fn cross_region_references_get_a_note() {
+    let v = validator(false, false);
+    let td = with(|td| {
+        td["containerDefinitions"][0]["secrets"][0]["valueFrom"] =
+            json!("arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-AbCdEf");
+    });
+    let out = v.handle(invoke(cloudtrail(td))).await.unwrap();
+    let notes: Vec<&Value> = out["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "secret-not-found")
+        .collect();
+    assert_eq!(notes.len(), 1, "{out:#}");
+    assert_eq!(notes[0]["severity"], "info");
+    assert!(
+        notes[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not looked up: the reference is in eu-west-1"),
+        "{out:#}"
+    );
 }

@@ -204,3 +204,46 @@ fn every_failure_has_a_destination_a_retention_and_an_alarm() -> anyhow::Result<
     }
     Ok(())
 }
+
+/// The validator reads metadata and policies, never a secret: its only value read is its own
+/// evidence key, one parameter, named by a parameter of the template.
+#[test]
+fn the_validator_can_read_no_secret_but_its_evidence_key() -> anyhow::Result<()> {
+    let t = template()?;
+    let validator = resource(&t, "TaskdefValidatorFunction");
+    // Statements, including those inside `!If [condition, statement, NoValue]`.
+    let mut all: Vec<&Yaml> = Vec::new();
+    for s in statements(validator) {
+        match s {
+            Yaml::Array(branches) => all.extend(branches.iter().filter(|b| b.as_hash().is_some())),
+            other => all.push(other),
+        }
+    }
+    assert!(all.len() > 5, "{all:?}");
+    for s in &all {
+        let actions = format!("{:?}", s["Action"]);
+        for forbidden in [
+            "GetSecretValue",
+            "GetParameters",
+            "kms:Decrypt",
+            "secretsmanager:*",
+            "ssm:*",
+        ] {
+            assert!(!actions.contains(forbidden), "{forbidden} in {s:?}");
+        }
+        if actions.contains("ssm:GetParameter") {
+            assert_eq!(s["Sid"].as_str(), Some("ReadEvidenceKey"));
+            let resource = s["Resource"].as_str().unwrap_or_default();
+            assert!(
+                resource.ends_with(":parameter${ValidatorEvidenceKeyParameter}"),
+                "{resource}"
+            );
+        }
+    }
+    assert!(all
+        .iter()
+        .any(|s| s["Sid"].as_str() == Some("ReadEvidenceKey")));
+    let env = &validator["Properties"]["Environment"]["Variables"];
+    assert!(!env["EVIDENCE_KEY_PARAMETER"].is_badvalue());
+    Ok(())
+}

@@ -1144,3 +1144,130 @@ async fn hostile_yaml_is_refused_in_bounded_memory() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// Issue 12: evidence carries a fingerprint only under a key the user sets (HMAC-SHA-256), the
+/// same for the same value and key whether the key comes from the environment or from SSM,
+/// in the CLI and in the Lambda.
+#[tokio::test]
+async fn evidence_fingerprints_need_the_organisation_key() -> anyhow::Result<()> {
+    const KEY: &str = "org-evidence-key-2f9c41d7a8e3";
+    let world = World::new();
+    let moto = world.moto().await?;
+    moto.ssm()
+        .put_parameter()
+        .name("/ecs-secrets/evidence-key")
+        .value(KEY)
+        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+        .send()
+        .await?;
+    let dir = tempfile::tempdir()?;
+    let td = |family: &str| {
+        json!({"family": family, "containerDefinitions": [{"name": "app", "image": "app:1",
+            "environment": [{"name": "UPLOAD_ID", "value": ACCESS_KEY}, {"name": "UPLOAD_MATERIAL", "value": SECRET_KEY}]}]})
+    };
+    let mut files = Vec::new();
+    for family in ["one", "two"] {
+        let f = dir.path().join(format!("{family}.json"));
+        std::fs::write(&f, serde_json::to_vec(&td(family))?)?;
+        files.push(f.to_string_lossy().into_owned());
+    }
+    let evidence = |out: &std::process::Output| -> anyhow::Result<Vec<Value>> {
+        let report: Value = serde_json::from_slice(&out.stdout)?;
+        Ok(report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "plaintext-secret")
+            .map(|f| f["evidence"].clone())
+            .collect())
+    };
+    let args = |extra: &[&'static str]| {
+        let mut a: Vec<String> = ["validate", "--format", "json", "--fail-on", "never"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a.extend(files.iter().cloned());
+        a
+    };
+    let run = |a: Vec<String>, env: Vec<(String, String)>| async move {
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        ecs_secrets(&a, &env).await
+    };
+
+    // No key: kind and length, no fingerprint.
+    let plain = run(args(&[]), moto.env()).await?;
+    assert_eq!(plain.status.code(), Some(0), "{}", stderr(&plain));
+    let e = evidence(&plain)?;
+    assert_eq!(e.len(), 4);
+    assert!(
+        e.iter()
+            .all(|e| e.get("fingerprint").is_none() && e["length"].is_u64()),
+        "{e:?}"
+    );
+
+    // Key from the environment: 16 hex digits, equal for the same value in both files.
+    let mut env = moto.env();
+    env.push(("ECS_SECRETS_EVIDENCE_KEY".into(), KEY.into()));
+    let keyed = run(args(&[]), env).await?;
+    let e = evidence(&keyed)?;
+    let prints: Vec<&str> = e
+        .iter()
+        .map(|e| e["fingerprint"].as_str().unwrap())
+        .collect();
+    assert!(prints
+        .iter()
+        .all(|p| p.len() == 16 && p.chars().all(|c| c.is_ascii_hexdigit())));
+    let mut distinct = prints.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(
+        distinct.len(),
+        2,
+        "two values, each in two files: {prints:?}"
+    );
+
+    // Key from SSM: the same fingerprints.
+    let from_ssm = run(
+        args(&["--evidence-key-parameter", "/ecs-secrets/evidence-key"]),
+        moto.env(),
+    )
+    .await?;
+    assert_eq!(evidence(&from_ssm)?, e);
+
+    // A key too short to be a key is refused, named.
+    let mut env = moto.env();
+    env.push(("ECS_SECRETS_EVIDENCE_KEY".into(), "short".into()));
+    let short = run(args(&[]), env).await?;
+    assert_eq!(short.status.code(), Some(2));
+    assert!(
+        stderr(&short).contains("ECS_SECRETS_EVIDENCE_KEY"),
+        "{}",
+        stderr(&short)
+    );
+
+    // The Lambda reads the key once from EVIDENCE_KEY_PARAMETER.
+    let lambda = world
+        .lambda(
+            Function::TaskdefValidator,
+            &[
+                ("EVIDENCE_KEY_PARAMETER", "/ecs-secrets/evidence-key"),
+                ("PUBLISH_EVENTS", "false"),
+            ],
+        )
+        .await?;
+    let report = lambda
+        .invoke_ok(&json!({ "taskDefinition": td("one") }))
+        .await?;
+    let mut from_lambda: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["evidence"]["fingerprint"].as_str())
+        .collect();
+    from_lambda.sort();
+    assert_eq!(from_lambda, distinct);
+    let output = lambda.stop().await.join("\n");
+    assert!(!output.contains(KEY), "the key reached a log line");
+    Ok(())
+}

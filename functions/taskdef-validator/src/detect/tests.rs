@@ -34,7 +34,9 @@ fn provider_formats_are_critical_and_never_echo_the_value() {
         assert_eq!(d.severity, Severity::Critical);
         let shown = format!("{d:?}");
         assert!(!shown.contains(value), "{shown}");
-        assert_eq!(d.evidence.sha256_prefix.len(), 8);
+        // Before sealing there is no fingerprint; the digest is never printed.
+        assert_eq!(d.evidence.fingerprint, None);
+        assert!(!shown.contains("digest"), "{shown}");
     }
 }
 
@@ -246,4 +248,38 @@ fn references_that_are_credentials() {
         "arn:aws:ssm:eu-west-1:123456789012:parameter/app/token"
     ));
     assert!(!reference_is_showable("/app/Xk9#mP2vL7qR"));
+}
+
+#[test]
+fn evidence_fingerprints_are_keyed() {
+    use crate::finding::{Evidence, EvidenceKey};
+    use sha2::{Digest, Sha256};
+    let weak = "Summer2024!";
+    let sealed = |key: Option<&EvidenceKey>| {
+        let mut e = Evidence::of("password", weak);
+        e.seal(key);
+        e
+    };
+    // Without a key: kind and length only.
+    let e = sealed(None);
+    assert_eq!((e.fingerprint.as_deref(), e.length), (None, 11));
+    let json = serde_json::to_string(&e).unwrap();
+    assert_eq!(json, r#"{"kind":"password","length":11}"#);
+    // With one: stable for a key, different under another, and not the plain hash.
+    let k1 = EvidenceKey::new(b"org-key-0123456789abcdef".to_vec()).unwrap();
+    let k2 = EvidenceKey::new(b"other-key-0123456789abcd".to_vec()).unwrap();
+    let f1 = sealed(Some(&k1)).fingerprint.unwrap();
+    assert_eq!(f1.len(), 16);
+    assert_eq!(Some(f1.clone()), sealed(Some(&k1)).fingerprint);
+    assert_ne!(Some(f1.clone()), sealed(Some(&k2)).fingerprint);
+    let plain: String = Sha256::digest(weak.as_bytes())[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_ne!(f1, plain);
+    assert!(!serde_json::to_string(&sealed(Some(&k1)))
+        .unwrap()
+        .contains(&plain[..8]));
+    assert!(EvidenceKey::new(b"short".to_vec()).is_err());
+    assert_eq!(format!("{k1:?}"), "EvidenceKey(…)");
 }
