@@ -212,7 +212,7 @@ fn parse_task_context(raw: &str) -> Result<TaskContext, String> {
         return Err(format!("`{account}` is not a 12-digit account id"));
     }
     Ok(TaskContext {
-        partition: "aws".to_owned(),
+        partition: ecs_secrets_shared::arn::partition_of_region(region).to_owned(),
         region: region.to_owned(),
         account: account.to_owned(),
     })
@@ -227,7 +227,7 @@ async fn live_directory() -> Result<(directory::Aws, Home), String> {
         .ok()
         .and_then(|o| o.account().map(str::to_owned));
     let home = Home {
-        partition: "aws".to_owned(),
+        partition: ecs_secrets_shared::arn::partition_of_region(aws.region()).to_owned(),
         region: aws.region().to_owned(),
         account,
     };

@@ -106,6 +106,22 @@ fn is_partition(s: &str) -> bool {
                 .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase())))
 }
 
+/// The partition a region belongs to: `aws-cn` for `cn-…`, `aws-us-gov` for `us-gov-…`,
+/// `aws-iso`/`aws-iso-b` for `us-iso-…`/`us-isob-…`, else `aws`.
+pub fn partition_of_region(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else if region.starts_with("us-isob-") {
+        "aws-iso-b"
+    } else if region.starts_with("us-iso-") {
+        "aws-iso"
+    } else {
+        "aws"
+    }
+}
+
 /// `us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`, `us-isob-east-1`: two letters,
 /// one or more lowercase words, a number.
 pub fn is_region(s: &str) -> bool {

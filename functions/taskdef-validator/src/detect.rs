@@ -99,6 +99,11 @@ static PROVIDERS: LazyLock<Vec<Provider>> = LazyLock::new(|| {
         ),
         provider("Twilio API key", r"\b(SK[0-9a-f]{32})\b", 1),
         provider("npm token", r"\b(npm_[A-Za-z0-9]{36})\b", 1),
+        provider(
+            "Docker access token",
+            r"\b(dckr_pat_[A-Za-z0-9_\-]{20,})",
+            1,
+        ),
         provider("Google API key", r"\b(AIza[0-9A-Za-z_\-]{35})", 1),
         provider(
             "PEM private key",
@@ -546,8 +551,43 @@ pub fn scan_reference(value: &str) -> Option<Detection> {
         ));
     }
     // Names people choose (`MyServiceDatabasePassword2024`) stay below this entropy; keys do not.
-    (high_entropy(v) && entropy(v) >= 4.5)
-        .then(|| Detection::new(Severity::High, "high-entropy value", v))
+    if high_entropy(v) && entropy(v) >= 4.5 {
+        return Some(Detection::new(Severity::High, "high-entropy value", v));
+    }
+    random_token(v).then(|| Detection::new(Severity::High, "generated token", v))
+}
+
+/// A flat token that reads as random rather than as words: 16+ letters and digits (with `_`
+/// or `-`) switching between lower case, upper case and digits at least every other character,
+/// or 32+ hex digits. CamelCase names switch once per word (`MyServiceDbPassword2024`: 5 in 23);
+/// a random token switches at most characters.
+fn random_token(v: &str) -> bool {
+    let len = v.chars().count();
+    if len < 16
+        || !v
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return false;
+    }
+    if len >= 32 && is_hex(v) && v.chars().any(|c| c.is_ascii_digit()) {
+        return !benign(v);
+    }
+    let class = |c: char| {
+        if c.is_ascii_lowercase() {
+            0
+        } else if c.is_ascii_uppercase() {
+            1
+        } else if c.is_ascii_digit() {
+            2
+        } else {
+            3
+        }
+    };
+    let classes: Vec<u8> = v.chars().map(class).collect();
+    let switches = classes.windows(2).filter(|w| w[0] != w[1]).count();
+    let kinds = [0, 1, 2].iter().filter(|k| classes.contains(k)).count();
+    kinds == 3 && switches * 2 >= len && entropy(v) >= 3.5 && !benign(v)
 }
 
 /// Whether a reference may be repeated in a message: an ARN, or a name that does not look

@@ -63,6 +63,12 @@ pub trait Directory: Sync {
         &self,
         role_name: &str,
     ) -> impl Future<Output = Result<Option<Vec<NamedPolicy>>, CallError>> + Send;
+    /// The role's permissions boundary (`GetRole`, then the managed policy's document), if it
+    /// has one.
+    fn permissions_boundary(
+        &self,
+        role_name: &str,
+    ) -> impl Future<Output = Result<Option<NamedPolicy>, CallError>> + Send;
 }
 
 /// The real adapter.
@@ -103,6 +109,34 @@ fn policy_document(raw: &str) -> Value {
         .decode_utf8_lossy()
         .into_owned();
     serde_json::from_str(&decoded).unwrap_or(Value::String(decoded))
+}
+
+impl Aws {
+    /// The default version of a managed policy.
+    async fn managed_policy_document(&self, arn: &str) -> Result<Option<Value>, CallError> {
+        let policy = self
+            .iam
+            .get_policy()
+            .policy_arn(arn)
+            .send()
+            .await
+            .map_err(|e| CallError::from_sdk("GetPolicy", &e))?;
+        let Some(version) = policy.policy().and_then(|p| p.default_version_id()) else {
+            return Ok(None);
+        };
+        let out = self
+            .iam
+            .get_policy_version()
+            .policy_arn(arn)
+            .version_id(version)
+            .send()
+            .await
+            .map_err(|e| CallError::from_sdk("GetPolicyVersion", &e))?;
+        Ok(out
+            .policy_version()
+            .and_then(|v| v.document())
+            .map(policy_document))
+    }
 }
 
 impl Directory for Aws {
@@ -210,6 +244,35 @@ impl Directory for Aws {
         }))
     }
 
+    async fn permissions_boundary(
+        &self,
+        role_name: &str,
+    ) -> Result<Option<NamedPolicy>, CallError> {
+        let role = self
+            .iam
+            .get_role()
+            .role_name(role_name)
+            .send()
+            .await
+            .map_err(|e| CallError::from_sdk("GetRole", &e))?;
+        let Some(arn) = role
+            .role()
+            .and_then(|r| r.permissions_boundary())
+            .and_then(|b| b.permissions_boundary_arn())
+        else {
+            return Ok(None);
+        };
+        let document = self.managed_policy_document(arn).await?.ok_or(CallError {
+            operation: "GetPolicyVersion",
+            code: None,
+            message: "the permissions boundary has no default version".to_owned(),
+        })?;
+        Ok(Some(NamedPolicy {
+            name: format!("permissions boundary {arn}"),
+            document,
+        }))
+    }
+
     async fn role_policies(&self, role_name: &str) -> Result<Option<Vec<NamedPolicy>>, CallError> {
         let mut policies = Vec::new();
         let mut names = Vec::new();
@@ -262,29 +325,8 @@ impl Directory for Aws {
             );
         }
         for (name, arn) in attached {
-            let policy = self
-                .iam
-                .get_policy()
-                .policy_arn(&arn)
-                .send()
-                .await
-                .map_err(|e| CallError::from_sdk("GetPolicy", &e))?;
-            let Some(version) = policy.policy().and_then(|p| p.default_version_id()) else {
-                continue;
-            };
-            let out = self
-                .iam
-                .get_policy_version()
-                .policy_arn(&arn)
-                .version_id(version)
-                .send()
-                .await
-                .map_err(|e| CallError::from_sdk("GetPolicyVersion", &e))?;
-            if let Some(doc) = out.policy_version().and_then(|v| v.document()) {
-                policies.push(NamedPolicy {
-                    name,
-                    document: policy_document(doc),
-                });
+            if let Some(document) = self.managed_policy_document(&arn).await? {
+                policies.push(NamedPolicy { name, document });
             }
         }
         Ok(Some(policies))

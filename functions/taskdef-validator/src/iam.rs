@@ -55,10 +55,15 @@ pub struct Policy {
 fn strings(v: &Value) -> Vec<String> {
     match v {
         Value::String(s) => vec![s.clone()],
+        // IAM takes numbers and booleans as their text (`[123456789012]`, `[true]`).
         Value::Array(a) => a
             .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_owned)
+            .filter_map(|v| match v {
+                Value::String(s) => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                Value::Bool(b) => Some(b.to_string()),
+                _ => None,
+            })
             .collect(),
         Value::Bool(b) => vec![b.to_string()],
         Value::Number(n) => vec![n.to_string()],
@@ -193,6 +198,14 @@ pub fn glob(pattern: &str, text: &str, case_sensitive: bool) -> bool {
         pi += 1;
     }
     pi == p.len()
+}
+
+/// IAM's ARN matching: the six `:`-separated parts (the resource keeps its own colons) are
+/// matched one by one, with `*` and `?` inside a part; a pattern of fewer parts matches nothing.
+fn arn_glob(pattern: &str, arn: &str) -> bool {
+    let p: Vec<&str> = pattern.splitn(6, ':').collect();
+    let a: Vec<&str> = arn.splitn(6, ':').collect();
+    p.len() == 6 && a.len() == 6 && p.iter().zip(&a).all(|(p, a)| glob(p, a, true))
 }
 
 /// Who is asking, for resource and key policies.
@@ -347,11 +360,12 @@ fn principal_matches(m: &Option<Matcher>, who: &Principal, effect: Effect) -> Pr
         return PrincipalMatch::Direct;
     };
     let session = session_prefix(&who.arn);
+    let partition = who.arn.split(':').nth(1).unwrap_or("aws");
     let is_session = |p: &str| session.as_deref().is_some_and(|s| p.starts_with(s));
     let matches_one = |p: &str| -> Option<PrincipalMatch> {
         if p == "*" {
             Some(PrincipalMatch::Direct)
-        } else if p == who.account || p == format!("arn:aws:iam::{}:root", who.account) {
+        } else if p == who.account || p == format!("arn:{partition}:iam::{}:root", who.account) {
             Some(PrincipalMatch::AccountRoot)
         } else if glob(p, &who.arn, true) {
             Some(PrincipalMatch::Direct)
@@ -411,18 +425,18 @@ fn matcher_applies(m: &Matcher, value: &str, case_sensitive: bool) -> Applies {
         Matcher::Any(l) => (l, false),
         Matcher::Not(l) => (l, true),
     };
+    // A literal pattern that matches decides; a policy variable could match anything.
+    let hit = list
+        .iter()
+        .filter(|p| !p.contains("${"))
+        .any(|p| glob(p, value, case_sensitive));
+    if hit {
+        return if negate { Applies::No } else { Applies::Yes };
+    }
     if list.iter().any(|p| p.contains("${")) {
-        let hit = list
-            .iter()
-            .filter(|p| !p.contains("${"))
-            .any(|p| glob(p, value, case_sensitive));
-        if hit != negate {
-            return Applies::Yes;
-        }
         return Applies::Unknown("a policy variable (${…}) in the statement".to_owned());
     }
-    let hit = list.iter().any(|p| glob(p, value, case_sensitive));
-    if hit != negate {
+    if negate {
         Applies::Yes
     } else {
         Applies::No
@@ -450,6 +464,11 @@ fn condition_applies(c: &Condition, context: &HashMap<String, Vec<String>>) -> A
     if actual.is_empty() {
         return if if_exists { Applies::Yes } else { Applies::No };
     }
+    if c.values.iter().any(|v| v.contains("${")) {
+        return Applies::Unknown(format!(
+            "condition {named} (a policy variable in its values)"
+        ));
+    }
     let test = |a: &str, v: &str| -> Option<bool> {
         Some(match op {
             "StringEquals" => a == v,
@@ -457,8 +476,10 @@ fn condition_applies(c: &Condition, context: &HashMap<String, Vec<String>>) -> A
             "StringEqualsIgnoreCase" => a.eq_ignore_ascii_case(v),
             "StringNotEqualsIgnoreCase" => !a.eq_ignore_ascii_case(v),
             // IAM matches ArnEquals with the same wildcards as ArnLike.
-            "StringLike" | "ArnLike" | "ArnEquals" => glob(v, a, true),
-            "StringNotLike" | "ArnNotLike" | "ArnNotEquals" => !glob(v, a, true),
+            "StringLike" => glob(v, a, true),
+            "StringNotLike" => !glob(v, a, true),
+            "ArnLike" | "ArnEquals" => arn_glob(v, a),
+            "ArnNotLike" | "ArnNotEquals" => !arn_glob(v, a),
             "Bool" => a.eq_ignore_ascii_case(v),
             _ => return None,
         })
@@ -705,6 +726,40 @@ pub fn decide(
             };
             verdict(Outcome::Denied, statement, reason)
         }
+    }
+}
+
+/// Applies the role's permissions boundary to a verdict: it grants nothing, but what the role
+/// is granted must also be within it (an allow in the boundary), and a Deny in it denies. A
+/// boundary that may deny, or may not allow, caps `allowed` at `unknown`.
+pub fn within_boundary(verdict: Verdict, boundary: &[Policy], req: &Request) -> Verdict {
+    if verdict.outcome == Outcome::Denied {
+        return verdict;
+    }
+    let b = evaluate(boundary, req, false);
+    if let Found::Yes { statement } = &b.deny {
+        return Verdict {
+            outcome: Outcome::Denied,
+            reason: format!("explicitly denied by {statement}"),
+            statement: Some(statement.clone()),
+        };
+    }
+    match (&b.allow, &b.deny) {
+        (Found::No, _) => Verdict {
+            outcome: Outcome::Denied,
+            statement: verdict.statement,
+            reason: "the role's permissions boundary does not allow it".to_owned(),
+        },
+        (Found::Maybe { statement, reason }, _) | (_, Found::Maybe { statement, reason })
+            if verdict.outcome == Outcome::Allowed =>
+        {
+            Verdict {
+                outcome: Outcome::Unknown,
+                statement: Some(statement.clone()),
+                reason: format!("{statement}: {reason}"),
+            }
+        }
+        _ => verdict,
     }
 }
 

@@ -23,14 +23,15 @@ use yaml_rust2::scanner::{Marker, TScalarStyle};
 pub const MAX_INPUT_BYTES: usize = 16 * 1024 * 1024;
 /// Deepest nesting accepted (serde_json's own limit is 128).
 const MAX_DEPTH: usize = 128;
-/// Most YAML nodes built, aliases expanded (guards against "billion laughs").
-const MAX_NODES: usize = 2_000_000;
+/// Most values built: YAML nodes (aliases expanded), or JSON values. A CloudFormation template
+/// is at most 1 MB and a task definition 64 KiB, far below this; memory stays in tens of MiB.
+const MAX_NODES: usize = 500_000;
 /// Most bytes YAML aliases may add, all expansions together (their scalars and keys). Charged
 /// before an alias is copied, so a huge anchored scalar aliased many times is refused at the
 /// first alias that would pass the limit, not after the copies exhausted memory.
 const MAX_ALIAS_BYTES: usize = 8 * 1024 * 1024;
-/// Bytes charged per node besides its text (what a node costs in memory, roughly).
-const NODE_BYTES: usize = 16;
+/// Bytes charged per node besides its text: about what a built value costs in memory.
+const NODE_BYTES: usize = 64;
 
 /// Why a document could not be read, with where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -116,6 +117,7 @@ pub fn parse(bytes: &[u8]) -> Result<Document, InputError> {
     })?;
     let trimmed = text.trim_start_matches('\u{feff}');
     let (value, lines) = if trimmed.trim_start().starts_with(['{', '[']) {
+        json_within_node_limit(trimmed)?;
         let value: Value = serde_json::from_str(trimmed).map_err(|e| InputError {
             line: e.line(),
             column: e.column(),
@@ -126,6 +128,40 @@ pub fn parse(bytes: &[u8]) -> Result<Document, InputError> {
         load_yaml(trimmed)?
     };
     from_value(value, lines)
+}
+
+/// Counts JSON values before any is built (a value per `,`, `:`, `[` or `{` outside strings,
+/// an upper bound), so a file of millions of tiny values is refused before it costs memory.
+fn json_within_node_limit(text: &str) -> Result<(), InputError> {
+    let bytes = text.as_bytes();
+    let (mut nodes, mut in_string, mut escaped) = (0usize, false, false);
+    for (at, &b) in bytes.iter().enumerate() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b',' | b':' | b'[' | b'{' => {
+                nodes += 1;
+                if nodes > MAX_NODES {
+                    let (line, column) = line_col(bytes, at);
+                    return Err(InputError {
+                        line,
+                        column,
+                        message: format!("more than {MAX_NODES} JSON values"),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// Reads a task definition handed over as JSON already (Lambda events).
@@ -174,14 +210,22 @@ fn from_value(value: Value, lines: LineMap) -> Result<Document, InputError> {
         return Ok(document);
     }
     let (definition, base) = match object.get("taskDefinition") {
-        Some(inner @ Value::Object(_)) => (inner.clone(), "/taskDefinition"),
+        Some(Value::Object(_)) => {
+            let Value::Object(mut object) = value else {
+                return Err(InputError::whole("expected a JSON object"));
+            };
+            (
+                object.remove("taskDefinition").unwrap_or(Value::Null),
+                "/taskDefinition",
+            )
+        }
         Some(other) => {
             return Err(InputError::whole(format!(
                 "taskDefinition: expected an object, found {}",
                 kind(other)
             )))
         }
-        None => (value.clone(), ""),
+        None => (value, ""),
     };
     let definition = normalise(definition);
     if definition.get("containerDefinitions").is_none() {
@@ -477,7 +521,14 @@ impl JsonWalker<'_> {
 /// Builds a JSON value from YAML events: the core schema for plain scalars, CloudFormation
 /// short forms for tags, anchors and aliases expanded within [`MAX_NODES`].
 fn load_yaml(text: &str) -> Result<(Value, LineMap), InputError> {
-    let mut builder = YamlBuilder::default();
+    // First pass: which anchors are aliased at all. Only those are kept (a copy each, charged
+    // to the alias budget): nested anchors that nothing uses cost nothing.
+    let mut aliased = AliasedAnchors::default();
+    let _ = Parser::new_from_str(text).load(&mut aliased, false);
+    let mut builder = YamlBuilder {
+        aliased: aliased.0,
+        ..YamlBuilder::default()
+    };
     let mut parser = Parser::new_from_str(text);
     let result = parser.load(&mut builder, false);
     if let Some(e) = builder.error.take() {
@@ -536,8 +587,21 @@ impl Frame {
     }
 }
 
+/// The anchor ids some alias refers to.
+#[derive(Default)]
+struct AliasedAnchors(std::collections::HashSet<usize>);
+
+impl MarkedEventReceiver for AliasedAnchors {
+    fn on_event(&mut self, event: Event, _mark: Marker) {
+        if let Event::Alias(id) = event {
+            self.0.insert(id);
+        }
+    }
+}
+
 #[derive(Default)]
 struct YamlBuilder {
+    aliased: std::collections::HashSet<usize>,
     stack: Vec<Frame>,
     root: Option<Value>,
     anchors: HashMap<usize, (Value, Cost)>,
@@ -621,6 +685,30 @@ impl YamlBuilder {
                 "a mapping key that is a list or a mapping is not supported",
             );
         }
+    }
+
+    /// Keeps a copy of an aliased anchor's value, charged to the alias budget.
+    fn keep_anchor(&mut self, anchor: usize, value: &Value, cost: Cost, mark: Marker) -> bool {
+        if !self.aliased.contains(&anchor) {
+            return true;
+        }
+        if !self.charge_alias(cost.bytes, mark) {
+            return false;
+        }
+        self.anchors.insert(anchor, (value.clone(), cost));
+        true
+    }
+
+    fn charge_alias(&mut self, bytes: usize, mark: Marker) -> bool {
+        self.alias_bytes = self.alias_bytes.saturating_add(bytes);
+        if self.alias_bytes > MAX_ALIAS_BYTES {
+            self.fail(
+                mark,
+                format!("aliases expand to more than {MAX_ALIAS_BYTES} bytes"),
+            );
+            return false;
+        }
+        true
     }
 
     fn count(&mut self, n: usize, mark: Marker) -> bool {
@@ -713,8 +801,8 @@ impl MarkedEventReceiver for YamlBuilder {
                     height: 0,
                 };
                 let value = apply_tag(tag.as_ref(), scalar(text, style));
-                if anchor > 0 {
-                    self.anchors.insert(anchor, (value.clone(), cost));
+                if anchor > 0 && !self.keep_anchor(anchor, &value, cost, mark) {
+                    return;
                 }
                 self.push_value(value, cost, mark);
             }
@@ -726,6 +814,9 @@ impl MarkedEventReceiver for YamlBuilder {
                 };
                 if self.stack.len() >= MAX_DEPTH {
                     self.fail(mark, format!("nested deeper than {MAX_DEPTH} levels"));
+                    return;
+                }
+                if !self.count(1, mark) {
                     return;
                 }
                 if self.expecting_key() {
@@ -785,8 +876,8 @@ impl MarkedEventReceiver for YamlBuilder {
                     } => (Value::Object(map), tag, anchor, cost),
                 };
                 let value = apply_tag(tag.as_ref(), value);
-                if anchor > 0 {
-                    self.anchors.insert(anchor, (value.clone(), cost));
+                if anchor > 0 && !self.keep_anchor(anchor, &value, cost, mark) {
+                    return;
                 }
                 self.push_value(value, cost, mark);
             }
@@ -796,12 +887,7 @@ impl MarkedEventReceiver for YamlBuilder {
                     return;
                 };
                 // Charged before the copy is made: bytes, nodes, and the depth it lands at.
-                self.alias_bytes = self.alias_bytes.saturating_add(cost.bytes);
-                if self.alias_bytes > MAX_ALIAS_BYTES {
-                    self.fail(
-                        mark,
-                        format!("aliases expand to more than {MAX_ALIAS_BYTES} bytes"),
-                    );
+                if !self.charge_alias(cost.bytes, mark) {
                     return;
                 }
                 if self.stack.len() + cost.height > MAX_DEPTH {

@@ -188,7 +188,7 @@ fn subject_of(event: &Value) -> Result<(Subject, Option<TaskContext>), Error> {
             event.get("account").and_then(Value::as_str),
         ) {
             (Some(r), Some(a)) => Some(TaskContext {
-                partition: "aws".into(),
+                partition: ecs_secrets_shared::arn::partition_of_region(r).into(),
                 region: r.into(),
                 account: a.into(),
             }),
@@ -283,6 +283,16 @@ impl<D: Directory, P: Platform> Validator<D, P> {
                     .map_err(|e| Error::InvalidEvent(e.to_string()))?;
             }
         }
+        // The revision's own ARN names its region and account; an event's envelope (which a
+        // direct invocation may forge) only fills in when there is none.
+        let task = arn_of(&document)
+            .and_then(|a| ecs_secrets_shared::arn::Arn::parse(&a).ok())
+            .map(|a| TaskContext {
+                partition: a.partition,
+                region: a.region,
+                account: a.account,
+            })
+            .or(task);
         let context = rules::Context {
             platform_version: None,
             task: task.clone(),

@@ -29,8 +29,14 @@ pub struct Home {
 const SSM_SECRETS_PREFIX: &str = "/aws/reference/secretsmanager/";
 
 enum Target {
-    Secret { id: String, stage: String },
-    Parameter { name: String, arn: String },
+    Secret {
+        id: String,
+        version: VersionSelector,
+    },
+    Parameter {
+        name: String,
+        arn: String,
+    },
 }
 
 /// Runs the live rules on one checked task definition.
@@ -64,11 +70,32 @@ pub async fn check<D: Directory>(
             .unwrap_or_default(),
     });
     let role = match &role_arn {
-        Some(arn) => Some(load_role(directory, arn).await),
+        Some(arn) => Some(load_role(directory, arn, home).await),
         None => None,
     };
     let mut findings = Vec::new();
     let mut role_reported = false;
+    // `!GetAtt Role.Arn` and the like: there is a role, but which one is not known offline.
+    let unresolved_role = checked
+        .model
+        .execution_role_arn
+        .as_ref()
+        .is_some_and(|t| t.literal().is_none());
+    if unresolved_role
+        && checked
+            .references
+            .iter()
+            .any(|f| matches!(f.parsed, Some(Ok(_))))
+    {
+        findings.push(
+            Finding::new(
+                rule::EXECUTION_ROLE_CANNOT_READ_SECRET,
+                "/executionRoleArn",
+                "the execution role is an unresolved expression: whether it may read the secrets is not checked",
+            )
+            .severity(Severity::Info),
+        );
+    }
     for found in &checked.references {
         let Some(Ok(reference)) = &found.parsed else {
             continue;
@@ -127,8 +154,8 @@ pub async fn check<D: Directory>(
         let (Some(role_arn), Some(role)) = (&role_arn, &role) else {
             continue; // missing-execution-role already says so
         };
-        let policies = match role {
-            Ok(p) => p,
+        let view = match role {
+            Ok(v) => v,
             Err(why) => {
                 if !role_reported {
                     role_reported = true;
@@ -152,8 +179,13 @@ pub async fn check<D: Directory>(
             arn: role_arn.clone(),
             account: Arn::parse(role_arn).map(|a| a.account).unwrap_or_default(),
         };
-        for verdict in access(directory, &resource, &principal, policies).await {
-            let (verdict, action, on) = verdict;
+        for (verdict, action, on, req) in
+            access(directory, &resource, &principal, &view.policies).await
+        {
+            let verdict = match &view.boundary {
+                Some(b) => iam::within_boundary(verdict, std::slice::from_ref(b), &req),
+                None => verdict,
+            };
             if verdict.outcome == Outcome::Allowed {
                 continue;
             }
@@ -205,17 +237,16 @@ fn target(reference: &SecretReference, task: &TaskContext) -> Option<Target> {
                 SecretTarget::Arn(a) => a.to_string(),
                 SecretTarget::Name(n) => n.clone(),
             };
-            let stage = match &r.version {
-                VersionSelector::Stage(s) => s.clone(),
-                _ => "AWSCURRENT".to_owned(),
-            };
-            Some(Target::Secret { id, stage })
+            Some(Target::Secret {
+                id,
+                version: r.version.clone(),
+            })
         }
         SecretReference::Parameter(p) => {
             if let Some(name) = p.name.strip_prefix(SSM_SECRETS_PREFIX) {
                 return Some(Target::Secret {
                     id: name.to_owned(),
-                    stage: "AWSCURRENT".to_owned(),
+                    version: VersionSelector::Default,
                 });
             }
             let arn = match &p.arn {
@@ -239,7 +270,7 @@ fn target(reference: &SecretReference, task: &TaskContext) -> Option<Target> {
 enum Resource {
     Secret {
         arn: String,
-        stage: String,
+        version: VersionSelector,
         key: Option<String>,
     },
     Parameter {
@@ -258,10 +289,10 @@ enum Resolved {
 
 async fn resolve<D: Directory>(directory: &D, target: &Target) -> Resolved {
     match target {
-        Target::Secret { id, stage } => match directory.secret(id).await {
+        Target::Secret { id, version } => match directory.secret(id).await {
             Ok(Some(meta)) => Resolved::Found(Resource::Secret {
                 arn: meta.arn,
-                stage: stage.clone(),
+                version: version.clone(),
                 key: meta.kms_key_id,
             }),
             Ok(None) => Resolved::Missing(format!("the secret {}", shown_reference(id))),
@@ -289,10 +320,29 @@ async fn resolve<D: Directory>(directory: &D, target: &Target) -> Resolved {
     }
 }
 
-async fn load_role<D: Directory>(directory: &D, role_arn: &str) -> Result<Vec<Policy>, String> {
+/// What the live checks know of the execution role.
+struct RoleView {
+    policies: Vec<Policy>,
+    /// The permissions boundary, when the role has one.
+    boundary: Option<Policy>,
+}
+
+async fn load_role<D: Directory>(
+    directory: &D,
+    role_arn: &str,
+    home: &Home,
+) -> Result<RoleView, String> {
     let Ok(arn) = Arn::parse(role_arn) else {
         return Err("is not a valid role ARN".to_owned());
     };
+    // IAM is read by role name in the caller's account: a role of another account would be
+    // confused with a same-named role here.
+    if let Some(caller) = home.account.as_deref().filter(|a| **a != arn.account) {
+        return Err(format!(
+            "is in account {}, and the live checks run as account {caller}, which cannot read its policies; readability unknown",
+            arn.account
+        ));
+    }
     let Some(name) = arn
         .resource
         .strip_prefix("role/")
@@ -300,16 +350,33 @@ async fn load_role<D: Directory>(directory: &D, role_arn: &str) -> Result<Vec<Po
     else {
         return Err("is not a role ARN".to_owned());
     };
-    match directory.role_policies(name).await {
+    let policies: Vec<Policy> = match directory.role_policies(name).await {
         Ok(Some(policies)) => policies
             .iter()
             .map(|p| Policy::parse(&p.name, &p.document))
-            .collect(),
-        Ok(None) => Err("does not exist".to_owned()),
-        Err(e) => Err(format!(
-            "its policies could not be read ({e}); readability unknown"
-        )),
-    }
+            .collect::<Result<_, _>>()?,
+        Ok(None) => return Err("does not exist".to_owned()),
+        Err(e) => {
+            return Err(format!(
+                "its policies could not be read ({}); readability unknown",
+                call_failure(&e)
+            ))
+        }
+    };
+    let boundary = match directory.permissions_boundary(name).await {
+        Ok(Some(b)) => Some(
+            Policy::parse(&b.name, &b.document)
+                .map_err(|e| format!("its permissions boundary does not parse ({e})"))?,
+        ),
+        Ok(None) => None,
+        Err(e) => {
+            return Err(format!(
+                "its permissions boundary could not be read ({}); readability unknown",
+                call_failure(&e)
+            ))
+        }
+    };
+    Ok(RoleView { policies, boundary })
 }
 
 /// Evaluates every permission ECS needs for one resource.
@@ -318,10 +385,10 @@ async fn access<D: Directory>(
     resource: &Resource,
     principal: &Principal,
     identity: &[Policy],
-) -> Vec<(Verdict, &'static str, String)> {
+) -> Vec<(Verdict, &'static str, String, Request)> {
     let mut out = Vec::new();
     let (arn, key, via) = match resource {
-        Resource::Secret { arn, stage, key } => {
+        Resource::Secret { arn, version, key } => {
             // A policy that cannot be read or parsed is not "no policy": it may deny.
             let (policy, unreadable) = match directory.secret_policy(arn).await {
                 Ok(None) => (None, None),
@@ -344,14 +411,17 @@ async fn access<D: Directory>(
                 (None, None) => ResourcePolicy::Absent,
             };
             let account = Arn::parse(arn).map(|a| a.account).unwrap_or_default();
-            let req = request(
-                "secretsmanager:GetSecretValue",
-                arn,
-                principal,
-                &[("secretsmanager:versionstage", stage.as_str())],
-            );
+            // Only what ECS's request carries: the stage or id the reference names. Without one,
+            // whether the request names AWSCURRENT is not known, so conditions on it are not
+            // decided.
+            let version: Vec<(&str, &str)> = match version {
+                VersionSelector::Stage(s) => vec![("secretsmanager:versionstage", s.as_str())],
+                VersionSelector::Id(id) => vec![("secretsmanager:versionid", id.as_str())],
+                VersionSelector::Default => Vec::new(),
+            };
+            let req = request("secretsmanager:GetSecretValue", arn, principal, &version);
             let verdict = iam::decide(identity, resource_policy, &account, false, &req);
-            out.push((verdict, "secretsmanager:GetSecretValue", arn.clone()));
+            out.push((verdict, "secretsmanager:GetSecretValue", arn.clone(), req));
             (arn, key, "secretsmanager")
         }
         Resource::Parameter { arn, shown, key } => {
@@ -361,13 +431,47 @@ async fn access<D: Directory>(
                 iam::decide(identity, ResourcePolicy::Absent, &account, false, &req),
                 "ssm:GetParameters",
                 shown.clone(),
+                req,
             ));
             (arn, key, "ssm")
         }
     };
-    let Some(key) = key else { return out };
+    let resource_account = Arn::parse(arn).map(|a| a.account).unwrap_or_default();
+    let cross_account = resource_account != principal.account;
+    // An AWS managed key cannot be used from another account: such a secret cannot be shared.
+    let managed_across = |key: &str| {
+        Verdict {
+        outcome: Outcome::Denied,
+        statement: None,
+        reason: format!(
+            "the resource is in account {resource_account} and encrypted with an AWS managed key ({key}), which only that account can use"
+        ),
+    }
+    };
+    let decrypt_request = |key_arn: &str| request("kms:Decrypt", key_arn, principal, &[]);
+    let Some(key) = key else {
+        if cross_account && via == "secretsmanager" {
+            let key = "alias/aws/secretsmanager";
+            out.push((
+                managed_across(key),
+                "kms:Decrypt",
+                key.to_owned(),
+                decrypt_request(key),
+            ));
+        }
+        return out;
+    };
     if key == "alias/aws/secretsmanager" || key == "alias/aws/ssm" {
-        return out; // AWS managed: the service decrypts, no kms:Decrypt needed.
+        // AWS managed: the service decrypts in its own account, no kms:Decrypt needed there.
+        if cross_account {
+            out.push((
+                managed_across(key),
+                "kms:Decrypt",
+                key.clone(),
+                decrypt_request(key),
+            ));
+        }
+        return out;
     }
     let (meta, lookup) = match directory.key(key).await {
         Ok(Some(k)) => (k, None),
@@ -393,6 +497,14 @@ async fn access<D: Directory>(
         ),
     };
     if meta.aws_managed {
+        if cross_account {
+            out.push((
+                managed_across(&meta.arn),
+                "kms:Decrypt",
+                meta.arn.clone(),
+                decrypt_request(&meta.arn),
+            ));
+        }
         return out;
     }
     let region = Arn::parse(arn).map(|a| a.region).unwrap_or_default();
@@ -428,6 +540,7 @@ async fn access<D: Directory>(
         iam::decide(identity, key_policy, &key_account, true, &req),
         "kms:Decrypt",
         meta.arn.clone(),
+        req,
     ));
     out
 }

@@ -25,7 +25,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         platform: platform::Aws::new(&aws),
         config,
         home: live::Home {
-            partition: "aws".to_owned(),
+            partition: ecs_secrets_shared::arn::partition_of_region(aws.region()).to_owned(),
             region: aws.region().to_owned(),
             account: None,
         },

@@ -244,8 +244,7 @@ impl TaskDefinition {
     /// Reads the typed model from a normalised (camelCase) task definition; the error names
     /// the field (`containerDefinitions[0].environment[2].value: expected a string…`).
     pub fn from_value(v: &Value) -> Result<Self, String> {
-        let deserializer = v.clone();
-        serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        serde_path_to_error::deserialize(v).map_err(|e| {
             let path = e.path().to_string();
             format!("{path}: {}", without_values(&e.into_inner().to_string()))
         })

@@ -221,7 +221,9 @@ impl Platform for Aws {
             AwsSecurityFinding, Recommendation, Remediation, Resource, Severity as AsffSeverity,
         };
         let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        let product = format!("arn:aws:securityhub:{region}:{account}:product/{account}/default");
+        let partition = ecs_secrets_shared::arn::partition_of_region(region);
+        let product =
+            format!("arn:{partition}:securityhub:{region}:{account}:product/{account}/default");
         let mut imported = 0;
         for chunk in findings.chunks(100) {
             let mut batch = Vec::new();

@@ -1060,19 +1060,20 @@ async fn lambda_acts_only_on_the_registered_revision() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs `ecs-secrets` as a child and returns its output with the largest resident set (KiB)
-/// and the CPU time (user + system) of this process's children: nextest runs each test in a
-/// process of its own, so those are the CLI's.
+/// Runs `ecs-secrets` as a child and returns its output, the largest resident set (KiB) of
+/// this process's children so far, and the child's CPU time (user + system). nextest runs each
+/// test in a process of its own, so the children are this test's CLI runs.
 async fn measured(args: &[&str]) -> anyhow::Result<(std::process::Output, i64, f64)> {
-    use nix::sys::resource::{getrusage, UsageWho};
+    use nix::sys::resource::{getrusage, Usage, UsageWho};
+    let cpu = |u: &Usage| {
+        let s = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;
+        s(u.user_time()) + s(u.system_time())
+    };
+    let before = getrusage(UsageWho::RUSAGE_CHILDREN)?;
     let out = ecs_secrets(args, &[]).await?;
-    let usage = getrusage(UsageWho::RUSAGE_CHILDREN)?;
-    let cpu = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;
-    Ok((
-        out,
-        usage.max_rss(),
-        cpu(usage.user_time()) + cpu(usage.system_time()),
-    ))
+    let after = getrusage(UsageWho::RUSAGE_CHILDREN)?;
+    // CPU time adds up over children; the resident peak is the largest child's so far.
+    Ok((out, after.max_rss(), cpu(&after) - cpu(&before)))
 }
 
 /// Issue 12: hostile YAML under the input limit is refused with exit 2 and a position, within
@@ -1089,6 +1090,7 @@ async fn hostile_yaml_is_refused_in_bounded_memory() -> anyhow::Result<()> {
         text.push_str("  - *big\n");
     }
     std::fs::write(&bomb, &text)?;
+    drop(text);
     // A chain of aliases each nesting the previous: deep only once expanded.
     let chain = dir.path().join("chain.yaml");
     let mut text = String::from("family: chain\nl0: &l0 [x]\n");
@@ -1097,9 +1099,48 @@ async fn hostile_yaml_is_refused_in_bounded_memory() -> anyhow::Result<()> {
     }
     text.push_str("containerDefinitions: [*l2999]\n");
     std::fs::write(&chain, &text)?;
+    drop(text);
+    // 126 nested anchors around 100,000 scalars, each aliased once: copying each
+    // anchored collection when it closes would cost 126 copies of the list.
+    let nested = dir.path().join("nested.yaml");
+    let mut text = String::from("family: nested\nx: ");
+    for i in 0..126 {
+        text.push_str(&format!("&a{i} ["));
+    }
+    text.push('a');
+    for _ in 1..100_000 {
+        text.push_str(",a");
+    }
+    text.push_str(&"]".repeat(126));
+    text.push_str("\ny: [");
+    text.push_str(
+        &(0..126)
+            .map(|i| format!("*a{i}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    text.push_str("]\ncontainerDefinitions: []\n");
+    std::fs::write(&nested, &text)?;
+    drop(text);
+    // Three million JSON values in 6 MB: refused before any is built.
+    let values = dir.path().join("values.json");
+    {
+        use std::io::Write;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&values)?);
+        f.write_all(br#"{"family": "values", "containerDefinitions": [], "x": [0"#)?;
+        for _ in 1..3_000_000 {
+            f.write_all(b",0")?;
+        }
+        f.write_all(b"]}")?;
+    }
+    // The CLI's peak includes this process's at the moment it is spawned (the child starts
+    // as a copy): nothing large stays allocated here.
 
     for (file, cause, line) in [
-        (&bomb, "aliases expand to more than", 5),
+        // The anchored copy is charged too: the first alias passes the budget.
+        (&bomb, "aliases expand to more than", 4),
+        (&nested, "aliases expand to more than", 2),
+        (&values, "more than 500000 JSON values", 1),
         (
             &chain,
             "nested deeper than 128 levels (aliases expanded)",

@@ -225,6 +225,11 @@ fn references_that_are_credentials() {
         "xoxb-2048193756-4815162342-Qm7Rt2Xk9PzLw3Vb8NcY",
         "q8Zt3k/Vb1mXc9+RyJ2wPz7LhN4sDf6GaE0uTiKo",
         "Zq8t3kVb1mXc9RyJ2wPz7LhN4sDf6GaE0uTiKoW5",
+        // Review of issue 12: shorter and lower-entropy tokens.
+        "OL8dKLzdocJ2isAjIhKtJ0RlgLKOmxgJ",
+        "dckr_pat_EqV8ib8HDy88YtDtXbiufMdI8X2",
+        "Xk9mP2vL7qRt4wZs8yBn",
+        "3f9a1c7e5b2d4f6a8c0e1b3d5f7a9c2e",
     ] {
         assert!(scan_reference(leaked).is_some(), "{leaked}");
         assert!(!reference_is_showable(leaked));
@@ -239,6 +244,12 @@ fn references_that_are_credentials() {
         "prod-app-DB_PASSWORD",
         "/ecs/my-service/production/stripe_api_key",
         "database-url",
+        "MyServiceDatabasePassword2024",
+        "ProdApiKeyV2",
+        "MyParam1",
+        "StripeSecretKeyLive2024Q3",
+        "app-prod-db-password-v2",
+        "ECS_Task_Secret_001",
     ] {
         assert!(scan_reference(name).is_none(), "{name}");
     }

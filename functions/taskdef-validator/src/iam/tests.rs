@@ -607,6 +607,109 @@ fn conditions_that_cannot_be_read_are_errors() {
     }
 }
 
+#[test]
+fn policy_variables_anywhere_are_undecidable() {
+    // In a condition's values: the Deny may apply.
+    let deny = policy(
+        "secret resource policy",
+        json!({"Effect": "Deny", "Principal": "*", "Action": "secretsmanager:*", "Resource": "*",
+               "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::${aws:PrincipalAccount}:role/app-*"}}}),
+    );
+    let v = secret_with(
+        &[read_all()],
+        ResourcePolicy::Present(&deny),
+        "123456789012",
+    );
+    assert_eq!(v.outcome, Outcome::Unknown, "{v:?}");
+    // In NotResource: the Allow may exclude this secret.
+    let allow = policy(
+        "inline/not-resource",
+        json!({"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+               "NotResource": "arn:aws:secretsmanager:*:*:secret:${aws:PrincipalTag/team}-*"}),
+    );
+    assert_eq!(
+        secret_with(&[allow], ResourcePolicy::Absent, "123456789012").outcome,
+        Outcome::Unknown
+    );
+    // A literal NotResource that matches excludes it, whatever the variables say.
+    let excluded = policy(
+        "inline/not-resource",
+        json!({"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+               "NotResource": [SECRET, "arn:aws:secretsmanager:*:*:secret:${aws:PrincipalTag/team}-*"]}),
+    );
+    assert_eq!(
+        secret_with(&[excluded], ResourcePolicy::Absent, "123456789012").outcome,
+        Outcome::Denied
+    );
+}
+
+#[test]
+fn arn_conditions_match_part_by_part() {
+    // `arn:*:role/app-execution` has three parts: IAM matches no six-part ARN with it.
+    let allow = policy(
+        "secret resource policy",
+        json!({"Effect": "Allow", "Principal": "*", "Action": "secretsmanager:GetSecretValue", "Resource": "*",
+               "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:*:role/app-execution"}}}),
+    );
+    let none: [Policy; 0] = [];
+    assert_eq!(
+        secret_with(&none, ResourcePolicy::Present(&allow), "123456789012").outcome,
+        Outcome::Denied
+    );
+    let allow = policy(
+        "secret resource policy",
+        json!({"Effect": "Allow", "Principal": "*", "Action": "secretsmanager:GetSecretValue", "Resource": "*",
+               "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/app-*"}}}),
+    );
+    assert_eq!(
+        secret_with(&none, ResourcePolicy::Present(&allow), "123456789012").outcome,
+        Outcome::Allowed
+    );
+}
+
+#[test]
+fn numbers_in_lists_are_values() {
+    let deny = policy(
+        "secret resource policy",
+        json!({"Sid": "Acct", "Effect": "Deny", "Principal": {"AWS": [123456789012_u64]}, "Action": "secretsmanager:*", "Resource": "*",
+               "Condition": {"StringEquals": {"aws:PrincipalAccount": [123456789012_u64]}}}),
+    );
+    let mut req = request("secretsmanager:GetSecretValue", SECRET);
+    req.context
+        .insert("aws:principalaccount".into(), vec!["123456789012".into()]);
+    let v = decide(
+        &[read_all()],
+        ResourcePolicy::Present(&deny),
+        "123456789012",
+        false,
+        &req,
+    );
+    assert_eq!(v.outcome, Outcome::Denied, "{v:?}");
+}
+
+#[test]
+fn the_account_root_in_other_partitions() {
+    let gov_role = "arn:aws-us-gov:iam::123456789012:role/app-execution";
+    let deny = policy(
+        "secret resource policy",
+        json!({"Effect": "Deny", "Principal": {"AWS": "arn:aws-us-gov:iam::123456789012:root"},
+               "Action": "secretsmanager:*", "Resource": "*"}),
+    );
+    let mut req = request(
+        "secretsmanager:GetSecretValue",
+        "arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:db-AbCdEf",
+    );
+    req.principal.arn = gov_role.into();
+    let v = decide(
+        &[read_all()],
+        ResourcePolicy::Present(&deny),
+        "123456789012",
+        false,
+        &req,
+    );
+    assert_eq!(v.outcome, Outcome::Denied, "{v:?}");
+}
+
 mod property {
     //! Adding a Deny statement never turns `denied` or `unknown` into `allowed`.
 
