@@ -212,6 +212,11 @@ impl SecretArn {
         self.suffix.is_some()
     }
 
+    /// The service that manages this secret (`rds!…`), if any.
+    pub fn managed_by(&self) -> Option<&'static ManagedBy> {
+        managed_by(&self.name)
+    }
+
     /// True when `self` (full or partial) names the secret whose full ARN is `full`.
     pub fn refers_to(&self, full: &SecretArn) -> bool {
         self.partition == full.partition
@@ -248,17 +253,66 @@ impl FromStr for SecretArn {
     }
 }
 
-/// Secrets Manager names: 1–512 of `A-Za-z0-9/_+=.@-`.
+/// A service that creates and rotates secrets of its own in Secrets Manager, named
+/// `<prefix>!<rest>` — a form no user can choose (`!` is not allowed in names users give).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ManagedBy {
+    /// The name's prefix, before `!`.
+    pub prefix: &'static str,
+    pub service: &'static str,
+    /// True when the secret is a database's master (administrator) credential, rotated by
+    /// the service onto a new password.
+    pub master_credential: bool,
+}
+
+/// The service-managed name prefixes ecs-secrets recognises. `rds!` (RDS, Aurora and
+/// DocumentDB managed master passwords: `rds!db-<uuid>`, `rds!cluster-<uuid>`) and
+/// `redshift!` (Redshift managed admin passwords) are documented by AWS; `events!`
+/// (EventBridge connections: `events!connection/<name>/<uuid>`) is the name EventBridge gives
+/// its connection secrets.
+pub const MANAGED_SECRET_PREFIXES: &[ManagedBy] = &[
+    ManagedBy {
+        prefix: "rds",
+        service: "Amazon RDS / Aurora",
+        master_credential: true,
+    },
+    ManagedBy {
+        prefix: "redshift",
+        service: "Amazon Redshift",
+        master_credential: true,
+    },
+    ManagedBy {
+        prefix: "events",
+        service: "Amazon EventBridge (connection)",
+        master_credential: false,
+    },
+];
+
+/// The service that manages a secret of this name, if the name has a known service prefix.
+pub fn managed_by(name: &str) -> Option<&'static ManagedBy> {
+    let (prefix, rest) = name.split_once('!')?;
+    if rest.is_empty() {
+        return None;
+    }
+    MANAGED_SECRET_PREFIXES.iter().find(|m| m.prefix == prefix)
+}
+
+/// Secrets Manager names: 1–512 of `A-Za-z0-9/_+=.@-`; a service-managed name is a known
+/// `<service>!` prefix followed by such characters.
 pub(crate) fn validate_secret_name(name: &str) -> Result<(), crate::error::ReferenceErrorKind> {
     use crate::error::ReferenceErrorKind as K;
     if name.is_empty() {
         return Err(K::EmptySecretName);
     }
-    if let Some(pos) = name
+    let (offset, rest) = match managed_by(name) {
+        Some(m) => (m.prefix.len() + 1, &name[m.prefix.len() + 1..]),
+        None => (0, name),
+    };
+    if let Some(pos) = rest
         .chars()
         .position(|c| !(c.is_ascii_alphanumeric() || "/_+=.@-".contains(c)))
     {
-        return Err(K::SecretNameCharacter(pos + 1));
+        return Err(K::SecretNameCharacter(offset + pos + 1));
     }
     Ok(())
 }

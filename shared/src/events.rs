@@ -140,14 +140,12 @@ impl ChangeEvent {
                 Some("RotationSucceeded"),
             ) => {
                 const EVENT: &str = "RotationSucceeded";
-                let id = text(&detail["additionalEventData"], "SecretId").ok_or(
-                    EventError::MissingField {
-                        event: EVENT,
-                        field: "detail.additionalEventData.SecretId",
-                    },
-                )?;
+                let (id, field) = rotation_secret_id(detail).ok_or(EventError::MissingField {
+                    event: EVENT,
+                    field: "detail.additionalEventData.SecretId or detail.serviceEventDetails.secretId",
+                })?;
                 Trigger::RotationSucceeded {
-                    secret: secret_arn(&id, EVENT, "detail.additionalEventData.SecretId")?,
+                    secret: secret_arn(&id, EVENT, field)?,
                 }
             }
             (
@@ -157,8 +155,7 @@ impl ChangeEvent {
             ) => Trigger::RotationFailed {
                 event_name: name.to_owned(),
                 // Reported, never acted on: an unparsable id must not hide the failure.
-                secret: text(&detail["additionalEventData"], "SecretId")
-                    .and_then(|id| SecretArn::parse(&id).ok()),
+                secret: rotation_secret_id(detail).and_then(|(id, _)| SecretArn::parse(&id).ok()),
             },
             ("aws.secretsmanager", "AWS API Call via CloudTrail", Some(name))
                 if SECRET_API_CALLS.contains(&name) =>
@@ -239,6 +236,22 @@ impl ChangeEvent {
             trigger,
         })
     }
+}
+
+/// The secret of a rotation service event. Rotation by a Lambda function carries it in
+/// `additionalEventData.SecretId`; managed rotation (`rds!…` and other service-managed secrets)
+/// has been reported with `serviceEventDetails.secretId`. Both are read, in that order.
+fn rotation_secret_id(detail: &Value) -> Option<(String, &'static str)> {
+    text(&detail["additionalEventData"], "SecretId")
+        .map(|id| (id, "detail.additionalEventData.SecretId"))
+        .or_else(|| {
+            text(&detail["serviceEventDetails"], "secretId")
+                .map(|id| (id, "detail.serviceEventDetails.secretId"))
+        })
+        .or_else(|| {
+            text(&detail["serviceEventDetails"], "SecretId")
+                .map(|id| (id, "detail.serviceEventDetails.SecretId"))
+        })
 }
 
 fn text(value: &Value, key: &str) -> Option<String> {

@@ -410,6 +410,19 @@ fn reference_rules(
         }
     };
     let mut needs_14 = None;
+    if let Some(managed) = managed_secret(parsed).filter(|m| m.master_credential) {
+        push(
+            findings,
+            Finding::new(
+                rule::MANAGED_MASTER_SECRET,
+                found.pointer.clone(),
+                format!(
+                    "{entry}: the master password that {} manages and rotates itself ({}!…): running tasks keep the old password until they are replaced",
+                    managed.service, managed.prefix
+                ),
+            ),
+        );
+    }
     if let SecretReference::SecretsManager(r) = parsed {
         if let SecretTarget::Arn(arn) = &r.secret {
             if !arn.is_full() {
@@ -488,6 +501,19 @@ fn reference_rules(
                 );
             }
         }
+    }
+}
+
+/// The service that manages the secret a reference reads (`rds!…`), by ARN or by name.
+fn managed_secret(
+    reference: &SecretReference,
+) -> Option<&'static ecs_secrets_shared::arn::ManagedBy> {
+    match reference {
+        SecretReference::SecretsManager(r) => match &r.secret {
+            SecretTarget::Arn(a) => a.managed_by(),
+            SecretTarget::Name(n) => ecs_secrets_shared::arn::managed_by(n),
+        },
+        SecretReference::Parameter(_) => None,
     }
 }
 

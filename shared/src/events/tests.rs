@@ -234,3 +234,38 @@ fn lenient_about_extra_and_null_fields() {
         Trigger::SecretLabelUpdated { .. }
     ));
 }
+
+/// Issue 13: a service-managed secret (`rds!…`) on its label event and on both shapes of the
+/// `RotationSucceeded` service event.
+#[test]
+fn managed_secret_events() {
+    const RDS: &str =
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-0f3c9a51-7e2b-4d8a-9c61-2b7e5f4a1d93-Xy7Zq2";
+    match parse("secret-label-updated-managed.json").trigger {
+        Trigger::SecretLabelUpdated { secret, label, .. } => {
+            assert_eq!(secret.to_string(), RDS);
+            assert_eq!(secret.name, "rds!db-0f3c9a51-7e2b-4d8a-9c61-2b7e5f4a1d93");
+            assert_eq!(secret.suffix.as_deref(), Some("Xy7Zq2"));
+            assert_eq!(secret.managed_by().map(|m| m.prefix), Some("rds"));
+            assert_eq!(label, "AWSCURRENT");
+        }
+        other => panic!("{other:?}"),
+    }
+    for file in [
+        "rotation-succeeded-managed-additional.json",
+        "rotation-succeeded-managed-service-details.json",
+    ] {
+        match parse(file).trigger {
+            Trigger::RotationSucceeded { secret } => assert_eq!(secret.to_string(), RDS, "{file}"),
+            other => panic!("{file}: {other:?}"),
+        }
+    }
+    // Neither field: the error names both.
+    let mut event = fixture("rotation-succeeded-managed-service-details.json");
+    event["detail"]["serviceEventDetails"] = json!({});
+    let e = ChangeEvent::parse(&event).unwrap_err().to_string();
+    assert!(
+        e.contains("serviceEventDetails.secretId") && e.contains("additionalEventData.SecretId"),
+        "{e}"
+    );
+}

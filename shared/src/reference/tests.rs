@@ -636,3 +636,69 @@ fn finds_references_in_every_location() {
         assert!(references_in_task_definition(&junk).is_empty(), "{junk}");
     }
 }
+
+/// Issue 13: service-managed names (`rds!…`, `redshift!…`, `events!…`) in every reference form;
+/// user-chosen names with `!` are still refused with the existing message.
+#[test]
+fn service_managed_secret_names() {
+    let task = TaskContext {
+        partition: "aws".into(),
+        region: "us-east-1".into(),
+        account: "123456789012".into(),
+    };
+    let name = "rds!cluster-7c1e2f3a-9b8d-4e6f-a5c4-3b2a1d0e9f8c";
+    let full = secret(&format!("{SM}:{name}-AbCdEf"));
+    assert_eq!(full.name, name);
+    assert!(full.is_full());
+    assert_eq!(full.managed_by().map(|m| m.master_credential), Some(true));
+    for (reference, part, tracks) in [
+        (
+            format!("{SM}:{name}-AbCdEf"),
+            Part::WholeValue,
+            Tracks::Current,
+        ),
+        (format!("{SM}:{name}"), Part::WholeValue, Tracks::Current),
+        (
+            format!("{SM}:{name}-AbCdEf:password::"),
+            Part::JsonKey("password".into()),
+            Tracks::Current,
+        ),
+        (
+            format!("{SM}:{name}:username:AWSPREVIOUS:"),
+            Part::JsonKey("username".into()),
+            Tracks::Previous,
+        ),
+    ] {
+        let parsed = SecretReference::parse(&reference, Location::ContainerSecret)
+            .unwrap_or_else(|e| panic!("{reference}: {e}"));
+        assert_eq!(
+            parsed.matches_secret(&full, &task),
+            Some(Match { part, tracks }),
+            "{reference}"
+        );
+        assert_eq!(parsed.to_string(), reference);
+    }
+    // By name, where a name is allowed.
+    let by_name = SecretReference::parse(name, Location::RepositoryCredentials).unwrap();
+    assert!(by_name.matches_secret(&full, &task).is_some());
+    for other in [
+        format!("{SM}:redshift!my-cluster-admin-AbC123"),
+        format!("{SM}:events!connection/orders-api/9b1c2d3e-4f5a-6b7c-8d9e-0f1a2b3c4d5e-QwErTy"),
+    ] {
+        assert!(SecretArn::parse(&other).is_ok(), "{other}");
+    }
+    // Not a known service, or nothing after the `!`: a user-chosen name, with the old message.
+    for (bad, position) in [
+        (format!("{SM}:my!secret"), 3),
+        (format!("{SM}:rds!"), 4),
+        (format!("{SM}:rds!db-1!x"), 9),
+    ] {
+        let e = SecretArn::parse(&bad).unwrap_err();
+        assert_eq!(
+            e.kind,
+            crate::error::ReferenceErrorKind::SecretNameCharacter(position),
+            "{bad}"
+        );
+        assert!(e.to_string().contains("not allowed"), "{e}");
+    }
+}

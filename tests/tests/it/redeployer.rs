@@ -1224,3 +1224,69 @@ async fn a_record_that_keeps_failing_reaches_the_fifo_dead_letter_queue() -> any
     assert_eq!(source.dead_letters().await?, 1);
     Ok(())
 }
+
+/// Issue 13: a service-managed secret (`rds!db-…`, rotated by RDS without a Lambda) on its
+/// label event and on both shapes of `RotationSucceeded`: exactly its consumers — by full
+/// ARN, JSON key and partial ARN — are redeployed, each time.
+#[tokio::test]
+async fn managed_rds_secret_changes_redeploy_exactly_their_consumers() -> anyhow::Result<()> {
+    let world = World::new();
+    let moto = world.moto().await?;
+    let name = "rds!db-0f3c9a51-7e2b-4d8a-9c61-2b7e5f4a1d93";
+    let secret = moto
+        .create_secret(name, r#"{"username":"postgres","password":"x"}"#)
+        .await?;
+    assert!(secret.contains(":secret:rds!db-"), "{secret}");
+    let other = moto.create_secret("other", "y").await?;
+    let partial = secret
+        .rsplit_once('-')
+        .map(|(p, _)| p.to_owned())
+        .unwrap_or_default();
+    moto.ecs()
+        .create_cluster()
+        .cluster_name("prod")
+        .send()
+        .await?;
+    use Place::*;
+    for (family, place) in [
+        ("full", Secret(secret.clone())),
+        ("jsonkey", Secret(format!("{secret}:password::"))),
+        ("partial", Secret(format!("{partial}:username::"))),
+        ("other", Secret(other.clone())),
+    ] {
+        let td = task_definition(moto, family, vec![place]).await?;
+        service(moto, "prod", family, &td, &[]).await?;
+    }
+    let expected: BTreeSet<String> = ["prod/full", "prod/jsonkey", "prod/partial"]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let lambda = world.lambda(Function::EcsRedeployer, &[]).await?;
+    let fixtures = harness::paths::workspace_root().join("shared/testdata/events");
+    let fixture = |file: &str, time: &str| -> anyhow::Result<Value> {
+        let text = std::fs::read_to_string(fixtures.join(file))?;
+        let mut event: Value = serde_json::from_str(&text.replace(
+            "rds!db-0f3c9a51-7e2b-4d8a-9c61-2b7e5f4a1d93-Xy7Zq2",
+            secret.rsplit(":secret:").next().unwrap_or_default(),
+        ))?;
+        event["time"] = json!(time);
+        Ok(event)
+    };
+    for event in [
+        "label",
+        "rotation-succeeded-managed-additional.json",
+        "rotation-succeeded-managed-service-details.json",
+    ] {
+        let before = deployments(moto).await?;
+        let time = change_time().await;
+        let event = if event == "label" {
+            label_updated(&secret, &time)
+        } else {
+            fixture(event, &time)?
+        };
+        let summary = lambda.invoke_ok(&event).await?;
+        assert_eq!(names(&summary["redeployed"]), expected, "{summary:#}");
+        assert_eq!(changed(&before, &deployments(moto).await?), expected);
+    }
+    Ok(())
+}

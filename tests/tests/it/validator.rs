@@ -1312,3 +1312,87 @@ async fn evidence_fingerprints_need_the_organisation_key() -> anyhow::Result<()>
     assert!(!output.contains(KEY), "the key reached a log line");
     Ok(())
 }
+
+/// Issue 13: a task definition injecting an RDS-managed master secret gets
+/// `managed-master-secret`, never `invalid-secret-reference`, offline and live.
+#[tokio::test]
+async fn managed_master_secrets_are_recognised_not_rejected() -> anyhow::Result<()> {
+    let world = World::new();
+    let moto = world.moto().await?;
+    let role_arn = moto
+        .create_execution_role(
+            "rds-reader",
+            "read-rds",
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": format!("arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:rds!cluster-*")}]}),
+        )
+        .await?;
+    let arn = moto
+        .create_secret(
+            "rds!cluster-7c1e2f3a-9b8d-4e6f-a5c4-3b2a1d0e9f8c",
+            r#"{"username":"postgres","password":"V4lue-Never-Read"}"#,
+        )
+        .await?;
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("rds.json");
+    std::fs::write(
+        &file,
+        serde_json::to_vec(&json!({
+            "family": "rds", "executionRoleArn": role_arn,
+            "containerDefinitions": [{"name": "app", "image": "app:1", "user": "1000", "readonlyRootFilesystem": true,
+                "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/rds"}},
+                "secrets": [{"name": "DB_PASSWORD", "valueFrom": format!("{arn}:password::")},
+                            {"name": "DB_USER", "valueFrom": format!("{}:username::", arn.rsplit_once('-').map(|(p, _)| p).unwrap_or_default())}]}]
+        }))?,
+    )?;
+    let file = file.to_string_lossy().into_owned();
+    for live in [false, true] {
+        let mut args = vec!["validate", "--format", "json", "--fail-on", "never"];
+        if live {
+            args.push("--live");
+        }
+        args.push(&file);
+        let out = ecs_secrets(&args, &moto.env()).await?;
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let report: Value = serde_json::from_slice(&out.stdout)?;
+        let rules: Vec<(&str, &str)> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| (f["rule"].as_str().unwrap(), f["pointer"].as_str().unwrap()))
+            .collect();
+        assert!(
+            !rules.iter().any(|(r, _)| *r == "invalid-secret-reference"),
+            "{rules:?}"
+        );
+        let managed: Vec<&str> = rules
+            .iter()
+            .filter(|(r, _)| *r == "managed-master-secret")
+            .map(|(_, p)| *p)
+            .collect();
+        assert_eq!(
+            managed,
+            vec![
+                "/containerDefinitions/0/secrets/0/valueFrom",
+                "/containerDefinitions/0/secrets/1/valueFrom"
+            ],
+            "live: {live}: {rules:?}"
+        );
+        if live {
+            // It exists and the role may read it: nothing else about these references.
+            assert!(
+                !rules
+                    .iter()
+                    .any(|(r, _)| *r == "secret-not-found"
+                        || *r == "execution-role-cannot-read-secret"),
+                "{rules:?}"
+            );
+        }
+    }
+    // `parse-reference` reads the same model.
+    let out = ecs_secrets(&["parse-reference", &format!("{arn}:password::")], &[]).await?;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("rds!cluster-"), "{}", stdout(&out));
+    Ok(())
+}
