@@ -229,6 +229,7 @@ async fn live_directory() -> Result<(directory::Aws, Home), String> {
     let home = Home {
         partition: ecs_secrets_shared::arn::partition_of_region(aws.region()).to_owned(),
         region: aws.region().to_owned(),
+        caller_account: account.clone(),
         account,
     };
     Ok((directory::Aws::new(&aws), home))

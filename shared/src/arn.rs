@@ -107,7 +107,8 @@ fn is_partition(s: &str) -> bool {
 }
 
 /// The partition a region belongs to: `aws-cn` for `cn-…`, `aws-us-gov` for `us-gov-…`,
-/// `aws-iso`/`aws-iso-b` for `us-iso-…`/`us-isob-…`, else `aws`.
+/// `aws-iso`, `-iso-b`, `-iso-f`, `-iso-e` for `us-iso-…`, `us-isob-…`, `us-isof-…`,
+/// `eu-isoe-…`, `aws-eusc` for `eusc-…`, else `aws`.
 pub fn partition_of_region(region: &str) -> &'static str {
     if region.starts_with("cn-") {
         "aws-cn"
@@ -115,8 +116,14 @@ pub fn partition_of_region(region: &str) -> &'static str {
         "aws-us-gov"
     } else if region.starts_with("us-isob-") {
         "aws-iso-b"
+    } else if region.starts_with("us-isof-") {
+        "aws-iso-f"
+    } else if region.starts_with("eu-isoe-") {
+        "aws-iso-e"
     } else if region.starts_with("us-iso-") {
         "aws-iso"
+    } else if region.starts_with("eusc-") {
+        "aws-eusc"
     } else {
         "aws"
     }

@@ -29,6 +29,9 @@ pub struct Faults {
     /// Fail every call of this `X-Amz-Target` (any service, e.g.
     /// `secretsmanager.GetResourcePolicy`) with this error code (e.g. `AccessDeniedException`).
     pub fail_target: Option<(String, String)>,
+    /// Answer `DescribeSecret` with this `OwningService` (moto does not model secrets that
+    /// another service manages): the response is moto's, with the field added.
+    pub owning_service: Option<String>,
 }
 
 /// ECS's documented token buckets: (burst, refill per second) by operation.
@@ -270,7 +273,18 @@ async fn forward(
         Ok(response) => {
             let status = response.status();
             let content_type = response.headers().get("content-type").cloned();
-            let bytes = response.bytes().await.unwrap_or_default();
+            let mut bytes = response.bytes().await.unwrap_or_default();
+            let owner = shared
+                .faults
+                .lock()
+                .ok()
+                .and_then(|f| f.owning_service.clone());
+            if let (Some(owner), true) = (owner, target == "secretsmanager.DescribeSecret") {
+                if let Ok(serde_json::Value::Object(mut body)) = serde_json::from_slice(&bytes) {
+                    body.insert("OwningService".into(), owner.into());
+                    bytes = serde_json::Value::Object(body).to_string().into();
+                }
+            }
             if let Ok(mut t) = shared.timings.lock() {
                 t.push((target, started.elapsed()));
             }

@@ -210,6 +210,20 @@ impl<S: SecretStore> Rotator<S> {
         token: &str,
     ) -> Result<Outcome, ErrorKind> {
         let arn = meta.arn.as_str();
+        // A secret another service manages (RDS's `rds!…` master password) is rotated by that
+        // service; a second rotation would fight it for the password.
+        let managed_name = ecs_secrets_shared::arn::SecretArn::parse(arn)
+            .ok()
+            .and_then(|a| a.managed_by());
+        if let Some(owner) = meta
+            .owning_service
+            .clone()
+            .or_else(|| managed_name.map(|m| m.service.to_owned()))
+        {
+            return Err(ErrorKind::Refused(format!(
+                "the secret is managed by {owner}, which rotates it itself; attach this function to an application user's secret (the managed secret can be its masterarn)"
+            )));
+        }
         // The gate, in the contract's order.
         if meta.rotation_enabled != Some(true) {
             return Err(ErrorKind::RotationDisabled);

@@ -17,6 +17,8 @@ pub struct SecretMetadata {
     pub arn: String,
     /// `None` when rotation was never configured.
     pub rotation_enabled: Option<bool>,
+    /// `OwningService`: the AWS service that manages (and rotates) this secret itself.
+    pub owning_service: Option<String>,
     /// Version id → staging labels.
     pub versions: HashMap<String, Vec<String>>,
 }
@@ -95,6 +97,7 @@ impl SecretStore for SecretsManagerStore {
         Ok(SecretMetadata {
             arn: out.arn().unwrap_or(secret_id).to_owned(),
             rotation_enabled: out.rotation_enabled(),
+            owning_service: out.owning_service().map(str::to_owned),
             versions: out.version_ids_to_stages().cloned().unwrap_or_default(),
         })
     }
@@ -265,6 +268,7 @@ pub mod memory {
             Ok(SecretMetadata {
                 arn: s.arn.clone(),
                 rotation_enabled: s.rotation_enabled,
+                owning_service: None,
                 versions: s
                     .versions
                     .iter()

@@ -557,21 +557,31 @@ pub fn scan_reference(value: &str) -> Option<Detection> {
     random_token(v).then(|| Detection::new(Severity::High, "generated token", v))
 }
 
-/// A flat token that reads as random rather than as words: 16+ letters and digits (with `_`
-/// or `-`) switching between lower case, upper case and digits at least every other character,
-/// or 32+ hex digits. CamelCase names switch once per word (`MyServiceDbPassword2024`: 5 in 23);
-/// a random token switches at most characters.
+/// A token that reads as random rather than as words: letters, digits, `_` and `-` only, with
+/// one run of 16+ letters and digits (between separators) that switches between lower case,
+/// upper case and digits at least every other character, or 32+ hex digits. CamelCase names
+/// switch once or twice per word (`MyServiceDbPassword2024`: 5 in 23), and the parts of
+/// `MyApp-prod-eu-west-2` or `DatabaseSecret86DBB7B3-ky8aSKdISgLw` are words or short.
 fn random_token(v: &str) -> bool {
-    let len = v.chars().count();
-    if len < 16
+    if v.chars().count() < 16
         || !v
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        || benign(v)
     {
         return false;
     }
+    v.split(['-', '_']).any(random_run)
+}
+
+/// One run of letters and digits, for [`random_token`].
+fn random_run(v: &str) -> bool {
+    let len = v.chars().count();
+    if len < 16 {
+        return false;
+    }
     if len >= 32 && is_hex(v) && v.chars().any(|c| c.is_ascii_digit()) {
-        return !benign(v);
+        return true;
     }
     let class = |c: char| {
         if c.is_ascii_lowercase() {
@@ -587,7 +597,7 @@ fn random_token(v: &str) -> bool {
     let classes: Vec<u8> = v.chars().map(class).collect();
     let switches = classes.windows(2).filter(|w| w[0] != w[1]).count();
     let kinds = [0, 1, 2].iter().filter(|k| classes.contains(k)).count();
-    kinds == 3 && switches * 2 >= len && entropy(v) >= 3.5 && !benign(v)
+    kinds == 3 && switches * 2 >= len && entropy(v) >= 3.5
 }
 
 /// Whether a reference may be repeated in a message: an ARN, or a name that does not look

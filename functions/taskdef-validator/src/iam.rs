@@ -201,11 +201,12 @@ pub fn glob(pattern: &str, text: &str, case_sensitive: bool) -> bool {
 }
 
 /// IAM's ARN matching: the six `:`-separated parts (the resource keeps its own colons) are
-/// matched one by one, with `*` and `?` inside a part; a pattern of fewer parts matches nothing.
-fn arn_glob(pattern: &str, arn: &str) -> bool {
+/// matched one by one, with `*` and `?` inside a part. A pattern or value of fewer parts is
+/// not decided (`None`): how IAM treats it is not documented.
+fn arn_glob(pattern: &str, arn: &str) -> Option<bool> {
     let p: Vec<&str> = pattern.splitn(6, ':').collect();
     let a: Vec<&str> = arn.splitn(6, ':').collect();
-    p.len() == 6 && a.len() == 6 && p.iter().zip(&a).all(|(p, a)| glob(p, a, true))
+    (p.len() == 6 && a.len() == 6).then(|| p.iter().zip(&a).all(|(p, a)| glob(p, a, true)))
 }
 
 /// Who is asking, for resource and key policies.
@@ -478,8 +479,8 @@ fn condition_applies(c: &Condition, context: &HashMap<String, Vec<String>>) -> A
             // IAM matches ArnEquals with the same wildcards as ArnLike.
             "StringLike" => glob(v, a, true),
             "StringNotLike" => !glob(v, a, true),
-            "ArnLike" | "ArnEquals" => arn_glob(v, a),
-            "ArnNotLike" | "ArnNotEquals" => !arn_glob(v, a),
+            "ArnLike" | "ArnEquals" => arn_glob(v, a)?,
+            "ArnNotLike" | "ArnNotEquals" => !arn_glob(v, a)?,
             "Bool" => a.eq_ignore_ascii_case(v),
             _ => return None,
         })

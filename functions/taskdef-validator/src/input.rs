@@ -520,7 +520,45 @@ impl JsonWalker<'_> {
 
 /// Builds a JSON value from YAML events: the core schema for plain scalars, CloudFormation
 /// short forms for tags, anchors and aliases expanded within [`MAX_NODES`].
+/// The deepest block nesting a line may open (indentation columns plus `- `, `? `, `: `
+/// indicators). yaml-rust2 recurses once per level before our own depth check sees the node,
+/// so a line like `- - - - …` a hundred thousand times would exhaust the stack.
+const MAX_YAML_LINE_NESTING: usize = 1000;
+
+fn yaml_nesting_bounded(text: &str) -> Result<(), InputError> {
+    for (index, line) in text.lines().enumerate() {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        let mut rest = &line[indent..];
+        let mut indicators = 0usize;
+        loop {
+            let trimmed = rest.trim_start_matches([' ', '\t']);
+            let mut chars = trimmed.chars();
+            match (chars.next(), chars.next()) {
+                (Some('-' | '?' | ':'), Some(' ' | '\t')) => {
+                    indicators += 1;
+                    rest = &trimmed[2..];
+                }
+                _ => break,
+            }
+            if indent + indicators > MAX_YAML_LINE_NESTING {
+                break;
+            }
+        }
+        if indent + indicators > MAX_YAML_LINE_NESTING {
+            return Err(InputError {
+                line: index + 1,
+                column: 1,
+                message: format!(
+                    "nested deeper than {MAX_YAML_LINE_NESTING} levels of indentation and indicators"
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
 fn load_yaml(text: &str) -> Result<(Value, LineMap), InputError> {
+    yaml_nesting_bounded(text)?;
     // First pass: which anchors are aliased at all. Only those are kept (a copy each, charged
     // to the alias budget): nested anchors that nothing uses cost nothing.
     let mut aliased = AliasedAnchors::default();

@@ -307,8 +307,19 @@ impl<D: Directory, P: Platform> Validator<D, P> {
                 partition: t.partition.clone(),
                 region: t.region.clone(),
                 account: Some(t.account.clone()),
+                caller_account: self.home.caller_account.clone(),
             },
             None => self.home.clone(),
+        };
+        // The function's own account, from the invoked ARN: the one whose IAM it reads.
+        let home = live::Home {
+            caller_account: ecs_secrets_shared::arn::Arn::parse(
+                &event.context.invoked_function_arn,
+            )
+            .ok()
+            .map(|a| a.account)
+            .or(home.caller_account),
+            ..home
         };
         validate_document(
             &document,

@@ -23,7 +23,11 @@ use crate::rules::Checked;
 pub struct Home {
     pub partition: String,
     pub region: String,
+    /// The account name-only references resolve in, when the task's own is not known.
     pub account: Option<String>,
+    /// The account whose IAM the live checks read (the caller's): a role of another account
+    /// cannot be read, and must not be confused with a same-named role of this one.
+    pub caller_account: Option<String>,
 }
 
 const SSM_SECRETS_PREFIX: &str = "/aws/reference/secretsmanager/";
@@ -337,11 +341,20 @@ async fn load_role<D: Directory>(
     };
     // IAM is read by role name in the caller's account: a role of another account would be
     // confused with a same-named role here.
-    if let Some(caller) = home.account.as_deref().filter(|a| **a != arn.account) {
-        return Err(format!(
-            "is in account {}, and the live checks run as account {caller}, which cannot read its policies; readability unknown",
-            arn.account
-        ));
+    match home.caller_account.as_deref() {
+        Some(caller) if caller == arn.account => {}
+        Some(caller) => {
+            return Err(format!(
+                "is in account {}, and the live checks run as account {caller}, which cannot read its policies; readability unknown",
+                arn.account
+            ))
+        }
+        None => {
+            return Err(
+                "the account the live checks run as is not known, so its policies are not read; readability unknown"
+                    .to_owned(),
+            )
+        }
     }
     let Some(name) = arn
         .resource
@@ -437,7 +450,8 @@ async fn access<D: Directory>(
         }
     };
     let resource_account = Arn::parse(arn).map(|a| a.account).unwrap_or_default();
-    let cross_account = resource_account != principal.account;
+    // An account that cannot be read from the ARN is not taken for another one.
+    let cross_account = !resource_account.is_empty() && resource_account != principal.account;
     // An AWS managed key cannot be used from another account: such a secret cannot be shared.
     let managed_across = |key: &str| {
         Verdict {

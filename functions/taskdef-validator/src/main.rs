@@ -28,6 +28,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             partition: ecs_secrets_shared::arn::partition_of_region(aws.region()).to_owned(),
             region: aws.region().to_owned(),
             account: None,
+            caller_account: None,
         },
         evidence_key,
     };

@@ -575,6 +575,7 @@ fn validator(security_hub: bool, enforce: bool) -> Validator<FakeDirectory, Fake
             partition: "aws".into(),
             region: "us-east-1".into(),
             account: Some("123456789012".into()),
+            caller_account: Some("123456789012".into()),
         },
         evidence_key: None,
     }

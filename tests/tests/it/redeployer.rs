@@ -1261,6 +1261,17 @@ async fn managed_rds_secret_changes_redeploy_exactly_their_consumers() -> anyhow
         .into_iter()
         .map(str::to_owned)
         .collect();
+    // `plan` names the same consumers, by ARN or by the service-managed name.
+    for target in [secret.as_str(), name] {
+        let out = cli(moto, &["plan", "--secret", target, "--format", "json"], &[]).await?;
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let plan: Value = serde_json::from_slice(&out.stdout)?;
+        assert_eq!(names(&plan["redeployed"]), expected, "{plan:#}");
+    }
     let lambda = world.lambda(Function::EcsRedeployer, &[]).await?;
     let fixtures = harness::paths::workspace_root().join("shared/testdata/events");
     let fixture = |file: &str, time: &str| -> anyhow::Result<Value> {

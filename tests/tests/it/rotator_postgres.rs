@@ -170,9 +170,15 @@ async fn alternating_users_keep_both_logins_working() -> anyhow::Result<()> {
     )
     .await?;
     let admin_secret = json!({"engine": "postgres", "host": app.host, "port": app.port, "username": "rotation_admin", "password": admin_password, "dbname": app.dbname});
+    // The administrator's secret is the RDS-managed master secret (`rds!db-…`), as it very
+    // often is (issue 13): accepted as masterarn.
     let admin_arn = moto
-        .create_secret(world.unique("admin"), admin_secret.to_string())
+        .create_secret(
+            format!("rds!db-{}", world.unique("admin")),
+            admin_secret.to_string(),
+        )
         .await?;
+    assert!(admin_arn.contains(":secret:rds!db-"), "{admin_arn}");
     let mut first = secret_for(&app);
     first["masterarn"] = json!(admin_arn);
     let arn = moto
@@ -443,5 +449,61 @@ async fn ssl_true_refuses_a_server_without_tls_and_ssl_false_or_absent_connect(
             (other, _) => panic!("ssl={ssl:?}: unexpected {other:?}"),
         }
     }
+    Ok(())
+}
+
+/// Issue 13: a secret another service manages is refused at the gate, before any change —
+/// by `OwningService` (moto does not set it: the fault proxy adds it to DescribeSecret) and by
+/// a service-managed name.
+#[tokio::test]
+async fn a_secret_another_service_manages_is_refused() -> anyhow::Result<()> {
+    use harness::faults::{FaultProxy, Faults};
+    let world = World::new();
+    let (moto, pg) = tokio::try_join!(world.moto(), world.postgres())?;
+    let app = pg.fresh_database().await?;
+    let by_owner = moto
+        .create_secret(world.unique("owned"), secret_for(&app).to_string())
+        .await?;
+    let by_name = moto
+        .create_secret(
+            format!("rds!db-{}", world.unique("managed")),
+            secret_for(&app).to_string(),
+        )
+        .await?;
+    let proxy = FaultProxy::start(
+        moto.endpoint(),
+        Faults {
+            owning_service: Some("rds".into()),
+            ..Faults::default()
+        },
+    )
+    .await?;
+    // The simulation itself: DescribeSecret through the proxy carries the field.
+    let through = aws_sdk_secretsmanager::Client::from_conf(
+        aws_sdk_secretsmanager::config::Builder::from(&moto.sdk_config())
+            .endpoint_url(proxy.endpoint())
+            .build(),
+    );
+    let described = through
+        .describe_secret()
+        .secret_id(&by_owner)
+        .send()
+        .await?;
+    assert_eq!(described.owning_service(), Some("rds"));
+
+    let lambda = world
+        .lambda_with_env(Function::SecretRotator, proxy.env(moto))
+        .await?;
+    let token = "c0000000-0000-4000-8000-000000000013";
+    for arn in [&by_owner, &by_name] {
+        moto.prepare_rotation(arn, token).await?;
+        let err = lambda
+            .invoke(&event("createSecret", arn, token))
+            .await?
+            .expect_err("refused");
+        assert_eq!(err.error_type, "RotationRefused", "{err}");
+        assert!(err.error_message.contains("rotates it itself"), "{err}");
+    }
+    assert!(logs_in(&secret_for(&app)).await, "nothing changed");
     Ok(())
 }

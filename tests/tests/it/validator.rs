@@ -99,7 +99,7 @@ async fn cli_text_json_and_sarif_on_the_fixtures() -> anyhow::Result<()> {
             r["id"].as_str().unwrap()
         })
         .collect();
-    assert_eq!(rule_ids.len(), 17);
+    assert_eq!(rule_ids.len(), 18);
     let results = run["results"].as_array().unwrap();
     assert_eq!(results.len(), findings.len());
     let mut prints = std::collections::HashSet::new();
@@ -1122,6 +1122,9 @@ async fn hostile_yaml_is_refused_in_bounded_memory() -> anyhow::Result<()> {
     text.push_str("]\ncontainerDefinitions: []\n");
     std::fs::write(&nested, &text)?;
     drop(text);
+    // Block nesting on one line: the YAML parser recurses per level before any check of ours.
+    let stairs = dir.path().join("stairs.yaml");
+    std::fs::write(&stairs, format!("{}x\n", "- ".repeat(100_000)))?;
     // Three million JSON values in 6 MB: refused before any is built.
     let values = dir.path().join("values.json");
     {
@@ -1141,6 +1144,7 @@ async fn hostile_yaml_is_refused_in_bounded_memory() -> anyhow::Result<()> {
         (&bomb, "aliases expand to more than", 4),
         (&nested, "aliases expand to more than", 2),
         (&values, "more than 500000 JSON values", 1),
+        (&stairs, "nested deeper than 1000 levels", 1),
         (
             &chain,
             "nested deeper than 128 levels (aliases expanded)",

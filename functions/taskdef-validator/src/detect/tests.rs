@@ -250,6 +250,16 @@ fn references_that_are_credentials() {
         "StripeSecretKeyLive2024Q3",
         "app-prod-db-password-v2",
         "ECS_Task_Secret_001",
+        // Second review: hyphenated names, generated CloudFormation names, embedded UUIDs.
+        "MyApp-prod-eu-west-2-v3",
+        "Team1-App2-Secret-DB",
+        "ProdDB-v2-Password-1",
+        "GitHubToken-v2-prod-1A",
+        "api_v2_Key_3_prod_A",
+        "DatabaseSecret86DBB7B3-ky8aSKdISgLw",
+        "CFN-MyParameter-Z1y2X3w4V5u6",
+        "MyApp-3f2a9c1e-7b4d-4e1f-9a2b-6c5d4e3f2a1b",
+        "MyApp-Prod-DBPassword1",
     ] {
         assert!(scan_reference(name).is_none(), "{name}");
     }

@@ -645,7 +645,8 @@ fn policy_variables_anywhere_are_undecidable() {
 
 #[test]
 fn arn_conditions_match_part_by_part() {
-    // `arn:*:role/app-execution` has three parts: IAM matches no six-part ARN with it.
+    // `arn:*:role/app-execution` has three parts: a whole-string glob would match the role,
+    // IAM's part-by-part matching does not say — never `allowed`.
     let allow = policy(
         "secret resource policy",
         json!({"Effect": "Allow", "Principal": "*", "Action": "secretsmanager:GetSecretValue", "Resource": "*",
@@ -654,6 +655,36 @@ fn arn_conditions_match_part_by_part() {
     let none: [Policy; 0] = [];
     assert_eq!(
         secret_with(&none, ResourcePolicy::Present(&allow), "123456789012").outcome,
+        Outcome::Unknown
+    );
+    // Nor may such a pattern drop a Deny.
+    let deny = policy(
+        "secret resource policy",
+        json!({"Effect": "Deny", "Principal": "*", "Action": "secretsmanager:*", "Resource": "*",
+               "Condition": {"ArnLike": {"aws:PrincipalArn": "*"}}}),
+    );
+    assert_ne!(
+        secret_with(
+            &[read_all()],
+            ResourcePolicy::Present(&deny),
+            "123456789012"
+        )
+        .outcome,
+        Outcome::Allowed
+    );
+    // Six parts that differ in one part: no match.
+    let other_account = policy(
+        "secret resource policy",
+        json!({"Effect": "Allow", "Principal": "*", "Action": "secretsmanager:GetSecretValue", "Resource": "*",
+               "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::999999999999:role/*"}}}),
+    );
+    assert_eq!(
+        secret_with(
+            &none,
+            ResourcePolicy::Present(&other_account),
+            "123456789012"
+        )
+        .outcome,
         Outcome::Denied
     );
     let allow = policy(
