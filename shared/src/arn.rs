@@ -201,6 +201,8 @@ impl SecretArn {
     ) -> Result<Self, crate::error::ReferenceErrorKind> {
         validate_secret_name(name_with_suffix)?;
         let (name, suffix) = split_suffix(name_with_suffix);
+        // `rds!-AbCdEf` would leave `rds!`: the name itself must be valid too.
+        validate_secret_name(name)?;
         if name.len() > SECRET_NAME_MAX {
             return Err(crate::error::ReferenceErrorKind::SecretNameTooLong(
                 name.len(),
@@ -229,9 +231,16 @@ impl SecretArn {
         self.partition == full.partition
             && self.region == full.region
             && self.account == full.account
-            && self.name == full.name
             && match (&self.suffix, &full.suffix) {
-                (Some(a), Some(b)) => a == b,
+                (Some(a), Some(b)) if self.name == full.name => a == b,
+                // A partial ARN whose name ends in `-` and six letters or digits (Redshift's
+                // `redshift!<cluster>-<admin user>`) reads as full: it also names the secret
+                // whose name is all of it.
+                (Some(a), Some(_)) => {
+                    full.name.len() == self.name.len() + 1 + a.len()
+                        && full.name == format!("{}-{a}", self.name)
+                }
+                _ if self.name != full.name => false,
                 // A partial ARN stands for whichever secret has that name.
                 (None, _) => true,
                 (Some(_), None) => false,

@@ -140,13 +140,23 @@ impl ChangeEvent {
                 Some("RotationSucceeded"),
             ) => {
                 const EVENT: &str = "RotationSucceeded";
-                let (id, field) = rotation_secret_id(detail).ok_or(EventError::MissingField {
-                    event: EVENT,
-                    field: "detail.additionalEventData.SecretId or detail.serviceEventDetails.secretId",
-                })?;
-                Trigger::RotationSucceeded {
-                    secret: secret_arn(&id, EVENT, field)?,
-                }
+                let candidates = rotation_secret_ids(detail);
+                // The first id that is a secret ARN; else the first id's error.
+                let secret = match candidates
+                    .iter()
+                    .find_map(|(id, _)| SecretArn::parse(id).ok())
+                {
+                    Some(secret) => secret,
+                    None => {
+                        let (id, field) =
+                            candidates.first().ok_or(EventError::MissingField {
+                                event: EVENT,
+                                field: "detail.additionalEventData.SecretId or detail.serviceEventDetails.secretId",
+                            })?;
+                        secret_arn(id, EVENT, field)?
+                    }
+                };
+                Trigger::RotationSucceeded { secret }
             }
             (
                 "aws.secretsmanager",
@@ -155,7 +165,9 @@ impl ChangeEvent {
             ) => Trigger::RotationFailed {
                 event_name: name.to_owned(),
                 // Reported, never acted on: an unparsable id must not hide the failure.
-                secret: rotation_secret_id(detail).and_then(|(id, _)| SecretArn::parse(&id).ok()),
+                secret: rotation_secret_ids(detail)
+                    .iter()
+                    .find_map(|(id, _)| SecretArn::parse(id).ok()),
             },
             ("aws.secretsmanager", "AWS API Call via CloudTrail", Some(name))
                 if SECRET_API_CALLS.contains(&name) =>
@@ -238,20 +250,31 @@ impl ChangeEvent {
     }
 }
 
-/// The secret of a rotation service event. Rotation by a Lambda function carries it in
-/// `additionalEventData.SecretId`; managed rotation (`rds!…` and other service-managed secrets)
-/// has been reported with `serviceEventDetails.secretId`. Both are read, in that order.
-fn rotation_secret_id(detail: &Value) -> Option<(String, &'static str)> {
-    text(&detail["additionalEventData"], "SecretId")
-        .map(|id| (id, "detail.additionalEventData.SecretId"))
-        .or_else(|| {
-            text(&detail["serviceEventDetails"], "secretId")
-                .map(|id| (id, "detail.serviceEventDetails.secretId"))
-        })
-        .or_else(|| {
-            text(&detail["serviceEventDetails"], "SecretId")
-                .map(|id| (id, "detail.serviceEventDetails.SecretId"))
-        })
+/// The secret ids of a rotation service event, with their fields. Rotation by a Lambda
+/// function carries the id in `additionalEventData.SecretId`; managed rotation (`rds!…` and
+/// other service-managed secrets) has been reported with `serviceEventDetails.secretId`. All
+/// are read, in that order.
+fn rotation_secret_ids(detail: &Value) -> Vec<(String, &'static str)> {
+    [
+        (
+            "additionalEventData",
+            "SecretId",
+            "detail.additionalEventData.SecretId",
+        ),
+        (
+            "serviceEventDetails",
+            "secretId",
+            "detail.serviceEventDetails.secretId",
+        ),
+        (
+            "serviceEventDetails",
+            "SecretId",
+            "detail.serviceEventDetails.SecretId",
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(object, key, field)| text(&detail[object], key).map(|id| (id, field)))
+    .collect()
 }
 
 fn text(value: &Value, key: &str) -> Option<String> {

@@ -357,6 +357,18 @@ pub(crate) fn validate_parameter_name(name: &str) -> Result<(), K> {
     if name.is_empty() {
         return Err(K::Empty);
     }
+    // A secret read through SSM: the rest is a secret's name (a service-managed one too).
+    if let Some(secret) = name.strip_prefix(SECRETS_MANAGER_VIA_SSM) {
+        if name.len() > 2048 {
+            return Err(K::ParameterNameTooLong(name.len()));
+        }
+        return crate::arn::validate_secret_name(secret).map_err(|e| match e {
+            K::SecretNameCharacter(at) => {
+                K::ParameterNameCharacter(SECRETS_MANAGER_VIA_SSM.len() + at)
+            }
+            other => other,
+        });
+    }
     if let Some(pos) = name.find(':') {
         return Err(K::ParameterSelector(pos + 1));
     }

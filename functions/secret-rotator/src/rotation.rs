@@ -215,13 +215,14 @@ impl<S: SecretStore> Rotator<S> {
         let managed_name = ecs_secrets_shared::arn::SecretArn::parse(arn)
             .ok()
             .and_then(|a| a.managed_by());
-        if let Some(owner) = meta
-            .owning_service
-            .clone()
-            .or_else(|| managed_name.map(|m| m.service.to_owned()))
-        {
+        let owner = match (&meta.owning_service, managed_name) {
+            (_, Some(m)) => Some(format!("{} (`{}!`)", m.service, m.prefix)),
+            (Some(service), None) => Some(format!("the AWS service `{service}`")),
+            (None, None) => None,
+        };
+        if let Some(owner) = owner {
             return Err(ErrorKind::Refused(format!(
-                "the secret is managed by {owner}, which rotates it itself; attach this function to an application user's secret (the managed secret can be its masterarn)"
+                "the secret is managed by {owner}, not by this function: it is changed through that service only. For a database master password, rotate an application user's secret instead (README: Managed master passwords)"
             )));
         }
         // The gate, in the contract's order.

@@ -115,7 +115,7 @@ rules! {
         "Reference secrets of another account or region by full ARN, allow the execution role in the secret's resource policy and its KMS key policy, or replicate the secret into the task's region.";
     MANAGED_MASTER_SECRET = "managed-master-secret", Medium, false,
         "Container reads a service-managed master password",
-        "Give the application its own database user, rotated with alternating users (ecs-secrets' secret-rotator; the service-managed master secret can be its `masterarn`), or use IAM database authentication. The service rotates the master password itself (every 7 days by default): running tasks keep the old one until they are replaced, and fail new connections until then.";
+        "Give the application its own database user, rotated with alternating users (ecs-secrets' secret-rotator), or use IAM database authentication. The service rotates the master password itself (RDS every 7 days by default, Redshift every 30): running tasks keep the old one until they are replaced, and fail new connections until then.";
     SECRET_NOT_FOUND = "secret-not-found", High, true,
         "Referenced secret or parameter does not exist",
         "Create the secret or parameter, or correct the reference; the task will fail to start with ResourceInitializationError.";

@@ -513,7 +513,10 @@ fn managed_secret(
             SecretTarget::Arn(a) => a.managed_by(),
             SecretTarget::Name(n) => ecs_secrets_shared::arn::managed_by(n),
         },
-        SecretReference::Parameter(_) => None,
+        SecretReference::Parameter(p) => p
+            .name
+            .strip_prefix("/aws/reference/secretsmanager/")
+            .and_then(ecs_secrets_shared::arn::managed_by),
     }
 }
 

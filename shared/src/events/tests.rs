@@ -269,3 +269,14 @@ fn managed_secret_events() {
         "{e}"
     );
 }
+
+/// A first id that is not an ARN does not hide a second that is.
+#[test]
+fn the_first_parsable_rotation_id_wins() {
+    let mut event = fixture("rotation-succeeded-managed-service-details.json");
+    event["detail"]["additionalEventData"] = json!({"SecretId": "rds!db-not-an-arn"});
+    match ChangeEvent::parse(&event).unwrap().trigger {
+        Trigger::RotationSucceeded { secret } => assert!(secret.name.starts_with("rds!db-")),
+        other => panic!("{other:?}"),
+    }
+}

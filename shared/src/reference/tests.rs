@@ -702,3 +702,40 @@ fn service_managed_secret_names() {
         assert!(e.to_string().contains("not allowed"), "{e}");
     }
 }
+
+/// Second review of issue 13: the SSM path to a managed secret, a bare prefix, and Redshift's
+/// `-<admin user>` names that read as full ARNs.
+#[test]
+fn managed_names_at_the_edges() {
+    let task = TaskContext {
+        partition: "aws".into(),
+        region: "us-east-1".into(),
+        account: "123456789012".into(),
+    };
+    let rds = secret(&format!(
+        "{SM}:rds!db-0f3c9a51-7e2b-4d8a-9c61-2b7e5f4a1d93-Xy7Zq2"
+    ));
+    let via_ssm = SecretReference::parse(
+        "/aws/reference/secretsmanager/rds!db-0f3c9a51-7e2b-4d8a-9c61-2b7e5f4a1d93",
+        Location::ContainerSecret,
+    )
+    .unwrap();
+    assert!(via_ssm.matches_secret(&rds, &task).is_some());
+    assert!(SecretReference::parse(
+        "/aws/reference/secretsmanager/my!x",
+        Location::ContainerSecret
+    )
+    .is_err());
+    assert!(SecretArn::parse(&format!("{SM}:rds!-AbCdEf")).is_err());
+    // `redshift!ns-master` (partial) reads as name `redshift!ns` with suffix `master`.
+    let full = secret(&format!("{SM}:redshift!ns-master-XyZ123"));
+    let partial = SecretReference::parse(
+        &format!("{SM}:redshift!ns-master"),
+        Location::ContainerSecret,
+    )
+    .unwrap();
+    assert!(partial.matches_secret(&full, &task).is_some());
+    // Other full ARNs still match only their own secret.
+    let other = secret(&format!("{SM}:redshift!ns-XyZ123"));
+    assert!(partial.matches_secret(&other, &task).is_none());
+}
