@@ -7,10 +7,16 @@
 //! policy that names the account root delegates to the account's IAM policies. `Action` /
 //! `NotAction`, `Resource` / `NotResource` and `Principal` match with `*` and `?` wildcards.
 //! A condition is decided only when its key is known for this request (the role's ARN, the
-//! version stage ECS asks for, `kms:ViaService`, the encryption context); any other condition —
-//! or a policy variable — makes the statement "unknown", with the condition named, rather than
-//! a guess. Permission boundaries, SCPs and session policies are not visible here and are not
-//! evaluated (the report says so).
+//! version stage or id the reference names, `kms:ViaService`, the encryption context); any
+//! other condition — or a policy variable — makes the statement "unknown", with the condition
+//! named, rather than a guess.
+//!
+//! The answer is sound rather than complete, because a false "allowed" is the one error that
+//! costs users an outage: each policy set says, per effect, whether a statement applies, may
+//! apply or does not ([`SetAnswer`]), and the sets combine in three-valued logic, so a Deny
+//! that *may* apply anywhere caps the answer at "unknown". The role's permissions boundary is
+//! applied by [`within_boundary`]; SCPs, session policies and VPC endpoint policies are not
+//! visible here and are not evaluated (the README says so).
 
 use std::collections::HashMap;
 
