@@ -302,10 +302,12 @@ impl<D: Directory, P: Platform> Validator<D, P> {
             live: true,
             ..Report::default()
         };
+        // The clients are bound to the function's region: what is looked up is judged there
+        // (a reference elsewhere gets a "not looked up" note, not a false "does not exist").
         let home = match &task {
             Some(t) => live::Home {
                 partition: t.partition.clone(),
-                region: t.region.clone(),
+                region: self.home.region.clone(),
                 account: Some(t.account.clone()),
                 caller_account: self.home.caller_account.clone(),
             },
