@@ -114,6 +114,16 @@ pub struct CallError {
 }
 
 impl CallError {
+    /// The call and the service's error code, without the service's message (which may quote
+    /// what was asked for: a name, an id): what a finding or a reply may say of a failure.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} failed: {}",
+            self.operation,
+            self.code.as_deref().unwrap_or("no error code")
+        )
+    }
+
     /// From any SDK client's error (they all share the smithy `SdkError` type).
     pub fn from_sdk<E, R>(
         operation: &'static str,

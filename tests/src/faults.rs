@@ -170,6 +170,15 @@ impl FaultProxy {
             .unwrap_or_default()
     }
 
+    /// A Secrets Manager client that calls through this proxy (to check the simulation itself).
+    pub fn secrets_manager(&self, moto: &crate::Moto) -> aws_sdk_secretsmanager::Client {
+        aws_sdk_secretsmanager::Client::from_conf(
+            aws_sdk_secretsmanager::config::Builder::from(&moto.sdk_config())
+                .endpoint_url(self.endpoint.as_str())
+                .build(),
+        )
+    }
+
     /// Environment that points a function at this proxy (and so, through it, at moto).
     pub fn env(&self, moto: &crate::Moto) -> Vec<(String, String)> {
         moto.env()
@@ -214,17 +223,12 @@ async fn forward(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    let failing = shared
-        .faults
-        .lock()
-        .ok()
-        .and_then(|f| f.fail_target.clone())
-        .filter(|(t, _)| *t == target);
-    if let Some((_, code)) = failing {
-        return aws_error(&code, "injected failure");
+    // One snapshot of the faults for the whole call.
+    let faults = shared.faults.lock().map(|f| f.clone()).unwrap_or_default();
+    if let Some((_, code)) = faults.fail_target.as_ref().filter(|(t, _)| *t == target) {
+        return aws_error(code, "injected failure");
     }
     if let Some(operation) = target.strip_prefix(ECS_TARGET) {
-        let faults = shared.faults.lock().map(|f| f.clone()).unwrap_or_default();
         let n = {
             let mut seen = shared.ecs_seen.lock().unwrap_or_else(|e| e.into_inner());
             *seen += 1;
@@ -274,12 +278,10 @@ async fn forward(
             let status = response.status();
             let content_type = response.headers().get("content-type").cloned();
             let mut bytes = response.bytes().await.unwrap_or_default();
-            let owner = shared
-                .faults
-                .lock()
-                .ok()
-                .and_then(|f| f.owning_service.clone());
-            if let (Some(owner), true) = (owner, target == "secretsmanager.DescribeSecret") {
+            if let (Some(owner), true) = (
+                faults.owning_service.as_deref(),
+                target == "secretsmanager.DescribeSecret",
+            ) {
                 if let Ok(serde_json::Value::Object(mut body)) = serde_json::from_slice(&bytes) {
                     body.insert("OwningService".into(), owner.into());
                     bytes = serde_json::Value::Object(body).to_string().into();

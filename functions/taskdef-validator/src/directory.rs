@@ -347,11 +347,7 @@ pub async fn evidence_key(
         .await
         .map_err(|e| {
             let e = CallError::from_sdk("GetParameter", &e);
-            format!(
-                "EVIDENCE_KEY_PARAMETER {parameter}: {} failed: {}",
-                e.operation,
-                e.code.as_deref().unwrap_or("no error code")
-            )
+            format!("EVIDENCE_KEY_PARAMETER {parameter}: {}", e.summary())
         })?;
     let value = out
         .parameter()

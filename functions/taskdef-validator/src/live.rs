@@ -300,7 +300,7 @@ async fn resolve<D: Directory>(directory: &D, target: &Target) -> Resolved {
                 key: meta.kms_key_id,
             }),
             Ok(None) => Resolved::Missing(format!("the secret {}", shown_reference(id))),
-            Err(e) => Resolved::Failed(call_failure(&e)),
+            Err(e) => Resolved::Failed(e.summary()),
         },
         Target::Parameter { name, arn } => {
             match directory.parameters(std::slice::from_ref(name)).await {
@@ -318,7 +318,7 @@ async fn resolve<D: Directory>(directory: &D, target: &Target) -> Resolved {
                     }),
                     None => Resolved::Missing(format!("the parameter {}", shown_reference(name))),
                 },
-                Err(e) => Resolved::Failed(call_failure(&e)),
+                Err(e) => Resolved::Failed(e.summary()),
             }
         }
     }
@@ -372,7 +372,7 @@ async fn load_role<D: Directory>(
         Err(e) => {
             return Err(format!(
                 "its policies could not be read ({}); readability unknown",
-                call_failure(&e)
+                e.summary()
             ))
         }
     };
@@ -385,7 +385,7 @@ async fn load_role<D: Directory>(
         Err(e) => {
             return Err(format!(
                 "its permissions boundary could not be read ({}); readability unknown",
-                call_failure(&e)
+                e.summary()
             ))
         }
     };
@@ -411,11 +411,7 @@ async fn access<D: Directory>(
                 },
                 Err(e) => (
                     None,
-                    Some(format!(
-                        "it could not be read ({}: {})",
-                        e.operation,
-                        e.code.as_deref().unwrap_or("error")
-                    )),
+                    Some(format!("it could not be read ({})", e.summary())),
                 ),
             };
             let resource_policy = match (&policy, &unreadable) {
@@ -503,11 +499,7 @@ async fn access<D: Directory>(
                 aws_managed: false,
                 policy: None,
             },
-            Some(format!(
-                "the key could not be read ({}: {})",
-                e.operation,
-                e.code.as_deref().unwrap_or("error")
-            )),
+            Some(format!("the key could not be read ({})", e.summary())),
         ),
     };
     if meta.aws_managed {
@@ -557,16 +549,6 @@ async fn access<D: Directory>(
         req,
     ));
     out
-}
-
-/// A failed lookup as a message may say it: the call and the service's error code. The
-/// service's own message is left out, since it may quote the name looked up.
-fn call_failure(e: &ecs_secrets_shared::aws::CallError) -> String {
-    format!(
-        "{} failed: {}",
-        e.operation,
-        e.code.as_deref().unwrap_or("no error code")
-    )
 }
 
 fn request(action: &str, resource: &str, principal: &Principal, extra: &[(&str, &str)]) -> Request {

@@ -480,11 +480,7 @@ async fn a_secret_another_service_manages_is_refused() -> anyhow::Result<()> {
     )
     .await?;
     // The simulation itself: DescribeSecret through the proxy carries the field.
-    let through = aws_sdk_secretsmanager::Client::from_conf(
-        aws_sdk_secretsmanager::config::Builder::from(&moto.sdk_config())
-            .endpoint_url(proxy.endpoint())
-            .build(),
-    );
+    let through = proxy.secrets_manager(moto);
     let described = through
         .describe_secret()
         .secret_id(&by_owner)

@@ -771,11 +771,7 @@ async fn live_iam_never_says_allowed_when_aws_would_deny() -> anyhow::Result<()>
     )
     .await?;
     // The simulation itself: the call fails through the proxy, and only that call.
-    let through = aws_sdk_secretsmanager::Client::from_conf(
-        aws_sdk_secretsmanager::config::Builder::from(&moto.sdk_config())
-            .endpoint_url(proxy.endpoint())
-            .build(),
-    );
+    let through = proxy.secrets_manager(moto);
     assert!(through
         .get_resource_policy()
         .secret_id(&arns["iam/control"])
