@@ -1396,3 +1396,62 @@ async fn managed_master_secrets_are_recognised_not_rejected() -> anyhow::Result<
     assert!(stdout(&out).contains("rds!cluster-"), "{}", stdout(&out));
     Ok(())
 }
+
+/// Issue 12, item 8, through the CLI: a shape error never repeats a value, even one with an
+/// embedded `", ` (serde quotes it escaped); a live reference to another region gets an
+/// `info` "not looked up" note instead of being skipped silently.
+#[tokio::test]
+async fn shape_errors_drop_values_and_other_regions_are_noted() -> anyhow::Result<()> {
+    const TAIL: &str = "tail-of-the-secret-9Qx";
+    let dir = tempfile::tempdir()?;
+    let broken = dir.path().join("broken.json");
+    std::fs::write(
+        &broken,
+        serde_json::to_vec(
+            &json!({"family": "broken", "containerDefinitions": [{"name": "app",
+            "environment": format!("DB_PASSWORD=Xk9#mP2v\", {TAIL}")}]}),
+        )?,
+    )?;
+    let out = ecs_secrets(&["validate", &broken.to_string_lossy()], &[]).await?;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("environment"), "{}", stderr(&out));
+    for text in [stdout(&out), stderr(&out)] {
+        assert!(!text.contains(TAIL) && !text.contains("Xk9#"), "{text}");
+    }
+
+    let world = World::new();
+    let moto = world.moto().await?;
+    let a = account(moto).await?;
+    let far = dir.path().join("far.json");
+    std::fs::write(
+        &far,
+        serde_json::to_vec(&json!({"family": "far", "executionRoleArn": a.role_arn,
+            "containerDefinitions": [{"name": "app", "image": "app:1", "user": "1000", "readonlyRootFilesystem": true,
+                "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/far"}},
+                "secrets": [{"name": "DB", "valueFrom": format!("arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:prod/db-AbCdEf")}]}]}))?,
+    )?;
+    let out = ecs_secrets(
+        &[
+            "validate",
+            "--live",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+            &far.to_string_lossy(),
+        ],
+        &moto.env(),
+    )
+    .await?;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout)?;
+    let notes: Vec<&Value> = by_entry(report["findings"].as_array().unwrap(), 0);
+    assert_eq!(notes.len(), 1, "{report:#}");
+    assert_eq!(notes[0]["rule"], "secret-not-found");
+    assert_eq!(notes[0]["severity"], "info");
+    assert!(notes[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("not looked up: the reference is in eu-west-1"));
+    Ok(())
+}
