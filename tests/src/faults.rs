@@ -29,9 +29,14 @@ pub struct Faults {
     /// Fail every call of this `X-Amz-Target` (any service, e.g.
     /// `secretsmanager.GetResourcePolicy`) with this error code (e.g. `AccessDeniedException`).
     pub fail_target: Option<(String, String)>,
-    /// Answer `DescribeSecret` with this `OwningService` (moto does not model secrets that
-    /// another service manages): the response is moto's, with the field added.
+    /// Answer `DescribeSecret` with this `OwningService` (moto sets it only on the secrets its
+    /// own RDS creates): the response is moto's, with the field added.
     pub owning_service: Option<String>,
+    /// A stand-in for DNS: RDS endpoint names (moto's are under `rds.amazonaws.com` and do not
+    /// resolve here) → the address they resolve to. In moto's `DescribeDBInstances` and
+    /// `DescribeDBClusters` answers, an element whose whole text is such a name gets the address
+    /// instead; everything else is moto's. Not modelled: TTLs, a failover changing the address.
+    pub rds_dns: Vec<(String, String)>,
 }
 
 /// ECS's documented token buckets: (burst, refill per second) by operation.
@@ -179,6 +184,15 @@ impl FaultProxy {
         )
     }
 
+    /// An RDS client that calls through this proxy (to check the simulation itself).
+    pub fn rds(&self, moto: &crate::Moto) -> aws_sdk_rds::Client {
+        aws_sdk_rds::Client::from_conf(
+            aws_sdk_rds::config::Builder::from(&moto.sdk_config())
+                .endpoint_url(self.endpoint.as_str())
+                .build(),
+        )
+    }
+
     /// Environment that points a function at this proxy (and so, through it, at moto).
     pub fn env(&self, moto: &crate::Moto) -> Vec<(String, String)> {
         moto.env()
@@ -209,6 +223,23 @@ fn aws_error(kind: &str, message: &str) -> Response {
         format!(r#"{{"__type":"{kind}","message":"{message}"}}"#),
     )
         .into_response()
+}
+
+/// The RDS describe answers with endpoint names replaced by their addresses ([`Faults::rds_dns`]).
+fn resolve_rds_names(bytes: Bytes, dns: &[(String, String)]) -> Bytes {
+    let Ok(text) = std::str::from_utf8(&bytes) else {
+        return bytes;
+    };
+    if !(text.contains("<DescribeDBInstancesResponse")
+        || text.contains("<DescribeDBClustersResponse"))
+    {
+        return bytes;
+    }
+    let mut text = text.to_owned();
+    for (name, address) in dns {
+        text = text.replace(&format!(">{name}<"), &format!(">{address}<"));
+    }
+    text.into()
 }
 
 async fn forward(
@@ -286,6 +317,9 @@ async fn forward(
                     body.insert("OwningService".into(), owner.into());
                     bytes = serde_json::Value::Object(body).to_string().into();
                 }
+            }
+            if !faults.rds_dns.is_empty() {
+                bytes = resolve_rds_names(bytes, &faults.rds_dns);
             }
             if let Ok(mut t) = shared.timings.lock() {
                 t.push((target, started.elapsed()));

@@ -190,6 +190,10 @@ impl Moto {
         aws_sdk_ecs::Client::new(&self.sdk_config())
     }
 
+    pub fn rds(&self) -> aws_sdk_rds::Client {
+        aws_sdk_rds::Client::new(&self.sdk_config())
+    }
+
     pub fn ssm(&self) -> aws_sdk_ssm::Client {
         aws_sdk_ssm::Client::new(&self.sdk_config())
     }

@@ -39,19 +39,53 @@ fn text(map: &Map<String, Value>, field: &'static str) -> Result<Option<String>,
     }
 }
 
+fn object(value: &SecretString) -> Result<Map<String, Value>, ErrorKind> {
+    match serde_json::from_str::<Value>(value.expose()) {
+        Ok(Value::Object(map)) => Ok(map),
+        _ => Err(invalid(
+            "(value)",
+            "a database secret must be a JSON object",
+        )),
+    }
+}
+
+/// The administrator secret (`masterarn`) of alternating users.
+#[derive(Debug)]
+pub enum AdminSecret {
+    /// A secret with its own `host`: complete credentials.
+    Complete(Credentials),
+    /// No `host`: only a login, as in the master secret RDS manages (`username` and `password`
+    /// and nothing else). Its server is looked up from RDS ([`crate::rds`]).
+    LoginOnly {
+        username: String,
+        password: SecretString,
+    },
+}
+
+impl AdminSecret {
+    pub fn parse(value: &SecretString, engine: Engine) -> Result<Self, ErrorKind> {
+        let map = object(value)?;
+        if matches!(map.get("host"), None | Some(Value::Null)) {
+            let required = |field: &'static str| {
+                text(&map, field)?.ok_or_else(|| invalid(field, "is missing"))
+            };
+            return Ok(AdminSecret::LoginOnly {
+                username: required("username")?,
+                password: SecretString::from(required("password")?),
+            });
+        }
+        Credentials::from_map(&map, engine).map(AdminSecret::Complete)
+    }
+}
+
 impl Credentials {
     pub fn parse(value: &SecretString, engine: Engine) -> Result<Self, ErrorKind> {
-        let map = match serde_json::from_str::<Value>(value.expose()) {
-            Ok(Value::Object(map)) => map,
-            _ => {
-                return Err(invalid(
-                    "(value)",
-                    "a database secret must be a JSON object",
-                ))
-            }
-        };
+        Self::from_map(&object(value)?, engine)
+    }
+
+    fn from_map(map: &Map<String, Value>, engine: Engine) -> Result<Self, ErrorKind> {
         let required =
-            |field: &'static str| text(&map, field)?.ok_or_else(|| invalid(field, "is missing"));
+            |field: &'static str| text(map, field)?.ok_or_else(|| invalid(field, "is missing"));
         let default_port = match engine {
             Engine::MySql => 3306,
             _ => 5432,
@@ -83,8 +117,8 @@ impl Credentials {
             port,
             username: required("username")?,
             password: SecretString::from(required("password")?),
-            dbname: text(&map, "dbname")?,
-            masterarn: text(&map, "masterarn")?,
+            dbname: text(map, "dbname")?,
+            masterarn: text(map, "masterarn")?,
             ssl,
         })
     }

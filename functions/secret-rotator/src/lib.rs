@@ -3,7 +3,7 @@
 //! Secrets Manager calls it once per step (`createSecret`, `setSecret`, `testSecret`,
 //! `finishSecret`). The handler parses the event ([`event`]) and hands it to the
 //! [`rotation::Rotator`], which checks the gate and runs the step against a narrow
-//! [`store::SecretStore`]. The password policy ([`policy`]) is read and validated at start-up.
+//! [`store::SecretStore`] (and, for an RDS-managed administrator secret, RDS: [`rds`]). The password policy ([`policy`]) is read and validated at start-up.
 //!
 //! Strategies, chosen per secret by its `engine`: PostgreSQL ([`postgres`]), MySQL/MariaDB
 //! ([`mysql`]) — each single user or alternating users (`masterarn`) — and generic (a new
@@ -16,6 +16,7 @@ pub mod event;
 pub mod mysql;
 pub mod policy;
 pub mod postgres;
+pub mod rds;
 pub mod rotation;
 pub mod store;
 pub mod tls;
@@ -28,6 +29,7 @@ use serde_json::{json, Value};
 
 pub use error::{Error, ErrorKind};
 use event::RotationEvent;
+use rds::Directory;
 use rotation::Rotator;
 use store::SecretStore;
 
@@ -55,8 +57,8 @@ impl From<HandlerError> for Diagnostic {
 }
 
 /// Handles one invocation: one rotation step.
-pub async fn handle<S: SecretStore>(
-    rotator: &Rotator<S>,
+pub async fn handle<S: SecretStore, D: Directory>(
+    rotator: &Rotator<S, D>,
     event: LambdaEvent<Value>,
 ) -> Result<Value, HandlerError> {
     let rotation = RotationEvent::parse(event.payload).map_err(HandlerError::InvalidEvent)?;

@@ -4,6 +4,7 @@
 use ecs_secrets_shared::aws::AwsConfig;
 use secret_rotator::db::DbSettings;
 use secret_rotator::policy::PasswordPolicy;
+use secret_rotator::rds::RdsDirectory;
 use secret_rotator::rotation::Rotator;
 use secret_rotator::store::SecretsManagerStore;
 
@@ -18,7 +19,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let aws = AwsConfig::load()
         .await
         .inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
-    let rotator = Rotator::new(SecretsManagerStore(aws.secrets_manager()), policy);
+    let rotator = Rotator::new(
+        SecretsManagerStore(aws.secrets_manager()),
+        RdsDirectory(aws_sdk_rds::Client::new(&aws.sdk)),
+        policy,
+    );
     let rotator = &rotator;
     lambda_runtime::run(lambda_runtime::service_fn(move |event| {
         secret_rotator::handle(rotator, event)

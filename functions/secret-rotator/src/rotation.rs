@@ -11,11 +11,12 @@
 use serde_json::{Map, Value};
 use tracing::info;
 
-use crate::credentials::{alternate_username, Credentials};
+use crate::credentials::{alternate_username, AdminSecret, Credentials};
 use crate::db::{self, DbError};
 use crate::error::{Error, ErrorKind};
 use crate::event::{RotationEvent, Step};
 use crate::policy::PasswordPolicy;
+use crate::rds::{self, Directory};
 use crate::store::{SecretMetadata, SecretStore};
 use ecs_secrets_shared::secret::SecretString;
 
@@ -46,6 +47,16 @@ pub enum Engine {
     MySql,
     /// No target system: a new random value is the whole rotation.
     Generic,
+}
+
+impl Engine {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Engine::Postgres => "postgres",
+            Engine::MySql => "mysql",
+            Engine::Generic => "generic",
+        }
+    }
 }
 
 /// A secret value as the rotator understands it.
@@ -171,16 +182,18 @@ fn guard_alternating(
     Ok(())
 }
 
-/// Runs rotation steps against a [`SecretStore`].
+/// Runs rotation steps against a [`SecretStore`], looking up the server of an RDS-managed
+/// administrator secret in a [`Directory`].
 #[derive(Debug)]
-pub struct Rotator<S> {
+pub struct Rotator<S, D> {
     pub store: S,
+    pub rds: D,
     pub policy: PasswordPolicy,
 }
 
-impl<S: SecretStore> Rotator<S> {
-    pub fn new(store: S, policy: PasswordPolicy) -> Self {
-        Self { store, policy }
+impl<S: SecretStore, D: Directory> Rotator<S, D> {
+    pub fn new(store: S, rds: D, policy: PasswordPolicy) -> Self {
+        Self { store, rds, policy }
     }
 
     /// Runs one step, gate first.
@@ -297,7 +310,7 @@ impl<S: SecretStore> Rotator<S> {
                 // Validates every field now, so a broken secret fails before anything changes.
                 let creds = Credentials::parse(&current, engine)?;
                 if let Some(master) = &creds.masterarn {
-                    let admin = self.admin(master, engine).await?;
+                    let admin = self.admin(master, engine, &creds).await?;
                     let alternate = alternate_username(&creds.username, db::max_username(engine))?;
                     guard_alternating(&admin, &creds, &alternate)?;
                     map.insert("username".to_owned(), Value::String(alternate));
@@ -316,8 +329,14 @@ impl<S: SecretStore> Rotator<S> {
         Ok(Outcome::Done)
     }
 
-    /// The administrator login of the alternating-users strategy.
-    async fn admin(&self, master: &str, engine: Engine) -> Result<Credentials, ErrorKind> {
+    /// The administrator login of the alternating-users strategy, for the secret whose
+    /// AWSCURRENT credentials are `current`.
+    async fn admin(
+        &self,
+        master: &str,
+        engine: Engine,
+        current: &Credentials,
+    ) -> Result<Credentials, ErrorKind> {
         let fail = |cause: String| ErrorKind::MasterSecret {
             arn: master.to_owned(),
             cause,
@@ -328,7 +347,62 @@ impl<S: SecretStore> Rotator<S> {
             .await
             .map_err(|e| fail(e.to_string()))?
             .ok_or_else(|| fail("it does not exist or has no AWSCURRENT value".into()))?;
-        Credentials::parse(&value, engine).map_err(|e| fail(e.to_string()))
+        let (username, password) = match AdminSecret::parse(&value, engine) {
+            Ok(AdminSecret::Complete(admin)) => return Ok(admin),
+            Ok(AdminSecret::LoginOnly { username, password }) => (username, password),
+            Err(e) => return Err(fail(e.to_string())),
+        };
+        // A login without a server: the master secret RDS manages. Its server comes from RDS,
+        // anchored on the secret's system tag and confirmed by RDS naming this secret (never
+        // from the application's secret; see [`rds`]).
+        let meta = self
+            .store
+            .describe(master)
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        let resource = rds::Resource::from_tags(&meta.tags)
+            .map_err(&fail)?
+            .ok_or_else(|| {
+                fail(format!(
+                    "it has no `host`, and it is not a master secret RDS manages (no `{}` or `{}` tag), so its server is unknown",
+                    rds::INSTANCE_TAG,
+                    rds::CLUSTER_TAG
+                ))
+            })?;
+        let server = self
+            .rds
+            .server(&resource)
+            .await
+            .map_err(|e| fail(format!("looking up its server: {e}")))?
+            .ok_or_else(|| {
+                fail(format!(
+                    "its tags name the {resource}, which RDS does not have"
+                ))
+            })?;
+        if server.master_secret.as_deref() != Some(meta.arn.as_str()) {
+            return Err(fail(format!(
+                "RDS does not name this secret as the master user secret of the {resource}; only that secret's server is looked up"
+            )));
+        }
+        if !server.serves(engine) {
+            return Err(fail(format!(
+                "the {resource} runs `{}`, which the secret's engine `{}` cannot administer",
+                server.engine,
+                engine.as_str()
+            )));
+        }
+        Ok(Credentials {
+            host: server.host,
+            port: server.port,
+            username,
+            password,
+            // Its own database (PostgreSQL: `postgres`), never the application's: a database's
+            // owner must not shape the administrator's session. TLS at least as strict as the
+            // application's secret asks, and never weaker than "when offered".
+            dbname: None,
+            masterarn: None,
+            ssl: stricter_ssl(None, current.ssl),
+        })
     }
 
     /// The pending and current credentials of a database secret.
@@ -480,7 +554,7 @@ impl<S: SecretStore> Rotator<S> {
                 pending.username
             )));
         }
-        let admin = self.admin(master, engine).await?;
+        let admin = self.admin(master, engine, current).await?;
         guard_alternating(&admin, current, &pending.username)?;
         let endpoint = current.endpoint();
         let proven = db::prove_login(engine, current)

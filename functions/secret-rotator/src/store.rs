@@ -19,6 +19,8 @@ pub struct SecretMetadata {
     pub rotation_enabled: Option<bool>,
     /// `OwningService`: the AWS service that manages (and rotates) this secret itself.
     pub owning_service: Option<String>,
+    /// Tags (key, value): RDS names the resource of a master secret it manages in a system tag.
+    pub tags: Vec<(String, String)>,
     /// Version id → staging labels.
     pub versions: HashMap<String, Vec<String>>,
 }
@@ -98,6 +100,16 @@ impl SecretStore for SecretsManagerStore {
             arn: out.arn().unwrap_or(secret_id).to_owned(),
             rotation_enabled: out.rotation_enabled(),
             owning_service: out.owning_service().map(str::to_owned),
+            tags: out
+                .tags()
+                .iter()
+                .map(|t| {
+                    (
+                        t.key().unwrap_or_default().to_owned(),
+                        t.value().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect(),
             versions: out.version_ids_to_stages().cloned().unwrap_or_default(),
         })
     }
@@ -269,6 +281,7 @@ pub mod memory {
                 arn: s.arn.clone(),
                 rotation_enabled: s.rotation_enabled,
                 owning_service: None,
+                tags: Vec::new(),
                 versions: s
                     .versions
                     .iter()

@@ -172,7 +172,7 @@ async fn alternating_users_keep_both_logins_working() -> anyhow::Result<()> {
     let admin_secret = json!({"engine": "postgres", "host": app.host, "port": app.port, "username": "rotation_admin", "password": admin_password, "dbname": app.dbname});
     // The administrator's secret is named as RDS names its managed master secrets
     // (`rds!db-…`): the name is accepted as masterarn. (A real one holds only username and
-    // password; finding its endpoint is not done yet — see the README.)
+    // password: see `an_rds_managed_master_secret_administers_alternating_users`.)
     let admin_arn = moto
         .create_secret(
             format!("rds!db-{}", world.unique("admin")),
@@ -502,5 +502,256 @@ async fn a_secret_another_service_manages_is_refused() -> anyhow::Result<()> {
         assert!(err.error_message.contains("not by this function"), "{err}");
     }
     assert!(logs_in(&secret_for(&app)).await, "nothing changed");
+    Ok(())
+}
+
+/// A DB instance in moto whose master password RDS manages (`ManageMasterUserPassword`): moto
+/// creates the `rds!db-…` secret with RDS's tags and `OwningService`. Returns the instance's
+/// endpoint name, as moto gives it, and the master secret's ARN.
+async fn managed_instance(
+    moto: &Moto,
+    id: &str,
+    engine: &str,
+    port: u16,
+) -> anyhow::Result<(String, String)> {
+    let out = moto
+        .rds()
+        .create_db_instance()
+        .db_instance_identifier(id)
+        .engine(engine)
+        .db_instance_class("db.t3.micro")
+        .allocated_storage(20)
+        .master_username("admin")
+        .manage_master_user_password(true)
+        .port(i32::from(port))
+        .send()
+        .await?;
+    let db = out
+        .db_instance()
+        .ok_or_else(|| anyhow::anyhow!("no instance"))?;
+    let name = db
+        .endpoint()
+        .and_then(|e| e.address())
+        .ok_or_else(|| anyhow::anyhow!("no endpoint"))?
+        .to_owned();
+    let secret = db
+        .master_user_secret()
+        .and_then(|s| s.secret_arn())
+        .ok_or_else(|| anyhow::anyhow!("no master user secret"))?
+        .to_owned();
+    Ok((name, secret))
+}
+
+/// Issue 13: the administrator of alternating users is the master secret RDS manages — only
+/// `username` and `password` in it. Its server is looked up from RDS (the secret's
+/// `aws:rds:primaryDBInstanceArn` tag, and RDS naming the secret as the instance's master
+/// secret), never from the application's secret; the same-server guard still holds.
+#[tokio::test]
+async fn an_rds_managed_master_secret_administers_alternating_users() -> anyhow::Result<()> {
+    use harness::faults::{FaultProxy, Faults};
+    let world = World::new();
+    let (moto, pg) = tokio::try_join!(world.moto(), world.postgres())?;
+    let app = pg.fresh_database().await?;
+    let (name, master_arn) =
+        managed_instance(moto, &world.unique("orders"), "postgres", pg.port()).await?;
+    assert!(master_arn.contains(":secret:rds!db-"), "{master_arn}");
+    // The master login is whatever RDS put in its secret; the local server gets that role
+    // (CREATEROLE and ADMIN of the application's user, as the RDS master user has).
+    let master = moto.current_json(&master_arn).await?;
+    assert!(master.get("host").is_none(), "{master}");
+    let (master_user, master_password) = (
+        master["username"].as_str().unwrap_or_default().to_owned(),
+        master["password"].as_str().unwrap_or_default().to_owned(),
+    );
+    superuser_sql(
+        pg,
+        &format!(
+            "CREATE ROLE {} LOGIN CREATEROLE PASSWORD {}; GRANT CONNECT ON DATABASE {} TO {0}; GRANT {} TO {0} WITH ADMIN OPTION",
+            escape_identifier(&master_user),
+            escape_literal(&master_password),
+            escape_identifier(&app.dbname),
+            escape_identifier(&app.user),
+        ),
+    )
+    .await?;
+    let proxy = FaultProxy::start(
+        moto.endpoint(),
+        Faults {
+            rds_dns: vec![(name.clone(), app.host.clone())],
+            ..Faults::default()
+        },
+    )
+    .await?;
+    // The simulation itself: through the proxy the endpoint name is resolved, and only it.
+    let direct = moto
+        .rds()
+        .describe_db_instances()
+        .db_instance_identifier(name.split('.').next().unwrap_or_default())
+        .send()
+        .await?;
+    let through = proxy
+        .rds(moto)
+        .describe_db_instances()
+        .db_instance_identifier(name.split('.').next().unwrap_or_default())
+        .send()
+        .await?;
+    let (d, t) = (&direct.db_instances()[0], &through.db_instances()[0]);
+    assert_eq!(d.endpoint().and_then(|e| e.address()), Some(name.as_str()));
+    assert_eq!(
+        t.endpoint().and_then(|e| e.address()),
+        Some(app.host.as_str())
+    );
+    assert_eq!(
+        t.endpoint().and_then(|e| e.port()),
+        d.endpoint().and_then(|e| e.port())
+    );
+    assert_eq!(t.master_user_secret(), d.master_user_secret());
+
+    let mut first = secret_for(&app);
+    first["masterarn"] = json!(master_arn);
+    let arn = moto
+        .create_secret(world.unique("app"), first.to_string())
+        .await?;
+    let lambda = world
+        .lambda_with_env(Function::SecretRotator, proxy.env(moto))
+        .await?;
+    rotate(&lambda, moto, &arn, "d0000000-0000-4000-8000-000000000001").await?;
+    let second = current(moto, &arn).await?;
+    assert_eq!(second["username"], format!("{}_clone", app.user));
+    assert!(
+        logs_in(&second).await && logs_in(&first).await,
+        "both users log in"
+    );
+    rotate(&lambda, moto, &arn, "d0000000-0000-4000-8000-000000000002").await?;
+    let third = current(moto, &arn).await?;
+    assert_eq!(third["username"], app.user, "flips back");
+    assert!(logs_in(&third).await && logs_in(&second).await);
+    assert_eq!(
+        moto.current_json(&master_arn).await?,
+        master,
+        "the managed master secret is only read"
+    );
+    let logs = lambda.stop().await.join("\n");
+    assert!(
+        !logs.contains(&master_password),
+        "the master password is never logged"
+    );
+    Ok(())
+}
+
+/// Issue 13, attacks on the lookup: a login-only administrator secret is used only when RDS
+/// itself vouches for it, and only for the server it names.
+#[tokio::test]
+async fn a_login_only_administrator_is_used_only_where_rds_says() -> anyhow::Result<()> {
+    use harness::faults::{FaultProxy, Faults};
+    let world = World::new();
+    let (moto, pg) = tokio::try_join!(world.moto(), world.postgres())?;
+    let app = pg.fresh_database().await?;
+    // An instance on another server (another port): its master secret must not act here.
+    let (other_name, other_master) =
+        managed_instance(moto, &world.unique("elsewhere"), "postgres", pg.port() + 1).await?;
+    // An Aurora cluster on another server: looked up by its `aws:rds:primaryDBClusterArn` tag
+    // (DescribeDBClusters), then refused by the same-server guard.
+    let cluster = moto
+        .rds()
+        .create_db_cluster()
+        .db_cluster_identifier(world.unique("aurora"))
+        .engine("aurora-postgresql")
+        .master_username("admin")
+        .manage_master_user_password(true)
+        .port(i32::from(pg.port() + 2))
+        .send()
+        .await?;
+    let cluster = cluster
+        .db_cluster()
+        .ok_or_else(|| anyhow::anyhow!("no cluster"))?;
+    let cluster_name = cluster.endpoint().unwrap_or_default().to_owned();
+    let cluster_master = cluster
+        .master_user_secret()
+        .and_then(|s| s.secret_arn())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        cluster_master.contains(":secret:rds!cluster-"),
+        "{cluster_master}"
+    );
+    // A MySQL instance whose master secret is named by a PostgreSQL secret.
+    let (mysql_name, mysql_master) =
+        managed_instance(moto, &world.unique("shop"), "mysql", pg.port()).await?;
+    // A secret that only claims to be an instance's master secret: a copy of the login and the
+    // tag RDS would set (moto, unlike AWS, lets a caller set an `aws:` tag).
+    let (real_name, real_master) =
+        managed_instance(moto, &world.unique("orders"), "postgres", pg.port()).await?;
+    let real_instance = moto
+        .rds()
+        .describe_db_instances()
+        .db_instance_identifier(real_name.split('.').next().unwrap_or_default())
+        .send()
+        .await?
+        .db_instances()[0]
+        .db_instance_arn()
+        .unwrap_or_default()
+        .to_owned();
+    let forged = moto
+        .secrets_manager()
+        .create_secret()
+        .name(format!("rds!db-{}", world.unique("forged")))
+        .secret_string(moto.current_value(&real_master).await?)
+        .tags(
+            aws_sdk_secretsmanager::types::Tag::builder()
+                .key("aws:rds:primaryDBInstanceArn")
+                .value(&real_instance)
+                .build(),
+        )
+        .send()
+        .await?
+        .arn()
+        .unwrap_or_default()
+        .to_owned();
+    // A login-only secret with no RDS tag at all.
+    let untagged = moto
+        .create_secret(
+            world.unique("login-only"),
+            json!({"username": "admin", "password": "x"}).to_string(),
+        )
+        .await?;
+    let proxy = FaultProxy::start(
+        moto.endpoint(),
+        Faults {
+            rds_dns: [other_name, cluster_name, mysql_name, real_name]
+                .into_iter()
+                .map(|n| (n, app.host.clone()))
+                .collect(),
+            ..Faults::default()
+        },
+    )
+    .await?;
+    let lambda = world
+        .lambda_with_env(Function::SecretRotator, proxy.env(moto))
+        .await?;
+    let cases = [
+        (other_master, "RotationRefused", "another server"),
+        (cluster_master, "RotationRefused", "another server"),
+        (mysql_master, "MasterSecret", "cannot administer"),
+        (forged, "MasterSecret", "does not name this secret"),
+        (untagged, "MasterSecret", "aws:rds:primaryDBInstanceArn"),
+    ];
+    for (i, (master, error_type, says)) in cases.into_iter().enumerate() {
+        let mut value = secret_for(&app);
+        value["masterarn"] = json!(master);
+        let arn = moto
+            .create_secret(world.unique("app"), value.to_string())
+            .await?;
+        let token = format!("d1000000-0000-4000-8000-00000000000{i}");
+        moto.prepare_rotation(&arn, &token).await?;
+        let err = lambda
+            .invoke(&event("createSecret", &arn, &token))
+            .await?
+            .expect_err("refused");
+        assert_eq!(err.error_type, error_type, "{master}: {err}");
+        assert!(err.error_message.contains(says), "{master}: {err}");
+        assert_eq!(current(moto, &arn).await?, value, "nothing changed");
+    }
+    assert!(logs_in(&secret_for(&app)).await);
     Ok(())
 }

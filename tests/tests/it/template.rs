@@ -75,6 +75,35 @@ fn the_rotator_acts_only_on_opted_in_secrets_and_only_for_secrets_manager() -> a
             "{s:?}"
         );
     }
+    // The RDS lookup of a managed master secret's server: describe only, this account's
+    // instances and clusters only, and only when administrator secrets are configured.
+    let rds = all
+        .iter()
+        .find(|s| s["Sid"].as_str() == Some("FindManagedMasterServers"))
+        .expect("the RDS lookup statement");
+    let rds_actions = format!("{:?}", rds["Action"]);
+    assert!(
+        rds_actions.contains("rds:DescribeDBInstances")
+            && rds_actions.contains("rds:DescribeDBClusters")
+            && !rds_actions.contains('*'),
+        "{rds_actions}"
+    );
+    for arn in rds["Resource"].as_vec().into_iter().flatten() {
+        let arn = arn["Fn::Sub"].as_str().or(arn.as_str()).unwrap_or_default();
+        assert!(
+            arn.contains(":rds:${AWS::Region}:${AWS::AccountId}:"),
+            "{arn}"
+        );
+    }
+    let admin_block = format!(
+        "{:?}",
+        rotator["Properties"]["Policies"]
+            .as_vec()
+            .into_iter()
+            .flatten()
+            .find(|p| format!("{p:?}").contains("FindManagedMasterServers"))
+    );
+    assert!(admin_block.contains("HasAdminSecrets"), "{admin_block}");
     let permission = &resource(&t, "SecretRotatorInvokePermission")["Properties"];
     assert_eq!(
         permission["Principal"].as_str(),

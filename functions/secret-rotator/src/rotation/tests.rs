@@ -1,4 +1,5 @@
 use super::*;
+use crate::rds::memory::FixedDirectory;
 use crate::store::memory::MemoryStore;
 use serde_json::json;
 
@@ -12,13 +13,13 @@ fn event(step: Step) -> RotationEvent {
     .unwrap()
 }
 
-fn rotator(value: &str) -> Rotator<MemoryStore> {
+fn rotator(value: &str) -> Rotator<MemoryStore, FixedDirectory> {
     let store = MemoryStore::new(ARN, value);
     store.start_rotation(TOKEN);
-    Rotator::new(store, PasswordPolicy::default())
+    Rotator::new(store, FixedDirectory::default(), PasswordPolicy::default())
 }
 
-async fn rotate(r: &Rotator<MemoryStore>) -> Vec<Outcome> {
+async fn rotate(r: &Rotator<MemoryStore, FixedDirectory>) -> Vec<Outcome> {
     let mut out = Vec::new();
     for step in [
         Step::CreateSecret,
