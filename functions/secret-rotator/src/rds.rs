@@ -41,6 +41,12 @@ impl std::fmt::Display for Resource {
 }
 
 impl Resource {
+    pub fn arn(&self) -> &str {
+        match self {
+            Resource::Instance(arn) | Resource::Cluster(arn) => arn,
+        }
+    }
+
     /// The resource a secret's tags name: `Ok(None)` without either tag; an error when the
     /// tags are contradictory or the value is not an RDS ARN of the right kind.
     pub fn from_tags(tags: &[(String, String)]) -> Result<Option<Resource>, String> {
@@ -88,6 +94,8 @@ impl Resource {
 /// What RDS says about the resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Server {
+    /// The resource's ARN as RDS gives it (checked against the tag's).
+    pub arn: Option<String>,
     pub host: String,
     pub port: u16,
     /// RDS's engine name (`postgres`, `aurora-postgresql`, `mysql`, `mariadb`, `aurora-mysql`).
@@ -164,6 +172,7 @@ impl Directory for RdsDirectory {
                 };
                 let endpoint = db.endpoint().ok_or_else(|| no_endpoint(OP))?;
                 Ok(Some(Server {
+                    arn: db.db_instance_arn().map(str::to_owned),
                     host: endpoint
                         .address()
                         .filter(|a| !a.is_empty())
@@ -201,6 +210,7 @@ impl Directory for RdsDirectory {
                 // The cluster (writer) endpoint: the administrator changes passwords, which only
                 // the writer accepts.
                 Ok(Some(Server {
+                    arn: cluster.db_cluster_arn().map(str::to_owned),
                     host: cluster
                         .endpoint()
                         .filter(|a| !a.is_empty())
@@ -295,6 +305,7 @@ mod tests {
     #[test]
     fn engines_match_the_rotation_engine() {
         let server = |engine: &str| Server {
+            arn: None,
             host: "h".into(),
             port: 5432,
             engine: engine.into(),

@@ -119,11 +119,13 @@ fn stricter_ssl(a: Option<bool>, b: Option<bool>) -> Option<bool> {
 fn admin_error(e: DbError, endpoint: &str) -> ErrorKind {
     match e {
         DbError::Refused(reason) => ErrorKind::Refused(reason),
-        DbError::Auth(cause) => ErrorKind::CannotLogin {
+        // The server's message names the user it refused: the administrator's, which the
+        // owner of the secret need not learn.
+        DbError::Auth(_) => ErrorKind::CannotLogin {
             endpoint: endpoint.to_owned(),
             user: "(the administrator of `masterarn`)".into(),
             which: "the administrator (masterarn)",
-            cause,
+            cause: "the server refused the administrator's login".into(),
         },
         other => ErrorKind::Database {
             endpoint: endpoint.to_owned(),
@@ -310,7 +312,7 @@ impl<S: SecretStore, D: Directory> Rotator<S, D> {
                 // Validates every field now, so a broken secret fails before anything changes.
                 let creds = Credentials::parse(&current, engine)?;
                 if let Some(master) = &creds.masterarn {
-                    let admin = self.admin(master, engine, &creds).await?;
+                    let admin = self.admin(master, engine).await?;
                     let alternate = alternate_username(&creds.username, db::max_username(engine))?;
                     guard_alternating(&admin, &creds, &alternate)?;
                     map.insert("username".to_owned(), Value::String(alternate));
@@ -329,14 +331,8 @@ impl<S: SecretStore, D: Directory> Rotator<S, D> {
         Ok(Outcome::Done)
     }
 
-    /// The administrator login of the alternating-users strategy, for the secret whose
-    /// AWSCURRENT credentials are `current`.
-    async fn admin(
-        &self,
-        master: &str,
-        engine: Engine,
-        current: &Credentials,
-    ) -> Result<Credentials, ErrorKind> {
+    /// The administrator login of the alternating-users strategy.
+    async fn admin(&self, master: &str, engine: Engine) -> Result<Credentials, ErrorKind> {
         let fail = |cause: String| ErrorKind::MasterSecret {
             arn: master.to_owned(),
             cause,
@@ -347,19 +343,34 @@ impl<S: SecretStore, D: Directory> Rotator<S, D> {
             .await
             .map_err(|e| fail(e.to_string()))?
             .ok_or_else(|| fail("it does not exist or has no AWSCURRENT value".into()))?;
-        let (username, password) = match AdminSecret::parse(&value, engine) {
+        match AdminSecret::parse(&value, engine) {
             Ok(AdminSecret::Complete(admin)) => return Ok(admin),
-            Ok(AdminSecret::LoginOnly { username, password }) => (username, password),
+            Ok(AdminSecret::LoginOnly { .. }) => {}
             Err(e) => return Err(fail(e.to_string())),
-        };
+        }
         // A login without a server: the master secret RDS manages. Its server comes from RDS,
         // anchored on the secret's system tag and confirmed by RDS naming this secret (never
-        // from the application's secret; see [`rds`]).
+        // from the application's secret; see [`rds`]). The login is read again by the ARN
+        // and version that were checked, so the value and the check are of one secret.
         let meta = self
             .store
             .describe(master)
             .await
             .map_err(|e| fail(e.to_string()))?;
+        let version = meta
+            .version_with(CURRENT)
+            .ok_or_else(|| fail("it has no AWSCURRENT version".into()))?;
+        let value = self
+            .store
+            .value(&meta.arn, Some(version), CURRENT)
+            .await
+            .map_err(|e| fail(e.to_string()))?
+            .ok_or_else(|| fail("it has no AWSCURRENT value".into()))?;
+        let AdminSecret::LoginOnly { username, password } =
+            AdminSecret::parse(&value, engine).map_err(|e| fail(e.to_string()))?
+        else {
+            return Err(fail("its value changed while it was read".into()));
+        };
         let resource = rds::Resource::from_tags(&meta.tags)
             .map_err(&fail)?
             .ok_or_else(|| {
@@ -379,6 +390,11 @@ impl<S: SecretStore, D: Directory> Rotator<S, D> {
                     "its tags name the {resource}, which RDS does not have"
                 ))
             })?;
+        if server.arn.as_deref() != Some(resource.arn()) {
+            return Err(fail(format!(
+                "RDS answered about another resource than the {resource}"
+            )));
+        }
         if server.master_secret.as_deref() != Some(meta.arn.as_str()) {
             return Err(fail(format!(
                 "RDS does not name this secret as the master user secret of the {resource}; only that secret's server is looked up"
@@ -397,11 +413,12 @@ impl<S: SecretStore, D: Directory> Rotator<S, D> {
             username,
             password,
             // Its own database (PostgreSQL: `postgres`), never the application's: a database's
-            // owner must not shape the administrator's session. TLS at least as strict as the
-            // application's secret asks, and never weaker than "when offered".
+            // owner must not shape the administrator's session.
             dbname: None,
             masterarn: None,
-            ssl: stricter_ssl(None, current.ssl),
+            // Always verified TLS: RDS always offers it, so "when offered" could only fall back
+            // to plaintext for an impostor, who would then receive the master password.
+            ssl: Some(true),
         })
     }
 
@@ -554,7 +571,7 @@ impl<S: SecretStore, D: Directory> Rotator<S, D> {
                 pending.username
             )));
         }
-        let admin = self.admin(master, engine, current).await?;
+        let admin = self.admin(master, engine).await?;
         guard_alternating(&admin, current, &pending.username)?;
         let endpoint = current.endpoint();
         let proven = db::prove_login(engine, current)

@@ -214,7 +214,12 @@ pub mod memory {
     pub struct MemoryStore {
         pub secret: Mutex<Secret>,
         pub calls: Mutex<Vec<&'static str>>,
+        /// Other secrets (an administrator's), read-only, by ARN.
+        pub others: Mutex<HashMap<String, Other>>,
     }
+
+    /// A read-only secret: its AWSCURRENT value and its tags.
+    pub type Other = (String, Vec<(String, String)>);
 
     #[derive(Debug, Default, Clone)]
     pub struct Secret {
@@ -243,7 +248,21 @@ pub mod memory {
                     next_password: 0,
                 }),
                 calls: Mutex::default(),
+                others: Mutex::default(),
             }
+        }
+
+        /// Adds a read-only secret with an AWSCURRENT value and tags.
+        pub fn add_other(&self, arn: &str, value: &str, tags: &[(&str, &str)]) {
+            self.others.lock().unwrap().insert(
+                arn.to_owned(),
+                (
+                    value.to_owned(),
+                    tags.iter()
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect(),
+                ),
+            );
         }
 
         /// What Secrets Manager does before the first step: an empty AWSPENDING version.
@@ -274,8 +293,20 @@ pub mod memory {
     }
 
     impl SecretStore for MemoryStore {
-        async fn describe(&self, _: &str) -> Result<SecretMetadata, StoreError> {
+        async fn describe(&self, id: &str) -> Result<SecretMetadata, StoreError> {
             self.record("DescribeSecret");
+            if let Some((_, tags)) = self.others.lock().unwrap().get(id) {
+                return Ok(SecretMetadata {
+                    arn: id.to_owned(),
+                    rotation_enabled: None,
+                    owning_service: None,
+                    tags: tags.clone(),
+                    versions: HashMap::from([(
+                        "v-other".to_owned(),
+                        vec!["AWSCURRENT".to_owned()],
+                    )]),
+                });
+            }
             let s = self.secret.lock().unwrap();
             Ok(SecretMetadata {
                 arn: s.arn.clone(),
@@ -293,11 +324,15 @@ pub mod memory {
 
         async fn value(
             &self,
-            _: &str,
+            id: &str,
             version_id: Option<&str>,
             stage: &str,
         ) -> Result<Option<SecretString>, StoreError> {
             self.record("GetSecretValue");
+            if let Some((value, _)) = self.others.lock().unwrap().get(id) {
+                let current = stage == "AWSCURRENT" && version_id.is_none_or(|v| v == "v-other");
+                return Ok(current.then(|| SecretString::from(value.clone())));
+            }
             let s = self.secret.lock().unwrap();
             let found = s.versions.iter().find(|(id, (_, st))| {
                 version_id.is_none_or(|v| v == id.as_str()) && st.iter().any(|x| x == stage)

@@ -545,12 +545,16 @@ async fn managed_instance(
 /// Issue 13: the administrator of alternating users is the master secret RDS manages — only
 /// `username` and `password` in it. Its server is looked up from RDS (the secret's
 /// `aws:rds:primaryDBInstanceArn` tag, and RDS naming the secret as the instance's master
-/// secret), never from the application's secret; the same-server guard still holds.
+/// secret), never from the application's secret; the same-server guard still holds, and the
+/// master login always uses verified TLS (as RDS's certificates need `DB_CA_BUNDLE`).
 #[tokio::test]
 async fn an_rds_managed_master_secret_administers_alternating_users() -> anyhow::Result<()> {
     use harness::faults::{FaultProxy, Faults};
+    use harness::tls::TestCa;
     let world = World::new();
-    let (moto, pg) = tokio::try_join!(world.moto(), world.postgres())?;
+    let ca = TestCa::new().await?;
+    let moto = world.moto().await?;
+    let pg = &Postgres::start_with_tls(&ca).await?;
     let app = pg.fresh_database().await?;
     let (name, master_arn) =
         managed_instance(moto, &world.unique("orders"), "postgres", pg.port()).await?;
@@ -607,15 +611,38 @@ async fn an_rds_managed_master_secret_administers_alternating_users() -> anyhow:
     );
     assert_eq!(t.master_user_secret(), d.master_user_secret());
 
+    // The application's secret does not ask for TLS; the master login uses it all the same:
+    // without the CA bundle, setSecret fails at the master's login (the application's own
+    // login, TLS when offered, proves first), and nothing changes.
     let mut first = secret_for(&app);
     first["masterarn"] = json!(master_arn);
+    first["ssl"] = json!(false);
     let arn = moto
         .create_secret(world.unique("app"), first.to_string())
         .await?;
-    let lambda = world
+    let untrusting = world
         .lambda_with_env(Function::SecretRotator, proxy.env(moto))
         .await?;
-    rotate(&lambda, moto, &arn, "d0000000-0000-4000-8000-000000000001").await?;
+    let token = "d0000000-0000-4000-8000-000000000001";
+    moto.prepare_rotation(&arn, token).await?;
+    run_step(&untrusting, "createSecret", &arn, token).await?;
+    let err = untrusting
+        .invoke(&event("setSecret", &arn, token))
+        .await?
+        .expect_err("the master login needs verified TLS");
+    assert_eq!(err.error_type, "DatabaseError", "{err}");
+    assert!(err.error_message.contains("DB_CA_BUNDLE"), "{err}");
+    assert_eq!(current(moto, &arn).await?, first, "nothing changed");
+
+    let mut env = proxy.env(moto);
+    env.push((
+        "DB_CA_BUNDLE".into(),
+        ca.ca_pem().to_string_lossy().into_owned(),
+    ));
+    let lambda = world.lambda_with_env(Function::SecretRotator, env).await?;
+    for step in ["setSecret", "testSecret", "finishSecret"] {
+        run_step(&lambda, step, &arn, token).await?;
+    }
     let second = current(moto, &arn).await?;
     assert_eq!(second["username"], format!("{}_clone", app.user));
     assert!(
@@ -675,6 +702,9 @@ async fn a_login_only_administrator_is_used_only_where_rds_says() -> anyhow::Res
         cluster_master.contains(":secret:rds!cluster-"),
         "{cluster_master}"
     );
+    // An instance on the same port of another host.
+    let (host_name, host_master) =
+        managed_instance(moto, &world.unique("otherhost"), "postgres", pg.port()).await?;
     // A MySQL instance whose master secret is named by a PostgreSQL secret.
     let (mysql_name, mysql_master) =
         managed_instance(moto, &world.unique("shop"), "mysql", pg.port()).await?;
@@ -721,6 +751,7 @@ async fn a_login_only_administrator_is_used_only_where_rds_says() -> anyhow::Res
             rds_dns: [other_name, cluster_name, mysql_name, real_name]
                 .into_iter()
                 .map(|n| (n, app.host.clone()))
+                .chain([(host_name, "localhost".to_owned())])
                 .collect(),
             ..Faults::default()
         },
@@ -732,6 +763,7 @@ async fn a_login_only_administrator_is_used_only_where_rds_says() -> anyhow::Res
     let cases = [
         (other_master, "RotationRefused", "another server"),
         (cluster_master, "RotationRefused", "another server"),
+        (host_master, "RotationRefused", "another server"),
         (mysql_master, "MasterSecret", "cannot administer"),
         (forged, "MasterSecret", "does not name this secret"),
         (untagged, "MasterSecret", "aws:rds:primaryDBInstanceArn"),

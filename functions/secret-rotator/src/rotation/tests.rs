@@ -318,3 +318,114 @@ fn previous_password_keeps_the_current_endpoint_and_tls() {
     );
     assert_eq!(login.password.expose(), "previous");
 }
+
+const MASTER: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-0f1e2d3c-AbCdEf";
+const INSTANCE: &str = "arn:aws:rds:us-east-1:123456789012:db:orders";
+
+fn managed_server() -> rds::Server {
+    rds::Server {
+        arn: Some(INSTANCE.into()),
+        host: "orders.abc.us-east-1.rds.amazonaws.com".into(),
+        port: 5432,
+        engine: "postgres".into(),
+        master_secret: Some(MASTER.into()),
+    }
+}
+
+fn with_master(
+    server: Option<rds::Server>,
+    tags: &[(&str, &str)],
+) -> Rotator<MemoryStore, FixedDirectory> {
+    let app = json!({"engine": "postgres", "host": "orders.abc.us-east-1.rds.amazonaws.com", "username": "app", "password": "pw", "dbname": "orders", "ssl": false, "masterarn": MASTER});
+    let mut r = rotator(&app.to_string());
+    r.store.add_other(
+        MASTER,
+        r#"{"username":"postgres","password":"master-pw"}"#,
+        tags,
+    );
+    r.rds = FixedDirectory(
+        server
+            .map(|s| vec![(rds::Resource::Instance(INSTANCE.into()), s)])
+            .unwrap_or_default(),
+    );
+    r
+}
+
+/// Issue 13: the RDS-managed master secret holds a login only; its server comes from RDS, the
+/// login always uses verified TLS and its own database, whatever the application's secret says.
+#[tokio::test]
+async fn a_login_only_master_gets_its_server_from_rds() {
+    let r = with_master(Some(managed_server()), &[(rds::INSTANCE_TAG, INSTANCE)]);
+    let admin = r.admin(MASTER, Engine::Postgres).await.unwrap();
+    assert_eq!(
+        (admin.host.as_str(), admin.port, admin.username.as_str()),
+        ("orders.abc.us-east-1.rds.amazonaws.com", 5432, "postgres")
+    );
+    assert_eq!(
+        admin.ssl,
+        Some(true),
+        "verified TLS, though the app says ssl: false"
+    );
+    assert_eq!(admin.dbname, None, "never the application's database");
+    // createSecret goes through: the app secret is for the same server.
+    assert_eq!(
+        r.run(&event(Step::CreateSecret)).await.unwrap(),
+        Outcome::Done
+    );
+    let pending: Value = serde_json::from_str(&r.store.value_of("AWSPENDING").unwrap()).unwrap();
+    assert_eq!(pending["username"], "app_clone");
+}
+
+#[tokio::test]
+async fn a_login_only_master_is_refused_unless_rds_vouches_for_it() {
+    let other_secret = rds::Server {
+        master_secret: Some(format!("{MASTER}x")),
+        ..managed_server()
+    };
+    let other_resource = rds::Server {
+        arn: Some("arn:aws:rds:us-east-1:123456789012:db:elsewhere".into()),
+        ..managed_server()
+    };
+    let mysql = rds::Server {
+        engine: "mysql".into(),
+        ..managed_server()
+    };
+    let tag = [(rds::INSTANCE_TAG, INSTANCE)];
+    type Case<'a> = (Option<rds::Server>, &'a [(&'a str, &'a str)], &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            Some(managed_server()),
+            &[],
+            "no `aws:rds:primaryDBInstanceArn`",
+        ),
+        (None, &tag, "which RDS does not have"),
+        (Some(other_secret), &tag, "does not name this secret"),
+        (Some(other_resource), &tag, "another resource"),
+        (Some(mysql), &tag, "cannot administer"),
+        (
+            Some(managed_server()),
+            &[
+                (rds::INSTANCE_TAG, INSTANCE),
+                (
+                    rds::CLUSTER_TAG,
+                    "arn:aws:rds:us-east-1:123456789012:cluster:c",
+                ),
+            ],
+            "more than one",
+        ),
+    ];
+    for (server, tags, needle) in cases {
+        let r = with_master(server, tags);
+        let err = r.admin(MASTER, Engine::Postgres).await.unwrap_err();
+        assert!(matches!(err, ErrorKind::MasterSecret { .. }), "{err}");
+        let text = err.to_string();
+        assert!(text.contains(needle), "{needle}: {text}");
+        assert!(
+            !text.contains("master-pw") && !text.contains("\"postgres\""),
+            "{text}"
+        );
+        // And nothing was written.
+        assert!(r.run(&event(Step::CreateSecret)).await.is_err());
+        assert!(r.store.value_of("AWSPENDING").is_none());
+    }
+}
