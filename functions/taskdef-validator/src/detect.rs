@@ -49,6 +49,12 @@ const ALWAYS_SECRET_NAMES: &[(&str, &str)] = &[
     ),
 ];
 
+/// Kind of a generated-looking value under a credential-like name (`high`).
+pub const GENERATED_VALUE: &str = "credential-like name with a generated value";
+/// Kind of a short or dictionary-like value under a password-like name (`medium`): still a
+/// live credential.
+pub const HUMAN_VALUE: &str = "credential-like name with a human-chosen value";
+
 /// Kind of an AWS access key id detection.
 pub const AWS_ACCESS_KEY_ID: &str = "AWS access key id";
 
@@ -133,7 +139,7 @@ pub fn provider_format(text: &str) -> Option<Detection> {
         for caps in p.re.captures_iter(text) {
             let Some(m) = caps.get(p.group) else { continue };
             let secret = m.as_str();
-            if secret.contains("EXAMPLE") {
+            if token_placeholder(secret) {
                 continue;
             }
             return Some(Detection::new(Severity::Critical, p.kind, secret));
@@ -160,7 +166,7 @@ pub fn provider_format(text: &str) -> Option<Detection> {
             ));
         }
     }
-    None
+    connection_string_password(text)
 }
 
 /// A JWT is only a JWT when its header and payload decode to JSON objects (and the header
@@ -244,8 +250,50 @@ pub fn credential_name(name: &str) -> bool {
         "store",
         "source",
         "env",
+        "backend",
+        "audience",
+        "issuer",
+        "scope",
+        "scopes",
+        "realm",
+        "domain",
+        "bucket",
+        "queue",
+        "topic",
+        "table",
+        "group",
+        "label",
+        "class",
+        "kind",
+        "method",
+        "scheme",
+        "manager",
+        "engine",
+        "service",
+        "lifetime",
+        "interval",
+        "period",
+        "duration",
+        "validity",
+        "age",
+        "reset",
+        "sender",
+        "email",
+        "address",
+        "account",
+        "owner",
+        "role",
+        "tenant",
+        "reference",
     ];
     if METADATA.contains(&last.as_str()) {
+        return false;
+    }
+    // Publishable keys are meant to ship to browsers (`NEXT_PUBLIC_…`, `PUBLISHABLE_KEY`).
+    if tokens
+        .iter()
+        .any(|t| t == "public" || t == "publishable" || t == "pub")
+    {
         return false;
     }
     const WORDS: &[&str] = &[
@@ -290,6 +338,174 @@ pub fn credential_name(name: &str) -> bool {
         || tokens
             .windows(2)
             .any(|w| w[1] == "key" && KEY_QUALIFIERS.contains(&w[0].as_str()))
+}
+
+/// A name that says its value is a password or key *itself* — the credential word is its last
+/// (`DB_PASSWORD`, `MYSQL_ROOT_PASSWORD`, `JWT_SECRET`, `STRIPE_API_KEY`, `AUTH_TOKEN_2`) —
+/// so that any literal under it is a credential, however weak. Narrower than
+/// [`credential_name`], which also admits `PASSWORD_FOR_DB`-like names for generated values.
+pub fn password_name(name: &str) -> bool {
+    if !credential_name(name) {
+        return false;
+    }
+    let tokens = name_tokens(name);
+    // A trailing number or environment qualifies the credential (`DB_PASSWORD_2`, `…_PROD`).
+    let core: Vec<&str> = tokens
+        .iter()
+        .map(String::as_str)
+        .rev()
+        .skip_while(|t| {
+            t.chars().all(|c| c.is_ascii_digit())
+                || matches!(
+                    *t,
+                    "prod"
+                        | "production"
+                        | "dev"
+                        | "staging"
+                        | "stage"
+                        | "qa"
+                        | "uat"
+                        | "local"
+                        | "old"
+                        | "new"
+                        | "current"
+                        | "previous"
+                        | "value"
+                        | "plain"
+                        | "plaintext"
+                        | "raw"
+                )
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let Some(&last) = core.last() else {
+        return false;
+    };
+    const LAST: &[&str] = &[
+        "password",
+        "passwd",
+        "pwd",
+        "pass",
+        "passphrase",
+        "secret",
+        "token",
+        "apikey",
+        "secretkey",
+        "privatekey",
+        "accesskey",
+        "authkey",
+        "signingkey",
+        "credential",
+        "credentials",
+        "creds",
+    ];
+    const KEY_QUALIFIERS: &[&str] = &[
+        "api",
+        "private",
+        "access",
+        "secret",
+        "signing",
+        "encryption",
+        "master",
+        "auth",
+        "session",
+        "client",
+        "app",
+        "license",
+        "webhook",
+        "hmac",
+        "jwt",
+    ];
+    LAST.contains(&last)
+        || (last == "key"
+            && core.len() >= 2
+            && KEY_QUALIFIERS.contains(&core[core.len() - 2]))
+        // Rails' `SECRET_KEY_BASE`.
+        || core.ends_with(&["secret", "key", "base"])
+}
+
+/// A literal under a [`password_name`] that is a credential even though it does not look
+/// generated: a human-chosen password (`admin`, `postgres`, `Summer2024`, a 10-character
+/// client secret). Not: a placeholder, a reference or path, a URL, a number, a flag, a value
+/// with spaces (prose), an e-mail address or a host name.
+pub fn human_password(name: &str, v: &str) -> bool {
+    let len = v.chars().count();
+    if !(4..=512).contains(&len) || benign(v) || placeholder_for(name, v) {
+        return false;
+    }
+    let lower = v.to_ascii_lowercase();
+    let email = v.contains('@') && v.rsplit('@').next().is_some_and(|d| d.contains('.'));
+    let host = v.contains('.')
+        && v.split('.').count() >= 3
+        && v.split('.').all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        });
+    let reference = [
+        "ssm:",
+        "secretsmanager:",
+        "vault:",
+        "sm://",
+        "/aws/reference/",
+    ]
+    .iter()
+    .any(|p| lower.starts_with(p));
+    !(email || host || reference)
+}
+
+/// A word with a few digits or symbols around it (`Summer2024!`, `admin123`, `Welcome1`): what
+/// people choose, not what a generator makes.
+pub fn dictionary_like(v: &str) -> bool {
+    let core = v.trim_matches(|c: char| !c.is_ascii_alphabetic());
+    let rest = v.chars().count() - core.chars().count();
+    let one_case = core.chars().all(|c| c.is_ascii_lowercase())
+        || core.chars().all(|c| c.is_ascii_uppercase())
+        || (core.starts_with(|c: char| c.is_ascii_uppercase())
+            && core.chars().skip(1).all(|c| c.is_ascii_lowercase()));
+    core.len() >= 3 && rest <= 6 && core.chars().all(|c| c.is_ascii_alphabetic()) && one_case
+}
+
+/// Password fields of key-value connection strings (ADO.NET, ODBC, JDBC properties, libpq,
+/// URL query parameters): `Password=…`, `Pwd=…`, quoted, braced or bare.
+static KV_PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"(?i)(?:^|[;\s?&])(?:password|pwd)\s*=\s*(?:"([^"]*)"|'([^']*)'|\{([^}]*)\}|([^;&\s"']+))"#,
+    )
+    .unwrap_or_else(|e| panic!("connection string pattern: {e}"))
+});
+
+/// Another key of a connection string, so that a lone `password=x` (a flag) is not taken for
+/// one.
+static KV_OTHER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)(?:^|[;\s?&])(?:server|data source|host|hostname|hostaddr|addr|address|user id|uid|user|username|database|dbname|initial catalog|port|driver|dsn|sslmode|trusted_connection|integrated security)\s*=",
+    )
+    .unwrap_or_else(|e| panic!("connection string pattern: {e}"))
+});
+
+/// The password of a key-value connection string, unless it is a placeholder.
+fn connection_string_password(text: &str) -> Option<Detection> {
+    let url_query = text.contains("://") && text.contains('?');
+    if !(KV_OTHER.is_match(text) || url_query || text.starts_with("jdbc:")) {
+        return None;
+    }
+    for caps in KV_PASSWORD.captures_iter(text) {
+        let Some(m) = (1..=4).find_map(|i| caps.get(i)) else {
+            continue;
+        };
+        let password = m.as_str();
+        if !password.trim().is_empty() && !placeholder(password) {
+            return Some(Detection::new(
+                Severity::Critical,
+                "password in a connection string",
+                password,
+            ));
+        }
+    }
+    None
 }
 
 /// Splits `DB_PASSWORD`, `dbPassword`, `db-password`, `db.password` into lower-case words.
@@ -362,50 +578,7 @@ pub fn benign(value: &str) -> bool {
         || decodes_to_text(v)
 }
 
-/// `${VAR}`, `$VAR`, `{{ x }}`, `%(x)s`, `#{x}`, `<x>`: filled in elsewhere.
-fn template(v: &str) -> bool {
-    v.contains("${")
-        || v.contains("{{")
-        || v.contains("$(")
-        || v.contains("%(")
-        || v.contains("#{")
-        || (v.starts_with('$')
-            && v[1..]
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_'))
-        || (v.starts_with('<') && v.ends_with('>'))
-}
-
-/// Values that stand for "no real value here".
-fn placeholder(v: &str) -> bool {
-    let lower = v.to_ascii_lowercase();
-    template(v)
-        || v.chars()
-            .all(|c| c == '*' || c == 'x' || c == 'X' || c == '.' || c == '-')
-        || [
-            "password",
-            "pass",
-            "passwd",
-            "secret",
-            "changeme",
-            "change-me",
-            "change_me",
-            "replace_me",
-            "replaceme",
-            "redacted",
-            "[redacted]",
-            "todo",
-            "tbd",
-            "dummy",
-            "test",
-            "example",
-            "placeholder",
-            "pwd",
-            "user",
-            "username",
-        ]
-        .contains(&lower.as_str())
-}
+use crate::placeholder::{placeholder, placeholder_for, template, token_placeholder};
 
 fn path_like(v: &str) -> bool {
     (v.starts_with('/') || v.starts_with("./") || v.starts_with("~/"))
@@ -499,6 +672,16 @@ pub fn high_entropy(v: &str) -> bool {
         && classes(v.trim_end_matches('=')) >= 3
         && entropy(v) >= 4.3
         && !benign(v)
+        && !bucket_like(v)
+}
+
+/// Lower case, digits, `-` and `.` in short segments: an S3 bucket, a host or a resource name
+/// (`acme-prod-assets-20231105-a1b2c3d4`). Generated keys mix cases or run long.
+fn bucket_like(v: &str) -> bool {
+    v.contains(['-', '.'])
+        && v.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+        && v.split(['-', '.']).all(|seg| seg.len() < 16)
 }
 
 /// Checks one `name=value` pair (an environment variable, a Docker label, a log option, a
@@ -512,7 +695,7 @@ pub fn scan_pair(name: &str, value: &str) -> Option<Detection> {
         .iter()
         .find(|(n, _)| n.eq_ignore_ascii_case(name))
     {
-        if !placeholder(value_trimmed) && !value_trimmed.contains("EXAMPLE") {
+        if !placeholder_for(name, value_trimmed) {
             return Some(Detection::new(Severity::Critical, kind, value_trimmed));
         }
         return None;
@@ -520,12 +703,18 @@ pub fn scan_pair(name: &str, value: &str) -> Option<Detection> {
     if let Some(d) = provider_format(value) {
         return Some(d);
     }
-    if credential_name(name) && looks_generated(value_trimmed) {
+    let generated = credential_name(name)
+        && looks_generated(value_trimmed)
+        && !placeholder_for(name, value_trimmed);
+    if generated && !dictionary_like(value_trimmed) {
         return Some(Detection::new(
             Severity::High,
-            "credential-like name with a generated value",
+            GENERATED_VALUE,
             value_trimmed,
         ));
+    }
+    if generated || (password_name(name) && human_password(name, value_trimmed)) {
+        return Some(Detection::new(Severity::Medium, HUMAN_VALUE, value_trimmed));
     }
     scan_entropy(value_trimmed)
 }

@@ -19,6 +19,7 @@ pub mod iam;
 pub mod input;
 pub mod live;
 pub mod model;
+pub mod placeholder;
 pub mod platform;
 pub mod report;
 pub mod rules;

@@ -304,3 +304,155 @@ fn evidence_fingerprints_are_keyed() {
     assert!(EvidenceKey::new(b"short".to_vec()).is_err());
     assert_eq!(format!("{k1:?}"), "EvidenceKey(…)");
 }
+
+/// Issue 14, class 1: a human-chosen password under a password-like name is a live credential
+/// (`medium`); a generated-looking one stays `high`.
+#[test]
+fn human_chosen_passwords_are_flagged_by_name() {
+    let medium = [
+        ("DB_PASSWORD", "admin"),
+        ("POSTGRES_PASSWORD", "postgres"),
+        ("MYSQL_ROOT_PASSWORD", "root"),
+        ("MAIL_PASSWORD", "summer2024"),
+        ("SMTP_PASS", "letmein"),
+        ("CLIENT_SECRET", "pineapple"),
+        ("JWT_SECRET", "mysupersecret"),
+        ("RABBITMQ_DEFAULT_PASS", "guest"),
+        ("REDIS_PASSWORD_2", "hunter22"),
+        ("dbPassword", "orders"),
+        ("spring.datasource.password", "springboot"),
+        ("SECRET_KEY_BASE", "railsbase"),
+        ("STRIPE_API_KEY", "stripekey"),
+    ];
+    for (name, value) in medium {
+        let d = scan_pair(name, value).unwrap_or_else(|| panic!("{name}={value} missed"));
+        assert_eq!(
+            (d.severity, d.kind),
+            (Severity::Medium, HUMAN_VALUE),
+            "{name}={value}"
+        );
+        assert!(!format!("{d:?}").contains(value), "{d:?}");
+    }
+    let high = [
+        ("DB_PASSWORD", "P@ssw0rd!2024"),
+        ("CLIENT_SECRET", "a8Fk2LmQ9zR4"),
+    ];
+    for (name, value) in high {
+        let d = scan_pair(name, value).unwrap_or_else(|| panic!("{name}={value} missed"));
+        assert_eq!(
+            (d.severity, d.kind),
+            (Severity::High, GENERATED_VALUE),
+            "{name}={value}"
+        );
+    }
+}
+
+/// Issue 14, class 4: what a password-like name may hold without being a credential.
+#[test]
+fn not_passwords_under_password_names() {
+    let cases = [
+        ("DB_PASSWORD", "${DB_PASSWORD}"),
+        ("DB_PASSWORD", "********"),
+        ("DB_PASSWORD", "changeme"),
+        ("DB_PASSWORD", "<db-password>"),
+        ("DB_PASSWORD", "DB_PASSWORD"),
+        ("DB_PASSWORD", "password"),
+        ("DB_PASSWORD", "true"),
+        ("DB_PASSWORD", "12345"),
+        ("DB_PASSWORD", "abc"),
+        ("DB_PASSWORD", ""),
+        (
+            "DB_PASSWORD",
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf",
+        ),
+        ("DB_PASSWORD", "/run/secrets/db_password"),
+        ("DB_PASSWORD", "ssm:/prod/db/password"),
+        ("DB_PASSWORD", "see the wiki for this one"),
+        ("SECRET_KEY", "your-staging-secret-key-123"),
+        ("FLW_SECRET_KEY", "FLWSECK_TEST-your_secret_key_here-X"),
+        ("API_TOKEN", "insert-token-here"),
+        ("SMTP_PASSWORD", "ops@example.com"),
+        ("TOKEN_ISSUER", "auth.example.com"),
+        ("SECRET_BACKEND", "vault"),
+        ("PASSWORD_POLICY", "strict"),
+        ("TOKEN_AUDIENCE", "payments-api"),
+        ("PASSWORD_RESET_URL", "https://example.com/reset"),
+        ("SECRETS_BUCKET", "acme-prod-secrets"),
+        ("NEXT_PUBLIC_STRIPE_KEY", "pk_live_51HqLyjWDarjtT1zdp7dc9x"),
+        ("PUBLISHABLE_KEY", "Zx9Yw8Vu7Ts6Rq5Po4Nm"),
+        ("PUBLIC_CLIENT_KEY", "a8Fk2LmQ9zR4"),
+        ("SECRET_NAME", "prod/db/password"),
+    ];
+    for (name, value) in cases {
+        assert_eq!(scan_pair(name, value), None, "{name}={value}");
+    }
+}
+
+/// Issue 14, class 2: connection strings in every common form, placeholders skipped.
+#[test]
+fn connection_strings() {
+    let found = [
+        "Server=db.internal;Database=orders;User Id=app;Password=Summer2024;",
+        "Data Source=db;Initial Catalog=orders;User ID=sa;Pwd={p@ss;word}",
+        "Driver={PostgreSQL};Server=db;Port=5432;Uid=app;Pwd=hunter22;",
+        "jdbc:sqlserver://db:1433;databaseName=orders;user=sa;password=Summer2024",
+        "jdbc:mysql://db:3306/orders?user=app&password=hunter22&useSSL=true",
+        "jdbc:postgresql://db/orders?user=app&password=hunter22",
+        "host=db port=5432 dbname=orders user=app password='hunter 22'",
+        "host=db user=app password=hunter22 sslmode=require",
+        "mongodb://app:hunter22@db-0.internal:27017,db-1.internal:27017/orders?replicaSet=rs0",
+        "mongodb+srv://app:hunter22@cluster0.abcde.mongodb.net/orders",
+        "redis://:hunter22@cache:6379/0",
+        "rediss://default:hunter22@cache.example.com:6380",
+        "amqp://app:hunter22@mq:5672/vhost",
+        "postgresql://app:hunter22@db:5432/orders",
+        "mysql://root:root@db/orders",
+        "jdbc:mysql://app:hunter22@db/orders",
+    ];
+    for value in found {
+        let d = scan_pair("ConnectionStrings__Default", value)
+            .unwrap_or_else(|| panic!("missed {value}"));
+        assert_eq!(d.severity, Severity::Critical, "{value}");
+        assert!(
+            d.kind == "password in a connection string" || d.kind == "password in a URL",
+            "{value}: {}",
+            d.kind
+        );
+        assert!(!format!("{d:?}").contains("hunter"), "{d:?}");
+    }
+    let placeholders = [
+        "Server=db;Database=orders;User Id=app;Password=${DB_PASSWORD};",
+        "Server=db;Database=orders;User Id=app;Password=<password>;",
+        "Server=db;Database=orders;User Id=app;Password=****;",
+        "Server=db;Database=orders;Trusted_Connection=True;",
+        "jdbc:postgresql://db/orders?user=app&password=${DB_PASSWORD}",
+        "host=db user=app password=changeme",
+        "postgresql://user:DATABASE_PASSWORD@DATABASE_ENDPOINT/db",
+        "postgres://app:${DB_PASSWORD}@db/app",
+        "redis://cache:6379/0",
+        "https://user:your-password@example.com",
+        "mongodb://USERNAME:PASSWORD@HOST:27017/db",
+        "password=hunter22",
+    ];
+    for value in placeholders {
+        assert_eq!(
+            scan_pair("ConnectionStrings__Default", value),
+            None,
+            "{value}"
+        );
+    }
+}
+
+/// Issue 14, class 4: values the entropy rule must leave alone.
+#[test]
+fn entropy_look_alikes() {
+    for value in [
+        "acme-payments-prod-assets-20231105-a1b2c3d4",
+        "my-company-terraform-state-eu-west-1-7f3a9c2e",
+        "logs.acme-prod.eu-west-1.example.com",
+        "sk_live_xxxxxxxxxxxxxxxxxxxxxxxx",
+    ] {
+        assert_eq!(scan_pair("ASSETS", value), None, "{value}");
+        assert_eq!(scan_value(value), None, "{value}");
+    }
+}

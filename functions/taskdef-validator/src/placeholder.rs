@@ -1,0 +1,373 @@
+//! Values that stand for "no real value here": templates, prose, redactions, names.
+//!
+//! Every detector asks this before it reports a value, so this is where false alarms are won
+//! or lost. Once any literal under a credential-like name is a finding (a weak password is a
+//! live credential), the only thing between a team and a scanner they switch off is telling
+//! `${DB_PASSWORD}`, `your-staging-secret-key-here`, `********` and
+//! `postgresql://user:DATABASE_PASSWORD@DATABASE_ENDPOINT` from a password. What counts (the
+//! README's list, each a table test):
+//!
+//! - **templates**, filled in elsewhere: `${…}`, `%{…}`, `{{ … }}`, `$(…)`, `%(…)s`, `#{…}`,
+//!   `$VAR`, `<…>`, `[…]`-wrapped names, `@VAR@`, `__VAR__`;
+//! - **redactions**: only `*`, `x`, `X`, `•`, `.`, `-`, `#` (at least three), or a value that
+//!   starts with four of them (`****1234`), or the words redacted / masked / hidden; a run of
+//!   six `x` inside a value (`sk_live_xxxxxxxxxxxx`);
+//! - **prose**: a word such as `your`, `changeme`, `placeholder`, `example`, `dummy`, `sample`,
+//!   `fake`, `todo`, `fixme`, `replace`, `insert` among the value's words
+//!   (`your-staging-secret-key-…`, `FLWSECK_TEST-your_…`, `<insert token>`), or a value that is
+//!   only such words and credential words (`secret`, `password`, `my-password`);
+//! - **names instead of values**: the variable's own name, or an upper-case identifier of two
+//!   or more words that names a credential (`DATABASE_PASSWORD`, `DB_PASS`);
+//! - **documented examples**: AWS's `…EXAMPLE` keys, and the example keys of provider
+//!   documentation that appear in tutorials (Stripe's and jwt.io's).
+
+/// Words that mark a value as prose about a value rather than the value.
+const PROSE: &[&str] = &[
+    "your",
+    "yours",
+    "changeme",
+    "change",
+    "placeholder",
+    "example",
+    "examples",
+    "dummy",
+    "sample",
+    "fake",
+    "todo",
+    "tbd",
+    "fixme",
+    "replace",
+    "replaceme",
+    "insert",
+    "redacted",
+    "masked",
+    "hidden",
+    "notset",
+    "unset",
+    "undefined",
+];
+
+/// Words that name a credential (a value made only of these, and of a few fillers, is a name).
+const CREDENTIAL_WORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "pwd",
+    "pass",
+    "passphrase",
+    "secret",
+    "token",
+    "key",
+    "apikey",
+    "api",
+    "credential",
+    "credentials",
+    "auth",
+    "access",
+    "private",
+    "client",
+    "db",
+    "database",
+    "user",
+    "username",
+    "my",
+    "the",
+    "a",
+    "here",
+    "value",
+    "string",
+    "default",
+    "none",
+    "null",
+    "nil",
+    "empty",
+    "test",
+    "dev",
+    "prod",
+    "staging",
+    "local",
+    "new",
+    "old",
+];
+
+/// Example credentials from provider documentation and tutorials.
+const DOCUMENTED_EXAMPLES: &[&str] = &[
+    // Stripe's documentation test key.
+    "sk_test_4eC39HqLyjWDarjtT1zdp7dc",
+    // jwt.io's default token signature and secret.
+    "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+    "your-256-bit-secret",
+];
+
+/// `${VAR}`, `%{ … }`, `{{ x }}`, `$(cmd)`, `%(x)s`, `#{x}`, `$VAR`, `<x>`, `@VAR@`, `__VAR__`:
+/// filled in by a template engine, a shell or a person.
+pub fn template(v: &str) -> bool {
+    let v = v.trim();
+    let wrapped = |open: &str, close: &str| {
+        v.len() > open.len() + close.len()
+            && v.starts_with(open)
+            && v.ends_with(close)
+            && v[open.len()..v.len() - close.len()]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-')
+    };
+    v.contains("${")
+        || v.contains("%{")
+        || v.contains("{{")
+        || v.contains("$(")
+        || v.contains("%(")
+        || v.contains("#{")
+        || (v.starts_with('$')
+            && v.len() > 1
+            && v[1..]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        || (v.starts_with('<') && v.ends_with('>'))
+        || wrapped("[", "]")
+        || wrapped("@", "@")
+        || wrapped("__", "__")
+}
+
+/// `********`, `xxxx`, `••••`, `****1234`, `[REDACTED]`.
+pub fn redaction(v: &str) -> bool {
+    let v = v.trim();
+    let mask = |c: char| matches!(c, '*' | 'x' | 'X' | '•' | '.' | '-' | '#');
+    let count = v.chars().count();
+    (count >= 3 && v.chars().all(mask))
+        || v.chars().take(4).filter(|&c| c == '*' || c == '•').count() == 4
+        || words(v)
+            .iter()
+            .any(|w| matches!(w.as_str(), "redacted" | "masked" | "hidden"))
+            && count <= 24
+}
+
+/// Lower-case words of a value (split on anything but letters and digits, and at case
+/// changes from lower to upper).
+fn words(v: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let mut prev_lower = false;
+    for c in v.chars() {
+        if !c.is_alphanumeric() {
+            if !current.is_empty() {
+                out.push(std::mem::take(&mut current));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_uppercase() && prev_lower && !current.is_empty() {
+            out.push(std::mem::take(&mut current));
+        }
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
+        current.extend(c.to_lowercase());
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+/// A value that is prose about a value: `your-api-key`, `changeme`, `FLWSECK_TEST-your_key`,
+/// `insert token here`, `my-secret-password`.
+pub fn prose(v: &str) -> bool {
+    let w = words(v);
+    if w.is_empty() {
+        return false;
+    }
+    let lower = v.to_ascii_lowercase();
+    w.iter().any(|w| PROSE.contains(&w.as_str()))
+        || lower.contains("changeme")
+        || lower.contains("change_me")
+        || lower.contains("change-me")
+        || lower.contains("replace_me")
+        || lower.contains("replaceme")
+        || lower.contains("xxxxxx")
+        || w.iter().all(|w| CREDENTIAL_WORDS.contains(&w.as_str()))
+}
+
+/// An upper-case identifier of two or more words that names a credential (`DATABASE_PASSWORD`,
+/// `DB_PASS`, `API_KEY`): a variable's name standing where its value would go.
+pub fn variable_name(v: &str) -> bool {
+    let parts: Vec<&str> = v.split('_').collect();
+    parts.len() >= 2
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        })
+        && v.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+        && parts.iter().any(|p| {
+            matches!(
+                p.to_ascii_lowercase().as_str(),
+                "password"
+                    | "passwd"
+                    | "pwd"
+                    | "pass"
+                    | "secret"
+                    | "token"
+                    | "key"
+                    | "apikey"
+                    | "credential"
+                    | "credentials"
+                    | "endpoint"
+                    | "host"
+                    | "user"
+                    | "username"
+            )
+        })
+}
+
+/// Is `value` a placeholder rather than a value? `name` is the variable it is assigned to, if
+/// any (a value equal to its own name is a placeholder).
+pub fn placeholder_for(name: &str, value: &str) -> bool {
+    let v = value.trim();
+    if v.is_empty() {
+        return true;
+    }
+    let squash = |s: &str| {
+        s.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect::<String>()
+            .to_ascii_lowercase()
+    };
+    let same_as_name = !name.is_empty() && squash(name) == squash(v);
+    same_as_name
+        || template(v)
+        || redaction(v)
+        || prose(v)
+        || variable_name(v)
+        || v.contains("EXAMPLE")
+        || DOCUMENTED_EXAMPLES.contains(&v)
+}
+
+/// A placeholder written where a provider's token goes (`sk_live_xxxxxxxxxxxx`,
+/// `ghp_your_token_here`, `AKIA…EXAMPLE`). Only words between separators count as prose here:
+/// a random token's case changes must not read as a word.
+pub fn token_placeholder(v: &str) -> bool {
+    let lower = v.to_ascii_lowercase();
+    template(v)
+        || redaction(v)
+        || lower.contains("xxxxxx")
+        || v.contains("EXAMPLE")
+        || DOCUMENTED_EXAMPLES.contains(&v.trim())
+        || lower
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|w| PROSE.contains(&w))
+}
+
+/// [`placeholder_for`] without a variable name.
+pub fn placeholder(value: &str) -> bool {
+    placeholder_for("", value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_in_every_form() {
+        let cases = [
+            ("DB_PASSWORD", "${DB_PASSWORD}"),
+            ("DB_PASSWORD", "${var.db_password}"),
+            ("DB_PASSWORD", "%{ if true }x%{ endif }"),
+            ("DB_PASSWORD", "{{ vault_secret }}"),
+            ("DB_PASSWORD", "$(cat /run/secrets/db)"),
+            ("DB_PASSWORD", "$DB_PASSWORD"),
+            ("DB_PASSWORD", "#{password}"),
+            ("DB_PASSWORD", "<your-password>"),
+            ("DB_PASSWORD", "<password>"),
+            ("DB_PASSWORD", "[DB_PASSWORD]"),
+            ("DB_PASSWORD", "@DB_PASSWORD@"),
+            ("DB_PASSWORD", "__DB_PASSWORD__"),
+            ("DB_PASSWORD", "********"),
+            ("DB_PASSWORD", "xxxxxxxx"),
+            ("DB_PASSWORD", "XXX"),
+            ("DB_PASSWORD", "••••••"),
+            ("DB_PASSWORD", "****a1b2"),
+            ("DB_PASSWORD", "[REDACTED]"),
+            ("DB_PASSWORD", "REDACTED"),
+            ("DB_PASSWORD", "changeme"),
+            ("DB_PASSWORD", "ChangeMe123"),
+            ("DB_PASSWORD", "change_me_in_prod"),
+            ("DB_PASSWORD", "replace-me"),
+            ("DB_PASSWORD", "TODO"),
+            ("DB_PASSWORD", "fixme"),
+            ("SECRET_KEY", "your-staging-secret-key-goes-here"),
+            ("FLW_SECRET_KEY", "FLWSECK_TEST-your_secret_key-X"),
+            ("API_TOKEN", "insert token here"),
+            ("API_TOKEN", "your_api_token"),
+            ("API_TOKEN", "dummy-token"),
+            ("API_TOKEN", "sample_token_value"),
+            ("API_TOKEN", "fake-token-123"),
+            ("API_TOKEN", "placeholder"),
+            ("API_TOKEN", "example-token"),
+            ("DB_PASSWORD", "password"),
+            ("DB_PASSWORD", "secret"),
+            ("DB_PASSWORD", "my-secret-password"),
+            ("DB_PASSWORD", "db_password"),
+            ("DB_PASSWORD", "DB_PASSWORD"),
+            ("PASSWORD", "DATABASE_PASSWORD"),
+            ("DB_PASS", "DB_PASS"),
+            ("TOKEN", "GITHUB_TOKEN"),
+            ("", "DATABASE_ENDPOINT"),
+            ("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE"),
+            ("STRIPE_KEY", "sk_test_4eC39HqLyjWDarjtT1zdp7dc"),
+            ("JWT_SECRET", "your-256-bit-secret"),
+            ("DB_PASSWORD", ""),
+            ("DB_PASSWORD", "   "),
+        ];
+        for (name, value) in cases {
+            assert!(placeholder_for(name, value), "{name}={value:?}");
+        }
+    }
+
+    #[test]
+    fn real_values_are_not_placeholders() {
+        let cases = [
+            ("DB_PASSWORD", "admin"),
+            ("DB_PASSWORD", "postgres"),
+            ("MYSQL_ROOT_PASSWORD", "root123"),
+            ("MAIL_PASSWORD", "Summer2024"),
+            ("DB_PASSWORD", "hunter22"),
+            ("DB_PASSWORD", "P@ssw0rd!"),
+            ("CLIENT_SECRET", "a8Fk2LmQ9z"),
+            ("API_TOKEN", "Zx9Yw8Vu7Ts6Rq5Po4Nm"),
+            ("DB_PASSWORD", "Tr0ub4dor&3"),
+            ("DB_PASSWORD", "letmein"),
+            ("DB_PASSWORD", "xyzzy42"),
+            ("DB_PASSWORD", "masterkey"),
+            ("SECRET_KEY", "django-insecure-8s7d6f5g4h3j2k1"),
+            ("TOKEN", "Abc_Def"),
+        ];
+        for (name, value) in cases {
+            assert!(!placeholder_for(name, value), "{name}={value:?}");
+        }
+    }
+
+    #[test]
+    fn token_placeholders_need_separated_words() {
+        for v in [
+            "sk_live_xxxxxxxxxxxxxxxx",
+            "ghp_your_token_here_0000000000000000000000",
+            "AKIAIOSFODNN7EXAMPLE",
+            "xoxb-your-slack-token",
+        ] {
+            assert!(token_placeholder(v), "{v}");
+        }
+        // `Tbd`, `Fake` as case-delimited chunks of a random token are not prose.
+        for v in [
+            "ghp_R8xTbdZtY4mN7vB1cK6pW3sD5fH0jG2aE8u",
+            "glpat-Zx9FakeVu7Ts6Rq5Po4Nm",
+        ] {
+            assert!(!token_placeholder(v), "{v}");
+        }
+    }
+
+    #[test]
+    fn words_split_like_names() {
+        assert_eq!(
+            words("FLWSECK_TEST-yourKey"),
+            ["flwseck", "test", "your", "key"]
+        );
+        assert_eq!(words("***"), Vec::<String>::new());
+    }
+}
