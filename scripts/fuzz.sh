@@ -9,7 +9,7 @@ seconds="${1:-300}"
 cd "$root"
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 mkdir -p fuzz/corpus/parse
-cp functions/taskdef-validator/testdata/* fuzz/corpus/parse/
+cp functions/taskdef-validator/testdata/*.* functions/taskdef-validator/testdata/terraform/* fuzz/corpus/parse/
 cp shared/testdata/events/*.json fuzz/corpus/parse/
 cd fuzz
 RUSTC_BOOTSTRAP=1 cargo fuzz run parse --sanitizer none -- -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=262144

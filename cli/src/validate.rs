@@ -134,7 +134,7 @@ pub fn run(args: Args) -> ExitCode {
     };
     for file in &args.files {
         let document = match read(file) {
-            Ok(bytes) => input::parse(&bytes).map_err(|e| InputProblem {
+            Ok(bytes) => input::parse_named(file, &bytes).map_err(|e| InputProblem {
                 file: file.clone(),
                 line: e.line,
                 column: e.column,

@@ -73,6 +73,19 @@ pub struct Subject {
     pub base: String,
     /// Platform version of a CloudFormation service in the same template that runs it.
     pub platform_version: Option<String>,
+    /// A list of containers only (Terraform's `container_definitions`): the task-level fields
+    /// are outside the file, and pointers start at the container index (`/0/environment/3`).
+    pub containers_only: bool,
+}
+
+impl Subject {
+    /// The pointer a finding shows: for a list of containers, without `/containerDefinitions`.
+    pub fn shown_pointer(&self, pointer: &str) -> String {
+        match pointer.strip_prefix("/containerDefinitions") {
+            Some(rest) if self.containers_only => rest.to_owned(),
+            _ => pointer.to_owned(),
+        }
+    }
 }
 
 /// A parsed document: its task definitions and where their values are.
@@ -87,7 +100,11 @@ pub struct Document {
 impl Document {
     /// The 1-based line of the value at `pointer` inside `subject`.
     pub fn line(&self, subject: &Subject, pointer: &str) -> Option<usize> {
-        self.lines.line(&format!("{}{}", subject.base, pointer))
+        self.lines.line(&format!(
+            "{}{}",
+            subject.base,
+            subject.shown_pointer(pointer)
+        ))
     }
 }
 
@@ -116,18 +133,84 @@ pub fn parse(bytes: &[u8]) -> Result<Document, InputError> {
         }
     })?;
     let trimmed = text.trim_start_matches('\u{feff}');
-    let (value, lines) = if trimmed.trim_start().starts_with(['{', '[']) {
-        json_within_node_limit(trimmed)?;
-        let value: Value = serde_json::from_str(trimmed).map_err(|e| InputError {
-            line: e.line(),
-            column: e.column(),
-            message: format!("invalid JSON: {}", strip_position(&e.to_string())),
-        })?;
-        (value, LineMap::from_json(trimmed))
-    } else {
-        load_yaml(trimmed)?
-    };
+    let start = trimmed.trim_start();
+    let (value, lines) =
+        if start.starts_with(['{', '[']) || start.starts_with("%{") || start.starts_with("${") {
+            json_within_node_limit(trimmed)?;
+            let invalid = |e: serde_json::Error| InputError {
+                line: e.line(),
+                column: e.column(),
+                message: format!("invalid JSON: {}", strip_position(&e.to_string())),
+            };
+            match serde_json::from_str::<Value>(trimmed) {
+                Ok(value) => (value, LineMap::from_json(trimmed)),
+                // A Terraform template (`templatefile()`): JSON once its interpolations and
+                // directives are neutralised, on the same lines.
+                Err(_) if crate::terraform::is_template(trimmed) => {
+                    let json = crate::terraform::neutralise(trimmed)?;
+                    let value: Value = serde_json::from_str(&json).map_err(|e| {
+                        let mut e = invalid(e);
+                        e.message = format!("{} (in a template, after interpolation)", e.message);
+                        e
+                    })?;
+                    (value, LineMap::from_json(&json))
+                }
+                Err(e) => return Err(invalid(e)),
+            }
+        } else {
+            load_yaml(trimmed)?
+        };
     from_value(value, lines)
+}
+
+/// Reads a file, choosing the reader by its name where the content cannot say: `.tf` is
+/// Terraform (HCL); anything else as [`parse`].
+pub fn parse_named(name: &str, bytes: &[u8]) -> Result<Document, InputError> {
+    if !name.ends_with(".tf") {
+        return parse(bytes);
+    }
+    if bytes.len() > MAX_INPUT_BYTES {
+        return Err(InputError::whole(format!(
+            "larger than the limit of {MAX_INPUT_BYTES} bytes"
+        )));
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let (line, column) = line_col(bytes, e.valid_up_to());
+        InputError {
+            line,
+            column,
+            message: "not UTF-8 text (a binary file?)".to_owned(),
+        }
+    })?;
+    json_within_node_limit(text)?;
+    let mut document = Document {
+        is_template: true,
+        ..Document::default()
+    };
+    for resource in crate::terraform::resources(text)? {
+        let base = format!("/{}", escape_pointer(&resource.label));
+        document.lines.add(&base, resource.line);
+        for (pointer, line) in &resource.lines {
+            document.lines.add(&format!("{base}{pointer}"), *line);
+        }
+        if let Some((json, offset)) = &resource.heredoc {
+            document.lines.add_json(json, &base, *offset);
+        }
+        let mut definition = resource.definition;
+        if let Value::Object(map) = &mut definition {
+            // The role is often set elsewhere (a module input): absent is not "missing" here.
+            map.entry("executionRoleArn")
+                .or_insert_with(crate::terraform::unresolved);
+        }
+        document.subjects.push(Subject {
+            label: resource.label,
+            definition,
+            base,
+            platform_version: None,
+            containers_only: true,
+        });
+    }
+    Ok(document)
 }
 
 /// Counts JSON values before any is built (a value per `,`, `:`, `[` or `{` outside strings,
@@ -170,6 +253,9 @@ pub fn from_json_value(value: Value) -> Result<Document, InputError> {
 }
 
 fn from_value(value: Value, lines: LineMap) -> Result<Document, InputError> {
+    if let Value::Array(items) = &value {
+        return containers(items, lines);
+    }
     let Value::Object(object) = &value else {
         return Err(InputError::whole(format!(
             "expected a JSON object (a task definition or a CloudFormation template), found {}",
@@ -205,6 +291,7 @@ fn from_value(value: Value, lines: LineMap) -> Result<Document, InputError> {
                 definition: normalise(properties),
                 base: format!("/Resources/{}/Properties", escape_pointer(id)),
                 platform_version: platform_versions.get(id.as_str()).cloned(),
+                containers_only: false,
             });
         }
         return Ok(document);
@@ -243,8 +330,55 @@ fn from_value(value: Value, lines: LineMap) -> Result<Document, InputError> {
         definition,
         base: base.to_owned(),
         platform_version: None,
+        containers_only: false,
     });
     Ok(document)
+}
+
+/// A list of container definitions (Terraform's `container_definitions`): one task definition
+/// whose task-level fields are elsewhere.
+fn containers(items: &[Value], lines: LineMap) -> Result<Document, InputError> {
+    let looks_like_container = |v: &Value| {
+        v.as_object().is_some_and(|m| {
+            ["name", "image", "Name", "Image"]
+                .iter()
+                .any(|k| m.contains_key(*k))
+        })
+    };
+    if let Some((i, item)) = items
+        .iter()
+        .enumerate()
+        .find(|(_, v)| !looks_like_container(v) && !is_intrinsic(v))
+    {
+        return Err(InputError::whole(format!(
+            "a list must hold container definitions (objects with `name` and `image`, as Terraform's container_definitions); item {i} is {}",
+            if item.is_object() { "an object without name or image".to_owned() } else { kind(item).to_owned() }
+        )));
+    }
+    let names: Vec<&str> = items
+        .iter()
+        .filter_map(|c| c.get("name").or(c.get("Name")).and_then(Value::as_str))
+        .collect();
+    let label = if names.is_empty() {
+        "(container definitions)".to_owned()
+    } else {
+        format!("container definitions ({})", names.join(", "))
+    };
+    let definition = normalise(serde_json::json!({
+        "containerDefinitions": items,
+        "executionRoleArn": crate::terraform::unresolved(),
+    }));
+    Ok(Document {
+        subjects: vec![Subject {
+            label,
+            definition,
+            base: String::new(),
+            platform_version: None,
+            containers_only: true,
+        }],
+        is_template: false,
+        lines,
+    })
 }
 
 /// `PlatformVersion` of `AWS::ECS::Service` resources, by the logical id of the task
@@ -345,7 +479,7 @@ fn line_col(bytes: &[u8], offset: usize) -> (usize, usize) {
 }
 
 /// serde_json appends " at line L column C"; the position is reported separately.
-fn strip_position(message: &str) -> &str {
+pub(crate) fn strip_position(message: &str) -> &str {
     message
         .rfind(" at line ")
         .map_or(message, |at| &message[..at])
@@ -388,12 +522,32 @@ fn unescape_pointer(segment: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+fn pointer_hash(pointer: &str) -> u64 {
+    pointer.split('/').skip(1).fold(ROOT_HASH, |h, segment| {
+        child_hash(h, &unescape_pointer(segment))
+    })
+}
+
 impl LineMap {
     fn line(&self, pointer: &str) -> Option<usize> {
-        let hash = pointer.split('/').skip(1).fold(ROOT_HASH, |h, segment| {
-            child_hash(h, &unescape_pointer(segment))
-        });
-        self.lines.get(&hash).copied()
+        self.lines.get(&pointer_hash(pointer)).copied()
+    }
+
+    /// Records the line of the value at `pointer` (escaped, as findings name it).
+    fn add(&mut self, pointer: &str, line: usize) {
+        self.insert(pointer_hash(pointer), line);
+    }
+
+    /// Records the lines of JSON text that sits at `base` in the document, `offset` lines
+    /// below the document's first.
+    fn add_json(&mut self, text: &str, base: &str, offset: usize) {
+        let mut walker = JsonWalker {
+            bytes: text.as_bytes(),
+            at: 0,
+            line: 1 + offset,
+            path: vec![pointer_hash(base)],
+        };
+        walker.value(self, 0);
     }
 
     fn insert(&mut self, hash: u64, line: usize) {
@@ -558,6 +712,95 @@ fn yaml_nesting_bounded(text: &str) -> Result<(), InputError> {
 }
 
 fn load_yaml(text: &str) -> Result<(Value, LineMap), InputError> {
+    match load_yaml_strict(text) {
+        // yaml-rust2 wants every line of a flow collection indented past its key, closing
+        // bracket included; YAML 1.2 readers (libyaml, PyYAML, Go's yaml.v3) accept a closing
+        // `]` at the key's indentation, and people write it. Retry once with such lines
+        // indented (lines stay where they are).
+        Err(e) if e.message.contains("invalid indentation") => match relax_flow_indentation(text) {
+            Some(relaxed) => load_yaml_strict(&relaxed).map_err(|_| e),
+            None => Err(e),
+        },
+        other => other,
+    }
+}
+
+/// Indents the lines inside a flow collection (`[ … ]`, `{ … }` spread over lines) that sit at
+/// or left of the line that opened it, so that yaml-rust2 reads what YAML 1.2 readers do.
+/// `None` when no line needed it. Quotes, comments and block scalars are skipped; a `[` or
+/// `{` opens a flow collection only where a node starts (after `: `, `- `, or first on a line).
+fn relax_flow_indentation(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut depth = 0usize;
+    // Indentation of the line that opened the outermost open flow collection.
+    let mut opener_indent = 0usize;
+    // Inside a block scalar: lines indented more than this are its content.
+    let mut block_scalar: Option<usize> = None;
+    let mut changed = false;
+    for line in text.split_inclusive('\n') {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        let content = line.trim();
+        if let Some(parent) = block_scalar {
+            if content.is_empty() || indent > parent {
+                out.push_str(line);
+                continue;
+            }
+            block_scalar = None;
+        }
+        if depth > 0 && !content.is_empty() && indent <= opener_indent {
+            out.push_str(&" ".repeat(opener_indent + 1 - indent));
+            changed = true;
+        }
+        let line_starts_flat = depth == 0;
+        let (mut quote, mut previous) = (None::<char>, ' ');
+        let mut node_start = true;
+        for c in line.chars() {
+            if let Some(q) = quote {
+                if c == q {
+                    quote = None;
+                }
+                previous = c;
+                continue;
+            }
+            match c {
+                '#' if previous == ' ' || previous == '\t' => break,
+                '"' | '\'' if depth > 0 || node_start => quote = Some(c),
+                '[' | '{' if depth > 0 || node_start => {
+                    if depth == 0 {
+                        opener_indent = indent;
+                    }
+                    depth += 1;
+                }
+                ']' | '}' if depth > 0 => depth -= 1,
+                _ => {}
+            }
+            if depth == 0 && c != ' ' {
+                // A node may start after `: `, `- `, `? ` (the space comes next).
+                node_start = false;
+            }
+            if depth == 0 && c == ' ' && matches!(previous, ':' | '-' | '?') {
+                node_start = true;
+            }
+            previous = c;
+        }
+        if line_starts_flat && depth == 0 {
+            let end = content.split(" #").next().unwrap_or("").trim_end();
+            let indicator = end.rsplit(' ').next().unwrap_or("");
+            if (end.ends_with(':') || end.contains(": ") || end.starts_with("- "))
+                && indicator.starts_with(['|', '>'])
+                && indicator[1..]
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || c == '-' || c == '+')
+            {
+                block_scalar = Some(indent);
+            }
+        }
+        out.push_str(line);
+    }
+    changed.then_some(out)
+}
+
+fn load_yaml_strict(text: &str) -> Result<(Value, LineMap), InputError> {
     yaml_nesting_bounded(text)?;
     // First pass: which anchors are aliased at all. Only those are kept (a copy each, charged
     // to the alias budget): nested anchors that nothing uses cost nothing.

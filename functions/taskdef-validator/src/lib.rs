@@ -23,6 +23,7 @@ pub mod placeholder;
 pub mod platform;
 pub mod report;
 pub mod rules;
+pub mod terraform;
 
 use ecs_secrets_shared::env;
 use ecs_secrets_shared::reference::TaskContext;
@@ -96,6 +97,7 @@ pub async fn validate_document<D: Directory>(
             }
             f.file = file.map(str::to_owned);
             f.line = nearest_line(document, subject, &f.pointer);
+            f.pointer = subject.shown_pointer(&f.pointer);
             report.findings.push(f);
         }
     }

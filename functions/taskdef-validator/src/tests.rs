@@ -401,7 +401,7 @@ fn bad_input_is_an_error_with_a_position() {
             "invalid JSON",
             4,
         ),
-        (b"[1, 2]", "expected a JSON object", 0),
+        (b"[1, 2]", "a list must hold container definitions", 0),
         (b"{\"family\": \"x\"}", "no containerDefinitions", 0),
         (b"{\"containerDefinitions\": 7}", "", 0),
         (b"Resources:\n  A: [\n", "invalid YAML", 3),
@@ -443,14 +443,25 @@ fn bad_input_is_an_error_with_a_position() {
 /// deterministic stand-in for the cargo-fuzz target (fuzz/), which runs longer by hand.
 #[test]
 fn mutated_inputs_never_panic() {
-    let seeds: Vec<&[u8]> = vec![
-        include_bytes!("../testdata/leaky-register.json"),
-        include_bytes!("../testdata/clean-describe.json"),
-        include_bytes!("../testdata/template.yaml"),
+    // (file name, bytes): the name picks the reader as the CLI does (`.tf` is HCL).
+    let seeds: Vec<(&str, &[u8])> = vec![
+        ("a.json", include_bytes!("../testdata/leaky-register.json")),
+        ("b.json", include_bytes!("../testdata/clean-describe.json")),
+        ("c.yaml", include_bytes!("../testdata/template.yaml")),
+        (
+            "containers.json",
+            include_bytes!("../testdata/terraform/containers.json"),
+        ),
+        (
+            "containers.json.tpl",
+            include_bytes!("../testdata/terraform/containers.json.tpl"),
+        ),
+        ("main.tf", include_bytes!("../testdata/terraform/main.tf")),
     ];
     let mut rng = corpus::Rng::new(99);
-    for round in 0..3000 {
-        let mut bytes = seeds[round % seeds.len()].to_vec();
+    for round in 0..6000 {
+        let (name, seed) = seeds[round % seeds.len()];
+        let mut bytes = seed.to_vec();
         for _ in 0..1 + rng.below(8) {
             if bytes.is_empty() {
                 bytes.push(b'{');
@@ -461,13 +472,18 @@ fn mutated_inputs_never_panic() {
                 1 => {
                     bytes.remove(at);
                 }
-                2 => bytes.insert(at, *rng.pick(b"{}[]:,\"'!&*-\n ")),
+                2 => bytes.insert(at, *rng.pick(b"{}[]:,\"'!&*-\n $%=<")),
                 _ => bytes.truncate(at.max(1)),
             }
         }
-        if let Ok(doc) = input::parse(&bytes) {
+        if let Ok(doc) = input::parse_named(name, &bytes) {
             for s in &doc.subjects {
-                let _ = rules::check(s, &rules::Context::default());
+                if let Ok(checked) = rules::check(s, &rules::Context::default()) {
+                    for f in &checked.findings {
+                        let _ = doc.line(s, &f.pointer);
+                        let _ = s.shown_pointer(&f.pointer);
+                    }
+                }
             }
         }
     }
@@ -951,4 +967,54 @@ async fn the_revision_arn_outranks_a_forged_envelope() {
     assert_eq!(out["findings"], json!([]), "{out:#}");
     let calls = v.platform.calls.lock().unwrap().clone();
     assert!(calls.iter().all(|c| !c.starts_with("import")), "{calls:?}");
+}
+
+/// Issue 14, class 5: a flow sequence whose closing `]` sits at its key's indentation reads
+/// as YAML 1.2 readers read it, with the same lines; block scalars and quotes are untouched.
+#[test]
+fn flow_sequences_closed_at_the_key_indentation() {
+    let text = "Resources:
+  Task:
+    Type: AWS::ECS::TaskDefinition
+    Properties:
+      ExecutionRoleArn: arn:aws:iam::123456789012:role/exec
+      ContainerDefinitions:
+        - Name: app
+          Image: app:1
+          Command: [
+            \"sh\", \"-c\", \"echo ] [ # not a comment\"
+          ]
+          EntryPoint: [\"a\",
+            \"b\"
+          ]
+          DockerLabels: {
+            team: payments
+          }
+          Environment:
+            - Name: SCRIPT
+              Value: |
+                [ -f /x ] && echo {
+            - Name: DB_PASSWORD
+              Value: summer2024
+";
+    let doc = input::parse(text.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+    let c = &doc.subjects[0].definition["containerDefinitions"][0];
+    assert_eq!(
+        c["command"],
+        json!(["sh", "-c", "echo ] [ # not a comment"])
+    );
+    assert_eq!(c["entryPoint"], json!(["a", "b"]));
+    assert_eq!(c["dockerLabels"], json!({"team": "payments"}));
+    assert_eq!(c["environment"][0]["value"], "[ -f /x ] && echo {\n");
+    let checked = rules::check(&doc.subjects[0], &rules::Context::default()).unwrap();
+    let leak = checked
+        .findings
+        .iter()
+        .find(|f| f.rule == rule::PLAINTEXT_SECRET)
+        .expect("the password is found");
+    assert_eq!(leak.pointer, "/containerDefinitions/0/environment/1/value");
+    assert_eq!(doc.line(&doc.subjects[0], &leak.pointer), Some(23));
+    // Invalid indentation that is not a flow collection is still an error, at its place.
+    let bad = input::parse(b"Resources:\n  A:\n    B: 1\n   C: 2\n").unwrap_err();
+    assert_eq!(bad.line, 4, "{bad}");
 }

@@ -1,0 +1,627 @@
+//! Terraform's forms of a task definition.
+//!
+//! Terraform's `aws_ecs_task_definition` takes `container_definitions` as a JSON *array* of
+//! containers, usually from a file through `file()` or `templatefile()` (`containers.json`,
+//! `containers.json.tpl`), or inline as `jsonencode([...])` or a heredoc in the `.tf` file.
+//! Three readers, all keeping lines:
+//!
+//! - [`neutralise`] turns a `templatefile()` template into JSON with the same lines: an
+//!   interpolation `${…}` where a value goes becomes an unresolved value (as a CloudFormation
+//!   intrinsic is), one inside a string stays a `${…}` placeholder, and directives `%{ … }` are
+//!   dropped with the commas they leave dangling. `$${` and `%%{` are Terraform's escapes.
+//! - the array itself is read by [`crate::input`] (a document whose root is a list of
+//!   containers);
+//! - [`resources`] reads `aws_ecs_task_definition` blocks of a `.tf` file with `hcl-edit` (a
+//!   maintained HCL parser that keeps spans): `jsonencode(<literal>)` is converted value by
+//!   value, a heredoc is read as a template, and any expression that cannot be evaluated here
+//!   (a variable, a function, a conditional) is unresolved — never a finding.
+
+use hcl_edit::expr::{Expression, ObjectKey};
+use hcl_edit::repr::Span;
+use hcl_edit::structure::{Body, Structure};
+use serde_json::{json, Map, Value};
+
+use crate::input::InputError;
+
+/// What an interpolation or an expression we cannot evaluate becomes: an unresolved value.
+pub fn unresolved() -> Value {
+    json!({"Fn::Terraform": "evaluated by Terraform"})
+}
+
+/// The JSON text of an interpolation outside strings (the same object as [`unresolved`]).
+const UNRESOLVED_TEXT: &str = r#"{"Fn::Terraform":"evaluated by Terraform"}"#;
+
+/// Does the text use Terraform template syntax?
+pub fn is_template(text: &str) -> bool {
+    text.contains("${") || text.contains("%{")
+}
+
+/// Finds the end of a `${…}` / `%{…}` sequence that starts at `start` (at the `$` or `%`):
+/// the index just past its closing brace, braces and quoted strings inside counted.
+fn sequence_end(chars: &[char], start: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut i = start + 1;
+    let mut in_string = false;
+    while i < chars.len() {
+        let c = chars[i];
+        if in_string {
+            match c {
+                '\\' => i += 1,
+                '"' => in_string = false,
+                _ => {}
+            }
+        } else {
+            match c {
+                '"' => in_string = true,
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Some(i + 1);
+                    }
+                }
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+fn line_col(chars: &[char], at: usize) -> (usize, usize) {
+    let before = &chars[..at.min(chars.len())];
+    let line = before.iter().filter(|&&c| c == '\n').count() + 1;
+    let column = before.iter().rev().take_while(|&&c| c != '\n').count() + 1;
+    (line, column)
+}
+
+/// A `templatefile()` template of JSON, as JSON with the same lines (see the module doc).
+pub fn neutralise(text: &str) -> Result<String, InputError> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    let mut in_string = false;
+    // Newlines removed from inside a string, put back after it ends.
+    let mut deferred = 0usize;
+    while i < chars.len() {
+        let c = chars[i];
+        let next = chars.get(i + 1).copied();
+        // Terraform's escapes: `$${` is a literal `${`, `%%{` a literal `%{`.
+        if (c == '$' || c == '%') && next == Some(c) && chars.get(i + 2) == Some(&'{') {
+            out.push(c);
+            out.push('{');
+            i += 3;
+            continue;
+        }
+        if (c == '$' || c == '%') && next == Some('{') {
+            let Some(end) = sequence_end(&chars, i) else {
+                let (line, column) = line_col(&chars, i);
+                return Err(InputError {
+                    line,
+                    column,
+                    message: format!("template: `{c}{{` is never closed"),
+                });
+            };
+            let newlines = chars[i..end].iter().filter(|&&c| c == '\n').count();
+            match (c, in_string) {
+                ('$', false) => out.push_str(UNRESOLVED_TEXT),
+                ('$', true) => out.push_str("${…}"),
+                _ => {}
+            }
+            if in_string {
+                deferred += newlines;
+            } else {
+                out.extend(std::iter::repeat_n('\n', newlines));
+            }
+            i = end;
+            continue;
+        }
+        if in_string {
+            match c {
+                '\\' => {
+                    out.push(c);
+                    if let Some(n) = next {
+                        out.push(n);
+                    }
+                    i += 2;
+                    continue;
+                }
+                '"' => {
+                    in_string = false;
+                    out.push(c);
+                    out.extend(std::iter::repeat_n('\n', deferred));
+                    deferred = 0;
+                }
+                _ => out.push(c),
+            }
+        } else {
+            if c == '"' {
+                in_string = true;
+            }
+            out.push(c);
+        }
+        i += 1;
+    }
+    Ok(drop_dangling_commas(&out))
+}
+
+/// Removes a comma followed only by whitespace and `]` or `}`, and one right after `[` or `{`
+/// (what dropping a directive leaves), outside strings.
+fn drop_dangling_commas(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut in_string = false;
+    let mut last_significant: Option<char> = None;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if in_string {
+            out.push(c);
+            match c {
+                '\\' => {
+                    if let Some(&n) = chars.get(i + 1) {
+                        out.push(n);
+                    }
+                    i += 1;
+                }
+                '"' => {
+                    in_string = false;
+                    last_significant = Some('"');
+                }
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        if c == ',' {
+            let following = chars[i + 1..].iter().find(|c| !c.is_whitespace());
+            let dangling = matches!(following, Some(']' | '}' | ',') | None)
+                || matches!(last_significant, Some('[' | '{' | ','));
+            if dangling {
+                i += 1;
+                continue;
+            }
+        }
+        if c == '"' {
+            in_string = true;
+        }
+        if !c.is_whitespace() {
+            last_significant = Some(c);
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
+}
+
+/// One `aws_ecs_task_definition` of a `.tf` file.
+#[derive(Debug, Clone)]
+pub struct Resource {
+    /// `aws_ecs_task_definition.<name>`.
+    pub label: String,
+    /// 1-based line of the block.
+    pub line: usize,
+    /// The task definition (camelCase): `family`, `executionRoleArn`, … and
+    /// `containerDefinitions` when it could be read.
+    pub definition: Value,
+    /// (pointer inside the container array, 1-based line) of every value read from HCL.
+    pub lines: Vec<(String, usize)>,
+    /// A heredoc's JSON (as read, interpolations neutralised) and the number of lines before
+    /// it in the file: its values' lines are found by walking it.
+    pub heredoc: Option<(String, usize)>,
+}
+
+/// Byte offset → 1-based line.
+struct Lines(Vec<usize>);
+
+impl Lines {
+    fn new(text: &str) -> Self {
+        Lines(
+            std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect(),
+        )
+    }
+
+    fn of(&self, offset: usize) -> usize {
+        self.0.partition_point(|&start| start <= offset)
+    }
+}
+
+/// Task-definition arguments of the resource besides `container_definitions`, camelCase.
+const ARGUMENTS: &[(&str, &str)] = &[
+    ("family", "family"),
+    ("execution_role_arn", "executionRoleArn"),
+    ("task_role_arn", "taskRoleArn"),
+    ("network_mode", "networkMode"),
+    ("requires_compatibilities", "requiresCompatibilities"),
+];
+
+/// Deepest bracket nesting a `.tf` file may have: the HCL parser recurses per level, so a
+/// hostile file of a million `[` would exhaust the stack before it could say no.
+const MAX_HCL_NESTING: usize = 128;
+
+/// Counts `(`, `[`, `{` nesting outside double-quoted strings (heredocs and comments are
+/// counted too: an over-estimate, never an under-estimate).
+fn nesting_bounded(text: &str) -> Result<(), InputError> {
+    let (mut depth, mut line, mut in_string, mut escaped) = (0usize, 1usize, false, false);
+    for c in text.chars() {
+        if c == '\n' {
+            line += 1;
+        }
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' | '\n' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '(' | '[' | '{' => {
+                depth += 1;
+                if depth > MAX_HCL_NESTING {
+                    return Err(InputError {
+                        line,
+                        column: 0,
+                        message: format!("nested deeper than {MAX_HCL_NESTING} levels"),
+                    });
+                }
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Reads the `aws_ecs_task_definition` resources of a `.tf` file.
+pub fn resources(text: &str) -> Result<Vec<Resource>, InputError> {
+    nesting_bounded(text)?;
+    let body: Body = hcl_edit::parser::parse_body(text).map_err(|e| {
+        let location = e.location();
+        InputError {
+            line: location.line(),
+            column: location.column(),
+            message: format!("invalid HCL: {}", e.message()),
+        }
+    })?;
+    let lines = Lines::new(text);
+    let mut out = Vec::new();
+    for structure in body.iter() {
+        let Structure::Block(block) = structure else {
+            continue;
+        };
+        let labels: Vec<&str> = block.labels.iter().map(|l| l.as_str()).collect();
+        if block.ident.as_str() != "resource" || labels.first() != Some(&"aws_ecs_task_definition")
+        {
+            continue;
+        }
+        let name = labels.get(1).copied().unwrap_or("(unnamed)");
+        let mut definition = Map::new();
+        let mut value_lines = Vec::new();
+        let mut heredoc = None;
+        for inner in block.body.iter() {
+            let Structure::Attribute(attribute) = inner else {
+                continue;
+            };
+            let key = attribute.key.as_str();
+            if key == "container_definitions" {
+                let read = container_definitions(&attribute.value, text, &lines)?;
+                value_lines = read.lines;
+                heredoc = read.heredoc;
+                definition.insert("containerDefinitions".into(), read.value);
+            } else if let Some((_, camel)) = ARGUMENTS.iter().find(|(k, _)| *k == key) {
+                let mut ignored = Vec::new();
+                definition.insert(
+                    (*camel).into(),
+                    value_of(&attribute.value, "", &lines, &mut ignored),
+                );
+            }
+        }
+        out.push(Resource {
+            label: format!("aws_ecs_task_definition.{name}"),
+            line: block.span().map(|s| lines.of(s.start)).unwrap_or(0),
+            definition: Value::Object(definition),
+            lines: value_lines,
+            heredoc,
+        });
+    }
+    Ok(out)
+}
+
+/// What `container_definitions` holds, and where its values are.
+struct Read {
+    value: Value,
+    lines: Vec<(String, usize)>,
+    heredoc: Option<(String, usize)>,
+}
+
+impl Read {
+    fn unresolved() -> Self {
+        Read {
+            value: unresolved(),
+            lines: Vec::new(),
+            heredoc: None,
+        }
+    }
+}
+
+/// `container_definitions = jsonencode([...])`, a heredoc, or anything else (unresolved).
+fn container_definitions(expr: &Expression, text: &str, lines: &Lines) -> Result<Read, InputError> {
+    match expr {
+        Expression::FuncCall(call)
+            if call.name.name.as_str() == "jsonencode" && call.args.len() == 1 =>
+        {
+            let mut out = Vec::new();
+            let value = call
+                .args
+                .iter()
+                .next()
+                .map(|a| value_of(a, "", lines, &mut out))
+                .unwrap_or_else(unresolved);
+            Ok(Read {
+                value,
+                lines: out,
+                heredoc: None,
+            })
+        }
+        Expression::HeredocTemplate(heredoc) => {
+            let Some(span) = heredoc.span() else {
+                return Ok(Read::unresolved());
+            };
+            let raw = &text[span.clone()];
+            // The template starts on the line after `<<EOF` and ends before the delimiter.
+            let Some(first_newline) = raw.find('\n') else {
+                return Ok(Read::unresolved());
+            };
+            let inner_start = span.start + first_newline + 1;
+            let inner_end = text[..span.end]
+                .rfind('\n')
+                .filter(|&i| i >= inner_start)
+                .unwrap_or(inner_start);
+            let inner = &text[inner_start..inner_end];
+            let offset = lines.of(inner_start) - 1;
+            let json = if is_template(inner) {
+                neutralise(inner).map_err(|e| shifted(e, offset))?
+            } else {
+                inner.to_owned()
+            };
+            let value: Value = serde_json::from_str(&json).map_err(|e| InputError {
+                line: e.line() + offset,
+                column: e.column(),
+                message: format!(
+                    "container_definitions heredoc: invalid JSON: {}",
+                    crate::input::strip_position(&e.to_string())
+                ),
+            })?;
+            Ok(Read {
+                value,
+                lines: Vec::new(),
+                heredoc: Some((json, offset)),
+            })
+        }
+        _ => Ok(Read::unresolved()),
+    }
+}
+
+fn shifted(mut e: InputError, offset: usize) -> InputError {
+    if e.line > 0 {
+        e.line += offset;
+    }
+    e
+}
+
+/// An HCL expression as JSON, recording the line of each value under `pointer`. What cannot be
+/// evaluated without Terraform is [`unresolved`]; a string template keeps its text with
+/// `${…}` in place of each interpolation (a placeholder to the detector).
+fn value_of(
+    expr: &Expression,
+    pointer: &str,
+    lines: &Lines,
+    out: &mut Vec<(String, usize)>,
+) -> Value {
+    if let Some(span) = expr.span() {
+        out.push((pointer.to_owned(), lines.of(span.start)));
+    }
+    match expr {
+        Expression::Null(_) => Value::Null,
+        Expression::Bool(b) => Value::Bool(*b.value()),
+        Expression::Number(n) => serde_json::to_value(n.value().as_f64())
+            .ok()
+            .and_then(|v| {
+                n.value()
+                    .as_u64()
+                    .map(Value::from)
+                    .or(n.value().as_i64().map(Value::from))
+                    .or(Some(v))
+            })
+            .unwrap_or(Value::Null),
+        Expression::String(s) => Value::String(s.value().clone()),
+        Expression::StringTemplate(t) => {
+            let mut text = String::new();
+            for element in t.iter() {
+                match element {
+                    hcl_edit::template::Element::Literal(l) => text.push_str(l.value()),
+                    _ => text.push_str("${…}"),
+                }
+            }
+            Value::String(text)
+        }
+        Expression::Array(array) => Value::Array(
+            array
+                .iter()
+                .enumerate()
+                .map(|(i, item)| value_of(item, &format!("{pointer}/{i}"), lines, out))
+                .collect(),
+        ),
+        Expression::Object(object) => {
+            let mut map = Map::new();
+            for (key, value) in object.iter() {
+                let key = match key {
+                    ObjectKey::Ident(ident) => ident.as_str().to_owned(),
+                    ObjectKey::Expression(Expression::String(s)) => s.value().clone(),
+                    // A computed key: the whole object is Terraform's to evaluate.
+                    ObjectKey::Expression(_) => return unresolved(),
+                };
+                let child = format!("{pointer}/{}", crate::input::escape_pointer(&key));
+                let v = value_of(value.expr(), &child, lines, out);
+                map.insert(key, v);
+            }
+            Value::Object(map)
+        }
+        Expression::Parenthesis(p) => value_of(p.inner(), pointer, lines, out),
+        _ => unresolved(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_become_json_with_the_same_lines() {
+        let template = r#"[
+  {
+    "name": "${name}",
+    "image": "${image}:${tag}",
+    "memory": ${memory},
+    "environment": [
+      %{ for k, v in env ~}
+      {"name": "${k}", "value": "${v}"},
+      %{ endfor ~}
+      {"name": "DB_PASSWORD", "value": "hunter22"}
+    ],
+    "secrets": ${jsonencode([
+      for s in secrets : {name = s.name, valueFrom = s.arn}
+    ])},
+    "command": ["echo", "$${NOT_INTERPOLATED}", "%%{ literal }"]
+  }
+]"#;
+        let json = neutralise(template).unwrap();
+        assert_eq!(json.lines().count(), template.lines().count(), "{json}");
+        let v: Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}\n{json}"));
+        let c = &v[0];
+        assert_eq!(c["name"], "${…}");
+        assert_eq!(c["memory"], unresolved());
+        assert_eq!(c["secrets"], unresolved());
+        assert_eq!(c["environment"][0]["value"], "${…}");
+        assert_eq!(c["environment"][1]["value"], "hunter22");
+        assert_eq!(c["command"][1], "${NOT_INTERPOLATED}");
+        assert_eq!(c["command"][2], "%{ literal }");
+        let line_of = |needle: &str| json.lines().position(|l| l.contains(needle)).map(|i| i + 1);
+        assert_eq!(line_of("hunter22"), Some(10));
+        assert_eq!(line_of("\"command\""), Some(15));
+    }
+
+    #[test]
+    fn broken_templates_say_where() {
+        let e = neutralise("[\n  {\"name\": \"${oops\"}\n").unwrap_err();
+        assert_eq!(e.line, 2, "{e}");
+        assert!(e.message.contains("never closed"), "{e}");
+    }
+
+    #[test]
+    fn dangling_commas_go() {
+        assert_eq!(drop_dangling_commas("[1, 2, ]"), "[1, 2 ]");
+        assert_eq!(drop_dangling_commas("[ ,1]"), "[ 1]");
+        assert_eq!(drop_dangling_commas(r#"{"a": ",]", }"#), r#"{"a": ",]" }"#);
+        assert_eq!(drop_dangling_commas("[1,,2]"), "[1,2]");
+    }
+
+    #[test]
+    fn tf_resources_with_jsonencode_and_heredoc() {
+        let tf = r#"
+variable "image" {}
+
+resource "aws_ecs_task_definition" "api" {
+  family                   = "api"
+  execution_role_arn       = aws_iam_role.exec.arn
+  requires_compatibilities = ["FARGATE"]
+  container_definitions = jsonencode([
+    {
+      name  = "api"
+      image = "${var.image}:1"
+      environment = [
+        { name = "DB_PASSWORD", value = "hunter22" },
+        { name = "TOKEN", value = var.token },
+      ]
+      "secrets" = [{ name = "K", valueFrom = aws_secretsmanager_secret.k.arn }]
+    }
+  ])
+}
+
+resource "aws_ecs_task_definition" "worker" {
+  family = "worker"
+  container_definitions = <<EOF
+[
+  {
+    "name": "worker",
+    "environment": [{"name": "API_KEY", "value": "${api_key}"},
+                    {"name": "MAIL_PASSWORD", "value": "summer2024"}]
+  }
+]
+EOF
+}
+
+resource "aws_ecs_task_definition" "file" {
+  family                = "file"
+  container_definitions = templatefile("${path.module}/c.json.tpl", {})
+}
+
+resource "aws_s3_bucket" "b" {}
+"#;
+        let found = resources(tf).unwrap();
+        assert_eq!(
+            found.iter().map(|r| r.label.as_str()).collect::<Vec<_>>(),
+            [
+                "aws_ecs_task_definition.api",
+                "aws_ecs_task_definition.worker",
+                "aws_ecs_task_definition.file"
+            ]
+        );
+        let api = &found[0];
+        assert_eq!(api.line, 4);
+        assert_eq!(api.definition["executionRoleArn"], unresolved());
+        assert_eq!(
+            api.definition["requiresCompatibilities"],
+            json!(["FARGATE"])
+        );
+        let c = &api.definition["containerDefinitions"][0];
+        assert_eq!(c["image"], "${…}:1");
+        assert_eq!(c["environment"][0]["value"], "hunter22");
+        assert_eq!(c["environment"][1]["value"], unresolved());
+        assert_eq!(c["secrets"][0]["valueFrom"], unresolved());
+        let line = |r: &Resource, p: &str| r.lines.iter().find(|(q, _)| q == p).map(|(_, l)| *l);
+        assert_eq!(line(api, "/0/environment/0/value"), Some(13));
+        let worker = &found[1];
+        let w = &worker.definition["containerDefinitions"][0];
+        assert_eq!(w["environment"][0]["value"], "${…}");
+        assert_eq!(w["environment"][1]["value"], "summer2024");
+        let (json, offset) = worker.heredoc.clone().unwrap();
+        assert_eq!(offset, 23);
+        let at = json.lines().position(|l| l.contains("summer2024")).unwrap() + 1;
+        assert_eq!(at + offset, 28);
+        assert_eq!(found[2].definition["containerDefinitions"], unresolved());
+    }
+
+    #[test]
+    fn hostile_nesting_is_refused_before_parsing() {
+        let deep = format!("x = {}1{}\n", "[".repeat(100_000), "]".repeat(100_000));
+        let e = resources(&deep).unwrap_err();
+        assert!(e.message.contains("nested deeper"), "{e}");
+        // Brackets inside strings do not count.
+        let quoted = format!("x = \"{}\"\n", "[".repeat(1000));
+        assert!(resources(&quoted).is_ok());
+    }
+
+    #[test]
+    fn invalid_hcl_says_where() {
+        let e = resources("resource \"aws_ecs_task_definition\" \"x\" {\n  family = \n}\n")
+            .unwrap_err();
+        assert!(e.line >= 2, "{e}");
+        assert!(e.message.starts_with("invalid HCL"), "{e}");
+    }
+}
