@@ -15,3 +15,4 @@ mod rotator_postgres;
 mod runtime_api;
 mod template;
 mod validator;
+mod validator_real;

@@ -1,0 +1,410 @@
+//! Issue 14: `ecs-secrets validate` on the task definitions people really commit — every
+//! form (register, describe, CloudFormation JSON and YAML, Terraform container lists,
+//! templates and `.tf` files), human-chosen passwords, connection strings, and the
+//! placeholders that must not be reported — through the built CLI, with exact pointers,
+//! severities and lines, and no value in any output.
+
+use harness::ecs_secrets;
+use serde_json::{json, Value};
+
+/// Values the fixtures hold as real credentials: none may appear in any output.
+const LEAKED: &[&str] = &["summer2024", "Spring2024", "Winter2023", "Autumn-2022"];
+
+fn testdata(name: &str) -> String {
+    harness::paths::workspace_root()
+        .join("functions/taskdef-validator/testdata")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Runs `validate` on `files` in every format; returns the JSON report after checking that
+/// no leaked value appears in text, JSON or SARIF, and that SARIF has each finding's line.
+async fn validate(files: &[&str]) -> anyhow::Result<Value> {
+    let mut outputs = Vec::new();
+    let mut report = Value::Null;
+    for format in ["text", "json", "sarif"] {
+        let mut args = vec!["validate", "--format", format, "--fail-on", "never"];
+        args.extend_from_slice(files);
+        let out = ecs_secrets(&args, &[]).await?;
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(0), "{format}: {stderr}\n{stdout}");
+        match format {
+            "json" => report = serde_json::from_str(&stdout)?,
+            "sarif" => {
+                let sarif: Value = serde_json::from_str(&stdout)?;
+                for result in sarif["runs"][0]["results"].as_array().into_iter().flatten() {
+                    let region = &result["locations"][0]["physicalLocation"]["region"];
+                    assert!(
+                        region["startLine"].as_u64().is_some_and(|l| l > 0),
+                        "{result}"
+                    );
+                }
+            }
+            _ => {}
+        }
+        outputs.push(stdout + &stderr);
+    }
+    for output in &outputs {
+        for value in LEAKED {
+            assert!(
+                !output.contains(value),
+                "`{value}` in the output:\n{output}"
+            );
+        }
+    }
+    assert_eq!(report["errors"], json!([]), "{report}");
+    Ok(report)
+}
+
+/// (file name, pointer, rule, severity, line) of the findings of `rules`.
+fn findings(report: &Value, rules: &[&str]) -> Vec<(String, String, String, String, u64)> {
+    let mut out: Vec<_> = report["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| rules.contains(&f["rule"].as_str().unwrap_or_default()))
+        .map(|f| {
+            let file = f["file"].as_str().unwrap_or_default();
+            (
+                file.rsplit('/').next().unwrap_or(file).to_owned(),
+                f["pointer"].as_str().unwrap_or_default().to_owned(),
+                f["rule"].as_str().unwrap_or_default().to_owned(),
+                f["severity"].as_str().unwrap_or_default().to_owned(),
+                f["line"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn row(
+    file: &str,
+    pointer: &str,
+    severity: &str,
+    line: u64,
+) -> (String, String, String, String, u64) {
+    (
+        file.into(),
+        pointer.into(),
+        "plaintext-secret".into(),
+        severity.into(),
+        line,
+    )
+}
+
+/// Terraform's three forms, as committed: every real credential found at its line, every
+/// placeholder, redaction, bucket name and publishable key left alone.
+#[tokio::test]
+async fn terraform_files_are_read_with_lines() -> anyhow::Result<()> {
+    let files = [
+        testdata("terraform/containers.json"),
+        testdata("terraform/containers.json.tpl"),
+        testdata("terraform/main.tf"),
+    ];
+    let files: Vec<&str> = files.iter().map(String::as_str).collect();
+    let report = validate(&files).await?;
+    assert_eq!(report["checked"], 5, "{report}");
+    assert_eq!(
+        findings(&report, &["plaintext-secret", "secret-in-command"]),
+        vec![
+            // containers.json: the second container's mongodb URL and its weak password; the
+            // first container's placeholder URL, prose secret and bucket name are not findings.
+            row("containers.json", "/1/environment/0/value", "critical", 17),
+            row("containers.json", "/1/environment/1/value", "medium", 18),
+            // The template: the ADO.NET connection string; `${redis_password}` is not one.
+            row(
+                "containers.json.tpl",
+                "/0/environment/1/value",
+                "critical",
+                11
+            ),
+            // main.tf: jsonencode() literal and heredoc; `var.jwt_secret`, the publishable key
+            // and templatefile() are not findings.
+            row("main.tf", "/0/environment/0/value", "medium", 22),
+            row("main.tf", "/0/environment/0/value", "medium", 42),
+        ]
+    );
+    // Task-level fields are outside a container list: no missing execution role.
+    assert!(
+        findings(&report, &["missing-execution-role"]).is_empty(),
+        "{report}"
+    );
+    let labels: Vec<&str> = report["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["task_definition"].as_str())
+        .collect();
+    assert!(
+        labels.contains(&"aws_ecs_task_definition.batch"),
+        "{labels:?}"
+    );
+    Ok(())
+}
+
+/// One task definition written in every form a team may commit it in.
+struct Forms {
+    dir: tempfile::TempDir,
+}
+
+fn containers() -> Value {
+    json!([
+        {
+            "name": "api",
+            "image": "app:1",
+            "environment": [
+                {"name": "DB_PASSWORD", "value": "summer2024"},
+                {"name": "ConnectionStrings__Default", "value": "Server=db;Database=shop;User Id=shop;Password=Spring2024;"},
+                {"name": "SESSION_SECRET", "value": "changeme"},
+                {"name": "DATABASE_URL", "value": "postgresql://user:DATABASE_PASSWORD@DATABASE_ENDPOINT/shop"}
+            ]
+        },
+        {
+            "name": "worker",
+            "image": "worker:1",
+            "environment": [
+                {"name": "MONGO_URL", "value": "mongodb://shop:Winter2023@mongo-0:27017,mongo-1:27017/shop"},
+                {"name": "REDIS_URL", "value": "rediss://default:Autumn-2022@cache:6380"},
+                {"name": "SMTP_PASSWORD", "value": "********"}
+            ]
+        }
+    ])
+}
+
+fn pascal(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| {
+                    let mut c = k.chars();
+                    let key = c
+                        .next()
+                        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                        .unwrap_or_default();
+                    (key, pascal(v))
+                })
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(pascal).collect()),
+        other => other.clone(),
+    }
+}
+
+fn yaml(v: &Value, indent: usize, out: &mut String) {
+    let pad = " ".repeat(indent);
+    match v {
+        Value::Object(m) => {
+            for (k, v) in m {
+                match v {
+                    Value::Object(_) | Value::Array(_) => {
+                        out.push_str(&format!("{pad}{k}:\n"));
+                        yaml(v, indent + 2, out);
+                    }
+                    _ => out.push_str(&format!("{pad}{k}: {v}\n")),
+                }
+            }
+        }
+        Value::Array(a) => {
+            for item in a {
+                let mut inner = String::new();
+                yaml(item, indent + 2, &mut inner);
+                let inner = inner.trim_start().to_owned();
+                out.push_str(&format!("{pad}- {inner}"));
+            }
+        }
+        other => out.push_str(&format!("{pad}{other}\n")),
+    }
+}
+
+impl Forms {
+    fn write() -> anyhow::Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let c = containers();
+        let register = json!({"family": "shop", "executionRoleArn": "arn:aws:iam::123456789012:role/exec", "containerDefinitions": c});
+        let describe = json!({"taskDefinition": register});
+        let cfn = json!({"Resources": {"Task": {"Type": "AWS::ECS::TaskDefinition", "Properties": pascal(&register)}}});
+        let mut cfn_yaml = String::new();
+        yaml(&cfn, 0, &mut cfn_yaml);
+        let tpl = serde_json::to_string_pretty(&c)?
+            .replace("\"app:1\"", "\"${image}:${tag}\"")
+            .replace(
+                "\"name\": \"worker\",",
+                "\"name\": \"worker\",\n    \"memory\": ${memory},",
+            );
+        // `.tf`: the container list as an HCL literal inside jsonencode().
+        let hcl = serde_json::to_string_pretty(&c)?.replace("\": ", "\" = ");
+        let tf = format!(
+            "resource \"aws_ecs_task_definition\" \"shop\" {{\n  family = \"shop\"\n  container_definitions = jsonencode({hcl})\n}}\n"
+        );
+        for (name, text) in [
+            ("register.json", serde_json::to_string_pretty(&register)?),
+            ("describe.json", serde_json::to_string_pretty(&describe)?),
+            ("cfn.json", serde_json::to_string_pretty(&cfn)?),
+            ("cfn.yaml", cfn_yaml),
+            ("containers.json", serde_json::to_string_pretty(&c)?),
+            ("containers.json.tpl", tpl),
+            ("main.tf", tf),
+        ] {
+            std::fs::write(dir.path().join(name), text)?;
+        }
+        Ok(Forms { dir })
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.dir.path().join(name).to_string_lossy().into_owned()
+    }
+
+    /// The 1-based line of the first line of `name` that contains `needle`.
+    fn line_of(&self, name: &str, needle: &str) -> u64 {
+        std::fs::read_to_string(self.dir.path().join(name))
+            .unwrap_or_default()
+            .lines()
+            .position(|l| l.contains(needle))
+            .map_or(0, |i| i as u64 + 1)
+    }
+}
+
+/// Every reader on every form: the same four credentials (a human-chosen password, an ADO.NET
+/// connection string, a mongodb URL in the second container, a rediss URL) with the right
+/// pointer, severity and line, and the placeholders in every position left alone.
+#[tokio::test]
+async fn every_form_yields_the_same_findings_at_their_lines() -> anyhow::Result<()> {
+    let forms = Forms::write()?;
+    let names = [
+        "register.json",
+        "describe.json",
+        "cfn.json",
+        "cfn.yaml",
+        "containers.json",
+        "containers.json.tpl",
+        "main.tf",
+    ];
+    let paths: Vec<String> = names.iter().map(|n| forms.path(n)).collect();
+    let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
+    let report = validate(&paths).await?;
+    assert_eq!(report["checked"], names.len(), "{report}");
+    let mut expected = Vec::new();
+    for name in names {
+        let prefix = if matches!(name, "containers.json" | "containers.json.tpl" | "main.tf") {
+            ""
+        } else {
+            "/containerDefinitions"
+        };
+        for (pointer, severity, needle) in [
+            ("/0/environment/0/value", "medium", "summer2024"),
+            ("/0/environment/1/value", "critical", "Spring2024"),
+            ("/1/environment/0/value", "critical", "Winter2023"),
+            ("/1/environment/1/value", "critical", "Autumn-2022"),
+        ] {
+            let line = forms.line_of(name, needle);
+            assert!(line > 0, "{name}: {needle}");
+            expected.push(row(name, &format!("{prefix}{pointer}"), severity, line));
+        }
+    }
+    expected.sort();
+    assert_eq!(findings(&report, &["plaintext-secret"]), expected);
+    Ok(())
+}
+
+/// The false alarms of issue 14, one per row, each in a file of its own: none is a finding.
+#[tokio::test]
+async fn placeholders_and_look_alikes_are_not_findings() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let cases = [
+        (
+            "DATABASE_URL",
+            "postgresql://user:DATABASE_PASSWORD@DATABASE_ENDPOINT/db",
+        ),
+        ("SECRET_KEY", "your-staging-secret-key-change-in-production"),
+        ("FLW_SECRET_KEY", "FLWSECK_TEST-your_secret_key_here-X"),
+        (
+            "UPLOADS_BUCKET",
+            "acme-payments-prod-uploads-20231105-a1b2c3d4",
+        ),
+        ("DB_PASSWORD", "********"),
+        ("API_TOKEN", "[REDACTED]"),
+        (
+            "STRIPE_PUBLISHABLE_KEY",
+            "pk_live_51HqLyjWDarjtT1zdp7dc9xQ2",
+        ),
+        ("NEXT_PUBLIC_CLIENT_KEY", "a8Fk2LmQ9zR4xW"),
+        ("DB_PASSWORD", "${DB_PASSWORD}"),
+        ("DB_PASSWORD", "<db-password>"),
+        ("DB_PASSWORD", "changeme"),
+        ("DB_PASSWORD", "DB_PASSWORD"),
+        ("SECRET_NAME", "prod/db/password"),
+        (
+            "ConnectionStrings__Default",
+            "Server=db;Database=x;User Id=app;Password=${DB_PASSWORD};",
+        ),
+        ("REDIS_URL", "redis://cache:6379/0"),
+    ];
+    let mut files = Vec::new();
+    for (i, (name, value)) in cases.iter().enumerate() {
+        let td = json!({"family": format!("case{i}"), "executionRoleArn": "arn:aws:iam::123456789012:role/exec",
+            "containerDefinitions": [{"name": "app", "image": "app:1", "environment": [{"name": name, "value": value}]}]});
+        let path = dir.path().join(format!("case{i}.json"));
+        std::fs::write(&path, td.to_string())?;
+        files.push(path.to_string_lossy().into_owned());
+    }
+    let files: Vec<&str> = files.iter().map(String::as_str).collect();
+    let report = validate(&files).await?;
+    let leaks = findings(&report, &["plaintext-secret", "secret-in-command"]);
+    assert!(leaks.is_empty(), "false alarms: {leaks:?}");
+    assert_eq!(report["checked"], cases.len());
+    Ok(())
+}
+
+/// Issue 14, class 5, compared with a second YAML reader: PyYAML (from the project's tools)
+/// reads a flow sequence closed at its key's indentation as we do.
+#[tokio::test]
+async fn yaml_flow_sequences_read_as_pyyaml_reads_them() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let text = "Resources:\n  Task:\n    Type: AWS::ECS::TaskDefinition\n    Properties:\n      ExecutionRoleArn: arn:aws:iam::123456789012:role/exec\n      ContainerDefinitions:\n        - Name: app\n          Image: app:1\n          Command: [\n            \"sh\", \"-c\", \"run --password=summer2024\"\n          ]\n          Environment: [\n            {Name: DB_PASSWORD, Value: summer2024}\n          ]\n";
+    let path = dir.path().join("flow.yaml");
+    std::fs::write(&path, text)?;
+    let python = harness::paths::workspace_root().join(".tools/venv/bin/python");
+    let out = tokio::process::Command::new(&python)
+        .args([
+            "-c",
+            "import json,sys,yaml;print(json.dumps(yaml.safe_load(open(sys.argv[1]))))",
+        ])
+        .arg(&path)
+        .output()
+        .await?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let theirs: Value = serde_json::from_slice(&out.stdout)?;
+    let ours =
+        taskdef_validator::input::parse(text.as_bytes()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let c = &ours.subjects[0].definition["containerDefinitions"][0];
+    let t = &theirs["Resources"]["Task"]["Properties"]["ContainerDefinitions"][0];
+    assert_eq!(c["command"], t["Command"]);
+    assert_eq!(c["environment"][0]["value"], t["Environment"][0]["Value"]);
+    let report = validate(&[path.to_str().unwrap_or_default()]).await?;
+    assert_eq!(
+        findings(&report, &["plaintext-secret", "secret-in-command"])
+            .into_iter()
+            .map(|(_, p, r, _, l)| (p, r, l))
+            .collect::<Vec<_>>(),
+        vec![
+            (
+                "/containerDefinitions/0/command/2".to_owned(),
+                "secret-in-command".to_owned(),
+                10
+            ),
+            (
+                "/containerDefinitions/0/environment/0/value".to_owned(),
+                "plaintext-secret".to_owned(),
+                13
+            ),
+        ]
+    );
+    Ok(())
+}
