@@ -542,3 +542,56 @@ impl Quality {
 pub fn ecs_secrets_flags(sample: &Sample) -> bool {
     crate::detect::scan_pair(&sample.name, &sample.value).is_some()
 }
+
+/// One labelled line of the realistic set (`testdata/realistic/labels.tsv`): task definitions
+/// written for this purpose in every form teams commit (register, describe, CloudFormation
+/// JSON and YAML, Terraform container lists, templates and `.tf` files), each value line
+/// labelled by hand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Labelled {
+    /// The file's name inside the set's directory.
+    pub file: String,
+    /// 1-based line of the labelled value.
+    pub line: usize,
+    pub secret: bool,
+    pub class: String,
+}
+
+/// Reads `labels.tsv` of the realistic set in `dir`: `file<TAB>needle<TAB>1|0<TAB>class`,
+/// where the needle is a substring of exactly one line of the file. An error names the row.
+pub fn realistic_labels(dir: &std::path::Path) -> Result<Vec<Labelled>, String> {
+    let labels =
+        std::fs::read_to_string(dir.join("labels.tsv")).map_err(|e| format!("labels.tsv: {e}"))?;
+    let mut out = Vec::new();
+    for (n, row) in labels.lines().enumerate() {
+        if row.starts_with('#') || row.trim().is_empty() {
+            continue;
+        }
+        let fields: Vec<&str> = row.split('\t').collect();
+        let [file, needle, secret, class] = fields[..] else {
+            return Err(format!("labels.tsv line {}: expected 4 fields", n + 1));
+        };
+        let text = std::fs::read_to_string(dir.join(file))
+            .map_err(|e| format!("labels.tsv line {}: {file}: {e}", n + 1))?;
+        let hits: Vec<usize> = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| l.contains(needle))
+            .map(|(i, _)| i + 1)
+            .collect();
+        let [line] = hits[..] else {
+            return Err(format!(
+                "labels.tsv line {}: `{needle}` is on {} lines of {file}, not one",
+                n + 1,
+                hits.len()
+            ));
+        };
+        out.push(Labelled {
+            file: file.to_owned(),
+            line,
+            secret: secret == "1",
+            class: class.to_owned(),
+        });
+    }
+    Ok(out)
+}

@@ -290,10 +290,7 @@ pub fn credential_name(name: &str) -> bool {
         return false;
     }
     // Publishable keys are meant to ship to browsers (`NEXT_PUBLIC_…`, `PUBLISHABLE_KEY`).
-    if tokens
-        .iter()
-        .any(|t| t == "public" || t == "publishable" || t == "pub")
-    {
+    if public_name(name) {
         return false;
     }
     const WORDS: &[&str] = &[
@@ -315,6 +312,8 @@ pub fn credential_name(name: &str) -> bool {
         "authkey",
         "signingkey",
         "dsn",
+        "pgpassword",
+        "pgpass",
     ];
     const KEY_QUALIFIERS: &[&str] = &[
         "api",
@@ -338,6 +337,13 @@ pub fn credential_name(name: &str) -> bool {
         || tokens
             .windows(2)
             .any(|w| w[1] == "key" && KEY_QUALIFIERS.contains(&w[0].as_str()))
+}
+
+/// A name that says its value is public: `NEXT_PUBLIC_…`, `VITE_PUBLIC_…`, `…_PUBLISHABLE_KEY`.
+pub fn public_name(name: &str) -> bool {
+    name_tokens(name)
+        .iter()
+        .any(|t| t == "public" || t == "publishable" || t == "pub")
 }
 
 /// A name that says its value is a password or key *itself* — the credential word is its last
@@ -400,6 +406,8 @@ pub fn password_name(name: &str) -> bool {
         "credential",
         "credentials",
         "creds",
+        "pgpassword",
+        "pgpass",
     ];
     const KEY_QUALIFIERS: &[&str] = &[
         "api",
@@ -472,7 +480,7 @@ pub fn dictionary_like(v: &str) -> bool {
 /// URL query parameters): `Password=…`, `Pwd=…`, quoted, braced or bare.
 static KV_PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r#"(?i)(?:^|[;\s?&])(?:password|pwd)\s*=\s*(?:"([^"]*)"|'([^']*)'|\{([^}]*)\}|([^;&\s"']+))"#,
+        r#"(?i)(?:^|[;,\s?&])(?:password|pwd)\s*=\s*(?:"([^"]*)"|'([^']*)'|\{([^}]*)\}|([^;,&\s"']+))"#,
     )
     .unwrap_or_else(|e| panic!("connection string pattern: {e}"))
 });
@@ -481,7 +489,7 @@ static KV_PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
 /// one.
 static KV_OTHER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)(?:^|[;\s?&])(?:server|data source|host|hostname|hostaddr|addr|address|user id|uid|user|username|database|dbname|initial catalog|port|driver|dsn|sslmode|trusted_connection|integrated security)\s*=",
+        r"(?i)(?:^|[;,\s?&])(?:server|data source|host|hostname|hostaddr|addr|address|user id|uid|user|username|database|dbname|initial catalog|port|driver|dsn|sslmode|trusted_connection|integrated security|ssl|abortconnect|connecttimeout|defaultdatabase)\s*=",
     )
     .unwrap_or_else(|e| panic!("connection string pattern: {e}"))
 });
@@ -701,7 +709,12 @@ pub fn scan_pair(name: &str, value: &str) -> Option<Detection> {
         return None;
     }
     if let Some(d) = provider_format(value) {
-        return Some(d);
+        // A Google API key under a public name (`NEXT_PUBLIC_FIREBASE_API_KEY`) is a browser
+        // key, meant to ship in web pages (and restricted by referrer).
+        if !(d.kind == "Google API key" && public_name(name)) {
+            return Some(d);
+        }
+        return None;
     }
     let generated = credential_name(name)
         && looks_generated(value_trimmed)
@@ -874,7 +887,7 @@ fn word_pair(previous: Option<&str>, word: &str) -> Option<Detection> {
     let short = !flag.starts_with("--");
     if name == "user" || (short && name.ends_with('u')) {
         let password = word.split_once(':').map(|(_, p)| p)?;
-        return looks_generated(password)
+        return (looks_generated(password) || human_password("password", password))
             .then(|| Detection::new(Severity::High, "password in a --user argument", password));
     }
     (credential_name(name) && looks_generated(word)).then(|| {
