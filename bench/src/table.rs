@@ -183,26 +183,39 @@ pub fn render(part: &str, v: &Value) -> String {
         "validator" => {
             let t = &v["throughput"];
             let q = &v["quality"];
+            let r = &v["realistic"];
             let rows = vec![
                 vec![
                     "ecs-secrets validate".into(),
                     s(&t["ecs_secrets"]["per_second"]),
                     s(&q["ecs_secrets"]["precision"]),
                     s(&q["ecs_secrets"]["recall"]),
+                    s(&r["ecs_secrets"]["precision"]),
+                    s(&r["ecs_secrets"]["recall"]),
                 ],
                 vec![
                     format!("detect-secrets {}", s(&q["detect_secrets_version"])),
                     s(&t["detect_secrets"]["per_second"]),
                     s(&q["detect_secrets"]["precision"]),
                     s(&q["detect_secrets"]["recall"]),
+                    s(&r["detect_secrets"]["precision"]),
+                    s(&r["detect_secrets"]["recall"]),
                 ],
             ];
             rows_to_text(
                 &format!(
-                    "4. Validator: {} generated task definitions; quality on {} labelled values ({} secrets)",
-                    s(&t["task_definitions"]), s(&q["samples"]), s(&q["secrets"])
+                    "4. Validator: {} generated task definitions; generated corpus: {} labelled values ({} secrets); realistic set: {} files, {} labelled values ({} secrets)",
+                    s(&t["task_definitions"]), s(&q["samples"]), s(&q["secrets"]),
+                    s(&r["files"]), s(&r["values"]), s(&r["secrets"])
                 ),
-                &["tool", "task defs / s", "precision", "recall"],
+                &[
+                    "tool",
+                    "task defs / s",
+                    "generated precision",
+                    "generated recall",
+                    "realistic precision",
+                    "realistic recall",
+                ],
                 &rows,
             )
         }

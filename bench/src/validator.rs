@@ -103,6 +103,74 @@ fn run_detect_secrets(dir: &Path) -> Result<Value> {
     Ok(serde_json::from_slice(&out.stdout)?)
 }
 
+/// Quality on the realistic labelled set (`testdata/realistic`): every form teams commit,
+/// both tools on the same files. A line is flagged when a tool reports a secret on it.
+async fn realistic() -> Result<Value> {
+    use taskdef_validator::corpus::realistic_labels;
+    let source =
+        harness::paths::workspace_root().join("functions/taskdef-validator/testdata/realistic");
+    let labels = realistic_labels(&source).map_err(anyhow::Error::msg)?;
+    // A copy without the labels file, so that detect-secrets scans only the task definitions.
+    let dir = tempfile::tempdir()?;
+    let mut files: Vec<String> = labels.iter().map(|l| l.file.clone()).collect();
+    files.sort();
+    files.dedup();
+    for f in &files {
+        std::fs::copy(source.join(f), dir.path().join(f))?;
+    }
+    let paths: Vec<String> = files
+        .iter()
+        .map(|f| dir.path().join(f).to_string_lossy().into_owned())
+        .collect();
+    let report = ecs_secrets(&paths).await?;
+    let ours: HashSet<(String, usize)> = report["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["rule"] == "plaintext-secret" || f["rule"] == "secret-in-command")
+        .filter_map(|f| {
+            let file = f["file"].as_str()?.rsplit('/').next()?.to_owned();
+            Some((file, f["line"].as_u64()? as usize))
+        })
+        .collect();
+    let ds = run_detect_secrets(dir.path())?;
+    let mut theirs = HashSet::new();
+    for (file, hits) in ds["results"].as_object().into_iter().flatten() {
+        for h in hits.as_array().into_iter().flatten() {
+            if let Some(line) = h["line_number"].as_u64() {
+                let name = file.rsplit('/').next().unwrap_or(file).to_owned();
+                theirs.insert((name, line as usize));
+            }
+        }
+    }
+    let quality = |flagged: &HashSet<(String, usize)>| {
+        Quality::from_pairs(
+            labels
+                .iter()
+                .map(|l| (l.secret, flagged.contains(&(l.file.clone(), l.line)))),
+        )
+    };
+    let wrong = |flagged: &HashSet<(String, usize)>| {
+        let mut out: BTreeMap<String, usize> = BTreeMap::new();
+        for l in &labels {
+            if flagged.contains(&(l.file.clone(), l.line)) != l.secret {
+                let kind = if l.secret { "missed" } else { "false alarm" };
+                *out.entry(format!("{kind}: {}", l.class)).or_default() += 1;
+            }
+        }
+        out
+    };
+    Ok(json!({
+        "files": files.len(),
+        "values": labels.len(),
+        "secrets": labels.iter().filter(|l| l.secret).count(),
+        "ecs_secrets": quality_json(&quality(&ours)),
+        "detect_secrets": quality_json(&quality(&theirs)),
+        "ecs_secrets_misses": wrong(&ours),
+        "detect_secrets_misses": wrong(&theirs),
+    }))
+}
+
 fn detect_secrets_version() -> String {
     std::process::Command::new(detect_secrets())
         .arg("--version")
@@ -218,7 +286,9 @@ pub async fn run(scale: Scale) -> Result<Value> {
         )
     };
     let (q_ours, q_ds) = (quality(&ours_flagged), quality(&ds_flagged));
+    let realistic = realistic().await?;
     Ok(json!({
+        "realistic": realistic,
         "throughput": {
             "task_definitions": count,
             "ecs_secrets": {"seconds": round(ours_s, 2), "per_second": round(count as f64 / ours_s, 0), "findings": findings},
