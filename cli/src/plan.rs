@@ -69,7 +69,7 @@ pub async fn plan(target: Target) -> Result<Summary, String> {
                         )
                     })?;
                 ParameterArn {
-                    partition: "aws".into(),
+                    partition: ecs_secrets_shared::arn::partition_of_region(&region).into(),
                     region: region.clone(),
                     account: identity.account().unwrap_or_default().to_owned(),
                     name: name.clone(),

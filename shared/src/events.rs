@@ -197,7 +197,7 @@ impl ChangeEvent {
                             field: "resources[0] or detail.name",
                         })?;
                         ParameterArn {
-                            partition: "aws".to_owned(),
+                            partition: crate::arn::partition_of_region(&region).to_owned(),
                             region: region.clone(),
                             account: account.clone(),
                             name,

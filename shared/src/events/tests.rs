@@ -139,6 +139,17 @@ fn parameter_changes() {
         }
         other => panic!("{other:?}"),
     }
+    // In another partition the ARN is that partition's (it must match the references).
+    event["region"] = json!("cn-north-1");
+    match ChangeEvent::parse(&event).unwrap().trigger {
+        Trigger::ParameterChanged { parameter, .. } => {
+            assert_eq!(
+                parameter.to_string(),
+                "arn:aws-cn:ssm:cn-north-1:123456789012:parameter/web/api-key"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]
