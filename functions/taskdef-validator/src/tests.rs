@@ -9,7 +9,9 @@ use serde_json::{json, Value};
 
 use super::*;
 use crate::directory::{KeyMeta, NamedPolicy, ParameterMeta, SecretMeta};
-use crate::finding::{rule, Finding};
+use crate::finding::{rule, Finding, Severity};
+use crate::platform::Platform;
+use lambda_runtime::LambdaEvent;
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/app-execution";
 const SECRET: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf";
