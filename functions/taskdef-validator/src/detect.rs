@@ -166,8 +166,26 @@ pub fn provider_format(text: &str) -> Option<Detection> {
             ));
         }
     }
+    for caps in GO_DSN.captures_iter(text) {
+        let Some(password) = caps.get(1) else {
+            continue;
+        };
+        if !placeholder(password.as_str()) {
+            return Some(Detection::new(
+                Severity::Critical,
+                "password in a connection string",
+                password.as_str(),
+            ));
+        }
+    }
     connection_string_password(text)
 }
+
+/// Go's MySQL driver DSN: `user:password@tcp(host:3306)/db`.
+static GO_DSN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:^|[\s=])[^\s:/@]+:([^\s@]+)@(?:tcp|unix)\(")
+        .unwrap_or_else(|e| panic!("DSN pattern: {e}"))
+});
 
 /// A JWT is only a JWT when its header and payload decode to JSON objects (and the header
 /// names an algorithm): random `eyJ…` strings are not flagged.
@@ -314,6 +332,8 @@ pub fn credential_name(name: &str) -> bool {
         "dsn",
         "pgpassword",
         "pgpass",
+        "requirepass",
+        "masterauth",
     ];
     const KEY_QUALIFIERS: &[&str] = &[
         "api",
@@ -343,7 +363,7 @@ pub fn credential_name(name: &str) -> bool {
 pub fn public_name(name: &str) -> bool {
     name_tokens(name)
         .iter()
-        .any(|t| t == "public" || t == "publishable" || t == "pub")
+        .any(|t| t == "public" || t == "publishable")
 }
 
 /// A name that says its value is a password or key *itself* — the credential word is its last
@@ -408,6 +428,8 @@ pub fn password_name(name: &str) -> bool {
         "creds",
         "pgpassword",
         "pgpass",
+        "requirepass",
+        "masterauth",
     ];
     const KEY_QUALIFIERS: &[&str] = &[
         "api",
@@ -440,9 +462,15 @@ pub fn password_name(name: &str) -> bool {
 /// with spaces (prose), an e-mail address or a host name.
 pub fn human_password(name: &str, v: &str) -> bool {
     let len = v.chars().count();
-    if !(4..=512).contains(&len) || benign(v) || placeholder_for(name, v) {
-        return false;
-    }
+    (4..=512).contains(&len)
+        && !strict_placeholder_for(name, v)
+        && !not_a_password(v)
+        && !reference_like(v)
+}
+
+/// An e-mail address, a host name, a reference (`ssm:`, `file:`, `rds!…`) or a secret's name
+/// (`myapp/prod/db`): what a credential-like name holds when it names rather than holds.
+fn reference_like(v: &str) -> bool {
     let lower = v.to_ascii_lowercase();
     let email = v.contains('@') && v.rsplit('@').next().is_some_and(|d| d.contains('.'));
     let host = v.contains('.')
@@ -458,10 +486,48 @@ pub fn human_password(name: &str, v: &str) -> bool {
         "vault:",
         "sm://",
         "/aws/reference/",
+        "file:",
+        "rds!",
+        "redshift!",
     ]
     .iter()
     .any(|p| lower.starts_with(p));
-    !(email || host || reference)
+    // A secret's name (`myapp/prod/db`): lower-case words between slashes.
+    let secret_name = v.contains('/')
+        && v.split('/').all(|p| {
+            p.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.".contains(c))
+        });
+    email || host || reference || secret_name
+}
+
+/// What a password-like name may hold that is not a password: a flag, an algorithm or scheme
+/// name (`HS256`, `aes-256-gcm`, `Bearer`), an ARN, a digest, a UUID, an AWS unique id, a path,
+/// a URL without a password, base64 of readable text, or prose (spaces). Numbers are not here:
+/// `123456` under `DB_PASSWORD` is a password.
+fn not_a_password(v: &str) -> bool {
+    static ALGORITHM: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)^(?:[hrep]s(?:256|384|512)|eddsa|none|aes[-_]?(?:128|192|256)(?:[-_](?:gcm|cbc|ctr|ecb))?|chacha20(?:[-_]poly1305)?|sha[-_]?(?:1|256|384|512)|md5|bcrypt|argon2(?:id|i|d)?|scrypt|pbkdf2)$")
+            .unwrap_or_else(|e| panic!("{e}"))
+    });
+    const WORDS: &[&str] = &[
+        "true", "false", "yes", "no", "on", "off", "enabled", "disabled", "null", "none", "nil",
+        "enable", "disable", "bearer", "basic", "digest", "oauth", "oauth2", "jwt",
+    ];
+    let lower = v.trim().to_ascii_lowercase();
+    WORDS.contains(&lower.as_str())
+        || ALGORITHM.is_match(v.trim())
+        || (benign(v) && !benign_only_as_a_number(v) && !credential_words(v.trim()))
+}
+
+/// `benign` because it reads as a number (and nothing else): still a password under a
+/// password-like name.
+fn benign_only_as_a_number(v: &str) -> bool {
+    static NUMBERISH: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^[+-]?[0-9][0-9_,.]*(?:[eE][+-]?[0-9]+)?(?:[a-zA-Z]{1,3})?$")
+            .unwrap_or_else(|e| panic!("{e}"))
+    });
+    NUMBERISH.is_match(v.trim())
 }
 
 /// A word with a few digits or symbols around it (`Summer2024!`, `admin123`, `Welcome1`): what
@@ -529,7 +595,12 @@ fn name_tokens(name: &str) -> Vec<String> {
             prev_lower = false;
             continue;
         }
-        if c.is_ascii_uppercase() && prev_lower && !current.is_empty() {
+        let letter_to_digit = c.is_ascii_digit()
+            && current
+                .chars()
+                .last()
+                .is_some_and(|p| p.is_ascii_alphabetic());
+        if (c.is_ascii_uppercase() && prev_lower || letter_to_digit) && !current.is_empty() {
             tokens.push(std::mem::take(&mut current));
         }
         prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
@@ -537,6 +608,16 @@ fn name_tokens(name: &str) -> Vec<String> {
     }
     if !current.is_empty() {
         tokens.push(current);
+    }
+    // One all-caps word ending in a credential word (`DBPASSWORD`, `PGPASSWORD`): split it.
+    if let [only] = tokens.as_slice() {
+        for suffix in ["password", "passwd", "secret", "token", "apikey"] {
+            if let Some(head) = only.strip_suffix(suffix) {
+                if !head.is_empty() && name.chars().all(|c| !c.is_ascii_lowercase()) {
+                    return vec![head.to_owned(), suffix.to_owned()];
+                }
+            }
+        }
     }
     tokens
 }
@@ -586,7 +667,10 @@ pub fn benign(value: &str) -> bool {
         || decodes_to_text(v)
 }
 
-use crate::placeholder::{placeholder, placeholder_for, template, token_placeholder};
+use crate::placeholder::{
+    credential_words, placeholder, placeholder_for, strict_placeholder_for, template,
+    token_placeholder,
+};
 
 fn path_like(v: &str) -> bool {
     (v.starts_with('/') || v.starts_with("./") || v.starts_with("~/"))
@@ -718,7 +802,9 @@ pub fn scan_pair(name: &str, value: &str) -> Option<Detection> {
     }
     let generated = credential_name(name)
         && looks_generated(value_trimmed)
-        && !placeholder_for(name, value_trimmed);
+        && !placeholder_for(name, value_trimmed)
+        && !not_a_password(value_trimmed)
+        && !reference_like(value_trimmed);
     if generated && !dictionary_like(value_trimmed) {
         return Some(Detection::new(
             Severity::High,
@@ -728,6 +814,18 @@ pub fn scan_pair(name: &str, value: &str) -> Option<Detection> {
     }
     if generated || (password_name(name) && human_password(name, value_trimmed)) {
         return Some(Detection::new(Severity::Medium, HUMAN_VALUE, value_trimmed));
+    }
+    // A value of several words (`JAVA_OPTS=-Xmx512m -Dspring.datasource.password=…`): each
+    // word as a command's argument would be.
+    if value_trimmed.contains(char::is_whitespace) && value_trimmed.len() <= 8192 {
+        let mut previous: Option<&str> = None;
+        for word in value_trimmed.split_whitespace() {
+            let word = word.trim_matches(|c| c == '"' || c == '\'');
+            if let Some(d) = word_pair(previous, word) {
+                return Some(d);
+            }
+            previous = Some(word);
+        }
     }
     scan_entropy(value_trimmed)
 }
@@ -886,17 +984,26 @@ fn word_pair(previous: Option<&str>, word: &str) -> Option<Detection> {
     // `-u user:pass`, `--user user:pass`, and combined short flags such as curl's `-fsu`.
     let short = !flag.starts_with("--");
     if name == "user" || (short && name.ends_with('u')) {
-        let password = word.split_once(':').map(|(_, p)| p)?;
-        return (looks_generated(password) || human_password("password", password))
+        let (user, password) = word.split_once(':')?;
+        // `-u www-data:www-data`, `-u 1000:root`: a user and a group, as docker and chpst take.
+        const GROUPS: &[&str] = &[
+            "root", "nogroup", "nobody", "users", "staff", "wheel", "adm",
+        ];
+        let group = password == user
+            || password.chars().all(|c| c.is_ascii_digit())
+            || GROUPS.contains(&password);
+        return (!group && (looks_generated(password) || human_password("password", password)))
             .then(|| Detection::new(Severity::High, "password in a --user argument", password));
     }
-    (credential_name(name) && looks_generated(word)).then(|| {
-        Detection::new(
+    if credential_name(name) && looks_generated(word) && !placeholder_for(name, word) {
+        return Some(Detection::new(
             Severity::High,
             "credential-like flag with a generated value",
             word,
-        )
-    })
+        ));
+    }
+    (password_name(name) && human_password(name, word))
+        .then(|| Detection::new(Severity::High, "credential-like flag with a value", word))
 }
 
 #[cfg(test)]

@@ -76,11 +76,21 @@ pub struct Subject {
     /// A list of containers only (Terraform's `container_definitions`): the task-level fields
     /// are outside the file, and pointers start at the container index (`/0/environment/3`).
     pub containers_only: bool,
+    /// A list of environment variables only (`[{"name": …, "value": …}]`, what Terraform reads
+    /// with `jsondecode(file(…))`): pointers start at the variable index (`/3/value`), and
+    /// only the variables are checked.
+    pub variables_only: bool,
 }
 
 impl Subject {
-    /// The pointer a finding shows: for a list of containers, without `/containerDefinitions`.
+    /// The pointer a finding shows: for a list of containers, without `/containerDefinitions`;
+    /// for a list of variables, without `/containerDefinitions/0/environment`.
     pub fn shown_pointer(&self, pointer: &str) -> String {
+        if self.variables_only {
+            if let Some(rest) = pointer.strip_prefix("/containerDefinitions/0/environment") {
+                return rest.to_owned();
+            }
+        }
         match pointer.strip_prefix("/containerDefinitions") {
             Some(rest) if self.containers_only => rest.to_owned(),
             _ => pointer.to_owned(),
@@ -147,13 +157,40 @@ pub fn parse(bytes: &[u8]) -> Result<Document, InputError> {
                 // A Terraform template (`templatefile()`): JSON once its interpolations and
                 // directives are neutralised, on the same lines.
                 Err(_) if crate::terraform::is_template(trimmed) => {
-                    let json = crate::terraform::neutralise(trimmed)?;
-                    let value: Value = serde_json::from_str(&json).map_err(|e| {
-                        let mut e = invalid(e);
-                        e.message = format!("{} (in a template, after interpolation)", e.message);
-                        e
-                    })?;
-                    (value, LineMap::from_json(&json))
+                    // With `%{ else }`, each side is read: the `if` sides as the document, the
+                    // `else` sides as a second reading of it (findings they share are reported once).
+                    let sides = match crate::terraform::branch(trimmed, false) {
+                        Some(then_side) => vec![
+                            then_side,
+                            crate::terraform::branch(trimmed, true).unwrap_or_default(),
+                        ],
+                        None => vec![trimmed.to_owned()],
+                    };
+                    let mut read = Vec::new();
+                    for side in &sides {
+                        let json = crate::terraform::neutralise(side)?;
+                        let value: Value = serde_json::from_str(&json).map_err(|e| {
+                            let mut e = invalid(e);
+                            e.message =
+                                format!("{} (in a template, after interpolation)", e.message);
+                            e
+                        })?;
+                        read.push((value, json));
+                    }
+                    let mut read = read.into_iter();
+                    let Some((value, json)) = read.next() else {
+                        return Err(InputError::whole("empty template"));
+                    };
+                    let mut document = from_value(value, LineMap::from_json(&json))?;
+                    for (value, json) in read {
+                        for mut subject in from_value(value, LineMap::default())?.subjects {
+                            subject.base = format!("{ELSE_BASE}{}", subject.base);
+                            subject.label = format!("{} (the %{{ else }} sides)", subject.label);
+                            document.subjects.push(subject);
+                        }
+                        document.lines.add_json(&json, ELSE_BASE, 0);
+                    }
+                    return Ok(document);
                 }
                 Err(e) => return Err(invalid(e)),
             }
@@ -162,6 +199,9 @@ pub fn parse(bytes: &[u8]) -> Result<Document, InputError> {
         };
     from_value(value, lines)
 }
+
+/// Where the `%{ else }` reading of a template sits in the document's line map.
+const ELSE_BASE: &str = "/~else";
 
 /// Reads a file, choosing the reader by its name where the content cannot say: `.tf` is
 /// Terraform (HCL); anything else as [`parse`].
@@ -208,6 +248,7 @@ pub fn parse_named(name: &str, bytes: &[u8]) -> Result<Document, InputError> {
             base,
             platform_version: None,
             containers_only: true,
+            variables_only: false,
         });
     }
     Ok(document)
@@ -292,6 +333,7 @@ fn from_value(value: Value, lines: LineMap) -> Result<Document, InputError> {
                 base: format!("/Resources/{}/Properties", escape_pointer(id)),
                 platform_version: platform_versions.get(id.as_str()).cloned(),
                 containers_only: false,
+                variables_only: false,
             });
         }
         return Ok(document);
@@ -331,6 +373,7 @@ fn from_value(value: Value, lines: LineMap) -> Result<Document, InputError> {
         base: base.to_owned(),
         platform_version: None,
         containers_only: false,
+        variables_only: false,
     });
     Ok(document)
 }
@@ -338,21 +381,48 @@ fn from_value(value: Value, lines: LineMap) -> Result<Document, InputError> {
 /// A list of container definitions (Terraform's `container_definitions`): one task definition
 /// whose task-level fields are elsewhere.
 fn containers(items: &[Value], lines: LineMap) -> Result<Document, InputError> {
-    let looks_like_container = |v: &Value| {
-        v.as_object().is_some_and(|m| {
-            ["name", "image", "Name", "Image"]
-                .iter()
-                .any(|k| m.contains_key(*k))
-        })
+    // ECS requires `image`; a list of `{name, value}` is an environment file
+    // (`environment = jsondecode(file("env.json"))`), read as such.
+    let has = |v: &Value, keys: &[&str]| {
+        v.as_object()
+            .is_some_and(|m| keys.iter().any(|k| m.contains_key(*k)))
     };
+    let looks_like_container = |v: &Value| has(v, &["image", "Image"]);
+    let looks_like_variable = |v: &Value| {
+        has(v, &["name", "Name"])
+            && has(v, &["value", "Value", "valueFrom", "ValueFrom"])
+            && !has(v, &["image", "Image"])
+    };
+    if !items.is_empty()
+        && items
+            .iter()
+            .all(|v| looks_like_variable(v) || is_intrinsic(v))
+    {
+        let definition = normalise(serde_json::json!({
+            "containerDefinitions": [{"name": "(variables)", "image": "(none)", "environment": items}],
+            "executionRoleArn": crate::terraform::unresolved(),
+        }));
+        return Ok(Document {
+            subjects: vec![Subject {
+                label: "(environment variables)".to_owned(),
+                definition,
+                base: String::new(),
+                platform_version: None,
+                containers_only: false,
+                variables_only: true,
+            }],
+            is_template: false,
+            lines,
+        });
+    }
     if let Some((i, item)) = items
         .iter()
         .enumerate()
         .find(|(_, v)| !looks_like_container(v) && !is_intrinsic(v))
     {
         return Err(InputError::whole(format!(
-            "a list must hold container definitions (objects with `name` and `image`, as Terraform's container_definitions); item {i} is {}",
-            if item.is_object() { "an object without name or image".to_owned() } else { kind(item).to_owned() }
+            "a list must hold container definitions (objects with `image`, as Terraform's container_definitions) or environment variables (`name` and `value`); item {i} is {}",
+            if item.is_object() { "an object without image".to_owned() } else { kind(item).to_owned() }
         )));
     }
     let names: Vec<&str> = items
@@ -375,6 +445,7 @@ fn containers(items: &[Value], lines: LineMap) -> Result<Document, InputError> {
             base: String::new(),
             platform_version: None,
             containers_only: true,
+            variables_only: false,
         }],
         is_template: false,
         lines,
@@ -729,6 +800,9 @@ fn load_yaml(text: &str) -> Result<(Value, LineMap), InputError> {
 /// or left of the line that opened it, so that yaml-rust2 reads what YAML 1.2 readers do.
 /// `None` when no line needed it. Quotes, comments and block scalars are skipped; a `[` or
 /// `{` opens a flow collection only where a node starts (after `: `, `- `, or first on a line).
+/// Most bytes [`relax_flow_indentation`] may add.
+const RELAX_ALLOWANCE: usize = 64 * 1024;
+
 fn relax_flow_indentation(text: &str) -> Option<String> {
     let mut out = String::with_capacity(text.len() + 64);
     let mut depth = 0usize;
@@ -750,6 +824,11 @@ fn relax_flow_indentation(text: &str) -> Option<String> {
         if depth > 0 && !content.is_empty() && indent <= opener_indent {
             out.push_str(&" ".repeat(opener_indent + 1 - indent));
             changed = true;
+            // Padding many lines deep inside an indented block could multiply the file:
+            // beyond a small allowance, give up (the original error stands).
+            if out.len() > text.len() + RELAX_ALLOWANCE {
+                return None;
+            }
         }
         let line_starts_flat = depth == 0;
         let (mut quote, mut previous) = (None::<char>, ' ');

@@ -69,6 +69,9 @@ pub async fn validate_document<D: Directory>(
     live: Option<(&D, &live::Home)>,
     report: &mut Report,
 ) {
+    // Two readings of one template (its `%{ if }` and `%{ else }` sides) share most findings:
+    // each (line, rule, pointer) is reported once.
+    let mut seen = std::collections::HashSet::new();
     for subject in &document.subjects {
         let checked = match rules::check(subject, context) {
             Ok(c) => c,
@@ -88,12 +91,23 @@ pub async fn validate_document<D: Directory>(
             findings.extend(live::check(directory, &checked, &subject.label, home).await);
         }
         for mut f in findings {
+            // A file of variables: only what the variables hold (the container is a frame).
+            if subject.variables_only
+                && !f
+                    .pointer
+                    .starts_with("/containerDefinitions/0/environment/")
+            {
+                continue;
+            }
             if let Some(e) = f.evidence.as_mut() {
                 e.seal(context.evidence_key.as_ref());
             }
             f.file = file.map(str::to_owned);
             f.line = nearest_line(document, subject, &f.pointer);
             f.pointer = subject.shown_pointer(&f.pointer);
+            if f.line.is_some() && !seen.insert((f.line, f.rule, f.pointer.clone())) {
+                continue;
+            }
             report.findings.push(f);
         }
     }

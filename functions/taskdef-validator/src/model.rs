@@ -278,6 +278,19 @@ fn without_values(message: &str) -> String {
         rest = end.map_or("", |e| &after[e + 1..]);
     }
     out.push_str(rest);
+    // serde names other scalars with their value too: integer `1`, floating point `1.5`,
+    // boolean `true`. A number may be a PIN.
+    for (kind, plain) in [
+        ("integer `", "an integer"),
+        ("floating point `", "a number"),
+        ("boolean `", "a boolean"),
+    ] {
+        while let Some(at) = out.find(kind) {
+            let after = at + kind.len();
+            let end = out[after..].find('`').map_or(out.len(), |e| after + e + 1);
+            out.replace_range(at..end, plain);
+        }
+    }
     out
 }
 
@@ -301,6 +314,14 @@ mod tests {
         let message = format!("invalid value: string {:?}", "ends with a backslash\\");
         assert_eq!(super::without_values(&message), "invalid value: a string");
         assert_eq!(super::without_values("string \"unterminated"), "a string");
+        assert_eq!(
+            super::without_values("invalid type: integer `482913`, expected a string or a map"),
+            "invalid type: an integer, expected a string or a map"
+        );
+        assert_eq!(
+            super::without_values("floating point `1.5` and boolean `true`"),
+            "a number and a boolean"
+        );
         let v = serde_json::json!({"containerDefinitions": [{"environment": [{"name": "X", "value": ["Xk9#mP2vL7qR"]}]}]});
         let e = super::TaskDefinition::from_value(&v).unwrap_err();
         assert!(

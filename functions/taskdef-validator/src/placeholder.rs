@@ -21,6 +21,10 @@
 //! - **documented examples**: AWS's `…EXAMPLE` keys, and the example keys of provider
 //!   documentation that appear in tutorials (Stripe's and jwt.io's).
 
+use std::sync::LazyLock;
+
+use regex::Regex;
+
 /// Words that mark a value as prose about a value rather than the value.
 const PROSE: &[&str] = &[
     "your",
@@ -45,6 +49,13 @@ const PROSE: &[&str] = &[
     "notset",
     "unset",
     "undefined",
+    "goes",
+    "set",
+    "replaced",
+    "runtime",
+    "unknown",
+    "provided",
+    "tbc",
 ];
 
 /// Words that name a credential (a value made only of these, and of a few fillers, is a name).
@@ -98,8 +109,20 @@ const DOCUMENTED_EXAMPLES: &[&str] = &[
     "your-256-bit-secret",
 ];
 
-/// `${VAR}`, `%{ … }`, `{{ x }}`, `$(cmd)`, `%(x)s`, `#{x}`, `$VAR`, `<x>`, `@VAR@`, `__VAR__`:
-/// filled in by a template engine, a shell or a person.
+/// Template markers, each balanced: an unclosed `${` inside a random password is not one.
+static TEMPLATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"\$\{[^{}]*\}|%\{[^{}]*\}|\{\{[^{}]*\}\}|\$\([^()]*\)|#\{[^{}]*\}",
+        r"|%\([A-Za-z_][A-Za-z0-9_]*\)[sdr]",
+        r"|^%[A-Za-z_][A-Za-z0-9_]*%$",
+        r"|^\$(?:[A-Z_][A-Z0-9_]*|[a-z_][a-z0-9_]*)$",
+        r"|^<[^<>]+>$",
+    ))
+    .unwrap_or_else(|e| panic!("template pattern: {e}"))
+});
+
+/// `${VAR}`, `%{ … }`, `{{ x }}`, `$(cmd)`, `%(x)s`, `#{x}`, `%VAR%`, `$VAR`, `<x>`, `[NAME]`,
+/// `@NAME@`, `__NAME__`: filled in by a template engine, a shell or a person.
 pub fn template(v: &str) -> bool {
     let v = v.trim();
     let wrapped = |open: &str, close: &str| {
@@ -110,21 +133,7 @@ pub fn template(v: &str) -> bool {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-')
     };
-    v.contains("${")
-        || v.contains("%{")
-        || v.contains("{{")
-        || v.contains("$(")
-        || v.contains("%(")
-        || v.contains("#{")
-        || (v.starts_with('$')
-            && v.len() > 1
-            && v[1..]
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_'))
-        || (v.starts_with('<') && v.ends_with('>'))
-        || wrapped("[", "]")
-        || wrapped("@", "@")
-        || wrapped("__", "__")
+    TEMPLATE.is_match(v) || wrapped("[", "]") || wrapped("@", "@") || wrapped("__", "__")
 }
 
 /// `********`, `xxxx`, `••••`, `****1234`, `[REDACTED]`.
@@ -134,10 +143,10 @@ pub fn redaction(v: &str) -> bool {
     let count = v.chars().count();
     (count >= 3 && v.chars().all(mask))
         || v.chars().take(4).filter(|&c| c == '*' || c == '•').count() == 4
-        || words(v)
-            .iter()
-            .any(|w| matches!(w.as_str(), "redacted" | "masked" | "hidden"))
-            && count <= 24
+        || (count <= 24
+            && separated(v)
+                .iter()
+                .any(|w| matches!(w.as_str(), "redacted" | "masked" | "hidden")))
 }
 
 /// Lower-case words of a value (split on anything but letters and digits, and at case
@@ -166,26 +175,56 @@ fn words(v: &str) -> Vec<String> {
     out
 }
 
+/// Lower-case words between separators only (`Sample!Tree9` → `sample`, `tree9`; a camelCase
+/// `HiddenValley` stays one word): what prose is made of.
+fn separated(v: &str) -> Vec<String> {
+    v.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
 /// A value that is prose about a value: `your-api-key`, `changeme`, `FLWSECK_TEST-your_key`,
-/// `insert token here`, `my-secret-password`.
+/// `insert token here`, `set-in-ssm`. A prose word must stand between separators, in a value of
+/// three or more words or one whose words are mostly filler (prose, credential words, two
+/// letters or fewer, digits), so that `Sample!Tree9` or `HiddenValley42!` — passwords with a
+/// word in them — are not prose.
 pub fn prose(v: &str) -> bool {
-    let w = words(v);
-    if w.is_empty() {
-        return false;
-    }
     let lower = v.to_ascii_lowercase();
+    if [
+        "changeme",
+        "change_me",
+        "change-me",
+        "replace_me",
+        "replaceme",
+        "xxxxxx",
+    ]
+    .iter()
+    .any(|p| lower.contains(p))
+    {
+        return true;
+    }
+    let w = separated(v);
+    let filler = |w: &&String| {
+        PROSE.contains(&w.as_str())
+            || CREDENTIAL_WORDS.contains(&w.as_str())
+            || w.chars().count() <= 2
+            || w.chars().all(|c| c.is_ascii_digit())
+    };
     w.iter().any(|w| PROSE.contains(&w.as_str()))
-        || lower.contains("changeme")
-        || lower.contains("change_me")
-        || lower.contains("change-me")
-        || lower.contains("replace_me")
-        || lower.contains("replaceme")
-        || lower.contains("xxxxxx")
-        || w.iter().all(|w| CREDENTIAL_WORDS.contains(&w.as_str()))
+        && (w.len() >= 3 || w.iter().filter(filler).count() * 2 > w.len())
+}
+
+/// A value made only of credential words and fillers (`password`, `secret`, `my-db-password`):
+/// a placeholder in a URL or an example, though under a password name it may be the password.
+pub fn credential_words(v: &str) -> bool {
+    let w = words(v);
+    !w.is_empty() && w.iter().all(|w| CREDENTIAL_WORDS.contains(&w.as_str()))
 }
 
 /// An upper-case identifier of two or more words that names a credential (`DATABASE_PASSWORD`,
-/// `DB_PASS`, `API_KEY`): a variable's name standing where its value would go.
+/// `DB_PASS`, `API_KEY`): a variable's name standing where its value would go. A part of
+/// digits (`ROOT_PASS_2024`) makes it a password someone chose.
 pub fn variable_name(v: &str) -> bool {
     let parts: Vec<&str> = v.split('_').collect();
     parts.len() >= 2
@@ -193,6 +232,7 @@ pub fn variable_name(v: &str) -> bool {
             !p.is_empty()
                 && p.chars()
                     .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+                && !p.chars().all(|c| c.is_ascii_digit())
         })
         && v.chars().next().is_some_and(|c| c.is_ascii_uppercase())
         && parts.iter().any(|p| {
@@ -219,6 +259,12 @@ pub fn variable_name(v: &str) -> bool {
 /// Is `value` a placeholder rather than a value? `name` is the variable it is assigned to, if
 /// any (a value equal to its own name is a placeholder).
 pub fn placeholder_for(name: &str, value: &str) -> bool {
+    strict_placeholder_for(name, value) || credential_words(value.trim())
+}
+
+/// [`placeholder_for`] without the credential-words rule: under a password-like name,
+/// `password` or `secret` is the (weak) password itself.
+pub fn strict_placeholder_for(name: &str, value: &str) -> bool {
     let v = value.trim();
     if v.is_empty() {
         return true;

@@ -211,6 +211,20 @@ fn environment(container: &ContainerDefinition, base: &str, out: &mut Vec<Findin
             continue;
         }
         let Some(value) = value.literal() else {
+            // Left for CloudFormation or Terraform to evaluate — but a credential written
+            // inside the expression (`!Sub "postgres://app:pw@${Db}"`, a literal branch of
+            // `!If`, a conditional in a `.tf` file) is in the file all the same.
+            if let Some(d) = unresolved_credential(name, value) {
+                out.push(
+                    Finding::new(
+                        rule::PLAINTEXT_SECRET,
+                        pointer,
+                        format!("{name}: {} in plaintext, inside an expression", d.kind),
+                    )
+                    .severity(d.severity)
+                    .evidence(d.evidence),
+                );
+            }
             continue;
         };
         let paired = has_access_key
@@ -230,6 +244,35 @@ fn environment(container: &ContainerDefinition, base: &str, out: &mut Vec<Findin
             );
         }
     }
+}
+
+/// A credential inside an unresolved value: a provider format anywhere in its strings, or a
+/// literal branch of `Fn::If` under the variable's name. Names (`Ref`, `Fn::GetAtt`) are not
+/// values and are not read as such.
+fn unresolved_credential(name: &str, value: &Text) -> Option<detect::Detection> {
+    let Text::Unresolved(v) = value else {
+        return None;
+    };
+    if let Some(branches) = v.get("Fn::If").and_then(Value::as_array) {
+        for branch in branches.iter().skip(1) {
+            let found = match branch {
+                Value::String(s) => detect::scan_pair(name, s),
+                other => unresolved_credential(name, &Text::Unresolved(other.clone())),
+            };
+            if found.is_some() {
+                return found;
+            }
+        }
+        return None;
+    }
+    if v.get("Ref").is_some() || v.get("Fn::GetAtt").is_some() || v.get("Fn::ImportValue").is_some()
+    {
+        return None;
+    }
+    value
+        .strings()
+        .into_iter()
+        .find_map(detect::provider_format)
 }
 
 fn dynamic_secret_reference(s: &str) -> bool {

@@ -28,9 +28,6 @@ pub fn unresolved() -> Value {
     json!({"Fn::Terraform": "evaluated by Terraform"})
 }
 
-/// The JSON text of an interpolation outside strings (the same object as [`unresolved`]).
-const UNRESOLVED_TEXT: &str = r#"{"Fn::Terraform":"evaluated by Terraform"}"#;
-
 /// Does the text use Terraform template syntax?
 pub fn is_template(text: &str) -> bool {
     text.contains("${") || text.contains("%{")
@@ -75,6 +72,69 @@ fn line_col(chars: &[char], at: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// The template with only one side of every `%{ if }` kept: `else_side` false keeps what
+/// comes before each `%{ else }`, true what comes after (and drops an `if` without `else`).
+/// The other side is blanked (spaces, newlines kept), so lines stay. `None` when the
+/// template has no `%{ else }`: dropping the directives keeps both sides of nothing.
+pub fn branch(text: &str, else_side: bool) -> Option<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    // One entry per open `if` (true once its `else` is passed); `for` frames are `None`.
+    let mut frames: Vec<Option<bool>> = Vec::new();
+    let mut saw_else = false;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let next = chars.get(i + 1).copied();
+        if (c == '$' || c == '%') && next == Some(c) && chars.get(i + 2) == Some(&'{') {
+            out.extend(&chars[i..i + 3]);
+            i += 3;
+            continue;
+        }
+        if (c == '$' || c == '%') && next == Some('{') {
+            let end = sequence_end(&chars, i).unwrap_or(chars.len());
+            if c == '%' {
+                let body: String = chars[i + 2..end.saturating_sub(1).max(i + 2)]
+                    .iter()
+                    .collect();
+                let keyword = body
+                    .trim_matches(|c: char| c.is_whitespace() || c == '~')
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or("");
+                match keyword {
+                    "if" => frames.push(Some(false)),
+                    "for" => frames.push(None),
+                    "else" => {
+                        saw_else = true;
+                        if let Some(Some(in_else)) = frames.last_mut() {
+                            *in_else = true;
+                        }
+                    }
+                    "endif" | "endfor" => {
+                        frames.pop();
+                    }
+                    _ => {}
+                }
+            }
+            let active = frames.iter().flatten().all(|&in_else| in_else == else_side);
+            for &ch in &chars[i..end] {
+                out.push(if active || c == '%' || ch == '\n' {
+                    ch
+                } else {
+                    ' '
+                });
+            }
+            i = end;
+            continue;
+        }
+        let active = frames.iter().flatten().all(|&in_else| in_else == else_side);
+        out.push(if active || c == '\n' { c } else { ' ' });
+        i += 1;
+    }
+    saw_else.then_some(out)
+}
+
 /// A `templatefile()` template of JSON, as JSON with the same lines (see the module doc).
 pub fn neutralise(text: &str) -> Result<String, InputError> {
     let chars: Vec<char> = text.chars().collect();
@@ -104,7 +164,10 @@ pub fn neutralise(text: &str) -> Result<String, InputError> {
             };
             let newlines = chars[i..end].iter().filter(|&&c| c == '\n').count();
             match (c, in_string) {
-                ('$', false) => out.push_str(UNRESOLVED_TEXT),
+                ('$', false) => {
+                    let inner: String = chars[i + 2..end - 1].iter().collect();
+                    out.push_str(&interpolation(&inner));
+                }
                 ('$', true) => out.push_str("${…}"),
                 _ => {}
             }
@@ -143,6 +206,29 @@ pub fn neutralise(text: &str) -> Result<String, InputError> {
         i += 1;
     }
     Ok(drop_dangling_commas(&out))
+}
+
+/// The JSON an interpolation where a value goes stands for: `${jsonencode(<literal>)}` (the
+/// form Terraform's documentation recommends for JSON templates) as its value, read value by
+/// value; anything else unresolved, carrying its text (a provider-format credential inside it
+/// is still found).
+fn interpolation(inner: &str) -> String {
+    let expr = nesting_bounded(inner)
+        .ok()
+        .and_then(|()| hcl_edit::parser::parse_expr(inner.trim()).ok());
+    if let Some(Expression::FuncCall(call)) = &expr {
+        if call.name.name.as_str() == "jsonencode" && call.args.len() == 1 {
+            let src = Source {
+                text: inner.trim(),
+                lines: Lines::new(inner.trim()),
+            };
+            if let Some(arg) = call.args.iter().next() {
+                let value = value_of(arg, "", &src, &mut Vec::new());
+                return value.to_string();
+            }
+        }
+    }
+    json!({ "Fn::Terraform": inner }).to_string()
 }
 
 /// Removes a comma followed only by whitespace and `]` or `}`, and one right after `[` or `{`
@@ -288,7 +374,11 @@ pub fn resources(text: &str) -> Result<Vec<Resource>, InputError> {
             message: format!("invalid HCL: {}", e.message()),
         }
     })?;
-    let lines = Lines::new(text);
+    let src = Source {
+        text,
+        lines: Lines::new(text),
+    };
+    let lines = &src.lines;
     let mut out = Vec::new();
     for structure in body.iter() {
         let Structure::Block(block) = structure else {
@@ -309,7 +399,7 @@ pub fn resources(text: &str) -> Result<Vec<Resource>, InputError> {
             };
             let key = attribute.key.as_str();
             if key == "container_definitions" {
-                let read = container_definitions(&attribute.value, text, &lines)?;
+                let read = container_definitions(&attribute.value, &src)?;
                 value_lines = read.lines;
                 heredoc = read.heredoc;
                 definition.insert("containerDefinitions".into(), read.value);
@@ -317,7 +407,7 @@ pub fn resources(text: &str) -> Result<Vec<Resource>, InputError> {
                 let mut ignored = Vec::new();
                 definition.insert(
                     (*camel).into(),
-                    value_of(&attribute.value, "", &lines, &mut ignored),
+                    value_of(&attribute.value, "", &src, &mut ignored),
                 );
             }
         }
@@ -350,7 +440,8 @@ impl Read {
 }
 
 /// `container_definitions = jsonencode([...])`, a heredoc, or anything else (unresolved).
-fn container_definitions(expr: &Expression, text: &str, lines: &Lines) -> Result<Read, InputError> {
+fn container_definitions(expr: &Expression, src: &Source) -> Result<Read, InputError> {
+    let (text, lines) = (src.text, &src.lines);
     match expr {
         Expression::FuncCall(call)
             if call.name.name.as_str() == "jsonencode" && call.args.len() == 1 =>
@@ -360,12 +451,29 @@ fn container_definitions(expr: &Expression, text: &str, lines: &Lines) -> Result
                 .args
                 .iter()
                 .next()
-                .map(|a| value_of(a, "", lines, &mut out))
+                .map(|a| value_of(a, "", src, &mut out))
                 .unwrap_or_else(unresolved);
             Ok(Read {
                 value,
                 lines: out,
                 heredoc: None,
+            })
+        }
+        // A quoted JSON string (`container_definitions = "[{\"name\": …}]"`).
+        Expression::String(json) => {
+            let offset = expr.span().map_or(0, |s| lines.of(s.start) - 1);
+            let value: Value = serde_json::from_str(json.value()).map_err(|e| InputError {
+                line: offset + 1,
+                column: 0,
+                message: format!(
+                    "container_definitions: the string is not JSON: {}",
+                    crate::input::strip_position(&e.to_string())
+                ),
+            })?;
+            Ok(Read {
+                value,
+                lines: Vec::new(),
+                heredoc: Some((json.value().clone(), offset)),
             })
         }
         Expression::HeredocTemplate(heredoc) => {
@@ -403,7 +511,11 @@ fn container_definitions(expr: &Expression, text: &str, lines: &Lines) -> Result
                 heredoc: Some((json, offset)),
             })
         }
-        _ => Ok(Read::unresolved()),
+        other => Ok(Read {
+            value: src.unresolved(other),
+            lines: Vec::new(),
+            heredoc: None,
+        }),
     }
 }
 
@@ -420,11 +532,11 @@ fn shifted(mut e: InputError, offset: usize) -> InputError {
 fn value_of(
     expr: &Expression,
     pointer: &str,
-    lines: &Lines,
+    src: &Source,
     out: &mut Vec<(String, usize)>,
 ) -> Value {
     if let Some(span) = expr.span() {
-        out.push((pointer.to_owned(), lines.of(span.start)));
+        out.push((pointer.to_owned(), src.lines.of(span.start)));
     }
     match expr {
         Expression::Null(_) => Value::Null,
@@ -454,7 +566,7 @@ fn value_of(
             array
                 .iter()
                 .enumerate()
-                .map(|(i, item)| value_of(item, &format!("{pointer}/{i}"), lines, out))
+                .map(|(i, item)| value_of(item, &format!("{pointer}/{i}"), src, out))
                 .collect(),
         ),
         Expression::Object(object) => {
@@ -467,19 +579,127 @@ fn value_of(
                     ObjectKey::Expression(_) => return unresolved(),
                 };
                 let child = format!("{pointer}/{}", crate::input::escape_pointer(&key));
-                let v = value_of(value.expr(), &child, lines, out);
+                let v = value_of(value.expr(), &child, src, out);
                 map.insert(key, v);
             }
             Value::Object(map)
         }
-        Expression::Parenthesis(p) => value_of(p.inner(), pointer, lines, out),
-        _ => unresolved(),
+        Expression::Parenthesis(p) => value_of(p.inner(), pointer, src, out),
+        // Functions that return their argument's value as far as a scanner cares.
+        Expression::FuncCall(call)
+            if call.args.len() == 1
+                && matches!(
+                    call.name.name.as_str(),
+                    "sensitive" | "nonsensitive" | "tostring" | "trimspace"
+                ) =>
+        {
+            match call.args.iter().next() {
+                Some(arg) => value_of(arg, pointer, src, out),
+                None => src.unresolved(expr),
+            }
+        }
+        // `merge({…}, {…})` of literal objects: their union, later keys winning.
+        Expression::FuncCall(call)
+            if call.name.name.as_str() == "merge"
+                && call.args.iter().all(|a| matches!(a, Expression::Object(_))) =>
+        {
+            let mut map = Map::new();
+            for arg in call.args.iter() {
+                if let Value::Object(m) = value_of(arg, pointer, src, out) {
+                    map.extend(m);
+                }
+            }
+            Value::Object(map)
+        }
+        // A heredoc string: its text, `${…}` kept as a placeholder.
+        Expression::HeredocTemplate(h) => {
+            let mut text = String::new();
+            for element in h.template.iter() {
+                match element {
+                    hcl_edit::template::Element::Literal(l) => text.push_str(l.value()),
+                    _ => text.push_str("${…}"),
+                }
+            }
+            Value::String(text)
+        }
+        _ => src.unresolved(expr),
+    }
+}
+
+/// The text of a `.tf` file and where its lines start.
+struct Source<'a> {
+    text: &'a str,
+    lines: Lines,
+}
+
+impl Source<'_> {
+    /// An expression evaluated only by Terraform: unresolved, carrying its source text, so
+    /// that a provider-format credential written inside it (a conditional's branch, a
+    /// function's argument) is still found.
+    fn unresolved(&self, expr: &Expression) -> Value {
+        let raw = expr
+            .span()
+            .and_then(|span| self.text.get(span))
+            .unwrap_or("evaluated by Terraform");
+        json!({ "Fn::Terraform": raw })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn is_unresolved(v: &Value) -> bool {
+        crate::input::is_intrinsic(v) && v.get("Fn::Terraform").is_some()
+    }
+
+    #[test]
+    fn what_terraform_would_evaluate_is_read_where_it_can_be() {
+        let template = r#"[{"name": "app", "image": "app:1",
+  "environment": ${jsonencode([
+    { name = "DB_PASSWORD", value = "Hunter22-prod!" },
+    { name = "TOKEN", value = var.token }
+  ])}
+}]"#;
+        let json = neutralise(template).unwrap();
+        assert_eq!(json.lines().count(), template.lines().count(), "{json}");
+        let v: Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v[0]["environment"][0]["value"], "Hunter22-prod!");
+        assert!(is_unresolved(&v[0]["environment"][1]["value"]));
+        let tf = r#"
+resource "aws_ecs_task_definition" "t" {
+  family = "t"
+  container_definitions = jsonencode([merge(local.base, {
+    name = "app"
+  }), merge({ name = "b" }, {
+    environment = [
+      { name = "DB_PASSWORD", value = sensitive("Hunter22-prod!") },
+      { name = "STRIPE", value = var.env == "prod" ? "sk_live_4eC39HqLyjWDarjtT1zdp7dc" : "" },
+    ]
+  })])
+}
+resource "aws_ecs_task_definition" "q" {
+  family = "q"
+  container_definitions = "[{\"name\": \"q\", \"image\": \"q:1\", \"environment\": [{\"name\": \"K\", \"value\": \"v\"}]}]"
+}
+"#;
+        let r = resources(tf).unwrap();
+        let c = &r[0].definition["containerDefinitions"];
+        assert!(is_unresolved(&c[0]), "merge with a reference: {c}");
+        assert_eq!(c[1]["name"], "b");
+        assert_eq!(c[1]["environment"][0]["value"], "Hunter22-prod!");
+        let raw = c[1]["environment"][1]["value"]["Fn::Terraform"]
+            .as_str()
+            .unwrap();
+        assert!(
+            raw.contains("sk_live_"),
+            "the raw text is kept for the scan: {raw}"
+        );
+        assert_eq!(
+            r[1].definition["containerDefinitions"][0]["environment"][0]["value"],
+            "v"
+        );
+    }
 
     #[test]
     fn templates_become_json_with_the_same_lines() {
@@ -505,8 +725,8 @@ mod tests {
         let v: Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}\n{json}"));
         let c = &v[0];
         assert_eq!(c["name"], "${…}");
-        assert_eq!(c["memory"], unresolved());
-        assert_eq!(c["secrets"], unresolved());
+        assert!(is_unresolved(&c["memory"]), "{}", c["memory"]);
+        assert!(is_unresolved(&c["secrets"]), "{}", c["secrets"]);
         assert_eq!(c["environment"][0]["value"], "${…}");
         assert_eq!(c["environment"][1]["value"], "hunter22");
         assert_eq!(c["command"][1], "${NOT_INTERPOLATED}");
@@ -514,6 +734,22 @@ mod tests {
         let line_of = |needle: &str| json.lines().position(|l| l.contains(needle)).map(|i| i + 1);
         assert_eq!(line_of("hunter22"), Some(10));
         assert_eq!(line_of("\"command\""), Some(15));
+    }
+
+    #[test]
+    fn each_side_of_an_if_is_kept_once() {
+        let template = "[{\"name\": \"app\",\n  %{ if prod ~}\n  \"environment\": [{\"name\": \"A\", \"value\": \"1\"}],\n  %{ else ~}\n  \"environment\": [],\n  %{ endif ~}\n  \"image\": \"x\"}]";
+        let then_side = neutralise(&branch(template, false).unwrap()).unwrap();
+        let else_side = neutralise(&branch(template, true).unwrap()).unwrap();
+        let (a, b): (Value, Value) = (
+            serde_json::from_str(&then_side).unwrap(),
+            serde_json::from_str(&else_side).unwrap(),
+        );
+        assert_eq!(a[0]["environment"][0]["value"], "1");
+        assert_eq!(b[0]["environment"], json!([]));
+        assert_eq!(then_side.lines().count(), template.lines().count());
+        assert_eq!(else_side.lines().count(), template.lines().count());
+        assert!(branch("[%{ for x in y }1,%{ endfor }]", false).is_none());
     }
 
     #[test]
@@ -584,7 +820,11 @@ resource "aws_s3_bucket" "b" {}
         );
         let api = &found[0];
         assert_eq!(api.line, 4);
-        assert_eq!(api.definition["executionRoleArn"], unresolved());
+        assert!(
+            is_unresolved(&api.definition["executionRoleArn"]),
+            "{}",
+            api.definition["executionRoleArn"]
+        );
         assert_eq!(
             api.definition["requiresCompatibilities"],
             json!(["FARGATE"])
@@ -592,8 +832,16 @@ resource "aws_s3_bucket" "b" {}
         let c = &api.definition["containerDefinitions"][0];
         assert_eq!(c["image"], "${…}:1");
         assert_eq!(c["environment"][0]["value"], "hunter22");
-        assert_eq!(c["environment"][1]["value"], unresolved());
-        assert_eq!(c["secrets"][0]["valueFrom"], unresolved());
+        assert!(
+            is_unresolved(&c["environment"][1]["value"]),
+            "{}",
+            c["environment"][1]["value"]
+        );
+        assert!(
+            is_unresolved(&c["secrets"][0]["valueFrom"]),
+            "{}",
+            c["secrets"][0]["valueFrom"]
+        );
         let line = |r: &Resource, p: &str| r.lines.iter().find(|(q, _)| q == p).map(|(_, l)| *l);
         assert_eq!(line(api, "/0/environment/0/value"), Some(13));
         let worker = &found[1];
@@ -604,7 +852,11 @@ resource "aws_s3_bucket" "b" {}
         assert_eq!(offset, 23);
         let at = json.lines().position(|l| l.contains("summer2024")).unwrap() + 1;
         assert_eq!(at + offset, 28);
-        assert_eq!(found[2].definition["containerDefinitions"], unresolved());
+        assert!(
+            is_unresolved(&found[2].definition["containerDefinitions"]),
+            "{}",
+            found[2].definition["containerDefinitions"]
+        );
     }
 
     #[test]

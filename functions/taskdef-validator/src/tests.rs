@@ -1020,3 +1020,19 @@ fn flow_sequences_closed_at_the_key_indentation() {
     let bad = input::parse(b"Resources:\n  A:\n    B: 1\n   C: 2\n").unwrap_err();
     assert_eq!(bad.line, 4, "{bad}");
 }
+
+/// Review of issue 14: the YAML retry pads lines inside a flow collection; deep inside an
+/// indented block that could multiply the file. Past a small allowance it gives up and the
+/// original error stands — quickly.
+#[test]
+fn the_yaml_retry_cannot_multiply_a_file() {
+    let text = format!("a:\n{}k: [\n{}]\n", " ".repeat(990), "1,\n".repeat(100_000));
+    let started = std::time::Instant::now();
+    let e = input::parse(text.as_bytes()).unwrap_err();
+    assert!(e.message.contains("invalid indentation"), "{e}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}

@@ -474,3 +474,77 @@ async fn the_realistic_set_precision_and_recall() -> anyhow::Result<()> {
     assert!(labels.iter().filter(|l| l.secret).count() >= 30);
     Ok(())
 }
+
+/// Review of issue 14, through the CLI: what a reviewer found missed or mis-read — each a file
+/// of its own, with the exact pointer, severity and line.
+#[tokio::test]
+async fn the_forms_a_review_found_are_read() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let files = [
+        // `environment = jsondecode(file("env.json"))`: a list of variables.
+        (
+            "env.json",
+            "[{\"name\": \"LOG_LEVEL\", \"value\": \"info\"},\n {\"name\": \"DB_PASSWORD\", \"value\": \"summer2024\"}]\n",
+        ),
+        // `${jsonencode([...])}` where a value goes, read value by value.
+        (
+            "jsonencode.json.tpl",
+            "[{\"name\": \"app\", \"image\": \"${image}\",\n  \"environment\": ${jsonencode([\n    { name = \"MAIL_PASSWORD\", value = \"Spring2024\" },\n    { name = \"TOKEN\", value = var.token }\n  ])}\n}]\n",
+        ),
+        // Both sides of `%{ if } … %{ else }`.
+        (
+            "branches.json.tpl",
+            "[{\"name\": \"app\", \"image\": \"${image}\",\n  %{ if env == \"prod\" ~}\n  \"environment\": [{\"name\": \"DB_PASSWORD\", \"value\": \"Winter2023\"}],\n  %{ else ~}\n  \"environment\": [],\n  %{ endif ~}\n  \"cpu\": 256\n}]\n",
+        ),
+        // Credentials inside CloudFormation intrinsics.
+        (
+            "intrinsics.yaml",
+            "Resources:\n  T:\n    Type: AWS::ECS::TaskDefinition\n    Properties:\n      ExecutionRoleArn: arn:aws:iam::123456789012:role/x\n      ContainerDefinitions:\n        - Name: app\n          Image: app:1\n          Environment:\n            - Name: DATABASE_URL\n              Value: !Sub \"postgres://app:Autumn-2022@${Db.Endpoint.Address}/app\"\n            - Name: DB_PASSWORD\n              Value: !If [IsProd, summer2024, !Ref DevPassword]\n            - Name: SMTP_PASSWORD\n              Value: !Ref SmtpPasswordParameter\n",
+        ),
+        // `.tf`: sensitive(), and a conditional holding a provider key.
+        (
+            "main.tf",
+            "resource \"aws_ecs_task_definition\" \"t\" {\n  family = \"t\"\n  container_definitions = jsonencode([{\n    name  = \"app\"\n    image = \"app:1\"\n    environment = [\n      { name = \"DB_PASSWORD\", value = sensitive(\"Spring2024\") },\n      { name = \"PAYMENTS\", value = var.prod ? \"sk_live_4eC39HqLyjWDarjtT1zdp7dc\" : \"\" },\n    ]\n  }])\n}\n",
+        ),
+    ];
+    let mut paths = Vec::new();
+    for (name, text) in files {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text)?;
+        paths.push(path.to_string_lossy().into_owned());
+    }
+    let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
+    let report = validate(&paths).await?;
+    assert_eq!(
+        findings(&report, &["plaintext-secret"]),
+        vec![
+            row("branches.json.tpl", "/0/environment/0/value", "medium", 3),
+            row("env.json", "/1/value", "medium", 2),
+            row(
+                "intrinsics.yaml",
+                "/containerDefinitions/0/environment/0/value",
+                "critical",
+                11
+            ),
+            row(
+                "intrinsics.yaml",
+                "/containerDefinitions/0/environment/1/value",
+                "medium",
+                13
+            ),
+            row("jsonencode.json.tpl", "/0/environment/0/value", "medium", 2),
+            row("main.tf", "/0/environment/0/value", "medium", 7),
+            row("main.tf", "/0/environment/1/value", "critical", 8),
+        ]
+    );
+    // The variables file reports only its variables (the frame container has no findings).
+    let env_rules: Vec<&str> = report["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["file"].as_str().is_some_and(|p| p.ends_with("env.json")))
+        .filter_map(|f| f["rule"].as_str())
+        .collect();
+    assert_eq!(env_rules, ["plaintext-secret"]);
+    Ok(())
+}

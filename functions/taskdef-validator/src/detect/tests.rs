@@ -356,9 +356,7 @@ fn not_passwords_under_password_names() {
         ("DB_PASSWORD", "changeme"),
         ("DB_PASSWORD", "<db-password>"),
         ("DB_PASSWORD", "DB_PASSWORD"),
-        ("DB_PASSWORD", "password"),
         ("DB_PASSWORD", "true"),
-        ("DB_PASSWORD", "12345"),
         ("DB_PASSWORD", "abc"),
         ("DB_PASSWORD", ""),
         (
@@ -382,10 +380,84 @@ fn not_passwords_under_password_names() {
         ("PUBLISHABLE_KEY", "Zx9Yw8Vu7Ts6Rq5Po4Nm"),
         ("PUBLIC_CLIENT_KEY", "a8Fk2LmQ9zR4"),
         ("SECRET_NAME", "prod/db/password"),
+        ("AUTH_TOKEN", "Bearer"),
+        ("JWT_SECRET_KEY", "HS256"),
+        ("SIGNING_KEY", "RS256"),
+        ("ENCRYPTION_KEY", "aes-256-gcm"),
+        ("DB_SECRET", "myapp/prod/db"),
+        ("RDS_SECRET", "rds!db-1a2b3c4d-5e6f"),
+        ("DB_PASSWORD", "TO_BE_REPLACED"),
+        ("DB_PASSWORD", "SET_ME"),
+        ("DB_PASSWORD", "set-in-ssm"),
+        ("DB_PASSWORD", "provided-at-runtime"),
+        ("DB_PASSWORD", "unknown"),
+        ("CLIENT_SECRET", "client-secret-goes-here"),
+        ("DB_PASSWORD", "%MyAppDbPassword%"),
+        ("DB_PASSWORD", "file:/run/secrets/db"),
+        ("MQTT_PUBLIC_KEY", "a8Fk2LmQ9zR4xW"),
     ];
     for (name, value) in cases {
         assert_eq!(scan_pair(name, value), None, "{name}={value}");
     }
+}
+
+/// Review of issue 14: values that read as placeholders to a loose test but are passwords, and
+/// names written without separators or with a digit attached.
+#[test]
+fn passwords_with_words_in_them_and_odd_names() {
+    let cases = [
+        ("DB_PASSWORD", "Sample!Tree9"),
+        ("DB_PASSWORD", "HiddenValley42!"),
+        ("DB_PASSWORD", "TodoList#2024"),
+        ("MSSQL_SA_PASSWORD", "YourStrong!Passw0rd"),
+        ("DB_PASSWORD", "SUPER_SECRET_PASS_2024"),
+        ("DB_PASSWORD", "ROOT_PASS_2024"),
+        ("DB_PASSWORD", "$uperS3cret"),
+        ("DB_PASSWORD", "Xk9#mP2vL7qR4tW8${zB3nC6"),
+        ("DB_PASSWORD", "123456"),
+        ("DB_PASSWORD", "password"),
+        ("DB_PASSWORD", "secret"),
+        ("DB_PASSWORD2", "hunter22"),
+        ("SMTP_PASSWORD1", "hunter22"),
+        ("SECRET2", "Xk9#mP2vL7qR"),
+        ("DBPASSWORD", "hunter22"),
+        ("MQTT_PUB_PASSWORD", "hunter22"),
+        (
+            "JAVA_OPTS",
+            "-Xmx512m -Dspring.datasource.password=hunter22",
+        ),
+        ("REDIS_ARGS", "--requirepass hunter22 --port 6379"),
+        ("ARGS", "--password hunter22"),
+        ("DATABASE_URL", "postgres://app:YourPassw0rd!@db/app"),
+        ("DATABASE_URL", "app:hunter22@tcp(db:3306)/app"),
+    ];
+    for (name, value) in cases {
+        assert!(scan_pair(name, value).is_some(), "{name}={value} missed");
+    }
+    for args in [
+        vec![
+            Some("chpst"),
+            Some("-u"),
+            Some("www-data:www-data"),
+            Some("run"),
+        ],
+        vec![
+            Some("docker"),
+            Some("run"),
+            Some("-u"),
+            Some("1000:root"),
+            Some("img"),
+        ],
+    ] {
+        assert!(scan_command(&args).is_empty(), "{args:?}");
+    }
+    assert!(!scan_command(&[
+        Some("curl"),
+        Some("-u"),
+        Some("ops:hunter22"),
+        Some("http://x")
+    ])
+    .is_empty());
 }
 
 /// Issue 14, class 2: connection strings in every common form, placeholders skipped.
