@@ -116,6 +116,9 @@ rules! {
     MANAGED_MASTER_SECRET = "managed-master-secret", Medium, false,
         "Container reads a service-managed master password",
         "Give the application its own database user, rotated with alternating users (ecs-secrets' secret-rotator), or use IAM database authentication. The service rotates the master password itself (RDS every 7 days by default, Redshift every 30): running tasks keep the old one until they are replaced, and fail new connections until then.";
+    CONTAINER_DEFINITIONS_NOT_READ = "container-definitions-not-read", Info, false,
+        "Container definitions computed outside this file",
+        "Validate what the expression reads: the file passed to Terraform's file() or templatefile() (`.json`, `.json.tpl`), or the rendered task definition (`aws ecs describe-task-definition` output).";
     SECRET_NOT_FOUND = "secret-not-found", High, true,
         "Referenced secret or parameter does not exist",
         "Create the secret or parameter, or correct the reference; the task will fail to start with ResourceInitializationError.";

@@ -45,6 +45,19 @@ pub fn check(subject: &Subject, context: &Context) -> Result<Checked, String> {
         .clone()
         .or_else(|| context.platform_version.clone());
     let mut findings = Vec::new();
+    // `ContainerDefinitions: !If […]`, `container_definitions = templatefile(…)`: nothing here
+    // to check — say so rather than count the task definition as clean.
+    if subject
+        .definition
+        .get("containerDefinitions")
+        .is_some_and(crate::input::is_intrinsic)
+    {
+        findings.push(Finding::new(
+            rule::CONTAINER_DEFINITIONS_NOT_READ,
+            "/containerDefinitions".to_owned(),
+            "the container definitions are computed (by CloudFormation or Terraform) from something outside this file: none of them was checked",
+        ));
+    }
     let has_execution_role = model
         .execution_role_arn
         .as_ref()

@@ -127,6 +127,19 @@ async fn terraform_files_are_read_with_lines() -> anyhow::Result<()> {
             row("main.tf", "/0/environment/0/value", "medium", 42),
         ]
     );
+    // `container_definitions = templatefile(…)`: said, not counted as clean.
+    let not_read: Vec<(String, String, String, String, u64)> =
+        findings(&report, &["container-definitions-not-read"]);
+    assert_eq!(
+        not_read,
+        vec![(
+            "main.tf".to_owned(),
+            String::new(),
+            "container-definitions-not-read".to_owned(),
+            "info".to_owned(),
+            50
+        )]
+    );
     // Task-level fields are outside a container list: no missing execution role.
     assert!(
         findings(&report, &["missing-execution-role"]).is_empty(),
