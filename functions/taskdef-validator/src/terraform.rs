@@ -16,7 +16,10 @@
 //!   value, a heredoc is read as a template, and any expression that cannot be evaluated here
 //!   (a variable, a function, a conditional) is unresolved — never a finding.
 
-use hcl_edit::expr::{Expression, ObjectKey};
+use std::cell::Cell;
+use std::collections::HashMap;
+
+use hcl_edit::expr::{Expression, ObjectKey, TraversalOperator};
 use hcl_edit::repr::Span;
 use hcl_edit::structure::{Body, Structure};
 use serde_json::{json, Map, Value};
@@ -218,10 +221,7 @@ fn interpolation(inner: &str) -> String {
         .and_then(|()| hcl_edit::parser::parse_expr(inner.trim()).ok());
     if let Some(Expression::FuncCall(call)) = &expr {
         if call.name.name.as_str() == "jsonencode" && call.args.len() == 1 {
-            let src = Source {
-                text: inner.trim(),
-                lines: Lines::new(inner.trim()),
-            };
+            let src = Source::new(inner.trim(), None);
             if let Some(arg) = call.args.iter().next() {
                 let value = value_of(arg, "", &src, &mut Vec::new());
                 return value.to_string();
@@ -374,10 +374,7 @@ pub fn resources(text: &str) -> Result<Vec<Resource>, InputError> {
             message: format!("invalid HCL: {}", e.message()),
         }
     })?;
-    let src = Source {
-        text,
-        lines: Lines::new(text),
-    };
+    let src = Source::new(text, Some(&body));
     let lines = &src.lines;
     let mut out = Vec::new();
     for structure in body.iter() {
@@ -538,6 +535,10 @@ fn value_of(
     if let Some(span) = expr.span() {
         out.push((pointer.to_owned(), src.lines.of(span.start)));
     }
+    src.built.set(src.built.get() + 1);
+    if src.built.get() > MAX_BUILT {
+        return unresolved();
+    }
     match expr {
         Expression::Null(_) => Value::Null,
         Expression::Bool(b) => Value::Bool(*b.value()),
@@ -622,14 +623,87 @@ fn value_of(
             }
             Value::String(text)
         }
+        Expression::Traversal(_) => match src.lookup(expr) {
+            Some(given) if src.depth.get() < 8 => {
+                src.depth.set(src.depth.get() + 1);
+                // The value's line is where it is used (recorded above), not where it is given.
+                let v = value_of(given, pointer, src, &mut Vec::new());
+                src.depth.set(src.depth.get() - 1);
+                v
+            }
+            _ => src.unresolved(expr),
+        },
         _ => src.unresolved(expr),
     }
 }
 
-/// The text of a `.tf` file and where its lines start.
+/// The text of a `.tf` file, where its lines start, and the values the file itself gives
+/// `var.NAME` (a `variable` block's `default`) and `local.NAME` (a `locals` block): a literal
+/// there is committed as surely as one written in place.
 struct Source<'a> {
     text: &'a str,
     lines: Lines,
+    known: HashMap<String, Expression>,
+    /// How deep a `var.`/`local.` lookup has gone (they may refer to each other, in a cycle).
+    depth: Cell<u8>,
+    /// Values built so far: lookups copy what they refer to, so a file of locals that each use
+    /// the next several times would otherwise grow exponentially.
+    built: Cell<usize>,
+}
+
+/// Most values built from one `.tf` file (the readers' node limit).
+const MAX_BUILT: usize = 500_000;
+
+impl<'a> Source<'a> {
+    fn new(text: &'a str, body: Option<&Body>) -> Self {
+        let mut known = HashMap::new();
+        for structure in body.into_iter().flat_map(|b| b.iter()) {
+            let Structure::Block(block) = structure else {
+                continue;
+            };
+            let attributes = || {
+                block.body.iter().filter_map(|s| match s {
+                    Structure::Attribute(a) => Some(a),
+                    _ => None,
+                })
+            };
+            match (block.ident.as_str(), block.labels.first()) {
+                ("variable", Some(name)) => {
+                    if let Some(default) = attributes().find(|a| a.key.as_str() == "default") {
+                        known.insert(format!("var.{}", name.as_str()), default.value.clone());
+                    }
+                }
+                ("locals", None) => {
+                    for a in attributes() {
+                        known.insert(format!("local.{}", a.key.as_str()), a.value.clone());
+                    }
+                }
+                _ => {}
+            }
+        }
+        Source {
+            text,
+            lines: Lines::new(text),
+            known,
+            depth: Cell::new(0),
+            built: Cell::new(0),
+        }
+    }
+
+    /// The expression the file gives `var.NAME` / `local.NAME`, if it gives one.
+    fn lookup(&self, expr: &Expression) -> Option<&Expression> {
+        let Expression::Traversal(t) = expr else {
+            return None;
+        };
+        let (Expression::Variable(root), [op]) = (&t.expr, t.operators.as_slice()) else {
+            return None;
+        };
+        let TraversalOperator::GetAttr(attr) = op.value() else {
+            return None;
+        };
+        self.known
+            .get(&format!("{}.{}", root.as_str(), attr.as_str()))
+    }
 }
 
 impl Source<'_> {
@@ -750,6 +824,62 @@ resource "aws_ecs_task_definition" "q" {
         assert_eq!(then_side.lines().count(), template.lines().count());
         assert_eq!(else_side.lines().count(), template.lines().count());
         assert!(branch("[%{ for x in y }1,%{ endfor }]", false).is_none());
+    }
+
+    #[test]
+    fn var_and_local_values_given_in_the_file_are_read() {
+        let tf = r#"
+variable "db_password" {
+  type    = string
+  default = "Hunter22-prod!"
+}
+variable "token" { type = string }
+locals {
+  mail = local.loop
+  loop = local.mail
+  env  = [{ name = "A", value = var.db_password }]
+}
+resource "aws_ecs_task_definition" "t" {
+  family = "t"
+  container_definitions = jsonencode([{
+    name = "app", image = "app:1",
+    environment = concat(local.env, [{ name = "B", value = var.db_password }, { name = "C", value = var.token }, { name = "D", value = local.mail }])
+  }, { name = "b", image = "b:1", environment = local.env }])
+}
+"#;
+        let r = resources(tf).unwrap();
+        let c = &r[0].definition["containerDefinitions"];
+        assert_eq!(c[1]["environment"][0]["value"], "Hunter22-prod!");
+        // concat() is not evaluated: unresolved, with its text kept.
+        assert!(is_unresolved(&c[0]["environment"]));
+        let line = |p: &str| r[0].lines.iter().find(|(q, _)| q == p).map(|(_, l)| *l);
+        assert_eq!(
+            line("/1/environment"),
+            Some(17),
+            "the line where it is used"
+        );
+        // A cycle ends unresolved, without overflowing.
+        let cyc = "locals {\n  a = local.b\n  b = local.a\n}\nresource \"aws_ecs_task_definition\" \"x\" {\n  container_definitions = jsonencode([{ name = \"x\", image = \"x\", environment = [{ name = \"P\", value = local.a }] }])\n}\n";
+        let r = resources(cyc).unwrap();
+        assert!(is_unresolved(
+            &r[0].definition["containerDefinitions"][0]["environment"][0]["value"]
+        ));
+        // Locals that each use the next ten times: the copies stop at the node limit, quickly.
+        let mut fan = String::from("locals {\n");
+        for i in 0..8 {
+            fan.push_str(&format!(
+                "  l{i} = [{}]\n",
+                vec![format!("local.l{}", i + 1); 10].join(", ")
+            ));
+        }
+        fan.push_str("  l8 = \"x\"\n}\nresource \"aws_ecs_task_definition\" \"f\" {\n  container_definitions = jsonencode([{ name = \"f\", image = \"f\", command = local.l0 }])\n}\n");
+        let started = std::time::Instant::now();
+        assert!(resources(&fan).is_ok());
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     #[test]
