@@ -5,8 +5,8 @@
 use ecs_secrets_shared::secret::SecretString;
 use serde_json::{Map, Value};
 
+use crate::db::DbEngine;
 use crate::error::ErrorKind;
-use crate::rotation::Engine;
 
 /// What a database login needs, from one secret version.
 #[derive(Debug, Clone)]
@@ -63,7 +63,7 @@ pub enum AdminSecret {
 }
 
 impl AdminSecret {
-    pub fn parse(value: &SecretString, engine: Engine) -> Result<Self, ErrorKind> {
+    pub fn parse(value: &SecretString, engine: DbEngine) -> Result<Self, ErrorKind> {
         let map = object(value)?;
         if matches!(map.get("host"), None | Some(Value::Null)) {
             let required = |field: &'static str| {
@@ -79,15 +79,15 @@ impl AdminSecret {
 }
 
 impl Credentials {
-    pub fn parse(value: &SecretString, engine: Engine) -> Result<Self, ErrorKind> {
+    pub fn parse(value: &SecretString, engine: DbEngine) -> Result<Self, ErrorKind> {
         Self::from_map(&object(value)?, engine)
     }
 
-    fn from_map(map: &Map<String, Value>, engine: Engine) -> Result<Self, ErrorKind> {
+    fn from_map(map: &Map<String, Value>, engine: DbEngine) -> Result<Self, ErrorKind> {
         let required =
             |field: &'static str| text(map, field)?.ok_or_else(|| invalid(field, "is missing"));
         let default_port = match engine {
-            Engine::MySql => 3306,
+            DbEngine::MySql => 3306,
             _ => 5432,
         };
         let port = match map.get("port") {
@@ -164,7 +164,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn parse(v: Value, engine: Engine) -> Result<Credentials, String> {
+    fn parse(v: Value, engine: DbEngine) -> Result<Credentials, String> {
         Credentials::parse(&SecretString::from(v.to_string()), engine).map_err(|e| e.to_string())
     }
 
@@ -172,7 +172,7 @@ mod tests {
     fn fields_defaults_and_forms() {
         let c = parse(
             json!({"engine": "postgres", "host": "db", "username": "app", "password": "p"}),
-            Engine::Postgres,
+            DbEngine::Postgres,
         )
         .unwrap();
         assert_eq!(
@@ -181,11 +181,11 @@ mod tests {
         );
         let c = parse(
             json!({"host": "db", "username": "app", "password": "p"}),
-            Engine::MySql,
+            DbEngine::MySql,
         )
         .unwrap();
         assert_eq!(c.port, 3306);
-        let c = parse(json!({"host": "db", "port": "6543", "username": "a", "password": "p", "ssl": "TRUE", "dbname": "x", "masterarn": "arn:m"}), Engine::Postgres).unwrap();
+        let c = parse(json!({"host": "db", "port": "6543", "username": "a", "password": "p", "ssl": "TRUE", "dbname": "x", "masterarn": "arn:m"}), DbEngine::Postgres).unwrap();
         assert_eq!(
             (c.port, c.ssl, c.dbname.as_deref(), c.masterarn.as_deref()),
             (6543, Some(true), Some("x"), Some("arn:m"))
@@ -193,7 +193,7 @@ mod tests {
         assert_eq!(c.endpoint(), "db:6543");
         let c = parse(
             json!({"host": "db", "port": 1, "username": "a", "password": "p", "ssl": false}),
-            Engine::Postgres,
+            DbEngine::Postgres,
         )
         .unwrap();
         assert_eq!((c.port, c.ssl), (1, Some(false)));
@@ -215,11 +215,11 @@ mod tests {
         for (field, value, needle) in cases {
             let mut v = base.clone();
             v[field] = value;
-            let err = parse(v, Engine::Postgres).unwrap_err();
+            let err = parse(v, DbEngine::Postgres).unwrap_err();
             assert!(err.contains(needle), "{err}");
             assert!(!err.contains("s3cret"), "{err}");
         }
-        assert!(parse(json!("just a string"), Engine::Postgres)
+        assert!(parse(json!("just a string"), DbEngine::Postgres)
             .unwrap_err()
             .contains("JSON object"));
     }

@@ -9,7 +9,6 @@ use std::time::Duration;
 use ecs_secrets_shared::ConfigError;
 
 use crate::credentials::Credentials;
-use crate::rotation::Engine;
 use crate::tls::CaBundle;
 use ecs_secrets_shared::secret::SecretString;
 
@@ -110,25 +109,37 @@ pub enum DbError {
     Refused(String),
 }
 
-/// Longest username the engine accepts.
-pub fn max_username(engine: Engine) -> usize {
-    match engine {
-        Engine::Postgres => crate::postgres::MAX_USERNAME,
-        Engine::MySql | Engine::Generic => DbSettings::current().mysql_max_username,
+/// A database engine: what the database code is for. A generic secret has none, so no path
+/// from it reaches this module ([`crate::rotation::Engine`] holds one only for a database).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbEngine {
+    Postgres,
+    MySql,
+}
+
+impl DbEngine {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DbEngine::Postgres => "postgres",
+            DbEngine::MySql => "mysql",
+        }
     }
 }
 
-fn no_database() -> DbError {
-    DbError::Query("the generic engine has no database".into())
+/// Longest username the engine accepts.
+pub fn max_username(engine: DbEngine) -> usize {
+    match engine {
+        DbEngine::Postgres => crate::postgres::MAX_USERNAME,
+        DbEngine::MySql => DbSettings::current().mysql_max_username,
+    }
 }
 
 /// Can `c` log in (and run `SELECT 1`)? `Ok(false)` when the server rejects the credentials;
 /// `Err` when the server cannot be reached or fails otherwise.
-pub async fn can_login(engine: Engine, c: &Credentials) -> Result<bool, DbError> {
+pub async fn can_login(engine: DbEngine, c: &Credentials) -> Result<bool, DbError> {
     let result = match engine {
-        Engine::Postgres => crate::postgres::check_login(c).await,
-        Engine::MySql => crate::mysql::check_login(c).await,
-        Engine::Generic => return Err(no_database()),
+        DbEngine::Postgres => crate::postgres::check_login(c).await,
+        DbEngine::MySql => crate::mysql::check_login(c).await,
     };
     match result {
         Ok(()) => Ok(true),
@@ -139,18 +150,17 @@ pub async fn can_login(engine: Engine, c: &Credentials) -> Result<bool, DbError>
 
 /// Logs in as `login` and sets the password of `role` (the login's own user) to `password`.
 pub async fn set_password(
-    engine: Engine,
+    engine: DbEngine,
     login: &Credentials,
     role: &str,
     password: &SecretString,
 ) -> Result<(), DbError> {
     match engine {
-        Engine::Postgres => {
+        DbEngine::Postgres => {
             let client = crate::postgres::connect(login, None).await?;
             crate::postgres::set_password(&client, role, password).await
         }
-        Engine::MySql => crate::mysql::set_own_password(login, password).await,
-        Engine::Generic => Err(no_database()),
+        DbEngine::MySql => crate::mysql::set_own_password(login, password).await,
     }
 }
 
@@ -167,11 +177,10 @@ pub struct Proven {
 /// Logs in with `c` and asks the server which account that is. `Ok(None)` when the server
 /// rejects the credentials; refused when another account matched (an anonymous MySQL account
 /// accepts any user name).
-pub async fn prove_login(engine: Engine, c: &Credentials) -> Result<Option<Proven>, DbError> {
+pub async fn prove_login(engine: DbEngine, c: &Credentials) -> Result<Option<Proven>, DbError> {
     let result = match engine {
-        Engine::Postgres => crate::postgres::prove_login(c).await,
-        Engine::MySql => crate::mysql::prove_login(c).await,
-        Engine::Generic => return Err(no_database()),
+        DbEngine::Postgres => crate::postgres::prove_login(c).await,
+        DbEngine::MySql => crate::mysql::prove_login(c).await,
     };
     match result {
         Ok(proven) if proven.user == c.username => Ok(Some(proven)),
@@ -193,7 +202,7 @@ pub async fn prove_login(engine: Engine, c: &Credentials) -> Result<Option<Prove
 /// (re-)applied before its password is set, so a clone never logs in with fewer privileges
 /// than `base` once setSecret reports success.
 pub async fn ensure_alternate(
-    engine: Engine,
+    engine: DbEngine,
     admin: &Credentials,
     current: &Proven,
     base: &str,
@@ -201,39 +210,39 @@ pub async fn ensure_alternate(
     password: &SecretString,
 ) -> Result<(), DbError> {
     match engine {
-        Engine::Postgres => {
+        DbEngine::Postgres => {
             // The administrator's own database, never one the secret names: a database the
             // secret's owner controls can carry settings and objects that run as the caller.
             let client = crate::postgres::connect(admin, None).await?;
             crate::postgres::ensure_alternate(&client, &current.user, base, user, password).await
         }
-        Engine::MySql => crate::mysql::ensure_alternate(admin, current, base, user, password).await,
-        Engine::Generic => Err(no_database()),
+        DbEngine::MySql => {
+            crate::mysql::ensure_alternate(admin, current, base, user, password).await
+        }
     }
 }
 
 /// testSecret's check of an alternate: `pending` (the clone) holds the privileges of `base`
 /// (PostgreSQL: membership in `base`; MySQL/MariaDB: the same grants and TLS requirement).
 pub async fn verify_alternate(
-    engine: Engine,
+    engine: DbEngine,
     admin: &Credentials,
     current: &Proven,
     pending: &Credentials,
     base: &str,
 ) -> Result<(), DbError> {
     match engine {
-        Engine::Postgres => crate::postgres::verify_alternate(pending, base).await,
-        Engine::MySql => {
+        DbEngine::Postgres => crate::postgres::verify_alternate(pending, base).await,
+        DbEngine::MySql => {
             crate::mysql::verify_alternate(admin, current, base, &pending.username).await
         }
-        Engine::Generic => Err(no_database()),
     }
 }
 
 /// testSecret's check: log in with the pending credentials, retrying briefly (a new password
 /// can take a moment to reach every node of a cluster) instead of sleeping a fixed time.
 pub async fn check_with_retry(
-    engine: Engine,
+    engine: DbEngine,
     c: &Credentials,
     attempts: u32,
 ) -> Result<(), DbError> {

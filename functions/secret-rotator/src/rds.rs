@@ -16,7 +16,7 @@
 
 use std::future::Future;
 
-use crate::rotation::Engine;
+use crate::db::DbEngine;
 use crate::store::StoreError;
 
 /// Tag keys RDS puts on the master secret it manages (compared without case, as AWS's own
@@ -106,15 +106,14 @@ pub struct Server {
 
 impl Server {
     /// Whether RDS's engine is one the rotation's `engine` can administer.
-    pub fn serves(&self, engine: Engine) -> bool {
+    pub fn serves(&self, engine: DbEngine) -> bool {
         let rds = self.engine.to_ascii_lowercase();
         match engine {
-            Engine::Postgres => matches!(rds.as_str(), "postgres" | "aurora-postgresql"),
-            Engine::MySql => matches!(
+            DbEngine::Postgres => matches!(rds.as_str(), "postgres" | "aurora-postgresql"),
+            DbEngine::MySql => matches!(
                 rds.as_str(),
                 "mysql" | "mariadb" | "aurora-mysql" | "aurora"
             ),
-            Engine::Generic => false,
         }
     }
 }
@@ -312,14 +311,13 @@ mod tests {
             master_secret: None,
         };
         for rds in ["postgres", "aurora-postgresql"] {
-            assert!(server(rds).serves(Engine::Postgres), "{rds}");
-            assert!(!server(rds).serves(Engine::MySql), "{rds}");
+            assert!(server(rds).serves(DbEngine::Postgres), "{rds}");
+            assert!(!server(rds).serves(DbEngine::MySql), "{rds}");
         }
         for rds in ["mysql", "mariadb", "aurora-mysql", "aurora"] {
-            assert!(server(rds).serves(Engine::MySql), "{rds}");
-            assert!(!server(rds).serves(Engine::Postgres), "{rds}");
+            assert!(server(rds).serves(DbEngine::MySql), "{rds}");
+            assert!(!server(rds).serves(DbEngine::Postgres), "{rds}");
         }
-        assert!(!server("oracle-ee").serves(Engine::Postgres));
-        assert!(!server("postgres").serves(Engine::Generic));
+        assert!(!server("oracle-ee").serves(DbEngine::Postgres));
     }
 }

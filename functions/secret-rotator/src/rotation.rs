@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use tracing::info;
 
 use crate::credentials::{alternate_username, AdminSecret, Credentials};
-use crate::db::{self, DbError};
+use crate::db::{self, DbEngine, DbError};
 use crate::error::{Error, ErrorKind};
 use crate::event::{RotationEvent, Step};
 use crate::policy::PasswordPolicy;
@@ -40,23 +40,12 @@ impl Outcome {
     }
 }
 
-/// The system whose credentials the secret holds.
+/// The system whose credentials the secret holds: a database, or none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {
-    Postgres,
-    MySql,
+    Database(DbEngine),
     /// No target system: a new random value is the whole rotation.
     Generic,
-}
-
-impl Engine {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Engine::Postgres => "postgres",
-            Engine::MySql => "mysql",
-            Engine::Generic => "generic",
-        }
-    }
 }
 
 /// A secret value as the rotator understands it.
@@ -90,8 +79,8 @@ pub fn engine_of(value: &SecretString) -> Result<Engine, ErrorKind> {
         Shape::Json(map) => match map.get("engine") {
             None | Some(Value::Null) => Err(ErrorKind::MissingEngine),
             Some(Value::String(e)) => match e.as_str() {
-                "postgres" | "aurora-postgresql" => Ok(Engine::Postgres),
-                "mysql" | "mariadb" | "aurora-mysql" => Ok(Engine::MySql),
+                "postgres" | "aurora-postgresql" => Ok(Engine::Database(DbEngine::Postgres)),
+                "mysql" | "mariadb" | "aurora-mysql" => Ok(Engine::Database(DbEngine::MySql)),
                 "generic" => Ok(Engine::Generic),
                 other => Err(ErrorKind::UnsupportedEngine(other.to_owned())),
             },
@@ -302,13 +291,13 @@ impl<S: SecretStore, D: Directory> Rotator<S, D> {
                 );
                 SecretString::from(Value::Object(map).to_string())
             }
-            (Engine::Postgres | Engine::MySql, Shape::Plain) => {
+            (Engine::Database(_), Shape::Plain) => {
                 return Err(ErrorKind::InvalidSecret {
                     field: "(value)",
                     cause: "is not a JSON object".into(),
                 })
             }
-            (Engine::Postgres | Engine::MySql, Shape::Json(mut map)) => {
+            (Engine::Database(engine), Shape::Json(mut map)) => {
                 // Validates every field now, so a broken secret fails before anything changes.
                 let creds = Credentials::parse(&current, engine)?;
                 if let Some(master) = &creds.masterarn {
@@ -332,7 +321,7 @@ impl<S: SecretStore, D: Directory> Rotator<S, D> {
     }
 
     /// The administrator login of the alternating-users strategy.
-    async fn admin(&self, master: &str, engine: Engine) -> Result<Credentials, ErrorKind> {
+    async fn admin(&self, master: &str, engine: DbEngine) -> Result<Credentials, ErrorKind> {
         let fail = |cause: String| ErrorKind::MasterSecret {
             arn: master.to_owned(),
             cause,
@@ -427,16 +416,15 @@ impl<S: SecretStore, D: Directory> Rotator<S, D> {
         &self,
         arn: &str,
         token: &str,
-    ) -> Result<Option<(Engine, Credentials, Credentials)>, ErrorKind> {
+    ) -> Result<Option<(DbEngine, Credentials, Credentials)>, ErrorKind> {
         let pending = self
             .store
             .value(arn, Some(token), PENDING)
             .await?
             .ok_or(ErrorKind::NoPendingValue)?;
-        let engine = engine_of(&pending)?;
-        if engine == Engine::Generic {
+        let Engine::Database(engine) = engine_of(&pending)? else {
             return Ok(None);
-        }
+        };
         let current = self
             .store
             .value(arn, None, CURRENT)
@@ -559,7 +547,7 @@ impl<S: SecretStore, D: Directory> Rotator<S, D> {
     /// account they name (MySQL: `CURRENT_USER()`, so an anonymous account cannot stand in).
     async fn alternating(
         &self,
-        engine: Engine,
+        engine: DbEngine,
         current: &Credentials,
         pending: &Credentials,
         master: &str,

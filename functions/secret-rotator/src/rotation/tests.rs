@@ -175,11 +175,26 @@ async fn engines_are_chosen_per_secret_and_unknown_ones_refused() {
         (r#"plain"#, Ok(Engine::Generic)),
         (r#"12345"#, Ok(Engine::Generic)),
         (r#"["a"]"#, Ok(Engine::Generic)),
-        (r#"{"engine":"postgres"}"#, Ok(Engine::Postgres)),
-        (r#"{"engine":"aurora-postgresql"}"#, Ok(Engine::Postgres)),
-        (r#"{"engine":"mysql"}"#, Ok(Engine::MySql)),
-        (r#"{"engine":"mariadb"}"#, Ok(Engine::MySql)),
-        (r#"{"engine":"aurora-mysql"}"#, Ok(Engine::MySql)),
+        (
+            r#"{"engine":"postgres"}"#,
+            Ok(Engine::Database(DbEngine::Postgres)),
+        ),
+        (
+            r#"{"engine":"aurora-postgresql"}"#,
+            Ok(Engine::Database(DbEngine::Postgres)),
+        ),
+        (
+            r#"{"engine":"mysql"}"#,
+            Ok(Engine::Database(DbEngine::MySql)),
+        ),
+        (
+            r#"{"engine":"mariadb"}"#,
+            Ok(Engine::Database(DbEngine::MySql)),
+        ),
+        (
+            r#"{"engine":"aurora-mysql"}"#,
+            Ok(Engine::Database(DbEngine::MySql)),
+        ),
         (
             r#"{"engine":"oracle"}"#,
             Err("engine `oracle` is not supported"),
@@ -356,7 +371,7 @@ fn with_master(
 #[tokio::test]
 async fn a_login_only_master_gets_its_server_from_rds() {
     let r = with_master(Some(managed_server()), &[(rds::INSTANCE_TAG, INSTANCE)]);
-    let admin = r.admin(MASTER, Engine::Postgres).await.unwrap();
+    let admin = r.admin(MASTER, DbEngine::Postgres).await.unwrap();
     assert_eq!(
         (admin.host.as_str(), admin.port, admin.username.as_str()),
         ("orders.abc.us-east-1.rds.amazonaws.com", 5432, "postgres")
@@ -416,7 +431,7 @@ async fn a_login_only_master_is_refused_unless_rds_vouches_for_it() {
     ];
     for (server, tags, needle) in cases {
         let r = with_master(server, tags);
-        let err = r.admin(MASTER, Engine::Postgres).await.unwrap_err();
+        let err = r.admin(MASTER, DbEngine::Postgres).await.unwrap_err();
         assert!(matches!(err, ErrorKind::MasterSecret { .. }), "{err}");
         let text = err.to_string();
         assert!(text.contains(needle), "{needle}: {text}");
