@@ -487,6 +487,8 @@ fn reference_like(v: &str) -> bool {
         "sm://",
         "/aws/reference/",
         "file:",
+        "env:",
+        "env.",
         "rds!",
         "redshift!",
     ]
@@ -512,7 +514,8 @@ fn not_a_password(v: &str) -> bool {
     });
     const WORDS: &[&str] = &[
         "true", "false", "yes", "no", "on", "off", "enabled", "disabled", "null", "none", "nil",
-        "enable", "disable", "bearer", "basic", "digest", "oauth", "oauth2", "jwt",
+        "enable", "disable", "bearer", "basic", "digest", "oauth", "oauth2", "jwt", "stdin",
+        "prompt", "-", "changeit",
     ];
     let lower = v.trim().to_ascii_lowercase();
     WORDS.contains(&lower.as_str())
@@ -571,6 +574,10 @@ fn connection_string_password(text: &str) -> Option<Detection> {
             continue;
         };
         let password = m.as_str();
+        // `Password={{resolve:ssm:/db/pw}}`: a CloudFormation dynamic reference, not a value.
+        if password.starts_with("{resolve:") || password.starts_with("{{resolve:") {
+            continue;
+        }
         if !password.trim().is_empty() && !placeholder(password) {
             return Some(Detection::new(
                 Severity::Critical,
@@ -974,10 +981,18 @@ pub fn scan_command(args: &[Option<&str>]) -> Vec<(usize, Detection)> {
 }
 
 fn word_pair(previous: Option<&str>, word: &str) -> Option<Detection> {
+    // `$(cat …)`, `` `cat …` ``, `@/path` (curl), `<file`, `os.environ.get('K')`: the value is
+    // computed or read from elsewhere, not written here.
+    let computed = |v: &str| v.starts_with(['$', '`', '@', '<']) || v.contains(['(', ')']);
     if let Some((name, value)) = word.split_once('=') {
-        if let Some(d) = scan_pair(name.trim_start_matches('-'), value) {
-            return Some(d);
+        if !computed(value) {
+            if let Some(d) = scan_pair(name.trim_start_matches('-'), value) {
+                return Some(d);
+            }
         }
+    }
+    if computed(word) {
+        return None;
     }
     let flag = previous.filter(|p| p.starts_with('-') && !p.contains('='))?;
     let name = flag.trim_start_matches('-');
@@ -995,7 +1010,12 @@ fn word_pair(previous: Option<&str>, word: &str) -> Option<Detection> {
         return (!group && (looks_generated(password) || human_password("password", password)))
             .then(|| Detection::new(Severity::High, "password in a --user argument", password));
     }
-    if credential_name(name) && looks_generated(word) && !placeholder_for(name, word) {
+    if credential_name(name)
+        && looks_generated(word)
+        && !placeholder_for(name, word)
+        && !not_a_password(word)
+        && !reference_like(word)
+    {
         return Some(Detection::new(
             Severity::High,
             "credential-like flag with a generated value",

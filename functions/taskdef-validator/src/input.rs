@@ -152,7 +152,14 @@ pub fn parse(bytes: &[u8]) -> Result<Document, InputError> {
                 column: e.column(),
                 message: format!("invalid JSON: {}", strip_position(&e.to_string())),
             };
-            match serde_json::from_str::<Value>(trimmed) {
+            // A template whose directives all sit inside strings is valid JSON: read it as a
+            // template all the same, or its `%{ else }` side would go unread.
+            let parsed = if trimmed.contains("%{") {
+                serde_json::from_str::<Value>("!")
+            } else {
+                serde_json::from_str::<Value>(trimmed)
+            };
+            match parsed {
                 Ok(value) => (value, LineMap::from_json(trimmed)),
                 // A Terraform template (`templatefile()`): JSON once its interpolations and
                 // directives are neutralised, on the same lines.
@@ -201,7 +208,7 @@ pub fn parse(bytes: &[u8]) -> Result<Document, InputError> {
 }
 
 /// Where the `%{ else }` reading of a template sits in the document's line map.
-const ELSE_BASE: &str = "/~else";
+pub(crate) const ELSE_BASE: &str = "/~else";
 
 /// Reads a file, choosing the reader by its name where the content cannot say: `.tf` is
 /// Terraform (HCL); anything else as [`parse`].

@@ -31,6 +31,7 @@ pub mod terraform;
 use lambda_runtime::Diagnostic;
 
 use directory::Directory;
+use finding::Severity;
 use input::Document;
 use report::{InputProblem, Report};
 
@@ -71,7 +72,7 @@ pub async fn validate_document<D: Directory>(
 ) {
     // Two readings of one template (its `%{ if }` and `%{ else }` sides) share most findings:
     // each (line, rule, pointer) is reported once.
-    let mut seen = std::collections::HashSet::new();
+    let mut seen: Vec<SeenKey> = Vec::new();
     for subject in &document.subjects {
         let checked = match rules::check(subject, context) {
             Ok(c) => c,
@@ -99,18 +100,50 @@ pub async fn validate_document<D: Directory>(
             {
                 continue;
             }
-            if let Some(e) = f.evidence.as_mut() {
-                e.seal(context.evidence_key.as_ref());
-            }
             f.file = file.map(str::to_owned);
             f.line = nearest_line(document, subject, &f.pointer);
             f.pointer = subject.shown_pointer(&f.pointer);
-            if f.line.is_some() && !seen.insert((f.line, f.rule, f.pointer.clone())) {
-                continue;
+            // Only the two readings of one template subject are folded: same subject (its
+            // base without the `else` marker), line, rule, pointer, severity and evidence —
+            // compared before sealing, while the evidence still tells two values apart.
+            if subject.base.starts_with(input::ELSE_BASE) || document_has_else(document) {
+                let key = (
+                    subject.base.trim_start_matches(input::ELSE_BASE).to_owned(),
+                    f.line,
+                    f.rule,
+                    f.pointer.clone(),
+                    f.severity,
+                    f.evidence.clone(),
+                );
+                if seen.contains(&key) {
+                    continue;
+                }
+                seen.push(key);
+            }
+            if let Some(e) = f.evidence.as_mut() {
+                e.seal(context.evidence_key.as_ref());
             }
             report.findings.push(f);
         }
     }
+}
+
+/// What makes two findings of a template's two readings the same finding.
+type SeenKey = (
+    String,
+    Option<usize>,
+    &'static str,
+    String,
+    Severity,
+    Option<finding::Evidence>,
+);
+
+/// Whether the document holds the `%{ else }` reading of a template.
+fn document_has_else(document: &Document) -> bool {
+    document
+        .subjects
+        .iter()
+        .any(|s| s.base.starts_with(input::ELSE_BASE))
 }
 
 /// The line of the pointer, or of its nearest ancestor present in the file (a missing

@@ -117,12 +117,14 @@ static TEMPLATE: LazyLock<Regex> = LazyLock::new(|| {
         r"|^%[A-Za-z_][A-Za-z0-9_]*%$",
         r"|^\$(?:[A-Z_][A-Z0-9_]*|[a-z_][a-z0-9_]*)$",
         r"|^<[^<>]+>$",
+        r"|^%[-+# 0-9.]*[svdqxXfgt]$",
     ))
     .unwrap_or_else(|e| panic!("template pattern: {e}"))
 });
 
 /// `${VAR}`, `%{ … }`, `{{ x }}`, `$(cmd)`, `%(x)s`, `#{x}`, `%VAR%`, `$VAR`, `<x>`, `[NAME]`,
-/// `@NAME@`, `__NAME__`: filled in by a template engine, a shell or a person.
+/// `@NAME@`, `__NAME__`, a format verb (`%s`): filled in by a template engine, a shell, a
+/// `format()` or a person.
 pub fn template(v: &str) -> bool {
     let v = v.trim();
     let wrapped = |open: &str, close: &str| {

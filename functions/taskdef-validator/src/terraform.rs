@@ -75,6 +75,10 @@ fn line_col(chars: &[char], at: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// Deepest `%{ if }` / `%{ for }` nesting [`branch`] follows; deeper, the template is read
+/// as one (directives dropped).
+const MAX_DIRECTIVE_NESTING: usize = 128;
+
 /// The template with only one side of every `%{ if }` kept: `else_side` false keeps what
 /// comes before each `%{ else }`, true what comes after (and drops an `if` without `else`).
 /// The other side is blanked (spaces, newlines kept), so lines stay. `None` when the
@@ -84,6 +88,8 @@ pub fn branch(text: &str, else_side: bool) -> Option<String> {
     let mut out = String::with_capacity(text.len());
     // One entry per open `if` (true once its `else` is passed); `for` frames are `None`.
     let mut frames: Vec<Option<bool>> = Vec::new();
+    // How many open `if` frames are on the other side than the one kept (0: keep this text).
+    let mut other_side = 0usize;
     let mut saw_else = false;
     let mut i = 0;
     while i < chars.len() {
@@ -106,21 +112,35 @@ pub fn branch(text: &str, else_side: bool) -> Option<String> {
                     .next()
                     .unwrap_or("");
                 match keyword {
-                    "if" => frames.push(Some(false)),
+                    "if" | "for" if frames.len() >= MAX_DIRECTIVE_NESTING => return None,
+                    "if" => {
+                        frames.push(Some(false));
+                        other_side += usize::from(else_side);
+                    }
                     "for" => frames.push(None),
                     "else" => {
                         saw_else = true;
                         if let Some(Some(in_else)) = frames.last_mut() {
-                            *in_else = true;
+                            if !*in_else {
+                                *in_else = true;
+                                // The frame changes side.
+                                if else_side {
+                                    other_side -= 1;
+                                } else {
+                                    other_side += 1;
+                                }
+                            }
                         }
                     }
                     "endif" | "endfor" => {
-                        frames.pop();
+                        if let Some(Some(in_else)) = frames.pop() {
+                            other_side -= usize::from(in_else != else_side);
+                        }
                     }
                     _ => {}
                 }
             }
-            let active = frames.iter().flatten().all(|&in_else| in_else == else_side);
+            let active = other_side == 0;
             for &ch in &chars[i..end] {
                 out.push(if active || c == '%' || ch == '\n' {
                     ch
@@ -131,7 +151,7 @@ pub fn branch(text: &str, else_side: bool) -> Option<String> {
             i = end;
             continue;
         }
-        let active = frames.iter().flatten().all(|&in_else| in_else == else_side);
+        let active = other_side == 0;
         out.push(if active || c == '\n' { c } else { ' ' });
         i += 1;
     }
@@ -228,7 +248,11 @@ fn interpolation(inner: &str) -> String {
             }
         }
     }
-    json!({ "Fn::Terraform": inner }).to_string()
+    let mut strings = Vec::new();
+    if let Some(e) = &expr {
+        literals(e, &mut strings, 0);
+    }
+    json!({ "Fn::Terraform": strings }).to_string()
 }
 
 /// Removes a comma followed only by whitespace and `]` or `}`, and one right after `[` or `{`
@@ -535,7 +559,15 @@ fn value_of(
     if let Some(span) = expr.span() {
         out.push((pointer.to_owned(), src.lines.of(span.start)));
     }
-    src.built.set(src.built.get() + 1);
+    // Each value costs about what it takes in memory; a string its bytes too.
+    let text_bytes = match expr {
+        Expression::String(s) => s.value().len(),
+        Expression::StringTemplate(_) | Expression::HeredocTemplate(_) => {
+            expr.span().map_or(0, |s| s.len())
+        }
+        _ => 0,
+    };
+    src.built.set(src.built.get() + 64 + text_bytes);
     if src.built.get() > MAX_BUILT {
         return unresolved();
     }
@@ -637,6 +669,35 @@ fn value_of(
     }
 }
 
+/// The string literals written inside an expression Terraform evaluates (a conditional's
+/// branches, a function's arguments, an object's values), never its syntax or comments: what a
+/// scan of the unresolved value may look at.
+fn literals(expr: &Expression, out: &mut Vec<String>, depth: usize) {
+    if depth > 64 || out.len() > 1024 {
+        return;
+    }
+    let mut go = |e: &Expression| literals(e, out, depth + 1);
+    match expr {
+        Expression::String(s) => out.push(s.value().clone()),
+        Expression::StringTemplate(t) => {
+            for element in t.iter() {
+                if let hcl_edit::template::Element::Literal(l) = element {
+                    out.push(l.value().clone());
+                }
+            }
+        }
+        Expression::Array(a) => a.iter().for_each(go),
+        Expression::Object(o) => o.iter().for_each(|(_, v)| go(v.expr())),
+        Expression::FuncCall(f) => f.args.iter().for_each(go),
+        Expression::Conditional(c) => {
+            go(&c.true_expr);
+            go(&c.false_expr);
+        }
+        Expression::Parenthesis(p) => go(p.inner()),
+        _ => {}
+    }
+}
+
 /// The text of a `.tf` file, where its lines start, and the values the file itself gives
 /// `var.NAME` (a `variable` block's `default`) and `local.NAME` (a `locals` block): a literal
 /// there is committed as surely as one written in place.
@@ -646,13 +707,14 @@ struct Source<'a> {
     known: HashMap<String, Expression>,
     /// How deep a `var.`/`local.` lookup has gone (they may refer to each other, in a cycle).
     depth: Cell<u8>,
-    /// Values built so far: lookups copy what they refer to, so a file of locals that each use
-    /// the next several times would otherwise grow exponentially.
+    /// Bytes of values built so far: lookups copy what they refer to, so a file of locals that
+    /// each use the next (or a large string) several times would otherwise grow without bound.
     built: Cell<usize>,
 }
 
-/// Most values built from one `.tf` file (the readers' node limit).
-const MAX_BUILT: usize = 500_000;
+/// Most bytes of values built from one `.tf` file (about 64 per value, plus their strings):
+/// the input limit's worth.
+const MAX_BUILT: usize = crate::input::MAX_INPUT_BYTES;
 
 impl<'a> Source<'a> {
     fn new(text: &'a str, body: Option<&Body>) -> Self {
@@ -711,11 +773,9 @@ impl Source<'_> {
     /// that a provider-format credential written inside it (a conditional's branch, a
     /// function's argument) is still found.
     fn unresolved(&self, expr: &Expression) -> Value {
-        let raw = expr
-            .span()
-            .and_then(|span| self.text.get(span))
-            .unwrap_or("evaluated by Terraform");
-        json!({ "Fn::Terraform": raw })
+        let mut strings = Vec::new();
+        literals(expr, &mut strings, 0);
+        json!({ "Fn::Terraform": strings })
     }
 }
 
@@ -762,12 +822,10 @@ resource "aws_ecs_task_definition" "q" {
         assert!(is_unresolved(&c[0]), "merge with a reference: {c}");
         assert_eq!(c[1]["name"], "b");
         assert_eq!(c[1]["environment"][0]["value"], "Hunter22-prod!");
-        let raw = c[1]["environment"][1]["value"]["Fn::Terraform"]
-            .as_str()
-            .unwrap();
+        let kept = c[1]["environment"][1]["value"]["Fn::Terraform"].to_string();
         assert!(
-            raw.contains("sk_live_"),
-            "the raw text is kept for the scan: {raw}"
+            kept.contains("sk_live_") && !kept.contains("var.env"),
+            "the literals, and only they, are kept for the scan: {kept}"
         );
         assert_eq!(
             r[1].definition["containerDefinitions"][0]["environment"][0]["value"],
@@ -877,6 +935,35 @@ resource "aws_ecs_task_definition" "t" {
         assert!(resources(&fan).is_ok());
         assert!(
             started.elapsed() < std::time::Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[test]
+    fn hostile_templates_and_locals_stay_bounded() {
+        let started = std::time::Instant::now();
+        // Sixty thousand open `if`s: linear, and beyond the nesting limit read as one.
+        let ifs = format!(
+            "[{{\"name\": \"a\", \"image\": \"b\"}}]{}%{{ else }}",
+            "%{if a}".repeat(60_000)
+        );
+        assert!(branch(&ifs, false).is_none());
+        let _ = crate::input::parse(ifs.as_bytes());
+        // A 1 MiB local used three hundred times: the copies stop at the byte budget.
+        let tf = format!(
+            "locals {{\n  big = \"{}\"\n  l = [{}]\n}}\nresource \"aws_ecs_task_definition\" \"m\" {{\n  container_definitions = jsonencode([{{ name = \"m\", image = \"m\", command = local.l }}])\n}}\n",
+            "x".repeat(1 << 20),
+            vec!["local.big"; 300].join(", ")
+        );
+        let r = resources(&tf).unwrap();
+        let built = r[0].definition.to_string().len();
+        assert!(
+            built < 2 * crate::input::MAX_INPUT_BYTES,
+            "{built} bytes built"
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
             "{:?}",
             started.elapsed()
         );

@@ -561,3 +561,92 @@ async fn the_forms_a_review_found_are_read() -> anyhow::Result<()> {
     assert_eq!(env_rules, ["plaintext-secret"]);
     Ok(())
 }
+
+/// Second review of issue 14: findings of different subjects on one line are all reported,
+/// both sides of an `%{ if }` on one line too; expressions' syntax, comments, format verbs,
+/// computed arguments and dynamic references are not credentials.
+#[tokio::test]
+async fn a_second_review_found_no_finding_lost_and_no_false_alarm() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let td = |family: &str, value: &str| {
+        json!({"Type": "AWS::ECS::TaskDefinition", "Properties": {"Family": family,
+            "ExecutionRoleArn": "arn:aws:iam::123456789012:role/x",
+            "ContainerDefinitions": [{"Name": "app", "Image": "app:1",
+                "Environment": [{"Name": "STRIPE_SECRET_KEY", "Value": value}]}]}})
+    };
+    let minified = json!({"Resources": {"A": td("a", "summer2024"), "B": td("b", "sk_live_4eC39HqLyjWDarjtT1zdp7dc")}});
+    let files = [
+        ("minified.json", minified.to_string()),
+        (
+            "one-line-branches.json.tpl",
+            "[{\"name\": \"app\", \"image\": \"app:1\", \"memory\": ${mem},\n  \"environment\": [{\"name\": \"DB_PASSWORD\", \"value\": \"%{ if prod }summer2024%{ else }Winter2023%{ endif }\"}]}]\n".to_owned(),
+        ),
+        (
+            "directives-in-strings.json.tpl",
+            "[{\"name\": \"app\", \"image\": \"app:1\",\n  \"environment\": [{\"name\": \"DB_PASSWORD\", \"value\": \"%{ if prod }Spring2024%{ else }x%{ endif }\"}]}]\n".to_owned(),
+        ),
+        (
+            "expressions.tf",
+            "resource \"aws_ecs_task_definition\" \"t\" {\n  family = \"t\"\n  container_definitions = jsonencode([{\n    name = \"app\", image = \"app:1\",\n    environment = [\n      { name = \"DATABASE_URL\", value = format(\"postgres://%s:%s@%s/app\", var.u, var.p, var.h) },\n      { name = \"CONFIG\", value = templatefile(\"c.tpl\", { user = \"app\", password = random_password.db.result }) },\n      { name = \"URL\", value = (var.local\n        # postgres://app:devpass123@localhost/app\n        ? \"http://localhost\" : var.url) },\n    ]\n  }])\n}\n".to_owned(),
+        ),
+        (
+            "words.json",
+            json!({"family": "w", "executionRoleArn": "arn:aws:iam::123456789012:role/x", "containerDefinitions": [{"name": "app", "image": "app:1", "environment": [
+                {"name": "ARGS1", "value": "--auth-token $(cat /run/secrets/token) --verbose"},
+                {"name": "ARGS2", "value": "--api-key @/run/secrets/key"},
+                {"name": "ARGS3", "value": "--api-key env:API_KEY --token stdin --password prompt"},
+                {"name": "ARGS4", "value": "--api-key=os.environ.get('K')"},
+                {"name": "JAVA_OPTS", "value": "-Xmx1g -Djavax.net.ssl.trustStorePassword=changeit"}
+            ]}]}).to_string(),
+        ),
+        (
+            "resolve.yaml",
+            "Resources:\n  T:\n    Type: AWS::ECS::TaskDefinition\n    Properties:\n      ExecutionRoleArn: arn:aws:iam::123456789012:role/x\n      ContainerDefinitions:\n        - Name: app\n          Image: app:1\n          Environment:\n            - Name: ConnectionStrings__Db\n              Value: !Sub \"Server=${Db};Database=x;User Id=app;Password={{resolve:ssm:/db/pw:3}}\"\n".to_owned(),
+        ),
+    ];
+    let mut paths = Vec::new();
+    for (name, text) in &files {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text)?;
+        paths.push(path.to_string_lossy().into_owned());
+    }
+    let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
+    let report = validate(&paths).await?;
+    let leaks: Vec<(String, String, String)> =
+        findings(&report, &["plaintext-secret", "secret-in-command"])
+            .into_iter()
+            .map(|(file, pointer, _, severity, _)| (file, pointer, severity))
+            .collect();
+    let row3 = |f: &str, p: &str, s: &str| (f.to_owned(), p.to_owned(), s.to_owned());
+    assert_eq!(
+        leaks,
+        vec![
+            row3(
+                "directives-in-strings.json.tpl",
+                "/0/environment/0/value",
+                "medium"
+            ),
+            row3(
+                "minified.json",
+                "/containerDefinitions/0/environment/0/value",
+                "critical"
+            ),
+            row3(
+                "minified.json",
+                "/containerDefinitions/0/environment/0/value",
+                "medium"
+            ),
+            row3(
+                "one-line-branches.json.tpl",
+                "/0/environment/0/value",
+                "medium"
+            ),
+            row3(
+                "one-line-branches.json.tpl",
+                "/0/environment/0/value",
+                "medium"
+            ),
+        ]
+    );
+    Ok(())
+}
