@@ -71,7 +71,7 @@ pub async fn validate_document<D: Directory>(
     report: &mut Report,
 ) {
     // Two readings of one template (its `%{ if }` and `%{ else }` sides) share most findings:
-    // each (line, rule, pointer) is reported once.
+    // a finding both report alike is reported once (see the key below).
     let mut seen: Vec<SeenKey> = Vec::new();
     for subject in &document.subjects {
         let checked = match rules::check(subject, context) {
