@@ -144,3 +144,21 @@ impl ConfigError {
         }
     }
 }
+
+/// Why a task definition could not be read: the field (`containerDefinitions[0].environment`)
+/// and the cause, never the value.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{path}: {cause}")]
+pub struct ShapeError {
+    pub path: String,
+    pub cause: String,
+}
+
+impl ShapeError {
+    pub fn new(path: impl Into<String>, cause: impl Into<String>) -> Self {
+        ShapeError {
+            path: path.into(),
+            cause: cause.into(),
+        }
+    }
+}

@@ -16,8 +16,6 @@
 
 use std::fmt;
 
-use serde_json::Value;
-
 use crate::arn::{validate_secret_name, Arn, ParameterArn, SecretArn};
 use crate::error::{ReferenceError, ReferenceErrorKind as K};
 
@@ -415,115 +413,6 @@ pub(crate) fn error_for(input: &str, kind: K) -> ReferenceError {
         )
     };
     ReferenceError { shown, kind }
-}
-
-/// A reference found in a task definition, with where it was found.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FoundReference {
-    /// Index of the container in `containerDefinitions`.
-    pub container_index: usize,
-    /// The container's `name`, if it has one.
-    pub container: Option<String>,
-    pub location: Location,
-    /// For `secrets` and `secretOptions`: the `name` of the entry (the variable or option).
-    pub entry_name: Option<String>,
-    /// JSON pointer to the reference string, e.g. `/containerDefinitions/0/secrets/2/valueFrom`.
-    pub pointer: String,
-    /// The raw string, or `None` when the field is present but is not a string (for example an
-    /// unresolved CloudFormation intrinsic function).
-    pub raw: Option<String>,
-    pub parsed: Option<Result<SecretReference, ReferenceError>>,
-}
-
-/// Every reference in a task definition (the `describe-task-definition` / `register-task-definition`
-/// JSON shape, camelCase; PascalCase CloudFormation properties are accepted too).
-pub fn references_in_task_definition(task_definition: &Value) -> Vec<FoundReference> {
-    let mut found = Vec::new();
-    let (containers_key, containers) = match field(task_definition, "containerDefinitions") {
-        Some(v) => v,
-        None => return found,
-    };
-    let Some(containers) = containers.as_array() else {
-        return found;
-    };
-    for (ci, container) in containers.iter().enumerate() {
-        let base = format!("/{containers_key}/{ci}");
-        let container_name = field(container, "name")
-            .and_then(|(_, v)| v.as_str())
-            .map(str::to_owned);
-        let mut push = |location, entry_name, pointer: String, value: &Value| {
-            let raw = value.as_str().map(str::to_owned);
-            let parsed = raw.as_deref().map(|r| SecretReference::parse(r, location));
-            found.push(FoundReference {
-                container_index: ci,
-                container: container_name.clone(),
-                location,
-                entry_name,
-                pointer,
-                raw,
-                parsed,
-            });
-        };
-        if let Some((secrets_key, Value::Array(secrets))) = field(container, "secrets") {
-            for (si, secret) in secrets.iter().enumerate() {
-                if let Some((vk, value)) = field(secret, "valueFrom") {
-                    let entry = field(secret, "name")
-                        .and_then(|(_, v)| v.as_str())
-                        .map(str::to_owned);
-                    push(
-                        Location::ContainerSecret,
-                        entry,
-                        format!("{base}/{secrets_key}/{si}/{vk}"),
-                        value,
-                    );
-                }
-            }
-        }
-        if let Some((log_key, log)) = field(container, "logConfiguration") {
-            if let Some((opts_key, Value::Array(options))) = field(log, "secretOptions") {
-                for (oi, option) in options.iter().enumerate() {
-                    if let Some((vk, value)) = field(option, "valueFrom") {
-                        let entry = field(option, "name")
-                            .and_then(|(_, v)| v.as_str())
-                            .map(str::to_owned);
-                        push(
-                            Location::LogSecretOption,
-                            entry,
-                            format!("{base}/{log_key}/{opts_key}/{oi}/{vk}"),
-                            value,
-                        );
-                    }
-                }
-            }
-        }
-        if let Some((rc_key, rc)) = field(container, "repositoryCredentials") {
-            if let Some((ck, value)) = field(rc, "credentialsParameter") {
-                push(
-                    Location::RepositoryCredentials,
-                    None,
-                    format!("{base}/{rc_key}/{ck}"),
-                    value,
-                );
-            }
-        }
-    }
-    found
-}
-
-/// Looks a field up by its camelCase name or its PascalCase (CloudFormation) name and returns
-/// the key actually present, for the JSON pointer.
-fn field<'a>(value: &'a Value, camel: &'static str) -> Option<(String, &'a Value)> {
-    let object = value.as_object()?;
-    if let Some(v) = object.get(camel) {
-        return Some((camel.to_owned(), v));
-    }
-    let mut pascal = String::with_capacity(camel.len());
-    let mut chars = camel.chars();
-    if let Some(first) = chars.next() {
-        pascal.push(first.to_ascii_uppercase());
-    }
-    pascal.extend(chars);
-    object.get(&pascal).map(|v| (pascal, v))
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use aws_sdk_ecs::types::ServiceField;
 use chrono::{DateTime, Utc};
-use ecs_secrets_shared::reference::{Location, SecretReference};
+use ecs_secrets_shared::task_definition::TaskDefinition;
 
 use crate::decide::{Reference, Service};
 
@@ -208,33 +208,23 @@ impl EcsApi for Ecs {
             .send()
             .await
             .map_err(|e| ApiError::from_sdk("DescribeTaskDefinition", &e))?;
-        let mut refs = Vec::new();
-        let Some(td) = out.task_definition() else {
-            return Ok(refs);
-        };
-        for c in td.container_definitions() {
-            let container = c.name().unwrap_or_default().to_owned();
-            let mut push = |location, raw: &str| {
-                refs.push(Reference {
-                    container: container.clone(),
-                    location,
-                    raw: raw.to_owned(),
-                    parsed: SecretReference::parse(raw, location).ok(),
+        // The shared model is the one walk over a task definition's references: the validator
+        // reads the same references from files and events.
+        Ok(out
+            .task_definition()
+            .map(|td| TaskDefinition::from(td).references())
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|found| {
+                let raw = found.raw?;
+                Some(Reference {
+                    container: found.container.unwrap_or_default(),
+                    location: found.location,
+                    parsed: found.parsed.and_then(Result::ok),
+                    raw,
                 })
-            };
-            for s in c.secrets() {
-                push(Location::ContainerSecret, s.value_from());
-            }
-            if let Some(log) = c.log_configuration() {
-                for s in log.secret_options() {
-                    push(Location::LogSecretOption, s.value_from());
-                }
-            }
-            if let Some(rc) = c.repository_credentials() {
-                push(Location::RepositoryCredentials, rc.credentials_parameter());
-            }
-        }
-        Ok(refs)
+            })
+            .collect())
     }
 
     async fn force_new_deployment(

@@ -1,10 +1,12 @@
 //! The Lambda: what an invocation asks to validate (a CloudTrail `RegisterTaskDefinition`
 //! event, a direct `{"taskDefinition": …}` or `{"taskDefinitionArn": …}`), the validation
-//! itself ([`crate::validate_document`]), and the actions on the result through
+//! itself ([`crate::validate_document`] for what the event carried,
+//! [`crate::validate_revision`] for what ECS holds), and the actions on the result through
 //! [`crate::platform::Platform`] — publishing, Security Hub, deregistration — with one log line
 //! per finding and never a value.
 
 use ecs_secrets_shared::reference::TaskContext;
+use ecs_secrets_shared::task_definition::TaskDefinition;
 use ecs_secrets_shared::telemetry::Metrics;
 use lambda_runtime::LambdaEvent;
 use serde_json::{json, Value};
@@ -14,7 +16,7 @@ use crate::finding::{self, Severity};
 use crate::input::{self, Document};
 use crate::platform::{self, Platform};
 use crate::report::Report;
-use crate::{live, rules, validate_document, Config, Error, FUNCTION_NAME};
+use crate::{live, rules, validate_document, validate_revision, Config, Error, FUNCTION_NAME};
 /// The Lambda's dependencies.
 #[derive(Debug)]
 pub struct Validator<D, P> {
@@ -123,38 +125,40 @@ impl<D: Directory, P: Platform> Validator<D, P> {
     /// Handles one invocation: validate (always live), then act.
     pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, Error> {
         let (subject, task) = subject_of(&event.payload)?;
-        let (definition, fetched) = match subject {
+        let mut target = match subject {
             Subject::Nothing(reason) => {
                 tracing::info!(%reason, "nothing to validate");
                 return Ok(json!({"checked": 0, "findings": [], "skipped": reason}));
             }
-            Subject::Definition(v) => (v, false),
-            Subject::Arn(arn) => (
-                json!({
-                    "taskDefinition": self.platform.describe_task_definition(&arn).await.map_err(Error::Fetch)?
-                }),
-                true,
+            Subject::Definition(v) => Target::Document(
+                input::from_json_value(v).map_err(|e| Error::InvalidEvent(e.to_string()))?,
+            ),
+            Subject::Arn(arn) => Target::Revision(
+                self.platform
+                    .describe_task_definition(&arn)
+                    .await
+                    .map_err(Error::Fetch)?,
             ),
         };
-        let mut document =
-            input::from_json_value(definition).map_err(|e| Error::InvalidEvent(e.to_string()))?;
         // Deregistering and filing findings act on a revision: only what ECS holds for it counts.
         // The body of a direct invocation (or of an event anyone allowed to invoke could forge)
         // is a hint that names the revision, nothing more.
-        if (self.config.enforce || self.config.security_hub) && !fetched {
-            if let Some(arn) = arn_of(&document) {
-                let held = self
-                    .platform
-                    .describe_task_definition(&arn)
-                    .await
-                    .map_err(Error::Fetch)?;
-                document = input::from_json_value(json!({ "taskDefinition": held }))
-                    .map_err(|e| Error::InvalidEvent(e.to_string()))?;
+        if self.config.enforce || self.config.security_hub {
+            if let Target::Document(document) = &target {
+                if let Some(arn) = arn_of(document) {
+                    target = Target::Revision(
+                        self.platform
+                            .describe_task_definition(&arn)
+                            .await
+                            .map_err(Error::Fetch)?,
+                    );
+                }
             }
         }
         // The revision's own ARN names its region and account; an event's envelope (which a
         // direct invocation may forge) only fills in when there is none.
-        let task = arn_of(&document)
+        let task = target
+            .arn()
             .and_then(|a| ecs_secrets_shared::arn::Arn::parse(&a).ok())
             .map(|a| TaskContext {
                 partition: a.partition,
@@ -192,19 +196,20 @@ impl<D: Directory, P: Platform> Validator<D, P> {
             .or(home.caller_account),
             ..home
         };
-        validate_document(
-            &document,
-            None,
-            &context,
-            Some((&self.directory, &home)),
-            &mut report,
-        )
-        .await;
+        let live = Some((&self.directory, &home));
+        match &target {
+            Target::Document(document) => {
+                validate_document(document, None, &context, live, &mut report).await
+            }
+            Target::Revision(model) => {
+                validate_revision(model.clone(), &context, live, &mut report).await
+            }
+        }
         if let Some(problem) = report.errors.first() {
             return Err(Error::InvalidEvent(problem.message.clone()));
         }
         report.sort();
-        let arn = arn_of(&document);
+        let arn = target.arn();
         self.act(&mut report, arn.as_deref(), &home).await?;
         log(&report, arn.as_deref());
         Ok(report.to_json())
@@ -274,6 +279,23 @@ impl<D: Directory, P: Platform> Validator<D, P> {
             platform::EVENT_DETAIL_TYPE
         ));
         Ok(())
+    }
+}
+
+/// What is validated: a task definition as an event carried it (read like a file), or the
+/// revision as ECS holds it.
+enum Target {
+    Document(Document),
+    Revision(TaskDefinition),
+}
+
+impl Target {
+    /// The revision's ARN, if known.
+    fn arn(&self) -> Option<String> {
+        match self {
+            Target::Document(document) => arn_of(document),
+            Target::Revision(model) => model.arn().map(str::to_owned),
+        }
     }
 }
 

@@ -16,6 +16,9 @@
 use std::collections::HashMap;
 
 use serde_json::{Map, Value};
+// What is and is not a CloudFormation intrinsic, and the kind of a value, mean the same here
+// as in the task-definition model.
+pub use ecs_secrets_shared::task_definition::{is_intrinsic, kind};
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser, Tag};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
@@ -484,30 +487,8 @@ fn service_platform_versions(resources: &Map<String, Value>) -> HashMap<&str, St
     out
 }
 
-pub(crate) fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    }
-}
-
 /// Keys whose children are user data (labels, driver options), kept verbatim.
 const FREE_FORM: &[&str] = &["dockerLabels", "options", "driverOpts", "labels"];
-
-/// Is this object a CloudFormation intrinsic function (`Ref`, `Fn::…`, `Condition`)?
-pub fn is_intrinsic(v: &Value) -> bool {
-    match v {
-        Value::Object(m) if m.len() == 1 => m
-            .keys()
-            .next()
-            .is_some_and(|k| k == "Ref" || k == "Condition" || k.starts_with("Fn::")),
-        _ => false,
-    }
-}
 
 /// PascalCase keys to camelCase, except inside free-form maps and intrinsic functions.
 fn normalise(v: Value) -> Value {

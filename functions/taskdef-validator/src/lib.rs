@@ -3,7 +3,8 @@
 //!
 //! The same library serves the Lambda (on `RegisterTaskDefinition`, or invoked directly) and
 //! `ecs-secrets validate` in CI:
-//! [`input`] reads task definitions from the shapes people have them in, [`model`] types them,
+//! [`input`] reads task definitions from the shapes people have them in, the shared
+//! [`ecs_secrets_shared::task_definition`] model types them,
 //! [`rules`] runs the offline rules (with [`detect`] for credentials), [`live`] asks AWS — through
 //! the narrow [`directory::Directory`] trait — whether each secret exists and whether the
 //! execution role may read it ([`iam`] evaluates the policies offline), and [`report`] renders
@@ -21,7 +22,6 @@ pub mod handler;
 pub mod iam;
 pub mod input;
 pub mod live;
-pub mod model;
 pub mod placeholder;
 pub mod platform;
 pub mod report;
@@ -31,6 +31,7 @@ pub mod terraform;
 use lambda_runtime::Diagnostic;
 
 use directory::Directory;
+use ecs_secrets_shared::task_definition::{TaskDefinition, Text};
 use finding::Severity;
 use input::Document;
 use report::{InputProblem, Report};
@@ -125,6 +126,34 @@ pub async fn validate_document<D: Directory>(
             }
             report.findings.push(f);
         }
+    }
+}
+
+/// Runs the rules — and the live ones when `live` is given — on a revision as ECS holds it
+/// (`DescribeTaskDefinition`): there is no file, so findings have no line.
+pub async fn validate_revision<D: Directory>(
+    model: TaskDefinition,
+    context: &rules::Context,
+    live: Option<(&D, &live::Home)>,
+    report: &mut Report,
+) {
+    let label = model
+        .family
+        .as_ref()
+        .and_then(Text::literal)
+        .unwrap_or("(no family)")
+        .to_owned();
+    let checked = rules::check_model(model, &label, None, context);
+    report.checked += 1;
+    let mut findings = checked.findings.clone();
+    if let Some((directory, home)) = live {
+        findings.extend(live::check(directory, &checked, &label, home).await);
+    }
+    for mut f in findings {
+        if let Some(e) = f.evidence.as_mut() {
+            e.seal(context.evidence_key.as_ref());
+        }
+        report.findings.push(f);
     }
 }
 

@@ -10,12 +10,12 @@ use std::collections::HashMap;
 
 use ecs_secrets_shared::arn::Arn;
 use ecs_secrets_shared::reference::{SecretReference, SecretTarget, TaskContext, VersionSelector};
+use ecs_secrets_shared::task_definition::Text;
 
 use crate::detect::shown_reference;
 use crate::directory::{Directory, KeyMeta};
 use crate::finding::{rule, Access, Finding, Severity};
 use crate::iam::{self, Outcome, Policy, Principal, Request, ResourcePolicy, Verdict};
-use crate::model::Text;
 use crate::rules::Checked;
 
 /// Where the validator runs: the default region and account for name-only references.

@@ -1,15 +1,15 @@
 //! The Lambda's own AWS calls: fetch a task definition by ARN, and act on a report (publish it
 //! on EventBridge, import it into Security Hub, deregister an offending revision).
 //!
-//! `DescribeTaskDefinition` returns SDK structs, not JSON; [`task_definition_json`] writes the
-//! fields the rules read back into the camelCase shape the CLI reads from files, so both paths
-//! run the same rules on the same shape.
+//! `DescribeTaskDefinition` returns SDK structs; they become the shared task-definition model
+//! (`From<&aws_sdk_ecs::types::TaskDefinition>`), the same model files and events are read
+//! into, so both paths run the same rules on the same fields.
 
 use std::future::Future;
 
-use aws_sdk_ecs::types::{ContainerDefinition, KeyValuePair};
 use ecs_secrets_shared::aws::{AwsConfig, CallError};
-use serde_json::{json, Map, Value};
+use ecs_secrets_shared::task_definition::TaskDefinition;
+use serde_json::Value;
 
 use crate::finding::{Finding, Severity};
 
@@ -21,7 +21,7 @@ pub trait Platform: Sync {
     fn describe_task_definition(
         &self,
         arn: &str,
-    ) -> impl Future<Output = Result<Value, CallError>> + Send;
+    ) -> impl Future<Output = Result<TaskDefinition, CallError>> + Send;
     fn publish(
         &self,
         bus: &str,
@@ -54,99 +54,6 @@ impl Aws {
     }
 }
 
-fn pairs(list: &[KeyValuePair]) -> Value {
-    Value::Array(
-        list.iter()
-            .map(|kv| json!({"name": kv.name(), "value": kv.value()}))
-            .collect(),
-    )
-}
-
-fn container_json(c: &ContainerDefinition) -> Value {
-    let mut m = Map::new();
-    let mut put = |k: &str, v: Value| {
-        if !v.is_null() {
-            m.insert(k.to_owned(), v);
-        }
-    };
-    put("name", json!(c.name()));
-    put("image", json!(c.image()));
-    put("environment", pairs(c.environment()));
-    put(
-        "environmentFiles",
-        Value::Array(
-            c.environment_files()
-                .iter()
-                .map(|f| json!({"value": f.value(), "type": f.r#type().as_str()}))
-                .collect(),
-        ),
-    );
-    put(
-        "secrets",
-        Value::Array(
-            c.secrets()
-                .iter()
-                .map(|s| json!({"name": s.name(), "valueFrom": s.value_from()}))
-                .collect(),
-        ),
-    );
-    put("command", json!(c.command()));
-    put("entryPoint", json!(c.entry_point()));
-    if let Some(h) = c.health_check() {
-        put("healthCheck", json!({"command": h.command()}));
-    }
-    if let Some(labels) = c.docker_labels() {
-        put("dockerLabels", json!(labels));
-    }
-    if let Some(l) = c.log_configuration() {
-        put(
-            "logConfiguration",
-            json!({
-                "logDriver": l.log_driver().as_str(),
-                "options": l.options(),
-                "secretOptions": l.secret_options().iter()
-                    .map(|s| json!({"name": s.name(), "valueFrom": s.value_from()}))
-                    .collect::<Vec<_>>(),
-            }),
-        );
-    }
-    if let Some(r) = c.repository_credentials() {
-        put(
-            "repositoryCredentials",
-            json!({"credentialsParameter": r.credentials_parameter()}),
-        );
-    }
-    put("privileged", json!(c.privileged()));
-    put("user", json!(c.user()));
-    put(
-        "readonlyRootFilesystem",
-        json!(c.readonly_root_filesystem()),
-    );
-    Value::Object(m)
-}
-
-/// The fields the rules read, camelCase.
-pub fn task_definition_json(td: &aws_sdk_ecs::types::TaskDefinition) -> Value {
-    let mut v = json!({
-        "taskDefinitionArn": td.task_definition_arn(),
-        "family": td.family(),
-        "revision": td.revision(),
-        "executionRoleArn": td.execution_role_arn(),
-        "taskRoleArn": td.task_role_arn(),
-        "networkMode": td.network_mode().map(|m| m.as_str()),
-        "requiresCompatibilities": td.requires_compatibilities().iter().map(|c| c.as_str()).collect::<Vec<_>>(),
-        "containerDefinitions": td.container_definitions().iter().map(container_json).collect::<Vec<_>>(),
-    });
-    if let Some(p) = td.runtime_platform() {
-        v["runtimePlatform"] =
-            json!({"operatingSystemFamily": p.operating_system_family().map(|f| f.as_str())});
-    }
-    if let Value::Object(m) = &mut v {
-        m.retain(|_, v| !v.is_null());
-    }
-    v
-}
-
 fn asff_severity(s: Severity) -> &'static str {
     match s {
         Severity::Critical => "CRITICAL",
@@ -166,7 +73,7 @@ fn sdk_error(operation: &'static str, e: impl std::fmt::Display) -> CallError {
 }
 
 impl Platform for Aws {
-    async fn describe_task_definition(&self, arn: &str) -> Result<Value, CallError> {
+    async fn describe_task_definition(&self, arn: &str) -> Result<TaskDefinition, CallError> {
         let out = self
             .ecs
             .describe_task_definition()
@@ -175,7 +82,7 @@ impl Platform for Aws {
             .await
             .map_err(|e| CallError::from_sdk("DescribeTaskDefinition", &e))?;
         out.task_definition()
-            .map(task_definition_json)
+            .map(TaskDefinition::from)
             .ok_or_else(|| {
                 sdk_error(
                     "DescribeTaskDefinition",

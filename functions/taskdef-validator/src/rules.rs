@@ -1,19 +1,22 @@
 //! The offline rules: everything that can be decided from the task definition alone.
 //!
-//! References are parsed with the shared model (`references_in_task_definition`), the same
-//! code the redeployer matches with, so "valid" means the same thing in both functions.
+//! The rules read the shared task-definition model
+//! ([`ecs_secrets_shared::task_definition`]) and its references, the same model and the same
+//! walk the redeployer matches with, so "valid" means the same thing in both functions.
 
 use ecs_secrets_shared::arn::Arn;
 use ecs_secrets_shared::reference::{
-    references_in_task_definition, FoundReference, SecretReference, SecretTarget, TaskContext,
-    Tracks, VersionSelector,
+    SecretReference, SecretTarget, TaskContext, Tracks, VersionSelector,
 };
+use ecs_secrets_shared::task_definition::{
+    ContainerDefinition, Flag, FoundReference, TaskDefinition, Text,
+};
+use ecs_secrets_shared::ShapeError;
 use serde_json::Value;
 
 use crate::detect;
 use crate::finding::{rule, Finding, Severity};
 use crate::input::{escape_pointer, Subject};
-use crate::model::{ContainerDefinition, Flag, TaskDefinition, Text};
 
 /// What the caller knows beyond the task definition.
 #[derive(Debug, Clone, Default)]
@@ -35,23 +38,32 @@ pub struct Checked {
     pub findings: Vec<Finding>,
 }
 
-/// Runs every offline rule on one task definition. Fails only when the definition's shape is
-/// wrong (a field of the wrong type), with the field named.
-pub fn check(subject: &Subject, context: &Context) -> Result<Checked, String> {
-    let model = TaskDefinition::from_value(&subject.definition)?;
+/// Runs every offline rule on one task definition read from a file or an event. Fails only
+/// when the definition's shape is wrong (a field of the wrong type), with the field named.
+pub fn check(subject: &Subject, context: &Context) -> Result<Checked, ShapeError> {
+    let model = TaskDefinition::from_json(&subject.definition)?;
+    Ok(check_model(
+        model,
+        &subject.label,
+        subject.platform_version.clone(),
+        context,
+    ))
+}
+
+/// Runs every offline rule on one task definition, however it was read (a file, an event, or
+/// `DescribeTaskDefinition`). `label` names it in findings.
+pub fn check_model(
+    model: TaskDefinition,
+    label: &str,
+    platform_version: Option<String>,
+    context: &Context,
+) -> Checked {
     let task = task_context(&model).or_else(|| context.task.clone());
-    let platform = subject
-        .platform_version
-        .clone()
-        .or_else(|| context.platform_version.clone());
+    let platform = platform_version.or_else(|| context.platform_version.clone());
     let mut findings = Vec::new();
     // `ContainerDefinitions: !If […]`, `container_definitions = templatefile(…)`: nothing here
     // to check — say so rather than count the task definition as clean.
-    if subject
-        .definition
-        .get("containerDefinitions")
-        .is_some_and(crate::input::is_intrinsic)
-    {
+    if model.container_definitions.unresolved {
         findings.push(Finding::new(
             rule::CONTAINER_DEFINITIONS_NOT_READ,
             "/containerDefinitions".to_owned(),
@@ -99,13 +111,11 @@ pub fn check(subject: &Subject, context: &Context) -> Result<Checked, String> {
     // A credential written where a reference belongs is a leak, not a reference: it gets one
     // finding, and is neither checked as a reference nor looked up (that would send it to AWS).
     let (leaked, references): (Vec<FoundReference>, Vec<FoundReference>) =
-        references_in_task_definition(&subject.definition)
-            .into_iter()
-            .partition(|f| {
-                f.raw
-                    .as_deref()
-                    .is_some_and(|r| detect::scan_reference(r).is_some())
-            });
+        model.references().into_iter().partition(|f| {
+            f.raw
+                .as_deref()
+                .is_some_and(|r| detect::scan_reference(r).is_some())
+        });
     for found in &leaked {
         let Some(d) = found.raw.as_deref().and_then(detect::scan_reference) else {
             continue;
@@ -130,25 +140,18 @@ pub fn check(subject: &Subject, context: &Context) -> Result<Checked, String> {
         );
     }
     for found in &references {
-        reference_rules(
-            found,
-            &subject.definition,
-            &model,
-            &task,
-            &platform,
-            &mut findings,
-        );
+        reference_rules(found, &model, &task, &platform, &mut findings);
     }
     task_rules(&model, &mut findings);
     for f in &mut findings {
-        f.task_definition = subject.label.clone();
+        f.task_definition = label.to_owned();
     }
-    Ok(Checked {
+    Checked {
         model,
         references,
         task,
         findings,
-    })
+    }
 }
 
 /// The task's region and account, from `taskDefinitionArn`.
@@ -422,7 +425,6 @@ fn first_secret_use(container: &ContainerDefinition, base: &str) -> Option<Strin
 
 fn reference_rules(
     found: &FoundReference,
-    definition: &Value,
     model: &TaskDefinition,
     task: &Option<TaskContext>,
     platform: &Option<String>,
@@ -449,10 +451,7 @@ fn reference_rules(
         }
         None => {
             // An unresolved intrinsic (`!Ref DbSecret`) is fine; anything else is not a reference.
-            if !definition
-                .pointer(&found.pointer)
-                .is_some_and(crate::input::is_intrinsic)
-            {
+            if !found.unresolved {
                 push(
                     findings,
                     Finding::new(

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use ecs_secrets_shared::aws::CallError;
+use ecs_secrets_shared::task_definition::TaskDefinition;
 use serde_json::{json, Value};
 
 use super::*;
@@ -419,7 +420,7 @@ fn bad_input_is_an_error_with_a_position() {
             Ok(doc) => {
                 // Shape errors come from the typed model, naming the field.
                 let err = rules::check(&doc.subjects[0], &rules::Context::default()).unwrap_err();
-                assert!(err.contains("containerDefinitions"), "{err}");
+                assert!(err.to_string().contains("containerDefinitions"), "{err}");
             }
         }
     }
@@ -530,15 +531,17 @@ struct FakePlatform {
 }
 
 impl Platform for FakePlatform {
-    async fn describe_task_definition(&self, arn: &str) -> Result<Value, CallError> {
+    async fn describe_task_definition(&self, arn: &str) -> Result<TaskDefinition, CallError> {
         self.calls.lock().unwrap().push(format!("describe {arn}"));
-        Ok(self
+        let held = self
             .held
             .lock()
             .unwrap()
             .get(arn)
             .cloned()
-            .unwrap_or_else(base))
+            .unwrap_or_else(base);
+        // The fake holds JSON; ECS's answer reaches the function as the shared model.
+        Ok(TaskDefinition::from_json(&held).expect("a held task definition"))
     }
     async fn publish(&self, bus: &str, detail: &Value) -> Result<(), CallError> {
         self.calls.lock().unwrap().push(format!("publish {bus}"));
@@ -1035,4 +1038,105 @@ fn the_yaml_retry_cannot_multiply_a_file() {
         "{:?}",
         started.elapsed()
     );
+}
+
+/// Issue 15: one task definition in every form the validator reads — register input,
+/// describe output, CloudFormation JSON and YAML, PascalCase properties on their own — gives
+/// the same references, pointers and all, as the same task definition described by ECS
+/// (`From<&aws_sdk_ecs::types::TaskDefinition>`), which is what the redeployer matches.
+#[test]
+fn every_form_and_the_sdk_give_the_same_references() {
+    use aws_sdk_ecs::types as ecs;
+    const DB: &str =
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbC123:password::";
+    const TOKEN: &str = "arn:aws:ssm:us-east-1:123456789012:parameter/splunk/token";
+    const REGISTRY: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:dockerhub-XyZ789";
+    let secret = |n: &str, v: &str| {
+        ecs::Secret::builder()
+            .name(n)
+            .value_from(v)
+            .build()
+            .unwrap()
+    };
+    let sdk = ecs::TaskDefinition::builder()
+        .family("web")
+        .container_definitions(
+            ecs::ContainerDefinition::builder()
+                .name("web")
+                .image("web:1")
+                .secrets(secret("DB_PASSWORD", DB))
+                .secrets(secret("API_KEY", "/web/api-key"))
+                .log_configuration(
+                    ecs::LogConfiguration::builder()
+                        .log_driver(ecs::LogDriver::Splunk)
+                        .secret_options(secret("splunk-token", TOKEN))
+                        .build()
+                        .unwrap(),
+                )
+                .repository_credentials(
+                    ecs::RepositoryCredentials::builder()
+                        .credentials_parameter(REGISTRY)
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .container_definitions(
+            ecs::ContainerDefinition::builder()
+                .name("sidecar")
+                .image("sidecar:2")
+                .secrets(secret(
+                    "BROKEN",
+                    "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbC123:password",
+                ))
+                .build(),
+        )
+        .build();
+    let expected = ecs_secrets_shared::task_definition::TaskDefinition::from(&sdk).references();
+    assert_eq!(expected.len(), 5);
+    let camel = json!({
+        "family": "web",
+        "containerDefinitions": [
+            {"name": "web", "image": "web:1",
+             "secrets": [{"name": "DB_PASSWORD", "valueFrom": DB}, {"name": "API_KEY", "valueFrom": "/web/api-key"}],
+             "logConfiguration": {"logDriver": "splunk", "secretOptions": [{"name": "splunk-token", "valueFrom": TOKEN}]},
+             "repositoryCredentials": {"credentialsParameter": REGISTRY}},
+            {"name": "sidecar", "image": "sidecar:2",
+             "secrets": [{"name": "BROKEN", "valueFrom": "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbC123:password"}]}
+        ]
+    });
+    let pascal = json!({
+        "Family": "web",
+        "ContainerDefinitions": [
+            {"Name": "web", "Image": "web:1",
+             "Secrets": [{"Name": "DB_PASSWORD", "ValueFrom": DB}, {"Name": "API_KEY", "ValueFrom": "/web/api-key"}],
+             "LogConfiguration": {"LogDriver": "splunk", "SecretOptions": [{"Name": "splunk-token", "ValueFrom": TOKEN}]},
+             "RepositoryCredentials": {"CredentialsParameter": REGISTRY}},
+            {"Name": "sidecar", "Image": "sidecar:2",
+             "Secrets": [{"Name": "BROKEN", "ValueFrom": "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbC123:password"}]}
+        ]
+    });
+    let yaml = format!(
+        "Resources:\n  Task:\n    Type: AWS::ECS::TaskDefinition\n    Properties:\n      Family: web\n      ContainerDefinitions:\n        - Name: web\n          Image: web:1\n          Secrets:\n            - Name: DB_PASSWORD\n              ValueFrom: \"{DB}\"\n            - {{Name: API_KEY, ValueFrom: /web/api-key}}\n          LogConfiguration:\n            LogDriver: splunk\n            SecretOptions:\n              - Name: splunk-token\n                ValueFrom: {TOKEN}\n          RepositoryCredentials:\n            CredentialsParameter: {REGISTRY}\n        - Name: sidecar\n          Image: sidecar:2\n          Secrets:\n            - Name: BROKEN\n              ValueFrom: arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbC123:password\n"
+    );
+    let forms: Vec<(&str, String)> = vec![
+        ("register input", camel.to_string()),
+        ("describe output", json!({"taskDefinition": camel}).to_string()),
+        (
+            "CloudFormation JSON",
+            json!({"Resources": {"Task": {"Type": "AWS::ECS::TaskDefinition", "Properties": pascal}}})
+                .to_string(),
+        ),
+        ("CloudFormation YAML", yaml),
+    ];
+    for (form, text) in &forms {
+        let doc = input::parse(text.as_bytes()).unwrap_or_else(|e| panic!("{form}: {e}"));
+        assert_eq!(doc.subjects.len(), 1, "{form}");
+        let checked = rules::check(&doc.subjects[0], &rules::Context::default())
+            .unwrap_or_else(|e| panic!("{form}: {e}"));
+        assert_eq!(checked.references, expected, "{form}");
+    }
+    // PascalCase properties read directly by the shared model, without the validator's input.
+    let direct = ecs_secrets_shared::task_definition::TaskDefinition::from_json(&pascal).unwrap();
+    assert_eq!(direct.references(), expected);
 }

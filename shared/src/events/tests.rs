@@ -166,7 +166,10 @@ fn task_definition_registered() {
             );
             let td = task_definition.unwrap();
             assert_eq!(
-                crate::reference::references_in_task_definition(&td).len(),
+                crate::task_definition::TaskDefinition::from_json(&td)
+                    .unwrap()
+                    .references()
+                    .len(),
                 1
             );
             assert_eq!(error_code, None);

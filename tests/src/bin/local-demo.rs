@@ -7,7 +7,8 @@
 #![allow(clippy::print_stdout)]
 
 use anyhow::{Context, Result};
-use ecs_secrets_shared::reference::{references_in_task_definition, TaskContext};
+use ecs_secrets_shared::reference::TaskContext;
+use ecs_secrets_shared::task_definition::TaskDefinition;
 use harness::{Function, World};
 use serde_json::json;
 
@@ -166,7 +167,7 @@ async fn main() -> Result<()> {
         region: harness::moto::REGION.into(),
         account: harness::moto::ACCOUNT.into(),
     };
-    for found in references_in_task_definition(&task_definition) {
+    for found in TaskDefinition::from_json(&task_definition)?.references() {
         let how = match &found.parsed {
             Some(Ok(r)) => match r.matches_secret(&secret, &task) {
                 Some(m) => format!(

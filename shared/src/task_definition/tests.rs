@@ -1,0 +1,527 @@
+use proptest::prelude::*;
+use serde_json::json;
+
+use super::*;
+
+fn read(v: &Value) -> TaskDefinition {
+    TaskDefinition::from_json(v).unwrap_or_else(|e| panic!("{v}: {e}"))
+}
+
+#[test]
+fn finds_references_in_every_location() {
+    let td: Value =
+        serde_json::from_str(include_str!("../../testdata/taskdef-references.json")).unwrap();
+    let found = read(&td).references();
+    let summary: Vec<(usize, Location, &str, bool)> = found
+        .iter()
+        .map(|f| {
+            (
+                f.container_index,
+                f.location,
+                f.pointer.as_str(),
+                matches!(f.parsed, Some(Ok(_))),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            (
+                0,
+                Location::ContainerSecret,
+                "/containerDefinitions/0/secrets/0/valueFrom",
+                true
+            ),
+            (
+                0,
+                Location::ContainerSecret,
+                "/containerDefinitions/0/secrets/1/valueFrom",
+                true
+            ),
+            (
+                0,
+                Location::ContainerSecret,
+                "/containerDefinitions/0/secrets/2/valueFrom",
+                false
+            ),
+            (
+                0,
+                Location::LogSecretOption,
+                "/containerDefinitions/0/logConfiguration/secretOptions/0/valueFrom",
+                true
+            ),
+            (
+                0,
+                Location::RepositoryCredentials,
+                "/containerDefinitions/0/repositoryCredentials/credentialsParameter",
+                true
+            ),
+            (
+                1,
+                Location::ContainerSecret,
+                "/containerDefinitions/1/secrets/0/valueFrom",
+                true
+            ),
+        ]
+    );
+    assert_eq!(found[0].container.as_deref(), Some("web"));
+    assert_eq!(found[0].entry_name.as_deref(), Some("DB_PASSWORD"));
+    assert_eq!(found[5].container.as_deref(), Some("sidecar"));
+}
+
+/// CloudFormation's PascalCase reads as the same model; an intrinsic function in place of a
+/// reference is kept as unresolved, and pointers are camelCase whatever the input's case.
+#[test]
+fn pascal_case_and_intrinsics() {
+    let cfn = json!({
+        "ContainerDefinitions": [{
+            "Name": "app",
+            "Secrets": [
+                {"Name": "A", "ValueFrom": {"Ref": "DbSecret"}},
+                {"Name": "B", "ValueFrom": "/app/b"},
+                {"Name": "C", "ValueFrom": 42}
+            ]
+        }]
+    });
+    let found = read(&cfn).references();
+    assert_eq!(found.len(), 3);
+    assert_eq!(
+        found[0].pointer,
+        "/containerDefinitions/0/secrets/0/valueFrom"
+    );
+    assert_eq!(found[0].raw, None);
+    assert!(found[0].unresolved);
+    assert!(found[0].parsed.is_none());
+    assert!(matches!(
+        found[1].parsed,
+        Some(Ok(SecretReference::Parameter(_)))
+    ));
+    assert_eq!(found[1].container.as_deref(), Some("app"));
+    assert_eq!(found[1].entry_name.as_deref(), Some("B"));
+    // Not a string, not an intrinsic: kept, so a rule can point at it.
+    assert_eq!(found[2].raw, None);
+    assert!(!found[2].unresolved);
+
+    let camel = json!({
+        "containerDefinitions": [{
+            "name": "app",
+            "secrets": [
+                {"name": "A", "valueFrom": {"Ref": "DbSecret"}},
+                {"name": "B", "valueFrom": "/app/b"},
+                {"name": "C", "valueFrom": 42}
+            ]
+        }]
+    });
+    assert_eq!(read(&camel), read(&cfn));
+
+    // A whole list computed by CloudFormation is unresolved; a map that is not an intrinsic
+    // function is merely empty.
+    let computed = read(&json!({"ContainerDefinitions": {"Fn::If": ["c", [], []]}}));
+    assert!(computed.container_definitions.unresolved);
+    assert!(computed.references().is_empty());
+    let odd = read(&json!({"containerDefinitions": {"a": 1, "b": 2}}));
+    assert!(!odd.container_definitions.unresolved);
+}
+
+/// What is not a task definition is an error that names the field and never shows a value.
+#[test]
+fn shape_errors_name_the_field_and_hide_the_value() {
+    for (junk, path) in [
+        (json!(null), "."),
+        (json!([1, 2]), "."),
+        (json!({"containerDefinitions": "x"}), "containerDefinitions"),
+        (
+            json!({"containerDefinitions": [1, {"secrets": 3}]}),
+            "containerDefinitions",
+        ),
+        (
+            json!({"containerDefinitions": [{"secrets": 3}]}),
+            "containerDefinitions[0]",
+        ),
+    ] {
+        let e = TaskDefinition::from_json(&junk).unwrap_err();
+        assert!(e.path.starts_with(path), "{junk}: {e}");
+    }
+    let v = json!({"containerDefinitions": [{"environment": [{"name": "X", "value": ["Xk9#mP2vL7qR"]}]}]});
+    let e = TaskDefinition::from_json(&v).unwrap_err().to_string();
+    assert!(
+        e.contains("environment[0]: value") && !e.contains("Xk9#"),
+        "{e}"
+    );
+    let v = json!({"containerDefinitions": [{"environment": "DB_PASSWORD=Xk9#mP2vL7qR"}]});
+    let e = TaskDefinition::from_json(&v).unwrap_err().to_string();
+    assert!(
+        e.contains("containerDefinitions[0]: environment") && !e.contains("Xk9#"),
+        "{e}"
+    );
+}
+
+#[test]
+fn error_messages_drop_quoted_values() {
+    assert_eq!(
+        without_values(r#"invalid type: string "A=Xk9#mP2v", expected a list"#),
+        "invalid type: a string, expected a list"
+    );
+    // A value with an embedded `", ` (escaped by serde) is dropped whole.
+    let message = format!(
+        "invalid type: string {:?}, expected a list",
+        "Xk9#mP2v\", tail-of-the-secret"
+    );
+    assert_eq!(
+        without_values(&message),
+        "invalid type: a string, expected a list"
+    );
+    let message = format!("invalid value: string {:?}", "ends with a backslash\\");
+    assert_eq!(without_values(&message), "invalid value: a string");
+    assert_eq!(without_values("string \"unterminated"), "a string");
+    assert_eq!(
+        without_values("invalid type: integer `482913`, expected a string or a map"),
+        "invalid type: an integer, expected a string or a map"
+    );
+    assert_eq!(
+        without_values("floating point `1.5` and boolean `true`"),
+        "a number and a boolean"
+    );
+}
+
+// ---- JSON → model and SDK → model agree ----------------------------------------------------
+
+use aws_sdk_ecs::types as ecs;
+
+/// A log driver, its options and its secret options.
+type Log = (String, Vec<(String, String)>, Vec<(String, String)>);
+
+/// One generated container, in a neutral form both the JSON and the SDK builders are made from.
+#[derive(Debug, Clone)]
+struct Gen {
+    name: Option<String>,
+    image: Option<String>,
+    environment: Vec<(Option<String>, Option<String>)>,
+    secrets: Vec<(String, String)>,
+    files: Vec<String>,
+    command: Vec<String>,
+    health: Option<Vec<String>>,
+    labels: Option<Vec<(String, String)>>,
+    log: Option<Log>,
+    repository: Option<String>,
+    privileged: Option<bool>,
+    user: Option<String>,
+    readonly: Option<bool>,
+}
+
+fn reference() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbC123".to_owned()),
+        Just(
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbC123:password::".to_owned()
+        ),
+        Just("arn:aws:secretsmanager:us-east-1:123456789012:secret:db::AWSPREVIOUS:".to_owned()),
+        Just("arn:aws:ssm:eu-west-1:123456789012:parameter/app/token".to_owned()),
+        Just("/app/db".to_owned()),
+        Just("rds!db-0123".to_owned()),
+        Just("not a reference".to_owned()),
+        "[a-z/:!-]{0,20}",
+    ]
+}
+
+fn word() -> impl Strategy<Value = String> {
+    "[A-Za-z_][A-Za-z0-9_ =:/-]{0,12}"
+}
+
+fn container() -> impl Strategy<Value = Gen> {
+    (
+        (
+            proptest::option::of(word()),
+            proptest::option::of(word()),
+            proptest::collection::vec(
+                (proptest::option::of(word()), proptest::option::of(word())),
+                0..4,
+            ),
+            proptest::collection::vec((word(), reference()), 0..4),
+            proptest::collection::vec(word(), 0..2),
+            proptest::collection::vec(word(), 0..3),
+        ),
+        (
+            proptest::option::of(proptest::collection::vec(word(), 1..3)),
+            proptest::option::of(proptest::collection::vec((word(), word()), 0..3)),
+            proptest::option::of((
+                prop_oneof![Just("awslogs".to_owned()), Just("splunk".to_owned())],
+                proptest::collection::vec((word(), word()), 0..2),
+                proptest::collection::vec((word(), reference()), 0..3),
+            )),
+            proptest::option::of(reference()),
+            proptest::option::of(any::<bool>()),
+            proptest::option::of(word()),
+            proptest::option::of(any::<bool>()),
+        ),
+    )
+        .prop_map(
+            |(
+                (name, image, environment, secrets, files, command),
+                (health, labels, log, repository, privileged, user, readonly),
+            )| Gen {
+                name,
+                image,
+                environment,
+                secrets,
+                files,
+                command,
+                health,
+                labels,
+                log,
+                repository,
+                privileged,
+                user,
+                readonly,
+            },
+        )
+}
+
+/// The JSON ECS would print, in camelCase or CloudFormation's PascalCase.
+fn to_json(family: &str, revision: i32, containers: &[Gen], pascal: bool) -> Value {
+    let k = |camel: &str| -> String {
+        if pascal {
+            let mut c = camel.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        } else {
+            camel.to_owned()
+        }
+    };
+    let pairs = |list: &[(String, String)], value: &str| -> Value {
+        Value::Array(
+            list.iter()
+                .map(|(n, v)| {
+                    let mut m = serde_json::Map::new();
+                    m.insert(k("name"), json!(n));
+                    m.insert(k(value), json!(v));
+                    Value::Object(m)
+                })
+                .collect(),
+        )
+    };
+    let free = |list: &[(String, String)]| -> Value {
+        Value::Object(list.iter().map(|(a, b)| (a.clone(), json!(b))).collect())
+    };
+    let mut out = Vec::new();
+    for c in containers {
+        let mut m = serde_json::Map::new();
+        let mut put = |key: &str, v: Value| {
+            m.insert(k(key), v);
+        };
+        if let Some(n) = &c.name {
+            put("name", json!(n));
+        }
+        if let Some(i) = &c.image {
+            put("image", json!(i));
+        }
+        put(
+            "environment",
+            Value::Array(
+                c.environment
+                    .iter()
+                    .map(|(n, v)| {
+                        let mut e = serde_json::Map::new();
+                        if let Some(n) = n {
+                            e.insert(k("name"), json!(n));
+                        }
+                        if let Some(v) = v {
+                            e.insert(k("value"), json!(v));
+                        }
+                        Value::Object(e)
+                    })
+                    .collect(),
+            ),
+        );
+        put("secrets", pairs(&c.secrets, "valueFrom"));
+        put(
+            "environmentFiles",
+            Value::Array(
+                c.files
+                    .iter()
+                    .map(|f| {
+                        let mut e = serde_json::Map::new();
+                        e.insert(k("value"), json!(f));
+                        e.insert(k("type"), json!("s3"));
+                        Value::Object(e)
+                    })
+                    .collect(),
+            ),
+        );
+        put("command", json!(c.command));
+        put("entryPoint", json!([]));
+        if let Some(h) = &c.health {
+            let mut e = serde_json::Map::new();
+            e.insert(k("command"), json!(h));
+            put("healthCheck", Value::Object(e));
+        }
+        if let Some(l) = &c.labels {
+            put("dockerLabels", free(l));
+        }
+        if let Some((driver, options, secret_options)) = &c.log {
+            let mut e = serde_json::Map::new();
+            e.insert(k("logDriver"), json!(driver));
+            e.insert(k("options"), free(options));
+            e.insert(k("secretOptions"), pairs(secret_options, "valueFrom"));
+            put("logConfiguration", Value::Object(e));
+        }
+        if let Some(r) = &c.repository {
+            let mut e = serde_json::Map::new();
+            e.insert(k("credentialsParameter"), json!(r));
+            put("repositoryCredentials", Value::Object(e));
+        }
+        if let Some(p) = c.privileged {
+            put("privileged", json!(p));
+        }
+        if let Some(u) = &c.user {
+            put("user", json!(u));
+        }
+        if let Some(r) = c.readonly {
+            put("readonlyRootFilesystem", json!(r));
+        }
+        out.push(Value::Object(m));
+    }
+    let mut td = serde_json::Map::new();
+    td.insert(k("family"), json!(family));
+    td.insert(k("revision"), json!(revision));
+    td.insert(
+        k("taskDefinitionArn"),
+        json!(format!(
+            "arn:aws:ecs:us-east-1:123456789012:task-definition/{family}:{revision}"
+        )),
+    );
+    td.insert(k("requiresCompatibilities"), json!(["FARGATE"]));
+    td.insert(k("networkMode"), json!("awsvpc"));
+    td.insert(k("containerDefinitions"), Value::Array(out));
+    Value::Object(td)
+}
+
+fn to_sdk(family: &str, revision: i32, containers: &[Gen]) -> ecs::TaskDefinition {
+    let secret = |(n, v): &(String, String)| {
+        ecs::Secret::builder()
+            .name(n)
+            .value_from(v)
+            .build()
+            .unwrap()
+    };
+    let mut td = ecs::TaskDefinition::builder()
+        .family(family)
+        .revision(revision)
+        .task_definition_arn(format!(
+            "arn:aws:ecs:us-east-1:123456789012:task-definition/{family}:{revision}"
+        ))
+        .requires_compatibilities(ecs::Compatibility::Fargate)
+        .network_mode(ecs::NetworkMode::Awsvpc);
+    for c in containers {
+        let mut b = ecs::ContainerDefinition::builder()
+            .set_name(c.name.clone())
+            .set_image(c.image.clone())
+            .set_environment(Some(
+                c.environment
+                    .iter()
+                    .map(|(n, v)| {
+                        ecs::KeyValuePair::builder()
+                            .set_name(n.clone())
+                            .set_value(v.clone())
+                            .build()
+                    })
+                    .collect(),
+            ))
+            .set_secrets(Some(c.secrets.iter().map(secret).collect()))
+            .set_environment_files(Some(
+                c.files
+                    .iter()
+                    .map(|f| {
+                        ecs::EnvironmentFile::builder()
+                            .value(f)
+                            .r#type(ecs::EnvironmentFileType::S3)
+                            .build()
+                            .unwrap()
+                    })
+                    .collect(),
+            ))
+            .set_command(Some(c.command.clone()))
+            .set_entry_point(Some(Vec::new()))
+            .set_privileged(c.privileged)
+            .set_user(c.user.clone())
+            .set_readonly_root_filesystem(c.readonly);
+        if let Some(h) = &c.health {
+            b = b.health_check(
+                ecs::HealthCheck::builder()
+                    .set_command(Some(h.clone()))
+                    .build()
+                    .unwrap(),
+            );
+        }
+        if let Some(l) = &c.labels {
+            b = b.set_docker_labels(Some(l.iter().cloned().collect()));
+        }
+        if let Some((driver, options, secret_options)) = &c.log {
+            b = b.log_configuration(
+                ecs::LogConfiguration::builder()
+                    .log_driver(ecs::LogDriver::from(driver.as_str()))
+                    .set_options(Some(options.iter().cloned().collect()))
+                    .set_secret_options(Some(secret_options.iter().map(secret).collect()))
+                    .build()
+                    .unwrap(),
+            );
+        }
+        if let Some(r) = &c.repository {
+            b = b.repository_credentials(
+                ecs::RepositoryCredentials::builder()
+                    .credentials_parameter(r)
+                    .build()
+                    .unwrap(),
+            );
+        }
+        td = td.container_definitions(b.build());
+    }
+    td.build()
+}
+
+/// Labels and options are maps: a generated duplicate key keeps its last value in both.
+fn dedupe(containers: &mut [Gen]) {
+    fn last_wins(list: &mut Vec<(String, String)>) {
+        let mut seen = std::collections::BTreeMap::new();
+        for (k, v) in list.drain(..) {
+            seen.insert(k, v);
+        }
+        list.extend(seen);
+    }
+    for c in containers {
+        if let Some(l) = c.labels.as_mut() {
+            last_wins(l);
+        }
+        if let Some((_, o, _)) = c.log.as_mut() {
+            last_wins(o);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// The two ways in give the same model — every field, not only the references — and so the
+    /// same references, for camelCase and PascalCase JSON alike.
+    #[test]
+    fn json_and_sdk_agree(
+        family in "[a-z][a-z0-9-]{0,10}",
+        revision in 1i32..5000,
+        mut containers in proptest::collection::vec(container(), 0..4),
+    ) {
+        dedupe(&mut containers);
+        let from_sdk = TaskDefinition::from(&to_sdk(&family, revision, &containers));
+        for pascal in [false, true] {
+            let json = to_json(&family, revision, &containers, pascal);
+            let from_json = TaskDefinition::from_json(&json).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert_eq!(&from_json, &from_sdk);
+            prop_assert_eq!(from_json.references(), from_sdk.references());
+        }
+        let total: usize = containers
+            .iter()
+            .map(|c| c.secrets.len() + c.log.as_ref().map_or(0, |l| l.2.len()) + usize::from(c.repository.is_some()))
+            .sum();
+        prop_assert_eq!(from_sdk.references().len(), total);
+    }
+}
