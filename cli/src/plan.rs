@@ -3,12 +3,12 @@
 
 use std::fmt::Write as _;
 
+use ecs_redeployer::change::{self, Change, Decision};
 use ecs_redeployer::config::Config;
 use ecs_redeployer::ecs::Ecs;
 use ecs_redeployer::redeploy::{Redeployer, Summary};
 use ecs_secrets_shared::arn::{ParameterArn, SecretArn};
 use ecs_secrets_shared::aws::AwsConfig;
-use ecs_secrets_shared::events::{ChangeEvent, Trigger};
 
 /// What changed.
 #[derive(Debug, Clone)]
@@ -17,14 +17,31 @@ pub enum Target {
     Parameter(String),
 }
 
-pub async fn plan(target: Target) -> Result<Summary, String> {
-    let mut config = Config::from_env().map_err(|e| e.to_string())?;
+/// Why a plan could not be made (exit status 2).
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error(transparent)]
+    Config(#[from] ecs_secrets_shared::ConfigError),
+    #[error("{0}")]
+    Reference(#[from] ecs_secrets_shared::ReferenceError),
+    #[error("cannot find secret `{id}`: {cause}")]
+    SecretNotFound { id: String, cause: String },
+    #[error("secret `{0}` has no ARN")]
+    NoArn(String),
+    #[error("cannot determine the account: {0}")]
+    Account(String),
+    #[error(transparent)]
+    Discovery(#[from] ecs_redeployer::redeploy::DiscoveryError),
+}
+
+pub async fn plan(target: Target) -> Result<Summary, PlanError> {
+    let mut config = Config::from_env()?;
     config.dry_run = true;
     // A plan also reports the referencing services a narrower CLUSTERS leaves stale.
     config.scan_outside_clusters = true;
-    let aws = AwsConfig::load().await.map_err(|e| e.to_string())?;
+    let aws = AwsConfig::load().await?;
     let region = aws.region().to_owned();
-    let trigger = match target {
+    let decision = match target {
         Target::Secret { id, label } => {
             let secret = match SecretArn::parse(&id) {
                 Ok(arn) if arn.is_full() => arn,
@@ -36,37 +53,26 @@ pub async fn plan(target: Target) -> Result<Summary, String> {
                         .secret_id(&id)
                         .send()
                         .await
-                        .map_err(|e| {
-                            format!(
-                                "cannot find secret `{id}`: {}",
-                                aws_sdk_ecs::error::DisplayErrorContext(e)
-                            )
+                        .map_err(|e| PlanError::SecretNotFound {
+                            id: id.clone(),
+                            cause: aws_sdk_ecs::error::DisplayErrorContext(e).to_string(),
                         })?;
-                    let arn = out
-                        .arn()
-                        .ok_or_else(|| format!("secret `{id}` has no ARN"))?;
-                    SecretArn::parse(arn).map_err(|e| e.to_string())?
+                    let arn = out.arn().ok_or_else(|| PlanError::NoArn(id.clone()))?;
+                    SecretArn::parse(arn)?
                 }
             };
-            Trigger::SecretLabelUpdated {
-                secret,
-                label,
-                version_id: None,
-            }
+            change::label_moved(&secret, &label, None)
         }
         Target::Parameter(name) => {
             let parameter = if name.starts_with("arn:") {
-                ParameterArn::parse(&name).map_err(|e| e.to_string())?
+                ParameterArn::parse(&name)?
             } else {
                 let identity = aws_sdk_sts::Client::new(&aws.sdk)
                     .get_caller_identity()
                     .send()
                     .await
                     .map_err(|e| {
-                        format!(
-                            "cannot determine the account: {}",
-                            aws_sdk_sts::error::DisplayErrorContext(e)
-                        )
+                        PlanError::Account(aws_sdk_sts::error::DisplayErrorContext(e).to_string())
                     })?;
                 ParameterArn {
                     partition: ecs_secrets_shared::arn::partition_of_region(&region).into(),
@@ -75,23 +81,15 @@ pub async fn plan(target: Target) -> Result<Summary, String> {
                     name: name.clone(),
                 }
             };
-            Trigger::ParameterChanged {
-                parameter,
-                operation: "Update".into(),
-                labels: Vec::new(),
+            Decision::Redeploy {
+                change: Change::Parameter { parameter },
+                time: None,
             }
         }
     };
-    let event = ChangeEvent {
-        id: "ecs-secrets-plan".into(),
-        // No change time: every referencing service is listed, none is "already redeployed".
-        time: None,
-        region,
-        account: String::new(),
-        trigger,
-    };
-    let redeployer = Redeployer::new(Ecs(aws_sdk_ecs::Client::new(&aws.sdk)), config);
-    redeployer.handle(&event).await.map_err(|e| e.to_string())
+    let redeployer = Redeployer::new(Ecs::new(aws_sdk_ecs::Client::new(&aws.sdk)), config);
+    // No change time: every referencing service is listed, none is "already redeployed".
+    Ok(redeployer.plan_decision(decision).await?)
 }
 
 /// The plan for a person.

@@ -172,7 +172,6 @@ pub fn run(args: Args) -> ExitCode {
         Colour::Never => false,
         Colour::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
-    #[allow(clippy::print_stdout)]
     match args.format {
         Format::Text => print!("{}", report.to_text(colour)),
         Format::Json => println!(

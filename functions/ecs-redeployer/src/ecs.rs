@@ -1,5 +1,7 @@
-//! The narrow boundary to ECS: the five calls the redeployer makes, each counted, so the
-//! summary can report API usage and tests can hold it to the minimum. SDK types stay here.
+//! The narrow boundary to ECS: the five calls the redeployer makes. Each adapter counts its
+//! own calls (pages of a paginated call count one each), so the summary can report API usage
+//! and tests can hold it to the minimum without threading a counter through every call. SDK
+//! types stay here.
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
@@ -9,7 +11,7 @@ use aws_sdk_ecs::types::ServiceField;
 use chrono::{DateTime, Utc};
 use ecs_secrets_shared::task_definition::TaskDefinition;
 
-use crate::decide::{Reference, Service};
+use crate::verdict::{Reference, Service};
 
 /// A failed ECS call: operation, error code, message.
 pub use ecs_secrets_shared::aws::CallError as ApiError;
@@ -40,39 +42,46 @@ pub struct Described {
 
 /// The ECS operations of a redeployment.
 pub trait EcsApi: Sync {
-    fn list_clusters(
-        &self,
-        calls: &ApiCalls,
-    ) -> impl Future<Output = Result<Vec<String>, ApiError>> + Send;
+    /// Calls made so far, by operation.
+    fn api_calls(&self) -> BTreeMap<&'static str, u64>;
+    fn list_clusters(&self) -> impl Future<Output = Result<Vec<String>, ApiError>> + Send;
     fn list_services(
         &self,
         cluster: &str,
-        calls: &ApiCalls,
     ) -> impl Future<Output = Result<Vec<String>, ApiError>> + Send;
     /// At most 10 services, with their tags, and the ones ECS could not describe.
     fn describe_services(
         &self,
         cluster: &str,
         services: &[String],
-        calls: &ApiCalls,
     ) -> impl Future<Output = Result<Described, ApiError>> + Send;
     fn task_definition_references(
         &self,
         task_definition: &str,
-        calls: &ApiCalls,
     ) -> impl Future<Output = Result<Vec<Reference>, ApiError>> + Send;
     /// `UpdateService(forceNewDeployment)`; returns the new PRIMARY deployment's id.
     fn force_new_deployment(
         &self,
         cluster: &str,
         service: &str,
-        calls: &ApiCalls,
     ) -> impl Future<Output = Result<Option<String>, ApiError>> + Send;
 }
 
 /// The real adapter.
-#[derive(Debug, Clone)]
-pub struct Ecs(pub aws_sdk_ecs::Client);
+#[derive(Debug)]
+pub struct Ecs {
+    client: aws_sdk_ecs::Client,
+    calls: ApiCalls,
+}
+
+impl Ecs {
+    pub fn new(client: aws_sdk_ecs::Client) -> Self {
+        Ecs {
+            client,
+            calls: ApiCalls::default(),
+        }
+    }
+}
 
 fn chrono_time(t: &aws_sdk_ecs::primitives::DateTime) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(t.secs(), t.subsec_nanos())
@@ -83,29 +92,29 @@ fn cluster_name(arn: &str) -> String {
 }
 
 impl EcsApi for Ecs {
-    async fn list_clusters(&self, calls: &ApiCalls) -> Result<Vec<String>, ApiError> {
+    fn api_calls(&self) -> BTreeMap<&'static str, u64> {
+        self.calls.snapshot()
+    }
+
+    async fn list_clusters(&self) -> Result<Vec<String>, ApiError> {
         let mut pages = self
-            .0
+            .client
             .list_clusters()
             .max_results(100)
             .into_paginator()
             .send();
         let mut out = Vec::new();
         while let Some(page) = pages.next().await {
-            calls.count("ListClusters");
+            self.calls.count("ListClusters");
             let page = page.map_err(|e| ApiError::from_sdk("ListClusters", &e))?;
             out.extend(page.cluster_arns().iter().cloned());
         }
         Ok(out)
     }
 
-    async fn list_services(
-        &self,
-        cluster: &str,
-        calls: &ApiCalls,
-    ) -> Result<Vec<String>, ApiError> {
+    async fn list_services(&self, cluster: &str) -> Result<Vec<String>, ApiError> {
         let mut pages = self
-            .0
+            .client
             .list_services()
             .cluster(cluster)
             .max_results(100)
@@ -113,7 +122,7 @@ impl EcsApi for Ecs {
             .send();
         let mut out = Vec::new();
         while let Some(page) = pages.next().await {
-            calls.count("ListServices");
+            self.calls.count("ListServices");
             let page = page.map_err(|e| ApiError::from_sdk("ListServices", &e))?;
             out.extend(page.service_arns().iter().cloned());
         }
@@ -124,11 +133,10 @@ impl EcsApi for Ecs {
         &self,
         cluster: &str,
         services: &[String],
-        calls: &ApiCalls,
     ) -> Result<Described, ApiError> {
-        calls.count("DescribeServices");
+        self.calls.count("DescribeServices");
         let out = self
-            .0
+            .client
             .describe_services()
             .cluster(cluster)
             .set_services(Some(services.to_vec()))
@@ -198,11 +206,10 @@ impl EcsApi for Ecs {
     async fn task_definition_references(
         &self,
         task_definition: &str,
-        calls: &ApiCalls,
     ) -> Result<Vec<Reference>, ApiError> {
-        calls.count("DescribeTaskDefinition");
+        self.calls.count("DescribeTaskDefinition");
         let out = self
-            .0
+            .client
             .describe_task_definition()
             .task_definition(task_definition)
             .send()
@@ -231,11 +238,10 @@ impl EcsApi for Ecs {
         &self,
         cluster: &str,
         service: &str,
-        calls: &ApiCalls,
     ) -> Result<Option<String>, ApiError> {
-        calls.count("UpdateService");
+        self.calls.count("UpdateService");
         let out = self
-            .0
+            .client
             .update_service()
             .cluster(cluster)
             .service(service)

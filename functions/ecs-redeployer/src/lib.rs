@@ -3,19 +3,21 @@
 //!
 //! ECS injects secrets only when a container starts, so a rotated secret reaches running
 //! services only through a new deployment. The handler parses the EventBridge event with the
-//! shared model; [`trigger`] decides whether it changes what tasks read (the AWSPENDING write
+//! shared model; [`change`] says whether it changes what tasks read (the AWSPENDING write
 //! in the middle of a rotation does not); [`redeploy`] discovers services through [`ecs`],
-//! [`decide`] says for each whether to redeploy or why not, and the summary is returned and
+//! [`verdict`] judges each: redeploy, or why not, and the summary is returned and
 //! logged. Deployed, it consumes SQS batches and reports the records to retry in
 //! `batchItemFailures`; invoked directly, the invocation fails when an update failed. Retries
 //! are safe because a service redeployed since the change is skipped.
 
+pub mod change;
 pub mod config;
-pub mod decide;
 pub mod ecs;
+#[cfg(test)]
+mod memory;
 pub mod pace;
 pub mod redeploy;
-pub mod trigger;
+pub mod verdict;
 
 use ecs_secrets_shared::events::ChangeEvent;
 use ecs_secrets_shared::telemetry::Metrics;

@@ -14,7 +14,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let aws = AwsConfig::load()
         .await
         .inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
-    let redeployer = Redeployer::new(Ecs(aws_sdk_ecs::Client::new(&aws.sdk)), config);
+    let redeployer = Redeployer::new(Ecs::new(aws_sdk_ecs::Client::new(&aws.sdk)), config);
     let redeployer = &redeployer;
     lambda_runtime::run(lambda_runtime::service_fn(move |event| {
         ecs_redeployer::handle(redeployer, event)

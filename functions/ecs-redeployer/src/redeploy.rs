@@ -18,11 +18,11 @@ use futures_util::stream::{self, StreamExt, TryStreamExt};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::change::{self, Change, Decision};
 use crate::config::Config;
-use crate::decide::{evaluate, Reference, Service, Verdict};
-use crate::ecs::{ApiCalls, ApiError, Described, EcsApi};
+use crate::ecs::{ApiError, Described, EcsApi};
 use crate::pace::ReadPace;
-use crate::trigger::{self, Change, Decision};
+use crate::verdict::{judge, Reference, Service, Verdict};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Redeployed {
@@ -131,29 +131,63 @@ impl<E: EcsApi> Redeployer<E> {
 
     pub async fn handle(&self, event: &ChangeEvent) -> Result<Summary, DiscoveryError> {
         let batch = self.handle_batch(std::slice::from_ref(event)).await?;
-        let Batch {
-            changes,
-            clusters_not_scanned,
-            redeployed,
-            skipped,
-            failed,
-            api_calls,
-            ..
-        } = batch;
-        let change = changes.into_iter().next();
-        Ok(Summary {
-            trigger: change
-                .as_ref()
-                .map(|c| c.trigger.clone())
-                .unwrap_or_default(),
-            dry_run: self.config.dry_run,
-            reason: change.and_then(|c| c.reason),
-            clusters_not_scanned,
-            redeployed,
-            skipped,
-            failed,
-            api_calls,
+        Ok(summary_of(batch))
+    }
+
+    /// What a change would redeploy, and why each other referencing service would not: the
+    /// same discovery and verdicts as a real change, with no UpdateService. `time` is when
+    /// the change happened; without one, no service counts as already redeployed.
+    pub async fn plan(
+        &self,
+        change: &Change,
+        time: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<Summary, DiscoveryError> {
+        self.plan_decision(Decision::Redeploy {
+            change: change.clone(),
+            time,
         })
+        .await
+    }
+
+    /// [`Redeployer::plan`] for a decision: one that redeploys nothing is answered with its
+    /// reason and no call.
+    pub async fn plan_decision(&self, decision: Decision) -> Result<Summary, DiscoveryError> {
+        let (change, time) = match decision {
+            Decision::Redeploy { change, time } => (change, time),
+            Decision::Ignore { reason, .. } => {
+                let mut batch = self.empty_batch(true);
+                batch.changes.push(ChangeOutcome {
+                    trigger: serde_json::json!({"kind": "Plan"}),
+                    reason: Some(reason),
+                    redeployed: 0,
+                    failed: false,
+                });
+                return Ok(summary_of(batch));
+            }
+        };
+        let change = &change;
+        let mut batch = self.empty_batch(true);
+        batch.changes.push(ChangeOutcome {
+            trigger: change::describe_change(change, time),
+            reason: None,
+            redeployed: 0,
+            failed: false,
+        });
+        let wanted = vec![(0, change.clone(), time)];
+        self.run(&wanted, true, None, &mut batch).await?;
+        Ok(summary_of(batch))
+    }
+
+    fn empty_batch(&self, dry_run: bool) -> Batch {
+        Batch {
+            dry_run,
+            changes: Vec::new(),
+            clusters_not_scanned: Vec::new(),
+            redeployed: Vec::new(),
+            skipped: Vec::new(),
+            failed: Vec::new(),
+            api_calls: BTreeMap::new(),
+        }
     }
 
     /// Several changes at once (one SQS batch): one discovery pass for all of them, and each
@@ -172,25 +206,16 @@ impl<E: EcsApi> Redeployer<E> {
         events: &[ChangeEvent],
         deadline: Option<tokio::time::Instant>,
     ) -> Result<Batch, DiscoveryError> {
-        let calls = ApiCalls::default();
-        let mut batch = Batch {
-            dry_run: self.config.dry_run,
-            changes: Vec::new(),
-            clusters_not_scanned: Vec::new(),
-            redeployed: Vec::new(),
-            skipped: Vec::new(),
-            failed: Vec::new(),
-            api_calls: BTreeMap::new(),
-        };
+        let mut batch = self.empty_batch(self.config.dry_run);
         let mut wanted: Vec<(usize, Change, Option<chrono::DateTime<chrono::Utc>>)> = Vec::new();
         for (i, event) in events.iter().enumerate() {
             let mut outcome = ChangeOutcome {
-                trigger: trigger::describe(event),
+                trigger: change::describe(event),
                 reason: None,
                 redeployed: 0,
                 failed: false,
             };
-            match trigger::decide(event) {
+            match change::decision(event) {
                 Decision::Redeploy { change, time } => wanted.push((i, change, time)),
                 Decision::Ignore { reason, warn } => {
                     if warn {
@@ -201,14 +226,28 @@ impl<E: EcsApi> Redeployer<E> {
             }
             batch.changes.push(outcome);
         }
-        if wanted.is_empty() {
-            return Ok(batch);
+        if !wanted.is_empty() {
+            self.run(&wanted, self.config.dry_run, deadline, &mut batch)
+                .await?;
         }
+        Ok(batch)
+    }
+
+    /// Discovery, verdicts and deployments for the changes `wanted` (index into
+    /// `batch.changes`, change, time of the change).
+    async fn run(
+        &self,
+        wanted: &[(usize, Change, Option<chrono::DateTime<chrono::Utc>>)],
+        dry_run: bool,
+        deadline: Option<tokio::time::Instant>,
+        batch: &mut Batch,
+    ) -> Result<(), DiscoveryError> {
+        let before = self.ecs.api_calls();
         let Discovered {
             services,
             failures,
             not_scanned,
-        } = self.discover(&calls).await?;
+        } = self.discover().await?;
         batch.clusters_not_scanned = not_scanned;
         for (cluster, service, reason) in failures {
             let cluster_name = cluster.rsplit('/').next().unwrap_or(&cluster).to_owned();
@@ -226,12 +265,12 @@ impl<E: EcsApi> Redeployer<E> {
                     service: name,
                     error: format!("DescribeServices failed for it: {reason}"),
                 });
-                for (i, _, _) in &wanted {
+                for (i, _, _) in wanted {
                     batch.changes[*i].failed = true;
                 }
             }
         }
-        let (references, unreadable) = self.references(&services, &calls).await?;
+        let (references, unreadable) = self.references(&services).await?;
         let deadline = deadline.map(|d| {
             // Discovery may have used most of the time: then nothing starts (see `deploy`).
             d.max(tokio::time::Instant::now())
@@ -251,7 +290,7 @@ impl<E: EcsApi> Redeployer<E> {
                     service: service.name.clone(),
                     error: format!("cannot read its task definition: {error}"),
                 });
-                for (i, _, _) in &wanted {
+                for (i, _, _) in wanted {
                     batch.changes[*i].failed = true;
                 }
                 continue;
@@ -264,8 +303,8 @@ impl<E: EcsApi> Redeployer<E> {
                 .collect();
             let mut deploy_for = Vec::new();
             let mut reasons: Vec<String> = Vec::new();
-            for (i, change, time) in &wanted {
-                match evaluate(service, &refs, change, *time, &self.config) {
+            for (i, change, time) in wanted {
+                match judge(service, &refs, change, *time, &self.config) {
                     Verdict::NotReferenced => {}
                     Verdict::Skip(reason) => {
                         if !reasons.contains(&reason) {
@@ -285,20 +324,20 @@ impl<E: EcsApi> Redeployer<E> {
                 });
             }
         }
-        self.deploy(&to_deploy, &calls, &mut batch, deadline).await;
-        batch.api_calls = calls.snapshot();
-        for (_, change, _) in &wanted {
+        self.deploy(&to_deploy, dry_run, batch, deadline).await;
+        batch.api_calls = since(&before, &self.ecs.api_calls());
+        for (_, change, _) in wanted {
             log_change(change);
         }
-        Ok(batch)
+        Ok(())
     }
 
     /// Every service of the clusters in scope, described with tags. Clusters outside
     /// `CLUSTERS` are only named (their services are never listed or read) unless
     /// `scan_outside_clusters` asks for a report on them (the CLI's plan).
-    async fn discover(&self, calls: &ApiCalls) -> Result<Discovered, ApiError> {
+    async fn discover(&self) -> Result<Discovered, ApiError> {
         self.reads.services.take().await;
-        let all: Vec<String> = self.ecs.list_clusters(calls).await?;
+        let all: Vec<String> = self.ecs.list_clusters().await?;
         let (clusters, not_scanned): (Vec<String>, Vec<String>) =
             all.into_iter().partition(|arn| {
                 let name = arn.rsplit('/').next().unwrap_or(arn);
@@ -308,7 +347,7 @@ impl<E: EcsApi> Redeployer<E> {
         let per_cluster: Vec<(String, Vec<String>)> = stream::iter(clusters)
             .map(|cluster| async move {
                 self.reads.services.take().await;
-                let services = self.ecs.list_services(&cluster, calls).await?;
+                let services = self.ecs.list_services(&cluster).await?;
                 Ok::<_, ApiError>((cluster, services))
             })
             .buffer_unordered(concurrency)
@@ -320,7 +359,7 @@ impl<E: EcsApi> Redeployer<E> {
         let described: Vec<(String, Described)> = stream::iter(batches)
             .map(|(cluster, chunk)| async move {
                 self.reads.services.take().await;
-                let d = self.ecs.describe_services(cluster, chunk, calls).await?;
+                let d = self.ecs.describe_services(cluster, chunk).await?;
                 Ok::<_, ApiError>((cluster.clone(), d))
             })
             .buffer_unordered(concurrency)
@@ -351,7 +390,6 @@ impl<E: EcsApi> Redeployer<E> {
     async fn references(
         &self,
         services: &[Service],
-        calls: &ApiCalls,
     ) -> Result<
         (
             HashMap<String, Arc<Vec<Reference>>>,
@@ -380,10 +418,7 @@ impl<E: EcsApi> Redeployer<E> {
         let fetched: Vec<(String, Result<Vec<Reference>, ApiError>)> = stream::iter(missing)
             .map(|td| async move {
                 self.reads.task_definitions.take().await;
-                (
-                    td.clone(),
-                    self.ecs.task_definition_references(td, calls).await,
-                )
+                (td.clone(), self.ecs.task_definition_references(td).await)
             })
             .buffer_unordered(self.config.max_concurrency)
             .collect()
@@ -410,7 +445,7 @@ impl<E: EcsApi> Redeployer<E> {
     async fn deploy(
         &self,
         services: &[(&Service, Vec<usize>)],
-        calls: &ApiCalls,
+        dry_run: bool,
         summary: &mut Batch,
         deadline: Option<tokio::time::Instant>,
     ) {
@@ -430,7 +465,7 @@ impl<E: EcsApi> Redeployer<E> {
                 });
                 continue;
             }
-            if self.config.dry_run {
+            if dry_run {
                 for i in changes {
                     summary.changes[*i].redeployed += 1;
                 }
@@ -445,7 +480,7 @@ impl<E: EcsApi> Redeployer<E> {
             next = tokio::time::Instant::now() + period;
             let call = self
                 .ecs
-                .force_new_deployment(&service.cluster_arn, &service.name, calls);
+                .force_new_deployment(&service.cluster_arn, &service.name);
             // An update still unanswered just before the deadline counts as failed (its change
             // is retried; if ECS did apply it, the retry sees the newer deployment).
             let result = match deadline {
@@ -496,6 +531,45 @@ impl<E: EcsApi> Redeployer<E> {
     }
 }
 
+/// The summary of a single change.
+fn summary_of(batch: Batch) -> Summary {
+    let Batch {
+        dry_run,
+        changes,
+        clusters_not_scanned,
+        redeployed,
+        skipped,
+        failed,
+        api_calls,
+    } = batch;
+    let change = changes.into_iter().next();
+    Summary {
+        trigger: change
+            .as_ref()
+            .map(|c| c.trigger.clone())
+            .unwrap_or_default(),
+        dry_run,
+        reason: change.and_then(|c| c.reason),
+        clusters_not_scanned,
+        redeployed,
+        skipped,
+        failed,
+        api_calls,
+    }
+}
+
+/// The calls made between two counts of the adapter.
+fn since(
+    before: &BTreeMap<&'static str, u64>,
+    after: &BTreeMap<&'static str, u64>,
+) -> BTreeMap<&'static str, u64> {
+    after
+        .iter()
+        .map(|(op, n)| (*op, n - before.get(op).copied().unwrap_or(0).min(*n)))
+        .filter(|(_, n)| *n > 0)
+        .collect()
+}
+
 fn poisoned() -> ApiError {
     ApiError {
         operation: "cache",
@@ -514,3 +588,6 @@ fn log_change(change: &Change) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

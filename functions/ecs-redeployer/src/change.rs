@@ -33,7 +33,27 @@ pub enum Decision {
     Ignore { reason: String, warn: bool },
 }
 
-pub fn decide(event: &ChangeEvent) -> Decision {
+/// A staging label of a secret moved to a new version (an event, or what `ecs-secrets plan`
+/// asks about).
+pub fn label_moved(secret: &SecretArn, label: &str, time: Option<DateTime<Utc>>) -> Decision {
+    if label == "AWSPENDING" {
+        return Decision::Ignore {
+            reason: "AWSPENDING moved: a rotation is in progress; services read AWSCURRENT"
+                .to_owned(),
+            warn: false,
+        };
+    }
+    Decision::Redeploy {
+        change: Change::Secret {
+            secret: secret.clone(),
+            labels: vec![label.to_owned()],
+        },
+        time,
+    }
+}
+
+/// What an event means for running services: a change to redeploy for, or why none.
+pub fn decision(event: &ChangeEvent) -> Decision {
     let redeploy = |change| Decision::Redeploy {
         change,
         time: event.time,
@@ -43,19 +63,7 @@ pub fn decide(event: &ChangeEvent) -> Decision {
         warn,
     };
     match &event.trigger {
-        Trigger::SecretLabelUpdated { secret, label, .. } => {
-            if label == "AWSPENDING" {
-                ignore(
-                    "AWSPENDING moved: a rotation is in progress; services read AWSCURRENT",
-                    false,
-                )
-            } else {
-                redeploy(Change::Secret {
-                    secret: secret.clone(),
-                    labels: vec![label.clone()],
-                })
-            }
-        }
+        Trigger::SecretLabelUpdated { secret, label, .. } => label_moved(secret, label, event.time),
         Trigger::RotationSucceeded { secret } => redeploy(Change::Secret {
             secret: secret.clone(),
             labels: vec!["AWSCURRENT".to_owned()],
@@ -113,6 +121,19 @@ pub fn decide(event: &ChangeEvent) -> Decision {
             "a task definition registration is for the validator, not the redeployer",
             false,
         ),
+    }
+}
+
+/// The `trigger` object of a plan's summary: the change asked about.
+pub fn describe_change(change: &Change, time: Option<DateTime<Utc>>) -> Value {
+    let time = time.map(|t| t.to_rfc3339());
+    match change {
+        Change::Secret { secret, labels } => {
+            json!({"kind": "Plan", "secret": secret.to_string(), "labels": labels, "time": time})
+        }
+        Change::Parameter { parameter } => {
+            json!({"kind": "Plan", "parameter": parameter.to_string(), "time": time})
+        }
     }
 }
 
@@ -188,7 +209,7 @@ mod tests {
             ("register-task-definition.json", None),
         ];
         for (file, labels) in cases {
-            match (decide(&fixture(file)), labels) {
+            match (decision(&fixture(file)), labels) {
                 (
                     Decision::Redeploy {
                         change: Change::Secret { labels: got, .. },
@@ -204,21 +225,21 @@ mod tests {
             }
         }
         assert!(matches!(
-            decide(&fixture("ssm-parameter-change.json")),
+            decision(&fixture("ssm-parameter-change.json")),
             Decision::Redeploy {
                 change: Change::Parameter { .. },
                 ..
             }
         ));
         assert!(matches!(
-            decide(&fixture("ssm-label-parameter-version.json")),
+            decision(&fixture("ssm-label-parameter-version.json")),
             Decision::Redeploy { .. }
         ));
     }
 
     #[test]
     fn reasons_say_why() {
-        let reason = |f| match decide(&fixture(f)) {
+        let reason = |f| match decision(&fixture(f)) {
             Decision::Ignore { reason, warn } => (reason, warn),
             other => panic!("{other:?}"),
         };

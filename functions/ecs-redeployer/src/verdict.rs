@@ -10,8 +10,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use ecs_secrets_shared::reference::{Location, SecretReference, TaskContext, Tracks};
 
+use crate::change::Change;
 use crate::config::{Config, Selection, TAG};
-use crate::trigger::Change;
 
 /// A service as discovery sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,7 +75,9 @@ pub fn deployed_after(started: DateTime<Utc>, changed: DateTime<Utc>) -> bool {
     }
 }
 
-pub fn evaluate(
+/// Whether `service` must pick up `change`, given the references of the task definitions it
+/// runs, or why not.
+pub fn judge(
     service: &Service,
     references: &[&Reference],
     change: &Change,
@@ -204,7 +206,7 @@ mod tests {
     fn verdict(s: &Service, raws: &[&str], change: &Change, config: &Config) -> Verdict {
         let refs: Vec<Reference> = raws.iter().map(|r| reference(r)).collect();
         let refs: Vec<&Reference> = refs.iter().collect();
-        evaluate(s, &refs, change, time(), config)
+        judge(s, &refs, change, time(), config)
     }
 
     #[test]
