@@ -28,7 +28,7 @@ use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::{json, Value};
 
 pub use error::{Error, ErrorKind};
-use event::RotationEvent;
+use event::{EventError, RotationEvent};
 use rds::Directory;
 use rotation::Rotator;
 use store::SecretStore;
@@ -39,7 +39,7 @@ pub const FUNCTION_NAME: &str = "secret-rotator";
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {
     #[error("invalid rotation event: {0}")]
-    InvalidEvent(String),
+    InvalidEvent(#[from] EventError),
     #[error(transparent)]
     Step(#[from] Error),
 }
@@ -61,7 +61,7 @@ pub async fn handle<S: SecretStore, D: Directory>(
     rotator: &Rotator<S, D>,
     event: LambdaEvent<Value>,
 ) -> Result<Value, HandlerError> {
-    let rotation = RotationEvent::parse(event.payload).map_err(HandlerError::InvalidEvent)?;
+    let rotation = RotationEvent::parse(event.payload)?;
     let started = Instant::now();
     let result = rotator.run(&rotation).await;
     let mut metrics = Metrics::new(FUNCTION_NAME).dimension("Step", rotation.step.as_str());
@@ -86,5 +86,45 @@ pub async fn handle<S: SecretStore, D: Directory>(
             tracing::error!(step = %rotation.step, secret = %rotation.secret_id, error = %e, "step failed");
             Err(e.into())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The handler reports a bad event as it always has: `InvalidEvent`, and a message that
+    /// names the field and the cause after the same prefix.
+    #[test]
+    fn invalid_events_keep_their_error_type_and_message() {
+        for (payload, message) in [
+            (
+                json!({"Step": "setSecret", "SecretId": "", "ClientRequestToken": "t"}),
+                "invalid rotation event: `SecretId` is empty",
+            ),
+            (
+                json!({"Step": "setSecret", "SecretId": "a"}),
+                "invalid rotation event: missing field `ClientRequestToken`",
+            ),
+        ] {
+            let e = HandlerError::from(RotationEvent::parse(payload).unwrap_err());
+            let d = Diagnostic::from(e);
+            assert_eq!(
+                (d.error_type.as_str(), d.error_message.as_str()),
+                ("InvalidEvent", message)
+            );
+        }
+        let d = Diagnostic::from(HandlerError::from(
+            RotationEvent::parse(
+                json!({"Step": "rotateEverything", "SecretId": "a", "ClientRequestToken": "t"}),
+            )
+            .unwrap_err(),
+        ));
+        assert!(
+            d.error_message
+                .starts_with("invalid rotation event: unknown variant `rotateEverything`"),
+            "{}",
+            d.error_message
+        );
     }
 }
