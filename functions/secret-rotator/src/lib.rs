@@ -3,19 +3,25 @@
 //! Secrets Manager calls it once per step (`createSecret`, `setSecret`, `testSecret`,
 //! `finishSecret`). The handler parses the event ([`event`]) and hands it to the
 //! [`rotation::Rotator`], which checks the gate and runs the step against a narrow
-//! [`store::SecretStore`] (and, for an RDS-managed administrator secret, RDS: [`rds`]). The password policy ([`policy`]) is read and validated at start-up.
+//! [`store::SecretStore`] (and, for an RDS-managed administrator secret, RDS: [`rds`]), and
+//! the secret's database through [`db::Databases`]. The password policy ([`policy`]) and the
+//! database settings ([`db::DbSettings`]) are read and validated at start-up and passed in.
 //!
-//! Strategies, chosen per secret by its `engine`: PostgreSQL ([`postgres`]), MySQL/MariaDB
-//! ([`mysql`]) — each single user or alternating users (`masterarn`) — and generic (a new
-//! random value, no target system). [`db`] is the engine-neutral face the steps use.
+//! Strategies, chosen per secret by its `engine` ([`engine`]): PostgreSQL
+//! ([`db::postgres`]), MySQL/MariaDB ([`db::mysql`]) — each single user or alternating users
+//! (`masterarn`) — and generic (a new random value, no target system). [`db`] is the
+//! engine-neutral face the steps use.
+//!
+//! The modules form layers, each importing only lower ones: [`engine`], [`event`],
+//! [`policy`] and [`tls`]; then [`store`]; [`error`]; [`credentials`] and [`rds`]; [`db`]
+//! (its engines, then [`db::servers`]); [`rotation`]; and this handler.
 
 pub mod credentials;
 pub mod db;
+pub mod engine;
 pub mod error;
 pub mod event;
-pub mod mysql;
 pub mod policy;
-pub mod postgres;
 pub mod rds;
 pub mod rotation;
 pub mod store;
@@ -27,6 +33,7 @@ use ecs_secrets_shared::telemetry::Metrics;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::{json, Value};
 
+use db::Databases;
 pub use error::{Error, ErrorKind};
 use event::{EventError, RotationEvent};
 use rds::Directory;
@@ -57,8 +64,8 @@ impl From<HandlerError> for Diagnostic {
 }
 
 /// Handles one invocation: one rotation step.
-pub async fn handle<S: SecretStore, D: Directory>(
-    rotator: &Rotator<S, D>,
+pub async fn handle<S: SecretStore, D: Directory, B: Databases>(
+    rotator: &Rotator<S, D, B>,
     event: LambdaEvent<Value>,
 ) -> Result<Value, HandlerError> {
     let rotation = RotationEvent::parse(event.payload)?;

@@ -1,4 +1,5 @@
 use super::*;
+use crate::db::memory::MemoryDatabase;
 use crate::rds::memory::FixedDirectory;
 use crate::store::memory::MemoryStore;
 use serde_json::json;
@@ -13,13 +14,20 @@ fn event(step: Step) -> RotationEvent {
     .unwrap()
 }
 
-fn rotator(value: &str) -> Rotator<MemoryStore, FixedDirectory> {
+type TestRotator = Rotator<MemoryStore, FixedDirectory, MemoryDatabase>;
+
+fn rotator(value: &str) -> TestRotator {
     let store = MemoryStore::new(ARN, value);
     store.start_rotation(TOKEN);
-    Rotator::new(store, FixedDirectory::default(), PasswordPolicy::default())
+    Rotator::new(
+        store,
+        FixedDirectory::default(),
+        MemoryDatabase::default(),
+        PasswordPolicy::default(),
+    )
 }
 
-async fn rotate(r: &Rotator<MemoryStore, FixedDirectory>) -> Vec<Outcome> {
+async fn rotate(r: &TestRotator) -> Vec<Outcome> {
     let mut out = Vec::new();
     for step in [
         Step::CreateSecret,
@@ -347,10 +355,7 @@ fn managed_server() -> rds::Server {
     }
 }
 
-fn with_master(
-    server: Option<rds::Server>,
-    tags: &[(&str, &str)],
-) -> Rotator<MemoryStore, FixedDirectory> {
+fn with_master(server: Option<rds::Server>, tags: &[(&str, &str)]) -> TestRotator {
     let app = json!({"engine": "postgres", "host": "orders.abc.us-east-1.rds.amazonaws.com", "username": "app", "password": "pw", "dbname": "orders", "ssl": false, "masterarn": MASTER});
     let mut r = rotator(&app.to_string());
     r.store.add_other(
