@@ -88,6 +88,21 @@ impl MemoryDatabase {
         self.state.lock().unwrap().calls.clone()
     }
 
+    /// Every login as (user, password, ssl), in order.
+    pub fn logins(&self) -> Vec<(String, String, Option<bool>)> {
+        self.calls()
+            .into_iter()
+            .filter_map(|c| match c {
+                Call::Login {
+                    user,
+                    password,
+                    ssl,
+                } => Some((user, password.expose().clone(), ssl)),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The calls other than logins.
     pub fn changes(&self) -> Vec<Call> {
         self.calls()
