@@ -248,7 +248,10 @@ impl MySql {
                 Err(mysql_async::Error::Driver(
                     mysql_async::DriverError::NoClientSslFlagFromServer,
                 )) => {
+                    // The target the warning had before the module moved under `db`, so log
+                    // filters and queries on it keep working.
                     tracing::warn!(
+                        target: "secret_rotator::mysql",
                         endpoint = %c.endpoint(),
                         user = %c.username,
                         "the login went in plaintext: the server offers no TLS and the secret has no `ssl` key (set \"ssl\": true to require TLS)"

@@ -168,7 +168,10 @@ async fn warn_if_plaintext(client: &Client, c: &Credentials) {
         .ok()
         .and_then(|row| row.try_get::<_, bool>(0).ok());
     if tls == Some(false) {
+        // The target the warning had before the module moved under `db`, so log filters and
+        // queries on it keep working.
         tracing::warn!(
+            target: "secret_rotator::postgres",
             endpoint = %c.endpoint(),
             user = %c.username,
             "the login went in plaintext: the server offers no TLS and the secret has no `ssl` key (set \"ssl\": true to require TLS)"
