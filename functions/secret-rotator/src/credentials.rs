@@ -5,7 +5,7 @@
 use ecs_secrets_shared::secret::SecretString;
 use serde_json::{Map, Value};
 
-use crate::db::DbEngine;
+use crate::engine::DbEngine;
 use crate::error::ErrorKind;
 
 /// What a database login needs, from one secret version.

@@ -1,8 +1,12 @@
 //! The invocation Secrets Manager sends, once per rotation step.
 //!
-//! Our own type rather than `aws_lambda_events`' rotation event: that one types `Step` as a
-//! string and has no `RotationToken`, which assumed-role and cross-account rotations need
-//! passed on to `PutSecretValue`. The token is a [`SecretString`], so it cannot be logged.
+//! Our own type rather than `aws_lambda_events::secretsmanager::SecretsManagerSecretRotationEvent`
+//! (checked against aws_lambda_events 1.2): that one types `Step` as a plain `String`, so an
+//! unknown step would only be caught (or missed) wherever the string is compared, and it has no
+//! `RotationToken`, which assumed-role and cross-account rotations need passed on to
+//! `PutSecretValue` (with its `catch-all-fields` feature the token would land, unredacted, in a
+//! JSON map). Here a bad step is refused when the event is parsed, and the token is a
+//! [`SecretString`], so it cannot be logged.
 
 use std::fmt;
 
@@ -36,6 +40,20 @@ impl fmt::Display for Step {
     }
 }
 
+/// Why an invocation is not a rotation event. The message names the field and the cause; a
+/// `RotationToken` (a string) is never part of it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EventError {
+    /// The payload does not deserialize: serde's message names the missing field, the unknown
+    /// step or the wrong type (the same text the handler has always reported).
+    #[error(transparent)]
+    Malformed(#[from] serde_json::Error),
+    /// A field that must name something is an empty string.
+    #[error("`{field}` is empty")]
+    Empty { field: &'static str },
+}
+
 /// One rotation step to perform.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -52,13 +70,15 @@ pub struct RotationEvent {
 
 impl RotationEvent {
     /// Parses the raw invocation payload; the error names the field and the cause.
-    pub fn parse(payload: serde_json::Value) -> Result<Self, String> {
-        let event: Self = serde_json::from_value(payload).map_err(|e| e.to_string())?;
+    pub fn parse(payload: serde_json::Value) -> Result<Self, EventError> {
+        let event: Self = serde_json::from_value(payload)?;
         if event.secret_id.is_empty() {
-            return Err("`SecretId` is empty".into());
+            return Err(EventError::Empty { field: "SecretId" });
         }
         if event.client_request_token.is_empty() {
-            return Err("`ClientRequestToken` is empty".into());
+            return Err(EventError::Empty {
+                field: "ClientRequestToken",
+            });
         }
         Ok(event)
     }
@@ -127,7 +147,7 @@ mod tests {
             (json!([1]), "invalid type"),
         ];
         for (payload, needle) in cases {
-            let err = RotationEvent::parse(payload).unwrap_err();
+            let err = RotationEvent::parse(payload).unwrap_err().to_string();
             assert!(err.contains(needle), "{err}");
         }
     }

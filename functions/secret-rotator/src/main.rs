@@ -2,6 +2,7 @@
 //! the runtime loop. Everything else is in the library.
 
 use ecs_secrets_shared::aws::AwsConfig;
+use secret_rotator::db::servers::Servers;
 use secret_rotator::db::DbSettings;
 use secret_rotator::policy::PasswordPolicy;
 use secret_rotator::rds::RdsDirectory;
@@ -13,15 +14,15 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     ecs_secrets_shared::telemetry::init_lambda(secret_rotator::FUNCTION_NAME);
     let policy = PasswordPolicy::from_env()
         .inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
-    DbSettings::from_lookup(|k| std::env::var(k).ok())
-        .inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?
-        .install();
+    let db_settings = DbSettings::from_lookup(|k| std::env::var(k).ok())
+        .inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
     let aws = AwsConfig::load()
         .await
         .inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
     let rotator = Rotator::new(
         SecretsManagerStore(aws.secrets_manager()),
         RdsDirectory(aws_sdk_rds::Client::new(&aws.sdk)),
+        Servers::new(db_settings),
         policy,
     );
     let rotator = &rotator;

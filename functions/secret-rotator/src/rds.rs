@@ -16,7 +16,7 @@
 
 use std::future::Future;
 
-use crate::db::DbEngine;
+use crate::engine::DbEngine;
 use crate::store::StoreError;
 
 /// Tag keys RDS puts on the master secret it manages (compared without case, as AWS's own

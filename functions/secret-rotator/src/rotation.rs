@@ -7,12 +7,18 @@
 //!
 //! The pending version is always read by its id *and* the AWSPENDING stage, never by stage
 //! alone, so a concurrent rotation with another token can never be mistaken for ours.
+//!
+//! The steps reach the outside world only through narrow traits — [`SecretStore`], RDS's
+//! [`Directory`], and the database layer's [`Databases`] — so every decision here (which login
+//! sets a password, when the administrator may act, what is refused) is unit-tested with
+//! in-memory fakes (`rotation/tests.rs`). This module imports those layers; none imports it.
 
 use serde_json::{Map, Value};
 use tracing::info;
 
 use crate::credentials::{alternate_username, AdminSecret, Credentials};
-use crate::db::{self, DbEngine, DbError};
+use crate::db::{Database, Databases, DbError, Proven};
+use crate::engine::{DbEngine, Engine};
 use crate::error::{Error, ErrorKind};
 use crate::event::{RotationEvent, Step};
 use crate::policy::PasswordPolicy;
@@ -38,14 +44,6 @@ impl Outcome {
             Outcome::AlreadyDone => "already-done",
         }
     }
-}
-
-/// The system whose credentials the secret holds: a database, or none.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Engine {
-    Database(DbEngine),
-    /// No target system: a new random value is the whole rotation.
-    Generic,
 }
 
 /// A secret value as the rotator understands it.
@@ -147,8 +145,8 @@ fn master_of(current: &Credentials, pending: &Credentials) -> Result<Option<Stri
 /// acts only on the server the secret's own credentials are for, and never on itself. Without
 /// them a secret named `<admin>_clone`, or one whose `masterarn` names another server's
 /// administrator, turns the rotator into a way to take over that administrator (the pending
-/// password is readable by the secret's owner). [`db::ensure_alternate`] adds the checks that
-/// need the server (superusers, CREATEROLE / SUPER, memberships).
+/// password is readable by the secret's owner). [`Database::ensure_alternate`] adds the checks
+/// that need the server (superusers, CREATEROLE / SUPER, memberships).
 fn guard_alternating(
     admin: &Credentials,
     current: &Credentials,
@@ -174,17 +172,24 @@ fn guard_alternating(
 }
 
 /// Runs rotation steps against a [`SecretStore`], looking up the server of an RDS-managed
-/// administrator secret in a [`Directory`].
+/// administrator secret in a [`Directory`], and acting on the secret's database through
+/// [`Databases`].
 #[derive(Debug)]
-pub struct Rotator<S, D> {
+pub struct Rotator<S, D, B> {
     pub store: S,
     pub rds: D,
+    pub databases: B,
     pub policy: PasswordPolicy,
 }
 
-impl<S: SecretStore, D: Directory> Rotator<S, D> {
-    pub fn new(store: S, rds: D, policy: PasswordPolicy) -> Self {
-        Self { store, rds, policy }
+impl<S: SecretStore, D: Directory, B: Databases> Rotator<S, D, B> {
+    pub fn new(store: S, rds: D, databases: B, policy: PasswordPolicy) -> Self {
+        Self {
+            store,
+            rds,
+            databases,
+            policy,
+        }
     }
 
     /// Runs one step, gate first.
@@ -302,7 +307,8 @@ impl<S: SecretStore, D: Directory> Rotator<S, D> {
                 let creds = Credentials::parse(&current, engine)?;
                 if let Some(master) = &creds.masterarn {
                     let admin = self.admin(master, engine).await?;
-                    let alternate = alternate_username(&creds.username, db::max_username(engine))?;
+                    let max = self.databases.database(engine).max_username();
+                    let alternate = alternate_username(&creds.username, max)?;
                     guard_alternating(&admin, &creds, &alternate)?;
                     map.insert("username".to_owned(), Value::String(alternate));
                 }
@@ -442,6 +448,7 @@ impl<S: SecretStore, D: Directory> Rotator<S, D> {
         let Some((engine, pending, current)) = self.pair(arn, token).await? else {
             return Ok(Outcome::Done);
         };
+        let db = self.databases.database(engine);
         if !pending.same_endpoint(&current) {
             return Err(ErrorKind::PendingMismatch(format!(
                 "the pending version points at {} but the current one at {}",
@@ -465,7 +472,7 @@ impl<S: SecretStore, D: Directory> Rotator<S, D> {
                         pending.username, current.username
                     )));
                 }
-                if db::can_login(engine, &pending).await.map_err(database)? {
+                if db.can_login(&pending).await.map_err(database)? {
                     info!(
                         secret = arn,
                         "the pending credentials already work; setSecret is done"
@@ -477,7 +484,7 @@ impl<S: SecretStore, D: Directory> Rotator<S, D> {
                 // restore). The previous password is only ever tried on the current endpoint,
                 // as the current user, with the current TLS setting: a version that pointed
                 // elsewhere (before a database move) must not change a password over there.
-                let login = if db::can_login(engine, &current).await.map_err(database)? {
+                let login = if db.can_login(&current).await.map_err(database)? {
                     current
                 } else {
                     let previous = match self.store.value(arn, None, "AWSPREVIOUS").await? {
@@ -492,7 +499,7 @@ impl<S: SecretStore, D: Directory> Rotator<S, D> {
                             // attacker-writable one, the previous password may still work.
                             let mut login = current.with_password(p.password);
                             login.ssl = stricter_ssl(current.ssl, p.ssl);
-                            db::can_login(engine, &login)
+                            db.can_login(&login)
                                 .await
                                 .map_err(database)?
                                 .then_some(login)
@@ -511,7 +518,7 @@ impl<S: SecretStore, D: Directory> Rotator<S, D> {
                         }
                     }
                 };
-                db::set_password(engine, &login, &pending.username, &pending.password)
+                db.set_password(&login, &pending.username, &pending.password)
                     .await
                     .map_err(database)?;
             }
@@ -522,8 +529,7 @@ impl<S: SecretStore, D: Directory> Rotator<S, D> {
                 // No "pending already works" shortcut here: the clone's privileges are
                 // re-applied on every attempt, so a retry after a partial failure fails again
                 // until they are complete.
-                db::ensure_alternate(
-                    engine,
+                db.ensure_alternate(
                     &admin,
                     &proven,
                     base_username(&current.username),
@@ -551,8 +557,9 @@ impl<S: SecretStore, D: Directory> Rotator<S, D> {
         current: &Credentials,
         pending: &Credentials,
         master: &str,
-    ) -> Result<(Credentials, db::Proven), ErrorKind> {
-        let expected = alternate_username(&current.username, db::max_username(engine))?;
+    ) -> Result<(Credentials, Proven), ErrorKind> {
+        let db = self.databases.database(engine);
+        let expected = alternate_username(&current.username, db.max_username())?;
         if pending.username != expected {
             return Err(ErrorKind::PendingMismatch(format!(
                 "alternating-users rotation expects pending user `{expected}`, found `{}`",
@@ -562,7 +569,8 @@ impl<S: SecretStore, D: Directory> Rotator<S, D> {
         let admin = self.admin(master, engine).await?;
         guard_alternating(&admin, current, &pending.username)?;
         let endpoint = current.endpoint();
-        let proven = db::prove_login(engine, current)
+        let proven = db
+            .prove_login(current)
             .await
             .map_err(|e| admin_error(e, &endpoint))?
             .ok_or_else(|| {
@@ -580,13 +588,14 @@ impl<S: SecretStore, D: Directory> Rotator<S, D> {
         let Some((engine, pending, current)) = self.pair(arn, token).await? else {
             return Ok(Outcome::Done);
         };
+        let db = self.databases.database(engine);
         let master = master_of(&current, &pending)?;
         // The same checks as setSecret before the administrator reads anything.
         let alternating = match &master {
             Some(master) => Some(self.alternating(engine, &current, &pending, master).await?),
             None => None,
         };
-        db::check_with_retry(engine, &pending, 4)
+        db.check_with_retry(&pending, 4)
             .await
             .map_err(|e| ErrorKind::CannotLogin {
                 endpoint: pending.endpoint(),
@@ -597,7 +606,7 @@ impl<S: SecretStore, D: Directory> Rotator<S, D> {
         if let Some((admin, proven)) = alternating {
             let base = base_username(&current.username);
             if pending.username != base {
-                db::verify_alternate(engine, &admin, &proven, &pending, base)
+                db.verify_alternate(&admin, &proven, &pending, base)
                     .await
                     .map_err(|e| admin_error(e, &pending.endpoint()))?;
             }

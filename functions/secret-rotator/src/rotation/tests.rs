@@ -1,7 +1,9 @@
 use super::*;
+use crate::db::memory::{Call, MemoryDatabase};
 use crate::rds::memory::FixedDirectory;
 use crate::store::memory::MemoryStore;
 use serde_json::json;
+use std::collections::HashMap;
 
 const ARN: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:api-AbC123";
 const TOKEN: &str = "11111111-2222-4333-8444-555555555555";
@@ -13,13 +15,20 @@ fn event(step: Step) -> RotationEvent {
     .unwrap()
 }
 
-fn rotator(value: &str) -> Rotator<MemoryStore, FixedDirectory> {
+type TestRotator = Rotator<MemoryStore, FixedDirectory, MemoryDatabase>;
+
+fn rotator(value: &str) -> TestRotator {
     let store = MemoryStore::new(ARN, value);
     store.start_rotation(TOKEN);
-    Rotator::new(store, FixedDirectory::default(), PasswordPolicy::default())
+    Rotator::new(
+        store,
+        FixedDirectory::default(),
+        MemoryDatabase::default(),
+        PasswordPolicy::default(),
+    )
 }
 
-async fn rotate(r: &Rotator<MemoryStore, FixedDirectory>) -> Vec<Outcome> {
+async fn rotate(r: &TestRotator) -> Vec<Outcome> {
     let mut out = Vec::new();
     for step in [
         Step::CreateSecret,
@@ -347,10 +356,7 @@ fn managed_server() -> rds::Server {
     }
 }
 
-fn with_master(
-    server: Option<rds::Server>,
-    tags: &[(&str, &str)],
-) -> Rotator<MemoryStore, FixedDirectory> {
+fn with_master(server: Option<rds::Server>, tags: &[(&str, &str)]) -> TestRotator {
     let app = json!({"engine": "postgres", "host": "orders.abc.us-east-1.rds.amazonaws.com", "username": "app", "password": "pw", "dbname": "orders", "ssl": false, "masterarn": MASTER});
     let mut r = rotator(&app.to_string());
     r.store.add_other(
@@ -442,5 +448,334 @@ async fn a_login_only_master_is_refused_unless_rds_vouches_for_it() {
         // And nothing was written.
         assert!(r.run(&event(Step::CreateSecret)).await.is_err());
         assert!(r.store.value_of("AWSPENDING").is_none());
+    }
+}
+
+// The database steps, against the in-memory database (`db::memory`).
+
+const TOKEN2: &str = "22222222-3333-4444-8555-666666666666";
+const ADMIN: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-admin-XyZ987";
+
+fn event_for(step: Step, token: &str) -> RotationEvent {
+    RotationEvent::parse(
+        json!({"Step": step.as_str(), "SecretId": ARN, "ClientRequestToken": token}),
+    )
+    .unwrap()
+}
+
+async fn rotate_token(r: &TestRotator, token: &str) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    for step in [
+        Step::CreateSecret,
+        Step::SetSecret,
+        Step::TestSecret,
+        Step::FinishSecret,
+    ] {
+        let outcome = r.run(&event_for(step, token)).await;
+        out.push(outcome.unwrap_or_else(|e| panic!("{e}")));
+    }
+    out
+}
+
+fn json_of(r: &TestRotator, stage: &str) -> Value {
+    serde_json::from_str(&r.store.value_of(stage).unwrap()).unwrap()
+}
+
+async fn stages(r: &TestRotator) -> HashMap<String, Vec<String>> {
+    let mut versions = r.store.describe(ARN).await.unwrap().versions;
+    for stages in versions.values_mut() {
+        stages.sort();
+    }
+    versions
+}
+
+fn set_password(login_user: &str, role: &str) -> Call {
+    Call::SetPassword {
+        login_user: login_user.into(),
+        role: role.into(),
+    }
+}
+
+/// (a) Single user, both engines: the user changes its own password, logged in with the
+/// current one; a retried setSecret finds the pending password working and changes nothing.
+#[tokio::test]
+async fn single_user_rotation_changes_the_users_own_password() {
+    for (engine, expected) in [
+        ("postgres", DbEngine::Postgres),
+        ("mariadb", DbEngine::MySql),
+    ] {
+        let old = json!({"engine": engine, "host": "db.example", "username": "app", "password": "old-pw", "dbname": "orders"});
+        let mut r = rotator(&old.to_string());
+        r.databases = MemoryDatabase::with_users(&[("app", "old-pw")]);
+        for step in [Step::CreateSecret, Step::SetSecret] {
+            assert_eq!(
+                r.run(&event(step)).await.unwrap(),
+                Outcome::Done,
+                "{engine}"
+            );
+        }
+        let pending = json_of(&r, "AWSPENDING");
+        let new_pw = pending["password"].as_str().unwrap().to_owned();
+        assert_ne!(new_pw, "old-pw");
+        assert_eq!(r.databases.password_of("app"), Some(new_pw.clone()));
+        assert_eq!(r.databases.changes(), [set_password("app", "app")]);
+        // Pending (rejected), current (accepted), then the login that changed the password.
+        assert_eq!(
+            r.databases.logins(),
+            [
+                ("app".to_owned(), new_pw.clone(), None),
+                ("app".to_owned(), "old-pw".to_owned(), None),
+                ("app".to_owned(), "old-pw".to_owned(), None),
+            ]
+        );
+        assert_eq!(
+            r.run(&event(Step::SetSecret)).await.unwrap(),
+            Outcome::AlreadyDone,
+            "the pending password already works"
+        );
+        for step in [Step::TestSecret, Step::FinishSecret] {
+            assert_eq!(
+                r.run(&event(step)).await.unwrap(),
+                Outcome::Done,
+                "{engine}"
+            );
+        }
+        assert_eq!(r.databases.changes(), [set_password("app", "app")]);
+        assert_eq!(json_of(&r, "AWSCURRENT"), pending);
+        for key in ["engine", "host", "username", "dbname"] {
+            assert_eq!(pending[key], old[key], "{key}");
+        }
+        assert_eq!(json_of(&r, "AWSPREVIOUS"), old);
+        assert!(
+            r.databases.engines().iter().all(|e| *e == expected),
+            "{engine}: {:?}",
+            r.databases.engines()
+        );
+    }
+}
+
+/// (b) AWSCURRENT's password no longer logs in (a restore, a retried rotation) but
+/// AWSPREVIOUS's does: setSecret logs in with the previous password — on the current endpoint,
+/// as the current user, with the stricter TLS setting of the two — and sets the pending one.
+#[tokio::test]
+async fn set_secret_falls_back_to_the_previous_password() {
+    let current = json!({"engine": "postgres", "host": "db.example", "username": "app", "password": "restored-pw"});
+    let previous = json!({"engine": "postgres", "host": "DB.example", "username": "app", "password": "prev-pw", "ssl": true});
+    let mut r = rotator(&current.to_string());
+    r.store.secret.lock().unwrap().versions.insert(
+        "v-previous".into(),
+        (Some(previous.to_string()), vec!["AWSPREVIOUS".into()]),
+    );
+    r.databases = MemoryDatabase::with_users(&[("app", "prev-pw")]);
+    r.run(&event(Step::CreateSecret)).await.unwrap();
+    let pending_pw = json_of(&r, "AWSPENDING")["password"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(r.run(&event(Step::SetSecret)).await.unwrap(), Outcome::Done);
+    assert_eq!(
+        r.databases.logins(),
+        [
+            ("app".to_owned(), pending_pw.clone(), None),
+            ("app".to_owned(), "restored-pw".to_owned(), None),
+            // The fallback: current's user and endpoint, previous's password, TLS required.
+            ("app".to_owned(), "prev-pw".to_owned(), Some(true)),
+            ("app".to_owned(), "prev-pw".to_owned(), Some(true)),
+        ]
+    );
+    assert_eq!(r.databases.changes(), [set_password("app", "app")]);
+    assert_eq!(r.databases.password_of("app"), Some(pending_pw.clone()));
+    for step in [Step::TestSecret, Step::FinishSecret] {
+        assert_eq!(r.run(&event(step)).await.unwrap(), Outcome::Done);
+    }
+    assert_eq!(json_of(&r, "AWSCURRENT")["password"], pending_pw.as_str());
+}
+
+/// (b, refused) A previous version for another server or another user is never tried: the
+/// step fails, and nothing on the database changes.
+#[tokio::test]
+async fn the_previous_password_is_tried_only_on_the_current_endpoint_and_user() {
+    for (host, user) in [("other.example", "app"), ("db.example", "someone_else")] {
+        let current = json!({"engine": "postgres", "host": "db.example", "username": "app", "password": "restored-pw"});
+        let previous =
+            json!({"engine": "postgres", "host": host, "username": user, "password": "prev-pw"});
+        let mut r = rotator(&current.to_string());
+        r.store.secret.lock().unwrap().versions.insert(
+            "v-previous".into(),
+            (Some(previous.to_string()), vec!["AWSPREVIOUS".into()]),
+        );
+        r.databases =
+            MemoryDatabase::with_users(&[("app", "prev-pw"), ("someone_else", "prev-pw")]);
+        r.run(&event(Step::CreateSecret)).await.unwrap();
+        let err = r.run(&event(Step::SetSecret)).await.unwrap_err();
+        assert_eq!(err.kind.error_type(), "CannotLogin", "{err}");
+        let text = err.to_string();
+        assert!(
+            text.contains("current or previous (same endpoint and user)"),
+            "{text}"
+        );
+        assert!(!text.contains("pw"), "{text}");
+        assert!(
+            r.databases
+                .logins()
+                .iter()
+                .all(|(_, pw, _)| pw != "prev-pw"),
+            "{host}/{user}: {:?}",
+            r.databases.logins()
+        );
+        assert!(r.databases.changes().is_empty());
+        assert_eq!(r.databases.password_of("app").as_deref(), Some("prev-pw"));
+    }
+}
+
+fn alternating() -> TestRotator {
+    let app = json!({"engine": "postgres", "host": "db.example", "username": "app", "password": "app-pw", "masterarn": ADMIN});
+    let mut r = rotator(&app.to_string());
+    r.store.add_other(
+        ADMIN,
+        r#"{"engine":"postgres","host":"db.example","username":"rotation_admin","password":"admin-pw"}"#,
+        &[],
+    );
+    r.databases = MemoryDatabase::with_users(&[("app", "app-pw"), ("rotation_admin", "admin-pw")]);
+    r
+}
+
+/// (c) Alternating users: the administrator maintains the other user of the pair, which
+/// becomes AWSCURRENT; the next rotation flips back. The user that was current keeps its
+/// password throughout, so the application always has a working login.
+#[tokio::test]
+async fn alternating_users_flip_between_the_user_and_its_clone() {
+    let r = alternating();
+    assert_eq!(rotate(&r).await, [Outcome::Done; 4]);
+    let first = json_of(&r, "AWSCURRENT");
+    assert_eq!(first["username"], "app_clone");
+    assert_eq!(first["masterarn"], ADMIN);
+    let first_pw = first["password"].as_str().unwrap().to_owned();
+    assert_eq!(r.databases.password_of("app_clone"), Some(first_pw.clone()));
+    assert_eq!(r.databases.password_of("app").as_deref(), Some("app-pw"));
+    assert_eq!(
+        r.databases.changes(),
+        [
+            Call::EnsureAlternate {
+                admin: "rotation_admin".into(),
+                current: "app".into(),
+                base: "app".into(),
+                user: "app_clone".into(),
+            },
+            Call::VerifyAlternate {
+                admin: "rotation_admin".into(),
+                pending: "app_clone".into(),
+                base: "app".into(),
+            },
+        ]
+    );
+
+    r.store.start_rotation(TOKEN2);
+    assert_eq!(rotate_token(&r, TOKEN2).await, [Outcome::Done; 4]);
+    let second = json_of(&r, "AWSCURRENT");
+    assert_eq!(second["username"], "app");
+    let second_pw = second["password"].as_str().unwrap().to_owned();
+    assert_ne!(second_pw, first_pw);
+    assert_eq!(r.databases.password_of("app"), Some(second_pw));
+    assert_eq!(r.databases.password_of("app_clone"), Some(first_pw));
+    assert_eq!(json_of(&r, "AWSPREVIOUS")["username"], "app_clone");
+    // Back to the base user: its privileges are its own, so there is nothing to verify.
+    assert_eq!(
+        r.databases.changes()[2..],
+        [Call::EnsureAlternate {
+            admin: "rotation_admin".into(),
+            current: "app_clone".into(),
+            base: "app".into(),
+            user: "app".into(),
+        }]
+    );
+    assert!(
+        !r.databases
+            .changes()
+            .iter()
+            .any(|c| matches!(c, Call::SetPassword { .. })),
+        "the users never change their own passwords in this strategy"
+    );
+}
+
+/// (d) A statement that fails on the database fails setSecret and leaves the secret as it
+/// was: AWSPENDING still on the new version, AWSCURRENT still on the old one, the database
+/// unchanged. Once the database works again, the retried step completes.
+#[tokio::test]
+async fn a_failed_statement_leaves_the_secret_and_the_database_unchanged() {
+    let single = {
+        let mut r = rotator(
+            &json!({"engine": "postgres", "host": "db.example", "username": "app", "password": "old-pw"})
+                .to_string(),
+        );
+        r.databases = MemoryDatabase::with_users(&[("app", "old-pw")]);
+        r
+    };
+    for (r, strategy) in [
+        (single, "single user"),
+        (alternating(), "alternating users"),
+    ] {
+        r.run(&event(Step::CreateSecret)).await.unwrap();
+        let pending_pw = json_of(&r, "AWSPENDING")["password"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let before = stages(&r).await;
+        let current = r.store.value_of("AWSCURRENT");
+        let users_before = (
+            r.databases.password_of("app"),
+            r.databases.password_of("app_clone"),
+        );
+        r.databases.state.lock().unwrap().failing_statements = true;
+
+        let err = r.run(&event(Step::SetSecret)).await.unwrap_err();
+        assert_eq!(err.kind.error_type(), "DatabaseError", "{strategy}: {err}");
+        let text = format!("{err} {err:?}");
+        assert!(
+            text.contains("database db.example:5432: statement failed: permission denied"),
+            "{strategy}: {text}"
+        );
+        for secret in [pending_pw.as_str(), "old-pw", "app-pw", "admin-pw"] {
+            assert!(!text.contains(secret), "{strategy}: {text}");
+        }
+        assert_eq!(stages(&r).await, before, "{strategy}");
+        assert_eq!(
+            before[TOKEN],
+            ["AWSPENDING"],
+            "{strategy}: the new version is still only pending"
+        );
+        assert_eq!(r.store.value_of("AWSCURRENT"), current, "{strategy}");
+        assert_eq!(
+            (
+                r.databases.password_of("app"),
+                r.databases.password_of("app_clone")
+            ),
+            users_before,
+            "{strategy}"
+        );
+        assert!(r.databases.changes().is_empty(), "{strategy}");
+
+        r.databases.state.lock().unwrap().failing_statements = false;
+        assert_eq!(
+            r.run(&event(Step::SetSecret)).await.unwrap(),
+            Outcome::Done,
+            "{strategy}"
+        );
+        assert_eq!(
+            stages(&r).await,
+            before,
+            "{strategy}: setSecret moves no stage"
+        );
+    }
+}
+
+/// A generic secret never asks for a database: it has no database engine to ask with.
+#[tokio::test]
+async fn generic_secrets_never_reach_the_database_layer() {
+    for value in [r#"{"engine":"generic","password":"a"}"#, "plain-token"] {
+        let r = rotator(value);
+        assert_eq!(rotate(&r).await, [Outcome::Done; 4]);
+        assert!(r.databases.engines().is_empty(), "{value}");
+        assert!(r.databases.calls().is_empty(), "{value}");
     }
 }
