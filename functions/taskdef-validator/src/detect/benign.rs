@@ -99,10 +99,10 @@ pub(super) fn bucket_like(v: &str) -> bool {
         && v.split(['-', '.']).all(|seg| seg.len() < 16)
 }
 
-/// A literal under a [`password_name`] that is a credential even though it does not look
-/// generated: a human-chosen password (`admin`, `postgres`, `Summer2024`, a 10-character
-/// client secret). Not: a placeholder, a reference or path, a URL, a number, a flag, a value
-/// with spaces (prose), an e-mail address or a host name.
+/// A literal under a [`password_name`](super::names::password_name) that is a credential even
+/// though it does not look generated: a human-chosen password (`admin`, `postgres`,
+/// `Summer2024`, a 10-character client secret). Not: a placeholder, a reference or path, a
+/// URL, a number, a flag, a value with spaces (prose), an e-mail address or a host name.
 pub fn human_password(name: &str, v: &str) -> bool {
     let len = v.chars().count();
     (4..=512).contains(&len)
