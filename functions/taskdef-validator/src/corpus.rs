@@ -7,6 +7,10 @@
 //! Deterministic for a seed, so tests assert fixed precision and recall, and the benchmark
 //! feeds exactly the same values to `detect-secrets` for a side-by-side figure. Generated
 //! credentials are random strings in the providers' formats; none is a live credential.
+//!
+//! Compiled only for the unit tests and with the `corpus` feature (which `bench/` and `tests/`
+//! enable): it is measurement, not detection, and the Lambda and the CLI have no use for a
+//! generator of fake credentials — kept out, it costs them neither binary size nor audit.
 
 /// One labelled sample.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -14,6 +14,7 @@
 //! [`validate_document`], the one path both the CLI and the Lambda take.
 
 pub mod config;
+#[cfg(any(test, feature = "corpus"))]
 pub mod corpus;
 pub mod detect;
 pub mod directory;

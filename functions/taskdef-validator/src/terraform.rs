@@ -24,7 +24,7 @@ use hcl_edit::repr::Span;
 use hcl_edit::structure::{Body, Structure};
 use serde_json::{json, Map, Value};
 
-use crate::input::InputError;
+use crate::input::error::InputError;
 
 /// What an interpolation or an expression we cannot evaluate becomes: an unresolved value.
 pub fn unresolved() -> Value {
@@ -488,7 +488,7 @@ fn container_definitions(expr: &Expression, src: &Source) -> Result<Read, InputE
                 column: 0,
                 message: format!(
                     "container_definitions: the string is not JSON: {}",
-                    crate::input::strip_position(&e.to_string())
+                    crate::input::error::strip_position(&e.to_string())
                 ),
             })?;
             Ok(Read {
@@ -523,7 +523,7 @@ fn container_definitions(expr: &Expression, src: &Source) -> Result<Read, InputE
                 column: e.column(),
                 message: format!(
                     "container_definitions heredoc: invalid JSON: {}",
-                    crate::input::strip_position(&e.to_string())
+                    crate::input::error::strip_position(&e.to_string())
                 ),
             })?;
             Ok(Read {
@@ -611,7 +611,7 @@ fn value_of(
                     // A computed key: the whole object is Terraform's to evaluate.
                     ObjectKey::Expression(_) => return unresolved(),
                 };
-                let child = format!("{pointer}/{}", crate::input::escape_pointer(&key));
+                let child = format!("{pointer}/{}", crate::input::lines::escape_pointer(&key));
                 let v = value_of(value.expr(), &child, src, out);
                 map.insert(key, v);
             }
@@ -714,7 +714,7 @@ struct Source<'a> {
 
 /// Most bytes of values built from one `.tf` file (about 64 per value, plus their strings):
 /// the input limit's worth.
-const MAX_BUILT: usize = crate::input::MAX_INPUT_BYTES;
+const MAX_BUILT: usize = crate::input::error::MAX_INPUT_BYTES;
 
 impl<'a> Source<'a> {
     fn new(text: &'a str, body: Option<&Body>) -> Self {

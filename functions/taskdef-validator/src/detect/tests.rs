@@ -1,3 +1,4 @@
+use super::providers::{JWT, PROVIDERS, URL_PASSWORD};
 use super::*;
 use crate::corpus::{self, Quality};
 

@@ -1,0 +1,328 @@
+//! The credential detector behind `plaintext-secret` and `secret-in-command`.
+//!
+//! Three detectors, most certain first, each with the filters that keep the others honest:
+//! 1. provider formats (AWS access keys, GitHub, GitLab, Slack, Stripe, SendGrid, Twilio, npm,
+//!    Google, PEM private keys, JWTs that decode, URLs with a password) — certain, `critical`;
+//! 2. a credential-like name (`*_PASSWORD`, `*_SECRET`, `*_TOKEN`, `*_API_KEY`, …) whose value
+//!    looks generated rather than like a word, a number, a flag or a reference — `high`;
+//! 3. a very high-entropy value alone (base64-like, 32+ characters) — `high`.
+//!
+//! Name lists alone (Checkov) flag `PASSWORD_MIN_LENGTH=12`; entropy alone (detect-secrets)
+//! flags image digests and git SHAs. Here a value must look like a secret *and* not look like
+//! one of the known look-alikes ([`benign()`]). A detection carries [`Evidence`] — kind, length,
+//! short hash — and never the value.
+//!
+//! This file holds the entry points (`scan_pair`, `scan_reference`, `scan_command`,
+//! `provider_format`, …), [`Detection`], and the verdicts that weigh a value's shape against
+//! its look-alikes (`looks_generated`, `high_entropy`, `random_token`): every detection is
+//! built here. A command's words are read as `name=value` pairs and a value of several words
+//! as a command, one recursion, so `scan_command` stays beside `scan_pair`. The families below
+//! import nothing of this file, and one another only one way (`benign.rs` → `providers.rs`):
+//! - `providers.rs`: token formats and prefixes, JWTs, URL passwords, entropy;
+//! - `names.rs`: credential-like, password-like, always-secret and public names;
+//! - `benign.rs`: the look-alikes, human-chosen passwords, what is not a password;
+//! - `commands.rs`: connection strings, `-u user:pass`, computed arguments.
+
+use crate::finding::{Evidence, Severity};
+use crate::placeholder::placeholder_for;
+
+mod benign;
+mod commands;
+mod names;
+mod providers;
+
+pub use benign::{benign, dictionary_like, human_password};
+pub use names::{credential_name, password_name, public_name};
+pub use providers::{entropy, AWS_ACCESS_KEY_ID};
+
+use benign::{bucket_like, not_a_password, reference_like};
+use names::ALWAYS_SECRET_NAMES;
+use providers::{classes, is_hex, random_run, AWS_SECRET_KEY};
+
+/// A credential found in a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Detection {
+    pub severity: Severity,
+    /// Human-readable kind, e.g. "AWS access key id".
+    pub kind: &'static str,
+    pub evidence: Evidence,
+}
+
+impl Detection {
+    fn new(severity: Severity, kind: &'static str, secret: &str) -> Self {
+        Detection {
+            severity,
+            kind,
+            evidence: Evidence::of(kind, secret),
+        }
+    }
+}
+
+/// Kind of a generated-looking value under a credential-like name (`high`).
+pub const GENERATED_VALUE: &str = "credential-like name with a generated value";
+
+/// Kind of a short or dictionary-like value under a password-like name (`medium`): still a
+/// live credential.
+pub const HUMAN_VALUE: &str = "credential-like name with a human-chosen value";
+
+/// Looks for a provider-format credential anywhere in `text`.
+pub fn provider_format(text: &str) -> Option<Detection> {
+    if let Some((kind, secret)) = providers::token(text) {
+        return Some(Detection::new(Severity::Critical, kind, secret));
+    }
+    if let Some(token) = providers::jwt(text) {
+        return Some(Detection::new(Severity::Critical, "JSON Web Token", token));
+    }
+    if let Some(password) = providers::url_password(text) {
+        return Some(Detection::new(
+            Severity::Critical,
+            "password in a URL",
+            password,
+        ));
+    }
+    commands::dsn_password(text)
+        .or_else(|| commands::connection_string_password(text))
+        .map(|password| {
+            Detection::new(
+                Severity::Critical,
+                "password in a connection string",
+                password,
+            )
+        })
+}
+
+/// Does a value under a credential-like name look generated (rather than a word, a number, a
+/// flag or a reference)?
+pub fn looks_generated(v: &str) -> bool {
+    let len = v.chars().count();
+    if len < 8 || benign(v) {
+        return false;
+    }
+    let c = classes(v);
+    // Mixed classes: `P@ssw0rd!`, `s3cr3t-Val`. Hex of 16+ (`openssl rand -hex`) counts too.
+    c >= 3
+        || (c == 2 && v.chars().any(|c| c.is_ascii_digit()) && len >= 10 && entropy(v) >= 2.8)
+        || (is_hex(v) && len >= 16)
+}
+
+/// A value that is very likely a generated key whatever its name: base64-like, 32+ characters,
+/// three character classes, high entropy — and not hex (digests, git SHAs).
+pub fn high_entropy(v: &str) -> bool {
+    let len = v.len();
+    (32..=4096).contains(&len)
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+/=_-".contains(c))
+        && !is_hex(v)
+        && classes(v.trim_end_matches('=')) >= 3
+        && entropy(v) >= 4.3
+        && !benign(v)
+        && !bucket_like(v)
+}
+
+/// Checks one `name=value` pair (an environment variable, a Docker label, a log option, a
+/// `--flag=value` argument).
+pub fn scan_pair(name: &str, value: &str) -> Option<Detection> {
+    let value_trimmed = value.trim();
+    if value_trimmed.is_empty() {
+        return None;
+    }
+    if let Some((_, kind)) = ALWAYS_SECRET_NAMES
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+    {
+        if !placeholder_for(name, value_trimmed) {
+            return Some(Detection::new(Severity::Critical, kind, value_trimmed));
+        }
+        return None;
+    }
+    if let Some(d) = provider_format(value) {
+        // A Google API key under a public name (`NEXT_PUBLIC_FIREBASE_API_KEY`) is a browser
+        // key, meant to ship in web pages (and restricted by referrer).
+        if !(d.kind == "Google API key" && public_name(name)) {
+            return Some(d);
+        }
+        return None;
+    }
+    let generated = credential_name(name)
+        && looks_generated(value_trimmed)
+        && !placeholder_for(name, value_trimmed)
+        && !not_a_password(value_trimmed)
+        && !reference_like(value_trimmed);
+    if generated && !dictionary_like(value_trimmed) {
+        return Some(Detection::new(
+            Severity::High,
+            GENERATED_VALUE,
+            value_trimmed,
+        ));
+    }
+    if generated || (password_name(name) && human_password(name, value_trimmed)) {
+        return Some(Detection::new(Severity::Medium, HUMAN_VALUE, value_trimmed));
+    }
+    // A value of several words (`JAVA_OPTS=-Xmx512m -Dspring.datasource.password=…`): each
+    // word as a command's argument would be.
+    if value_trimmed.contains(char::is_whitespace) && value_trimmed.len() <= 8192 {
+        let mut previous: Option<&str> = None;
+        for word in value_trimmed.split_whitespace() {
+            let word = word.trim_matches(|c| c == '"' || c == '\'');
+            if let Some(d) = word_pair(previous, word) {
+                return Some(d);
+            }
+            previous = Some(word);
+        }
+    }
+    scan_entropy(value_trimmed)
+}
+
+/// Checks what was written where a reference belongs (`valueFrom`, `credentialsParameter`):
+/// a provider-format credential, an AWS secret access key, or a value too random to be a
+/// name someone chose. SSM's name rules admit all of these, so the parser alone does not.
+pub fn scan_reference(value: &str) -> Option<Detection> {
+    let v = value.trim();
+    if let Some(d) = provider_format(v) {
+        return Some(d);
+    }
+    if AWS_SECRET_KEY.is_match(v)
+        && !is_hex(v)
+        && !v.contains("EXAMPLE")
+        && classes(v) >= 3
+        && entropy(v) >= 4.5
+    {
+        return Some(Detection::new(
+            Severity::Critical,
+            "AWS secret access key",
+            v,
+        ));
+    }
+    // Names people choose (`MyServiceDatabasePassword2024`) stay below this entropy; keys do not.
+    if high_entropy(v) && entropy(v) >= 4.5 {
+        return Some(Detection::new(Severity::High, "high-entropy value", v));
+    }
+    random_token(v).then(|| Detection::new(Severity::High, "generated token", v))
+}
+
+/// A token that reads as random rather than as words: letters, digits, `_` and `-` only, with
+/// one run of 16+ letters and digits (between separators) that switches between lower case,
+/// upper case and digits at least every other character, or 32+ hex digits. CamelCase names
+/// switch once or twice per word (`MyServiceDbPassword2024`: 5 in 23), and the parts of
+/// `MyApp-prod-eu-west-2` or `DatabaseSecret86DBB7B3-ky8aSKdISgLw` are words or short.
+fn random_token(v: &str) -> bool {
+    if v.chars().count() < 16
+        || !v
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        || benign(v)
+    {
+        return false;
+    }
+    v.split(['-', '_']).any(random_run)
+}
+
+/// Whether a reference may be repeated in a message: an ARN, or a name that does not look
+/// generated. Anything else may be a credential written in the wrong field.
+pub fn reference_is_showable(reference: &str) -> bool {
+    let v = reference.trim();
+    if scan_reference(v).is_some() {
+        return false;
+    }
+    v.starts_with("arn:") || !v.split('/').any(looks_generated)
+}
+
+/// A reference as a message may show it: itself when [`reference_is_showable`], else only its
+/// length.
+pub fn shown_reference(reference: &str) -> String {
+    if reference_is_showable(reference) {
+        reference.to_owned()
+    } else {
+        format!(
+            "(a reference of {} characters, not shown: it looks generated)",
+            reference.chars().count()
+        )
+    }
+}
+
+/// Checks a free-standing value (a command argument).
+pub fn scan_value(value: &str) -> Option<Detection> {
+    provider_format(value).or_else(|| scan_entropy(value.trim()))
+}
+
+fn scan_entropy(v: &str) -> Option<Detection> {
+    high_entropy(v).then(|| Detection::new(Severity::High, "high-entropy value", v))
+}
+
+/// The 40-character AWS secret access key that goes with an access key id found nearby.
+pub fn aws_secret_key(value: &str) -> Option<Detection> {
+    let v = value.trim();
+    (AWS_SECRET_KEY.is_match(v) && !is_hex(v) && !v.contains("EXAMPLE") && classes(v) >= 3)
+        .then(|| Detection::new(Severity::Critical, "AWS secret access key", v))
+}
+
+/// Checks a command (`command`, `entryPoint`, `healthCheck.command`): each argument, each
+/// word of a shell string, `--password=x`, `--password x`, `-u user:password` and
+/// `-e TOKEN=x`. Returns the argument index and the detection.
+pub fn scan_command(args: &[Option<&str>]) -> Vec<(usize, Detection)> {
+    let mut found = Vec::new();
+    let mut previous: Option<String> = None;
+    for (i, arg) in args.iter().enumerate() {
+        let Some(arg) = arg else {
+            previous = None;
+            continue;
+        };
+        let mut hit = provider_format(arg);
+        let words: Vec<&str> = arg
+            .split_whitespace()
+            .map(|w| w.trim_matches(|c| c == '"' || c == '\''))
+            .collect();
+        for word in &words {
+            if hit.is_some() {
+                break;
+            }
+            hit = word_pair(previous.as_deref(), word);
+            previous = Some((*word).to_owned());
+        }
+        if hit.is_none() && words.len() == 1 {
+            hit = scan_entropy(arg.trim());
+        }
+        if let Some(d) = hit {
+            found.push((i, d));
+        }
+        previous = words.last().map(|w| (*w).to_owned());
+    }
+    found
+}
+
+fn word_pair(previous: Option<&str>, word: &str) -> Option<Detection> {
+    if let Some((name, value)) = word.split_once('=') {
+        if !commands::computed(value) {
+            if let Some(d) = scan_pair(name.trim_start_matches('-'), value) {
+                return Some(d);
+            }
+        }
+    }
+    if commands::computed(word) {
+        return None;
+    }
+    let flag = previous.filter(|p| p.starts_with('-') && !p.contains('='))?;
+    let name = flag.trim_start_matches('-');
+    if commands::user_flag(flag) {
+        let password = commands::user_password(word)?;
+        return (looks_generated(password) || human_password("password", password))
+            .then(|| Detection::new(Severity::High, "password in a --user argument", password));
+    }
+    if credential_name(name)
+        && looks_generated(word)
+        && !placeholder_for(name, word)
+        && !not_a_password(word)
+        && !reference_like(word)
+    {
+        return Some(Detection::new(
+            Severity::High,
+            "credential-like flag with a generated value",
+            word,
+        ));
+    }
+    (password_name(name) && human_password(name, word))
+        .then(|| Detection::new(Severity::High, "credential-like flag with a value", word))
+}
+
+#[cfg(test)]
+mod tests;

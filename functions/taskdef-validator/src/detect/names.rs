@@ -1,0 +1,308 @@
+//! What a variable's name says about its value: a credential (`DB_PASSWORD`, `JWT_SECRET`,
+//! `STRIPE_API_KEY`), a password or key itself rather than a setting about one
+//! (`PASSWORD_MIN_LENGTH`, `TOKEN_TTL`), always a credential (`AWS_SECRET_ACCESS_KEY`), or
+//! meant to be public (`NEXT_PUBLIC_…`, `…_PUBLISHABLE_KEY`). Names only, never values, so it
+//! imports nothing of the detector; `public_name` lives here rather than with the benign
+//! look-alikes because `credential_name` needs it, and the look-alikes need no name.
+
+/// Names whose value is a credential whatever it looks like.
+pub(super) const ALWAYS_SECRET_NAMES: &[(&str, &str)] = &[
+    ("AWS_ACCESS_KEY_ID", "AWS access key id"),
+    ("AWS_SECRET_ACCESS_KEY", "AWS secret access key"),
+    ("AWS_SESSION_TOKEN", "AWS session token"),
+    (
+        "ECS_ENGINE_AUTH_DATA",
+        "registry credentials (ECS_ENGINE_AUTH_DATA)",
+    ),
+];
+
+/// Does a variable name say its value is a credential?
+pub fn credential_name(name: &str) -> bool {
+    let tokens = name_tokens(name);
+    let Some(last) = tokens.last() else {
+        return false;
+    };
+    // The variable holds something *about* a credential, not the credential.
+    const METADATA: &[&str] = &[
+        "file",
+        "path",
+        "arn",
+        "name",
+        "id",
+        "ids",
+        "url",
+        "uri",
+        "endpoint",
+        "host",
+        "length",
+        "len",
+        "size",
+        "ttl",
+        "timeout",
+        "expiry",
+        "expires",
+        "expiration",
+        "header",
+        "type",
+        "algorithm",
+        "alg",
+        "version",
+        "enabled",
+        "enable",
+        "disabled",
+        "required",
+        "policy",
+        "rotation",
+        "days",
+        "min",
+        "max",
+        "count",
+        "format",
+        "dir",
+        "location",
+        "region",
+        "kms",
+        "param",
+        "parameter",
+        "ref",
+        "user",
+        "username",
+        "prefix",
+        "field",
+        "key_id",
+        "mode",
+        "hint",
+        "salt_rounds",
+        "rounds",
+        "strategy",
+        "provider",
+        "store",
+        "source",
+        "env",
+        "backend",
+        "audience",
+        "issuer",
+        "scope",
+        "scopes",
+        "realm",
+        "domain",
+        "bucket",
+        "queue",
+        "topic",
+        "table",
+        "group",
+        "label",
+        "class",
+        "kind",
+        "method",
+        "scheme",
+        "manager",
+        "engine",
+        "service",
+        "lifetime",
+        "interval",
+        "period",
+        "duration",
+        "validity",
+        "age",
+        "reset",
+        "sender",
+        "email",
+        "address",
+        "account",
+        "owner",
+        "role",
+        "tenant",
+        "reference",
+    ];
+    if METADATA.contains(&last.as_str()) {
+        return false;
+    }
+    // Publishable keys are meant to ship to browsers (`NEXT_PUBLIC_…`, `PUBLISHABLE_KEY`).
+    if public_name(name) {
+        return false;
+    }
+    const WORDS: &[&str] = &[
+        "password",
+        "passwd",
+        "pwd",
+        "pass",
+        "passphrase",
+        "secret",
+        "secrets",
+        "token",
+        "apikey",
+        "credential",
+        "credentials",
+        "creds",
+        "privatekey",
+        "accesskey",
+        "secretkey",
+        "authkey",
+        "signingkey",
+        "dsn",
+        "pgpassword",
+        "pgpass",
+        "requirepass",
+        "masterauth",
+    ];
+    const KEY_QUALIFIERS: &[&str] = &[
+        "api",
+        "private",
+        "access",
+        "secret",
+        "signing",
+        "encryption",
+        "master",
+        "auth",
+        "session",
+        "client",
+        "app",
+        "account",
+        "license",
+        "webhook",
+        "hmac",
+        "jwt",
+    ];
+    tokens.iter().any(|t| WORDS.contains(&t.as_str()))
+        || tokens
+            .windows(2)
+            .any(|w| w[1] == "key" && KEY_QUALIFIERS.contains(&w[0].as_str()))
+}
+
+/// A name that says its value is public: `NEXT_PUBLIC_…`, `VITE_PUBLIC_…`, `…_PUBLISHABLE_KEY`.
+pub fn public_name(name: &str) -> bool {
+    name_tokens(name)
+        .iter()
+        .any(|t| t == "public" || t == "publishable")
+}
+
+/// A name that says its value is a password or key *itself* — the credential word is its last
+/// (`DB_PASSWORD`, `MYSQL_ROOT_PASSWORD`, `JWT_SECRET`, `STRIPE_API_KEY`, `AUTH_TOKEN_2`) —
+/// so that any literal under it is a credential, however weak. Narrower than
+/// [`credential_name`], which also admits `PASSWORD_FOR_DB`-like names for generated values.
+pub fn password_name(name: &str) -> bool {
+    if !credential_name(name) {
+        return false;
+    }
+    let tokens = name_tokens(name);
+    // A trailing number or environment qualifies the credential (`DB_PASSWORD_2`, `…_PROD`).
+    let core: Vec<&str> = tokens
+        .iter()
+        .map(String::as_str)
+        .rev()
+        .skip_while(|t| {
+            t.chars().all(|c| c.is_ascii_digit())
+                || matches!(
+                    *t,
+                    "prod"
+                        | "production"
+                        | "dev"
+                        | "staging"
+                        | "stage"
+                        | "qa"
+                        | "uat"
+                        | "local"
+                        | "old"
+                        | "new"
+                        | "current"
+                        | "previous"
+                        | "value"
+                        | "plain"
+                        | "plaintext"
+                        | "raw"
+                )
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let Some(&last) = core.last() else {
+        return false;
+    };
+    const LAST: &[&str] = &[
+        "password",
+        "passwd",
+        "pwd",
+        "pass",
+        "passphrase",
+        "secret",
+        "token",
+        "apikey",
+        "secretkey",
+        "privatekey",
+        "accesskey",
+        "authkey",
+        "signingkey",
+        "credential",
+        "credentials",
+        "creds",
+        "pgpassword",
+        "pgpass",
+        "requirepass",
+        "masterauth",
+    ];
+    const KEY_QUALIFIERS: &[&str] = &[
+        "api",
+        "private",
+        "access",
+        "secret",
+        "signing",
+        "encryption",
+        "master",
+        "auth",
+        "session",
+        "client",
+        "app",
+        "license",
+        "webhook",
+        "hmac",
+        "jwt",
+    ];
+    LAST.contains(&last)
+        || (last == "key"
+            && core.len() >= 2
+            && KEY_QUALIFIERS.contains(&core[core.len() - 2]))
+        // Rails' `SECRET_KEY_BASE`.
+        || core.ends_with(&["secret", "key", "base"])
+}
+
+/// Splits `DB_PASSWORD`, `dbPassword`, `db-password`, `db.password` into lower-case words.
+fn name_tokens(name: &str) -> Vec<String> {
+    let mut tokens = Vec::new();
+    let mut current = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if !c.is_ascii_alphanumeric() {
+            if !current.is_empty() {
+                tokens.push(std::mem::take(&mut current));
+            }
+            prev_lower = false;
+            continue;
+        }
+        let letter_to_digit = c.is_ascii_digit()
+            && current
+                .chars()
+                .last()
+                .is_some_and(|p| p.is_ascii_alphabetic());
+        if (c.is_ascii_uppercase() && prev_lower || letter_to_digit) && !current.is_empty() {
+            tokens.push(std::mem::take(&mut current));
+        }
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        current.push(c.to_ascii_lowercase());
+    }
+    if !current.is_empty() {
+        tokens.push(current);
+    }
+    // One all-caps word ending in a credential word (`DBPASSWORD`, `PGPASSWORD`): split it.
+    if let [only] = tokens.as_slice() {
+        for suffix in ["password", "passwd", "secret", "token", "apikey"] {
+            if let Some(head) = only.strip_suffix(suffix) {
+                if !head.is_empty() && name.chars().all(|c| !c.is_ascii_lowercase()) {
+                    return vec![head.to_owned(), suffix.to_owned()];
+                }
+            }
+        }
+    }
+    tokens
+}

@@ -1,0 +1,210 @@
+//! The shapes a credential has whatever it is called: provider token formats and prefixes (AWS,
+//! GitHub, GitLab, Slack, Stripe, SendGrid, Twilio, npm, Docker, Google, PEM keys), JWTs that
+//! decode, passwords inside URLs, the AWS secret access key's shape, and the measures of how
+//! random a value reads (entropy, character classes, hex). These answer "where in this text
+//! is a token, and which", without a name or a verdict: the detections are built by the
+//! entry points in `detect`, and the benign look-alikes (`benign.rs`) use the URL shape here
+//! to tell a URL without a password from one with — so this module imports neither.
+
+use std::sync::LazyLock;
+
+use base64::Engine;
+use regex::Regex;
+
+use crate::placeholder::{placeholder, token_placeholder};
+
+/// Kind of an AWS access key id detection.
+pub const AWS_ACCESS_KEY_ID: &str = "AWS access key id";
+
+pub(super) struct Provider {
+    kind: &'static str,
+    re: Regex,
+    /// Capture group holding the secret part (0 = whole match).
+    group: usize,
+}
+
+fn provider(kind: &'static str, pattern: &str, group: usize) -> Provider {
+    Provider {
+        kind,
+        // The patterns are constants, checked by the unit tests.
+        re: Regex::new(pattern).unwrap_or_else(|e| panic!("pattern of {kind}: {e}")),
+        group,
+    }
+}
+
+pub(super) static PROVIDERS: LazyLock<Vec<Provider>> = LazyLock::new(|| {
+    vec![
+        provider(
+            AWS_ACCESS_KEY_ID,
+            r"(?:^|[^A-Z0-9])((?:AKIA|ASIA)[A-Z2-7]{16})(?:$|[^A-Z0-9])",
+            1,
+        ),
+        provider(
+            "GitHub token",
+            r"\b(gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{60,255})\b",
+            1,
+        ),
+        provider("GitLab token", r"\b(glpat-[A-Za-z0-9_\-]{20,})", 1),
+        provider("Slack token", r"\b(xox[abposr]-[A-Za-z0-9\-]{10,})", 1),
+        provider(
+            "Slack webhook URL",
+            r"(https://hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]{16,})",
+            1,
+        ),
+        provider(
+            "Stripe secret key",
+            r"\b((?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,})",
+            1,
+        ),
+        provider(
+            "SendGrid API key",
+            r"\b(SG\.[A-Za-z0-9_\-]{16,32}\.[A-Za-z0-9_\-]{16,64})",
+            1,
+        ),
+        provider("Twilio API key", r"\b(SK[0-9a-f]{32})\b", 1),
+        provider("npm token", r"\b(npm_[A-Za-z0-9]{36})\b", 1),
+        provider(
+            "Docker access token",
+            r"\b(dckr_pat_[A-Za-z0-9_\-]{20,})",
+            1,
+        ),
+        provider("Google API key", r"\b(AIza[0-9A-Za-z_\-]{35})", 1),
+        provider(
+            "PEM private key",
+            r"(-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----)",
+            1,
+        ),
+    ]
+});
+
+pub(super) static JWT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*)")
+        .unwrap_or_else(|e| panic!("JWT pattern: {e}"))
+});
+
+pub(super) static URL_PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b[A-Za-z][A-Za-z0-9+.\-]*://([^\s:/@]*):([^\s/@]+)@[^\s/@]+")
+        .unwrap_or_else(|e| panic!("URL pattern: {e}"))
+});
+
+pub(super) static AWS_SECRET_KEY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[A-Za-z0-9/+]{40}$").unwrap_or_else(|e| panic!("secret key pattern: {e}"))
+});
+
+/// The first provider-format token in `text` that is not a placeholder: its kind and its
+/// secret part.
+pub(super) fn token(text: &str) -> Option<(&'static str, &str)> {
+    for p in PROVIDERS.iter() {
+        for caps in p.re.captures_iter(text) {
+            let Some(m) = caps.get(p.group) else { continue };
+            let secret = m.as_str();
+            if token_placeholder(secret) {
+                continue;
+            }
+            return Some((p.kind, secret));
+        }
+    }
+    None
+}
+
+/// The first JSON Web Token in `text` that decodes.
+pub(super) fn jwt(text: &str) -> Option<&str> {
+    JWT.captures_iter(text)
+        .filter_map(|c| c.get(1))
+        .map(|m| m.as_str())
+        .find(|token| jwt_decodes(token))
+}
+
+/// The first password of a URL in `text` (`scheme://user:password@host`) that is not a
+/// placeholder.
+pub(super) fn url_password(text: &str) -> Option<&str> {
+    for caps in URL_PASSWORD.captures_iter(text) {
+        let Some(password) = caps.get(2) else {
+            continue;
+        };
+        if !placeholder(password.as_str()) {
+            return Some(password.as_str());
+        }
+    }
+    None
+}
+
+/// A JWT is only a JWT when its header and payload decode to JSON objects (and the header
+/// names an algorithm): random `eyJ…` strings are not flagged.
+fn jwt_decodes(token: &str) -> bool {
+    let mut parts = token.split('.');
+    let (Some(header), Some(payload)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    let decode = |part: &str| -> Option<serde_json::Value> {
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(part.trim_end_matches('='))
+            .ok()?;
+        serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()
+            .filter(serde_json::Value::is_object)
+    };
+    decode(header).is_some_and(|h| h.get("alg").is_some()) && decode(payload).is_some()
+}
+
+/// Shannon entropy in bits per character.
+pub fn entropy(v: &str) -> f64 {
+    let mut counts = std::collections::HashMap::new();
+    let mut n = 0usize;
+    for c in v.chars() {
+        *counts.entry(c).or_insert(0usize) += 1;
+        n += 1;
+    }
+    if n == 0 {
+        return 0.0;
+    }
+    counts
+        .values()
+        .map(|&k| {
+            let p = k as f64 / n as f64;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+pub(super) fn classes(v: &str) -> usize {
+    [
+        v.chars().any(|c| c.is_ascii_lowercase()),
+        v.chars().any(|c| c.is_ascii_uppercase()),
+        v.chars().any(|c| c.is_ascii_digit()),
+        v.chars().any(|c| !c.is_ascii_alphanumeric()),
+    ]
+    .into_iter()
+    .filter(|b| *b)
+    .count()
+}
+
+pub(super) fn is_hex(v: &str) -> bool {
+    v.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+/// One run of letters and digits, for [`super::random_token`].
+pub(super) fn random_run(v: &str) -> bool {
+    let len = v.chars().count();
+    if len < 16 {
+        return false;
+    }
+    if len >= 32 && is_hex(v) && v.chars().any(|c| c.is_ascii_digit()) {
+        return true;
+    }
+    let class = |c: char| {
+        if c.is_ascii_lowercase() {
+            0
+        } else if c.is_ascii_uppercase() {
+            1
+        } else if c.is_ascii_digit() {
+            2
+        } else {
+            3
+        }
+    };
+    let classes: Vec<u8> = v.chars().map(class).collect();
+    let switches = classes.windows(2).filter(|w| w[0] != w[1]).count();
+    let kinds = [0, 1, 2].iter().filter(|k| classes.contains(k)).count();
+    kinds == 3 && switches * 2 >= len && entropy(v) >= 3.5
+}

@@ -1,0 +1,173 @@
+//! The JSON reader's own parts. serde_json parses, but it neither refuses a file of millions
+//! of tiny values before building them nor says on which line a value sits: this module
+//! counts values before anything is built, and walks the text once more to record each
+//! value's line in the [`LineMap`] — for whole documents, for a template's `%{ else }`
+//! reading, and for JSON inside a Terraform heredoc.
+
+use super::error::{line_col, InputError, MAX_DEPTH, MAX_NODES};
+use super::lines::{child_hash, pointer_hash, LineMap, ROOT_HASH};
+
+/// Counts JSON values before any is built (a value per `,`, `:`, `[` or `{` outside strings,
+/// an upper bound), so a file of millions of tiny values is refused before it costs memory.
+pub(super) fn json_within_node_limit(text: &str) -> Result<(), InputError> {
+    let bytes = text.as_bytes();
+    let (mut nodes, mut in_string, mut escaped) = (0usize, false, false);
+    for (at, &b) in bytes.iter().enumerate() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b',' | b':' | b'[' | b'{' => {
+                nodes += 1;
+                if nodes > MAX_NODES {
+                    let (line, column) = line_col(bytes, at);
+                    return Err(InputError {
+                        line,
+                        column,
+                        message: format!("more than {MAX_NODES} JSON values"),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+impl LineMap {
+    /// Records the lines of JSON text that sits at `base` in the document, `offset` lines
+    /// below the document's first.
+    pub(super) fn add_json(&mut self, text: &str, base: &str, offset: usize) {
+        let mut walker = JsonWalker {
+            bytes: text.as_bytes(),
+            at: 0,
+            line: 1 + offset,
+            path: vec![pointer_hash(base)],
+        };
+        walker.value(self, 0);
+    }
+
+    /// Walks JSON text (already validated by serde_json) and records each value's line.
+    pub(super) fn from_json(text: &str) -> Self {
+        let mut map = LineMap::default();
+        let mut walker = JsonWalker {
+            bytes: text.as_bytes(),
+            at: 0,
+            line: 1,
+            path: Vec::new(),
+        };
+        walker.value(&mut map, 0);
+        map
+    }
+}
+
+struct JsonWalker<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    line: usize,
+    /// Pointer hashes of the enclosing values (the root's is [`ROOT_HASH`]).
+    path: Vec<u64>,
+}
+
+impl JsonWalker<'_> {
+    fn skip_ws(&mut self) {
+        while let Some(&b) = self.bytes.get(self.at) {
+            match b {
+                b'\n' => self.line += 1,
+                b' ' | b'\t' | b'\r' => {}
+                _ => return,
+            }
+            self.at += 1;
+        }
+    }
+
+    fn string(&mut self) -> String {
+        // At the opening quote.
+        self.at += 1;
+        let start = self.at;
+        while let Some(&b) = self.bytes.get(self.at) {
+            match b {
+                b'\\' => self.at += 2,
+                b'"' => break,
+                _ => self.at += 1,
+            }
+        }
+        let raw = &self.bytes[start..self.at.min(self.bytes.len())];
+        self.at += 1;
+        let quoted = format!("\"{}\"", String::from_utf8_lossy(raw));
+        serde_json::from_str(&quoted).unwrap_or_default()
+    }
+
+    fn value(&mut self, map: &mut LineMap, depth: usize) {
+        self.skip_ws();
+        map.insert(self.path.last().copied().unwrap_or(ROOT_HASH), self.line);
+        if depth > MAX_DEPTH {
+            return;
+        }
+        match self.bytes.get(self.at) {
+            Some(b'{') => {
+                self.at += 1;
+                loop {
+                    self.skip_ws();
+                    match self.bytes.get(self.at) {
+                        Some(b'}') | None => {
+                            self.at += 1;
+                            return;
+                        }
+                        Some(b',') => self.at += 1,
+                        Some(b'"') => {
+                            let key = self.string();
+                            self.skip_ws();
+                            self.at += 1; // ':'
+                            let parent = self.path.last().copied().unwrap_or(ROOT_HASH);
+                            self.path.push(child_hash(parent, &key));
+                            self.value(map, depth + 1);
+                            self.path.pop();
+                        }
+                        Some(_) => self.at += 1,
+                    }
+                }
+            }
+            Some(b'[') => {
+                self.at += 1;
+                let mut index = 0usize;
+                loop {
+                    self.skip_ws();
+                    match self.bytes.get(self.at) {
+                        Some(b']') | None => {
+                            self.at += 1;
+                            return;
+                        }
+                        Some(b',') => self.at += 1,
+                        Some(_) => {
+                            let parent = self.path.last().copied().unwrap_or(ROOT_HASH);
+                            self.path.push(child_hash(parent, &index.to_string()));
+                            self.value(map, depth + 1);
+                            self.path.pop();
+                            index += 1;
+                        }
+                    }
+                }
+            }
+            Some(b'"') => {
+                self.string();
+            }
+            Some(_) => {
+                while let Some(&b) = self.bytes.get(self.at) {
+                    if matches!(b, b',' | b'}' | b']') || b.is_ascii_whitespace() {
+                        break;
+                    }
+                    self.at += 1;
+                }
+            }
+            None => {}
+        }
+    }
+}

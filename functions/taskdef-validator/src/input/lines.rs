@@ -1,0 +1,69 @@
+//! Where each value of a document is: one map from JSON pointer to line, filled by every
+//! reader (the JSON walker, the YAML builder, and the dispatch for Terraform's resources and
+//! heredocs) and read through [`super::Document::line`]. Apart from the readers so that they
+//! share it without importing one another or the dispatch.
+
+use std::collections::HashMap;
+
+/// Where each value of a document is: pointer (keys with their first letter lower-cased, so
+/// PascalCase files answer camelCase pointers) → 1-based line. Pointers are kept as 64-bit
+/// hashes, not strings: a file of many deeply nested values would otherwise cost a pointer
+/// string per value, far more than the file itself.
+#[derive(Debug, Default)]
+pub(super) struct LineMap {
+    lines: HashMap<u64, usize>,
+}
+
+/// The hash of the document's root pointer (`""`).
+pub(super) const ROOT_HASH: u64 = 0x6563_732d_7365_6372;
+
+/// The hash of a child's pointer from its parent's and its (unescaped) segment, with the
+/// segment's first letter folded. Built one level at a time, so a value costs one segment's
+/// hashing however deep it is.
+pub(super) fn child_hash(parent: u64, segment: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut h = std::hash::DefaultHasher::new();
+    h.write_u64(parent);
+    h.write_usize(segment.len());
+    let mut chars = segment.chars();
+    if let Some(first) = chars.next() {
+        h.write_u32(first.to_ascii_lowercase() as u32);
+    }
+    h.write(chars.as_str().as_bytes());
+    h.finish()
+}
+
+/// RFC 6901 unescaping of one pointer segment.
+fn unescape_pointer(segment: &str) -> std::borrow::Cow<'_, str> {
+    if segment.contains('~') {
+        segment.replace("~1", "/").replace("~0", "~").into()
+    } else {
+        segment.into()
+    }
+}
+
+pub(super) fn pointer_hash(pointer: &str) -> u64 {
+    pointer.split('/').skip(1).fold(ROOT_HASH, |h, segment| {
+        child_hash(h, &unescape_pointer(segment))
+    })
+}
+
+impl LineMap {
+    pub(super) fn line(&self, pointer: &str) -> Option<usize> {
+        self.lines.get(&pointer_hash(pointer)).copied()
+    }
+
+    /// Records the line of the value at `pointer` (escaped, as findings name it).
+    pub(super) fn add(&mut self, pointer: &str, line: usize) {
+        self.insert(pointer_hash(pointer), line);
+    }
+
+    pub(super) fn insert(&mut self, hash: u64, line: usize) {
+        self.lines.entry(hash).or_insert(line);
+    }
+}
+
+/// RFC 6901 escaping of one pointer segment.
+pub fn escape_pointer(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
