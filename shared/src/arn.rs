@@ -174,8 +174,8 @@ pub struct SecretArn {
 impl SecretArn {
     /// Parses the ARN of a secret: exactly `secret:<name>` as the resource, no selectors.
     pub fn parse(input: &str) -> Result<Self, crate::ReferenceError> {
-        let arn = Arn::parse(input).map_err(|e| crate::reference::error_for(input, e.into()))?;
-        Self::from_arn(&arn).map_err(|kind| crate::reference::error_for(input, kind))
+        let arn = Arn::parse(input).map_err(|e| crate::ReferenceError::new(input, e.into()))?;
+        Self::from_arn(&arn).map_err(|kind| crate::ReferenceError::new(input, kind))
     }
 
     /// From a generic ARN whose resource is exactly `secret:<name>`.
@@ -361,8 +361,8 @@ pub struct ParameterArn {
 
 impl ParameterArn {
     pub fn parse(input: &str) -> Result<Self, crate::ReferenceError> {
-        let arn = Arn::parse(input).map_err(|e| crate::reference::error_for(input, e.into()))?;
-        Self::from_arn(&arn).map_err(|kind| crate::reference::error_for(input, kind))
+        let arn = Arn::parse(input).map_err(|e| crate::ReferenceError::new(input, e.into()))?;
+        Self::from_arn(&arn).map_err(|kind| crate::ReferenceError::new(input, kind))
     }
 
     pub(crate) fn from_arn(arn: &Arn) -> Result<Self, crate::error::ReferenceErrorKind> {
@@ -378,7 +378,7 @@ impl ParameterArn {
         } else {
             path.to_owned()
         };
-        crate::reference::validate_parameter_name(&name)?;
+        validate_parameter_name(&name)?;
         Ok(Self {
             partition: arn.partition.clone(),
             region: arn.region.clone(),
@@ -406,6 +406,70 @@ impl FromStr for ParameterArn {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::parse(s)
     }
+}
+
+/// The SSM path through which a parameter reference reads a Secrets Manager secret.
+pub const SECRETS_MANAGER_VIA_SSM: &str = "/aws/reference/secretsmanager/";
+
+/// SSM parameter names: `a-zA-Z0-9_.-/`, hierarchies start with `/`, at most 15 levels,
+/// not prefixed with `aws`/`ssm` (AWS's public `/aws/…` parameters excepted). ECS does not
+/// accept SSM's `name:version` / `name:label` selectors (it rejects the task definition), so a
+/// colon gets its own message.
+pub(crate) fn validate_parameter_name(name: &str) -> Result<(), crate::error::ReferenceErrorKind> {
+    if name.is_empty() {
+        return Err(crate::error::ReferenceErrorKind::Empty);
+    }
+    // A secret read through SSM: the rest is a secret's name (a service-managed one too).
+    if let Some(secret) = name.strip_prefix(SECRETS_MANAGER_VIA_SSM) {
+        if name.len() > 2048 {
+            return Err(crate::error::ReferenceErrorKind::ParameterNameTooLong(
+                name.len(),
+            ));
+        }
+        return validate_secret_name(secret).map_err(|e| match e {
+            crate::error::ReferenceErrorKind::SecretNameCharacter(at) => {
+                crate::error::ReferenceErrorKind::ParameterNameCharacter(
+                    SECRETS_MANAGER_VIA_SSM.len() + at,
+                )
+            }
+            other => other,
+        });
+    }
+    if let Some(pos) = name.find(':') {
+        return Err(crate::error::ReferenceErrorKind::ParameterSelector(pos + 1));
+    }
+    if let Some(pos) = name
+        .chars()
+        .position(|c| !(c.is_ascii_alphanumeric() || "_.-/".contains(c)))
+    {
+        return Err(crate::error::ReferenceErrorKind::ParameterNameCharacter(
+            pos + 1,
+        ));
+    }
+    if name.len() > 2048 {
+        return Err(crate::error::ReferenceErrorKind::ParameterNameTooLong(
+            name.len(),
+        ));
+    }
+    if name.contains('/') {
+        let Some(path) = name.strip_prefix('/') else {
+            return Err(crate::error::ReferenceErrorKind::ParameterHierarchyWithoutSlash);
+        };
+        let segments: Vec<&str> = path.split('/').collect();
+        if segments.iter().any(|s| s.is_empty()) {
+            return Err(crate::error::ReferenceErrorKind::ParameterEmptySegment);
+        }
+        if segments.len() > 15 {
+            return Err(crate::error::ReferenceErrorKind::ParameterTooDeep(
+                segments.len(),
+            ));
+        }
+    }
+    let lower = name.trim_start_matches('/').to_ascii_lowercase();
+    if (lower.starts_with("aws") || lower.starts_with("ssm")) && !name.starts_with("/aws/") {
+        return Err(crate::error::ReferenceErrorKind::ParameterReservedPrefix);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -48,6 +48,25 @@ pub struct ReferenceError {
     pub kind: ReferenceErrorKind,
 }
 
+impl ReferenceError {
+    /// The error for `input`, repeating it only when it is structurally an ARN. Anything else
+    /// could be a credential pasted into the wrong field, so only its length is given.
+    pub fn new(input: &str, kind: ReferenceErrorKind) -> Self {
+        let shown = if input.starts_with("arn:")
+            && input.len() <= 2048
+            && input.bytes().all(|b| b.is_ascii_graphic())
+        {
+            format!("`{input}`")
+        } else {
+            format!(
+                "(a value of {} characters, not shown)",
+                input.chars().count()
+            )
+        };
+        ReferenceError { shown, kind }
+    }
+}
+
 /// The specific defect of a reference. Stable enough to branch on (the validator maps some of
 /// these to distinct findings).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]

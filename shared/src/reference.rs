@@ -16,7 +16,10 @@
 
 use std::fmt;
 
-use crate::arn::{validate_secret_name, Arn, ParameterArn, SecretArn};
+use crate::arn::{
+    validate_parameter_name, validate_secret_name, Arn, ParameterArn, SecretArn,
+    SECRETS_MANAGER_VIA_SSM,
+};
 use crate::error::{ReferenceError, ReferenceErrorKind as K};
 
 /// Where in a container definition a reference was found; each place accepts different forms.
@@ -133,13 +136,10 @@ pub struct Match {
     pub tracks: Tracks,
 }
 
-/// The SSM path through which a parameter reference reads a Secrets Manager secret.
-const SECRETS_MANAGER_VIA_SSM: &str = "/aws/reference/secretsmanager/";
-
 impl SecretReference {
     /// Parses a reference found at `location`.
     pub fn parse(input: &str, location: Location) -> Result<Self, ReferenceError> {
-        parse(input, location).map_err(|kind| error_for(input, kind))
+        parse(input, location).map_err(|kind| ReferenceError::new(input, kind))
     }
 
     /// Which version of its target this reference reads.
@@ -345,74 +345,6 @@ fn parse_secret_arn(arn: &Arn, location: Location) -> Result<SecretReference, K>
         json_key: (!key.is_empty()).then(|| key.to_owned()),
         version,
     }))
-}
-
-/// SSM parameter names: `a-zA-Z0-9_.-/`, hierarchies start with `/`, at most 15 levels,
-/// not prefixed with `aws`/`ssm` (AWS's public `/aws/…` parameters excepted). ECS does not
-/// accept SSM's `name:version` / `name:label` selectors (it rejects the task definition), so a
-/// colon gets its own message.
-pub(crate) fn validate_parameter_name(name: &str) -> Result<(), K> {
-    if name.is_empty() {
-        return Err(K::Empty);
-    }
-    // A secret read through SSM: the rest is a secret's name (a service-managed one too).
-    if let Some(secret) = name.strip_prefix(SECRETS_MANAGER_VIA_SSM) {
-        if name.len() > 2048 {
-            return Err(K::ParameterNameTooLong(name.len()));
-        }
-        return crate::arn::validate_secret_name(secret).map_err(|e| match e {
-            K::SecretNameCharacter(at) => {
-                K::ParameterNameCharacter(SECRETS_MANAGER_VIA_SSM.len() + at)
-            }
-            other => other,
-        });
-    }
-    if let Some(pos) = name.find(':') {
-        return Err(K::ParameterSelector(pos + 1));
-    }
-    if let Some(pos) = name
-        .chars()
-        .position(|c| !(c.is_ascii_alphanumeric() || "_.-/".contains(c)))
-    {
-        return Err(K::ParameterNameCharacter(pos + 1));
-    }
-    if name.len() > 2048 {
-        return Err(K::ParameterNameTooLong(name.len()));
-    }
-    if name.contains('/') {
-        let Some(path) = name.strip_prefix('/') else {
-            return Err(K::ParameterHierarchyWithoutSlash);
-        };
-        let segments: Vec<&str> = path.split('/').collect();
-        if segments.iter().any(|s| s.is_empty()) {
-            return Err(K::ParameterEmptySegment);
-        }
-        if segments.len() > 15 {
-            return Err(K::ParameterTooDeep(segments.len()));
-        }
-    }
-    let lower = name.trim_start_matches('/').to_ascii_lowercase();
-    if (lower.starts_with("aws") || lower.starts_with("ssm")) && !name.starts_with("/aws/") {
-        return Err(K::ParameterReservedPrefix);
-    }
-    Ok(())
-}
-
-/// Builds the error, repeating the input only when it is structurally an ARN. Anything else
-/// could be a credential pasted into the wrong field, so only its length is given.
-pub(crate) fn error_for(input: &str, kind: K) -> ReferenceError {
-    let shown = if input.starts_with("arn:")
-        && input.len() <= 2048
-        && input.bytes().all(|b| b.is_ascii_graphic())
-    {
-        format!("`{input}`")
-    } else {
-        format!(
-            "(a value of {} characters, not shown)",
-            input.chars().count()
-        )
-    };
-    ReferenceError { shown, kind }
 }
 
 #[cfg(test)]

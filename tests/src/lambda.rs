@@ -197,7 +197,7 @@ impl LambdaFunction {
     /// error it reported. Fails (outer `Err`) if the process dies, reports an init error, or
     /// does not answer within the timeout.
     pub async fn invoke(&self, event: &Value) -> Result<Outcome> {
-        let id = format!("{}-{}", self.name, crate::random_token(12));
+        let id = format!("{}-{}", self.name, crate::random::random_token(12));
         let deadline_ms =
             SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis() + self.timeout.as_millis();
         let (reply, answer) = oneshot::channel();

@@ -23,6 +23,7 @@ pub mod moto;
 pub mod paths;
 pub mod postgres;
 pub mod process;
+pub mod random;
 pub mod rotation;
 pub mod tls;
 
@@ -35,6 +36,7 @@ pub use lambda::{FunctionError, LambdaFunction};
 pub use mariadb::{MariaDb, MariaDbLogin};
 pub use moto::Moto;
 pub use postgres::{PgLogin, Postgres};
+pub use random::random_token;
 
 /// The function binaries of the workspace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,34 +129,10 @@ impl World {
     }
 }
 
-/// A random lowercase alphanumeric token (names, passwords of throwaway test users).
 /// Runs the built `ecs-secrets` CLI with a cleared environment plus `env` (e.g. [`Moto::env`]).
 pub async fn ecs_secrets(args: &[&str], env: &[(String, String)]) -> Result<std::process::Output> {
     let mut cmd = tokio::process::Command::new(paths::binary("ecs-secrets")?);
     cmd.env_clear().env("PATH", "/usr/bin:/bin").args(args);
     cmd.envs(env.iter().map(|(k, v)| (k, v)));
     Ok(cmd.output().await?)
-}
-
-pub fn random_token(len: usize) -> String {
-    use std::collections::hash_map::RandomState;
-    use std::hash::{BuildHasher, Hasher};
-    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    let mut out = String::with_capacity(len);
-    while out.len() < len {
-        let mut h = RandomState::new().build_hasher();
-        h.write_usize(out.len());
-        h.write_u128(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos())
-                .unwrap_or_default(),
-        );
-        let mut v = h.finish();
-        while v > 0 && out.len() < len {
-            out.push(ALPHABET[(v % ALPHABET.len() as u64) as usize] as char);
-            v /= ALPHABET.len() as u64;
-        }
-    }
-    out
 }

@@ -82,7 +82,7 @@ impl MariaDb {
         // servers sharing /tmp delete each other's temporary tables.
         let tmp = dir.path().join("tmp");
         std::fs::create_dir(&tmp)?;
-        let password = crate::random_token(24);
+        let password = crate::random::random_token(24);
         let init = dir.path().join("init.sql");
         std::fs::write(
             &init,
@@ -193,8 +193,8 @@ impl MariaDb {
             .connect()
             .await
             .context("connecting as administrator")?;
-        let name = format!("t_{}", crate::random_token(10));
-        let password = crate::random_token(20);
+        let name = format!("t_{}", crate::random::random_token(10));
+        let password = crate::random::random_token(20);
         // Generated lowercase alphanumerics only: plain quoting is safe in this set-up code.
         conn.query_drop(format!(
             "CREATE DATABASE `{name}`; \

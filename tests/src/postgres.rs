@@ -75,7 +75,7 @@ impl Postgres {
             .tempdir()?;
         make_traversable(dir.path())?;
         let data = dir.path().join("data");
-        let password = crate::random_token(24);
+        let password = crate::random::random_token(24);
         let pwfile = dir.path().join("pwfile");
         std::fs::write(&pwfile, &password)?;
         let tls = ca
@@ -143,8 +143,8 @@ impl Postgres {
             .connect()
             .await
             .context("connecting as superuser")?;
-        let name = format!("t_{}", crate::random_token(10));
-        let password = crate::random_token(20);
+        let name = format!("t_{}", crate::random::random_token(10));
+        let password = crate::random::random_token(20);
         // Name and password are generated lowercase alphanumerics, so plain quoting is safe
         // here (test set-up only; product code never builds SQL from input this way).
         // CREATE DATABASE cannot share a transaction, so one statement at a time.

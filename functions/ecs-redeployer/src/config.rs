@@ -1,5 +1,6 @@
 //! The redeployer's settings, from the environment, validated once at start-up.
 
+use ecs_secrets_shared::env::Env;
 use ecs_secrets_shared::ConfigError;
 
 /// Which referencing services are redeployed.
@@ -51,12 +52,9 @@ impl Config {
         Self::from_lookup(|k| std::env::var(k).ok())
     }
 
-    pub fn from_lookup(env: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |k: &str| {
-            env(k)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = Env::new(lookup);
+        let get = |k: &str| env.text(k);
         let d = Self::default();
         let clusters = get("CLUSTERS").map(|raw| {
             raw.split(',')
@@ -85,23 +83,15 @@ impl Config {
                 ))
             }
         };
-        use ecs_secrets_shared::env::{boolean, number};
-        let dry_run = get("DRY_RUN")
-            .map(|raw| boolean("DRY_RUN", &raw))
-            .transpose()?
-            .unwrap_or(d.dry_run);
-        let max_updates_per_second = get("MAX_UPDATES_PER_SECOND")
-            .map(|raw| number("MAX_UPDATES_PER_SECOND", &raw, 0.1..=50.0))
-            .transpose()?
-            .unwrap_or(d.max_updates_per_second);
-        let max_concurrency = get("MAX_CONCURRENCY")
-            .map(|raw| number("MAX_CONCURRENCY", &raw, 1..=64))
-            .transpose()?
-            .unwrap_or(d.max_concurrency);
-        let max_reads_per_second = get("MAX_READS_PER_SECOND")
-            .map(|raw| number("MAX_READS_PER_SECOND", &raw, 1.0..=20.0))
-            .transpose()?
-            .unwrap_or(d.max_reads_per_second);
+        let dry_run = env.flag("DRY_RUN", d.dry_run)?;
+        let max_updates_per_second = env.number(
+            "MAX_UPDATES_PER_SECOND",
+            0.1..=50.0,
+            d.max_updates_per_second,
+        )?;
+        let max_concurrency = env.number("MAX_CONCURRENCY", 1..=64, d.max_concurrency)?;
+        let max_reads_per_second =
+            env.number("MAX_READS_PER_SECOND", 1.0..=20.0, d.max_reads_per_second)?;
         Ok(Self {
             clusters,
             selection,

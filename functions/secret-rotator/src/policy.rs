@@ -2,6 +2,7 @@
 //! a function migrated from them keeps its settings. Validated once at start-up: a typo in a
 //! boolean is a configuration error, not a silently different policy.
 
+use ecs_secrets_shared::env::Env;
 use ecs_secrets_shared::ConfigError;
 
 /// Arguments of `GetRandomPassword`.
@@ -33,48 +34,26 @@ impl Default for PasswordPolicy {
     }
 }
 
-fn boolean(name: &str, value: Option<String>, default: bool) -> Result<bool, ConfigError> {
-    match value.filter(|v| !v.trim().is_empty()) {
-        None => Ok(default),
-        Some(raw) => ecs_secrets_shared::env::boolean(name, &raw),
-    }
-}
-
 impl PasswordPolicy {
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|k| std::env::var(k).ok())
     }
 
-    pub fn from_lookup(env: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = Env::new(lookup);
         let d = Self::default();
-        let length = match env("PASSWORD_LENGTH").filter(|v| !v.trim().is_empty()) {
-            None => d.length,
-            Some(raw) => ecs_secrets_shared::env::number("PASSWORD_LENGTH", &raw, 1..=4096)?,
-        };
+        let length = env.number("PASSWORD_LENGTH", 1..=4096, d.length)?;
         let policy = Self {
             length,
-            exclude_characters: env("EXCLUDE_CHARACTERS").unwrap_or(d.exclude_characters),
-            exclude_numbers: boolean("EXCLUDE_NUMBERS", env("EXCLUDE_NUMBERS"), d.exclude_numbers)?,
-            exclude_punctuation: boolean(
-                "EXCLUDE_PUNCTUATION",
-                env("EXCLUDE_PUNCTUATION"),
-                d.exclude_punctuation,
-            )?,
-            exclude_uppercase: boolean(
-                "EXCLUDE_UPPERCASE",
-                env("EXCLUDE_UPPERCASE"),
-                d.exclude_uppercase,
-            )?,
-            exclude_lowercase: boolean(
-                "EXCLUDE_LOWERCASE",
-                env("EXCLUDE_LOWERCASE"),
-                d.exclude_lowercase,
-            )?,
-            require_each_included_type: boolean(
-                "REQUIRE_EACH_INCLUDED_TYPE",
-                env("REQUIRE_EACH_INCLUDED_TYPE"),
-                d.require_each_included_type,
-            )?,
+            exclude_characters: env
+                .raw("EXCLUDE_CHARACTERS")
+                .unwrap_or(d.exclude_characters),
+            exclude_numbers: env.flag("EXCLUDE_NUMBERS", d.exclude_numbers)?,
+            exclude_punctuation: env.flag("EXCLUDE_PUNCTUATION", d.exclude_punctuation)?,
+            exclude_uppercase: env.flag("EXCLUDE_UPPERCASE", d.exclude_uppercase)?,
+            exclude_lowercase: env.flag("EXCLUDE_LOWERCASE", d.exclude_lowercase)?,
+            require_each_included_type: env
+                .flag("REQUIRE_EACH_INCLUDED_TYPE", d.require_each_included_type)?,
         };
         if policy.exclude_numbers
             && policy.exclude_punctuation

@@ -1,7 +1,7 @@
 //! The Lambda's configuration, read once at cold start from the environment; a value that
 //! cannot be used stops the function with an error naming the variable.
 
-use ecs_secrets_shared::env;
+use ecs_secrets_shared::env::Env;
 use ecs_secrets_shared::ConfigError;
 
 /// The Lambda's configuration (environment).
@@ -18,19 +18,16 @@ pub struct Config {
 }
 
 impl Config {
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |k: &str| {
-            get(k)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
-        let flag = |k: &str, default: bool| get(k).map_or(Ok(default), |v| env::boolean(k, &v));
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = Env::new(lookup);
         Ok(Config {
-            event_bus: flag("PUBLISH_EVENTS", true)?
-                .then(|| get("EVENT_BUS_NAME").unwrap_or_else(|| "default".to_owned())),
-            security_hub: flag("SECURITY_HUB", false)?,
-            enforce: flag("ENFORCE", false)?,
-            evidence_key_parameter: get("EVIDENCE_KEY_PARAMETER"),
+            event_bus: env.flag("PUBLISH_EVENTS", true)?.then(|| {
+                env.text("EVENT_BUS_NAME")
+                    .unwrap_or_else(|| "default".to_owned())
+            }),
+            security_hub: env.flag("SECURITY_HUB", false)?,
+            enforce: env.flag("ENFORCE", false)?,
+            evidence_key_parameter: env.text("EVIDENCE_KEY_PARAMETER"),
         })
     }
 }

@@ -11,12 +11,13 @@ use ecs_secrets_shared::telemetry::Metrics;
 use lambda_runtime::LambdaEvent;
 use serde_json::{json, Value};
 
+use crate::config::Config;
 use crate::directory::Directory;
 use crate::finding::{self, Severity};
 use crate::input::{self, Document};
 use crate::platform::{self, Platform};
 use crate::report::Report;
-use crate::{live, rules, validate_document, validate_revision, Config, Error, FUNCTION_NAME};
+use crate::{live, rules, validate_document, validate_revision, Error, FUNCTION_NAME};
 /// The Lambda's dependencies.
 #[derive(Debug)]
 pub struct Validator<D, P> {

@@ -191,8 +191,5 @@ fn nearest_line(document: &Document, subject: &input::Subject, pointer: &str) ->
     }
 }
 
-pub use config::Config;
-pub use handler::Validator;
-
 #[cfg(test)]
 mod tests;

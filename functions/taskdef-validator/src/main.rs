@@ -2,7 +2,9 @@
 //! start, then the runtime loop. Everything else is in the library.
 
 use ecs_secrets_shared::aws::AwsConfig;
-use taskdef_validator::{directory, live, platform, Config, Validator};
+use taskdef_validator::config::Config;
+use taskdef_validator::handler::Validator;
+use taskdef_validator::{directory, live, platform};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {

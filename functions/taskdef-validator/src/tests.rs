@@ -9,8 +9,10 @@ use ecs_secrets_shared::task_definition::TaskDefinition;
 use serde_json::{json, Value};
 
 use super::*;
+use crate::config::Config;
 use crate::directory::{KeyMeta, NamedPolicy, ParameterMeta, SecretMeta};
 use crate::finding::{rule, Finding, Severity};
+use crate::handler::Validator;
 use crate::platform::Platform;
 use lambda_runtime::LambdaEvent;
 

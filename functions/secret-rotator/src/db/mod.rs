@@ -58,21 +58,15 @@ impl Default for DbSettings {
 }
 
 impl DbSettings {
-    pub fn from_lookup(env: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let number = |name: &str,
-                      range: std::ops::RangeInclusive<u64>,
-                      default: u64|
-         -> Result<u64, ConfigError> {
-            env(name)
-                .filter(|v| !v.trim().is_empty())
-                .map(|raw| ecs_secrets_shared::env::number(name, &raw, range))
-                .transpose()
-                .map(|n| n.unwrap_or(default))
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = ecs_secrets_shared::env::Env::new(lookup);
+        let number = |name: &str, range: std::ops::RangeInclusive<u64>, default: u64| {
+            env.number(name, range, default)
         };
-        let ca_bundle = env("DB_CA_BUNDLE")
-            .filter(|v| !v.trim().is_empty())
+        let ca_bundle = env
+            .text("DB_CA_BUNDLE")
             .map(|path| {
-                CaBundle::load(std::path::Path::new(path.trim()))
+                CaBundle::load(std::path::Path::new(&path))
                     .map_err(|cause| ConfigError::invalid("DB_CA_BUNDLE", cause))
             })
             .transpose()?;
