@@ -8,6 +8,14 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*" >&2; }
 
+# `scripts/test.sh --unit`: the quick loop — every crate's own tests, no services, no set-up.
+if [ "${1:-}" = "--unit" ]; then
+    step "module cycles"
+    python3 scripts/module-cycles.py
+    step "unit tests (every crate but the integration crate)"
+    exec cargo nextest run --workspace --exclude ecs-secrets-tests --locked
+fi
+
 step "set-up"
 scripts/setup.sh
 export PATH="$root/.tools/venv/bin:$PATH"
@@ -15,6 +23,9 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-always}"
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
+
+step "module cycles (no module imports a module that imports it back)"
+python3 scripts/module-cycles.py
 
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings

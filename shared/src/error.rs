@@ -124,8 +124,10 @@ pub enum ReferenceErrorKind {
 pub enum EventError {
     #[error("the event is not a JSON object")]
     NotAnObject,
-    #[error("the event has no `{0}` field; is it an EventBridge event?")]
-    MissingEnvelopeField(&'static str),
+    /// The EventBridge envelope (`source`, `detail-type`, `time`, …) does not parse: the field
+    /// and the cause.
+    #[error("not an EventBridge event: {0}")]
+    Envelope(String),
     #[error("unsupported event: source `{event_source}`, detail-type `{detail_type}`{}", event_name.as_deref().map(|n| format!(", eventName `{n}`")).unwrap_or_default())]
     Unsupported {
         event_source: String,
@@ -143,8 +145,6 @@ pub enum EventError {
         field: &'static str,
         cause: ArnError,
     },
-    #[error("`time` of the event is not an RFC 3339 timestamp")]
-    InvalidTime,
 }
 
 /// A configuration value from the environment that cannot be used.

@@ -1,15 +1,17 @@
 //! EventBridge events that tell us a secret, a parameter or a task definition changed.
 //!
-//! Parsing is deliberately lenient: the typed CloudTrail and SSM events of `aws_lambda_events`
-//! reject real events of these kinds (fields that are null, absent or renamed across CloudTrail
-//! versions — `arn` vs the older `aRN`), and a rejected event means a missed redeploy. So the
-//! envelope is read field by field from `serde_json::Value`, only the fields this project needs
-//! are required, and each missing one is named in the error.
+//! The envelope is `aws_lambda_events`' `EventBridgeEvent` with a lenient
+//! `detail: serde_json::Value`. The detail is read field by field, deliberately: the crate's
+//! typed CloudTrail and SSM details reject real events of these kinds (fields that are null,
+//! absent or renamed across CloudTrail versions — `arn` vs the older `aRN`), and a rejected
+//! event means a missed redeploy. Only the fields this project needs are required, and each
+//! missing one is named in the error.
 //!
 //! What an event *means* is decided here once: [`SecretApiCall::moved_labels`] says which
 //! staging labels moved, so that `PutSecretValue(VersionStages=[AWSPENDING])` — the middle of a
 //! rotation — can never be mistaken for a change services should pick up.
 
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
@@ -88,28 +90,41 @@ const SECRET_API_CALLS: [&str; 3] = ["PutSecretValue", "UpdateSecret", "UpdateSe
 impl ChangeEvent {
     /// Parses an EventBridge event delivered to a Lambda function.
     pub fn parse(event: &Value) -> Result<Self, EventError> {
-        let object = event.as_object().ok_or(EventError::NotAnObject)?;
-        let str_field = |name: &'static str| object.get(name).and_then(Value::as_str);
-        let source = str_field("source").ok_or(EventError::MissingEnvelopeField("source"))?;
-        let detail_type =
-            str_field("detail-type").ok_or(EventError::MissingEnvelopeField("detail-type"))?;
-        let time = match str_field("time") {
-            Some(t) => Some(
-                DateTime::parse_from_rfc3339(t)
-                    .map_err(|_| EventError::InvalidTime)?
-                    .with_timezone(&Utc),
-            ),
-            None => None,
+        if !event.is_object() {
+            return Err(EventError::NotAnObject);
+        }
+        // The crate requires `detail`; an event without one is still an event (of a kind we
+        // then refuse by its source and detail-type).
+        let with_detail;
+        let event = if event.get("detail").is_some() {
+            event
+        } else {
+            let mut e = event.clone();
+            e["detail"] = Value::Null;
+            with_detail = e;
+            &with_detail
         };
-        let null = Value::Null;
-        let detail = object.get("detail").unwrap_or(&null);
-        let resources: Vec<&str> = object
-            .get("resources")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        let region = str_field("region").unwrap_or_default().to_owned();
-        let account = str_field("account").unwrap_or_default().to_owned();
+        let envelope: EventBridgeEvent<Value> =
+            serde_path_to_error::deserialize(event).map_err(|e| {
+                let path = e.path().to_string();
+                EventError::Envelope(if path == "." {
+                    e.into_inner().to_string()
+                } else {
+                    format!("{path}: {}", e.into_inner())
+                })
+            })?;
+        let source = envelope.source.as_str();
+        let detail_type = envelope.detail_type.as_str();
+        let time = envelope.time;
+        let detail = &envelope.detail;
+        let resources: Vec<&str> = envelope
+            .resources
+            .iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        let region = envelope.region.clone().unwrap_or_default();
+        let account = envelope.account.clone().unwrap_or_default();
         let event_name = detail.get("eventName").and_then(Value::as_str);
         let unsupported = || EventError::Unsupported {
             event_source: source.to_owned(),
@@ -241,7 +256,7 @@ impl ChangeEvent {
             _ => return Err(unsupported()),
         };
         Ok(Self {
-            id: str_field("id").unwrap_or_default().to_owned(),
+            id: envelope.id.clone().unwrap_or_default(),
             time,
             region,
             account,

@@ -91,18 +91,6 @@ impl Aws {
     }
 }
 
-fn not_found(code: Option<&str>) -> bool {
-    matches!(
-        code,
-        Some(
-            "ResourceNotFoundException"
-                | "NotFoundException"
-                | "NoSuchEntity"
-                | "NoSuchEntityException"
-        )
-    )
-}
-
 /// IAM returns policy documents URL-encoded.
 fn policy_document(raw: &str) -> Value {
     let decoded = percent_encoding::percent_decode_str(raw)
@@ -146,14 +134,13 @@ impl Directory for Aws {
                 arn: out.arn().unwrap_or(id).to_owned(),
                 kms_key_id: out.kms_key_id().map(str::to_owned),
             })),
-            Err(e) => {
-                let e = CallError::from_sdk("DescribeSecret", &e);
-                if not_found(e.code.as_deref()) {
-                    Ok(None)
-                } else {
-                    Err(e)
-                }
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
+            {
+                Ok(None)
             }
+            Err(e) => Err(CallError::from_sdk("DescribeSecret", &e)),
         }
     }
 
@@ -209,14 +196,13 @@ impl Directory for Aws {
     async fn key(&self, id: &str) -> Result<Option<KeyMeta>, CallError> {
         let described = match self.kms.describe_key().key_id(id).send().await {
             Ok(out) => out,
-            Err(e) => {
-                let e = CallError::from_sdk("DescribeKey", &e);
-                return if not_found(e.code.as_deref()) {
-                    Ok(None)
-                } else {
-                    Err(e)
-                };
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_not_found_exception()) =>
+            {
+                return Ok(None)
             }
+            Err(e) => return Err(CallError::from_sdk("DescribeKey", &e)),
         };
         let Some(meta) = described.key_metadata() else {
             return Ok(None);
@@ -285,14 +271,13 @@ impl Directory for Aws {
         while let Some(page) = pages.next().await {
             match page {
                 Ok(page) => names.extend(page.policy_names().iter().cloned()),
-                Err(e) => {
-                    let e = CallError::from_sdk("ListRolePolicies", &e);
-                    return if not_found(e.code.as_deref()) {
-                        Ok(None)
-                    } else {
-                        Err(e)
-                    };
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_no_such_entity_exception()) =>
+                {
+                    return Ok(None)
                 }
+                Err(e) => return Err(CallError::from_sdk("ListRolePolicies", &e)),
             }
         }
         for name in names {

@@ -214,8 +214,8 @@ fn malformed_events_name_the_problem() {
 
     let cases: Vec<(Value, &str)> = vec![
         (json!("a string"), "not a JSON object"),
-        (json!({"detail-type": "x"}), "no `source` field"),
-        (json!({"source": "aws.ssm"}), "no `detail-type` field"),
+        (json!({"detail-type": "x"}), "missing field `source`"),
+        (json!({"source": "aws.ssm"}), "missing field `detail-type`"),
         (
             json!({"source": "aws.s3", "detail-type": "Object Created"}),
             "unsupported event: source `aws.s3`",
@@ -227,7 +227,7 @@ fn malformed_events_name_the_problem() {
         ),
         (bad_arn, "12-digit AWS account"),
         (no_label, "`detail.labelUpdated` is missing"),
-        (bad_time, "RFC 3339"),
+        (bad_time, "not an EventBridge event: time:"),
         (no_arn, "`detail.responseElements.arn` is missing"),
         (rotation_no_id, "additionalEventData.SecretId"),
     ];
