@@ -22,8 +22,11 @@ pub enum Target {
 pub enum PlanError {
     #[error(transparent)]
     Config(#[from] ecs_secrets_shared::ConfigError),
-    #[error("{0}")]
-    Reference(#[from] ecs_secrets_shared::ReferenceError),
+    #[error("`{input}` is not a usable ARN: {cause}")]
+    InvalidArn {
+        input: String,
+        cause: ecs_secrets_shared::ArnError,
+    },
     #[error("cannot find secret `{id}`: {cause}")]
     SecretNotFound { id: String, cause: String },
     #[error("secret `{0}` has no ARN")]
@@ -58,14 +61,20 @@ pub async fn plan(target: Target) -> Result<Summary, PlanError> {
                             cause: aws_sdk_ecs::error::DisplayErrorContext(e).to_string(),
                         })?;
                     let arn = out.arn().ok_or_else(|| PlanError::NoArn(id.clone()))?;
-                    SecretArn::parse(arn)?
+                    SecretArn::parse(arn).map_err(|cause| PlanError::InvalidArn {
+                        input: arn.to_owned(),
+                        cause,
+                    })?
                 }
             };
             change::label_moved(&secret, &label, None)
         }
         Target::Parameter(name) => {
             let parameter = if name.starts_with("arn:") {
-                ParameterArn::parse(&name)?
+                ParameterArn::parse(&name).map_err(|cause| PlanError::InvalidArn {
+                    input: name.clone(),
+                    cause,
+                })?
             } else {
                 let identity = aws_sdk_sts::Client::new(&aws.sdk)
                     .get_caller_identity()

@@ -8,7 +8,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::error::ArnError;
+use crate::error::{ArnError, NameError};
 
 /// A generic ARN: `arn:partition:service:region:account:resource`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -173,14 +173,12 @@ pub struct SecretArn {
 
 impl SecretArn {
     /// Parses the ARN of a secret: exactly `secret:<name>` as the resource, no selectors.
-    pub fn parse(input: &str) -> Result<Self, crate::ReferenceError> {
-        let arn = Arn::parse(input).map_err(|e| crate::ReferenceError::new(input, e.into()))?;
-        Self::from_arn(&arn).map_err(|kind| crate::ReferenceError::new(input, kind))
+    pub fn parse(input: &str) -> Result<Self, ArnError> {
+        Self::from_arn(&Arn::parse(input)?)
     }
 
     /// From a generic ARN whose resource is exactly `secret:<name>`.
-    pub(crate) fn from_arn(arn: &Arn) -> Result<Self, crate::error::ReferenceErrorKind> {
-        use crate::error::ReferenceErrorKind as K;
+    pub(crate) fn from_arn(arn: &Arn) -> Result<Self, ArnError> {
         arn.expect_regional("secretsmanager")?;
         let name = arn
             .resource
@@ -190,23 +188,18 @@ impl SecretArn {
             })?;
         let colons = name.matches(':').count();
         if colons > 0 {
-            return Err(K::PartCount { colons });
+            return Err(ArnError::SecretArnSelectors { colons });
         }
-        Self::from_parts(arn, name)
+        Ok(Self::from_parts(arn, name)?)
     }
 
-    pub(crate) fn from_parts(
-        arn: &Arn,
-        name_with_suffix: &str,
-    ) -> Result<Self, crate::error::ReferenceErrorKind> {
+    pub(crate) fn from_parts(arn: &Arn, name_with_suffix: &str) -> Result<Self, NameError> {
         validate_secret_name(name_with_suffix)?;
         let (name, suffix) = split_suffix(name_with_suffix);
         // `rds!-AbCdEf` would leave `rds!`: the name itself must be valid too.
         validate_secret_name(name)?;
         if name.len() > SECRET_NAME_MAX {
-            return Err(crate::error::ReferenceErrorKind::SecretNameTooLong(
-                name.len(),
-            ));
+            return Err(NameError::SecretNameTooLong(name.len()));
         }
         Ok(Self {
             partition: arn.partition.clone(),
@@ -263,7 +256,7 @@ impl fmt::Display for SecretArn {
 }
 
 impl FromStr for SecretArn {
-    type Err = crate::ReferenceError;
+    type Err = ArnError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::parse(s)
     }
@@ -315,10 +308,9 @@ pub fn managed_by(name: &str) -> Option<&'static ManagedBy> {
 
 /// Secrets Manager names: 1–512 of `A-Za-z0-9/_+=.@-`; a service-managed name is a known
 /// `<service>!` prefix followed by such characters.
-pub(crate) fn validate_secret_name(name: &str) -> Result<(), crate::error::ReferenceErrorKind> {
-    use crate::error::ReferenceErrorKind as K;
+pub(crate) fn validate_secret_name(name: &str) -> Result<(), NameError> {
     if name.is_empty() {
-        return Err(K::EmptySecretName);
+        return Err(NameError::EmptySecretName);
     }
     let (offset, rest) = match managed_by(name) {
         Some(m) => (m.prefix.len() + 1, &name[m.prefix.len() + 1..]),
@@ -328,7 +320,7 @@ pub(crate) fn validate_secret_name(name: &str) -> Result<(), crate::error::Refer
         .chars()
         .position(|c| !(c.is_ascii_alphanumeric() || "/_+=.@-".contains(c)))
     {
-        return Err(K::SecretNameCharacter(offset + pos + 1));
+        return Err(NameError::SecretNameCharacter(offset + pos + 1));
     }
     Ok(())
 }
@@ -360,12 +352,11 @@ pub struct ParameterArn {
 }
 
 impl ParameterArn {
-    pub fn parse(input: &str) -> Result<Self, crate::ReferenceError> {
-        let arn = Arn::parse(input).map_err(|e| crate::ReferenceError::new(input, e.into()))?;
-        Self::from_arn(&arn).map_err(|kind| crate::ReferenceError::new(input, kind))
+    pub fn parse(input: &str) -> Result<Self, ArnError> {
+        Self::from_arn(&Arn::parse(input)?)
     }
 
-    pub(crate) fn from_arn(arn: &Arn) -> Result<Self, crate::error::ReferenceErrorKind> {
+    pub(crate) fn from_arn(arn: &Arn) -> Result<Self, ArnError> {
         arn.expect_regional("ssm")?;
         let path = arn
             .resource
@@ -402,7 +393,7 @@ impl fmt::Display for ParameterArn {
 }
 
 impl FromStr for ParameterArn {
-    type Err = crate::ReferenceError;
+    type Err = ArnError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::parse(s)
     }
@@ -415,59 +406,49 @@ pub const SECRETS_MANAGER_VIA_SSM: &str = "/aws/reference/secretsmanager/";
 /// not prefixed with `aws`/`ssm` (AWS's public `/aws/…` parameters excepted). ECS does not
 /// accept SSM's `name:version` / `name:label` selectors (it rejects the task definition), so a
 /// colon gets its own message.
-pub(crate) fn validate_parameter_name(name: &str) -> Result<(), crate::error::ReferenceErrorKind> {
+pub(crate) fn validate_parameter_name(name: &str) -> Result<(), NameError> {
     if name.is_empty() {
-        return Err(crate::error::ReferenceErrorKind::Empty);
+        return Err(NameError::EmptyParameterName);
     }
     // A secret read through SSM: the rest is a secret's name (a service-managed one too).
     if let Some(secret) = name.strip_prefix(SECRETS_MANAGER_VIA_SSM) {
         if name.len() > 2048 {
-            return Err(crate::error::ReferenceErrorKind::ParameterNameTooLong(
-                name.len(),
-            ));
+            return Err(NameError::ParameterNameTooLong(name.len()));
         }
         return validate_secret_name(secret).map_err(|e| match e {
-            crate::error::ReferenceErrorKind::SecretNameCharacter(at) => {
-                crate::error::ReferenceErrorKind::ParameterNameCharacter(
-                    SECRETS_MANAGER_VIA_SSM.len() + at,
-                )
+            NameError::SecretNameCharacter(at) => {
+                NameError::ParameterNameCharacter(SECRETS_MANAGER_VIA_SSM.len() + at)
             }
             other => other,
         });
     }
     if let Some(pos) = name.find(':') {
-        return Err(crate::error::ReferenceErrorKind::ParameterSelector(pos + 1));
+        return Err(NameError::ParameterSelector(pos + 1));
     }
     if let Some(pos) = name
         .chars()
         .position(|c| !(c.is_ascii_alphanumeric() || "_.-/".contains(c)))
     {
-        return Err(crate::error::ReferenceErrorKind::ParameterNameCharacter(
-            pos + 1,
-        ));
+        return Err(NameError::ParameterNameCharacter(pos + 1));
     }
     if name.len() > 2048 {
-        return Err(crate::error::ReferenceErrorKind::ParameterNameTooLong(
-            name.len(),
-        ));
+        return Err(NameError::ParameterNameTooLong(name.len()));
     }
     if name.contains('/') {
         let Some(path) = name.strip_prefix('/') else {
-            return Err(crate::error::ReferenceErrorKind::ParameterHierarchyWithoutSlash);
+            return Err(NameError::ParameterHierarchyWithoutSlash);
         };
         let segments: Vec<&str> = path.split('/').collect();
         if segments.iter().any(|s| s.is_empty()) {
-            return Err(crate::error::ReferenceErrorKind::ParameterEmptySegment);
+            return Err(NameError::ParameterEmptySegment);
         }
         if segments.len() > 15 {
-            return Err(crate::error::ReferenceErrorKind::ParameterTooDeep(
-                segments.len(),
-            ));
+            return Err(NameError::ParameterTooDeep(segments.len()));
         }
     }
     let lower = name.trim_start_matches('/').to_ascii_lowercase();
     if (lower.starts_with("aws") || lower.starts_with("ssm")) && !name.starts_with("/aws/") {
-        return Err(crate::error::ReferenceErrorKind::ParameterReservedPrefix);
+        return Err(NameError::ParameterReservedPrefix);
     }
     Ok(())
 }

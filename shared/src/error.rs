@@ -34,6 +34,39 @@ pub enum ArnError {
     EmptyResource,
     #[error("the resource part must start with `{expected}`")]
     WrongResourceType { expected: &'static str },
+    #[error("a secret's ARN ends at its name: found {colons} colon(s) after `secret:<name>` (a JSON key or version selector belongs in a reference, not in an ARN)")]
+    SecretArnSelectors { colons: usize },
+    #[error(transparent)]
+    Name(#[from] NameError),
+}
+
+/// Why a secret or parameter name is not one Secrets Manager or SSM accepts. The same rules
+/// hold wherever the name appears: in an ARN, in a reference, in an event.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum NameError {
+    #[error("the secret name is empty")]
+    EmptySecretName,
+    #[error("the secret name is {0} characters long; the maximum is 512")]
+    SecretNameTooLong(usize),
+    #[error("the secret name has a character at position {0} that is not allowed (allowed: letters, digits and /_+=.@-)")]
+    SecretNameCharacter(usize),
+    #[error("the parameter name is empty")]
+    EmptyParameterName,
+    #[error("the parameter name is {0} characters long; the maximum is 2048")]
+    ParameterNameTooLong(usize),
+    #[error("the parameter name has a character at position {0} that is not allowed (allowed: letters, digits and _.-/)")]
+    ParameterNameCharacter(usize),
+    #[error("a hierarchical parameter name starts with `/` (for example /app/db/password)")]
+    ParameterHierarchyWithoutSlash,
+    #[error("the parameter name has an empty path segment (`//` or a trailing `/`)")]
+    ParameterEmptySegment,
+    #[error("the parameter name has {0} hierarchy levels; the maximum is 15")]
+    ParameterTooDeep(usize),
+    #[error("parameter names cannot start with `aws` or `ssm` (reserved), except AWS public parameters under /aws/")]
+    ParameterReservedPrefix,
+    #[error("the parameter name has a `:` at position {0}: ECS does not accept SSM version or label selectors (`name:2`); reference the parameter by name or ARN")]
+    ParameterSelector(usize),
 }
 
 /// Why a `valueFrom` / `credentialsParameter` string is not a valid secret reference.
@@ -75,7 +108,7 @@ pub enum ReferenceErrorKind {
     #[error("the reference is empty")]
     Empty,
     #[error("{0}")]
-    Arn(#[from] ArnError),
+    Arn(ArnError),
     #[error(
         "service `{0}` cannot be referenced here; use a Secrets Manager secret or an SSM parameter"
     )]
@@ -84,12 +117,6 @@ pub enum ReferenceErrorKind {
     NotASecret,
     #[error("after `secret:<name>` come either no colons or exactly three (`:json-key:version-stage:version-id`); found {colons} colon(s)")]
     PartCount { colons: usize },
-    #[error("the secret name is empty")]
-    EmptySecretName,
-    #[error("the secret name is {0} characters long; the maximum is 512")]
-    SecretNameTooLong(usize),
-    #[error("the secret name has a character at position {0} that is not allowed (allowed: letters, digits and /_+=.@-)")]
-    SecretNameCharacter(usize),
     #[error("a version stage and a version id are mutually exclusive; set one of them")]
     StageAndVersionId,
     #[error("the version id is {0} characters long; version ids have 32 to 64 characters")]
@@ -102,20 +129,25 @@ pub enum ReferenceErrorKind {
         "a JSON key, version stage or version id cannot be used here; reference the whole secret"
     )]
     SelectorsNotAllowed,
-    #[error("the parameter name is {0} characters long; the maximum is 2048")]
-    ParameterNameTooLong(usize),
-    #[error("the parameter name has a character at position {0} that is not allowed (allowed: letters, digits and _.-/)")]
-    ParameterNameCharacter(usize),
-    #[error("a hierarchical parameter name starts with `/` (for example /app/db/password)")]
-    ParameterHierarchyWithoutSlash,
-    #[error("the parameter name has an empty path segment (`//` or a trailing `/`)")]
-    ParameterEmptySegment,
-    #[error("the parameter name has {0} hierarchy levels; the maximum is 15")]
-    ParameterTooDeep(usize),
-    #[error("parameter names cannot start with `aws` or `ssm` (reserved), except AWS public parameters under /aws/")]
-    ParameterReservedPrefix,
-    #[error("the parameter name has a `:` at position {0}: ECS does not accept SSM version or label selectors (`name:2`); reference the parameter by name or ARN")]
-    ParameterSelector(usize),
+    /// A secret or parameter name that Secrets Manager or SSM would not accept.
+    #[error(transparent)]
+    Name(NameError),
+}
+
+impl From<ArnError> for ReferenceErrorKind {
+    /// A name defect is the same defect however the name was written: always [`Self::Name`].
+    fn from(e: ArnError) -> Self {
+        match e {
+            ArnError::Name(n) => ReferenceErrorKind::Name(n),
+            other => ReferenceErrorKind::Arn(other),
+        }
+    }
+}
+
+impl From<NameError> for ReferenceErrorKind {
+    fn from(e: NameError) -> Self {
+        ReferenceErrorKind::Name(e)
+    }
 }
 
 /// Why an EventBridge event could not be understood.

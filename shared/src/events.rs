@@ -196,16 +196,13 @@ impl ChangeEvent {
                     field: "detail.operation",
                 })?;
                 let parameter = match resources.first() {
-                    Some(arn) => ParameterArn::parse(arn).map_err(|e| EventError::InvalidArn {
-                        event: EVENT,
-                        field: "resources[0]",
-                        cause: match e.kind {
-                            crate::error::ReferenceErrorKind::Arn(a) => a,
-                            _ => crate::ArnError::WrongResourceType {
-                                expected: "parameter/",
-                            },
-                        },
-                    })?,
+                    Some(arn) => {
+                        ParameterArn::parse(arn).map_err(|cause| EventError::InvalidArn {
+                            event: EVENT,
+                            field: "resources[0]",
+                            cause,
+                        })?
+                    }
                     None => {
                         let name = text(detail, "name").ok_or(EventError::MissingField {
                             event: EVENT,
@@ -301,15 +298,10 @@ fn text(value: &Value, key: &str) -> Option<String> {
 }
 
 fn secret_arn(s: &str, event: &'static str, field: &'static str) -> Result<SecretArn, EventError> {
-    SecretArn::parse(s).map_err(|e| EventError::InvalidArn {
+    SecretArn::parse(s).map_err(|cause| EventError::InvalidArn {
         event,
         field,
-        cause: match e.kind {
-            crate::error::ReferenceErrorKind::Arn(a) => a,
-            _ => crate::ArnError::WrongResourceType {
-                expected: "secret:",
-            },
-        },
+        cause,
     })
 }
 

@@ -23,4 +23,4 @@ pub mod secret;
 pub mod task_definition;
 pub mod telemetry;
 
-pub use error::{ArnError, ConfigError, EventError, ReferenceError, ShapeError};
+pub use error::{ArnError, ConfigError, EventError, NameError, ReferenceError, ShapeError};

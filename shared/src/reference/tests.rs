@@ -1,5 +1,5 @@
 use super::*;
-use crate::error::ReferenceErrorKind as K;
+use crate::error::{NameError, ReferenceErrorKind as K};
 
 const SM: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret";
 const UUID: &str = "EXAMPLE1-90ab-cdef-fedc-ba987EXAMPLE";
@@ -185,7 +185,10 @@ fn repository_credentials() {
             K::SelectorsNotAllowed,
         ),
         (format!("{SM}:dockerhub-AbC123:::"), K::SelectorsNotAllowed),
-        ("docker hub".to_string(), K::SecretNameCharacter(7)),
+        (
+            "docker hub".to_string(),
+            K::Name(NameError::SecretNameCharacter(7)),
+        ),
         (String::new(), K::Empty),
     ];
     for (input, kind) in cases {
@@ -239,11 +242,19 @@ fn malformed_references_each_say_what_is_wrong() {
             K::StageTooLong(257),
             "maximum is 256",
         ),
-        (format!("{SM}:"), K::EmptySecretName, "name is empty"),
-        (format!("{SM}::key::"), K::EmptySecretName, "name is empty"),
+        (
+            format!("{SM}:"),
+            K::Name(NameError::EmptySecretName),
+            "name is empty",
+        ),
+        (
+            format!("{SM}::key::"),
+            K::Name(NameError::EmptySecretName),
+            "name is empty",
+        ),
         (
             format!("{SM}:my*secret"),
-            K::SecretNameCharacter(3),
+            K::Name(NameError::SecretNameCharacter(3)),
             "position 3",
         ),
         (
@@ -292,7 +303,7 @@ fn malformed_references_each_say_what_is_wrong() {
         ),
         (
             "arn:aws:ssm:us-east-1:123456789012:parameter/".into(),
-            K::ParameterEmptySegment,
+            K::Name(NameError::ParameterEmptySegment),
             "empty path segment",
         ),
         (
@@ -302,49 +313,69 @@ fn malformed_references_each_say_what_is_wrong() {
         ),
         (
             "app/db".into(),
-            K::ParameterHierarchyWithoutSlash,
+            K::Name(NameError::ParameterHierarchyWithoutSlash),
             "starts with `/`",
         ),
         (
             "/app//db".into(),
-            K::ParameterEmptySegment,
+            K::Name(NameError::ParameterEmptySegment),
             "empty path segment",
         ),
-        ("/app/db/".into(), K::ParameterEmptySegment, "trailing"),
+        (
+            "/app/db/".into(),
+            K::Name(NameError::ParameterEmptySegment),
+            "trailing",
+        ),
         (
             format!("/{}", vec!["a"; 16].join("/")),
-            K::ParameterTooDeep(16),
+            K::Name(NameError::ParameterTooDeep(16)),
             "maximum is 15",
         ),
-        ("awsdb".into(), K::ParameterReservedPrefix, "reserved"),
-        ("SSM-param".into(), K::ParameterReservedPrefix, "reserved"),
-        ("/ssm/x".into(), K::ParameterReservedPrefix, "reserved"),
+        (
+            "awsdb".into(),
+            K::Name(NameError::ParameterReservedPrefix),
+            "reserved",
+        ),
+        (
+            "SSM-param".into(),
+            K::Name(NameError::ParameterReservedPrefix),
+            "reserved",
+        ),
+        (
+            "/ssm/x".into(),
+            K::Name(NameError::ParameterReservedPrefix),
+            "reserved",
+        ),
         (
             "my param".into(),
-            K::ParameterNameCharacter(3),
+            K::Name(NameError::ParameterNameCharacter(3)),
             "position 3",
         ),
         (
             "/app/db:3".into(),
-            K::ParameterSelector(8),
+            K::Name(NameError::ParameterSelector(8)),
             "does not accept SSM version or label selectors",
         ),
         (
             "/app/db:live".into(),
-            K::ParameterSelector(8),
+            K::Name(NameError::ParameterSelector(8)),
             "by name or ARN",
         ),
         (
             "arn:aws:ssm:us-east-1:123456789012:parameter/app/db:7".into(),
-            K::ParameterSelector(8),
+            K::Name(NameError::ParameterSelector(8)),
             "position 8",
         ),
         (
             format!("/{}", "p".repeat(2048)),
-            K::ParameterNameTooLong(2049),
+            K::Name(NameError::ParameterNameTooLong(2049)),
             "2048",
         ),
-        ("secret:db".into(), K::ParameterSelector(7), "position 7"),
+        (
+            "secret:db".into(),
+            K::Name(NameError::ParameterSelector(7)),
+            "position 7",
+        ),
     ];
     for (input, kind, needle) in cases {
         let err = SecretReference::parse(&input, Location::ContainerSecret).expect_err(&input);
@@ -600,8 +631,8 @@ fn service_managed_secret_names() {
     ] {
         let e = SecretArn::parse(&bad).unwrap_err();
         assert_eq!(
-            e.kind,
-            crate::error::ReferenceErrorKind::SecretNameCharacter(position),
+            e,
+            crate::ArnError::Name(NameError::SecretNameCharacter(position)),
             "{bad}"
         );
         assert!(e.to_string().contains("not allowed"), "{e}");
