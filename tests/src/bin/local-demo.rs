@@ -163,7 +163,7 @@ async fn main() -> Result<()> {
     println!("ECS services      demo/web, demo/api, demo/batch (tagged secret-redeploy=off), demo/reports (another secret)");
     let secret = ecs_secrets_shared::arn::SecretArn::parse(&secret_arn)?;
     let task = TaskContext {
-        partition: "aws".into(),
+        partition: ecs_secrets_shared::arn::partition_of_region(harness::moto::REGION).into(),
         region: harness::moto::REGION.into(),
         account: harness::moto::ACCOUNT.into(),
     };
