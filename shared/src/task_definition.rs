@@ -186,6 +186,7 @@ impl<T> Many<T> {
         self.items.is_empty()
     }
 
+    #[cfg(feature = "ecs")]
     fn indexed(items: impl IntoIterator<Item = T>) -> Self {
         Many {
             items: items.into_iter().enumerate().collect(),
