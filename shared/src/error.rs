@@ -85,18 +85,27 @@ impl ReferenceError {
     /// The error for `input`, repeating it only when it is structurally an ARN. Anything else
     /// could be a credential pasted into the wrong field, so only its length is given.
     pub fn new(input: &str, kind: ReferenceErrorKind) -> Self {
-        let shown = if input.starts_with("arn:")
-            && input.len() <= 2048
-            && input.bytes().all(|b| b.is_ascii_graphic())
-        {
-            format!("`{input}`")
-        } else {
-            format!(
-                "(a value of {} characters, not shown)",
-                input.chars().count()
-            )
-        };
-        ReferenceError { shown, kind }
+        ReferenceError {
+            shown: shown(input),
+            kind,
+        }
+    }
+}
+
+/// How an input that failed to parse may appear in a message: quoted when it is structurally
+/// an ARN (`arn:`, printable, no spaces, at most 2,048 bytes); otherwise only its length, as it
+/// could be a credential pasted into the wrong place.
+pub fn shown(input: &str) -> String {
+    if input.starts_with("arn:")
+        && input.len() <= 2048
+        && input.bytes().all(|b| b.is_ascii_graphic())
+    {
+        format!("`{input}`")
+    } else {
+        format!(
+            "(a value of {} characters, not shown)",
+            input.chars().count()
+        )
     }
 }
 

@@ -346,29 +346,89 @@ pub struct KeyValue {
 }
 
 /// `secrets[]` and `logConfiguration.secretOptions[]`: a name and where its value comes from.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+///
+/// Read leniently, as the places that hold references are: an entry that is not an object, or
+/// whose name is not a string, is kept (without that part) rather than failing the whole task
+/// definition — one odd entry must not hide every other finding — and a `valueFrom` that is
+/// present but not a string (`null` included) is kept as [`ReferenceText::NotAString`], so the
+/// validator can point at it.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SecretEntry {
-    #[serde(alias = "Name")]
     pub name: Option<Text>,
-    #[serde(alias = "ValueFrom")]
     pub value_from: Option<ReferenceText>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+/// `environmentFiles[]` (read leniently, as [`SecretEntry`]).
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EnvironmentFile {
-    #[serde(alias = "Value")]
     pub value: Option<Text>,
-    #[serde(rename = "type", alias = "Type")]
     pub kind: Option<Text>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+/// `repositoryCredentials` (read leniently, as [`SecretEntry`]).
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RepositoryCredentials {
-    #[serde(alias = "CredentialsParameter")]
     pub credentials_parameter: Option<ReferenceText>,
+}
+
+/// A field by its camelCase or PascalCase name.
+fn lenient_field<'a>(v: &'a Value, camel: &str) -> Option<&'a Value> {
+    let object = v.as_object()?;
+    object.get(camel).or_else(|| {
+        let mut c = camel.chars();
+        let pascal: String = c
+            .next()
+            .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+            .unwrap_or_default();
+        object.get(&pascal)
+    })
+}
+
+/// A string (or intrinsic) field read leniently: anything else is as if absent.
+fn lenient_text(v: &Value, camel: &str) -> Option<Text> {
+    match lenient_field(v, camel)? {
+        Value::String(s) => Some(Text::Literal(s.clone())),
+        other if is_intrinsic(other) => Some(Text::Unresolved(other.clone())),
+        _ => None,
+    }
+}
+
+/// A reference field: present (whatever it holds) or absent.
+fn reference_field(v: &Value, camel: &str) -> Option<ReferenceText> {
+    lenient_field(v, camel).map(|r| match r {
+        Value::String(s) => ReferenceText::Literal(s.clone()),
+        other if is_intrinsic(other) => ReferenceText::Unresolved(other.clone()),
+        other => ReferenceText::NotAString(kind(other)),
+    })
+}
+
+impl<'de> Deserialize<'de> for SecretEntry {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = Value::deserialize(d)?;
+        Ok(SecretEntry {
+            name: lenient_text(&v, "name"),
+            value_from: reference_field(&v, "valueFrom"),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for EnvironmentFile {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = Value::deserialize(d)?;
+        Ok(EnvironmentFile {
+            value: lenient_text(&v, "value"),
+            kind: lenient_text(&v, "type"),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for RepositoryCredentials {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = Value::deserialize(d)?;
+        Ok(RepositoryCredentials {
+            credentials_parameter: reference_field(&v, "credentialsParameter"),
+        })
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]

@@ -1142,3 +1142,29 @@ fn every_form_and_the_sdk_give_the_same_references() {
     let direct = ecs_secrets_shared::task_definition::TaskDefinition::from_json(&pascal).unwrap();
     assert_eq!(direct.references(), expected);
 }
+
+/// Review of issue 15: `valueFrom: null` is a broken reference (a high finding), and an odd
+/// `secrets` entry does not hide a plaintext credential elsewhere in the task definition.
+#[test]
+fn a_null_reference_is_reported_and_odd_entries_hide_nothing() {
+    let td = json!({
+        "executionRoleArn": "arn:aws:iam::123456789012:role/e",
+        "containerDefinitions": [{
+            "name": "app", "image": "i",
+            "environment": [{"name": "DB_PASSWORD", "value": "Xk9#mP2vL7qRw3Zt"}],
+            "secrets": [{"name": "API_KEY", "valueFrom": null}, null]
+        }]
+    });
+    let findings = offline(&td, &rules::Context::default());
+    let null = findings
+        .iter()
+        .find(|f| f.pointer == "/containerDefinitions/0/secrets/0/valueFrom")
+        .expect("the null reference is reported");
+    assert_eq!(null.rule, rule::INVALID_SECRET_REFERENCE);
+    assert!(null.message.contains("not a string"), "{}", null.message);
+    assert!(
+        findings.iter().any(|f| f.rule == rule::PLAINTEXT_SECRET
+            && f.pointer == "/containerDefinitions/0/environment/0/value"),
+        "{findings:?}"
+    );
+}

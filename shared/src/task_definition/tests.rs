@@ -525,3 +525,71 @@ proptest! {
         prop_assert_eq!(from_sdk.references().len(), total);
     }
 }
+
+/// Review of issue 15: the places that hold references are read leniently. A `valueFrom` of
+/// `null` is a reference that is not a string (not an absent one), and an odd entry — not an
+/// object, a name that is a list — is kept without that part instead of failing the whole
+/// task definition (which would hide every other finding in it).
+#[test]
+fn reference_places_are_read_leniently() {
+    let td = read(&json!({"containerDefinitions": [{
+        "name": "app",
+        "secrets": [
+            {"name": "A", "valueFrom": null},
+            null,
+            "DB_PASSWORD=x",
+            {"name": ["a"], "valueFrom": "/app/b"},
+            {"Name": "C", "ValueFrom": "/app/c"}
+        ],
+        "environmentFiles": [null, {"value": 3, "type": "s3"}],
+        "logConfiguration": {"logDriver": "splunk", "secretOptions": [{"name": "t", "valueFrom": []}]},
+        "repositoryCredentials": "arn:aws:secretsmanager:us-east-1:123456789012:secret:x-AbC123"
+    }]}));
+    let found = td.references();
+    let summary: Vec<(&str, Option<&str>, Option<&str>, bool)> = found
+        .iter()
+        .map(|f| {
+            (
+                f.pointer.as_str(),
+                f.entry_name.as_deref(),
+                f.raw.as_deref(),
+                f.unresolved,
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            (
+                "/containerDefinitions/0/secrets/0/valueFrom",
+                Some("A"),
+                None,
+                false
+            ),
+            (
+                "/containerDefinitions/0/secrets/3/valueFrom",
+                None,
+                Some("/app/b"),
+                false
+            ),
+            (
+                "/containerDefinitions/0/secrets/4/valueFrom",
+                Some("C"),
+                Some("/app/c"),
+                false
+            ),
+            (
+                "/containerDefinitions/0/logConfiguration/secretOptions/0/valueFrom",
+                Some("t"),
+                None,
+                false
+            ),
+        ]
+    );
+    let container = &td.container_definitions.items[0].1;
+    assert_eq!(container.environment_files.items.len(), 2);
+    assert!(
+        container.repository_credentials.is_some(),
+        "present, though not an object"
+    );
+}
