@@ -1,7 +1,8 @@
 //! `ecs-secrets`: the project's checks from a terminal or CI.
 //!
 //! `validate` runs the task-definition validator's rules on files (CI). `plan` runs the
-//! redeployer's discovery and decisions as a dry run. `parse-reference` shows how the shared
+//! redeployer's discovery and decisions as a dry run; `status` reads back whether a change
+//! reached every consumer. `parse-reference` shows how the shared
 //! model reads a `valueFrom` string. Exit codes: 0 success, 1 findings at or above
 //! `--fail-on`, 2 usage or input error.
 
@@ -10,6 +11,7 @@
 #![allow(clippy::print_stdout)]
 
 mod plan;
+mod status;
 mod validate;
 
 use std::process::ExitCode;
@@ -45,6 +47,26 @@ enum Command {
         )]
         secret: Option<String>,
         /// The staging label that moves (custom labels are referenced as ::LABEL:).
+        #[arg(long, default_value = "AWSCURRENT", requires = "secret")]
+        label: String,
+        /// The SSM parameter: name (in the configured region) or ARN.
+        #[arg(long)]
+        parameter: Option<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Show whether a changed secret or parameter reached every consumer: each service and
+    /// each task no service owns that reads it, fresh, rolling, stale, failed or skipped (with
+    /// the reason). Exit 0: propagated; 1: not (yet); 2: usage or AWS error.
+    Status {
+        /// The secret: ARN, partial ARN or name.
+        #[arg(
+            long,
+            conflicts_with = "parameter",
+            required_unless_present = "parameter"
+        )]
+        secret: Option<String>,
+        /// The staging label whose move is tracked.
         #[arg(long, default_value = "AWSCURRENT", requires = "secret")]
         label: String,
         /// The SSM parameter: name (in the configured region) or ARN.
@@ -104,15 +126,8 @@ fn main() -> ExitCode {
                 (None, Some(name)) => plan::Target::Parameter(name),
                 (None, None) => unreachable_usage(),
             };
-            let runtime = match tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-            {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("error: cannot start the async runtime: {e}");
-                    return ExitCode::from(2);
-                }
+            let Some(runtime) = runtime() else {
+                return ExitCode::from(2);
             };
             match runtime.block_on(plan::plan(target)) {
                 Ok(summary) => {
@@ -124,6 +139,41 @@ fn main() -> ExitCode {
                         Format::Text => print!("{}", plan::text(&summary)),
                     }
                     ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Command::Status {
+            secret,
+            label,
+            parameter,
+            format,
+        } => {
+            let target = match (secret, parameter) {
+                (Some(id), _) => plan::Target::Secret { id, label },
+                (None, Some(name)) => plan::Target::Parameter(name),
+                (None, None) => unreachable_usage(),
+            };
+            let Some(runtime) = runtime() else {
+                return ExitCode::from(2);
+            };
+            match runtime.block_on(status::status(target)) {
+                Ok(status) => {
+                    match format {
+                        Format::Json => println!(
+                            "{}",
+                            serde_json::to_string_pretty(&status).unwrap_or_default()
+                        ),
+                        Format::Text => print!("{}", status::text(&status)),
+                    }
+                    if status.propagated {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::from(1)
+                    }
                 }
                 Err(e) => {
                     eprintln!("error: {e}");
@@ -145,6 +195,20 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+    }
+}
+
+/// The async runtime for the AWS calls; `None` (with the reason printed) when it cannot start.
+fn runtime() -> Option<tokio::runtime::Runtime> {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => Some(r),
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            None
+        }
     }
 }
 

@@ -22,9 +22,10 @@ pub enum Target {
 pub enum PlanError {
     #[error(transparent)]
     Config(#[from] ecs_secrets_shared::ConfigError),
-    #[error("`{input}` is not a usable ARN: {cause}")]
+    /// `shown` is the input only when it is structurally an ARN (never a pasted credential).
+    #[error("{shown} is not a usable ARN: {cause}")]
     InvalidArn {
-        input: String,
+        shown: String,
         cause: ecs_secrets_shared::ArnError,
     },
     #[error("cannot find secret `{id}`: {cause}")]
@@ -43,8 +44,25 @@ pub async fn plan(target: Target) -> Result<Summary, PlanError> {
     // A plan also reports the referencing services a narrower CLUSTERS leaves stale.
     config.scan_outside_clusters = true;
     let aws = AwsConfig::load().await?;
+    let change = change_of(target, &aws).await?;
+    // No change time: every referencing service is listed, none is "already redeployed".
+    let redeployer = Redeployer::new(Ecs::new(aws_sdk_ecs::Client::new(&aws.sdk)), config);
+    // A label the redeployer would not act on (AWSPENDING): say why, as it would.
+    if let Change::Secret { secret, labels } = &change {
+        for label in labels {
+            if let Decision::Ignore { reason, .. } = change::label_moved(secret, label, None) {
+                return Ok(redeployer.plan_nothing(&change, reason));
+            }
+        }
+    }
+    Ok(redeployer.plan(&change, None).await?)
+}
+
+/// The change a target names: the secret's full ARN (asked of Secrets Manager for a name or a
+/// partial ARN) and its label, or the parameter's ARN (the account from STS for a bare name).
+pub async fn change_of(target: Target, aws: &AwsConfig) -> Result<Change, PlanError> {
     let region = aws.region().to_owned();
-    let decision = match target {
+    Ok(match target {
         Target::Secret { id, label } => {
             let secret = match SecretArn::parse(&id) {
                 Ok(arn) if arn.is_full() => arn,
@@ -62,17 +80,20 @@ pub async fn plan(target: Target) -> Result<Summary, PlanError> {
                         })?;
                     let arn = out.arn().ok_or_else(|| PlanError::NoArn(id.clone()))?;
                     SecretArn::parse(arn).map_err(|cause| PlanError::InvalidArn {
-                        input: arn.to_owned(),
+                        shown: ecs_secrets_shared::error::shown(arn),
                         cause,
                     })?
                 }
             };
-            change::label_moved(&secret, &label, None)
+            Change::Secret {
+                secret,
+                labels: vec![label],
+            }
         }
         Target::Parameter(name) => {
             let parameter = if name.starts_with("arn:") {
                 ParameterArn::parse(&name).map_err(|cause| PlanError::InvalidArn {
-                    input: name.clone(),
+                    shown: ecs_secrets_shared::error::shown(&name),
                     cause,
                 })?
             } else {
@@ -90,15 +111,9 @@ pub async fn plan(target: Target) -> Result<Summary, PlanError> {
                     name: name.clone(),
                 }
             };
-            Decision::Redeploy {
-                change: Change::Parameter { parameter },
-                time: None,
-            }
+            Change::Parameter { parameter }
         }
-    };
-    let redeployer = Redeployer::new(Ecs::new(aws_sdk_ecs::Client::new(&aws.sdk)), config);
-    // No change time: every referencing service is listed, none is "already redeployed".
-    Ok(redeployer.plan_decision(decision).await?)
+    })
 }
 
 /// The plan for a person.
@@ -111,6 +126,9 @@ pub fn text(summary: &Summary) -> String {
     );
     for r in &summary.redeployed {
         let _ = writeln!(out, "  {}/{}", r.cluster, r.service);
+        for w in &r.warnings {
+            let _ = writeln!(out, "    warning: {w}");
+        }
     }
     if !summary.skipped.is_empty() {
         let _ = writeln!(

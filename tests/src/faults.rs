@@ -37,6 +37,9 @@ pub struct Faults {
     /// `DescribeDBClusters` answers, an element whose whole text is such a name gets the address
     /// instead; everything else is moto's. Not modelled: TTLs, a failover changing the address.
     pub rds_dns: Vec<(String, String)>,
+    /// Simulate ECS's scheduler for moto's services (tasks, roll-outs, failed deployments):
+    /// see [`crate::scheduler`] and [`FaultProxy::scheduler`].
+    pub ecs_scheduler: bool,
 }
 
 /// ECS's documented token buckets: (burst, refill per second) by operation.
@@ -73,6 +76,7 @@ struct Shared {
     buckets: Mutex<std::collections::HashMap<String, Bucket>>,
     /// Every call (any service): its `X-Amz-Target` and how long the upstream took.
     timings: Mutex<Vec<(String, std::time::Duration)>>,
+    scheduler: Arc<crate::scheduler::Scheduler>,
 }
 
 impl Shared {
@@ -122,6 +126,7 @@ impl FaultProxy {
             ecs_seen: Mutex::new(0),
             buckets: Mutex::new(std::collections::HashMap::new()),
             timings: Mutex::new(Vec::new()),
+            scheduler: Arc::new(crate::scheduler::Scheduler::default()),
         });
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
         let endpoint = format!("http://{}", listener.local_addr()?);
@@ -164,6 +169,20 @@ impl FaultProxy {
             .lock()
             .map(|t| t.clone())
             .unwrap_or_default()
+    }
+
+    /// The ECS scheduler simulation (active with [`Faults::ecs_scheduler`]).
+    pub fn scheduler(&self) -> &crate::scheduler::Scheduler {
+        &self.shared.scheduler
+    }
+
+    /// An ECS client that calls through this proxy.
+    pub fn ecs(&self, moto: &crate::Moto) -> aws_sdk_ecs::Client {
+        aws_sdk_ecs::Client::from_conf(
+            aws_sdk_ecs::config::Builder::from(&moto.sdk_config())
+                .endpoint_url(self.endpoint.as_str())
+                .build(),
+        )
     }
 
     /// Every ECS call so far.
@@ -291,6 +310,21 @@ async fn forward(
                 "injected: not authorized to perform ecs:UpdateService",
             );
         }
+        if faults.ecs_scheduler {
+            if let Some(answer) = shared.scheduler.answer(operation, &body) {
+                let status = if answer.get("__type").is_some() {
+                    StatusCode::BAD_REQUEST
+                } else {
+                    StatusCode::OK
+                };
+                return (
+                    status,
+                    [("content-type", "application/x-amz-json-1.1")],
+                    answer.to_string(),
+                )
+                    .into_response();
+            }
+        }
     }
     let url = format!(
         "{}{}",
@@ -320,6 +354,16 @@ async fn forward(
             }
             if !faults.rds_dns.is_empty() {
                 bytes = resolve_rds_names(bytes, &faults.rds_dns);
+            }
+            if let (true, true, Some(operation)) = (
+                faults.ecs_scheduler,
+                status.is_success(),
+                target.strip_prefix(ECS_TARGET),
+            ) {
+                if let Ok(mut body) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+                    shared.scheduler.observe(operation, &mut body);
+                    bytes = body.to_string().into();
+                }
             }
             if let Ok(mut t) = shared.timings.lock() {
                 t.push((target, started.elapsed()));

@@ -25,6 +25,7 @@ pub mod postgres;
 pub mod process;
 pub mod random;
 pub mod rotation;
+pub mod scheduler;
 pub mod tls;
 
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -124,16 +124,21 @@ pub fn decision(event: &ChangeEvent) -> Decision {
     }
 }
 
-/// The `trigger` object of a plan's summary: the change asked about.
+/// The `trigger` object of a plan's summary: the change asked about, in the shape a summary
+/// of the same change as an event has (`SecretLabelUpdated` / `ParameterChanged`), with the
+/// event id `ecs-secrets-plan`.
 pub fn describe_change(change: &Change, time: Option<DateTime<Utc>>) -> Value {
     let time = time.map(|t| t.to_rfc3339());
     match change {
-        Change::Secret { secret, labels } => {
-            json!({"kind": "Plan", "secret": secret.to_string(), "labels": labels, "time": time})
-        }
-        Change::Parameter { parameter } => {
-            json!({"kind": "Plan", "parameter": parameter.to_string(), "time": time})
-        }
+        Change::Secret { secret, labels } => json!({
+            "kind": "SecretLabelUpdated", "secret": secret.to_string(),
+            "label": labels.first(), "version_id": null,
+            "event_id": "ecs-secrets-plan", "time": time
+        }),
+        Change::Parameter { parameter } => json!({
+            "kind": "ParameterChanged", "parameter": parameter.to_string(), "operation": "Update",
+            "event_id": "ecs-secrets-plan", "time": time
+        }),
     }
 }
 

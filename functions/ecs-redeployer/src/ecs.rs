@@ -1,4 +1,5 @@
-//! The narrow boundary to ECS: the five calls the redeployer makes. Each adapter counts its
+//! The narrow boundary to ECS: the calls the redeployer makes (and, for `status`, the task
+//! calls). Each adapter counts its
 //! own calls (pages of a paginated call count one each), so the summary can report API usage
 //! and tests can hold it to the minimum without threading a counter through every call. SDK
 //! types stay here.
@@ -11,7 +12,7 @@ use aws_sdk_ecs::types::ServiceField;
 use chrono::{DateTime, Utc};
 use ecs_secrets_shared::task_definition::TaskDefinition;
 
-use crate::verdict::{Reference, Service};
+use crate::verdict::{Deployment, Reference, Revision, Service};
 
 /// A failed ECS call: operation, error code, message.
 pub use ecs_secrets_shared::aws::CallError as ApiError;
@@ -40,6 +41,18 @@ pub struct Described {
     pub failures: Vec<(String, String)>,
 }
 
+/// A running task, as `DescribeTasks` reports it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RunningTask {
+    pub arn: String,
+    pub cluster_arn: String,
+    pub task_definition: String,
+    /// `service:<name>` for a service's task; `family:<family>` (or what RunTask was given)
+    /// for a task no service owns.
+    pub group: String,
+    pub started_at: Option<DateTime<Utc>>,
+}
+
 /// The ECS operations of a redeployment.
 pub trait EcsApi: Sync {
     /// Calls made so far, by operation.
@@ -55,10 +68,23 @@ pub trait EcsApi: Sync {
         cluster: &str,
         services: &[String],
     ) -> impl Future<Output = Result<Described, ApiError>> + Send;
-    fn task_definition_references(
+    /// The references and images of a task-definition revision.
+    fn task_definition(
         &self,
         task_definition: &str,
-    ) -> impl Future<Output = Result<Vec<Reference>, ApiError>> + Send;
+    ) -> impl Future<Output = Result<Revision, ApiError>> + Send;
+    /// The ARNs of the RUNNING tasks of a cluster, or of one service in it.
+    fn list_tasks(
+        &self,
+        cluster: &str,
+        service: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<String>, ApiError>> + Send;
+    /// At most 100 tasks.
+    fn describe_tasks(
+        &self,
+        cluster: &str,
+        tasks: &[String],
+    ) -> impl Future<Output = Result<Vec<RunningTask>, ApiError>> + Send;
     /// `UpdateService(forceNewDeployment)`; returns the new PRIMARY deployment's id.
     fn force_new_deployment(
         &self,
@@ -197,16 +223,27 @@ impl EcsApi for Ecs {
                         .collect::<HashMap<_, _>>(),
                     primary_created_at: primary.and_then(|d| d.created_at()).and_then(chrono_time),
                     task_definitions,
+                    deployments: deployments
+                        .iter()
+                        .map(|d| Deployment {
+                            id: d.id().unwrap_or_default().to_owned(),
+                            status: d.status().unwrap_or_default().to_owned(),
+                            task_definition: d.task_definition().unwrap_or_default().to_owned(),
+                            created_at: d.created_at().and_then(chrono_time),
+                            rollout_state: d.rollout_state().map(|r| r.as_str().to_owned()),
+                            rollout_state_reason: d.rollout_state_reason().map(str::to_owned),
+                            running_count: d.running_count(),
+                        })
+                        .collect(),
+                    desired_count: s.desired_count(),
+                    running_count: s.running_count(),
                 }
             })
             .collect();
         Ok(Described { services, failures })
     }
 
-    async fn task_definition_references(
-        &self,
-        task_definition: &str,
-    ) -> Result<Vec<Reference>, ApiError> {
+    async fn task_definition(&self, task_definition: &str) -> Result<Revision, ApiError> {
         self.calls.count("DescribeTaskDefinition");
         let out = self
             .client
@@ -215,12 +252,14 @@ impl EcsApi for Ecs {
             .send()
             .await
             .map_err(|e| ApiError::from_sdk("DescribeTaskDefinition", &e))?;
+        let Some(td) = out.task_definition() else {
+            return Ok(Revision::default());
+        };
         // The shared model is the one walk over a task definition's references: the validator
         // reads the same references from files and events.
-        Ok(out
-            .task_definition()
-            .map(|td| TaskDefinition::from(td).references())
-            .unwrap_or_default()
+        let model = TaskDefinition::from(td);
+        let references = model
+            .references()
             .into_iter()
             .filter_map(|found| {
                 let raw = found.raw?;
@@ -230,6 +269,65 @@ impl EcsApi for Ecs {
                     parsed: found.parsed.and_then(Result::ok),
                     raw,
                 })
+            })
+            .collect();
+        let images = model
+            .container_definitions
+            .iter()
+            .filter_map(|(_, c)| {
+                let image = c.image.as_ref()?.literal()?.to_owned();
+                Some((c.name().unwrap_or_default().to_owned(), image))
+            })
+            .collect();
+        Ok(Revision { references, images })
+    }
+
+    async fn list_tasks(
+        &self,
+        cluster: &str,
+        service: Option<&str>,
+    ) -> Result<Vec<String>, ApiError> {
+        let mut pages = self
+            .client
+            .list_tasks()
+            .cluster(cluster)
+            .set_service_name(service.map(str::to_owned))
+            .desired_status(aws_sdk_ecs::types::DesiredStatus::Running)
+            .max_results(100)
+            .into_paginator()
+            .send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            self.calls.count("ListTasks");
+            let page = page.map_err(|e| ApiError::from_sdk("ListTasks", &e))?;
+            out.extend(page.task_arns().iter().cloned());
+        }
+        Ok(out)
+    }
+
+    async fn describe_tasks(
+        &self,
+        cluster: &str,
+        tasks: &[String],
+    ) -> Result<Vec<RunningTask>, ApiError> {
+        self.calls.count("DescribeTasks");
+        let out = self
+            .client
+            .describe_tasks()
+            .cluster(cluster)
+            .set_tasks(Some(tasks.to_vec()))
+            .send()
+            .await
+            .map_err(|e| ApiError::from_sdk("DescribeTasks", &e))?;
+        Ok(out
+            .tasks()
+            .iter()
+            .map(|t| RunningTask {
+                arn: t.task_arn().unwrap_or_default().to_owned(),
+                cluster_arn: t.cluster_arn().unwrap_or(cluster).to_owned(),
+                task_definition: t.task_definition_arn().unwrap_or_default().to_owned(),
+                group: t.group().unwrap_or_default().to_owned(),
+                started_at: t.started_at().and_then(chrono_time),
             })
             .collect())
     }

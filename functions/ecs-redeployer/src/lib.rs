@@ -17,6 +17,7 @@ pub mod ecs;
 mod memory;
 pub mod pace;
 pub mod redeploy;
+pub mod status;
 pub mod verdict;
 
 use ecs_secrets_shared::events::ChangeEvent;

@@ -12,8 +12,8 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 
-use crate::ecs::{ApiCalls, ApiError, Described, EcsApi};
-use crate::verdict::{Reference, Service};
+use crate::ecs::{ApiCalls, ApiError, Described, EcsApi, RunningTask};
+use crate::verdict::{Reference, Revision, Service};
 
 /// A fleet: clusters, their services, and the references of each task-definition revision.
 #[derive(Debug, Default)]
@@ -26,6 +26,10 @@ pub struct MemoryEcs {
     pub failing_updates: HashSet<String>,
     /// Task definitions whose DescribeTaskDefinition fails.
     pub unreadable: HashSet<String>,
+    /// Task-definition ARN → (container, image) of its containers.
+    pub images: HashMap<String, Vec<(String, String)>>,
+    /// Running tasks (services' and standalone ones).
+    pub tasks: Vec<RunningTask>,
     calls: ApiCalls,
     /// (cluster, service, when) of every UpdateService, in order.
     pub updates: Mutex<Vec<(String, String, tokio::time::Instant)>>,
@@ -112,10 +116,7 @@ impl EcsApi for MemoryEcs {
         Ok(out)
     }
 
-    async fn task_definition_references(
-        &self,
-        task_definition: &str,
-    ) -> Result<Vec<Reference>, ApiError> {
+    async fn task_definition(&self, task_definition: &str) -> Result<Revision, ApiError> {
         self.calls.count("DescribeTaskDefinition");
         self.described
             .lock()
@@ -128,7 +129,8 @@ impl EcsApi for MemoryEcs {
                 "not authorized",
             ));
         }
-        self.task_definitions
+        let references = self
+            .task_definitions
             .get(task_definition)
             .cloned()
             .ok_or_else(|| {
@@ -137,7 +139,52 @@ impl EcsApi for MemoryEcs {
                     "ClientException",
                     "Unable to describe task definition.",
                 )
-            })
+            })?;
+        Ok(Revision {
+            references,
+            images: self
+                .images
+                .get(task_definition)
+                .cloned()
+                .unwrap_or_default(),
+        })
+    }
+
+    async fn list_tasks(
+        &self,
+        cluster: &str,
+        service: Option<&str>,
+    ) -> Result<Vec<String>, ApiError> {
+        let arns: Vec<String> = self
+            .tasks
+            .iter()
+            .filter(|t| t.cluster_arn == cluster)
+            .filter(|t| service.is_none_or(|s| t.group == format!("service:{s}")))
+            .map(|t| t.arn.clone())
+            .collect();
+        self.pages("ListTasks", arns.len());
+        Ok(arns)
+    }
+
+    async fn describe_tasks(
+        &self,
+        _cluster: &str,
+        tasks: &[String],
+    ) -> Result<Vec<RunningTask>, ApiError> {
+        self.calls.count("DescribeTasks");
+        if tasks.len() > 100 {
+            return Err(error(
+                "DescribeTasks",
+                "InvalidParameterException",
+                "at most 100 tasks per call",
+            ));
+        }
+        Ok(self
+            .tasks
+            .iter()
+            .filter(|t| tasks.contains(&t.arn))
+            .cloned()
+            .collect())
     }
 
     async fn force_new_deployment(
@@ -189,6 +236,7 @@ mod tests {
             tags: HashMap::new(),
             primary_created_at: None,
             task_definitions: Vec::new(),
+            ..Service::default()
         }
     }
 
@@ -209,6 +257,6 @@ mod tests {
             .unwrap();
         assert_eq!(d.services.len(), 1);
         assert_eq!(d.failures, vec![("gone".into(), "MISSING".into())]);
-        assert!(ecs.task_definition_references("nope").await.is_err());
+        assert!(ecs.task_definition("nope").await.is_err());
     }
 }

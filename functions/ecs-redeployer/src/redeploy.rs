@@ -22,7 +22,7 @@ use crate::change::{self, Change, Decision};
 use crate::config::Config;
 use crate::ecs::{ApiError, Described, EcsApi};
 use crate::pace::ReadPace;
-use crate::verdict::{judge, Reference, Service, Verdict};
+use crate::verdict::{judge, Reference, Revision, Service, Verdict};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Redeployed {
@@ -30,6 +30,10 @@ pub struct Redeployed {
     pub service: String,
     /// The new deployment's id; `None` in a dry run.
     pub deployment_id: Option<String>,
+    /// What the deployment also changes: containers whose image is a tag, which a forced
+    /// deployment resolves again (so a rotation is never an unannounced release).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -94,12 +98,17 @@ pub struct Batch {
 
 /// The services in scope, the ones ECS could not describe, and the clusters not scanned.
 #[derive(Debug, Default)]
-struct Discovered {
-    services: Vec<Service>,
+pub(crate) struct Discovered {
+    /// The clusters in scope (ARNs).
+    pub(crate) clusters: Vec<String>,
+    pub(crate) services: Vec<Service>,
     /// (cluster ARN, service, reason).
-    failures: Vec<(String, String, String)>,
-    not_scanned: Vec<String>,
+    pub(crate) failures: Vec<(String, String, String)>,
+    pub(crate) not_scanned: Vec<String>,
 }
+
+/// Revisions by task-definition ARN, and the ARNs that could not be read (with the error).
+pub(crate) type Revisions = (HashMap<String, Arc<Revision>>, HashMap<String, String>);
 
 /// How long before the invocation's deadline no new UpdateService is started.
 /// More than one SDK attempt (10 s) of UpdateService, so a started update can finish.
@@ -115,8 +124,12 @@ pub struct DiscoveryError(#[from] pub ApiError);
 pub struct Redeployer<E> {
     pub ecs: E,
     pub config: Config,
-    cache: Mutex<HashMap<String, Arc<Vec<Reference>>>>,
-    reads: ReadPace,
+    cache: Mutex<HashMap<String, Arc<Revision>>>,
+    pub(crate) reads: ReadPace,
+    /// One run at a time per redeployer: the adapter counts calls for the whole process, and a
+    /// run's `api_calls` is the difference across it. (Lambda hands a process one invocation
+    /// at a time anyway; this keeps the count right for any other caller.)
+    running: tokio::sync::Mutex<()>,
 }
 
 impl<E: EcsApi> Redeployer<E> {
@@ -126,6 +139,7 @@ impl<E: EcsApi> Redeployer<E> {
             ecs,
             config,
             cache: Mutex::new(HashMap::new()),
+            running: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -142,30 +156,6 @@ impl<E: EcsApi> Redeployer<E> {
         change: &Change,
         time: Option<chrono::DateTime<chrono::Utc>>,
     ) -> Result<Summary, DiscoveryError> {
-        self.plan_decision(Decision::Redeploy {
-            change: change.clone(),
-            time,
-        })
-        .await
-    }
-
-    /// [`Redeployer::plan`] for a decision: one that redeploys nothing is answered with its
-    /// reason and no call.
-    pub async fn plan_decision(&self, decision: Decision) -> Result<Summary, DiscoveryError> {
-        let (change, time) = match decision {
-            Decision::Redeploy { change, time } => (change, time),
-            Decision::Ignore { reason, .. } => {
-                let mut batch = self.empty_batch(true);
-                batch.changes.push(ChangeOutcome {
-                    trigger: serde_json::json!({"kind": "Plan"}),
-                    reason: Some(reason),
-                    redeployed: 0,
-                    failed: false,
-                });
-                return Ok(summary_of(batch));
-            }
-        };
-        let change = &change;
         let mut batch = self.empty_batch(true);
         batch.changes.push(ChangeOutcome {
             trigger: change::describe_change(change, time),
@@ -176,6 +166,19 @@ impl<E: EcsApi> Redeployer<E> {
         let wanted = vec![(0, change.clone(), time)];
         self.run(&wanted, true, None, &mut batch).await?;
         Ok(summary_of(batch))
+    }
+
+    /// A plan's answer for a change the redeployer would ignore (AWSPENDING moving): the
+    /// reason, and no call.
+    pub fn plan_nothing(&self, change: &Change, reason: String) -> Summary {
+        let mut batch = self.empty_batch(true);
+        batch.changes.push(ChangeOutcome {
+            trigger: change::describe_change(change, None),
+            reason: Some(reason),
+            redeployed: 0,
+            failed: false,
+        });
+        summary_of(batch)
     }
 
     fn empty_batch(&self, dry_run: bool) -> Batch {
@@ -242,11 +245,13 @@ impl<E: EcsApi> Redeployer<E> {
         deadline: Option<tokio::time::Instant>,
         batch: &mut Batch,
     ) -> Result<(), DiscoveryError> {
+        let _one_at_a_time = self.running.lock().await;
         let before = self.ecs.api_calls();
         let Discovered {
             services,
             failures,
             not_scanned,
+            ..
         } = self.discover().await?;
         batch.clusters_not_scanned = not_scanned;
         for (cluster, service, reason) in failures {
@@ -270,13 +275,13 @@ impl<E: EcsApi> Redeployer<E> {
                 }
             }
         }
-        let (references, unreadable) = self.references(&services).await?;
+        let (references, unreadable) = self.revisions_of(&services).await?;
         let deadline = deadline.map(|d| {
             // Discovery may have used most of the time: then nothing starts (see `deploy`).
             d.max(tokio::time::Instant::now())
         });
 
-        let mut to_deploy: Vec<(&Service, Vec<usize>)> = Vec::new();
+        let mut to_deploy: Vec<(&Service, Vec<usize>, Vec<String>)> = Vec::new();
         for service in &services {
             if let Some(error) = service
                 .task_definitions
@@ -299,7 +304,7 @@ impl<E: EcsApi> Redeployer<E> {
                 .task_definitions
                 .iter()
                 .filter_map(|td| references.get(td))
-                .flat_map(|r| r.iter())
+                .flat_map(|r| r.references.iter())
                 .collect();
             let mut deploy_for = Vec::new();
             let mut reasons: Vec<String> = Vec::new();
@@ -315,7 +320,13 @@ impl<E: EcsApi> Redeployer<E> {
                 }
             }
             if !deploy_for.is_empty() {
-                to_deploy.push((service, deploy_for));
+                let warnings = service
+                    .task_definitions
+                    .first()
+                    .and_then(|td| references.get(td))
+                    .map(|r| r.mutable_images())
+                    .unwrap_or_default();
+                to_deploy.push((service, deploy_for, warnings));
             } else if !reasons.is_empty() {
                 batch.skipped.push(Skipped {
                     cluster: service.cluster_name.clone(),
@@ -335,7 +346,7 @@ impl<E: EcsApi> Redeployer<E> {
     /// Every service of the clusters in scope, described with tags. Clusters outside
     /// `CLUSTERS` are only named (their services are never listed or read) unless
     /// `scan_outside_clusters` asks for a report on them (the CLI's plan).
-    async fn discover(&self) -> Result<Discovered, ApiError> {
+    pub(crate) async fn discover(&self) -> Result<Discovered, ApiError> {
         self.reads.services.take().await;
         let all: Vec<String> = self.ecs.list_clusters().await?;
         let (clusters, not_scanned): (Vec<String>, Vec<String>) =
@@ -344,6 +355,7 @@ impl<E: EcsApi> Redeployer<E> {
                 self.config.scan_outside_clusters || self.config.includes_cluster(arn, name)
             });
         let concurrency = self.config.max_concurrency;
+        let in_scope = clusters.clone();
         let per_cluster: Vec<(String, Vec<String>)> = stream::iter(clusters)
             .map(|cluster| async move {
                 self.reads.services.take().await;
@@ -366,6 +378,7 @@ impl<E: EcsApi> Redeployer<E> {
             .try_collect()
             .await?;
         let mut out = Discovered {
+            clusters: in_scope,
             not_scanned: not_scanned
                 .iter()
                 .map(|arn| arn.rsplit('/').next().unwrap_or(arn).to_owned())
@@ -386,22 +399,20 @@ impl<E: EcsApi> Redeployer<E> {
         Ok(out)
     }
 
-    /// References of every task definition in use, from the cache or one call per revision.
-    async fn references(
+    /// The revisions of every task definition the services run.
+    pub(crate) async fn revisions_of(&self, services: &[Service]) -> Result<Revisions, ApiError> {
+        self.revisions(services.iter().flat_map(|s| s.task_definitions.iter()))
+            .await
+    }
+
+    /// Revisions by ARN, from the cache or one call per revision; the ones that could not be
+    /// read, with why.
+    pub(crate) async fn revisions<'a>(
         &self,
-        services: &[Service],
-    ) -> Result<
-        (
-            HashMap<String, Arc<Vec<Reference>>>,
-            HashMap<String, String>,
-        ),
-        ApiError,
-    > {
-        let wanted: HashSet<&String> = services
-            .iter()
-            .flat_map(|s| s.task_definitions.iter())
-            .collect();
-        let (mut known, missing): (HashMap<String, Arc<Vec<Reference>>>, Vec<&String>) = {
+        task_definitions: impl Iterator<Item = &'a String>,
+    ) -> Result<Revisions, ApiError> {
+        let wanted: HashSet<&String> = task_definitions.collect();
+        let (mut known, missing): (HashMap<String, Arc<Revision>>, Vec<&String>) = {
             let cache = self.cache.lock().map_err(|_| poisoned())?;
             let known = wanted
                 .iter()
@@ -415,10 +426,10 @@ impl<E: EcsApi> Redeployer<E> {
             (known, missing)
         };
         // One unreadable revision fails only the services that use it.
-        let fetched: Vec<(String, Result<Vec<Reference>, ApiError>)> = stream::iter(missing)
+        let fetched: Vec<(String, Result<Revision, ApiError>)> = stream::iter(missing)
             .map(|td| async move {
                 self.reads.task_definitions.take().await;
-                (td.clone(), self.ecs.task_definition_references(td).await)
+                (td.clone(), self.ecs.task_definition(td).await)
             })
             .buffer_unordered(self.config.max_concurrency)
             .collect()
@@ -444,14 +455,14 @@ impl<E: EcsApi> Redeployer<E> {
     /// Forces new deployments, paced; in a dry run only lists them.
     async fn deploy(
         &self,
-        services: &[(&Service, Vec<usize>)],
+        services: &[(&Service, Vec<usize>, Vec<String>)],
         dry_run: bool,
         summary: &mut Batch,
         deadline: Option<tokio::time::Instant>,
     ) {
         let period = Duration::from_secs_f64(1.0 / self.config.max_updates_per_second);
         let mut next = tokio::time::Instant::now();
-        for (service, changes) in services {
+        for (service, changes, warnings) in services {
             if deadline.is_some_and(|d| next + DEADLINE_MARGIN >= d) {
                 for i in changes {
                     summary.changes[*i].failed = true;
@@ -473,6 +484,7 @@ impl<E: EcsApi> Redeployer<E> {
                     cluster: service.cluster_name.clone(),
                     service: service.name.clone(),
                     deployment_id: None,
+                    warnings: warnings.clone(),
                 });
                 continue;
             }
@@ -508,6 +520,7 @@ impl<E: EcsApi> Redeployer<E> {
                         cluster: service.cluster_name.clone(),
                         service: service.name.clone(),
                         deployment_id,
+                        warnings: warnings.clone(),
                     })
                 }
                 Err(e) => {
@@ -559,7 +572,7 @@ fn summary_of(batch: Batch) -> Summary {
 }
 
 /// The calls made between two counts of the adapter.
-fn since(
+pub(crate) fn since(
     before: &BTreeMap<&'static str, u64>,
     after: &BTreeMap<&'static str, u64>,
 ) -> BTreeMap<&'static str, u64> {

@@ -14,7 +14,7 @@ use crate::change::Change;
 use crate::config::{Config, Selection, TAG};
 
 /// A service as discovery sees it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Service {
     pub cluster_arn: String,
     pub cluster_name: String,
@@ -27,6 +27,94 @@ pub struct Service {
     pub primary_created_at: Option<DateTime<Utc>>,
     /// The PRIMARY deployment's task definition first, then any in-flight deployment's.
     pub task_definitions: Vec<String>,
+    /// Every deployment ECS reports, PRIMARY first.
+    pub deployments: Vec<Deployment>,
+    pub desired_count: i32,
+    pub running_count: i32,
+}
+
+/// One deployment of a service, as `DescribeServices` reports it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Deployment {
+    pub id: String,
+    /// `PRIMARY`, `ACTIVE` or `INACTIVE`.
+    pub status: String,
+    pub task_definition: String,
+    pub created_at: Option<DateTime<Utc>>,
+    /// `IN_PROGRESS`, `COMPLETED` or `FAILED` (absent for services without the circuit
+    /// breaker's roll-out tracking).
+    pub rollout_state: Option<String>,
+    pub rollout_state_reason: Option<String>,
+    pub running_count: i32,
+}
+
+/// How a set of references reads a change.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Reads {
+    /// Some reference follows the change: its value is new.
+    pub affected: bool,
+    /// References pinned to a version (container, location, version id).
+    pub pinned: Vec<String>,
+    /// Custom staging labels referenced that did not move.
+    pub other_labels: Vec<String>,
+}
+
+impl Reads {
+    pub fn any(&self) -> bool {
+        self.affected || !self.pinned.is_empty() || !self.other_labels.is_empty()
+    }
+}
+
+/// Which of `references` read `change`, and how, for a task in `ctx`'s account and region.
+pub fn reads(references: &[&Reference], change: &Change, ctx: &TaskContext) -> Reads {
+    let mut out = Reads::default();
+    for r in references {
+        let Some(parsed) = &r.parsed else { continue };
+        let matched = match change {
+            Change::Secret { secret, .. } => parsed.matches_secret(secret, ctx),
+            Change::Parameter { parameter } => parsed.matches_parameter(parameter, ctx),
+        };
+        let Some(m) = matched else { continue };
+        let follows = match change {
+            Change::Secret { labels, .. } => labels.iter().any(|l| m.tracks.follows_label(l)),
+            Change::Parameter { .. } => m.tracks == Tracks::Current,
+        };
+        match &m.tracks {
+            Tracks::Pinned(id) => out.pinned.push(format!(
+                "{} ({}) is pinned to version {id}",
+                r.container, r.location
+            )),
+            Tracks::Label(label) if !follows => out.other_labels.push(label.clone()),
+            _ if follows => out.affected = true,
+            _ => {}
+        }
+    }
+    out
+}
+
+/// What the redeployer reads of a task-definition revision: its secret references and the
+/// images its containers run.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Revision {
+    pub references: Vec<Reference>,
+    /// (container, image) of every container.
+    pub images: Vec<(String, String)>,
+}
+
+impl Revision {
+    /// A warning for each container whose image is a tag rather than a digest: a forced
+    /// deployment pulls the tag again and may ship a newer image with the new secret.
+    pub fn mutable_images(&self) -> Vec<String> {
+        self.images
+            .iter()
+            .filter(|(_, image)| !image.contains("@sha256:"))
+            .map(|(container, image)| {
+                format!(
+                    "container `{container}` runs `{image}`, a tag rather than a digest: a forced deployment resolves the tag again and may ship a newer image"
+                )
+            })
+            .collect()
+    }
 }
 
 /// One secret reference of a task definition.
@@ -87,31 +175,12 @@ pub fn judge(
     let Some(ctx) = context_of(&service.arn) else {
         return Verdict::NotReferenced;
     };
-    let mut affected = Vec::new();
-    let mut pinned = Vec::new();
-    let mut other_labels = Vec::new();
-    for r in references {
-        let Some(parsed) = &r.parsed else { continue };
-        let matched = match change {
-            Change::Secret { secret, .. } => parsed.matches_secret(secret, &ctx),
-            Change::Parameter { parameter } => parsed.matches_parameter(parameter, &ctx),
-        };
-        let Some(m) = matched else { continue };
-        let follows = match change {
-            Change::Secret { labels, .. } => labels.iter().any(|l| m.tracks.follows_label(l)),
-            Change::Parameter { .. } => m.tracks == Tracks::Current,
-        };
-        match &m.tracks {
-            Tracks::Pinned(id) => pinned.push(format!(
-                "{} ({}) is pinned to version {id}",
-                r.container, r.location
-            )),
-            Tracks::Label(label) if !follows => other_labels.push(label.clone()),
-            _ if follows => affected.push(r),
-            _ => {}
-        }
-    }
-    if affected.is_empty() && pinned.is_empty() && other_labels.is_empty() {
+    let Reads {
+        affected,
+        pinned,
+        mut other_labels,
+    } = reads(references, change, &ctx);
+    if !affected && pinned.is_empty() && other_labels.is_empty() {
         return Verdict::NotReferenced;
     }
     if !config.includes_cluster(&service.cluster_arn, &service.cluster_name) {
@@ -134,7 +203,7 @@ pub fn judge(
             "not opted in: SERVICE_SELECTION=tagged needs tag {TAG}=on"
         ));
     }
-    if affected.is_empty() {
+    if !affected {
         if !pinned.is_empty() {
             return Verdict::Skip(format!(
                 "reference pinned, rotation does not reach it: {}",
@@ -180,6 +249,7 @@ mod tests {
             task_definitions: vec![
                 "arn:aws:ecs:us-east-1:123456789012:task-definition/web:1".into()
             ],
+            ..Service::default()
         }
     }
 

@@ -33,6 +33,7 @@ fn service(cluster: &str, name: &str, family: &str) -> Service {
         tags: HashMap::new(),
         primary_created_at: Some("2026-11-20T09:00:00Z".parse().unwrap()),
         task_definitions: vec![td(family)],
+        ..Service::default()
     }
 }
 
@@ -144,19 +145,23 @@ async fn a_dry_run_and_a_plan_deploy_nothing() {
     let p = live.plan(&change, None).await.unwrap();
     assert!(p.dry_run);
     assert_eq!(p.redeployed.len(), 4);
-    assert_eq!(p.trigger["kind"], "Plan");
+    assert_eq!(p.trigger["kind"], "SecretLabelUpdated");
+    assert_eq!(p.trigger["event_id"], "ecs-secrets-plan");
     assert_eq!(p.trigger["secret"], SECRET);
     assert!(live.ecs.updated().is_empty());
     // A plan for AWSPENDING answers why not, without a call.
-    let p = live
-        .plan_decision(crate::change::label_moved(
-            &SecretArn::parse(SECRET).unwrap(),
-            "AWSPENDING",
-            None,
-        ))
-        .await
-        .unwrap();
+    let pending = Change::Secret {
+        secret: SecretArn::parse(SECRET).unwrap(),
+        labels: vec!["AWSPENDING".into()],
+    };
+    let reason =
+        match crate::change::label_moved(&SecretArn::parse(SECRET).unwrap(), "AWSPENDING", None) {
+            Decision::Ignore { reason, .. } => reason,
+            other => panic!("{other:?}"),
+        };
+    let p = live.plan_nothing(&pending, reason);
     assert!(p.reason.unwrap().contains("rotation is in progress"));
+    assert_eq!(p.trigger["label"], "AWSPENDING");
     assert!(p.api_calls.is_empty());
 }
 
