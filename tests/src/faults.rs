@@ -40,6 +40,10 @@ pub struct Faults {
     /// Simulate ECS's scheduler for moto's services (tasks, roll-outs, failed deployments):
     /// see [`crate::scheduler`] and [`FaultProxy::scheduler`].
     pub ecs_scheduler: bool,
+    /// moto answers `ListSecretVersionIds` with the time of the call as every version's
+    /// `CreatedDate`; AWS gives the version's creation. With this, each version's date is the
+    /// one moto's own `GetSecretValue` reports for it (asked by the proxy, per version).
+    pub secret_version_dates: bool,
 }
 
 /// ECS's documented token buckets: (burst, refill per second) by operation.
@@ -261,6 +265,45 @@ fn resolve_rds_names(bytes: Bytes, dns: &[(String, String)]) -> Bytes {
     text.into()
 }
 
+/// `ListSecretVersionIds` with each version's real creation date (see
+/// [`Faults::secret_version_dates`]).
+async fn version_dates(shared: &Shared, headers: &HeaderMap, bytes: Bytes) -> Bytes {
+    let Ok(mut body) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        return bytes;
+    };
+    let secret = body["ARN"].as_str().unwrap_or_default().to_owned();
+    let Some(versions) = body["Versions"].as_array_mut() else {
+        return bytes;
+    };
+    for v in versions {
+        let Some(id) = v["VersionId"].as_str() else {
+            continue;
+        };
+        let request = serde_json::json!({"SecretId": secret, "VersionId": id}).to_string();
+        let mut call = shared
+            .client
+            .post(format!("{}/", shared.upstream))
+            .header("x-amz-target", "secretsmanager.GetSecretValue")
+            .header("content-type", "application/x-amz-json-1.1")
+            .body(request);
+        if let Some(auth) = headers.get("authorization") {
+            call = call.header("authorization", auth);
+        }
+        let created = match call.send().await {
+            Ok(r) => r
+                .json::<serde_json::Value>()
+                .await
+                .ok()
+                .map(|a| a["CreatedDate"].clone()),
+            Err(_) => None,
+        };
+        if let Some(created) = created.filter(|c| !c.is_null()) {
+            v["CreatedDate"] = created;
+        }
+    }
+    body.to_string().into()
+}
+
 async fn forward(
     State(shared): State<Arc<Shared>>,
     method: Method,
@@ -354,6 +397,12 @@ async fn forward(
             }
             if !faults.rds_dns.is_empty() {
                 bytes = resolve_rds_names(bytes, &faults.rds_dns);
+            }
+            if faults.secret_version_dates
+                && status.is_success()
+                && target == "secretsmanager.ListSecretVersionIds"
+            {
+                bytes = version_dates(&shared, &headers, bytes).await;
             }
             if let (true, true, Some(operation)) = (
                 faults.ecs_scheduler,

@@ -7,6 +7,7 @@
 mod aws_world;
 mod databases;
 mod network;
+mod propagation;
 mod redeployer;
 mod rotator;
 mod rotator_attacks;
