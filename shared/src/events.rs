@@ -55,6 +55,16 @@ pub enum Trigger {
         /// Labels named by a `LabelParameterVersion` operation, when the event carries them.
         labels: Vec<String>,
     },
+    /// ECS `ECS Deployment State Change`: a service's deployment moved (in progress, completed,
+    /// failed) — what propagation tracking waits for.
+    DeploymentStateChanged {
+        /// `resources[0]`.
+        service_arn: String,
+        /// `SERVICE_DEPLOYMENT_IN_PROGRESS`, `…_COMPLETED` or `…_FAILED`.
+        event_name: String,
+        deployment_id: Option<String>,
+        reason: Option<String>,
+    },
     /// CloudTrail `RegisterTaskDefinition`.
     TaskDefinitionRegistered {
         task_definition_arn: Option<String>,
@@ -188,6 +198,26 @@ impl ChangeEvent {
                 if SECRET_API_CALLS.contains(&name) =>
             {
                 Trigger::SecretApiCall(secret_api_call(name, detail)?)
+            }
+            ("aws.ecs", "ECS Deployment State Change", _) => {
+                const EVENT: &str = "ECS Deployment State Change";
+                let service_arn = resources
+                    .first()
+                    .copied()
+                    .filter(|a| a.starts_with("arn:") && a.contains(":service/"))
+                    .ok_or(EventError::MissingField {
+                        event: EVENT,
+                        field: "resources[0] (the service ARN)",
+                    })?;
+                Trigger::DeploymentStateChanged {
+                    service_arn: service_arn.to_owned(),
+                    event_name: text(detail, "eventName").ok_or(EventError::MissingField {
+                        event: EVENT,
+                        field: "detail.eventName",
+                    })?,
+                    deployment_id: text(detail, "deploymentId"),
+                    reason: text(detail, "reason"),
+                }
             }
             ("aws.ssm", "Parameter Store Change", _) => {
                 const EVENT: &str = "Parameter Store Change";

@@ -121,6 +121,10 @@ pub fn decision(event: &ChangeEvent) -> Decision {
             "a task definition registration is for the validator, not the redeployer",
             false,
         ),
+        Trigger::DeploymentStateChanged { .. } => ignore(
+            "a deployment state change is for propagation tracking: it redeploys nothing",
+            false,
+        ),
     }
 }
 
@@ -175,6 +179,14 @@ pub fn describe(event: &ChangeEvent) -> Value {
             ..
         } => {
             json!({"kind": "RegisterTaskDefinition", "task_definition": task_definition_arn})
+        }
+        Trigger::DeploymentStateChanged {
+            service_arn,
+            event_name,
+            deployment_id,
+            ..
+        } => {
+            json!({"kind": event_name, "service": service_arn, "deployment_id": deployment_id})
         }
     };
     if let (Some(obj), Some(b)) = (v.as_object_mut(), base.as_object()) {

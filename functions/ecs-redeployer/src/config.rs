@@ -12,6 +12,9 @@ pub enum Selection {
     Tagged,
 }
 
+/// The function's name, in logs and metrics.
+pub const FUNCTION_NAME: &str = "ecs-redeployer";
+
 /// The tag that opts a service in (`on`) or out (`off`).
 pub const TAG: &str = "secret-redeploy";
 
@@ -31,6 +34,22 @@ pub struct Config {
     /// Read clusters outside `CLUSTERS` too, to report their referencing services as skipped
     /// (the CLI's plan); the function never does: it only names them.
     pub scan_outside_clusters: bool,
+    /// Propagation tracking (`PROPAGATION_SCHEDULE_GROUP` set), or none.
+    pub propagation: Option<Propagation>,
+}
+
+/// Where propagation tracking keeps its checks, and when a change must have propagated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Propagation {
+    /// `PROPAGATION_SCHEDULE_GROUP`: the EventBridge Scheduler group of the checks.
+    pub group: String,
+    /// `PROPAGATION_SCHEDULER_ROLE_ARN`: the role EventBridge Scheduler assumes to invoke the
+    /// function (required with a group).
+    pub role_arn: String,
+    /// `PROPAGATION_DEADLINE_MINUTES` (1-1440, default 30): from the change to the check.
+    pub deadline_minutes: u32,
+    /// `EVENT_BUS_NAME` (default `default`): where the reports go.
+    pub bus: String,
 }
 
 impl Default for Config {
@@ -43,6 +62,7 @@ impl Default for Config {
             max_concurrency: 8,
             max_reads_per_second: 15.0,
             scan_outside_clusters: false,
+            propagation: None,
         }
     }
 }
@@ -92,6 +112,22 @@ impl Config {
         let max_concurrency = env.number("MAX_CONCURRENCY", 1..=64, d.max_concurrency)?;
         let max_reads_per_second =
             env.number("MAX_READS_PER_SECOND", 1.0..=20.0, d.max_reads_per_second)?;
+        let propagation = match get("PROPAGATION_SCHEDULE_GROUP") {
+            None => None,
+            Some(group) => Some(Propagation {
+                group,
+                role_arn: get("PROPAGATION_SCHEDULER_ROLE_ARN")
+                    .filter(|r| r.starts_with("arn:"))
+                    .ok_or_else(|| {
+                        ConfigError::invalid(
+                            "PROPAGATION_SCHEDULER_ROLE_ARN",
+                            "must be a role ARN when PROPAGATION_SCHEDULE_GROUP is set",
+                        )
+                    })?,
+                deadline_minutes: env.number("PROPAGATION_DEADLINE_MINUTES", 1..=1440, 30)?,
+                bus: get("EVENT_BUS_NAME").unwrap_or_else(|| "default".to_owned()),
+            }),
+        };
         Ok(Self {
             clusters,
             selection,
@@ -100,6 +136,7 @@ impl Config {
             max_concurrency,
             max_reads_per_second,
             scan_outside_clusters: false,
+            propagation,
         })
     }
 
@@ -168,6 +205,18 @@ mod tests {
             ),
             (vec![("MAX_UPDATES_PER_SECOND", "fast")], "`fast`"),
             (vec![("MAX_CONCURRENCY", "0")], "MAX_CONCURRENCY"),
+            (
+                vec![("PROPAGATION_SCHEDULE_GROUP", "g")],
+                "PROPAGATION_SCHEDULER_ROLE_ARN",
+            ),
+            (
+                vec![
+                    ("PROPAGATION_SCHEDULE_GROUP", "g"),
+                    ("PROPAGATION_SCHEDULER_ROLE_ARN", "arn:aws:iam::1:role/r"),
+                    ("PROPAGATION_DEADLINE_MINUTES", "0"),
+                ],
+                "PROPAGATION_DEADLINE_MINUTES",
+            ),
         ] {
             let err = config(&pairs).unwrap_err();
             assert!(err.contains(needle), "{err}");

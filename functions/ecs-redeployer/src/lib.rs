@@ -16,6 +16,7 @@ pub mod ecs;
 #[cfg(test)]
 mod memory;
 pub mod pace;
+pub mod propagation;
 pub mod redeploy;
 pub mod status;
 pub mod verdict;
@@ -26,9 +27,10 @@ use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::Value;
 
 use ecs::EcsApi;
+use propagation::{Check, Tracker};
 use redeploy::Redeployer;
 
-pub const FUNCTION_NAME: &str = "ecs-redeployer";
+pub use config::FUNCTION_NAME;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -38,6 +40,8 @@ pub enum Error {
     InvalidBatch(String),
     #[error(transparent)]
     Discovery(#[from] redeploy::DiscoveryError),
+    #[error(transparent)]
+    Tracking(#[from] propagation::TrackError),
     #[error("{failed} of {total} service update(s) failed (a retry skips the services already redeployed): {summary}")]
     UpdatesFailed {
         failed: usize,
@@ -52,6 +56,7 @@ impl From<Error> for Diagnostic {
             error_type: match &e {
                 Error::InvalidEvent(_) | Error::InvalidBatch(_) => "InvalidEvent",
                 Error::Discovery(_) => "DiscoveryFailed",
+                Error::Tracking(_) => "TrackingFailed",
                 Error::UpdatesFailed { .. } => "UpdatesFailed",
             }
             .to_owned(),
@@ -77,19 +82,62 @@ fn is_sqs_batch(payload: &Value) -> bool {
         .is_some_and(|r| !r.is_empty() && r.iter().all(|r| r["eventSource"] == "aws:sqs"))
 }
 
-/// Handles one invocation: an SQS batch (the deployed path) or a bare EventBridge event
-/// (direct invocation, `ecs-secrets plan`).
-pub async fn handle<E: EcsApi>(
+/// Handles one invocation: an SQS batch (the deployed path), a bare EventBridge event (direct
+/// invocation, `ecs-secrets plan`), an `ECS Deployment State Change` or the scheduled
+/// propagation check (with `tracker`: see [`propagation`]).
+pub async fn handle<E: EcsApi, T: Tracker>(
     redeployer: &Redeployer<E>,
+    tracker: Option<&T>,
     event: LambdaEvent<Value>,
 ) -> Result<Value, Error> {
+    let me = Invocation {
+        function_arn: event.context.invoked_function_arn.clone(),
+        // A change without a time (direct invocations) counts as made when this invocation
+        // started: every deployment it starts is after that.
+        started: chrono::Utc::now(),
+    };
     if is_sqs_batch(&event.payload) {
         let deadline = remaining(event.context.deadline).map(|d| tokio::time::Instant::now() + d);
-        return handle_sqs(redeployer, event.payload, deadline).await;
+        return handle_sqs(redeployer, tracker, &me, event.payload, deadline).await;
+    }
+    if event.payload["action"] == propagation::CHECK_ACTION {
+        let check: Check = serde_json::from_value(event.payload["check"].clone())
+            .map_err(|e| Error::InvalidBatch(format!("check: {e}")))?;
+        let Some(tracker) = tracker else {
+            return Ok(serde_json::json!({"check": check.name, "outcome": "tracking is off"}));
+        };
+        let outcome =
+            propagation::at_deadline(redeployer, tracker, &check, &me.function_arn).await?;
+        return Ok(serde_json::json!({"check": check.name, "outcome": format!("{outcome:?}")}));
     }
     let change = ChangeEvent::parse(&event.payload)?;
+    if let ecs_secrets_shared::events::Trigger::DeploymentStateChanged {
+        service_arn,
+        event_name,
+        ..
+    } = &change.trigger
+    {
+        let settled = matches!(
+            event_name.as_str(),
+            "SERVICE_DEPLOYMENT_COMPLETED" | "SERVICE_DEPLOYMENT_FAILED"
+        );
+        let Some(tracker) = tracker.filter(|_| settled) else {
+            return Ok(
+                serde_json::json!({"deployment": service_arn, "reason": "nothing to track"}),
+            );
+        };
+        let outcomes =
+            propagation::on_deployment(redeployer, tracker, service_arn, &me.function_arn).await?;
+        return Ok(serde_json::json!({
+            "deployment": service_arn,
+            "checks": outcomes.iter().map(|(name, o)| serde_json::json!({"check": name, "outcome": format!("{o:?}")})).collect::<Vec<_>>(),
+        }));
+    }
     let summary = redeployer.handle(&change).await?;
-    let json = serde_json::to_value(&summary).unwrap_or_default();
+    let mut json = serde_json::to_value(&summary).unwrap_or_default();
+    if let Some(name) = track(redeployer, tracker, &me, &change, summary.redeployed.len()).await? {
+        json["propagation_check"] = Value::String(name);
+    }
     tracing::info!(summary = %json, "redeploy summary");
     let mut metrics = Metrics::new(FUNCTION_NAME);
     metrics
@@ -108,14 +156,53 @@ pub async fn handle<E: EcsApi>(
     Ok(json)
 }
 
+/// This invocation: the function's ARN (what a schedule invokes) and when it started.
+#[derive(Debug, Clone)]
+struct Invocation {
+    function_arn: String,
+    started: chrono::DateTime<chrono::Utc>,
+}
+
+/// After a change redeployed services (for real), the check of its propagation: scheduled at
+/// the deadline; its name.
+async fn track<E: EcsApi, T: Tracker>(
+    redeployer: &Redeployer<E>,
+    tracker: Option<&T>,
+    me: &Invocation,
+    event: &ChangeEvent,
+    redeployed: usize,
+) -> Result<Option<String>, Error> {
+    let (Some(tracker), Some(settings)) = (tracker, redeployer.config.propagation.as_ref()) else {
+        return Ok(None);
+    };
+    if redeployed == 0 || redeployer.config.dry_run {
+        return Ok(None);
+    }
+    let change::Decision::Redeploy { change, time } = change::decision(event) else {
+        return Ok(None);
+    };
+    let check = Check::new(
+        &change,
+        time.unwrap_or(me.started),
+        chrono::Duration::minutes(i64::from(settings.deadline_minutes)),
+    );
+    tracker
+        .schedule(&check, &me.function_arn)
+        .await
+        .map_err(|e| Error::Tracking(propagation::TrackError::Api(e)))?;
+    Ok(Some(check.name))
+}
+
 /// One SQS batch (FIFO, one message group): every record's change in one discovery pass, each
 /// service deployed at most once. Records that cannot be parsed, or whose change did not reach
 /// every service it should, are reported in `batchItemFailures` — with the records after the
 /// first such one, as FIFO ordering requires — and the invocation itself succeeds, so only
 /// those are received again (and reach the dead-letter queue after the queue's
 /// `maxReceiveCount`).
-async fn handle_sqs<E: EcsApi>(
+async fn handle_sqs<E: EcsApi, T: Tracker>(
     redeployer: &Redeployer<E>,
+    tracker: Option<&T>,
+    me: &Invocation,
     payload: Value,
     deadline: Option<tokio::time::Instant>,
 ) -> Result<Value, Error> {
@@ -131,6 +218,8 @@ async fn handle_sqs<E: EcsApi>(
     let mut fail = |i: usize| first_failed = Some(first_failed.map_or(i, |f| f.min(i)));
     let mut invalid = Vec::new();
     let mut parsed: Vec<(usize, ChangeEvent)> = Vec::new();
+    // Deployment state changes (propagation tracking): (record, service, event name).
+    let mut deployments: Vec<(usize, String, String)> = Vec::new();
     for (i, record) in sqs.records.iter().enumerate() {
         let event = record
             .body
@@ -142,6 +231,15 @@ async fn handle_sqs<E: EcsApi>(
             })
             .and_then(|v| ChangeEvent::parse(&v).map_err(|e| e.to_string()));
         match event {
+            Ok(ChangeEvent {
+                trigger:
+                    ecs_secrets_shared::events::Trigger::DeploymentStateChanged {
+                        service_arn,
+                        event_name,
+                        ..
+                    },
+                ..
+            }) => deployments.push((i, service_arn, event_name)),
             Ok(event) => parsed.push((i, event)),
             Err(error) => {
                 tracing::error!(message_id = %ids[i], error = %error, "invalid record");
@@ -155,12 +253,22 @@ async fn handle_sqs<E: EcsApi>(
     match redeployer.handle_batch_until(&events, deadline).await {
         Ok(batch) => {
             let mut changes = Vec::new();
-            for ((i, _), outcome) in parsed.iter().zip(&batch.changes) {
+            for ((i, event), outcome) in parsed.iter().zip(&batch.changes) {
                 if outcome.failed {
                     fail(*i);
                 }
                 let mut entry = serde_json::to_value(outcome).unwrap_or_default();
                 entry["messageId"] = Value::String(ids[*i].clone());
+                // A failed schedule fails the record: its redelivery schedules it (the
+                // services already redeployed are skipped, the schedule kept if it exists).
+                match track(redeployer, tracker, me, event, outcome.redeployed).await {
+                    Ok(Some(name)) => entry["propagation_check"] = Value::String(name),
+                    Ok(None) => {}
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot schedule the propagation check");
+                        fail(*i);
+                    }
+                }
                 changes.push(entry);
             }
             let mut metrics = Metrics::new(FUNCTION_NAME);
@@ -184,6 +292,37 @@ async fn handle_sqs<E: EcsApi>(
             summary.insert("discoveryError".into(), Value::String(e.to_string()));
         }
     }
+    // Each service's settled deployments: one propagation re-check per service.
+    let mut tracked = Vec::new();
+    let mut checked: Vec<&str> = Vec::new();
+    for (i, service, event_name) in &deployments {
+        let settled = matches!(
+            event_name.as_str(),
+            "SERVICE_DEPLOYMENT_COMPLETED" | "SERVICE_DEPLOYMENT_FAILED"
+        );
+        let Some(tracker) = tracker.filter(|_| settled) else {
+            continue;
+        };
+        if checked.contains(&service.as_str()) {
+            continue;
+        }
+        checked.push(service);
+        match propagation::on_deployment(redeployer, tracker, service, &me.function_arn).await {
+            Ok(outcomes) => tracked.push(serde_json::json!({
+                "messageId": ids[*i], "service": service,
+                "checks": outcomes.iter().map(|(name, o)| serde_json::json!({"check": name, "outcome": format!("{o:?}")})).collect::<Vec<_>>(),
+            })),
+            Err(e) => {
+                tracing::error!(service = %service, error = %e, "propagation re-check failed");
+                for (j, s, _) in &deployments {
+                    if s == service {
+                        fail(*j);
+                    }
+                }
+            }
+        }
+    }
+    summary.insert("deployments".into(), Value::Array(tracked));
     let failures: Vec<Value> = first_failed
         .map(|f| ids[f..].to_vec())
         .unwrap_or_default()

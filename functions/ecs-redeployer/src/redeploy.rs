@@ -129,7 +129,7 @@ pub struct Redeployer<E> {
     /// One run at a time per redeployer: the adapter counts calls for the whole process, and a
     /// run's `api_calls` is the difference across it. (Lambda hands a process one invocation
     /// at a time anyway; this keeps the count right for any other caller.)
-    running: tokio::sync::Mutex<()>,
+    pub(crate) running: tokio::sync::Mutex<()>,
 }
 
 impl<E: EcsApi> Redeployer<E> {

@@ -120,6 +120,7 @@ impl<E: EcsApi> Redeployer<E> {
         change: &Change,
         changed_at: DateTime<Utc>,
     ) -> Result<Status, DiscoveryError> {
+        let _one_at_a_time = self.running.lock().await;
         let before = self.ecs.api_calls();
         let discovered = self.discover().await?;
         let (revisions, unreadable) = self.revisions_of(&discovered.services).await?;
@@ -234,8 +235,12 @@ impl<E: EcsApi> Redeployer<E> {
         } else {
             None
         };
+        let mut described = change::describe_change(change, Some(changed_at));
+        if let Some(d) = described.as_object_mut() {
+            d.remove("event_id");
+        }
         Ok(Status {
-            change: change::describe_change(change, Some(changed_at)),
+            change: described,
             changed_at,
             propagated,
             propagation_seconds,

@@ -294,3 +294,29 @@ fn the_first_parsable_rotation_id_wins() {
         other => panic!("{other:?}"),
     }
 }
+
+/// Issue 16: ECS's deployment state changes (the shape of the ECS developer guide's example).
+#[test]
+fn deployment_state_change() {
+    match parse("ecs-deployment-failed.json").trigger {
+        Trigger::DeploymentStateChanged {
+            service_arn,
+            event_name,
+            deployment_id,
+            reason,
+        } => {
+            assert_eq!(
+                service_arn,
+                "arn:aws:ecs:us-east-1:123456789012:service/prod/web"
+            );
+            assert_eq!(event_name, "SERVICE_DEPLOYMENT_FAILED");
+            assert_eq!(deployment_id.as_deref(), Some("ecs-svc/123"));
+            assert!(reason.unwrap().contains("circuit breaker"));
+        }
+        other => panic!("{other:?}"),
+    }
+    let mut no_service = fixture("ecs-deployment-failed.json");
+    no_service["resources"] = json!([]);
+    let e = ChangeEvent::parse(&no_service).unwrap_err().to_string();
+    assert!(e.contains("resources[0]"), "{e}");
+}

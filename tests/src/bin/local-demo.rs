@@ -234,9 +234,27 @@ async fn main() -> Result<()> {
         "region": harness::moto::REGION, "resources": [secret_arn],
         "detail": {"name": secret_name, "labelUpdated": "AWSCURRENT", "versionId": "00000000-0000-4000-8000-0000000000bb"}
     });
+    // moto runs no tasks: the harness's scheduler simulation (in the fault proxy, at the wire)
+    // runs the services' tasks and rolls deployments out, so `status` has something to read.
+    let proxy = harness::faults::FaultProxy::start(
+        moto.endpoint(),
+        harness::faults::Faults {
+            ecs_scheduler: true,
+            secret_version_dates: true,
+            ..Default::default()
+        },
+    )
+    .await?;
+    let mut env = proxy.env(moto);
+    println!("ecs-secrets status before the redeploy (every task started before the rotation):");
+    show_status(&env, secret_name).await?;
+    // The api service's next deployment will fail (its circuit breaker rolls it back).
+    proxy.scheduler().fail_next_deployment("api");
+
     println!("ecs-redeployer     Secret Label Updated: AWSCURRENT of {secret_name} moved");
+    env.push(("RUST_LOG".into(), "warn".into()));
     let redeployer = world
-        .lambda(Function::EcsRedeployer, &[("RUST_LOG", "warn")])
+        .lambda_with_env(Function::EcsRedeployer, env.clone())
         .await?;
     for delivery in ["first delivery", "duplicate delivery"] {
         match redeployer.invoke(&label_updated).await? {
@@ -271,8 +289,31 @@ async fn main() -> Result<()> {
     }
     redeployer.stop().await;
 
+    println!("ecs-secrets status while the deployments roll out:");
+    show_status(&env, secret_name).await?;
+    proxy.scheduler().settle(10);
+    println!("ecs-secrets status after them (api's deployment failed and was rolled back):");
+    show_status(&env, secret_name).await?;
+
     validate(&world, &secret_arn).await?;
     println!("\nAll servers stop now; nothing was left running and no AWS account was used.");
+    Ok(())
+}
+
+/// Runs `ecs-secrets status` for the secret and prints its report, indented.
+async fn show_status(env: &[(String, String)], secret: &str) -> Result<()> {
+    let out = harness::ecs_secrets(&["status", "--secret", secret], env).await?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    for line in text.lines() {
+        println!("{:<18}   {line}", "");
+    }
+    if !out.status.success() && out.status.code() != Some(1) {
+        println!(
+            "{:<18}   error: {}",
+            "",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
     Ok(())
 }
 

@@ -574,3 +574,226 @@ async fn secret_versions_keep_their_creation_dates_through_the_proxy() -> anyhow
     assert!(fixed["AWSCURRENT"] < now, "{fixed:?}");
     Ok(())
 }
+
+// ---- Propagation tracking in the function (EventBridge Scheduler + events) -----------------
+
+const GROUP: &str = "ecs-secrets-test";
+const SCHEDULER_ROLE: &str = "arn:aws:iam::123456789012:role/ecs-secrets-scheduler";
+
+fn scheduler(moto: &Moto) -> aws_sdk_scheduler::Client {
+    aws_sdk_scheduler::Client::new(&moto.sdk_config())
+}
+
+/// The checks (schedules) in moto: name → the input EventBridge Scheduler would send.
+async fn schedules(moto: &Moto) -> anyhow::Result<std::collections::BTreeMap<String, Value>> {
+    let s = scheduler(moto);
+    let mut out = std::collections::BTreeMap::new();
+    for item in s
+        .list_schedules()
+        .group_name(GROUP)
+        .send()
+        .await?
+        .schedules()
+    {
+        let name = item.name().unwrap_or_default().to_owned();
+        let got = s
+            .get_schedule()
+            .group_name(GROUP)
+            .name(&name)
+            .send()
+            .await?;
+        let target = got.target().expect("a target");
+        assert_eq!(target.role_arn(), SCHEDULER_ROLE);
+        assert!(
+            target.arn().starts_with("arn:aws:lambda:"),
+            "{}",
+            target.arn()
+        );
+        assert!(got
+            .schedule_expression()
+            .is_some_and(|e| e.starts_with("at(")));
+        out.insert(
+            name,
+            serde_json::from_str(target.input().unwrap_or("null"))?,
+        );
+    }
+    Ok(out)
+}
+
+/// An SQS batch of EventBridge events, as the FIFO queue delivers them.
+fn batch(events: &[Value]) -> Value {
+    json!({"Records": events.iter().enumerate().map(|(i, e)| json!({
+        "messageId": format!("m-{i}"), "receiptHandle": "r", "body": e.to_string(),
+        "attributes": {"MessageGroupId": "changes"}, "messageAttributes": {},
+        "md5OfBody": "", "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:changes.fifo", "awsRegion": "us-east-1"
+    })).collect::<Vec<_>>()})
+}
+
+fn label_event(secret: &str) -> Value {
+    json!({
+        "version": "0", "id": format!("evt-{}", harness::random_token(6)), "detail-type": "Secret Label Updated",
+        "source": "aws.secretsmanager", "account": "123456789012",
+        "region": "us-east-1", "resources": [secret],
+        "detail": {"labelUpdated": "AWSCURRENT"}
+    })
+}
+
+/// The function tracks each change it acted on: a schedule per change, `Secret Propagated`
+/// exactly once when the last consumer turns fresh (the deployment events delivered twice),
+/// `Secret Propagation Failed` at once for a failed deployment, and at the deadline — through
+/// the schedule's own input — for a task no service will replace, with its command.
+#[tokio::test]
+async fn the_redeployer_reports_propagation_exactly_once() -> anyhow::Result<()> {
+    let world = World::new();
+    let moto = world.moto().await?;
+    let proxy = scheduler_proxy(moto).await?;
+    let ecs = moto.ecs();
+    scheduler(moto)
+        .create_schedule_group()
+        .name(GROUP)
+        .send()
+        .await?;
+    let captured = moto.capture_events("ecs-secrets.redeployer").await?;
+    ecs.create_cluster().cluster_name("prod").send().await?;
+    let web_db = moto
+        .create_secret("web-db", r#"{"password":"old"}"#)
+        .await?;
+    let api_db = moto
+        .create_secret("api-db", r#"{"password":"old"}"#)
+        .await?;
+    let job_db = moto
+        .create_secret("job-db", r#"{"password":"old"}"#)
+        .await?;
+    let web = register(&ecs, "web", DIGEST, &web_db).await?;
+    let api = register(&ecs, "api", DIGEST, &api_db).await?;
+    let job = register(&ecs, "job", DIGEST, &job_db).await?;
+    service(&ecs, "prod", "web", &web, 2, &[]).await?;
+    service(&ecs, "prod", "api", &api, 1, &[]).await?;
+    service(&ecs, "prod", "reporter", &job, 1, &[]).await?;
+    let mut env = proxy.env(moto);
+    env.extend([
+        ("PROPAGATION_SCHEDULE_GROUP".to_owned(), GROUP.to_owned()),
+        (
+            "PROPAGATION_SCHEDULER_ROLE_ARN".to_owned(),
+            SCHEDULER_ROLE.to_owned(),
+        ),
+    ]);
+    // Adopt the services, start a job no service owns, then change every secret.
+    cli(&env, &["plan", "--secret", "web-db"]).await?;
+    proxy.scheduler().run_task(
+        "prod",
+        &job,
+        chrono::Utc::now() - chrono::Duration::minutes(5),
+    );
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    for id in [&web_db, &api_db, &job_db] {
+        moto.secrets_manager()
+            .put_secret_value()
+            .secret_id(id.as_str())
+            .secret_string(r#"{"password":"new"}"#)
+            .send()
+            .await?;
+    }
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    proxy.scheduler().fail_next_deployment("api");
+
+    let lambda = world
+        .lambda_with_env(Function::EcsRedeployer, env.clone())
+        .await?;
+    let out = lambda
+        .invoke_ok(&batch(&[
+            label_event(&web_db),
+            label_event(&api_db),
+            label_event(&job_db),
+        ]))
+        .await?;
+    assert_eq!(out["batchItemFailures"], json!([]), "{out}");
+    let checks: Vec<String> = out["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            c["propagation_check"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert!(
+        checks.iter().all(|c| c.starts_with("ecs-secrets-")),
+        "{out}"
+    );
+    let held = schedules(moto).await?;
+    assert_eq!(held.len(), 3, "one check per change: {held:?}");
+    assert_eq!(held[&checks[0]]["action"], "propagation-check");
+
+    // The roll-outs: web completes, api fails; their events reach the function (twice).
+    proxy.scheduler().settle(10);
+    let deployment_events = proxy.scheduler().take_events();
+    assert!(deployment_events.len() >= 6, "{deployment_events:?}");
+    for _ in 0..2 {
+        let out = lambda.invoke_ok(&batch(&deployment_events)).await?;
+        assert_eq!(out["batchItemFailures"], json!([]), "{out}");
+    }
+    // Received messages stay invisible for a while: keep every one as it arrives.
+    let mut reports = moto.received_events(&captured).await?;
+    let of = |reports: &[Value], kind: &str, secret: &str| -> Vec<Value> {
+        reports
+            .iter()
+            .filter(|e| e["detail-type"] == kind && e["detail"]["change"]["secret"] == secret)
+            .cloned()
+            .collect()
+    };
+    assert_eq!(
+        of(&reports, "Secret Propagated", &web_db).len(),
+        1,
+        "{reports:?}"
+    );
+    let propagated = &of(&reports, "Secret Propagated", &web_db)[0];
+    assert_eq!(propagated["source"], "ecs-secrets.redeployer");
+    assert_eq!(propagated["detail"]["consumers"][0]["state"], "fresh");
+    assert!(propagated["detail"]["propagationSeconds"].as_f64().unwrap() > 0.0);
+    let failed = of(&reports, "Secret Propagation Failed", &api_db);
+    assert_eq!(failed.len(), 1, "{reports:?}");
+    assert_eq!(failed[0]["detail"]["failing"], json!(["prod/api"]));
+    // The job's change waits: its service is fresh, the job is not.
+    assert!(of(&reports, "Secret Propagated", &job_db).is_empty());
+    assert!(of(&reports, "Secret Propagation Failed", &job_db).is_empty());
+    assert_eq!(
+        reports.len(),
+        2,
+        "one report per decided change: {reports:?}"
+    );
+    let left = schedules(moto).await?;
+    assert_eq!(left.len(), 1, "only the job's check is left: {left:?}");
+
+    // Its deadline: EventBridge Scheduler invokes the function with the schedule's input.
+    let input = left.values().next().unwrap().clone();
+    lambda.invoke_ok(&input).await?;
+    lambda.invoke_ok(&input).await?; // a second delivery reports nothing more
+    reports.extend(moto.received_events(&captured).await?);
+    let job_failed = of(&reports, "Secret Propagation Failed", &job_db);
+    assert_eq!(job_failed.len(), 1, "{reports:?}");
+    assert_eq!(reports.len(), 3, "{reports:?}");
+    let stale: Vec<&Value> = job_failed[0]["detail"]["consumers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["state"] == "stale")
+        .collect();
+    assert_eq!(stale.len(), 1);
+    assert_eq!(stale[0]["kind"], "task");
+    assert!(stale[0]["command"]
+        .as_str()
+        .unwrap()
+        .contains("aws ecs stop-task --cluster prod"));
+    assert!(schedules(moto).await?.is_empty(), "every check reported");
+    // No value ever left: the reports hold the change and the verdicts only.
+    let text = serde_json::to_string(&reports)?;
+    assert!(
+        !text.contains("\"new\"") && !text.contains("password"),
+        "{text}"
+    );
+    Ok(())
+}

@@ -162,7 +162,7 @@ fn changes_reach_the_redeployer_only_through_the_fifo_queue() -> anyhow::Result<
     let rules = resources_of_type(&t, "AWS::Events::Rule");
     assert_eq!(
         rules.len(),
-        4,
+        5,
         "{:?}",
         rules.iter().map(|r| r.0).collect::<Vec<_>>()
     );
