@@ -28,6 +28,7 @@ use serde_json::Value;
 
 use ecs::EcsApi;
 use propagation::{Check, Tracker};
+
 use redeploy::Redeployer;
 
 pub use config::FUNCTION_NAME;
@@ -101,14 +102,20 @@ pub async fn handle<E: EcsApi, T: Tracker>(
         return handle_sqs(redeployer, tracker, &me, event.payload, deadline).await;
     }
     if event.payload["action"] == propagation::CHECK_ACTION {
-        let check: Check = serde_json::from_value(event.payload["check"].clone())
-            .map_err(|e| Error::InvalidBatch(format!("check: {e}")))?;
+        // Only the name is taken from the invocation; the check is the schedule's own.
+        let name = event.payload["check"]["name"]
+            .as_str()
+            .filter(|n| n.starts_with("ecs-secrets-") && n.len() <= 64)
+            .ok_or_else(|| {
+                Error::InvalidBatch("check.name: expected the name of a propagation check".into())
+            })?
+            .to_owned();
         let Some(tracker) = tracker else {
-            return Ok(serde_json::json!({"check": check.name, "outcome": "tracking is off"}));
+            return Ok(serde_json::json!({"check": name, "outcome": "tracking is off"}));
         };
         let outcome =
-            propagation::at_deadline(redeployer, tracker, &check, &me.function_arn).await?;
-        return Ok(serde_json::json!({"check": check.name, "outcome": format!("{outcome:?}")}));
+            propagation::at_deadline(redeployer, tracker, &name, &me.function_arn).await?;
+        return Ok(serde_json::json!({"check": name, "outcome": format!("{outcome:?}")}));
     }
     let change = ChangeEvent::parse(&event.payload)?;
     if let ecs_secrets_shared::events::Trigger::DeploymentStateChanged {
@@ -126,8 +133,14 @@ pub async fn handle<E: EcsApi, T: Tracker>(
                 serde_json::json!({"deployment": service_arn, "reason": "nothing to track"}),
             );
         };
-        let outcomes =
-            propagation::on_deployment(redeployer, tracker, service_arn, &me.function_arn).await?;
+        let outcomes = propagation::on_deployment(
+            redeployer,
+            tracker,
+            service_arn,
+            event_name == "SERVICE_DEPLOYMENT_FAILED",
+            &me.function_arn,
+        )
+        .await?;
         return Ok(serde_json::json!({
             "deployment": service_arn,
             "checks": outcomes.iter().map(|(name, o)| serde_json::json!({"check": name, "outcome": format!("{o:?}")})).collect::<Vec<_>>(),
@@ -295,6 +308,12 @@ async fn handle_sqs<E: EcsApi, T: Tracker>(
     // Each service's settled deployments: one propagation re-check per service.
     let mut tracked = Vec::new();
     let mut checked: Vec<&str> = Vec::new();
+    // A failure anywhere in the batch for a service counts for it.
+    let failed_services: Vec<&str> = deployments
+        .iter()
+        .filter(|(_, _, e)| e == "SERVICE_DEPLOYMENT_FAILED")
+        .map(|(_, s, _)| s.as_str())
+        .collect();
     for (i, service, event_name) in &deployments {
         let settled = matches!(
             event_name.as_str(),
@@ -307,7 +326,10 @@ async fn handle_sqs<E: EcsApi, T: Tracker>(
             continue;
         }
         checked.push(service);
-        match propagation::on_deployment(redeployer, tracker, service, &me.function_arn).await {
+        let failed = failed_services.contains(&service.as_str());
+        match propagation::on_deployment(redeployer, tracker, service, failed, &me.function_arn)
+            .await
+        {
             Ok(outcomes) => tracked.push(serde_json::json!({
                 "messageId": ids[*i], "service": service,
                 "checks": outcomes.iter().map(|(name, o)| serde_json::json!({"check": name, "outcome": format!("{o:?}")})).collect::<Vec<_>>(),

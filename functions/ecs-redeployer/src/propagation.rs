@@ -112,6 +112,8 @@ pub trait Tracker: Sync {
     ) -> impl Future<Output = Result<(), ApiError>> + Send;
     /// Every change being tracked.
     fn tracked(&self) -> impl Future<Output = Result<Vec<Check>, ApiError>> + Send;
+    /// The check held under `name`, if it is still being tracked.
+    fn get(&self, name: &str) -> impl Future<Output = Result<Option<Check>, ApiError>> + Send;
     /// Deletes the check's schedule: `true` for the one caller that did, `false` when it was
     /// gone already (someone else reports).
     fn claim(&self, check: &Check) -> impl Future<Output = Result<bool, ApiError>> + Send;
@@ -198,13 +200,19 @@ async fn report<T: Tracker>(
     Ok(Outcome::Reported(detail_type))
 }
 
-/// The schedule fired: report whatever the consumers' state is now.
+/// The schedule named `name` fired: report whatever the consumers' state is now. The invocation
+/// only names the check: what is checked is the schedule's own input, so a caller who may
+/// invoke the function cannot have a made-up change (or change time) reported.
 pub async fn at_deadline<E: EcsApi, T: Tracker>(
     redeployer: &Redeployer<E>,
     tracker: &T,
-    check: &Check,
+    name: &str,
     target_arn: &str,
 ) -> Result<Outcome, TrackError> {
+    let Some(check) = tracker.get(name).await? else {
+        return Ok(Outcome::AlreadyReported);
+    };
+    let check = &check;
     let change = check.change().map_err(TrackError::Check)?;
     let status = redeployer.status(&change, check.changed_at).await?;
     let detail_type = if status.propagated {
@@ -215,12 +223,17 @@ pub async fn at_deadline<E: EcsApi, T: Tracker>(
     Ok(report(tracker, check, &status, detail_type, target_arn).await?)
 }
 
-/// A deployment of `service_arn` moved: for each tracked change it consumes, report a failure
-/// at once, or propagation when every consumer is fresh.
+/// A deployment of `service_arn` settled (`failed`: ECS said it failed): for each tracked change
+/// it consumes, report a failure at once, or propagation when every consumer is fresh.
+///
+/// A failed deployment counts even when DescribeServices no longer lists it (ECS may drop it
+/// after the rollback): if the event says it failed and that service is not fresh, the change
+/// failed to reach it.
 pub async fn on_deployment<E: EcsApi, T: Tracker>(
     redeployer: &Redeployer<E>,
     tracker: &T,
     service_arn: &str,
+    failed: bool,
     target_arn: &str,
 ) -> Result<Vec<(String, Outcome)>, TrackError> {
     let mut out = Vec::new();
@@ -233,13 +246,20 @@ pub async fn on_deployment<E: EcsApi, T: Tracker>(
             }
         };
         let status = redeployer.status(&change, check.changed_at).await?;
-        let consumes = status
+        let mut status = status;
+        let Some(consumer) = status
             .consumers
-            .iter()
-            .any(|c| c.kind == "service" && names_service(service_arn, &c.cluster, &c.name));
-        if !consumes {
+            .iter_mut()
+            .find(|c| c.kind == "service" && names_service(service_arn, &c.cluster, &c.name))
+        else {
             out.push((check.name.clone(), Outcome::NotAConsumer));
             continue;
+        };
+        if failed && matches!(consumer.state, State::Stale | State::Rolling) {
+            consumer.state = State::Failed;
+            consumer.reason = format!("ECS reported its deployment failed; {}", consumer.reason);
+            status.propagated = false;
+            status.propagation_seconds = None;
         }
         let outcome = if status.count(State::Failed) > 0 {
             report(tracker, &check, &status, PROPAGATION_FAILED, target_arn).await?
@@ -357,34 +377,42 @@ impl Tracker for AwsTracker {
         }
         let mut out = Vec::new();
         for name in names {
-            let schedule = match self
-                .scheduler
-                .get_schedule()
-                .group_name(&self.group)
-                .name(&name)
-                .send()
-                .await
-            {
-                Ok(s) => s,
-                // Claimed (deleted) since it was listed.
-                Err(e)
-                    if e.as_service_error()
-                        .is_some_and(|s| s.is_resource_not_found_exception()) =>
-                {
-                    continue
-                }
-                Err(e) => return Err(ApiError::from_sdk("GetSchedule", &e)),
-            };
-            let input = schedule
-                .target()
-                .and_then(|t| t.input())
-                .and_then(|i| serde_json::from_str::<Value>(i).ok());
-            match input.and_then(|i| serde_json::from_value::<Check>(i["check"].clone()).ok()) {
-                Some(check) => out.push(check),
-                None => tracing::warn!(schedule = %name, "a schedule without a readable check"),
+            if let Some(check) = self.get(&name).await? {
+                out.push(check);
             }
         }
         Ok(out)
+    }
+
+    async fn get(&self, name: &str) -> Result<Option<Check>, ApiError> {
+        let schedule = match self
+            .scheduler
+            .get_schedule()
+            .group_name(&self.group)
+            .name(name)
+            .send()
+            .await
+        {
+            Ok(s) => s,
+            // Claimed (deleted) already.
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
+            {
+                return Ok(None)
+            }
+            Err(e) => return Err(ApiError::from_sdk("GetSchedule", &e)),
+        };
+        let input = schedule
+            .target()
+            .and_then(|t| t.input())
+            .and_then(|i| serde_json::from_str::<Value>(i).ok());
+        let check = input.and_then(|i| serde_json::from_value::<Check>(i["check"].clone()).ok());
+        if check.is_none() {
+            tracing::warn!(schedule = %name, "a schedule without a readable check");
+        }
+        // A check is the one stored under its own name.
+        Ok(check.filter(|c| c.name == name))
     }
 
     async fn claim(&self, check: &Check) -> Result<bool, ApiError> {

@@ -169,7 +169,8 @@ impl<E: EcsApi> Redeployer<E> {
                     tasks_started_before_change: 0,
                     fresh_since: None,
                     command: None,
-                    warnings,
+                    // Not redeployed: no image is resolved again.
+                    warnings: Vec::new(),
                 }),
                 Verdict::Redeploy => {
                     let tasks = self

@@ -768,10 +768,19 @@ async fn the_redeployer_reports_propagation_exactly_once() -> anyhow::Result<()>
     let left = schedules(moto).await?;
     assert_eq!(left.len(), 1, "only the job's check is left: {left:?}");
 
-    // Its deadline: EventBridge Scheduler invokes the function with the schedule's input.
+    // Anyone who may invoke the function could send a check of their own: only its name is
+    // used, and the check is the schedule's. A made-up change time (which would make every
+    // task "fresh") and an untracked name report nothing of their own.
     let input = left.values().next().unwrap().clone();
-    lambda.invoke_ok(&input).await?;
-    lambda.invoke_ok(&input).await?; // a second delivery reports nothing more
+    let mut forged = input.clone();
+    forged["check"]["changedAt"] = json!("2020-01-01T00:00:00Z");
+    let mut unknown = input.clone();
+    unknown["check"]["name"] = json!("ecs-secrets-0123456789abcdef");
+    lambda.invoke_ok(&unknown).await?;
+    assert!(moto.received_events(&captured).await?.is_empty(), "an untracked name reports nothing");
+    // Its deadline: EventBridge Scheduler invokes the function with the schedule's input.
+    lambda.invoke_ok(&forged).await?;
+    lambda.invoke_ok(&input).await?; // the schedule's own delivery reports nothing more
     reports.extend(moto.received_events(&captured).await?);
     let job_failed = of(&reports, "Secret Propagation Failed", &job_db);
     assert_eq!(job_failed.len(), 1, "{reports:?}");

@@ -42,6 +42,14 @@ impl Tracker for MemoryTracker {
             .map(|(c, _)| c.clone())
             .collect())
     }
+    async fn get(&self, name: &str) -> Result<Option<Check>, ApiError> {
+        Ok(self
+            .schedules
+            .lock()
+            .unwrap()
+            .get(name)
+            .map(|(c, _)| c.clone()))
+    }
     async fn claim(&self, check: &Check) -> Result<bool, ApiError> {
         // Another invocation's status read may be in flight: let it interleave.
         tokio::task::yield_now().await;
@@ -143,8 +151,8 @@ async fn concurrent_and_repeated_completions_report_once() {
     let check = Check::new(&change(), t("10:00:00"), Duration::minutes(30));
     tracker.schedule(&check, ME).await.unwrap();
     let (a, b) = tokio::join!(
-        on_deployment(&r, &tracker, WEB, ME),
-        on_deployment(&r, &tracker, WEB, ME)
+        on_deployment(&r, &tracker, WEB, false, ME),
+        on_deployment(&r, &tracker, WEB, false, ME)
     );
     let outcomes: Vec<Outcome> = a
         .unwrap()
@@ -162,12 +170,12 @@ async fn concurrent_and_repeated_completions_report_once() {
     );
     assert_eq!(tracker.published.lock().unwrap().len(), 1);
     // A late duplicate, and the deadline: nothing more.
-    assert!(on_deployment(&r, &tracker, WEB, ME)
+    assert!(on_deployment(&r, &tracker, WEB, false, ME)
         .await
         .unwrap()
         .is_empty());
     assert_eq!(
-        at_deadline(&r, &tracker, &check, ME).await.unwrap(),
+        at_deadline(&r, &tracker, &check.name, ME).await.unwrap(),
         Outcome::AlreadyReported
     );
     let (kind, detail) = tracker.published.lock().unwrap()[0].clone();
@@ -187,19 +195,19 @@ async fn rolling_waits_failed_reports_at_once_stale_fails_at_the_deadline() {
     let tracker = MemoryTracker::default();
     let check = Check::new(&change(), t("10:00:00"), Duration::minutes(30));
     tracker.schedule(&check, ME).await.unwrap();
-    let out = on_deployment(&r, &tracker, WEB, ME).await.unwrap();
+    let out = on_deployment(&r, &tracker, WEB, false, ME).await.unwrap();
     assert_eq!(out[0].1, Outcome::Waiting);
     assert_eq!(tracker.schedules.lock().unwrap().len(), 1);
     // Another service's event: not a consumer.
     let other = "arn:aws:ecs:us-east-1:123456789012:service/prod/api";
     assert_eq!(
-        on_deployment(&r, &tracker, other, ME).await.unwrap()[0].1,
+        on_deployment(&r, &tracker, other, false, ME).await.unwrap()[0].1,
         Outcome::NotAConsumer
     );
 
     // The deployment failed: reported at once, with the failing consumer.
     let r = Redeployer::new(fleet("FAILED", &["09:00:00"]), Config::default());
-    let out = on_deployment(&r, &tracker, WEB, ME).await.unwrap();
+    let out = on_deployment(&r, &tracker, WEB, false, ME).await.unwrap();
     assert_eq!(out[0].1, Outcome::Reported(PROPAGATION_FAILED));
     let (_, detail) = tracker.published.lock().unwrap()[0].clone();
     assert_eq!(detail["failing"][0], "prod/web");
@@ -210,7 +218,7 @@ async fn rolling_waits_failed_reports_at_once_stale_fails_at_the_deadline() {
     let tracker = MemoryTracker::default();
     tracker.schedule(&check, ME).await.unwrap();
     assert_eq!(
-        at_deadline(&r, &tracker, &check, ME).await.unwrap(),
+        at_deadline(&r, &tracker, &check.name, ME).await.unwrap(),
         Outcome::Reported(PROPAGATION_FAILED)
     );
 }
@@ -222,15 +230,48 @@ async fn a_failed_publish_schedules_the_report_again() {
     let check = Check::new(&change(), t("10:00:00"), Duration::minutes(30));
     tracker.schedule(&check, ME).await.unwrap();
     tracker.fail_publish.store(true, Ordering::SeqCst);
-    assert!(at_deadline(&r, &tracker, &check, ME).await.is_err());
+    assert!(at_deadline(&r, &tracker, &check.name, ME).await.is_err());
     let again = tracker.schedules.lock().unwrap().get(&check.name).cloned();
     let (retry, target) = again.expect("scheduled again");
     assert!(retry.deadline > Utc::now(), "about a minute out");
     assert_eq!(target, ME);
     tracker.fail_publish.store(false, Ordering::SeqCst);
     assert_eq!(
-        at_deadline(&r, &tracker, &retry, ME).await.unwrap(),
+        at_deadline(&r, &tracker, &retry.name, ME).await.unwrap(),
         Outcome::Reported(PROPAGATED)
     );
     assert_eq!(tracker.published.lock().unwrap().len(), 1);
+}
+
+/// The invocation only names the check: a made-up change time in the payload changes nothing,
+/// and a name that is not tracked reports nothing.
+#[tokio::test]
+async fn a_forged_check_reports_nothing() {
+    let r = Redeployer::new(fleet("COMPLETED", &["09:00:00"]), Config::default());
+    let tracker = MemoryTracker::default();
+    assert_eq!(
+        at_deadline(&r, &tracker, "ecs-secrets-0000", ME)
+            .await
+            .unwrap(),
+        Outcome::AlreadyReported
+    );
+    assert!(tracker.published.lock().unwrap().is_empty());
+}
+
+/// ECS said the deployment failed, though DescribeServices no longer shows it: the service is
+/// not fresh, so the change failed to reach it.
+#[tokio::test]
+async fn a_failed_event_counts_even_when_the_failed_deployment_is_gone() {
+    let r = Redeployer::new(fleet("COMPLETED", &["09:00:00"]), Config::default());
+    let tracker = MemoryTracker::default();
+    let check = Check::new(&change(), t("10:00:00"), Duration::minutes(30));
+    tracker.schedule(&check, ME).await.unwrap();
+    let out = on_deployment(&r, &tracker, WEB, true, ME).await.unwrap();
+    assert_eq!(out[0].1, Outcome::Reported(PROPAGATION_FAILED));
+    let (_, detail) = tracker.published.lock().unwrap()[0].clone();
+    assert_eq!(detail["consumers"][0]["state"], "failed");
+    assert!(detail["consumers"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .starts_with("ECS reported its deployment failed"));
 }
