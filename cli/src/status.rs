@@ -3,9 +3,11 @@
 //! ([`ecs_redeployer::status`]).
 //!
 //! The change time is when the value consumers should read became current: for a secret, the
-//! later of its AWSCURRENT version's creation and its last completed rotation (a rotation
-//! creates the version at createSecret and makes it current only at finishSecret: a task started
-//! in between still read the old value); for a parameter, its `LastModifiedDate`.
+//! latest of its AWSCURRENT version's creation, its last completed rotation (a rotation creates
+//! the version at createSecret and makes it current only at finishSecret: a task started in
+//! between still read the old value) and its last change (which catches AWSCURRENT moved back
+//! to an older version); for a parameter, its `LastModifiedDate`. Erring late only ever makes a
+//! task look stale, never fresh.
 
 use std::fmt::Write as _;
 
@@ -57,17 +59,23 @@ async fn changed_at(change: &Change, aws: &AwsConfig) -> Result<DateTime<Utc>, S
             }
             let created = created
                 .ok_or_else(|| fail(format!("no version of the secret is labelled {label}")))?;
-            let rotated = sm
+            let described = sm
                 .describe_secret()
                 .secret_id(&id)
                 .send()
                 .await
-                .map_err(|e| fail(aws_sdk_ecs::error::DisplayErrorContext(e).to_string()))?
-                .last_rotated_date()
-                .and_then(time);
+                .map_err(|e| fail(aws_sdk_ecs::error::DisplayErrorContext(e).to_string()))?;
             // A completed rotation makes its version current at finishSecret, after creating
-            // it; a later manual version is current from its creation.
-            Ok(rotated.map_or(created, |r| r.max(created)))
+            // it; moving AWSCURRENT back to an older version changes neither date, but it does
+            // change the secret (LastChangedDate). The latest of the three: a later time can
+            // only make a task look stale, never fresh.
+            Ok([
+                described.last_rotated_date().and_then(time),
+                described.last_changed_date().and_then(time),
+            ]
+            .into_iter()
+            .flatten()
+            .fold(created, DateTime::max))
         }
         Change::Parameter { parameter } => {
             let out = aws_sdk_ssm::Client::new(&aws.sdk)

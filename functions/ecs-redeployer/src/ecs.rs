@@ -51,6 +51,10 @@ pub struct RunningTask {
     /// for a task no service owns.
     pub group: String,
     pub started_at: Option<DateTime<Utc>>,
+    /// When ECS created the task: it fetches the task's secrets after this, while it
+    /// provisions (before `startedAt`), so "created after the change" is what proves a task
+    /// read the new value.
+    pub created_at: Option<DateTime<Utc>>,
 }
 
 /// The ECS operations of a redeployment.
@@ -328,6 +332,7 @@ impl EcsApi for Ecs {
                 task_definition: t.task_definition_arn().unwrap_or_default().to_owned(),
                 group: t.group().unwrap_or_default().to_owned(),
                 started_at: t.started_at().and_then(chrono_time),
+                created_at: t.created_at().and_then(chrono_time),
             })
             .collect())
     }

@@ -133,11 +133,10 @@ pub async fn handle<E: EcsApi, T: Tracker>(
                 serde_json::json!({"deployment": service_arn, "reason": "nothing to track"}),
             );
         };
-        let outcomes = propagation::on_deployment(
+        let outcomes = propagation::on_deployments(
             redeployer,
             tracker,
-            service_arn,
-            event_name == "SERVICE_DEPLOYMENT_FAILED",
+            &[service_arn.as_str()],
             &me.function_arn,
         )
         .await?;
@@ -305,41 +304,34 @@ async fn handle_sqs<E: EcsApi, T: Tracker>(
             summary.insert("discoveryError".into(), Value::String(e.to_string()));
         }
     }
-    // Each service's settled deployments: one propagation re-check per service.
+    // The services whose deployments settled: one propagation re-check for all of them.
+    let settled: Vec<&str> = {
+        let mut v: Vec<&str> = deployments
+            .iter()
+            .filter(|(_, _, e)| {
+                matches!(
+                    e.as_str(),
+                    "SERVICE_DEPLOYMENT_COMPLETED" | "SERVICE_DEPLOYMENT_FAILED"
+                )
+            })
+            .map(|(_, s, _)| s.as_str())
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
     let mut tracked = Vec::new();
-    let mut checked: Vec<&str> = Vec::new();
-    // A failure anywhere in the batch for a service counts for it.
-    let failed_services: Vec<&str> = deployments
-        .iter()
-        .filter(|(_, _, e)| e == "SERVICE_DEPLOYMENT_FAILED")
-        .map(|(_, s, _)| s.as_str())
-        .collect();
-    for (i, service, event_name) in &deployments {
-        let settled = matches!(
-            event_name.as_str(),
-            "SERVICE_DEPLOYMENT_COMPLETED" | "SERVICE_DEPLOYMENT_FAILED"
-        );
-        let Some(tracker) = tracker.filter(|_| settled) else {
-            continue;
-        };
-        if checked.contains(&service.as_str()) {
-            continue;
-        }
-        checked.push(service);
-        let failed = failed_services.contains(&service.as_str());
-        match propagation::on_deployment(redeployer, tracker, service, failed, &me.function_arn)
-            .await
-        {
-            Ok(outcomes) => tracked.push(serde_json::json!({
-                "messageId": ids[*i], "service": service,
-                "checks": outcomes.iter().map(|(name, o)| serde_json::json!({"check": name, "outcome": format!("{o:?}")})).collect::<Vec<_>>(),
-            })),
+    if let (Some(tracker), false) = (tracker, settled.is_empty()) {
+        match propagation::on_deployments(redeployer, tracker, &settled, &me.function_arn).await {
+            Ok(outcomes) => {
+                tracked.extend(outcomes.iter().map(
+                    |(name, o)| serde_json::json!({"check": name, "outcome": format!("{o:?}")}),
+                ))
+            }
             Err(e) => {
-                tracing::error!(service = %service, error = %e, "propagation re-check failed");
-                for (j, s, _) in &deployments {
-                    if s == service {
-                        fail(*j);
-                    }
+                tracing::error!(error = %e, "propagation re-check failed");
+                for (j, _, _) in &deployments {
+                    fail(*j);
                 }
             }
         }

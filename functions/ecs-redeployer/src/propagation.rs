@@ -54,18 +54,17 @@ pub struct Check {
 }
 
 impl Check {
-    /// The check of `change` (at `changed_at`), due `deadline` later. The name is a digest of
-    /// the change, so the events of one change (label event, CloudTrail, redelivery) share one.
+    /// The check of `change` (at `changed_at`), due `deadline` later (and not before a minute
+    /// from now). The name is a digest of what changed — not of when — so the several events
+    /// of one rotation (label event, CloudTrail calls, redeliveries) share one check, which
+    /// the latest change time wins ([`Tracker::schedule`]).
     pub fn new(change: &Change, changed_at: DateTime<Utc>, deadline: Duration) -> Self {
         let (secret, labels, parameter) = match change {
             Change::Secret { secret, labels } => (Some(secret.to_string()), labels.clone(), None),
             Change::Parameter { parameter } => (None, Vec::new(), Some(parameter.to_string())),
         };
         let mut digest = Sha256::new();
-        digest.update(format!(
-            "{secret:?}|{labels:?}|{parameter:?}|{}",
-            changed_at.timestamp()
-        ));
+        digest.update(format!("{secret:?}|{labels:?}|{parameter:?}"));
         let hex: String = digest
             .finalize()
             .iter()
@@ -78,7 +77,7 @@ impl Check {
             labels,
             parameter,
             changed_at,
-            deadline: changed_at + deadline,
+            deadline: (changed_at + deadline).max(Utc::now() + Duration::minutes(1)),
         }
     }
 
@@ -103,8 +102,9 @@ impl Check {
 
 /// Where tracking state lives and reports go: EventBridge Scheduler and EventBridge.
 pub trait Tracker: Sync {
-    /// Creates the check's schedule, to invoke `target_arn` (this function) at its deadline;
-    /// one that exists already (the same change) is kept.
+    /// Creates the check's schedule, to invoke `target_arn` (this function) at its deadline.
+    /// When the change is tracked already, the later change time wins: the schedule is updated
+    /// to this check if it is newer, and kept otherwise.
     fn schedule(
         &self,
         check: &Check,
@@ -138,21 +138,38 @@ pub enum Outcome {
 
 /// The report's detail: the change, the verdicts, never a value.
 pub fn detail(status: &Status, check: &Check) -> Value {
-    let failing: Vec<&crate::status::Consumer> = status
+    let failing: Vec<String> = status
         .consumers
         .iter()
-        .filter(|c| !matches!(c.state, State::Fresh | State::Skipped))
+        .filter(|c| match c.state {
+            State::Fresh => false,
+            State::Skipped => c.reads_change && c.tasks_started_before_change > 0,
+            _ => true,
+        })
+        .map(|c| format!("{}/{}", c.cluster, c.name))
+        .collect();
+    // An event holds at most 256 KB: the verdicts of the first consumers, and how many more.
+    let shown: Vec<&crate::status::Consumer> = status
+        .consumers
+        .iter()
+        .take(MAX_CONSUMERS_IN_EVENT)
         .collect();
     json!({
+        "check": check.name,
         "change": status.change,
         "changedAt": status.changed_at.to_rfc3339(),
         "deadline": check.deadline.to_rfc3339(),
         "propagated": status.propagated,
         "propagationSeconds": status.propagation_seconds,
-        "failing": failing.iter().map(|c| format!("{}/{}", c.cluster, c.name)).collect::<Vec<_>>(),
-        "consumers": status.consumers,
+        "failing": failing.iter().take(MAX_CONSUMERS_IN_EVENT).collect::<Vec<_>>(),
+        "consumers": shown,
+        "consumersOmitted": status.consumers.len() - shown.len(),
+        "clustersNotScanned": status.clusters_not_scanned,
     })
 }
+
+/// Consumers listed in a report (each under 1 KB: the event stays well under 256 KB).
+const MAX_CONSUMERS_IN_EVENT: usize = 150;
 
 fn metrics(status: &Status, detail_type: &str) {
     let mut m = Metrics::new(crate::config::FUNCTION_NAME);
@@ -212,28 +229,41 @@ pub async fn at_deadline<E: EcsApi, T: Tracker>(
     let Some(check) = tracker.get(name).await? else {
         return Ok(Outcome::AlreadyReported);
     };
-    let check = &check;
+    // Not due yet (an early invocation): nothing is decided before the deadline.
+    if Utc::now() + Duration::seconds(DEADLINE_SKEW_SECONDS) < check.deadline {
+        return Ok(Outcome::Waiting);
+    }
     let change = check.change().map_err(TrackError::Check)?;
-    let status = redeployer.status(&change, check.changed_at).await?;
+    let status = match redeployer.status(&change, check.changed_at).await {
+        Ok(s) => s,
+        Err(e) => {
+            // A one-time schedule does not fire again: check again in five minutes.
+            let again = Check {
+                deadline: Utc::now() + Duration::minutes(5),
+                ..check.clone()
+            };
+            tracker.schedule(&again, target_arn).await?;
+            return Err(e.into());
+        }
+    };
     let detail_type = if status.propagated {
         PROPAGATED
     } else {
         PROPAGATION_FAILED
     };
-    Ok(report(tracker, check, &status, detail_type, target_arn).await?)
+    Ok(report(tracker, &check, &status, detail_type, target_arn).await?)
 }
 
-/// A deployment of `service_arn` settled (`failed`: ECS said it failed): for each tracked change
-/// it consumes, report a failure at once, or propagation when every consumer is fresh.
-///
-/// A failed deployment counts even when DescribeServices no longer lists it (ECS may drop it
-/// after the rollback): if the event says it failed and that service is not fresh, the change
-/// failed to reach it.
-pub async fn on_deployment<E: EcsApi, T: Tracker>(
+/// How early a deadline invocation may arrive (EventBridge Scheduler's clock and ours).
+const DEADLINE_SKEW_SECONDS: i64 = 60;
+
+/// Deployments of these services settled: for each tracked change one of them consumes (each
+/// check's status computed once), report a failure at once, or propagation when every consumer
+/// is fresh. Only ECS's own state decides: an event (or a forged one) is just a reason to look.
+pub async fn on_deployments<E: EcsApi, T: Tracker>(
     redeployer: &Redeployer<E>,
     tracker: &T,
-    service_arn: &str,
-    failed: bool,
+    services: &[&str],
     target_arn: &str,
 ) -> Result<Vec<(String, Outcome)>, TrackError> {
     let mut out = Vec::new();
@@ -246,20 +276,15 @@ pub async fn on_deployment<E: EcsApi, T: Tracker>(
             }
         };
         let status = redeployer.status(&change, check.changed_at).await?;
-        let mut status = status;
-        let Some(consumer) = status
-            .consumers
-            .iter_mut()
-            .find(|c| c.kind == "service" && names_service(service_arn, &c.cluster, &c.name))
-        else {
+        let consumes = status.consumers.iter().any(|c| {
+            c.kind == "service"
+                && services
+                    .iter()
+                    .any(|arn| names_service(arn, &c.cluster, &c.name))
+        });
+        if !consumes {
             out.push((check.name.clone(), Outcome::NotAConsumer));
             continue;
-        };
-        if failed && matches!(consumer.state, State::Stale | State::Rolling) {
-            consumer.state = State::Failed;
-            consumer.reason = format!("ECS reported its deployment failed; {}", consumer.reason);
-            status.propagated = false;
-            status.propagation_seconds = None;
         }
         let outcome = if status.count(State::Failed) > 0 {
             report(tracker, &check, &status, PROPAGATION_FAILED, target_arn).await?

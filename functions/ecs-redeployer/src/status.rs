@@ -11,7 +11,11 @@
 //! - `skipped`: the redeployer does not redeploy it, with its reason (pinned, opted out, another
 //!   deployment controller, outside `CLUSTERS`).
 //!
-//! The change is `propagated` when no consumer is stale, rolling or failed. "Started after the
+//! The change is `propagated` when no consumer that reads it holds the old value: none is
+//! stale, rolling or failed, and none skipped by policy (opted out, another controller…) still
+//! runs a task created before the change. Pinned references and labels that did not move do
+//! not read the change. Freshness is judged by a task's `createdAt`: ECS fetches secrets while
+//! it provisions a task, before `startedAt`. "Started after the
 //! change" is judged as the redeployer judges "already redeployed"
 //! ([`crate::verdict::deployed_after`]): with a whole-second change time only a later second
 //! counts, so a task of the same second is never taken for fresh.
@@ -61,6 +65,9 @@ pub struct Consumer {
     pub name: String,
     pub state: State,
     pub reason: String,
+    /// It reads the changed value (false for a reference pinned to a version or following a
+    /// label that did not move: the change does not concern it).
+    pub reads_change: bool,
     /// The PRIMARY deployment (services).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deployment: Option<String>,
@@ -157,21 +164,43 @@ impl<E: EcsApi> Redeployer<E> {
                 .unwrap_or_default();
             match verdict {
                 Verdict::NotReferenced => continue,
-                Verdict::Skip(reason) => consumers.push(Consumer {
-                    kind: "service",
-                    cluster: service.cluster_name.clone(),
-                    name: service.name.clone(),
-                    state: State::Skipped,
-                    reason,
-                    deployment: primary(service).map(|d| d.id.clone()),
-                    rollout_state: primary(service).and_then(|d| d.rollout_state.clone()),
-                    running_tasks: service.running_count.max(0) as usize,
-                    tasks_started_before_change: 0,
-                    fresh_since: None,
-                    command: None,
-                    // Not redeployed: no image is resolved again.
-                    warnings: Vec::new(),
-                }),
+                Verdict::Skip(reason) => {
+                    let ctx = context_of(&service.arn);
+                    let affected = ctx.is_some_and(|ctx| reads(&refs, change, &ctx).affected);
+                    if !affected {
+                        // Pinned, or a label that did not move: not a reader of this change.
+                        consumers.push(Consumer {
+                            kind: "service",
+                            cluster: service.cluster_name.clone(),
+                            name: service.name.clone(),
+                            state: State::Skipped,
+                            reason,
+                            reads_change: false,
+                            deployment: primary(service).map(|d| d.id.clone()),
+                            rollout_state: primary(service).and_then(|d| d.rollout_state.clone()),
+                            running_tasks: service.running_count.max(0) as usize,
+                            tasks_started_before_change: 0,
+                            fresh_since: None,
+                            command: None,
+                            warnings: Vec::new(),
+                        });
+                        continue;
+                    }
+                    // Skipped by policy (opted out, another controller, …) but reading the
+                    // change: its tasks say whether it holds the old value.
+                    let tasks = self
+                        .running_tasks(&service.cluster_arn, Some(&service.name))
+                        .await?;
+                    seen_tasks.extend(tasks.iter().map(|t| t.arn.clone()));
+                    let mut c = service_consumer(service, &tasks, changed_at, Vec::new());
+                    c.reason = match c.tasks_started_before_change {
+                        0 => reason,
+                        old => format!("{reason}; {old} task(s) still run the old value"),
+                    };
+                    c.state = State::Skipped;
+                    c.fresh_since = None;
+                    consumers.push(c);
+                }
                 Verdict::Redeploy => {
                     let tasks = self
                         .running_tasks(&service.cluster_arn, Some(&service.name))
@@ -224,9 +253,13 @@ impl<E: EcsApi> Redeployer<E> {
                 ));
             }
         }
-        let propagated = consumers
-            .iter()
-            .all(|c| matches!(c.state, State::Fresh | State::Skipped));
+        // Propagated: no reader of the change holds the old value — a consumer the redeployer
+        // skips by policy counts too (revoking the old value would break it).
+        let propagated = consumers.iter().all(|c| match c.state {
+            State::Fresh => true,
+            State::Skipped => !c.reads_change || c.tasks_started_before_change == 0,
+            _ => false,
+        });
         let propagation_seconds = if propagated {
             consumers
                 .iter()
@@ -275,6 +308,13 @@ impl<E: EcsApi> Redeployer<E> {
     }
 }
 
+/// Whether a task certainly read the value current since `changed_at`: ECS created it (and so
+/// fetched its secrets) after the change. A task without a creation time counts as old.
+fn read_new_value(task: &RunningTask, changed_at: DateTime<Utc>) -> bool {
+    task.created_at
+        .is_some_and(|c| deployed_after(c, changed_at))
+}
+
 fn primary(service: &Service) -> Option<&crate::verdict::Deployment> {
     service.deployments.iter().find(|d| d.status == "PRIMARY")
 }
@@ -287,7 +327,7 @@ fn service_consumer(
 ) -> Consumer {
     let old = tasks
         .iter()
-        .filter(|t| t.started_at.is_none_or(|s| !deployed_after(s, changed_at)))
+        .filter(|t| !read_new_value(t, changed_at))
         .count();
     let since_change: Vec<&crate::verdict::Deployment> = service
         .deployments
@@ -312,19 +352,21 @@ fn service_consumer(
                     .unwrap_or_default()
             ),
         )
+    } else if in_progress {
+        // Until the roll-out completes, old tasks may still be draining (stopping, no longer
+        // listed as RUNNING) and serving with the old value.
+        (
+            State::Rolling,
+            format!(
+                "a deployment since the change is in progress; {old} of {} running task(s) still run the old value",
+                tasks.len()
+            ),
+        )
     } else if old == 0 {
         (
             State::Fresh,
             format!(
-                "all {} running task(s) started after the change",
-                tasks.len()
-            ),
-        )
-    } else if in_progress {
-        (
-            State::Rolling,
-            format!(
-                "a deployment since the change is in progress; {old} of {} task(s) still run the old value",
+                "all {} running task(s) were created after the change",
                 tasks.len()
             ),
         )
@@ -332,13 +374,13 @@ fn service_consumer(
         (
             State::Stale,
             format!(
-                "{old} of {} task(s) started before the change and no deployment since replaces them",
+                "{old} of {} task(s) were created before the change and no deployment since replaces them",
                 tasks.len()
             ),
         )
     };
     let fresh_since = (state == State::Fresh)
-        .then(|| tasks.iter().filter_map(|t| t.started_at).max())
+        .then(|| tasks.iter().filter_map(|t| t.created_at).max())
         .flatten();
     Consumer {
         kind: "service",
@@ -346,6 +388,7 @@ fn service_consumer(
         name: service.name.clone(),
         state,
         reason,
+        reads_change: true,
         deployment: primary(service).map(|d| d.id.clone()),
         rollout_state: primary(service).and_then(|d| d.rollout_state.clone()),
         running_tasks: tasks.len(),
@@ -365,9 +408,7 @@ fn task_consumer(
 ) -> Consumer {
     let cluster = cluster_name(&task.cluster_arn);
     let id = task_id(&task.arn);
-    let fresh = task
-        .started_at
-        .is_some_and(|s| deployed_after(s, changed_at));
+    let fresh = read_new_value(task, changed_at);
     let (state, reason, command) = if !affected {
         (
             State::Skipped,
@@ -378,11 +419,11 @@ fn task_consumer(
             None,
         )
     } else if fresh {
-        (State::Fresh, "started after the change".to_owned(), None)
+        (State::Fresh, "created after the change".to_owned(), None)
     } else {
         (
             State::Stale,
-            "started before the change; no service owns it, so no deployment will replace it"
+            "created before the change; no service owns it, so no deployment will replace it"
                 .to_owned(),
             Some(format!(
                 "aws ecs stop-task --cluster {cluster} --task {id}  # then run it again (its group: {})",
@@ -396,11 +437,12 @@ fn task_consumer(
         name: id,
         state,
         reason,
+        reads_change: affected,
         deployment: None,
         rollout_state: None,
         running_tasks: 1,
         tasks_started_before_change: usize::from(state == State::Stale),
-        fresh_since: if fresh { task.started_at } else { None },
+        fresh_since: if fresh { task.created_at } else { None },
         command,
         warnings,
     }

@@ -620,6 +620,32 @@ async fn schedules(moto: &Moto) -> anyhow::Result<std::collections::BTreeMap<Str
     Ok(out)
 }
 
+/// Moves a check's deadline (in its schedule's input) into the past: the simulated passing of
+/// the deadline.
+async fn expire(moto: &Moto, name: &str) -> anyhow::Result<()> {
+    let s = scheduler(moto);
+    let got = s.get_schedule().group_name(GROUP).name(name).send().await?;
+    let target = got.target().expect("a target");
+    let mut input: Value = serde_json::from_str(target.input().unwrap_or("null"))?;
+    input["check"]["deadline"] =
+        json!((chrono::Utc::now() - chrono::Duration::minutes(2)).to_rfc3339());
+    s.update_schedule()
+        .group_name(GROUP)
+        .name(name)
+        .schedule_expression(got.schedule_expression().unwrap_or_default())
+        .flexible_time_window(got.flexible_time_window().cloned().expect("a window"))
+        .target(
+            aws_sdk_scheduler::types::Target::builder()
+                .arn(target.arn())
+                .role_arn(target.role_arn())
+                .input(input.to_string())
+                .build()?,
+        )
+        .send()
+        .await?;
+    Ok(())
+}
+
 /// An SQS batch of EventBridge events, as the FIFO queue delivers them.
 fn batch(events: &[Value]) -> Value {
     json!({"Records": events.iter().enumerate().map(|(i, e)| json!({
@@ -777,8 +803,21 @@ async fn the_redeployer_reports_propagation_exactly_once() -> anyhow::Result<()>
     let mut unknown = input.clone();
     unknown["check"]["name"] = json!("ecs-secrets-0123456789abcdef");
     lambda.invoke_ok(&unknown).await?;
-    assert!(moto.received_events(&captured).await?.is_empty(), "an untracked name reports nothing");
-    // Its deadline: EventBridge Scheduler invokes the function with the schedule's input.
+    assert!(
+        moto.received_events(&captured).await?.is_empty(),
+        "an untracked name reports nothing"
+    );
+    // Before its deadline, even the schedule's own input decides nothing.
+    lambda.invoke_ok(&forged).await?;
+    lambda.invoke_ok(&input).await?;
+    assert!(
+        moto.received_events(&captured).await?.is_empty(),
+        "not due yet"
+    );
+    // The deadline passes (the stored check's deadline is moved into the past, as time would),
+    // and EventBridge Scheduler invokes the function with the schedule's input — here forged.
+    let name = input["check"]["name"].as_str().unwrap().to_owned();
+    expire(moto, &name).await?;
     lambda.invoke_ok(&forged).await?;
     lambda.invoke_ok(&input).await?; // the schedule's own delivery reports nothing more
     reports.extend(moto.received_events(&captured).await?);

@@ -26,11 +26,15 @@ struct MemoryTracker {
 
 impl Tracker for MemoryTracker {
     async fn schedule(&self, check: &Check, target_arn: &str) -> Result<(), ApiError> {
-        self.schedules
-            .lock()
-            .unwrap()
-            .entry(check.name.clone())
-            .or_insert((check.clone(), target_arn.to_owned()));
+        // As AwsTracker: the later change (or a retry's later deadline) wins.
+        let mut schedules = self.schedules.lock().unwrap();
+        let keep = schedules.get(&check.name).is_some_and(|(h, _)| {
+            h.changed_at > check.changed_at
+                || (h.changed_at == check.changed_at && h.deadline >= check.deadline)
+        });
+        if !keep {
+            schedules.insert(check.name.clone(), (check.clone(), target_arn.to_owned()));
+        }
         Ok(())
     }
     async fn tracked(&self) -> Result<Vec<Check>, ApiError> {
@@ -69,6 +73,12 @@ impl Tracker for MemoryTracker {
             .push((detail_type.to_owned(), detail.clone()));
         Ok(())
     }
+}
+
+/// A check whose deadline has passed.
+fn due(mut check: Check) -> Check {
+    check.deadline = Utc::now() - Duration::minutes(1);
+    check
 }
 
 fn t(s: &str) -> DateTime<Utc> {
@@ -122,6 +132,7 @@ fn fleet(rollout: &str, started: &[&str]) -> MemoryEcs {
             task_definition: TD.into(),
             group: "service:web".into(),
             started_at: Some(t(at)),
+            created_at: Some(t(at)),
         })
         .collect();
     ecs
@@ -136,9 +147,23 @@ fn a_check_is_named_by_its_change_and_reads_back() {
     let b = Check::new(&change(), t("10:00:00"), Duration::minutes(30));
     let later = Check::new(&change(), t("10:00:01"), Duration::minutes(30));
     assert_eq!(a.name, b.name, "one change, one schedule");
-    assert_ne!(a.name, later.name);
+    assert_eq!(a.name, later.name, "the events of one rotation share it");
+    let other = Change::Parameter {
+        parameter: ParameterArn::parse("arn:aws:ssm:us-east-1:123456789012:parameter/app/db")
+            .unwrap(),
+    };
+    assert_ne!(
+        a.name,
+        Check::new(&other, t("10:00:00"), Duration::minutes(30)).name
+    );
     assert!(a.name.len() <= 64 && a.name.starts_with("ecs-secrets-"));
-    assert_eq!(a.deadline, t("10:30:00"));
+    // A deadline already past (a change processed late) is a minute from now.
+    assert!(a.deadline > Utc::now());
+    let now = Utc::now();
+    assert_eq!(
+        Check::new(&change(), now, Duration::minutes(30)).deadline,
+        now + Duration::minutes(30)
+    );
     assert_eq!(a.change().unwrap(), change());
     let json = serde_json::to_value(&a).unwrap();
     assert_eq!(serde_json::from_value::<Check>(json).unwrap(), a);
@@ -151,8 +176,8 @@ async fn concurrent_and_repeated_completions_report_once() {
     let check = Check::new(&change(), t("10:00:00"), Duration::minutes(30));
     tracker.schedule(&check, ME).await.unwrap();
     let (a, b) = tokio::join!(
-        on_deployment(&r, &tracker, WEB, false, ME),
-        on_deployment(&r, &tracker, WEB, false, ME)
+        on_deployments(&r, &tracker, &[WEB], ME),
+        on_deployments(&r, &tracker, &[WEB], ME)
     );
     let outcomes: Vec<Outcome> = a
         .unwrap()
@@ -170,7 +195,7 @@ async fn concurrent_and_repeated_completions_report_once() {
     );
     assert_eq!(tracker.published.lock().unwrap().len(), 1);
     // A late duplicate, and the deadline: nothing more.
-    assert!(on_deployment(&r, &tracker, WEB, false, ME)
+    assert!(on_deployments(&r, &tracker, &[WEB], ME)
         .await
         .unwrap()
         .is_empty());
@@ -195,19 +220,19 @@ async fn rolling_waits_failed_reports_at_once_stale_fails_at_the_deadline() {
     let tracker = MemoryTracker::default();
     let check = Check::new(&change(), t("10:00:00"), Duration::minutes(30));
     tracker.schedule(&check, ME).await.unwrap();
-    let out = on_deployment(&r, &tracker, WEB, false, ME).await.unwrap();
+    let out = on_deployments(&r, &tracker, &[WEB], ME).await.unwrap();
     assert_eq!(out[0].1, Outcome::Waiting);
     assert_eq!(tracker.schedules.lock().unwrap().len(), 1);
     // Another service's event: not a consumer.
     let other = "arn:aws:ecs:us-east-1:123456789012:service/prod/api";
     assert_eq!(
-        on_deployment(&r, &tracker, other, false, ME).await.unwrap()[0].1,
+        on_deployments(&r, &tracker, &[other], ME).await.unwrap()[0].1,
         Outcome::NotAConsumer
     );
 
     // The deployment failed: reported at once, with the failing consumer.
     let r = Redeployer::new(fleet("FAILED", &["09:00:00"]), Config::default());
-    let out = on_deployment(&r, &tracker, WEB, false, ME).await.unwrap();
+    let out = on_deployments(&r, &tracker, &[WEB], ME).await.unwrap();
     assert_eq!(out[0].1, Outcome::Reported(PROPAGATION_FAILED));
     let (_, detail) = tracker.published.lock().unwrap()[0].clone();
     assert_eq!(detail["failing"][0], "prod/web");
@@ -216,6 +241,7 @@ async fn rolling_waits_failed_reports_at_once_stale_fails_at_the_deadline() {
     // At the deadline, old tasks and no deployment: failed.
     let r = Redeployer::new(fleet("COMPLETED", &["09:00:00"]), Config::default());
     let tracker = MemoryTracker::default();
+    let check = due(check);
     tracker.schedule(&check, ME).await.unwrap();
     assert_eq!(
         at_deadline(&r, &tracker, &check.name, ME).await.unwrap(),
@@ -227,7 +253,7 @@ async fn rolling_waits_failed_reports_at_once_stale_fails_at_the_deadline() {
 async fn a_failed_publish_schedules_the_report_again() {
     let r = Redeployer::new(fleet("COMPLETED", &["10:06:00"]), Config::default());
     let tracker = MemoryTracker::default();
-    let check = Check::new(&change(), t("10:00:00"), Duration::minutes(30));
+    let check = due(Check::new(&change(), t("10:00:00"), Duration::minutes(30)));
     tracker.schedule(&check, ME).await.unwrap();
     tracker.fail_publish.store(true, Ordering::SeqCst);
     assert!(at_deadline(&r, &tracker, &check.name, ME).await.is_err());
@@ -236,6 +262,13 @@ async fn a_failed_publish_schedules_the_report_again() {
     assert!(retry.deadline > Utc::now(), "about a minute out");
     assert_eq!(target, ME);
     tracker.fail_publish.store(false, Ordering::SeqCst);
+    let retry = due(retry);
+    tracker.schedule(&retry, ME).await.unwrap();
+    tracker
+        .schedules
+        .lock()
+        .unwrap()
+        .insert(retry.name.clone(), (retry.clone(), ME.to_owned()));
     assert_eq!(
         at_deadline(&r, &tracker, &retry.name, ME).await.unwrap(),
         Outcome::Reported(PROPAGATED)
@@ -243,7 +276,7 @@ async fn a_failed_publish_schedules_the_report_again() {
     assert_eq!(tracker.published.lock().unwrap().len(), 1);
 }
 
-/// The invocation only names the check: a made-up change time in the payload changes nothing,
+/// An untracked name
 /// and a name that is not tracked reports nothing.
 #[tokio::test]
 async fn a_forged_check_reports_nothing() {
@@ -258,20 +291,33 @@ async fn a_forged_check_reports_nothing() {
     assert!(tracker.published.lock().unwrap().is_empty());
 }
 
-/// ECS said the deployment failed, though DescribeServices no longer shows it: the service is
-/// not fresh, so the change failed to reach it.
+/// An event is only a reason to look: a (stale or forged) "deployment failed" for a service
+/// whose roll-out is fine reports nothing; ECS's state decides.
 #[tokio::test]
-async fn a_failed_event_counts_even_when_the_failed_deployment_is_gone() {
-    let r = Redeployer::new(fleet("COMPLETED", &["09:00:00"]), Config::default());
+async fn only_ecs_state_decides() {
+    let r = Redeployer::new(
+        fleet("IN_PROGRESS", &["09:00:00", "10:06:00"]),
+        Config::default(),
+    );
     let tracker = MemoryTracker::default();
     let check = Check::new(&change(), t("10:00:00"), Duration::minutes(30));
     tracker.schedule(&check, ME).await.unwrap();
-    let out = on_deployment(&r, &tracker, WEB, true, ME).await.unwrap();
-    assert_eq!(out[0].1, Outcome::Reported(PROPAGATION_FAILED));
-    let (_, detail) = tracker.published.lock().unwrap()[0].clone();
-    assert_eq!(detail["consumers"][0]["state"], "failed");
-    assert!(detail["consumers"][0]["reason"]
-        .as_str()
-        .unwrap()
-        .starts_with("ECS reported its deployment failed"));
+    let out = on_deployments(&r, &tracker, &[WEB], ME).await.unwrap();
+    assert_eq!(out[0].1, Outcome::Waiting);
+    assert!(tracker.published.lock().unwrap().is_empty());
+}
+
+/// The deadline is the schedule's: an invocation before it decides nothing.
+#[tokio::test]
+async fn an_early_check_decides_nothing() {
+    let r = Redeployer::new(fleet("COMPLETED", &["09:00:00"]), Config::default());
+    let tracker = MemoryTracker::default();
+    let check = Check::new(&change(), Utc::now(), Duration::minutes(30));
+    tracker.schedule(&check, ME).await.unwrap();
+    assert_eq!(
+        at_deadline(&r, &tracker, &check.name, ME).await.unwrap(),
+        Outcome::Waiting
+    );
+    assert!(tracker.published.lock().unwrap().is_empty());
+    assert_eq!(tracker.schedules.lock().unwrap().len(), 1, "still tracked");
 }

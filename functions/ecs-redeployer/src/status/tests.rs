@@ -69,6 +69,7 @@ fn task(id: &str, group: &str, family: &str, started: &str) -> RunningTask {
         task_definition: td(family),
         group: group.into(),
         started_at: Some(t(started)),
+        created_at: Some(t(started)),
     }
 }
 
@@ -193,6 +194,12 @@ async fn every_consumer_gets_its_verdict() {
     assert_eq!(status.propagation_seconds, None);
 
     assert!(c["opted-out"].reason.contains("opted out"));
+    // Skipped by policy, yet it reads the secret and its task holds the old value.
+    assert!(c["opted-out"]
+        .reason
+        .ends_with("1 task(s) still run the old value"));
+    assert!(c["opted-out"].reads_change);
+    assert!(!c["pinned"].reads_change);
     assert!(c["pinned"].reason.contains("pinned"));
     assert!(
         c["failed"].reason.contains("circuit breaker"),
@@ -219,9 +226,18 @@ async fn every_consumer_gets_its_verdict() {
 async fn propagated_when_every_consumer_is_fresh_or_skipped() {
     let mut ecs = fleet();
     ecs.tasks.retain(|t| {
-        !["s1", "s2", "r1", "x1", "x2", "job-old", "job-same-second"]
-            .iter()
-            .any(|id| t.arn.ends_with(id))
+        ![
+            "s1",
+            "s2",
+            "r1",
+            "x1",
+            "x2",
+            "o1",
+            "job-old",
+            "job-same-second",
+        ]
+        .iter()
+        .any(|id| t.arn.ends_with(id))
     });
     let mut clusters = ecs.clusters.lock().unwrap().clone();
     for s in clusters.values_mut().flatten() {
@@ -242,5 +258,34 @@ async fn propagated_when_every_consumer_is_fresh_or_skipped() {
     assert!(status.propagated, "{:#?}", status.consumers);
     // The last consumer became fresh at 10:30:00 (the standalone job).
     assert_eq!(status.propagation_seconds, Some(1800.0));
+    assert_eq!(status.count(State::Skipped), 2);
+}
+
+/// A consumer the redeployer skips by policy but that still runs a task created before the
+/// change holds the old value: the change has not propagated (revoking the old value would
+/// break it).
+#[tokio::test]
+async fn an_opted_out_reader_with_old_tasks_is_not_propagated() {
+    let mut ecs = fleet();
+    ecs.tasks.retain(|t| {
+        !["s1", "s2", "r1", "x1", "x2", "job-old", "job-same-second"]
+            .iter()
+            .any(|id| t.arn.ends_with(id))
+    });
+    let mut clusters = ecs.clusters.lock().unwrap().clone();
+    for s in clusters.values_mut().flatten() {
+        if ["stale", "rolling", "failed"].contains(&s.name.as_str()) {
+            s.deployments = vec![deployment(
+                &format!("ecs-svc/{}-9", s.name),
+                "PRIMARY",
+                "10:07:00",
+                "COMPLETED",
+            )];
+        }
+    }
+    *ecs.clusters.lock().unwrap() = clusters;
+    let r = Redeployer::new(ecs, Config::default());
+    let status = r.status(&rotation(), t("10:00:00")).await.unwrap();
+    assert!(!status.propagated, "{:#?}", status.consumers);
     assert_eq!(status.count(State::Skipped), 2);
 }
