@@ -26,8 +26,11 @@
 //!
 //! Not modelled: placement, health checks and their grace periods, minimum/maximum healthy
 //! percent (one task at a time), scaling, task failures other than a failed deployment,
-//! `STOPPED` tasks (a replaced task is gone), capacity providers, and deployments started other
-//! than by `UpdateService` (a new task definition through `UpdateService` is treated the same).
+//! `PENDING` and draining tasks (a task is RUNNING from its creation, `createdAt` equals
+//! `startedAt`, and a replaced task is gone at once), capacity providers, and deployments
+//! started other than by `UpdateService`. A failed deployment stays listed and its rollback is
+//! `COMPLETED` at once, keeping the old tasks (real ECS may start the rollback's tasks anew and
+//! later drop the failed deployment from `DescribeServices`).
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
