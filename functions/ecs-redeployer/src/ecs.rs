@@ -50,6 +50,9 @@ pub struct RunningTask {
     /// `service:<name>` for a service's task; `family:<family>` (or what RunTask was given)
     /// for a task no service owns.
     pub group: String,
+    /// `ecs-svc/…` for a task a service's deployment started; what RunTask was given (or
+    /// nothing) otherwise.
+    pub started_by: Option<String>,
     pub started_at: Option<DateTime<Utc>>,
     /// When ECS created the task: it fetches the task's secrets after this, while it
     /// provisions (before `startedAt`), so "created after the change" is what proves a task
@@ -331,6 +334,7 @@ impl EcsApi for Ecs {
                 cluster_arn: t.cluster_arn().unwrap_or(cluster).to_owned(),
                 task_definition: t.task_definition_arn().unwrap_or_default().to_owned(),
                 group: t.group().unwrap_or_default().to_owned(),
+                started_by: t.started_by().map(str::to_owned),
                 started_at: t.started_at().and_then(chrono_time),
                 created_at: t.created_at().and_then(chrono_time),
             })

@@ -215,7 +215,7 @@ impl<E: EcsApi> Redeployer<E> {
             let tasks = self.running_tasks(cluster, None).await?;
             let standalone: Vec<RunningTask> = tasks
                 .into_iter()
-                .filter(|t| !t.group.starts_with("service:") && !seen_tasks.contains(&t.arn))
+                .filter(|t| !seen_tasks.contains(&t.arn) && !started_by_a_service(t))
                 .collect();
             let wanted: Vec<String> = standalone
                 .iter()
@@ -306,6 +306,16 @@ impl<E: EcsApi> Redeployer<E> {
         }
         Ok(out)
     }
+}
+
+/// A task a service's deployment started: its group names a service and a deployment started
+/// it. (RunTask may be given any group, even `service:…`; such a task is no service's.)
+fn started_by_a_service(task: &RunningTask) -> bool {
+    task.group.starts_with("service:")
+        && task
+            .started_by
+            .as_deref()
+            .is_some_and(|s| s.starts_with("ecs-svc/"))
 }
 
 /// Whether a task certainly read the value current since `changed_at`: ECS created it (and so

@@ -131,6 +131,7 @@ fn fleet(rollout: &str, started: &[&str]) -> MemoryEcs {
             cluster_arn: CLUSTER.into(),
             task_definition: TD.into(),
             group: "service:web".into(),
+            started_by: Some("ecs-svc/2".into()),
             started_at: Some(t(at)),
             created_at: Some(t(at)),
         })

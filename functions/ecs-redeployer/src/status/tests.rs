@@ -68,6 +68,9 @@ fn task(id: &str, group: &str, family: &str, started: &str) -> RunningTask {
         cluster_arn: CLUSTER.into(),
         task_definition: td(family),
         group: group.into(),
+        started_by: group
+            .starts_with("service:")
+            .then(|| "ecs-svc/1".to_owned()),
         started_at: Some(t(started)),
         created_at: Some(t(started)),
     }
@@ -161,6 +164,11 @@ fn fleet() -> MemoryEcs {
         task("job-other", "family:other", "other", "09:30:00"),
         // In the change's own second: not proof of the new value.
         task("job-same-second", "family:web", "web", "10:00:00"),
+        // RunTask --group service:impostor: no deployment started it, so no service owns it.
+        RunningTask {
+            started_by: Some("ci-job".into()),
+            ..task("impostor", "service:impostor", "web", "09:45:00")
+        },
     ];
     ecs
 }
@@ -188,8 +196,13 @@ async fn every_consumer_gets_its_verdict() {
     assert_eq!(state("job-old"), Some(State::Stale));
     assert_eq!(state("job-new"), Some(State::Fresh));
     assert_eq!(state("job-same-second"), Some(State::Stale));
+    assert_eq!(
+        state("impostor"),
+        Some(State::Stale),
+        "a RunTask group is not a service"
+    );
     assert!(!c.contains_key("unrelated") && !c.contains_key("job-other"));
-    assert_eq!(status.consumers.len(), 9);
+    assert_eq!(status.consumers.len(), 10);
     assert!(!status.propagated);
     assert_eq!(status.propagation_seconds, None);
 
@@ -235,6 +248,7 @@ async fn propagated_when_every_consumer_is_fresh_or_skipped() {
             "o1",
             "job-old",
             "job-same-second",
+            "impostor",
         ]
         .iter()
         .any(|id| t.arn.ends_with(id))
@@ -268,9 +282,18 @@ async fn propagated_when_every_consumer_is_fresh_or_skipped() {
 async fn an_opted_out_reader_with_old_tasks_is_not_propagated() {
     let mut ecs = fleet();
     ecs.tasks.retain(|t| {
-        !["s1", "s2", "r1", "x1", "x2", "job-old", "job-same-second"]
-            .iter()
-            .any(|id| t.arn.ends_with(id))
+        ![
+            "s1",
+            "s2",
+            "r1",
+            "x1",
+            "x2",
+            "job-old",
+            "job-same-second",
+            "impostor",
+        ]
+        .iter()
+        .any(|id| t.arn.ends_with(id))
     });
     let mut clusters = ecs.clusters.lock().unwrap().clone();
     for s in clusters.values_mut().flatten() {
