@@ -9,6 +9,12 @@
 //! logged. Deployed, it consumes SQS batches and reports the records to retry in
 //! `batchItemFailures`; invoked directly, the invocation fails when an update failed. Retries
 //! are safe because a service redeployed since the change is skipped.
+//!
+//! Then it follows what it started: [`status`] reads back, for a change, every consumer's
+//! deployments and running tasks (the CLI's `ecs-secrets status`), and [`propagation`] keeps
+//! one EventBridge Scheduler check per change it acted on and reports `Secret Propagated` or
+//! `Secret Propagation Failed` once — on ECS's deployment state changes (through the same
+//! queue) or at the check's deadline.
 
 pub mod change;
 pub mod config;
@@ -28,7 +34,6 @@ use serde_json::Value;
 
 use ecs::EcsApi;
 use propagation::{Check, Tracker};
-
 use redeploy::Redeployer;
 
 pub use config::FUNCTION_NAME;
