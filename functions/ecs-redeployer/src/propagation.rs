@@ -204,7 +204,6 @@ async fn report<T: Tracker>(
     if !tracker.claim(check).await? {
         return Ok(Outcome::AlreadyReported);
     }
-    metrics(status, detail_type);
     if let Err(e) = tracker.publish(detail_type, &detail(status, check)).await {
         let retry = Check {
             deadline: Utc::now() + Duration::minutes(1),
@@ -213,6 +212,8 @@ async fn report<T: Tracker>(
         tracker.schedule(&retry, target_arn).await?;
         return Err(e);
     }
+    // Once per report: a retried publish is not counted twice.
+    metrics(status, detail_type);
     tracing::info!(check = %check.name, detail_type, "propagation reported");
     Ok(Outcome::Reported(detail_type))
 }
