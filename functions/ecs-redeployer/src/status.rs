@@ -344,9 +344,13 @@ fn service_consumer(
         .iter()
         .filter(|d| d.created_at.is_some_and(|c| deployed_after(c, changed_at)))
         .collect();
+    // A deployment since the change failed, and tasks with the old value remain. (Once every
+    // task is new — a later deployment succeeded — the value did reach the service, whatever
+    // ECS still lists.)
     let failed = since_change
         .iter()
-        .find(|d| d.rollout_state.as_deref() == Some("FAILED"));
+        .find(|d| d.rollout_state.as_deref() == Some("FAILED"))
+        .filter(|_| old > 0);
     let in_progress = since_change
         .iter()
         .any(|d| d.rollout_state.as_deref() == Some("IN_PROGRESS"));

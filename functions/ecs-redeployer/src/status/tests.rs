@@ -312,3 +312,30 @@ async fn an_opted_out_reader_with_old_tasks_is_not_propagated() {
     assert!(!status.propagated, "{:#?}", status.consumers);
     assert_eq!(status.count(State::Skipped), 2);
 }
+
+/// A failed deployment since the change, then a successful one: every task is new, so the value
+/// reached the service although ECS still lists the failed deployment.
+#[tokio::test]
+async fn a_failure_fixed_by_a_later_deployment_is_fresh() {
+    let mut ecs = MemoryEcs::default();
+    ecs.task_definitions
+        .insert(td("web"), vec![reference(SECRET)]);
+    ecs.add(service(
+        "web",
+        "web",
+        vec![
+            deployment("ecs-svc/3", "PRIMARY", "10:20:00", "COMPLETED"),
+            deployment("ecs-svc/2", "ACTIVE", "10:05:00", "FAILED"),
+        ],
+    ));
+    ecs.tasks = vec![task("w1", "service:web", "web", "10:21:00")];
+    let r = Redeployer::new(ecs, Config::default());
+    let status = r.status(&rotation(), t("10:00:00")).await.unwrap();
+    assert_eq!(
+        status.consumers[0].state,
+        State::Fresh,
+        "{:?}",
+        status.consumers
+    );
+    assert!(status.propagated);
+}
