@@ -121,23 +121,12 @@ fn main() -> ExitCode {
             parameter,
             format,
         } => {
-            let target = match (secret, parameter) {
-                (Some(id), _) => plan::Target::Secret { id, label },
-                (None, Some(name)) => plan::Target::Parameter(name),
-                (None, None) => unreachable_usage(),
-            };
             let Some(runtime) = runtime() else {
                 return ExitCode::from(2);
             };
-            match runtime.block_on(plan::plan(target)) {
+            match runtime.block_on(plan::plan(target(secret, label, parameter))) {
                 Ok(summary) => {
-                    match format {
-                        Format::Json => println!(
-                            "{}",
-                            serde_json::to_string_pretty(&summary).unwrap_or_default()
-                        ),
-                        Format::Text => print!("{}", plan::text(&summary)),
-                    }
+                    print(format, &summary, plan::text);
                     ExitCode::SUCCESS
                 }
                 Err(e) => {
@@ -152,23 +141,12 @@ fn main() -> ExitCode {
             parameter,
             format,
         } => {
-            let target = match (secret, parameter) {
-                (Some(id), _) => plan::Target::Secret { id, label },
-                (None, Some(name)) => plan::Target::Parameter(name),
-                (None, None) => unreachable_usage(),
-            };
             let Some(runtime) = runtime() else {
                 return ExitCode::from(2);
             };
-            match runtime.block_on(status::status(target)) {
+            match runtime.block_on(status::status(target(secret, label, parameter))) {
                 Ok(status) => {
-                    match format {
-                        Format::Json => println!(
-                            "{}",
-                            serde_json::to_string_pretty(&status).unwrap_or_default()
-                        ),
-                        Format::Text => print!("{}", status::text(&status)),
-                    }
+                    print(format, &status, status::text);
                     if status.propagated {
                         ExitCode::SUCCESS
                     } else {
@@ -195,6 +173,26 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+    }
+}
+
+/// What `--secret`/`--label` or `--parameter` name (clap requires one of them).
+fn target(secret: Option<String>, label: String, parameter: Option<String>) -> plan::Target {
+    match (secret, parameter) {
+        (Some(id), _) => plan::Target::Secret { id, label },
+        (None, Some(name)) => plan::Target::Parameter(name),
+        (None, None) => unreachable_usage(),
+    }
+}
+
+/// A result as pretty JSON, or as `text` renders it for a person.
+fn print<T: serde::Serialize>(format: Format, value: &T, text: fn(&T) -> String) {
+    match format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(value).unwrap_or_default()
+        ),
+        Format::Text => print!("{}", text(value)),
     }
 }
 

@@ -143,19 +143,19 @@ pub fn text(summary: &Summary) -> String {
     if let Some(reason) = &summary.reason {
         let _ = writeln!(out, "Nothing to do: {reason}");
     }
-    let calls: Vec<String> = summary
-        .api_calls
-        .iter()
-        .map(|(k, v)| format!("{k} {v}"))
-        .collect();
-    let _ = writeln!(
-        out,
+    let _ = writeln!(out, "{}", api_calls_line(&summary.api_calls));
+    out
+}
+
+/// `ECS API calls: DescribeServices 2, …` (or `none`), for a person.
+pub fn api_calls_line(calls: &std::collections::BTreeMap<&'static str, u64>) -> String {
+    let calls: Vec<String> = calls.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    format!(
         "ECS API calls: {}",
         if calls.is_empty() {
             "none".into()
         } else {
             calls.join(", ")
         }
-    );
-    out
+    )
 }

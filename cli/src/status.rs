@@ -159,19 +159,6 @@ pub fn text(status: &Status) -> String {
             let _ = writeln!(out, "           warning: {w}");
         }
     }
-    let calls: Vec<String> = status
-        .api_calls
-        .iter()
-        .map(|(k, v)| format!("{k} {v}"))
-        .collect();
-    let _ = writeln!(
-        out,
-        "ECS API calls: {}",
-        if calls.is_empty() {
-            "none".into()
-        } else {
-            calls.join(", ")
-        }
-    );
+    let _ = writeln!(out, "{}", crate::plan::api_calls_line(&status.api_calls));
     out
 }

@@ -141,11 +141,7 @@ pub fn detail(status: &Status, check: &Check) -> Value {
     let failing: Vec<String> = status
         .consumers
         .iter()
-        .filter(|c| match c.state {
-            State::Fresh => false,
-            State::Skipped => c.reads_change && c.tasks_started_before_change > 0,
-            _ => true,
-        })
+        .filter(|c| c.holds_old_value())
         .map(|c| format!("{}/{}", c.cluster, c.name))
         .collect();
     // An event holds at most 256 KB: the verdicts of the first consumers, and how many more.

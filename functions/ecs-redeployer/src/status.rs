@@ -86,6 +86,18 @@ pub struct Consumer {
     pub warnings: Vec<String>,
 }
 
+impl Consumer {
+    /// It reads the change and may still run the old value: not fresh, and not skipped as
+    /// unconcerned (pinned, a label that did not move) or without old tasks.
+    pub fn holds_old_value(&self) -> bool {
+        match self.state {
+            State::Fresh => false,
+            State::Skipped => self.reads_change && self.tasks_started_before_change > 0,
+            _ => true,
+        }
+    }
+}
+
 /// The propagation of one change.
 #[derive(Debug, Clone, Serialize)]
 pub struct Status {
@@ -255,11 +267,7 @@ impl<E: EcsApi> Redeployer<E> {
         }
         // Propagated: no reader of the change holds the old value — a consumer the redeployer
         // skips by policy counts too (revoking the old value would break it).
-        let propagated = consumers.iter().all(|c| match c.state {
-            State::Fresh => true,
-            State::Skipped => !c.reads_change || c.tasks_started_before_change == 0,
-            _ => false,
-        });
+        let propagated = !consumers.iter().any(Consumer::holds_old_value);
         let propagation_seconds = if propagated {
             consumers
                 .iter()
