@@ -4,6 +4,8 @@
 use ecs_secrets_shared::env::Env;
 use ecs_secrets_shared::ConfigError;
 
+use crate::finding::Severity;
+
 /// The Lambda's configuration (environment).
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -15,6 +17,9 @@ pub struct Config {
     pub enforce: bool,
     /// `EVIDENCE_KEY_PARAMETER`: the SecureString parameter holding the evidence key.
     pub evidence_key_parameter: Option<String>,
+    /// `HOOK_FAIL_ON` (default `high`): the CloudFormation hook fails an operation with a
+    /// finding at or above this severity; `never` only reports.
+    pub hook_fail_on: Option<Severity>,
 }
 
 impl Config {
@@ -28,6 +33,18 @@ impl Config {
             security_hub: env.flag("SECURITY_HUB", false)?,
             enforce: env.flag("ENFORCE", false)?,
             evidence_key_parameter: env.text("EVIDENCE_KEY_PARAMETER"),
+            hook_fail_on: match env.text("HOOK_FAIL_ON").as_deref() {
+                None => Some(Severity::High),
+                Some("never") => None,
+                Some(raw) => Some(Severity::parse(&raw.to_ascii_lowercase()).ok_or_else(|| {
+                    ConfigError::invalid(
+                        "HOOK_FAIL_ON",
+                        format!(
+                            "`{raw}` is not a severity (critical, high, medium, low, info) or never"
+                        ),
+                    )
+                })?),
+            },
         })
     }
 }

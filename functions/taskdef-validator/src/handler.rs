@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 use crate::config::Config;
 use crate::directory::Directory;
 use crate::finding::{self, Severity};
+use crate::hook::{self, HookResponse, Work};
 use crate::input::{self, Document};
 use crate::platform::{self, Platform};
 use crate::report::Report;
@@ -125,6 +126,11 @@ fn subject_of(event: &Value) -> Result<(Subject, Option<TaskContext>), Error> {
 impl<D: Directory, P: Platform> Validator<D, P> {
     /// Handles one invocation: validate (always live), then act.
     pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, Error> {
+        if hook::is_hook_invocation(&event.payload) {
+            let response = self.hook(&event).await;
+            return serde_json::to_value(&response)
+                .map_err(|e| Error::InvalidEvent(format!("the hook response: {e}")));
+        }
         let (subject, task) = subject_of(&event.payload)?;
         let mut target = match subject {
             Subject::Nothing(reason) => {
@@ -178,25 +184,7 @@ impl<D: Directory, P: Platform> Validator<D, P> {
         };
         // The clients are bound to the function's region: what is looked up is judged there
         // (a reference elsewhere gets a "not looked up" note, not a false "does not exist").
-        let home = match &task {
-            Some(t) => live::Home {
-                partition: t.partition.clone(),
-                region: self.home.region.clone(),
-                account: Some(t.account.clone()),
-                caller_account: self.home.caller_account.clone(),
-            },
-            None => self.home.clone(),
-        };
-        // The function's own account, from the invoked ARN: the one whose IAM it reads.
-        let home = live::Home {
-            caller_account: ecs_secrets_shared::arn::Arn::parse(
-                &event.context.invoked_function_arn,
-            )
-            .ok()
-            .map(|a| a.account)
-            .or(home.caller_account),
-            ..home
-        };
+        let home = self.home_for(task.as_ref(), &event.context.invoked_function_arn);
         let live = Some((&self.directory, &home));
         match &target {
             Target::Document(document) => {
@@ -214,6 +202,92 @@ impl<D: Directory, P: Platform> Validator<D, P> {
         self.act(&mut report, arn.as_deref(), &home).await?;
         log(&report, arn.as_deref());
         Ok(report.to_json())
+    }
+
+    /// Where the live checks look: the task's partition and account (when known) in the
+    /// function's region, and the function's own account (from the invoked ARN) as the one
+    /// whose IAM it reads.
+    fn home_for(&self, task: Option<&TaskContext>, invoked_function_arn: &str) -> live::Home {
+        let home = match task {
+            Some(t) => live::Home {
+                partition: t.partition.clone(),
+                region: self.home.region.clone(),
+                account: Some(t.account.clone()),
+                caller_account: self.home.caller_account.clone(),
+            },
+            None => self.home.clone(),
+        };
+        live::Home {
+            caller_account: ecs_secrets_shared::arn::Arn::parse(invoked_function_arn)
+                .ok()
+                .map(|a| a.account)
+                .or(home.caller_account),
+            ..home
+        }
+    }
+
+    /// Answers a CloudFormation hook ([`crate::hook`]): judge the proposed properties (offline
+    /// and live rules), never act.
+    async fn hook(&self, event: &LambdaEvent<Value>) -> HookResponse {
+        let request = match hook::parse(&event.payload) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %e, "hook request cannot be read");
+                return HookResponse::unreadable(hook::client_request_token(&event.payload), &e);
+            }
+        };
+        let template = match &request.work {
+            Work::Nothing(reason) => {
+                tracing::info!(logical_id = %request.logical_id, %reason, "hook: nothing to check");
+                return HookResponse::nothing(&request, reason);
+            }
+            Work::Judge(template) => template.clone(),
+        };
+        let task = request.account.as_ref().map(|account| TaskContext {
+            partition: self.home.partition.clone(),
+            region: self.home.region.clone(),
+            account: account.clone(),
+        });
+        let home = self.home_for(task.as_ref(), &event.context.invoked_function_arn);
+        let context = rules::Context {
+            platform_version: None,
+            task,
+            evidence_key: self.evidence_key.clone(),
+        };
+        let mut report = Report {
+            live: true,
+            ..Report::default()
+        };
+        match input::from_json_value(template) {
+            Ok(document) => {
+                validate_document(
+                    &document,
+                    None,
+                    &context,
+                    Some((&self.directory, &home)),
+                    &mut report,
+                )
+                .await
+            }
+            Err(e) => report.errors.push(crate::report::InputProblem {
+                file: "hook request".into(),
+                line: 0,
+                column: 0,
+                message: e.message,
+            }),
+        }
+        report.sort();
+        let response = HookResponse::verdict(&request, &report, self.config.hook_fail_on);
+        tracing::info!(
+            logical_id = %request.logical_id,
+            invocation_point = ?request.invocation_point,
+            status = ?response.hook_status,
+            findings = report.findings.len(),
+            unreadable = report.errors.len(),
+            "hook answered"
+        );
+        log(&report, None);
+        response
     }
 
     async fn act(

@@ -20,6 +20,7 @@ pub mod detect;
 pub mod directory;
 pub mod finding;
 pub mod handler;
+pub mod hook;
 pub mod iam;
 pub mod input;
 pub mod live;

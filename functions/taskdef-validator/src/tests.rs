@@ -593,6 +593,7 @@ fn validator(security_hub: bool, enforce: bool) -> Validator<FakeDirectory, Fake
             security_hub,
             enforce,
             evidence_key_parameter: None,
+            hook_fail_on: Some(crate::finding::Severity::High),
         },
         home: live::Home {
             partition: "aws".into(),
@@ -1167,4 +1168,159 @@ fn a_null_reference_is_reported_and_odd_entries_hide_nothing() {
             && f.pointer == "/containerDefinitions/0/environment/0/value"),
         "{findings:?}"
     );
+}
+
+// ---- The CloudFormation hook, with fakes of both boundaries ----
+
+fn hook_request(point: &str, properties: Value) -> Value {
+    json!({
+        "clientRequestToken": "tok-1", "awsAccountId": "123456789012",
+        "stackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/app/1a2b",
+        "hookTypeName": "EcsSecrets::Validator::TaskDefinition", "hookTypeVersion": "00000001",
+        "actionInvocationPoint": point,
+        "requestData": {"targetName": "AWS::ECS::TaskDefinition", "targetType": "AWS::ECS::TaskDefinition",
+            "targetLogicalId": "AppTask",
+            "targetModel": {"resourceProperties": properties, "previousResourceProperties": {}}},
+        "requestContext": {"invocation": 1, "callbackContext": null}
+    })
+}
+
+/// Task-definition properties as CloudFormation passes them to a hook: PascalCase, numbers
+/// as strings.
+fn hook_properties(environment: Value, value_from: &str) -> Value {
+    json!({
+        "Family": "app", "ExecutionRoleArn": ROLE, "NetworkMode": "awsvpc", "Cpu": "256", "Memory": "512",
+        "RequiresCompatibilities": ["FARGATE"],
+        "ContainerDefinitions": [{"Name": "web", "Image": "web:1.4.2", "Essential": "true",
+            "ReadonlyRootFilesystem": "true",
+            "Environment": environment,
+            "Secrets": [{"Name": "DB", "ValueFrom": value_from}]}]
+    })
+}
+
+#[tokio::test]
+async fn hook_passes_a_clean_definition_and_never_acts() {
+    let v = validator(true, true);
+    let out = v
+        .handle(invoke(hook_request(
+            "CREATE_PRE_PROVISION",
+            hook_properties(json!([{"Name": "LOG_LEVEL", "Value": "info"}]), SECRET),
+        )))
+        .await
+        .unwrap();
+    assert_eq!(out["hookStatus"], "SUCCESS", "{out}");
+    assert_eq!(out["clientRequestToken"], "tok-1");
+    assert!(out.get("errorCode").is_none());
+    assert!(
+        v.platform.calls.lock().unwrap().is_empty(),
+        "a hook invocation acted"
+    );
+}
+
+#[tokio::test]
+async fn hook_fails_a_leaky_definition_naming_rules_never_values() {
+    let key = "q8Zt3k/Vb1mXc9+RyJ2wPz7LhN4sDf6GaE0uTiKo";
+    let v = validator(true, true);
+    let out = v
+        .handle(invoke(hook_request(
+            "UPDATE_PRE_PROVISION",
+            hook_properties(
+                json!([{"Name": "AWS_SECRET_ACCESS_KEY", "Value": key}]),
+                SECRET,
+            ),
+        )))
+        .await
+        .unwrap();
+    assert_eq!(out["hookStatus"], "FAILED", "{out}");
+    assert_eq!(out["errorCode"], "NonCompliant");
+    let message = out["message"].as_str().unwrap();
+    assert!(message.contains("plaintext-secret"), "{message}");
+    assert!(
+        message.contains("/containerDefinitions/0/environment/0/value"),
+        "{message}"
+    );
+    assert_eq!(out["annotations"][0]["annotationName"], "plaintext-secret");
+    assert_eq!(out["annotations"][0]["severityLevel"], "CRITICAL");
+    assert!(!out.to_string().contains(key), "a value in the response");
+    assert!(v.platform.calls.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn hook_threshold_follows_hook_fail_on() {
+    // A missing secret is high: it fails at the default threshold, not at `critical`.
+    let missing = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/missing-Zz9Yy8";
+    let props = hook_properties(json!([]), missing);
+    let v = validator(false, false);
+    let out = v
+        .handle(invoke(hook_request("CREATE_PRE_PROVISION", props.clone())))
+        .await
+        .unwrap();
+    assert_eq!(out["hookStatus"], "FAILED", "{out}");
+    assert!(out["message"]
+        .as_str()
+        .unwrap()
+        .contains("secret-not-found"));
+    let mut lenient = validator(false, false);
+    lenient.config.hook_fail_on = Some(crate::finding::Severity::Critical);
+    let out = lenient
+        .handle(invoke(hook_request("CREATE_PRE_PROVISION", props)))
+        .await
+        .unwrap();
+    assert_eq!(out["hookStatus"], "SUCCESS", "{out}");
+    let message = out["message"].as_str().unwrap();
+    assert!(
+        message.contains("below it") && message.contains("secret-not-found"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn hook_fails_an_invalid_reference_and_a_broken_definition() {
+    let v = validator(false, false);
+    let out = v
+        .handle(invoke(hook_request(
+            "CREATE_PRE_PROVISION",
+            hook_properties(
+                json!([]),
+                "arn:aws:secretsmanager:us-east-1:123456789012:prod/db",
+            ),
+        )))
+        .await
+        .unwrap();
+    assert_eq!(out["hookStatus"], "FAILED", "{out}");
+    assert!(out["message"]
+        .as_str()
+        .unwrap()
+        .contains("invalid-secret-reference"));
+    let mut broken = hook_properties(json!([]), SECRET);
+    broken["ContainerDefinitions"] = json!("web");
+    let out = v
+        .handle(invoke(hook_request("CREATE_PRE_PROVISION", broken)))
+        .await
+        .unwrap();
+    assert_eq!(out["hookStatus"], "FAILED", "{out}");
+    assert_eq!(out["errorCode"], "NonCompliant");
+    assert!(
+        out["message"]
+            .as_str()
+            .unwrap()
+            .contains("containerDefinitions"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn hook_lets_deletions_pass_and_refuses_unreadable_requests() {
+    let v = validator(false, false);
+    let out = v
+        .handle(invoke(hook_request("DELETE_PRE_PROVISION", json!({}))))
+        .await
+        .unwrap();
+    assert_eq!(out["hookStatus"], "SUCCESS");
+    let mut bad = hook_request("CREATE_PRE_PROVISION", json!({}));
+    bad["requestData"]["targetModel"] = json!(null);
+    let out = v.handle(invoke(bad)).await.unwrap();
+    assert_eq!(out["hookStatus"], "FAILED");
+    assert_eq!(out["errorCode"], "InternalFailure");
+    assert_eq!(out["clientRequestToken"], "tok-1");
 }
