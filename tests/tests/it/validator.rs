@@ -1455,3 +1455,106 @@ async fn shape_errors_drop_values_and_other_regions_are_noted() -> anyhow::Resul
         .contains("not looked up: the reference is in eu-west-1"));
     Ok(())
 }
+
+/// A hook fixture (the CloudFormation Hooks User Guide's resource operation input) with the
+/// account's ARNs and the test credentials put in.
+fn hook_fixture(name: &str, a: &Account) -> anyhow::Result<Value> {
+    let text = std::fs::read_to_string(testdata(&format!("hook/{name}.json")))?
+        .replace("${ROLE_ARN}", &a.role_arn)
+        .replace("${SECRET_ARN}", &a.db)
+        .replace("${ACCESS_KEY}", ACCESS_KEY)
+        .replace("${SECRET_KEY}", SECRET_KEY);
+    Ok(serde_json::from_str(&text)?)
+}
+
+/// The CloudFormation Lambda hook through the built binary: create and update of a clean, a
+/// leaky and a broken task definition, a deletion, and malformed requests; the hook never
+/// acts (nothing published) and no value reaches its answer or its logs.
+#[tokio::test]
+async fn cloudformation_hook_refuses_leaky_and_broken_task_definitions() -> anyhow::Result<()> {
+    let world = World::new();
+    let moto = world.moto().await?;
+    let a = account(moto).await?;
+    let queue = moto.capture_events("ecs-secrets.validator").await?;
+    let lambda = world
+        .lambda(Function::TaskdefValidator, &[("RUST_LOG", "trace")])
+        .await?;
+    let mut answers = Vec::new();
+    for (fixture, status, rule) in [
+        ("create-clean", "SUCCESS", None),
+        ("update-clean", "SUCCESS", None),
+        ("delete", "SUCCESS", None),
+        ("create-leaky", "FAILED", Some("plaintext-secret")),
+        ("update-leaky", "FAILED", Some("plaintext-secret")),
+        ("create-broken", "FAILED", Some("invalid-secret-reference")),
+        ("update-broken", "FAILED", Some("invalid-secret-reference")),
+    ] {
+        let request = hook_fixture(fixture, &a)?;
+        let answer = lambda.invoke_ok(&request).await?;
+        assert_eq!(answer["hookStatus"], status, "{fixture}: {answer:#}");
+        assert_eq!(
+            answer["clientRequestToken"], request["clientRequestToken"],
+            "{fixture}"
+        );
+        let message = answer["message"].as_str().unwrap_or_default();
+        match rule {
+            Some(rule) => {
+                assert_eq!(answer["errorCode"], "NonCompliant", "{fixture}");
+                assert!(message.contains(rule), "{fixture}: {message}");
+                assert!(
+                    answer["annotations"]
+                        .as_array()
+                        .is_some_and(|a| a.iter().any(|n| n["annotationName"] == rule)),
+                    "{fixture}: {answer:#}"
+                );
+            }
+            None => assert!(answer.get("errorCode").is_none(), "{fixture}: {answer:#}"),
+        }
+        answers.push(answer);
+    }
+    // The leaky definition's two credentials are both named.
+    let leaky = answers[3]["message"].as_str().unwrap_or_default();
+    assert!(leaky.contains("2 finding(s) at or above high"), "{leaky}");
+
+    // Malformed requests: a clear InternalFailure naming the field, never a panic or a value.
+    let mut no_properties = hook_fixture("create-leaky", &a)?;
+    no_properties["requestData"]["targetModel"]["resourceProperties"] = json!(SECRET_KEY);
+    let mut no_token = hook_fixture("create-clean", &a)?;
+    no_token.as_object_mut().map(|o| o.remove("clientRequestToken"));
+    for (request, field) in [
+        (no_properties, "requestData.targetModel.resourceProperties"),
+        (no_token, "clientRequestToken"),
+        (
+            json!({"actionInvocationPoint": SECRET_KEY, "clientRequestToken": "t"}),
+            "actionInvocationPoint",
+        ),
+    ] {
+        let answer = lambda.invoke_ok(&request).await?;
+        assert_eq!(answer["hookStatus"], "FAILED", "{answer:#}");
+        assert_eq!(answer["errorCode"], "InternalFailure", "{answer:#}");
+        assert!(
+            answer["message"].as_str().unwrap_or_default().contains(field),
+            "{answer:#}"
+        );
+        answers.push(answer);
+    }
+
+    let logs = lambda.stop().await;
+    assert!(
+        logs.iter().any(|l| l.contains("hook answered")),
+        "the hook logs its answer"
+    );
+    for secret in [ACCESS_KEY, SECRET_KEY] {
+        for answer in &answers {
+            assert!(!answer.to_string().contains(secret), "a value in {answer}");
+        }
+        for line in &logs {
+            assert!(!line.contains(secret), "a value in a log line: {line}");
+        }
+    }
+    assert!(
+        moto.received_events(&queue).await?.is_empty(),
+        "a hook invocation published an event"
+    );
+    Ok(())
+}
