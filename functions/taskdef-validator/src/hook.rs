@@ -113,13 +113,15 @@ pub fn parse(event: &Value) -> Result<HookRequest, HookError> {
         Some("CREATE_PRE_PROVISION") => InvocationPoint::Create,
         Some("UPDATE_PRE_PROVISION") => InvocationPoint::Update,
         Some("DELETE_PRE_PROVISION") => InvocationPoint::Delete,
-        Some(other) => return Err(error(
-            "actionInvocationPoint",
-            format!(
+        Some(other) => {
+            return Err(error(
+                "actionInvocationPoint",
+                format!(
                 "`{}` is not CREATE_PRE_PROVISION, UPDATE_PRE_PROVISION or DELETE_PRE_PROVISION",
                 shown_word(other)
             ),
-        )),
+            ))
+        }
         None => return Err(error("actionInvocationPoint", "missing or not a string")),
     };
     let data = match event.get("requestData") {

@@ -1324,3 +1324,20 @@ async fn hook_lets_deletions_pass_and_refuses_unreadable_requests() {
     assert_eq!(out["errorCode"], "InternalFailure");
     assert_eq!(out["clientRequestToken"], "tok-1");
 }
+
+#[test]
+fn hook_fail_on_is_a_severity_or_never() {
+    let config =
+        |v: &'static str| Config::from_lookup(move |k| (k == "HOOK_FAIL_ON").then(|| v.to_owned()));
+    assert_eq!(
+        config("").unwrap().hook_fail_on,
+        Some(crate::finding::Severity::High)
+    );
+    assert_eq!(
+        config("CRITICAL").unwrap().hook_fail_on,
+        Some(crate::finding::Severity::Critical)
+    );
+    assert_eq!(config("never").unwrap().hook_fail_on, None);
+    let e = config("severe").unwrap_err().to_string();
+    assert!(e.contains("HOOK_FAIL_ON") && e.contains("severe"), "{e}");
+}

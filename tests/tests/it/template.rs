@@ -276,3 +276,67 @@ fn the_validator_can_read_no_secret_but_its_evidence_key() -> anyhow::Result<()>
     assert!(!env["EVIDENCE_KEY_PARAMETER"].is_badvalue());
     Ok(())
 }
+
+/// The validator also runs before registration: a Lambda hook on task-definition create and
+/// update, WARN unless the operator chooses FAIL (or DISABLED), whose role may do nothing but
+/// invoke the validator.
+#[test]
+fn the_task_definition_hook_invokes_only_the_validator() -> anyhow::Result<()> {
+    let t = template()?;
+    let hook = resource(&t, "TaskDefinitionHook");
+    assert_eq!(
+        hook["Type"].as_str(),
+        Some("AWS::CloudFormation::LambdaHook")
+    );
+    let p = &hook["Properties"];
+    assert_eq!(
+        p["LambdaFunction"].as_str(),
+        Some("TaskdefValidatorFunction.Arn")
+    );
+    assert_eq!(
+        p["TargetFilters"]["TargetNames"][0].as_str(),
+        Some("AWS::ECS::TaskDefinition")
+    );
+    let actions: Vec<&str> = p["TargetFilters"]["Actions"]
+        .as_vec()
+        .map(|v| v.iter().filter_map(Yaml::as_str).collect())
+        .unwrap_or_default();
+    assert_eq!(actions, ["CREATE", "UPDATE"]);
+    let mode = &t["Parameters"]["TaskDefinitionHookMode"];
+    assert_eq!(mode["Default"].as_str(), Some("WARN"));
+    let allowed: Vec<&str> = mode["AllowedValues"]
+        .as_vec()
+        .map(|v| v.iter().filter_map(Yaml::as_str).collect())
+        .unwrap_or_default();
+    assert_eq!(allowed, ["WARN", "FAIL", "DISABLED"]);
+    assert_eq!(
+        t["Parameters"]["TaskDefinitionHookFailOn"]["Default"].as_str(),
+        Some("high")
+    );
+    let env = &resource(&t, "TaskdefValidatorFunction")["Properties"]["Environment"]["Variables"];
+    assert_eq!(
+        env["HOOK_FAIL_ON"].as_str(),
+        Some("TaskDefinitionHookFailOn")
+    );
+
+    let role = resource(&t, "TaskDefinitionHookRole");
+    let trust = &role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0];
+    assert_eq!(
+        trust["Principal"]["Service"].as_str(),
+        Some("hooks.cloudformation.amazonaws.com")
+    );
+    assert!(!trust["Condition"]["StringEquals"]["aws:SourceAccount"].is_badvalue());
+    let policies = role["Properties"]["Policies"]
+        .as_vec()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(policies.len(), 1);
+    let granted = &policies[0]["PolicyDocument"]["Statement"];
+    assert_eq!(granted.as_vec().map(Vec::len), Some(1));
+    assert_eq!(granted[0]["Action"].as_str(), Some("lambda:InvokeFunction"));
+    assert_eq!(
+        granted[0]["Resource"].as_str(),
+        Some("TaskdefValidatorFunction.Arn")
+    );
+    Ok(())
+}

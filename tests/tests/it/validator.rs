@@ -1520,7 +1520,9 @@ async fn cloudformation_hook_refuses_leaky_and_broken_task_definitions() -> anyh
     let mut no_properties = hook_fixture("create-leaky", &a)?;
     no_properties["requestData"]["targetModel"]["resourceProperties"] = json!(SECRET_KEY);
     let mut no_token = hook_fixture("create-clean", &a)?;
-    no_token.as_object_mut().map(|o| o.remove("clientRequestToken"));
+    no_token
+        .as_object_mut()
+        .map(|o| o.remove("clientRequestToken"));
     for (request, field) in [
         (no_properties, "requestData.targetModel.resourceProperties"),
         (no_token, "clientRequestToken"),
@@ -1533,7 +1535,10 @@ async fn cloudformation_hook_refuses_leaky_and_broken_task_definitions() -> anyh
         assert_eq!(answer["hookStatus"], "FAILED", "{answer:#}");
         assert_eq!(answer["errorCode"], "InternalFailure", "{answer:#}");
         assert!(
-            answer["message"].as_str().unwrap_or_default().contains(field),
+            answer["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(field),
             "{answer:#}"
         );
         answers.push(answer);
