@@ -18,6 +18,7 @@ pub mod aws;
 pub mod env;
 pub mod error;
 pub mod events;
+pub mod pace;
 pub mod reference;
 pub mod secret;
 pub mod task_definition;

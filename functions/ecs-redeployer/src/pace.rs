@@ -9,49 +9,10 @@
 //! callers; the SDK's retry still absorbs the throttling their traffic causes. The buckets live
 //! as long as the process, so warm invocations share them.
 
-use std::sync::Mutex;
-
-use tokio::time::{Duration, Instant};
+pub use ecs_secrets_shared::pace::TokenBucket;
 
 /// Burst of each of our buckets: below both ECS buckets.
 pub const READ_BURST: f64 = 40.0;
-
-#[derive(Debug)]
-pub struct TokenBucket {
-    rate: f64,
-    burst: f64,
-    state: Mutex<(f64, Instant)>,
-}
-
-impl TokenBucket {
-    pub fn new(rate: f64, burst: f64) -> Self {
-        Self {
-            rate,
-            burst,
-            state: Mutex::new((burst, Instant::now())),
-        }
-    }
-
-    /// Waits until a token is available and takes it.
-    pub async fn take(&self) {
-        loop {
-            let wait = {
-                let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-                let now = Instant::now();
-                let (tokens, last) = *state;
-                let tokens =
-                    (tokens + now.duration_since(last).as_secs_f64() * self.rate).min(self.burst);
-                if tokens >= 1.0 {
-                    *state = (tokens - 1.0, now);
-                    return;
-                }
-                *state = (tokens, now);
-                Duration::from_secs_f64((1.0 - tokens) / self.rate)
-            };
-            tokio::time::sleep(wait).await;
-        }
-    }
-}
 
 /// The two read buckets discovery draws on.
 #[derive(Debug)]
@@ -67,49 +28,5 @@ impl ReadPace {
             services: TokenBucket::new(rate, READ_BURST),
             task_definitions: TokenBucket::new(rate, READ_BURST),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test(start_paused = true)]
-    async fn a_burst_then_the_rate() {
-        let bucket = TokenBucket::new(10.0, 5.0);
-        let start = Instant::now();
-        for _ in 0..5 {
-            bucket.take().await;
-        }
-        assert!(
-            start.elapsed() < Duration::from_millis(1),
-            "the burst is free"
-        );
-        for _ in 0..20 {
-            bucket.take().await;
-        }
-        let elapsed = start.elapsed().as_secs_f64();
-        assert!((1.9..2.2).contains(&elapsed), "20 more at 10/s: {elapsed}");
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn concurrent_takers_share_the_rate() {
-        let bucket = std::sync::Arc::new(TokenBucket::new(20.0, 1.0));
-        let start = Instant::now();
-        let tasks: Vec<_> = (0..8)
-            .map(|_| {
-                let b = bucket.clone();
-                tokio::spawn(async move {
-                    for _ in 0..10 {
-                        b.take().await;
-                    }
-                })
-            })
-            .collect();
-        for t in tasks {
-            t.await.unwrap();
-        }
-        let elapsed = start.elapsed().as_secs_f64();
-        assert!((3.9..4.2).contains(&elapsed), "80 takes at 20/s: {elapsed}");
     }
 }
