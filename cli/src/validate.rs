@@ -45,8 +45,17 @@ pub enum Colour {
 pub struct Args {
     /// Task-definition JSON files (register-task-definition input, describe-task-definition
     /// output) or CloudFormation/SAM templates (JSON or YAML); `-` reads stdin.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "account")]
     pub files: Vec<String>,
+    /// Check every ACTIVE task-definition revision of the configured account and region
+    /// (ListTaskDefinitions, DescribeTaskDefinition); findings name the revision's ARN in place
+    /// of a file. With --live, also the live checks.
+    #[arg(long)]
+    pub account: bool,
+    /// --account: the most ECS reads a second (ECS allows the whole account 20 a second for
+    /// DescribeTaskDefinition; leave some to the deploy pipelines).
+    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u32).range(1..=20), requires = "account")]
+    pub max_reads_per_second: u32,
     /// Also check that each secret exists and that the execution role may read it (AWS calls
     /// with the caller's credentials; metadata and policies only, never a secret value).
     #[arg(long)]
@@ -163,6 +172,22 @@ pub fn run(args: Args) -> ExitCode {
             Err(problem) => report.errors.push(problem),
         }
     }
+    if args.account {
+        let scanned = runtime.block_on(scan_account(
+            args.max_reads_per_second,
+            &context,
+            live.as_ref().map(|(dir, home)| (dir, home)),
+            &mut report,
+        ));
+        if let Err(e) = scanned {
+            report.errors.push(InputProblem {
+                file: "--account".into(),
+                line: 0,
+                column: 0,
+                message: e,
+            });
+        }
+    }
     report.sort();
     for problem in &report.errors {
         eprintln!("error: {problem}");
@@ -215,6 +240,27 @@ fn parse_task_context(raw: &str) -> Result<TaskContext, String> {
         region: region.to_owned(),
         account: account.to_owned(),
     })
+}
+
+/// `--account`: every ACTIVE revision of the configured account and region, paced.
+async fn scan_account(
+    reads_per_second: u32,
+    context: &Context,
+    live: Option<(&directory::Aws, &Home)>,
+    report: &mut Report,
+) -> Result<(), String> {
+    let aws = AwsConfig::load().await.map_err(|e| e.to_string())?;
+    let rate = f64::from(reads_per_second);
+    let pace = ecs_secrets_shared::pace::TokenBucket::new(rate, (2.0 * rate).min(40.0));
+    taskdef_validator::account::scan(
+        &taskdef_validator::account::Ecs::new(&aws),
+        &pace,
+        context,
+        live,
+        report,
+    )
+    .await
+    .map_err(|e| e.to_string())
 }
 
 async fn live_directory() -> Result<(directory::Aws, Home), String> {

@@ -13,6 +13,7 @@
 //! deregistration of a revision with a critical finding. This file keeps the module map and
 //! [`validate_document`], the one path both the CLI and the Lambda take.
 
+pub mod account;
 pub mod config;
 #[cfg(any(test, feature = "corpus"))]
 pub mod corpus;

@@ -1563,3 +1563,103 @@ async fn cloudformation_hook_refuses_leaky_and_broken_task_definitions() -> anyh
     );
     Ok(())
 }
+
+/// `validate --account` against moto, through the proxy that applies ECS's token buckets:
+/// every ACTIVE revision read once and judged (its ARN in place of a file), INACTIVE ones
+/// skipped, and no read beyond ECS's DescribeTaskDefinition bucket.
+#[tokio::test]
+async fn account_scan_reads_every_active_revision_once_within_the_rate() -> anyhow::Result<()> {
+    use harness::faults::{FaultProxy, Faults};
+    let world = World::new();
+    let moto = world.moto().await?;
+    let ecs = moto.ecs();
+    let (active, inactive) = (70usize, 10usize);
+    let mut arns = Vec::new();
+    for i in 0..active + inactive {
+        let out = ecs
+            .register_task_definition()
+            .family(format!("scan-{i}"))
+            .container_definitions(
+                aws_sdk_ecs::types::ContainerDefinition::builder()
+                    .name("app")
+                    .image("app:1.0.0")
+                    .memory(256)
+                    .environment(
+                        aws_sdk_ecs::types::KeyValuePair::builder()
+                            .name(format!("LEAK_{i}_ACCESS_KEY_ID"))
+                            .value(ACCESS_KEY)
+                            .build(),
+                    )
+                    .build(),
+            )
+            .send()
+            .await?;
+        arns.push(
+            out.task_definition()
+                .and_then(|t| t.task_definition_arn())
+                .unwrap_or_default()
+                .to_owned(),
+        );
+    }
+    for arn in &arns[active..] {
+        ecs.deregister_task_definition()
+            .task_definition(arn)
+            .send()
+            .await?;
+    }
+    let proxy = FaultProxy::start(
+        moto.endpoint(),
+        Faults {
+            ecs_buckets: true,
+            ..Faults::default()
+        },
+    )
+    .await?;
+    let out = ecs_secrets(
+        &[
+            "validate",
+            "--account",
+            "--format",
+            "json",
+            "--max-reads-per-second",
+            "20",
+        ],
+        &proxy.env(moto),
+    )
+    .await?;
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report: Value = serde_json::from_str(&stdout(&out))?;
+    assert_eq!(report["checked"], active, "{report:#}");
+    let mut leaks: Vec<&str> = report["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["rule"] == "plaintext-secret")
+        .filter_map(|f| f["file"].as_str())
+        .collect();
+    leaks.sort_unstable();
+    let mut expected: Vec<&str> = arns[..active].iter().map(String::as_str).collect();
+    expected.sort_unstable();
+    assert_eq!(
+        leaks, expected,
+        "one leak per ACTIVE revision, none from INACTIVE ones"
+    );
+    assert!(!stdout(&out).contains(ACCESS_KEY));
+
+    let calls = proxy.calls();
+    let describes = calls
+        .iter()
+        .filter(|c| c.operation == "DescribeTaskDefinition")
+        .count();
+    assert_eq!(describes, active, "each ACTIVE revision described once");
+    let throttled: Vec<&str> = calls
+        .iter()
+        .filter(|c| c.faulted)
+        .map(|c| c.operation.as_str())
+        .collect();
+    assert!(
+        throttled.is_empty(),
+        "calls beyond ECS's buckets: {throttled:?}"
+    );
+    Ok(())
+}
