@@ -52,6 +52,11 @@ pub struct Args {
     /// of a file. With --live, also the live checks.
     #[arg(long)]
     pub account: bool,
+    /// Pass over files that hold no task definition (other JSON or YAML, templates and .tf
+    /// files without one) with a note instead of an error: for hooks that hand over every
+    /// changed file. Files that cannot be parsed are still errors.
+    #[arg(long)]
+    pub skip_unrelated: bool,
     /// --account: the most ECS reads a second (ECS allows the whole account 20 a second for
     /// DescribeTaskDefinition; leave some to the deploy pipelines).
     #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u32).range(1..=20), requires = "account")]
@@ -143,7 +148,14 @@ pub fn run(args: Args) -> ExitCode {
     };
     for file in &args.files {
         let document = match read(file) {
-            Ok(bytes) => input::parse_named(file, &bytes).map_err(|e| InputProblem {
+            Ok(bytes) => match input::parse_named(file, &bytes) {
+                Err(e) if args.skip_unrelated && e.is_unrelated() => {
+                    eprintln!("note: {file}: skipped, {}", e.message);
+                    continue;
+                }
+                parsed => parsed,
+            }
+            .map_err(|e| InputProblem {
                 file: file.clone(),
                 line: e.line,
                 column: e.column,

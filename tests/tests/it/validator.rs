@@ -1663,3 +1663,90 @@ async fn account_scan_reads_every_active_revision_once_within_the_rate() -> anyh
     );
     Ok(())
 }
+
+/// The repository's `.pre-commit-hooks.yaml`, run by pre-commit itself (`try-repo`) in a
+/// scratch repository: a commit's leaky task definition fails the hook (named, never echoed);
+/// the unrelated JSON, YAML and Terraform files beside it are passed over.
+#[tokio::test]
+async fn the_pre_commit_hook_checks_the_files_of_a_commit() -> anyhow::Result<()> {
+    let root = harness::paths::workspace_root();
+    let bin = harness::paths::binary("ecs-secrets")?;
+    let bin_dir = bin
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
+    let repo = tempfile::tempdir()?;
+    let home = tempfile::tempdir()?;
+    let path = format!(
+        "{}:{}:/usr/bin:/bin",
+        bin_dir.display(),
+        root.join(".tools/venv/bin").display()
+    );
+    let run = |program: &str, args: &[&str]| {
+        let mut cmd = tokio::process::Command::new(program);
+        cmd.args(args)
+            .current_dir(repo.path())
+            .env_clear()
+            .env("PATH", &path)
+            .env("HOME", home.path())
+            .env("PRE_COMMIT_HOME", home.path().join("pre-commit"))
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com");
+        cmd.output()
+    };
+    let td = |env: Value| {
+        json!({"family": "web", "containerDefinitions": [{"name": "web", "image": "web:1.2.3",
+            "memory": 256, "environment": env}]})
+        .to_string()
+    };
+    std::fs::create_dir_all(repo.path().join("infra"))?;
+    std::fs::write(
+        repo.path().join("leaky.json"),
+        td(json!([{"name": "AWS_ACCESS_KEY_ID", "value": ACCESS_KEY}])),
+    )?;
+    std::fs::write(
+        repo.path().join("clean.json"),
+        td(json!([{"name": "LOG_LEVEL", "value": "info"}])),
+    )?;
+    std::fs::write(repo.path().join("package.json"), r#"{"name": "web"}"#)?;
+    std::fs::write(repo.path().join("config.yaml"), "replicas: 2\n")?;
+    std::fs::write(
+        repo.path().join("infra/main.tf"),
+        "resource \"aws_s3_bucket\" \"b\" {}\n",
+    )?;
+    let init = run("git", &["init", "-q"]).await?;
+    anyhow::ensure!(init.status.success(), "git init: {init:?}");
+    let add = run("git", &["add", "."]).await?;
+    anyhow::ensure!(add.status.success(), "git add: {add:?}");
+    let root_arg = root.to_string_lossy().into_owned();
+    let try_repo = |files: &'static [&'static str]| {
+        let mut args = vec![
+            "try-repo",
+            root_arg.as_str(),
+            "ecs-secrets-validate",
+            "--files",
+        ];
+        args.extend_from_slice(files);
+        run("pre-commit", &args.clone())
+    };
+
+    let failed = try_repo(&["leaky.json", "package.json", "config.yaml", "infra/main.tf"]).await?;
+    let out = format!("{}{}", stdout(&failed), stderr(&failed));
+    assert_eq!(failed.status.code(), Some(1), "{out}");
+    assert!(out.contains("ecs-secrets validate"), "{out}");
+    assert!(
+        out.contains("plaintext-secret") && out.contains("leaky.json"),
+        "{out}"
+    );
+    assert!(
+        !out.contains(ACCESS_KEY),
+        "the hook echoed the value: {out}"
+    );
+
+    let passed = try_repo(&["clean.json", "package.json", "config.yaml", "infra/main.tf"]).await?;
+    let out = format!("{}{}", stdout(&passed), stderr(&passed));
+    assert_eq!(passed.status.code(), Some(0), "{out}");
+    Ok(())
+}

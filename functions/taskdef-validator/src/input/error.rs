@@ -12,6 +12,9 @@ pub(super) const MAX_DEPTH: usize = 128;
 /// is at most 1 MB and a task definition 64 KiB, far below this; memory stays in tens of MiB.
 pub(super) const MAX_NODES: usize = 500_000;
 
+/// How the message of a readable document that holds no task definition begins.
+pub const NOT_A_TASK_DEFINITION: &str = "not a task definition";
+
 /// Why a document could not be read, with where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}{message}", position(*line, *column))]
@@ -31,6 +34,12 @@ fn position(line: usize, column: usize) -> String {
 }
 
 impl InputError {
+    /// A readable document that holds no task definition (another JSON or YAML file): what
+    /// `validate --skip-unrelated` passes over.
+    pub fn is_unrelated(&self) -> bool {
+        self.line == 0 && self.message.starts_with(NOT_A_TASK_DEFINITION)
+    }
+
     pub(super) fn whole(message: impl Into<String>) -> Self {
         InputError {
             line: 0,

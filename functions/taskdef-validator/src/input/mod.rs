@@ -33,7 +33,7 @@ mod json;
 pub(crate) mod lines;
 mod yaml;
 
-pub use error::{InputError, MAX_INPUT_BYTES};
+pub use error::{InputError, MAX_INPUT_BYTES, NOT_A_TASK_DEFINITION};
 pub use lines::escape_pointer;
 
 use error::{line_col, strip_position};
@@ -311,9 +311,9 @@ fn from_value(value: Value, lines: LineMap) -> Result<Document, InputError> {
     };
     let definition = normalise(definition);
     if definition.get("containerDefinitions").is_none() {
-        return Err(InputError::whole(
-            "not a task definition: no containerDefinitions (expected register-task-definition input, describe-task-definition output or a CloudFormation template)",
-        ));
+        return Err(InputError::whole(format!(
+            "{NOT_A_TASK_DEFINITION}: no containerDefinitions (expected register-task-definition input, describe-task-definition output or a CloudFormation template)",
+        )));
     }
     let label = definition
         .get("family")
