@@ -418,6 +418,37 @@ async fn validate(world: &World, readable_secret: &str) -> Result<()> {
             e.error_message, e.error_type
         ),
     }
+    // The same mistake stopped earlier: CloudFormation asks the hook before it registers.
+    let hook = json!({
+        "clientRequestToken": "demo-hook", "awsAccountId": "123456789012",
+        "stackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/payments/demo",
+        "hookTypeName": "EcsSecrets::Validator::TaskDefinition", "hookTypeVersion": "00000001",
+        "actionInvocationPoint": "CREATE_PRE_PROVISION",
+        "requestData": {"targetName": "AWS::ECS::TaskDefinition", "targetType": "AWS::ECS::TaskDefinition",
+            "targetLogicalId": "PaymentsTask",
+            "targetModel": {"resourceProperties": {
+                "Family": "payments", "ExecutionRoleArn": "arn:aws:iam::123456789012:role/payments-execution",
+                "ContainerDefinitions": [{"Name": "api", "Image": "public.ecr.aws/nginx/nginx:1.27", "Memory": "256",
+                    "Environment": [{"Name": "AWS_ACCESS_KEY_ID", "Value": "AKIA2OGYBAH6STMMNXNN"}],
+                    "Secrets": [{"Name": "DB_PASSWORD", "ValueFrom": format!("{readable_secret}:password::")}]}]}}},
+        "requestContext": {"invocation": 1, "callbackContext": null}
+    });
+    println!(
+        "taskdef-validator  CloudFormation hook: CREATE PaymentsTask (nothing registered yet)"
+    );
+    match validator.invoke(&hook).await? {
+        Ok(answer) => println!(
+            "{:<18}   -> {} {}: {}",
+            "",
+            answer["hookStatus"].as_str().unwrap_or("?"),
+            answer["errorCode"].as_str().unwrap_or(""),
+            answer["message"].as_str().unwrap_or("")
+        ),
+        Err(e) => println!(
+            "taskdef-validator  -> {} ({})",
+            e.error_message, e.error_type
+        ),
+    }
     validator.stop().await;
     Ok(())
 }
