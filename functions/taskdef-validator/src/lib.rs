@@ -13,6 +13,7 @@
 //! deregistration of a revision with a critical finding. This file keeps the module map and
 //! [`validate_document`], the one path both the CLI and the Lambda take.
 
+pub mod baseline;
 pub mod config;
 #[cfg(any(test, feature = "corpus"))]
 pub mod corpus;
@@ -25,9 +26,11 @@ pub mod input;
 pub mod live;
 pub mod placeholder;
 pub mod platform;
+pub mod repo_config;
 pub mod report;
 pub mod rules;
 pub mod terraform;
+pub mod triage;
 
 use lambda_runtime::Diagnostic;
 
