@@ -3,18 +3,25 @@
 //! Every file is read and checked even when another one fails; an unreadable or unparsable
 //! file is reported on stderr with its name and position and makes the exit code 2. Otherwise
 //! the exit code is 1 when a finding is at or above `--fail-on`, else 0.
+//!
+//! The repository's `.ecs-secrets.toml` (or `--config`) and a `--baseline` are read before any
+//! file, and applied to the report once every file is checked ([`taskdef_validator::triage`]):
+//! suppressed findings are left out of the exit code.
 
 use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
 
 use ecs_secrets_shared::aws::AwsConfig;
 use ecs_secrets_shared::reference::TaskContext;
+use taskdef_validator::baseline::{self, Baseline};
 use taskdef_validator::directory;
 use taskdef_validator::finding::{EvidenceKey, Severity};
 use taskdef_validator::input;
 use taskdef_validator::live::Home;
+use taskdef_validator::repo_config::{self, RepoConfig};
 use taskdef_validator::report::{InputProblem, Report};
 use taskdef_validator::rules::Context;
+use taskdef_validator::triage::{self, Triage};
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum Format {
@@ -83,6 +90,20 @@ pub struct Args {
     /// fingerprint.
     #[arg(long, value_name = "NAME")]
     pub evidence_key_parameter: Option<String>,
+    /// The repository config (disabled rules, severities, reviewed suppressions); default
+    /// `.ecs-secrets.toml` in the current directory, when there is one.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub config: Option<String>,
+    /// Ignore `.ecs-secrets.toml`.
+    #[arg(long)]
+    pub no_config: bool,
+    /// Report only findings that are not in this baseline (the others are suppressed).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<String>,
+    /// Write every current finding (after the config) to this baseline file and exit 0
+    /// (2 on input errors, and then nothing is written).
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<String>,
 }
 
 /// The environment variable that gives the evidence key itself.
@@ -126,6 +147,36 @@ pub fn run(args: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let cwd = match std::env::current_dir() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: cannot read the current directory: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let config = match (&args.config, args.no_config) {
+        (_, true) => None,
+        (Some(path), false) => Some(RepoConfig::load(path, &cwd)),
+        (None, false) => cwd
+            .join(repo_config::FILE_NAME)
+            .is_file()
+            .then(|| RepoConfig::load(repo_config::FILE_NAME, &cwd)),
+    };
+    let config = match config.transpose() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let baseline = match args.baseline.as_deref().map(Baseline::load).transpose() {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: --baseline: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let evidence_keyed = evidence_key.is_some();
     let context = Context {
         platform_version: args.platform_version.clone(),
         task,
@@ -201,6 +252,20 @@ pub fn run(args: Args) -> ExitCode {
         }
     }
     report.sort();
+    let notes = triage::apply(
+        &mut report,
+        &Triage {
+            config: config.as_ref(),
+            baseline: baseline.as_ref(),
+            today: chrono::Utc::now().date_naive(),
+            cwd: &cwd,
+            files: &args.files,
+            evidence_keyed,
+        },
+    );
+    for note in &notes {
+        eprintln!("note: {note}");
+    }
     for problem in &report.errors {
         eprintln!("error: {problem}");
     }
@@ -223,6 +288,9 @@ pub fn run(args: Args) -> ExitCode {
     if !report.errors.is_empty() {
         return ExitCode::from(2);
     }
+    if let Some(path) = &args.write_baseline {
+        return write_baseline(path, &report, evidence_keyed);
+    }
     let threshold = match args.fail_on {
         FailOn::Critical => Some(Severity::Critical),
         FailOn::High => Some(Severity::High),
@@ -234,6 +302,31 @@ pub fn run(args: Args) -> ExitCode {
     match (threshold, report.worst()) {
         (Some(t), Some(w)) if w >= t => ExitCode::from(1),
         _ => ExitCode::SUCCESS,
+    }
+}
+
+/// `--write-baseline`: every finding that the config does not suppress.
+fn write_baseline(path: &str, report: &Report, evidence_keyed: bool) -> ExitCode {
+    let entries = baseline::entries(report);
+    if !evidence_keyed && !entries.is_empty() {
+        eprintln!(
+            "warning: --write-baseline without an evidence key ({EVIDENCE_KEY_ENV} or --evidence-key-parameter): \
+             entries are keyed by rule, file, task definition and pointer only, so a different \
+             credential later placed at a baselined pointer stays suppressed"
+        );
+    }
+    match std::fs::write(path, baseline::render(&entries, evidence_keyed)) {
+        Ok(()) => {
+            eprintln!(
+                "note: wrote {} finding(s) to baseline {path}",
+                entries.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: --write-baseline: {path}: {e}");
+            ExitCode::from(2)
+        }
     }
 }
 

@@ -143,6 +143,9 @@ rules! {
     SAME_TASK_AND_EXECUTION_ROLE = "same-task-and-execution-role", Low, false,
         "Task role and execution role are the same",
         "Use separate roles: the execution role (ECS pulls images and reads secrets) should not be what the application runs with.";
+    EXPIRED_SUPPRESSION = "expired-suppression", High, false,
+        "Suppression past its expiry date",
+        "Fix the finding the suppression covered (it is reported again), or review it and set a later `expires` in `.ecs-secrets.toml`; remove the entry when the finding is gone.";
 }
 
 pub fn rule(id: &str) -> Option<&'static Rule> {

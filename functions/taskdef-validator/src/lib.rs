@@ -14,6 +14,7 @@
 //! [`validate_document`], the one path both the CLI and the Lambda take.
 
 pub mod account;
+pub mod baseline;
 pub mod config;
 #[cfg(any(test, feature = "corpus"))]
 pub mod corpus;
@@ -27,9 +28,11 @@ pub mod input;
 pub mod live;
 pub mod placeholder;
 pub mod platform;
+pub mod repo_config;
 pub mod report;
 pub mod rules;
 pub mod terraform;
+pub mod triage;
 
 use lambda_runtime::Diagnostic;
 

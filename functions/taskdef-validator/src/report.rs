@@ -4,6 +4,10 @@
 //! SARIF results carry the rule id, `security-severity` (GitHub's severity bands), the file
 //! and line, and a `partialFingerprints` hash of rule, file, task definition, pointer and
 //! evidence hash, so an alert stays the same alert across commits and line moves.
+//!
+//! Suppressed findings (by the repository's config or a baseline, see [`crate::triage`]) are
+//! kept apart: out of the counts and the exit code, listed under `suppressed` in JSON, a
+//! summary line in text, and SARIF results with `suppressions` (SARIF 2.1.0 §3.35).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -48,6 +52,39 @@ pub struct Report {
     /// What the Lambda did about the report (event published, findings imported, deregistered).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub actions: Vec<String>,
+    /// Findings accepted by the repository's config or a baseline: not counted, not failing.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub suppressed: Vec<Suppressed>,
+}
+
+/// Who accepted a suppressed finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SuppressionKind {
+    /// A `[[suppress]]` entry of `.ecs-secrets.toml`, with its reason.
+    Config,
+    /// An entry of the baseline file (`--baseline`).
+    Baseline,
+}
+
+/// Why a finding is suppressed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SuppressionNote {
+    pub kind: SuppressionKind,
+    /// The config entry's reason, or `in baseline FILE`.
+    pub reason: String,
+    /// `config-file:line` or the baseline file.
+    pub source: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+}
+
+/// A finding that was suppressed, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Suppressed {
+    #[serde(flatten)]
+    pub finding: Finding,
+    pub suppression: SuppressionNote,
 }
 
 impl Report {
@@ -66,9 +103,10 @@ impl Report {
         self.findings.iter().map(|f| f.severity).max()
     }
 
-    /// Sorts findings by file, task definition, severity (worst first), pointer.
+    /// Sorts findings (and suppressed ones) by file, task definition, severity (worst first),
+    /// pointer.
     pub fn sort(&mut self) {
-        self.findings.sort_by(|a, b| {
+        fn order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
             (&a.file, &a.task_definition, b.severity, &a.pointer, a.rule).cmp(&(
                 &b.file,
                 &b.task_definition,
@@ -76,7 +114,18 @@ impl Report {
                 &b.pointer,
                 b.rule,
             ))
-        });
+        }
+        self.findings.sort_by(order);
+        self.suppressed
+            .sort_by(|a, b| order(&a.finding, &b.finding));
+    }
+
+    /// Suppressed findings of `kind`.
+    pub fn suppressed_by(&self, kind: SuppressionKind) -> usize {
+        self.suppressed
+            .iter()
+            .filter(|s| s.suppression.kind == kind)
+            .count()
     }
 
     pub fn to_json(&self) -> Value {
@@ -171,6 +220,15 @@ impl Report {
             self.findings.len(),
             summary.join(", ")
         );
+        if !self.suppressed.is_empty() {
+            let _ = writeln!(
+                out,
+                "{} suppressed (config: {}, baseline: {})",
+                self.suppressed.len(),
+                self.suppressed_by(SuppressionKind::Config),
+                self.suppressed_by(SuppressionKind::Baseline)
+            );
+        }
         for a in &self.actions {
             let _ = writeln!(out, "action: {a}");
         }
@@ -199,41 +257,12 @@ impl Report {
         let results: Vec<Value> = self
             .findings
             .iter()
-            .map(|f| {
-                let rule_index = CATALOG.iter().position(|r| r.id == f.rule).unwrap_or(0);
-                let mut location = json!({
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": f.file.as_deref().unwrap_or("task-definition.json")},
-                        "region": {"startLine": f.line.unwrap_or(1)}
-                    },
-                    "logicalLocations": [{
-                        "name": f.pointer,
-                        "fullyQualifiedName": format!("{}{}", f.task_definition, f.pointer),
-                        "kind": "member"
-                    }]
-                });
-                if f.file.is_none() {
-                    if let Value::Object(m) = &mut location {
-                        m.remove("physicalLocation");
-                    }
-                }
-                let mut properties = json!({"severity": f.severity.as_str(), "pointer": f.pointer, "taskDefinition": f.task_definition});
-                if let (Value::Object(p), Some(e)) = (&mut properties, &f.evidence) {
-                    p.insert("evidence".into(), json!(e));
-                }
-                if let (Value::Object(p), Some(a)) = (&mut properties, &f.access) {
-                    p.insert("access".into(), json!(a));
-                }
-                json!({
-                    "ruleId": f.rule,
-                    "ruleIndex": rule_index,
-                    "level": level(f.severity),
-                    "message": {"text": format!("{} {}", f.message, f.remediation)},
-                    "locations": [location],
-                    "partialFingerprints": {"ecsSecretsFinding/v1": f.fingerprint()},
-                    "properties": properties,
-                })
-            })
+            .map(|f| sarif_result(f, None))
+            .chain(
+                self.suppressed
+                    .iter()
+                    .map(|s| sarif_result(&s.finding, Some(&s.suppression))),
+            )
             .collect();
         let notifications: Vec<Value> = self
             .errors
@@ -267,6 +296,57 @@ impl Report {
             }]
         })
     }
+}
+
+/// One SARIF result; a suppressed finding carries `suppressions` (§3.35): accepted outside the
+/// scanned files, with the config's reason or the baseline as justification.
+fn sarif_result(f: &Finding, suppression: Option<&SuppressionNote>) -> Value {
+    let rule_index = CATALOG.iter().position(|r| r.id == f.rule).unwrap_or(0);
+    let mut location = json!({
+        "physicalLocation": {
+            "artifactLocation": {"uri": f.file.as_deref().unwrap_or("task-definition.json")},
+            "region": {"startLine": f.line.unwrap_or(1)}
+        },
+        "logicalLocations": [{
+            "name": f.pointer,
+            "fullyQualifiedName": format!("{}{}", f.task_definition, f.pointer),
+            "kind": "member"
+        }]
+    });
+    if f.file.is_none() {
+        if let Value::Object(m) = &mut location {
+            m.remove("physicalLocation");
+        }
+    }
+    let mut properties = json!({"severity": f.severity.as_str(), "pointer": f.pointer, "taskDefinition": f.task_definition});
+    if let (Value::Object(p), Some(e)) = (&mut properties, &f.evidence) {
+        p.insert("evidence".into(), json!(e));
+    }
+    if let (Value::Object(p), Some(a)) = (&mut properties, &f.access) {
+        p.insert("access".into(), json!(a));
+    }
+    let mut result = json!({
+        "ruleId": f.rule,
+        "ruleIndex": rule_index,
+        "level": level(f.severity),
+        "message": {"text": format!("{} {}", f.message, f.remediation)},
+        "locations": [location],
+        "partialFingerprints": {"ecsSecretsFinding/v1": f.fingerprint()},
+        "properties": properties,
+    });
+    if let (Value::Object(r), Some(s)) = (&mut result, suppression) {
+        let mut suppression = json!({
+            "kind": "external",
+            "status": "accepted",
+            "justification": s.reason,
+            "properties": {"ecsSecretsKind": s.kind, "source": s.source},
+        });
+        if let (Value::Object(p), Some(e)) = (&mut suppression["properties"], &s.expires) {
+            p.insert("expires".into(), json!(e));
+        }
+        r.insert("suppressions".into(), json!([suppression]));
+    }
+    result
 }
 
 fn level(s: Severity) -> &'static str {

@@ -16,4 +16,5 @@ mod rotator_postgres;
 mod runtime_api;
 mod template;
 mod validator;
+mod validator_baseline;
 mod validator_real;

@@ -99,7 +99,7 @@ async fn cli_text_json_and_sarif_on_the_fixtures() -> anyhow::Result<()> {
             r["id"].as_str().unwrap()
         })
         .collect();
-    assert_eq!(rule_ids.len(), 19);
+    assert_eq!(rule_ids.len(), 20);
     let results = run["results"].as_array().unwrap();
     assert_eq!(results.len(), findings.len());
     let mut prints = std::collections::HashSet::new();
