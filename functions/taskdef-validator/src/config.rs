@@ -20,6 +20,11 @@ pub struct Config {
     /// `HOOK_FAIL_ON` (default `high`): the CloudFormation hook fails an operation with a
     /// finding at or above this severity; `never` only reports.
     pub hook_fail_on: Option<Severity>,
+    /// `HOOK_LIVE=true`: the hook also runs the live checks. Off by default: whoever may
+    /// deploy a stack reads the hook's answer in the stack events, and the live checks would
+    /// tell them what the function's role can see (which secrets exist, what a role's policies
+    /// allow).
+    pub hook_live: bool,
 }
 
 impl Config {
@@ -33,10 +38,15 @@ impl Config {
             security_hub: env.flag("SECURITY_HUB", false)?,
             enforce: env.flag("ENFORCE", false)?,
             evidence_key_parameter: env.text("EVIDENCE_KEY_PARAMETER"),
-            hook_fail_on: match env.text("HOOK_FAIL_ON").as_deref() {
+            hook_live: env.flag("HOOK_LIVE", false)?,
+            hook_fail_on: match env
+                .text("HOOK_FAIL_ON")
+                .map(|v| v.to_ascii_lowercase())
+                .as_deref()
+            {
                 None => Some(Severity::High),
                 Some("never") => None,
-                Some(raw) => Some(Severity::parse(&raw.to_ascii_lowercase()).ok_or_else(|| {
+                Some(raw) => Some(Severity::parse(raw).ok_or_else(|| {
                     ConfigError::invalid(
                         "HOOK_FAIL_ON",
                         format!(

@@ -254,21 +254,12 @@ impl<D: Directory, P: Platform> Validator<D, P> {
             task,
             evidence_key: self.evidence_key.clone(),
         };
-        let mut report = Report {
-            live: true,
-            ..Report::default()
-        };
+        let mut report = Report::default();
+        // Offline unless HOOK_LIVE: the answer is shown to whoever deploys the stack.
+        let live = self.config.hook_live.then_some((&self.directory, &home));
+        report.live = live.is_some();
         match input::from_json_value(template) {
-            Ok(document) => {
-                validate_document(
-                    &document,
-                    None,
-                    &context,
-                    Some((&self.directory, &home)),
-                    &mut report,
-                )
-                .await
-            }
+            Ok(document) => validate_document(&document, None, &context, live, &mut report).await,
             Err(e) => report.errors.push(crate::report::InputProblem {
                 file: "hook request".into(),
                 line: 0,
@@ -286,7 +277,7 @@ impl<D: Directory, P: Platform> Validator<D, P> {
             unreadable = report.errors.len(),
             "hook answered"
         );
-        log(&report, None);
+        log_findings(&report);
         response
     }
 
@@ -398,16 +389,7 @@ fn log(report: &Report, arn: Option<&str>) {
     );
     let mut metrics = Metrics::new(FUNCTION_NAME);
     metrics.count("Findings", report.findings.len() as u64);
-    for f in &report.findings {
-        tracing::warn!(
-            rule = f.rule,
-            severity = f.severity.as_str(),
-            container = f.container.as_deref().unwrap_or(""),
-            pointer = %f.pointer,
-            message = %f.message,
-            "finding"
-        );
-    }
+    log_findings(report);
     for s in Severity::ALL {
         metrics.count(
             &format!("Findings.{}", s.as_str()),
@@ -422,4 +404,21 @@ fn log(report: &Report, arn: Option<&str>) {
         metrics.count(&format!("Findings.{rule}"), n);
     }
     metrics.emit();
+}
+
+/// One line per finding: rule, severity, container, pointer, message — never the value. The
+/// hook logs these without the metrics: a hook's findings are of a definition that may never
+/// be registered (and anyone who may deploy can send them), so they are not counted with the
+/// registered revisions'.
+fn log_findings(report: &Report) {
+    for f in &report.findings {
+        tracing::warn!(
+            rule = f.rule,
+            severity = f.severity.as_str(),
+            container = f.container.as_deref().unwrap_or(""),
+            pointer = %f.pointer,
+            message = %f.message,
+            "finding"
+        );
+    }
 }

@@ -30,8 +30,13 @@ pub const TARGET: &str = "AWS::ECS::TaskDefinition";
 /// CloudFormation truncates a hook's message at 4,096 characters, Cloud Control at 1,024.
 const MESSAGE_LIMIT_CLOUDFORMATION: usize = 4096;
 const MESSAGE_LIMIT_CLOUD_CONTROL: usize = 1024;
-/// At most this many annotations (one per finding) in a response.
+/// At most this many annotations (one per finding) in a response, each message at most this
+/// long: the properties are not bounded by ECS's 64 KiB before registration, and a response
+/// must stay far below Lambda's 6 MB.
 const MAX_ANNOTATIONS: usize = 20;
+const ANNOTATION_LIMIT: usize = 1024;
+/// Container names in messages are cut to this many characters.
+const NAME_LIMIT: usize = 64;
 
 /// Whether an invocation is a hook's (it names an invocation point or a hook type).
 pub fn is_hook_invocation(event: &Value) -> bool {
@@ -113,13 +118,10 @@ pub fn parse(event: &Value) -> Result<HookRequest, HookError> {
         Some("CREATE_PRE_PROVISION") => InvocationPoint::Create,
         Some("UPDATE_PRE_PROVISION") => InvocationPoint::Update,
         Some("DELETE_PRE_PROVISION") => InvocationPoint::Delete,
-        Some(other) => {
+        Some(_) => {
             return Err(error(
                 "actionInvocationPoint",
-                format!(
-                "`{}` is not CREATE_PRE_PROVISION, UPDATE_PRE_PROVISION or DELETE_PRE_PROVISION",
-                shown_word(other)
-            ),
+                "not CREATE_PRE_PROVISION, UPDATE_PRE_PROVISION or DELETE_PRE_PROVISION",
             ))
         }
         None => return Err(error("actionInvocationPoint", "missing or not a string")),
@@ -139,11 +141,15 @@ pub fn parse(event: &Value) -> Result<HookRequest, HookError> {
         .and_then(Value::as_str)
         .ok_or_else(|| error("requestData.targetName", "missing or not a string"))?;
     let target_type = data.get("targetType").and_then(Value::as_str).unwrap_or("");
+    // Echoed in every message and log line: only a CloudFormation logical id (alphanumeric,
+    // at most 255) is; anything else (Cloud Control's constructed ids) is named generically.
     let logical_id = data
         .get("targetLogicalId")
         .and_then(Value::as_str)
-        .filter(|id| !id.is_empty())
-        .unwrap_or("TaskDefinition")
+        .filter(|id| {
+            !id.is_empty() && id.len() <= 255 && id.bytes().all(|b| b.is_ascii_alphanumeric())
+        })
+        .unwrap_or("the task definition")
         .to_owned();
     let account = event
         .get("awsAccountId")
@@ -169,14 +175,11 @@ pub fn parse(event: &Value) -> Result<HookRequest, HookError> {
     {
         return Err(error(
             "requestData.targetName",
-            format!("{target_name} operations are not evaluated; target RESOURCE or CLOUD_CONTROL operations on {TARGET}"),
+            format!("stack and change-set operations are not evaluated; target RESOURCE or CLOUD_CONTROL operations on {TARGET}"),
         ));
     }
     if target_name != TARGET {
-        request.work = Work::Nothing(format!(
-            "{} is not {TARGET}; nothing to check",
-            shown_word(target_name)
-        ));
+        request.work = Work::Nothing(format!("the target is not {TARGET}; nothing to check"));
         return Ok(request);
     }
     if invocation_point == InvocationPoint::Delete {
@@ -208,20 +211,6 @@ pub fn parse(event: &Value) -> Result<HookRequest, HookError> {
     );
     request.work = Work::Judge(serde_json::json!({ "Resources": resources }));
     Ok(request)
-}
-
-/// A word from the request fit to repeat: an identifier-like string, shortened; anything else
-/// is not echoed.
-fn shown_word(word: &str) -> String {
-    if word.len() <= 64
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '_' | '-' | '.'))
-    {
-        word.to_owned()
-    } else {
-        "(the value given)".to_owned()
-    }
 }
 
 /// A hook's status.
@@ -306,7 +295,7 @@ impl HookResponse {
             .map(|f| Annotation {
                 annotation_name: f.rule.to_owned(),
                 status: "FAILED",
-                status_message: line(f),
+                status_message: truncate(line(f), ANNOTATION_LIMIT),
                 remediation_message: CATALOG
                     .iter()
                     .find(|r| r.id == f.rule)
@@ -380,6 +369,11 @@ impl HookResponse {
 /// none).
 fn line(f: &Finding) -> String {
     let place = match &f.container {
+        Some(c) if c.chars().count() > NAME_LIMIT => format!(
+            "{} (container {}…)",
+            f.pointer,
+            c.chars().take(NAME_LIMIT).collect::<String>()
+        ),
         Some(c) => format!("{} (container {c})", f.pointer),
         None => f.pointer.clone(),
     };

@@ -167,7 +167,10 @@ pub async fn check<D: Directory>(
                         Finding::new(
                             rule::EXECUTION_ROLE_CANNOT_READ_SECRET,
                             "/executionRoleArn",
-                            format!("the execution role {role_arn}: {why}"),
+                            format!(
+                                "the execution role {}: {why}",
+                                ecs_secrets_shared::error::shown(&role_arn)
+                            ),
                         )
                         .severity(if why.contains("does not exist") {
                             Severity::High

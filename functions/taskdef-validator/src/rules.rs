@@ -366,7 +366,10 @@ fn hygiene(container: &ContainerDefinition, base: &str, out: &mut Vec<Finding>) 
         Some(Some(user)) if is_root(user) => out.push(Finding::new(
             rule::ROOT_USER,
             format!("{base}/user"),
-            format!("the container runs as {user}"),
+            format!(
+                "the container runs as {} (root)",
+                user.split(':').next().unwrap_or("root")
+            ),
         )),
         None => out.push(
             Finding::new(

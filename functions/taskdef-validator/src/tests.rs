@@ -594,6 +594,7 @@ fn validator(security_hub: bool, enforce: bool) -> Validator<FakeDirectory, Fake
             enforce,
             evidence_key_parameter: None,
             hook_fail_on: Some(crate::finding::Severity::High),
+            hook_live: false,
         },
         home: live::Home {
             partition: "aws".into(),
@@ -1250,7 +1251,15 @@ async fn hook_threshold_follows_hook_fail_on() {
     // A missing secret is high: it fails at the default threshold, not at `critical`.
     let missing = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/missing-Zz9Yy8";
     let props = hook_properties(json!([]), missing);
-    let v = validator(false, false);
+    let mut v = validator(false, false);
+    // Offline by default: the missing secret is not looked up.
+    let out = v
+        .handle(invoke(hook_request("CREATE_PRE_PROVISION", props.clone())))
+        .await
+        .unwrap();
+    assert_eq!(out["hookStatus"], "SUCCESS", "{out}");
+    assert!(!out.to_string().contains("secret-not-found"), "{out}");
+    v.config.hook_live = true;
     let out = v
         .handle(invoke(hook_request("CREATE_PRE_PROVISION", props.clone())))
         .await
@@ -1261,6 +1270,7 @@ async fn hook_threshold_follows_hook_fail_on() {
         .unwrap()
         .contains("secret-not-found"));
     let mut lenient = validator(false, false);
+    lenient.config.hook_live = true;
     lenient.config.hook_fail_on = Some(crate::finding::Severity::Critical);
     let out = lenient
         .handle(invoke(hook_request("CREATE_PRE_PROVISION", props)))
@@ -1340,4 +1350,42 @@ fn hook_fail_on_is_a_severity_or_never() {
     assert_eq!(config("never").unwrap().hook_fail_on, None);
     let e = config("severe").unwrap_err().to_string();
     assert!(e.contains("HOOK_FAIL_ON") && e.contains("severe"), "{e}");
+}
+
+/// Nothing of the request but what the rules report is repeated: not a hostile target name,
+/// logical id or invocation point, and container names are cut.
+#[tokio::test]
+async fn hook_repeats_nothing_of_a_hostile_request() {
+    let key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+    let v = validator(false, false);
+    let mut stack = hook_request("CREATE_PRE_PROVISION", json!({}));
+    stack["requestData"]["targetName"] = json!(key);
+    stack["requestData"]["targetType"] = json!("STACK");
+    let mut point = hook_request("CREATE_PRE_PROVISION", json!({}));
+    point["actionInvocationPoint"] = json!("AKIA2OGYBAH6STMMNXNN");
+    let mut other = hook_request("CREATE_PRE_PROVISION", json!({}));
+    other["requestData"]["targetName"] = json!("AKIA2OGYBAH6STMMNXNN");
+    let mut logical = hook_request(
+        "CREATE_PRE_PROVISION",
+        hook_properties(
+            json!([{"Name": "AWS_SECRET_ACCESS_KEY", "Value": key}]),
+            SECRET,
+        ),
+    );
+    logical["requestData"]["targetLogicalId"] = json!(format!("x-{key}"));
+    let mut long_name = hook_properties(
+        json!([{"Name": "AWS_SECRET_ACCESS_KEY", "Value": key}]),
+        SECRET,
+    );
+    long_name["ContainerDefinitions"][0]["Name"] = json!("n".repeat(100_000));
+    let long = hook_request("CREATE_PRE_PROVISION", long_name);
+    for request in [stack, point, other, logical, long] {
+        let out = v.handle(invoke(request)).await.unwrap();
+        let text = out.to_string();
+        assert!(
+            !text.contains(key) && !text.contains("AKIA2OGYBAH6STMMNXNN"),
+            "{text}"
+        );
+        assert!(text.len() < 40_000, "{} bytes", text.len());
+    }
 }

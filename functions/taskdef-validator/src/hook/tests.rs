@@ -45,7 +45,7 @@ fn deletions_and_other_types_have_nothing_to_check() {
     let mut other = request("CREATE_PRE_PROVISION", json!({}));
     other["requestData"]["targetName"] = json!("AWS::S3::Bucket");
     let o = parse(&other).unwrap();
-    assert!(matches!(&o.work, Work::Nothing(r) if r.contains("AWS::S3::Bucket")));
+    assert!(matches!(&o.work, Work::Nothing(r) if r.contains("not AWS::ECS::TaskDefinition")));
 }
 
 #[test]
