@@ -318,6 +318,12 @@ fn the_task_definition_hook_invokes_only_the_validator() -> anyhow::Result<()> {
         env["HOOK_FAIL_ON"].as_str(),
         Some("TaskDefinitionHookFailOn")
     );
+    // Offline unless the operator opts in: the answer is shown to whoever may deploy.
+    assert_eq!(env["HOOK_LIVE"].as_str(), Some("TaskDefinitionHookLive"));
+    assert_eq!(
+        t["Parameters"]["TaskDefinitionHookLive"]["Default"].as_str(),
+        Some("false")
+    );
 
     let role = resource(&t, "TaskDefinitionHookRole");
     let trust = &role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0];
