@@ -13,6 +13,7 @@ use std::process::ExitCode;
 
 use ecs_secrets_shared::aws::AwsConfig;
 use ecs_secrets_shared::reference::TaskContext;
+use taskdef_validator::account::Status;
 use taskdef_validator::baseline::{self, Baseline};
 use taskdef_validator::directory;
 use taskdef_validator::finding::{EvidenceKey, Severity};
@@ -59,6 +60,10 @@ pub struct Args {
     /// of a file. With --live, also the live checks.
     #[arg(long)]
     pub account: bool,
+    /// --account: also the INACTIVE (deregistered) revisions — still readable, and still used
+    /// by a service that already runs one when it scales.
+    #[arg(long, requires = "account")]
+    pub include_inactive: bool,
     /// Pass over files that hold no task definition (other JSON or YAML, templates and .tf
     /// files without one) with a note instead of an error: for hooks that hand over every
     /// changed file. Files that cannot be parsed are still errors.
@@ -236,7 +241,13 @@ pub fn run(args: Args) -> ExitCode {
         }
     }
     if args.account {
+        let statuses: &[Status] = if args.include_inactive {
+            &[Status::Active, Status::Inactive]
+        } else {
+            &[Status::Active]
+        };
         let scanned = runtime.block_on(scan_account(
+            statuses,
             args.max_reads_per_second,
             &context,
             live.as_ref().map(|(dir, home)| (dir, home)),
@@ -349,6 +360,7 @@ fn parse_task_context(raw: &str) -> Result<TaskContext, String> {
 
 /// `--account`: every ACTIVE revision of the configured account and region, paced.
 async fn scan_account(
+    statuses: &[Status],
     reads_per_second: u32,
     context: &Context,
     live: Option<(&directory::Aws, &Home)>,
@@ -359,13 +371,14 @@ async fn scan_account(
     let pace = ecs_secrets_shared::pace::TokenBucket::new(rate, (2.0 * rate).min(40.0));
     taskdef_validator::account::scan(
         &taskdef_validator::account::Ecs::new(&aws),
+        statuses,
         &pace,
         context,
         live,
         report,
     )
-    .await
-    .map_err(|e| e.to_string())
+    .await;
+    Ok(())
 }
 
 async fn live_directory() -> Result<(directory::Aws, Home), String> {

@@ -1,5 +1,6 @@
 //! `ecs-secrets validate --account`: every ACTIVE task-definition revision of the configured
-//! account and region, judged like files, with the revision's ARN in place of a file name.
+//! account and region (and with `--include-inactive` the INACTIVE ones), judged like files, with
+//! the revision's ARN in place of a file name.
 //!
 //! Why: a security team auditing an account should not have to export JSON first, and a
 //! repository scan misses what was registered by hand or by a pipeline nobody reviews.
@@ -7,9 +8,12 @@
 //! `ListTaskDefinitions` (status ACTIVE, paginated) names the revisions; each is read once with
 //! `DescribeTaskDefinition`. Both draw on one [`TokenBucket`] below ECS's
 //! DescribeTaskDefinition bucket (burst 50, 20/s, shared with the account's deploy pipelines),
-//! and a few reads are in flight at a time. INACTIVE revisions are not listed: nothing can
-//! start a task from them. A revision that cannot be read is an input problem (exit 2) and the
-//! others are still checked.
+//! and a few reads are in flight at a time. INACTIVE (deregistered) revisions are left out by
+//! default — no new service or standalone task can use them — but they stay readable with
+//! `DescribeTaskDefinition`, and a service that already runs one still starts tasks from it
+//! when it scales: an audit after a leak wants them too (`--include-inactive`). A revision
+//! that cannot be read is an input problem (exit 2) and the others are still checked; so is a
+//! listing that fails part-way, after the revisions listed so far are checked.
 
 use std::future::Future;
 
@@ -28,13 +32,22 @@ const IN_FLIGHT: usize = 4;
 
 /// The ECS reads of an account scan.
 pub trait Revisions: Sync {
-    /// One page of ACTIVE revision ARNs and the token of the next page.
-    fn list_active(
+    /// One page of the ARNs of revisions with this status (ACTIVE or INACTIVE) and the token
+    /// of the next page.
+    fn list(
         &self,
+        status: Status,
         next: Option<String>,
     ) -> impl Future<Output = Result<(Vec<String>, Option<String>), CallError>> + Send;
     fn describe(&self, arn: &str)
         -> impl Future<Output = Result<TaskDefinition, CallError>> + Send;
+}
+
+/// A revision's registration status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Active,
+    Inactive,
 }
 
 /// The real adapter.
@@ -52,14 +65,19 @@ impl Ecs {
 }
 
 impl Revisions for Ecs {
-    async fn list_active(
+    async fn list(
         &self,
+        status: Status,
         next: Option<String>,
     ) -> Result<(Vec<String>, Option<String>), CallError> {
+        use aws_sdk_ecs::types::TaskDefinitionStatus;
         let out = self
             .client
             .list_task_definitions()
-            .status(aws_sdk_ecs::types::TaskDefinitionStatus::Active)
+            .status(match status {
+                Status::Active => TaskDefinitionStatus::Active,
+                Status::Inactive => TaskDefinitionStatus::Inactive,
+            })
             .set_next_token(next)
             .send()
             .await
@@ -88,24 +106,53 @@ impl Revisions for Ecs {
     }
 }
 
-/// Checks every ACTIVE revision, adding its findings (file = the revision's ARN) and read
-/// failures to `report`. Listing failures stop the scan with the error.
+/// Checks every revision of these statuses, adding its findings (file = the revision's ARN)
+/// and read failures to `report`. A listing that fails part-way is reported as an input
+/// problem after what was listed is checked; a page token seen before ends the listing (a
+/// paginator that loops would otherwise never end).
 pub async fn scan<R: Revisions, D: Directory>(
     revisions: &R,
+    statuses: &[Status],
     pace: &TokenBucket,
     context: &rules::Context,
     live: Option<(&D, &live::Home)>,
     report: &mut Report,
-) -> Result<(), CallError> {
+) {
     let mut arns = Vec::new();
-    let mut next = None;
-    loop {
-        pace.take().await;
-        let (page, token) = revisions.list_active(next).await?;
-        arns.extend(page);
-        match token {
-            Some(t) if !t.is_empty() => next = Some(t),
-            _ => break,
+    for &status in statuses {
+        let mut next: Option<String> = None;
+        let mut seen = std::collections::HashSet::new();
+        loop {
+            pace.take().await;
+            match revisions.list(status, next.clone()).await {
+                Ok((page, token)) => {
+                    arns.extend(page);
+                    match token {
+                        Some(t) if !t.is_empty() && seen.insert(t.clone()) => next = Some(t),
+                        Some(t) if !t.is_empty() => {
+                            report.errors.push(InputProblem {
+                                file: "ListTaskDefinitions".into(),
+                                line: 0,
+                                column: 0,
+                                message:
+                                    "the same page token came back twice; the listing stopped there"
+                                        .into(),
+                            });
+                            break;
+                        }
+                        _ => break,
+                    }
+                }
+                Err(e) => {
+                    report.errors.push(InputProblem {
+                        file: "ListTaskDefinitions".into(),
+                        line: 0,
+                        column: 0,
+                        message: format!("{e}; the revisions listed before it are checked"),
+                    });
+                    break;
+                }
+            }
         }
     }
     arns.sort();
@@ -148,7 +195,6 @@ pub async fn scan<R: Revisions, D: Directory>(
             f.file = Some(arn.clone());
         }
     }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -302,6 +302,9 @@ impl Report {
 /// scanned files, with the config's reason or the baseline as justification.
 fn sarif_result(f: &Finding, suppression: Option<&SuppressionNote>) -> Value {
     let rule_index = CATALOG.iter().position(|r| r.id == f.rule).unwrap_or(0);
+    // A revision read from ECS (`validate --account`) is named by its ARN: no file, no line —
+    // the ARN is the logical location.
+    let revision = f.file.as_deref().filter(|f| f.starts_with("arn:"));
     let mut location = json!({
         "physicalLocation": {
             "artifactLocation": {"uri": f.file.as_deref().unwrap_or("task-definition.json")},
@@ -309,11 +312,11 @@ fn sarif_result(f: &Finding, suppression: Option<&SuppressionNote>) -> Value {
         },
         "logicalLocations": [{
             "name": f.pointer,
-            "fullyQualifiedName": format!("{}{}", f.task_definition, f.pointer),
+            "fullyQualifiedName": format!("{}{}", revision.unwrap_or(&f.task_definition), f.pointer),
             "kind": "member"
         }]
     });
-    if f.file.is_none() {
+    if f.file.is_none() || revision.is_some() {
         if let Value::Object(m) = &mut location {
             m.remove("physicalLocation");
         }

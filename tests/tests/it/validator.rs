@@ -1661,6 +1661,44 @@ async fn account_scan_reads_every_active_revision_once_within_the_rate() -> anyh
         throttled.is_empty(),
         "calls beyond ECS's buckets: {throttled:?}"
     );
+
+    // With --include-inactive the deregistered revisions are read too; in SARIF a revision
+    // is a logical location (its ARN), not a file with a line.
+    let out = ecs_secrets(
+        &[
+            "validate",
+            "--account",
+            "--include-inactive",
+            "--format",
+            "sarif",
+        ],
+        &proxy.env(moto),
+    )
+    .await?;
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let sarif: Value = serde_json::from_str(&stdout(&out))?;
+    let results = sarif["runs"][0]["results"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let mut named: Vec<String> = results
+        .iter()
+        .filter(|r| r["ruleId"] == "plaintext-secret")
+        .map(|r| {
+            assert!(r["locations"][0].get("physicalLocation").is_none(), "{r:#}");
+            r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]
+                .as_str()
+                .unwrap_or_default()
+                .split("/containerDefinitions")
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    named.sort();
+    let mut all = arns.clone();
+    all.sort();
+    assert_eq!(named, all, "every revision, ACTIVE and INACTIVE, once");
     Ok(())
 }
 

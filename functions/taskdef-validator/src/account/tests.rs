@@ -14,6 +14,10 @@ struct FakeEcs {
     leaky: fn(usize) -> bool,
     described: Mutex<Vec<String>>,
     fail: Option<String>,
+    /// The page token at which listing fails.
+    fail_after: String,
+    /// Every page says "again".
+    loop_token: bool,
 }
 
 fn arn(i: usize) -> String {
@@ -21,10 +25,24 @@ fn arn(i: usize) -> String {
 }
 
 impl Revisions for FakeEcs {
-    async fn list_active(
+    async fn list(
         &self,
+        status: Status,
         next: Option<String>,
     ) -> Result<(Vec<String>, Option<String>), CallError> {
+        if status == Status::Inactive {
+            return Ok((vec![arn(1000)], None));
+        }
+        if self.loop_token {
+            return Ok((self.active[..1].to_vec(), Some("again".into())));
+        }
+        if next.as_deref() == Some(self.fail_after.as_str()) {
+            return Err(CallError {
+                operation: "ListTaskDefinitions",
+                code: Some("ThrottlingException".into()),
+                message: "slow down".into(),
+            });
+        }
         let start: usize = next.map_or(0, |t| t.parse().unwrap_or(0));
         let end = (start + self.page).min(self.active.len());
         let token = (end < self.active.len()).then(|| end.to_string());
@@ -88,13 +106,21 @@ async fn every_active_revision_is_read_once_at_the_pace() {
         leaky: |i| i % 3 == 0,
         described: Mutex::new(vec![]),
         fail: Some(arn(7)),
+        fail_after: String::new(),
+        loop_token: false,
     };
     let pace = TokenBucket::new(10.0, 5.0);
     let mut report = Report::default();
     let start = tokio::time::Instant::now();
-    scan::<_, NoDirectory>(&ecs, &pace, &rules::Context::default(), None, &mut report)
-        .await
-        .unwrap();
+    scan::<_, NoDirectory>(
+        &ecs,
+        &[Status::Active],
+        &pace,
+        &rules::Context::default(),
+        None,
+        &mut report,
+    )
+    .await;
     // 5 list pages + 45 reads = 50 tokens: 5 free, 45 at 10/s.
     let elapsed = start.elapsed().as_secs_f64();
     assert!((4.4..4.7).contains(&elapsed), "{elapsed}");
@@ -117,4 +143,69 @@ async fn every_active_revision_is_read_once_at_the_pace() {
     for a in &expected_leaks {
         assert!(leaks.contains(&a.as_str()), "{a} in {leaks:?}");
     }
+}
+
+fn fake(fail_after: &str, loop_token: bool) -> FakeEcs {
+    FakeEcs {
+        active: (0..30).map(arn).collect(),
+        page: 10,
+        leaky: |_| true,
+        described: Mutex::new(vec![]),
+        fail: None,
+        fail_after: fail_after.to_owned(),
+        loop_token,
+    }
+}
+
+async fn run(ecs: &FakeEcs, statuses: &[Status]) -> Report {
+    let mut report = Report::default();
+    let pace = TokenBucket::new(1000.0, 1000.0);
+    scan::<_, NoDirectory>(
+        ecs,
+        statuses,
+        &pace,
+        &rules::Context::default(),
+        None,
+        &mut report,
+    )
+    .await;
+    report
+}
+
+#[tokio::test]
+async fn a_listing_that_fails_part_way_still_checks_what_it_listed() {
+    let ecs = fake("20", false);
+    let report = run(&ecs, &[Status::Active]).await;
+    assert_eq!(report.checked, 20);
+    assert_eq!(report.errors.len(), 1);
+    assert!(
+        report.errors[0].message.contains("ThrottlingException")
+            || report.errors[0].message.contains("ListTaskDefinitions"),
+        "{:?}",
+        report.errors
+    );
+}
+
+#[tokio::test]
+async fn a_page_token_that_comes_back_ends_the_listing() {
+    let ecs = fake("", true);
+    let report = run(&ecs, &[Status::Active]).await;
+    assert_eq!(report.checked, 1);
+    assert!(
+        report.errors[0].message.contains("twice"),
+        "{:?}",
+        report.errors
+    );
+}
+
+#[tokio::test]
+async fn inactive_revisions_only_when_asked() {
+    let ecs = fake("", false);
+    assert_eq!(run(&ecs, &[Status::Active]).await.checked, 30);
+    let both = run(&ecs, &[Status::Active, Status::Inactive]).await;
+    assert_eq!(both.checked, 31);
+    assert!(both
+        .findings
+        .iter()
+        .any(|f| f.file.as_deref() == Some(arn(1000).as_str())));
 }
