@@ -64,9 +64,10 @@ pub struct Args {
     /// by a service that already runs one when it scales.
     #[arg(long, requires = "account")]
     pub include_inactive: bool,
-    /// Pass over files that hold no task definition (other JSON or YAML, templates and .tf
-    /// files without one) with a note instead of an error: for hooks that hand over every
-    /// changed file. Files that cannot be parsed are still errors.
+    /// Pass over files that cannot be read as a task definition and name none anywhere (no
+    /// `containerDefinitions`, `TaskDefinition`, `container_definitions` in any case) with a
+    /// note instead of an error: for hooks that hand over every changed file. A file that
+    /// names one and fails is still an error.
     #[arg(long)]
     pub skip_unrelated: bool,
     /// --account: the most ECS reads a second (ECS allows the whole account 20 a second for
@@ -205,8 +206,8 @@ pub fn run(args: Args) -> ExitCode {
     for file in &args.files {
         let document = match read(file) {
             Ok(bytes) => match input::parse_named(file, &bytes) {
-                Err(e) if args.skip_unrelated && e.is_unrelated() => {
-                    eprintln!("note: {file}: skipped, {}", e.message);
+                Err(_) if args.skip_unrelated && !input::mentions_task_definition(&bytes) => {
+                    eprintln!("note: {file}: skipped, it names no task definition");
                     continue;
                 }
                 parsed => parsed,

@@ -1389,3 +1389,31 @@ async fn hook_repeats_nothing_of_a_hostile_request() {
         assert!(text.len() < 40_000, "{} bytes", text.len());
     }
 }
+
+#[test]
+fn a_file_that_names_a_task_definition_is_never_unrelated() {
+    use crate::input::mentions_task_definition as mentions;
+    for related in [
+        &br#"{"containerDefinitions": "x"}"#[..],
+        br#"{"TaskDefinition": {"ContainerDefinitions": []}}"#,
+        b"Type: AWS::ECS::TaskDefinition\n",
+        b"resource \"aws_ecs_task_definition\" \"x\" {",
+        br#"{"containerdefinitions": [}"#,
+        b"CONTAINER_DEFINITIONS = 1",
+    ] {
+        assert!(mentions(related), "{}", String::from_utf8_lossy(related));
+    }
+    for unrelated in [
+        &br#"{"name": "web", "version": "1.0.0"}"#[..],
+        b"- hosts: all\n  tasks: []\n",
+        b"",
+        b"# only a comment\n",
+        b"resource \"aws_s3_bucket\" \"b\" {}",
+    ] {
+        assert!(
+            !mentions(unrelated),
+            "{}",
+            String::from_utf8_lossy(unrelated)
+        );
+    }
+}

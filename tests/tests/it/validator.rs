@@ -1749,6 +1749,31 @@ async fn the_pre_commit_hook_checks_the_files_of_a_commit() -> anyhow::Result<()
         td(json!([{"name": "LOG_LEVEL", "value": "info"}])),
     )?;
     std::fs::write(repo.path().join("package.json"), r#"{"name": "web"}"#)?;
+    // Files a hook meets that are no task definition and cannot be read as one: a playbook (a
+    // list), a comment-only values file, a Helm template, variables.
+    std::fs::write(
+        repo.path().join("playbook.yml"),
+        "- hosts: all\n  tasks: []\n",
+    )?;
+    std::fs::write(repo.path().join("values.yaml"), "# nothing set\n")?;
+    std::fs::write(
+        repo.path().join("deployment.yaml"),
+        "spec:\n  replicas: {{ .Values.replicas }}\n  {{- if .Values.x }}\n",
+    )?;
+    std::fs::write(repo.path().join("prod.tfvars"), "region = \"us-east-1\"\n")?;
+    // A CloudFormation template by its .template name, with a leak.
+    std::fs::write(
+        repo.path().join("stack.template"),
+        json!({"Resources": {"Web": {"Type": "AWS::ECS::TaskDefinition", "Properties": {
+            "ContainerDefinitions": [{"Name": "web", "Image": "web:1.2.3", "Memory": 256,
+                "Environment": [{"Name": "AWS_ACCESS_KEY_ID", "Value": ACCESS_KEY}]}]}}}})
+        .to_string(),
+    )?;
+    // A task definition under a wrapper the reader does not know: an error, never skipped.
+    std::fs::write(
+        repo.path().join("wrapped.json"),
+        json!({"TaskDefinitions": {"containerDefinitionz": []}}).to_string(),
+    )?;
     std::fs::write(repo.path().join("config.yaml"), "replicas: 2\n")?;
     std::fs::write(
         repo.path().join("infra/main.tf"),
@@ -1783,7 +1808,30 @@ async fn the_pre_commit_hook_checks_the_files_of_a_commit() -> anyhow::Result<()
         "the hook echoed the value: {out}"
     );
 
-    let passed = try_repo(&["clean.json", "package.json", "config.yaml", "infra/main.tf"]).await?;
+    let template = try_repo(&["stack.template"]).await?;
+    let out = format!("{}{}", stdout(&template), stderr(&template));
+    assert_eq!(template.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("plaintext-secret") && out.contains("stack.template"),
+        "{out}"
+    );
+
+    let wrapped = try_repo(&["wrapped.json", "clean.json"]).await?;
+    let out = format!("{}{}", stdout(&wrapped), stderr(&wrapped));
+    assert_eq!(wrapped.status.code(), Some(1), "fails closed: {out}");
+    assert!(out.contains("wrapped.json"), "{out}");
+
+    let passed = try_repo(&[
+        "clean.json",
+        "package.json",
+        "config.yaml",
+        "infra/main.tf",
+        "playbook.yml",
+        "values.yaml",
+        "deployment.yaml",
+        "prod.tfvars",
+    ])
+    .await?;
     let out = format!("{}{}", stdout(&passed), stderr(&passed));
     assert_eq!(passed.status.code(), Some(0), "{out}");
     Ok(())

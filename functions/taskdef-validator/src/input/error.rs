@@ -34,12 +34,6 @@ fn position(line: usize, column: usize) -> String {
 }
 
 impl InputError {
-    /// A readable document that holds no task definition (another JSON or YAML file): what
-    /// `validate --skip-unrelated` passes over.
-    pub fn is_unrelated(&self) -> bool {
-        self.line == 0 && self.message.starts_with(NOT_A_TASK_DEFINITION)
-    }
-
     pub(super) fn whole(message: impl Into<String>) -> Self {
         InputError {
             line: 0,

@@ -241,6 +241,23 @@ pub fn parse_named(name: &str, bytes: &[u8]) -> Result<Document, InputError> {
     Ok(document)
 }
 
+/// Whether a file's text names a task definition anywhere — `containerDefinitions`,
+/// `TaskDefinition`, `container_definitions`, `AWS::ECS::TaskDefinition`, in any case — so that
+/// a file that fails to read as one was meant to be one. `validate --skip-unrelated` passes over
+/// only files that fail and name none of these: a task definition with a typo, a wrapper it does
+/// not know or a syntax error is still an error, never skipped.
+pub fn mentions_task_definition(bytes: &[u8]) -> bool {
+    const MARKERS: [&[u8]; 4] = [
+        b"containerdefinition",
+        b"container_definition",
+        b"taskdefinition",
+        b"task_definition",
+    ];
+    MARKERS
+        .iter()
+        .any(|m| bytes.windows(m.len()).any(|w| w.eq_ignore_ascii_case(m)))
+}
+
 /// Reads a task definition handed over as JSON already (Lambda events).
 pub fn from_json_value(value: Value) -> Result<Document, InputError> {
     from_value(value, LineMap::default())
