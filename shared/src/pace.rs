@@ -18,7 +18,20 @@ pub struct TokenBucket {
 }
 
 impl TokenBucket {
+    /// A bucket of `burst` tokens refilled at `rate` a second. A rate below 0.001 (or not a
+    /// number) is 0.001 and a burst below one is one: a bucket that never refills, or never
+    /// holds a whole token, would wait forever, and a zero rate would panic computing the wait.
     pub fn new(rate: f64, burst: f64) -> Self {
+        let rate = if rate >= 0.001 && rate.is_finite() {
+            rate
+        } else {
+            0.001
+        };
+        let burst = if burst >= 1.0 && burst.is_finite() {
+            burst
+        } else {
+            1.0
+        };
         Self {
             rate,
             burst,
@@ -88,5 +101,21 @@ mod tests {
         }
         let elapsed = start.elapsed().as_secs_f64();
         assert!((3.9..4.2).contains(&elapsed), "80 takes at 20/s: {elapsed}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn nonsense_settings_neither_panic_nor_hang() {
+        for (rate, burst) in [
+            (0.0, 0.0),
+            (f64::NAN, f64::NAN),
+            (-5.0, 0.5),
+            (f64::INFINITY, 2.0),
+        ] {
+            let bucket = TokenBucket::new(rate, burst);
+            // The first token is there at once (burst at least one).
+            tokio::time::timeout(Duration::from_millis(1), bucket.take())
+                .await
+                .expect("a first token");
+        }
     }
 }
