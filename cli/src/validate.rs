@@ -183,6 +183,10 @@ pub fn run(args: Args) -> ExitCode {
         }
     };
     let evidence_keyed = evidence_key.is_some();
+    if args.write_baseline.is_some() && args.files.iter().any(|f| f == "-") {
+        eprintln!("error: --write-baseline: stdin (`-`) has no name that stays the same: a baseline of it would accept whatever is piped next");
+        return ExitCode::from(2);
+    }
     let context = Context {
         platform_version: args.platform_version.clone(),
         task,
@@ -327,7 +331,7 @@ fn write_baseline(path: &str, report: &Report, evidence_keyed: bool) -> ExitCode
              credential later placed at a baselined pointer stays suppressed"
         );
     }
-    match std::fs::write(path, baseline::render(&entries, evidence_keyed)) {
+    match write_atomically(path, baseline::render(&entries, evidence_keyed).as_bytes()) {
         Ok(()) => {
             eprintln!(
                 "note: wrote {} finding(s) to baseline {path}",
@@ -338,6 +342,33 @@ fn write_baseline(path: &str, report: &Report, evidence_keyed: bool) -> ExitCode
         Err(e) => {
             eprintln!("error: --write-baseline: {path}: {e}");
             ExitCode::from(2)
+        }
+    }
+}
+
+/// Writes `path` through a temporary file beside it, renamed over it once complete: a failed or
+/// interrupted write (`--baseline X --write-baseline X`) leaves the old file whole.
+fn write_atomically(path: &str, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let target = std::path::Path::new(path);
+    let dir = target
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let written = std::fs::File::create(&temporary).and_then(|mut f| {
+        f.write_all(bytes)?;
+        f.sync_all()
+    });
+    match written.and_then(|()| std::fs::rename(&temporary, target)) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = std::fs::remove_file(&temporary);
+            Err(e)
         }
     }
 }

@@ -110,7 +110,8 @@ impl Baseline {
 
 /// What `--write-baseline` writes for `report` (after [`crate::triage::apply`]): every
 /// finding that is not suppressed by the config — the reported ones and those an earlier
-/// baseline suppressed — except `expired-suppression` (that is settled in the config file).
+/// baseline suppressed — except `expired-suppression` and the findings an expired entry
+/// covered (both are settled in the config file: renew the entry or fix the finding).
 pub fn entries(report: &Report) -> Vec<Entry> {
     let findings = report.findings.iter().chain(
         report
@@ -121,6 +122,7 @@ pub fn entries(report: &Report) -> Vec<Entry> {
     );
     let mut entries: Vec<Entry> = findings
         .filter(|f| f.rule != rule::EXPIRED_SUPPRESSION)
+        .filter(|f| !report.reopened.contains(&f.fingerprint()))
         .map(Entry::of)
         .collect();
     entries.sort_by(|a, b| {

@@ -18,6 +18,11 @@
 //! Everything is checked before any file is: an unknown key, an unknown rule id, a bad severity
 //! or date and a missing or empty reason are errors naming the key and the line. The Lambda
 //! does not read this file (its configuration is its environment, [`crate::config`]).
+//!
+//! The credential rules ([`CREDENTIAL_RULES`]) fail closed: they cannot be disabled or ranked
+//! below high, and a suppression of one must name its pointer (a file-wide suppression would
+//! hide every credential committed there later); with an evidence key, `fingerprint` pins it to
+//! the value reviewed, so another credential written at the same place is a finding again.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
@@ -30,6 +35,17 @@ use crate::finding::{self, rule, Severity};
 
 /// The file looked for in the current directory.
 pub const FILE_NAME: &str = ".ecs-secrets.toml";
+
+/// The largest config read: a reviewed list of suppressions is kilobytes.
+pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
+/// The rules that find credentials: never disabled or ranked below high, suppressed only one
+/// place at a time.
+pub const CREDENTIAL_RULES: [&str; 3] = [
+    rule::PLAINTEXT_SECRET,
+    rule::SECRET_IN_COMMAND,
+    rule::PLAINTEXT_DYNAMIC_REFERENCE,
+];
 
 /// The configuration, checked.
 #[derive(Debug, Clone, Default)]
@@ -54,6 +70,9 @@ pub struct Suppression {
     pub file_key: String,
     pub task_definition: Option<String>,
     pub pointer: Option<String>,
+    /// The evidence fingerprint of the value reviewed (with an evidence key): another value at
+    /// the same place does not match.
+    pub fingerprint: Option<String>,
     pub reason: String,
     /// The first day the suppression no longer applies.
     pub expires: Option<NaiveDate>,
@@ -116,6 +135,7 @@ struct RawSuppress {
     file: Option<Spanned<String>>,
     task_definition: Option<Spanned<String>>,
     pointer: Option<Spanned<String>>,
+    fingerprint: Option<Spanned<String>>,
     reason: Option<Spanned<String>>,
     /// A TOML date or a `YYYY-MM-DD` string; anything else is an error naming the key.
     expires: Option<Spanned<toml::Value>>,
@@ -125,11 +145,21 @@ impl RepoConfig {
     /// Reads and checks the file at `path` (as the user named it); relative paths are taken
     /// from `cwd`.
     pub fn load(path: &str, cwd: &Path) -> Result<Self, ConfigFileError> {
-        let text = std::fs::read_to_string(cwd.join(path)).map_err(|e| ConfigFileError {
+        use std::io::Read;
+        let cannot = |message: String| ConfigFileError {
             path: path.to_owned(),
             line: None,
-            message: format!("cannot read: {e}"),
-        })?;
+            message,
+        };
+        let mut text = String::new();
+        std::fs::File::open(cwd.join(path))
+            .and_then(|f| f.take(MAX_CONFIG_BYTES + 1).read_to_string(&mut text))
+            .map_err(|e| cannot(format!("cannot read: {e}")))?;
+        if text.len() as u64 > MAX_CONFIG_BYTES {
+            return Err(cannot(format!(
+                "larger than the limit of {MAX_CONFIG_BYTES} bytes"
+            )));
+        }
         let dir = normalise(&cwd.join(path))
             .parent()
             .map(Path::to_path_buf)
@@ -139,14 +169,22 @@ impl RepoConfig {
 
     /// Checks `text`, the config file `path` in directory `dir` (absolute).
     pub fn parse(text: &str, path: &str, dir: &Path) -> Result<Self, ConfigFileError> {
-        let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
+        // Line starts once: an entry's line is a binary search, not a scan from the start.
+        let starts: Vec<usize> = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        let line_of = |offset: usize| starts.partition_point(|&s| s <= offset).max(1);
         let error = |offset: Option<usize>, message: String| ConfigFileError {
             path: path.to_owned(),
             line: offset.map(line_of),
             message,
         };
-        let raw: Raw = toml::from_str(text)
-            .map_err(|e| error(e.span().map(|s| s.start), e.message().trim_end().to_owned()))?;
+        let raw: Raw = toml::from_str(text).map_err(|e| {
+            error(
+                e.span().map(|s| s.start),
+                without_value(e.message().trim_end()),
+            )
+        })?;
         let known_rule = |key: &str,
                           id: &Spanned<String>|
          -> Result<&'static str, ConfigFileError> {
@@ -174,7 +212,14 @@ impl RepoConfig {
         };
         if let Some(rules) = raw.rules {
             for id in &rules.disable {
-                config.disabled.insert(known_rule("rules.disable", id)?);
+                let r = known_rule("rules.disable", id)?;
+                if CREDENTIAL_RULES.contains(&r) {
+                    return Err(error(
+                        Some(id.span().start),
+                        format!("rules.disable: `{r}` finds credentials and cannot be disabled; suppress its findings one by one with a reason"),
+                    ));
+                }
+                config.disabled.insert(r);
             }
             for (id, severity) in &rules.severity {
                 // The key's own span is not kept: the value's line is the key's line.
@@ -189,6 +234,12 @@ impl RepoConfig {
                         ),
                     )
                 })?;
+                if CREDENTIAL_RULES.contains(&r) && s < Severity::High {
+                    return Err(error(
+                        Some(severity.span().start),
+                        format!("rules.severity.\"{id}\": `{r}` finds credentials and cannot be ranked below high; suppress its findings one by one with a reason"),
+                    ));
+                }
                 config.severity.insert(r, s);
             }
         }
@@ -236,6 +287,24 @@ impl RepoConfig {
                 }
                 None => None,
             };
+            if pointer.is_none() && CREDENTIAL_RULES.contains(&rule_id) {
+                return Err(error(
+                    Some(at),
+                    format!("{}: missing; a suppression of `{rule_id}` names the one place it accepts (a file-wide one would hide every credential committed there later)", key("pointer")),
+                ));
+            }
+            let fingerprint = match &entry.fingerprint {
+                Some(f) if f.get_ref().len() == 16 && f.get_ref().bytes().all(|b| b.is_ascii_hexdigit()) => {
+                    Some(f.get_ref().to_ascii_lowercase())
+                }
+                Some(f) => {
+                    return Err(error(
+                        Some(f.span().start),
+                        format!("{}: an evidence fingerprint is 16 hexadecimal digits (the finding's evidence.fingerprint)", key("fingerprint")),
+                    ))
+                }
+                None => None,
+            };
             let task_definition = match &entry.task_definition {
                 Some(_) => Some(required("task-definition", &entry.task_definition)?),
                 None => None,
@@ -255,6 +324,7 @@ impl RepoConfig {
                 file,
                 task_definition,
                 pointer,
+                fingerprint,
                 reason,
                 expires,
                 line: line_of(at),
@@ -270,21 +340,48 @@ impl RepoConfig {
     }
 }
 
+/// A TOML or serde message without the value it quotes (`invalid type: string "…", expected a
+/// sequence` → `invalid type: a string, expected a sequence`): what a config holds is not
+/// repeated.
+fn without_value(message: &str) -> String {
+    for prefix in ["invalid type: ", "invalid value: "] {
+        if let Some(rest) = message.strip_prefix(prefix) {
+            let kind = rest.split([' ', ',']).next().unwrap_or("value");
+            let expected = rest.find(", expected").map_or("", |i| &rest[i..]);
+            return format!("{prefix}a {kind}{expected}");
+        }
+    }
+    message.to_owned()
+}
+
 fn date(raw: &toml::Value) -> Option<NaiveDate> {
     match raw {
         toml::Value::Datetime(d) if d.time.is_none() && d.offset.is_none() => {
             let d = d.date?;
             NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day))
         }
-        toml::Value::String(t) => NaiveDate::parse_from_str(t, "%Y-%m-%d").ok(),
+        // Exactly YYYY-MM-DD: chrono alone would take a sign, more digits or spaces.
+        toml::Value::String(t)
+            if t.len() == 10
+                && t.bytes().enumerate().all(|(i, b)| {
+                    if i == 4 || i == 7 {
+                        b == b'-'
+                    } else {
+                        b.is_ascii_digit()
+                    }
+                }) =>
+        {
+            NaiveDate::parse_from_str(t, "%Y-%m-%d").ok()
+        }
         _ => None,
     }
 }
 
 /// `file` (relative to `base`, or absolute) relative to `dir`, lexically normalised, with `/`
-/// separators; absolute when it is outside `dir`. `-` (stdin) is itself.
+/// separators; absolute when it is outside `dir`. `-` (stdin) and a revision's ARN
+/// (`validate --account`) are themselves.
 pub fn file_key(file: &str, base: &Path, dir: &Path) -> String {
-    if file == "-" {
+    if file == "-" || file.starts_with("arn:") {
         return file.to_owned();
     }
     let full = normalise(&base.join(file));
@@ -460,5 +557,62 @@ expires = "2026-12-31"
         assert_eq!(file_key("../b.json", Path::new("/repo/ecs"), dir), "b.json");
         assert_eq!(file_key("/other/a.json", dir, dir), "/other/a.json");
         assert_eq!(file_key("-", dir, dir), "-");
+    }
+
+    #[test]
+    fn credential_rules_fail_closed() {
+        for (text, needle) in [
+            ("[rules]\ndisable = [\"plaintext-secret\"]\n", "cannot be disabled"),
+            ("[rules.severity]\n\"secret-in-command\" = \"medium\"\n", "cannot be ranked below high"),
+            (
+                "[[suppress]]\nrule = \"plaintext-secret\"\nfile = \"a.json\"\nreason = \"old\"\n",
+                "suppress[0].pointer: missing",
+            ),
+            (
+                "[[suppress]]\nrule = \"plaintext-secret\"\nfile = \"a.json\"\npointer = \"/x\"\nfingerprint = \"abc\"\nreason = \"old\"\n",
+                "suppress[0].fingerprint",
+            ),
+        ] {
+            let e = err(text).to_string();
+            assert!(e.contains(needle), "{e}");
+        }
+        // Ranking a credential rule up, and suppressing one place with its value's fingerprint, are fine.
+        let c = parse(&format!(
+            "[rules.severity]\n\"plaintext-dynamic-reference\" = \"critical\"\n[[suppress]]\nrule = \"plaintext-secret\"\nfile = \"a.json\"\npointer = \"/x\"\nfingerprint = \"{}\"\nreason = \"revoked\"\n",
+            "AB".repeat(8)
+        ))
+        .expect("valid");
+        assert_eq!(
+            c.suppressions[0].fingerprint.as_deref(),
+            Some("ab".repeat(8).as_str())
+        );
+    }
+
+    #[test]
+    fn expiry_is_exactly_a_date_and_type_errors_repeat_no_value() {
+        for bad in [
+            "+99999-01-01",
+            " 2027-01-01",
+            "2027-1-1",
+            "-0001-01-01",
+            "2027-02-30",
+        ] {
+            let e = err(&format!(
+                "[[suppress]]\nrule = \"root-user\"\nfile = \"a.json\"\nreason = \"r\"\nexpires = \"{bad}\"\n"
+            ))
+            .to_string();
+            assert!(e.contains("suppress[0].expires"), "{bad}: {e}");
+        }
+        let e =
+            err("[rules]\ndisable = \"ghp_Xk9mP2vL7qR4tY8wZ3nB6cD1fG5hJ0sA2eUi\"\n").to_string();
+        assert!(!e.contains("ghp_"), "{e}");
+        assert!(e.contains(":2:") && e.contains("invalid type"), "{e}");
+    }
+
+    #[test]
+    fn revisions_and_stdin_are_their_own_keys() {
+        let arn = "arn:aws:ecs:us-east-1:123456789012:task-definition/app:3";
+        assert_eq!(file_key(arn, Path::new("/repo"), Path::new("/repo")), arn);
+        assert_eq!(file_key("-", Path::new("/repo/x"), Path::new("/repo")), "-");
     }
 }

@@ -55,6 +55,11 @@ pub struct Report {
     /// Findings accepted by the repository's config or a baseline: not counted, not failing.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub suppressed: Vec<Suppressed>,
+    /// Fingerprints of findings an expired `[[suppress]]` entry covered: reported again, and
+    /// neither a baseline nor `--write-baseline` may accept them (that is settled in the
+    /// config).
+    #[serde(skip)]
+    pub reopened: std::collections::BTreeSet<String>,
 }
 
 /// Who accepted a suppressed finding.

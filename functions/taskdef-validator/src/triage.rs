@@ -43,30 +43,56 @@ pub fn apply(report: &mut Report, triage: &Triage<'_>) -> Vec<String> {
     let mut kept = Vec::with_capacity(findings.len());
     if let Some(config) = triage.config {
         let mut used = vec![false; config.suppressions.len()];
+        // What the config changed is said on stderr, so a disabled or re-ranked rule is never
+        // silent.
+        let mut dropped: std::collections::BTreeMap<&str, usize> = Default::default();
+        let mut reranked: std::collections::BTreeMap<&str, (usize, crate::finding::Severity)> =
+            Default::default();
         for mut f in findings {
             if config.disabled.contains(f.rule) {
+                *dropped.entry(f.rule).or_default() += 1;
                 continue;
             }
             if let Some(s) = config.severity.get(f.rule) {
+                if f.severity != *s {
+                    reranked.entry(f.rule).or_insert((0, *s)).0 += 1;
+                }
                 f.severity = *s;
             }
             let key = f
                 .file
                 .as_deref()
                 .map(|file| config.key_of(file, triage.cwd));
-            let matched = config.suppressions.iter().position(|s| {
+            let evidence = f.evidence.as_ref().and_then(|e| e.fingerprint.as_deref());
+            let matches = |s: &&crate::repo_config::Suppression| {
                 s.rule == f.rule
                     && key.as_deref() == Some(s.file_key.as_str())
                     && s.task_definition
                         .as_ref()
                         .is_none_or(|t| *t == f.task_definition)
                     && s.pointer.as_ref().is_none_or(|p| *p == f.pointer)
-            });
+                    && s.fingerprint
+                        .as_deref()
+                        .is_none_or(|print| evidence == Some(print))
+            };
+            // Every entry that matches is used (none is reported stale); an entry still in
+            // force wins over an expired one.
+            let mut matched = None;
+            for (i, s) in config.suppressions.iter().enumerate() {
+                if matches(&s) {
+                    used[i] = true;
+                    if matched.is_none_or(|m: usize| {
+                        config.suppressions[m].expired(triage.today) && !s.expired(triage.today)
+                    }) {
+                        matched = Some(i);
+                    }
+                }
+            }
             match matched {
                 Some(i) => {
-                    used[i] = true;
                     let s = &config.suppressions[i];
                     if s.expired(triage.today) {
+                        report.reopened.insert(f.fingerprint());
                         kept.push(f);
                     } else {
                         report.suppressed.push(Suppressed {
@@ -82,6 +108,18 @@ pub fn apply(report: &mut Report, triage: &Triage<'_>) -> Vec<String> {
                 }
                 None => kept.push(f),
             }
+        }
+        for (rule_id, n) in &dropped {
+            notes.push(format!(
+                "{}: rule {rule_id} is disabled: {n} finding(s) not reported",
+                config.path
+            ));
+        }
+        for (rule_id, (n, severity)) in &reranked {
+            notes.push(format!(
+                "{}: rule {rule_id} is ranked {severity}: {n} finding(s) re-ranked",
+                config.path
+            ));
         }
         let checked: BTreeSet<String> = triage
             .files
@@ -134,7 +172,10 @@ pub fn apply(report: &mut Report, triage: &Triage<'_>) -> Vec<String> {
         let mut unsuppressed = Vec::with_capacity(kept.len());
         for f in kept {
             let print = f.fingerprint();
-            if f.rule != rule::EXPIRED_SUPPRESSION && baseline.fingerprints.contains(&print) {
+            if f.rule != rule::EXPIRED_SUPPRESSION
+                && !report.reopened.contains(&print)
+                && baseline.fingerprints.contains(&print)
+            {
                 matched.insert(print);
                 report.suppressed.push(Suppressed {
                     finding: f,
@@ -293,13 +334,21 @@ reason = "stale"
             report.suppressed[1].suppression.kind,
             SuppressionKind::Baseline
         );
-        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert_eq!(notes.len(), 4, "{notes:?}");
+        assert_eq!(
+            notes[0],
+            "cfg/.ecs-secrets.toml: rule missing-log-configuration is disabled: 1 finding(s) not reported"
+        );
+        assert_eq!(
+            notes[1],
+            "cfg/.ecs-secrets.toml: rule writable-root-filesystem is ranked high: 1 finding(s) re-ranked"
+        );
         assert!(
-            notes[0].contains(":18: the suppression of privileged-container in ecs/a.json"),
+            notes[2].contains(":18: the suppression of privileged-container in ecs/a.json"),
             "{notes:?}"
         );
         assert!(
-            notes[1].starts_with("baseline.json: 1 entry matches no finding"),
+            notes[3].starts_with("baseline.json: 1 entry matches no finding"),
             "{notes:?}"
         );
 
@@ -328,5 +377,97 @@ reason = "stale"
             report.suppressed[0].suppression.expires.as_deref(),
             Some("2026-01-01")
         );
+    }
+
+    /// An expired entry's finding is reported again whatever the baseline says, and is not
+    /// written into a new baseline; a renewed copy of the entry wins over the expired one.
+    #[test]
+    fn an_expired_suppression_is_not_undone_by_a_baseline() {
+        let cwd = Path::new("/repo");
+        let expired = "[[suppress]]\nrule = \"root-user\"\nfile = \"a.json\"\nreason = \"r\"\nexpires = 2026-01-01\n";
+        let config = RepoConfig::parse(expired, ".ecs-secrets.toml", cwd).expect("valid");
+        let f = finding(rule::ROOT_USER, "a.json", "/containerDefinitions/0");
+        let baseline = Baseline {
+            path: "b.json".into(),
+            fingerprints: BTreeSet::from([f.fingerprint()]),
+            evidence_keyed: false,
+        };
+        let mut report = Report {
+            findings: vec![f.clone()],
+            ..Report::default()
+        };
+        let triage = Triage {
+            config: Some(&config),
+            baseline: Some(&baseline),
+            today: day(2026, 12, 4),
+            cwd,
+            files: &[],
+            evidence_keyed: false,
+        };
+        apply(&mut report, &triage);
+        let mut rules: Vec<&str> = report.findings.iter().map(|f| f.rule).collect();
+        rules.sort_unstable();
+        assert_eq!(rules, vec![rule::EXPIRED_SUPPRESSION, rule::ROOT_USER]);
+        assert!(report.suppressed.is_empty());
+        assert!(
+            crate::baseline::entries(&report).is_empty(),
+            "not baselined"
+        );
+
+        let renewed = format!("{expired}[[suppress]]\nrule = \"root-user\"\nfile = \"a.json\"\nreason = \"renewed\"\nexpires = 2027-06-01\n");
+        let config = RepoConfig::parse(&renewed, ".ecs-secrets.toml", cwd).expect("valid");
+        let mut report = Report {
+            findings: vec![f],
+            ..Report::default()
+        };
+        let notes = apply(
+            &mut report,
+            &Triage {
+                config: Some(&config),
+                baseline: None,
+                ..triage
+            },
+        );
+        assert_eq!(report.suppressed.len(), 1);
+        assert_eq!(report.suppressed[0].suppression.reason, "renewed");
+        assert!(notes.is_empty(), "the renewed entry matched: {notes:?}");
+    }
+
+    /// With a fingerprint, a suppression accepts the value reviewed and not another one
+    /// written at the same place.
+    #[test]
+    fn a_fingerprinted_suppression_accepts_only_its_value() {
+        let cwd = Path::new("/repo");
+        let print = "ab".repeat(8);
+        let config = RepoConfig::parse(
+            &format!("[[suppress]]\nrule = \"plaintext-secret\"\nfile = \"a.json\"\npointer = \"/p\"\nfingerprint = \"{print}\"\nreason = \"revoked\"\n"),
+            ".ecs-secrets.toml",
+            cwd,
+        )
+        .expect("valid");
+        let with = |fingerprint: &str| {
+            let mut f = finding(rule::PLAINTEXT_SECRET, "a.json", "/p");
+            let mut evidence = crate::finding::Evidence::of("kind", "value");
+            evidence.fingerprint = Some(fingerprint.to_owned());
+            f.evidence = Some(evidence);
+            f
+        };
+        let mut report = Report {
+            findings: vec![with(&print), with(&"cd".repeat(8))],
+            ..Report::default()
+        };
+        apply(
+            &mut report,
+            &Triage {
+                config: Some(&config),
+                baseline: None,
+                today: day(2026, 12, 4),
+                cwd,
+                files: &[],
+                evidence_keyed: true,
+            },
+        );
+        assert_eq!(report.suppressed.len(), 1);
+        assert_eq!(report.findings.len(), 1, "the other value is a finding");
     }
 }

@@ -486,7 +486,7 @@ async fn an_expired_suppression_is_a_finding_and_the_finding_returns() -> anyhow
         && f["pointer"] == "/containerDefinitions/0/privileged"));
     assert!(report["suppressed"].is_null());
 
-    // A baseline does not hide it: that is settled in the config.
+    // A baseline does not hide it or the finding it covered: that is settled in the config.
     let written = validate(dir, &["--write-baseline", "b.json", "ecs/orders.json"]).await?;
     assert_eq!(written.status.code(), Some(0));
     assert!(!std::fs::read_to_string(dir.join("b.json"))?.contains("expired-suppression"));
@@ -502,9 +502,115 @@ async fn an_expired_suppression_is_a_finding_and_the_finding_returns() -> anyhow
     )
     .await?;
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let mut reported = rules_and_pointers(&json(&out)["findings"]);
+    reported.sort();
     assert_eq!(
-        rules_and_pointers(&json(&out)["findings"]),
-        vec![("expired-suppression".to_owned(), "/suppress/0".to_owned())]
+        reported,
+        vec![
+            ("expired-suppression".to_owned(), "/suppress/0".to_owned()),
+            (
+                "privileged-container".to_owned(),
+                "/containerDefinitions/0/privileged".to_owned()
+            ),
+        ]
     );
+    Ok(())
+}
+
+/// Like [`validate`], with an evidence key in the environment.
+async fn validate_keyed(dir: &Path, args: &[&str]) -> anyhow::Result<Output> {
+    let mut cmd = tokio::process::Command::new(harness::paths::binary("ecs-secrets")?);
+    cmd.env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env(
+            "ECS_SECRETS_EVIDENCE_KEY",
+            "a-test-key-of-32-bytes-or-so-ok!",
+        )
+        .current_dir(dir)
+        .arg("validate")
+        .args(args);
+    Ok(cmd.output().await?)
+}
+
+/// With an evidence key, a baseline accepts the credential reviewed, not another one written
+/// at the same place; credential rules cannot be disabled or ranked down; a baseline of stdin
+/// is refused; a baseline rewritten in place stays whole.
+#[tokio::test]
+async fn a_keyed_baseline_accepts_the_value_not_the_place() -> anyhow::Result<()> {
+    let repo = repository();
+    let dir = repo.path();
+    let written = validate_keyed(dir, &["--write-baseline", "b.json", "ecs/payments.json"]).await?;
+    assert_eq!(written.status.code(), Some(0), "{}", stderr(&written));
+    assert!(!stderr(&written).contains("without an evidence key"));
+    let before = std::fs::read_to_string(dir.join("b.json"))?;
+    for secret in FIXTURE_SECRETS {
+        assert!(!before.contains(secret), "{secret} in the baseline");
+    }
+    let same = validate_keyed(dir, &["--baseline", "b.json", "ecs/payments.json"]).await?;
+    assert_eq!(same.status.code(), Some(0), "{}", stderr(&same));
+
+    // The GitHub token replaced by another at the same pointer: a finding again.
+    let text = std::fs::read_to_string(dir.join("ecs/payments.json"))?;
+    assert!(text.contains(FIXTURE_SECRETS[4]));
+    write(
+        dir,
+        "ecs/payments.json",
+        &text.replace(FIXTURE_SECRETS[4], NEW_TOKEN),
+    );
+    let replaced = validate_keyed(
+        dir,
+        &[
+            "--format",
+            "json",
+            "--baseline",
+            "b.json",
+            "ecs/payments.json",
+        ],
+    )
+    .await?;
+    assert_eq!(replaced.status.code(), Some(1), "{}", stderr(&replaced));
+    let findings = json(&replaced)["findings"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(findings[0]["rule"], "secret-in-command", "the token sits in a command");
+
+    // Rewriting the baseline in place keeps a whole, valid file.
+    let rewritten = validate_keyed(
+        dir,
+        &[
+            "--baseline",
+            "b.json",
+            "--write-baseline",
+            "b.json",
+            "ecs/payments.json",
+        ],
+    )
+    .await?;
+    assert_eq!(rewritten.status.code(), Some(0), "{}", stderr(&rewritten));
+    let after: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("b.json"))?)?;
+    assert_eq!(after["version"], 1);
+    assert!(!std::fs::read_dir(dir)?.any(|e| e
+        .map(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .unwrap_or(false)));
+
+    // Credential rules fail closed.
+    for config in [
+        "[rules]\ndisable = [\"plaintext-secret\"]\n",
+        "[rules.severity]\n\"plaintext-secret\" = \"low\"\n",
+        "[[suppress]]\nrule = \"plaintext-secret\"\nfile = \"ecs/payments.json\"\nreason = \"all of them\"\n",
+    ] {
+        write(dir, ".ecs-secrets.toml", config);
+        let out = validate(dir, &["ecs/payments.json"]).await?;
+        assert_eq!(out.status.code(), Some(2), "{config}: {}", stderr(&out));
+        assert!(out.stdout.is_empty());
+    }
+    std::fs::remove_file(dir.join(".ecs-secrets.toml"))?;
+
+    let stdin = validate(dir, &["--write-baseline", "s.json", "-"]).await?;
+    assert_eq!(stdin.status.code(), Some(2));
+    assert!(stderr(&stdin).contains("stdin"), "{}", stderr(&stdin));
+    assert!(!dir.join("s.json").exists());
     Ok(())
 }
