@@ -9,7 +9,7 @@
 //! `--live`, files are checked one after another on the async runtime: the AWS calls are the
 //! bound there, and the directory's caches serve every file.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::num::NonZeroUsize;
 use std::process::ExitCode;
 
@@ -180,10 +180,19 @@ pub fn run(args: Args) -> ExitCode {
     };
     match args.format {
         Format::Text => print!("{}", report.to_text(colour)),
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&report.to_json()).unwrap_or_default()
-        ),
+        Format::Json => {
+            // Streamed: a report of many files is too big to build as one value first.
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            let written = report
+                .write_json(&mut out)
+                .map_err(std::io::Error::from)
+                .and_then(|()| writeln!(out))
+                .and_then(|()| out.flush());
+            if let Err(e) = written {
+                eprintln!("error: cannot write the report: {e}");
+                return ExitCode::from(2);
+            }
+        }
         Format::Sarif => println!(
             "{}",
             serde_json::to_string_pretty(&report.to_sarif()).unwrap_or_default()
