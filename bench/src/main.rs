@@ -6,8 +6,9 @@
 //! 2. a full rotation per engine and strategy, with the share spent in Secrets Manager calls;
 //! 3. the redeployer's discovery on fleets of 100 / 1,000 / 5,000 services behind a proxy with
 //!    per-call latency and ECS's token buckets, next to the naive per-service strategy;
-//! 4. the validator CLI's throughput on 10,000 task definitions and its detection quality on
-//!    the labelled corpus, next to `detect-secrets` on the same files.
+//! 4. the validator CLI's throughput with 1 thread and one per core on 10,000 and 100,000
+//!    task definitions and its detection quality on the labelled corpus, next to
+//!    `detect-secrets` on the same files.
 //!
 //! Figures are printed as a table and written as JSON; nothing is asserted (a smoke run in CI
 //! only checks that every part runs). Run it with `scripts/bench.sh`.
@@ -46,6 +47,7 @@ impl Scale {
 fn usage() -> ! {
     eprintln!(
         "usage: bench [--smoke] [--out DIR] [--only cold,rotation,redeployer,validator]\n\
+         \x20      bench --write-task-definitions DIR N   (the validator figure's files, for profiling)\n\
          (run through scripts/bench.sh, which builds the release binaries and the Python tools)"
     );
     std::process::exit(2)
@@ -61,6 +63,20 @@ async fn main() -> Result<()> {
         match a.as_str() {
             "--smoke" => smoke = true,
             "--out" => out = args.next().map(PathBuf::from).unwrap_or_else(|| usage()),
+            "--write-task-definitions" => {
+                let dir = args.next().map(PathBuf::from).unwrap_or_else(|| usage());
+                let count: usize = args
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or_else(|| usage());
+                let files = validator::write_generated(&dir, count)?;
+                eprintln!(
+                    "wrote {} task definitions to {}",
+                    files.len(),
+                    dir.display()
+                );
+                return Ok(());
+            }
             "--only" => {
                 only = Some(
                     args.next()

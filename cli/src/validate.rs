@@ -7,8 +7,14 @@
 //! The repository's `.ecs-secrets.toml` (or `--config`) and a `--baseline` are read before any
 //! file, and applied to the report once every file is checked ([`taskdef_validator::triage`]):
 //! suppressed findings are left out of the exit code.
+//!
+//! Files are checked on `--jobs` threads ([`taskdef_validator::scan`]): at estate scale the
+//! offline rules are CPU work, and the report is the same for any number of threads. With
+//! `--live`, files are checked one after another on the async runtime: the AWS calls are the
+//! bound there, and the directory's caches serve every file.
 
-use std::io::{IsTerminal, Read};
+use std::io::{IsTerminal, Write};
+use std::num::NonZeroUsize;
 use std::process::ExitCode;
 
 use ecs_secrets_shared::aws::AwsConfig;
@@ -17,11 +23,11 @@ use taskdef_validator::account::Status;
 use taskdef_validator::baseline::{self, Baseline};
 use taskdef_validator::directory;
 use taskdef_validator::finding::{EvidenceKey, Severity};
-use taskdef_validator::input;
 use taskdef_validator::live::Home;
 use taskdef_validator::repo_config::{self, RepoConfig};
 use taskdef_validator::report::{InputProblem, Report};
 use taskdef_validator::rules::Context;
+use taskdef_validator::scan;
 use taskdef_validator::triage::{self, Triage};
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -78,6 +84,10 @@ pub struct Args {
     /// with the caller's credentials; metadata and policies only, never a secret value).
     #[arg(long)]
     pub live: bool,
+    /// Files checked at once, on this many threads (default: the number of cores); the report
+    /// is the same for any number. With --live, files are checked one at a time.
+    #[arg(short = 'j', long, value_name = "N", value_parser = parse_jobs)]
+    pub jobs: Option<NonZeroUsize>,
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
     /// Exit 1 when a finding is at or above this severity.
@@ -115,16 +125,13 @@ pub struct Args {
 /// The environment variable that gives the evidence key itself.
 pub const EVIDENCE_KEY_ENV: &str = "ECS_SECRETS_EVIDENCE_KEY";
 
-fn read(file: &str) -> Result<Vec<u8>, String> {
-    let limit = input::MAX_INPUT_BYTES as u64 + 1;
-    let mut bytes = Vec::new();
-    let result = if file == "-" {
-        std::io::stdin().take(limit).read_to_end(&mut bytes)
-    } else {
-        std::fs::File::open(file).and_then(|f| f.take(limit).read_to_end(&mut bytes))
-    };
-    result.map_err(|e| format!("cannot read: {e}"))?;
-    Ok(bytes)
+/// `--jobs`: a whole number of threads, at least 1.
+fn parse_jobs(raw: &str) -> Result<NonZeroUsize, String> {
+    let n: usize = raw
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{raw}` is not a number of threads (1 or more)"))?;
+    NonZeroUsize::new(n).ok_or_else(|| "at least 1 thread is needed".to_owned())
 }
 
 pub fn run(args: Args) -> ExitCode {
@@ -207,43 +214,39 @@ pub fn run(args: Args) -> ExitCode {
     } else {
         None
     };
-    for file in &args.files {
-        let document = match read(file) {
-            Ok(bytes) => match input::parse_named(file, &bytes) {
-                Err(_) if args.skip_unrelated && !input::mentions_task_definition(&bytes) => {
-                    eprintln!("note: {file}: skipped, it names no task definition");
-                    continue;
+    if let Some((dir, home)) = &live {
+        for file in &args.files {
+            match scan::parse_file(file, scan::read_file(file), args.skip_unrelated) {
+                Ok(None) => skipped(file),
+                Ok(Some(d)) => {
+                    if d.subjects.is_empty() {
+                        no_task_definition(file);
+                    }
+                    runtime.block_on(taskdef_validator::validate_document(
+                        &d,
+                        Some(file),
+                        &context,
+                        Some((dir, home)),
+                        &mut report,
+                    ));
                 }
-                parsed => parsed,
+                Err(problem) => report.errors.push(problem),
             }
-            .map_err(|e| InputProblem {
-                file: file.clone(),
-                line: e.line,
-                column: e.column,
-                message: e.message,
-            }),
-            Err(message) => Err(InputProblem {
-                file: file.clone(),
-                line: 0,
-                column: 0,
-                message,
-            }),
-        };
-        match document {
-            Ok(d) => {
-                if d.subjects.is_empty() {
-                    eprintln!("note: {file}: no AWS::ECS::TaskDefinition in this template");
-                }
-                runtime.block_on(taskdef_validator::validate_document(
-                    &d,
-                    Some(file),
-                    &context,
-                    live.as_ref().map(|(dir, home)| (dir, home)),
-                    &mut report,
-                ));
-            }
-            Err(problem) => report.errors.push(problem),
         }
+    } else {
+        let jobs = args
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN));
+        let scanned = scan::check_files(&args.files, &context, jobs, args.skip_unrelated);
+        for file in &scanned.skipped {
+            skipped(file);
+        }
+        for file in &scanned.without_task_definitions {
+            no_task_definition(file);
+        }
+        report.checked += scanned.report.checked;
+        report.findings.extend(scanned.report.findings);
+        report.errors.extend(scanned.report.errors);
     }
     if args.account {
         let statuses: &[Status] = if args.include_inactive {
@@ -292,10 +295,19 @@ pub fn run(args: Args) -> ExitCode {
     };
     match args.format {
         Format::Text => print!("{}", report.to_text(colour)),
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&report.to_json()).unwrap_or_default()
-        ),
+        Format::Json => {
+            // Streamed: a report of many files is too big to build as one value first.
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            let written = report
+                .write_json(&mut out)
+                .map_err(std::io::Error::from)
+                .and_then(|()| writeln!(out))
+                .and_then(|()| out.flush());
+            if let Err(e) = written {
+                eprintln!("error: cannot write the report: {e}");
+                return ExitCode::from(2);
+            }
+        }
         Format::Sarif => println!(
             "{}",
             serde_json::to_string_pretty(&report.to_sarif()).unwrap_or_default()
@@ -371,6 +383,14 @@ fn write_atomically(path: &str, bytes: &[u8]) -> std::io::Result<()> {
             Err(e)
         }
     }
+}
+
+fn skipped(file: &str) {
+    eprintln!("note: {file}: skipped, it names no task definition");
+}
+
+fn no_task_definition(file: &str) {
+    eprintln!("note: {file}: no AWS::ECS::TaskDefinition in this template");
 }
 
 fn parse_task_context(raw: &str) -> Result<TaskContext, String> {

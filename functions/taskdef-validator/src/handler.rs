@@ -140,12 +140,12 @@ impl<D: Directory, P: Platform> Validator<D, P> {
             Subject::Definition(v) => Target::Document(
                 input::from_json_value(v).map_err(|e| Error::InvalidEvent(e.to_string()))?,
             ),
-            Subject::Arn(arn) => Target::Revision(
+            Subject::Arn(arn) => Target::Revision(Box::new(
                 self.platform
                     .describe_task_definition(&arn)
                     .await
                     .map_err(Error::Fetch)?,
-            ),
+            )),
         };
         // Deregistering and filing findings act on a revision: only what ECS holds for it counts.
         // The body of a direct invocation (or of an event anyone allowed to invoke could forge)
@@ -153,12 +153,12 @@ impl<D: Directory, P: Platform> Validator<D, P> {
         if self.config.enforce || self.config.security_hub {
             if let Target::Document(document) = &target {
                 if let Some(arn) = arn_of(document) {
-                    target = Target::Revision(
+                    target = Target::Revision(Box::new(
                         self.platform
                             .describe_task_definition(&arn)
                             .await
                             .map_err(Error::Fetch)?,
-                    );
+                    ));
                 }
             }
         }
@@ -191,7 +191,7 @@ impl<D: Directory, P: Platform> Validator<D, P> {
                 validate_document(document, None, &context, live, &mut report).await
             }
             Target::Revision(model) => {
-                validate_revision(model.clone(), &context, live, &mut report).await
+                validate_revision((**model).clone(), &context, live, &mut report).await
             }
         }
         if let Some(problem) = report.errors.first() {
@@ -352,7 +352,8 @@ impl<D: Directory, P: Platform> Validator<D, P> {
 /// revision as ECS holds it.
 enum Target {
     Document(Document),
-    Revision(TaskDefinition),
+    // Boxed: a model is several times the size of a document.
+    Revision(Box<TaskDefinition>),
 }
 
 impl Target {

@@ -11,7 +11,8 @@
 //! the findings. The Lambda ([`handler`], configured by [`config`]) then acts through
 //! [`platform::Platform`]: an EventBridge event, optionally Security Hub findings, optionally
 //! deregistration of a revision with a critical finding. This file keeps the module map and
-//! [`validate_document`], the one path both the CLI and the Lambda take.
+//! [`validate_document`], the one path both the CLI and the Lambda take ([`check_document`] is
+//! its offline half, which [`scan`] runs on many files with a pool of threads).
 
 pub mod account;
 pub mod baseline;
@@ -31,6 +32,7 @@ pub mod platform;
 pub mod repo_config;
 pub mod report;
 pub mod rules;
+pub mod scan;
 pub mod terraform;
 pub mod triage;
 
@@ -77,61 +79,117 @@ pub async fn validate_document<D: Directory>(
     live: Option<(&D, &live::Home)>,
     report: &mut Report,
 ) {
-    // Two readings of one template (its `%{ if }` and `%{ else }` sides) share most findings:
-    // a finding both report alike is reported once (see the key below).
     let mut seen: Vec<SeenKey> = Vec::new();
     for subject in &document.subjects {
-        let checked = match rules::check(subject, context) {
-            Ok(c) => c,
-            Err(message) => {
-                report.errors.push(InputProblem {
-                    file: file.unwrap_or("event").to_owned(),
-                    line: document.line(subject, "").unwrap_or(0),
-                    column: 1,
-                    message: format!("{}: {message}", subject.label),
-                });
-                continue;
-            }
+        let Some(checked) = check_subject(document, subject, file, context, report) else {
+            continue;
         };
-        report.checked += 1;
         let mut findings = checked.findings.clone();
         if let Some((directory, home)) = live {
             findings.extend(live::check(directory, &checked, &subject.label, home).await);
         }
-        for mut f in findings {
-            // A file of variables: only what the variables hold (the container is a frame).
-            if subject.variables_only
-                && !f
-                    .pointer
-                    .starts_with("/containerDefinitions/0/environment/")
-            {
+        place_findings(
+            document, subject, file, context, findings, &mut seen, report,
+        );
+    }
+}
+
+/// [`validate_document`] without the live rules: the same findings, lines and errors, with
+/// nothing to wait for, so a thread of a pool ([`scan`]) runs it directly.
+pub fn check_document(
+    document: &Document,
+    file: Option<&str>,
+    context: &rules::Context,
+    report: &mut Report,
+) {
+    let mut seen: Vec<SeenKey> = Vec::new();
+    for subject in &document.subjects {
+        let Some(checked) = check_subject(document, subject, file, context, report) else {
+            continue;
+        };
+        place_findings(
+            document,
+            subject,
+            file,
+            context,
+            checked.findings,
+            &mut seen,
+            report,
+        );
+    }
+}
+
+/// The offline rules on one subject; a shape error becomes an [`InputProblem`] in `report`.
+fn check_subject(
+    document: &Document,
+    subject: &input::Subject,
+    file: Option<&str>,
+    context: &rules::Context,
+    report: &mut Report,
+) -> Option<rules::Checked> {
+    match rules::check(subject, context) {
+        Ok(c) => {
+            report.checked += 1;
+            Some(c)
+        }
+        Err(message) => {
+            report.errors.push(InputProblem {
+                file: file.unwrap_or("event").to_owned(),
+                line: document.line(subject, "").unwrap_or(0),
+                column: 1,
+                message: format!("{}: {message}", subject.label),
+            });
+            None
+        }
+    }
+}
+
+/// Gives a subject's findings their file, line and shown pointer, folds the findings the two
+/// readings of a template share, seals the evidence and adds them to `report`.
+fn place_findings(
+    document: &Document,
+    subject: &input::Subject,
+    file: Option<&str>,
+    context: &rules::Context,
+    findings: Vec<finding::Finding>,
+    // Two readings of one template (its `%{ if }` and `%{ else }` sides) share most findings:
+    // a finding both report alike is reported once (see the key below).
+    seen: &mut Vec<SeenKey>,
+    report: &mut Report,
+) {
+    for mut f in findings {
+        // A file of variables: only what the variables hold (the container is a frame).
+        if subject.variables_only
+            && !f
+                .pointer
+                .starts_with("/containerDefinitions/0/environment/")
+        {
+            continue;
+        }
+        f.file = file.map(str::to_owned);
+        f.line = nearest_line(document, subject, &f.pointer);
+        f.pointer = subject.shown_pointer(&f.pointer);
+        // Only the two readings of one template subject are folded: same subject (its
+        // base without the `else` marker), line, rule, pointer, severity and evidence —
+        // compared before sealing, while the evidence still tells two values apart.
+        if subject.base.starts_with(input::ELSE_BASE) || document_has_else(document) {
+            let key = (
+                subject.base.trim_start_matches(input::ELSE_BASE).to_owned(),
+                f.line,
+                f.rule,
+                f.pointer.clone(),
+                f.severity,
+                f.evidence.clone(),
+            );
+            if seen.contains(&key) {
                 continue;
             }
-            f.file = file.map(str::to_owned);
-            f.line = nearest_line(document, subject, &f.pointer);
-            f.pointer = subject.shown_pointer(&f.pointer);
-            // Only the two readings of one template subject are folded: same subject (its
-            // base without the `else` marker), line, rule, pointer, severity and evidence —
-            // compared before sealing, while the evidence still tells two values apart.
-            if subject.base.starts_with(input::ELSE_BASE) || document_has_else(document) {
-                let key = (
-                    subject.base.trim_start_matches(input::ELSE_BASE).to_owned(),
-                    f.line,
-                    f.rule,
-                    f.pointer.clone(),
-                    f.severity,
-                    f.evidence.clone(),
-                );
-                if seen.contains(&key) {
-                    continue;
-                }
-                seen.push(key);
-            }
-            if let Some(e) = f.evidence.as_mut() {
-                e.seal(context.evidence_key.as_ref());
-            }
-            report.findings.push(f);
+            seen.push(key);
         }
+        if let Some(e) = f.evidence.as_mut() {
+            e.seal(context.evidence_key.as_ref());
+        }
+        report.findings.push(f);
     }
 }
 

@@ -169,7 +169,7 @@ pub async fn check<D: Directory>(
                             "/executionRoleArn",
                             format!(
                                 "the execution role {}: {why}",
-                                ecs_secrets_shared::error::shown(&role_arn)
+                                ecs_secrets_shared::error::shown(role_arn)
                             ),
                         )
                         .severity(if why.contains("does not exist") {

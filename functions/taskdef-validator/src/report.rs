@@ -141,6 +141,42 @@ impl Report {
         v
     }
 
+    /// [`Report::to_json`] pretty-printed into `out`, byte for byte what
+    /// `serde_json::to_string_pretty(&report.to_json())` gives, without building it: one
+    /// finding's value at a time rather than the whole report's (a scan of many files has
+    /// hundreds of thousands of findings, and the tree cost more than checking them).
+    pub fn write_json(&self, out: impl std::io::Write) -> serde_json::Result<()> {
+        use serde::ser::{SerializeMap, Serializer as _};
+
+        /// A list whose items are written as their `Value` (keys sorted, as in `to_json`).
+        struct EachAsValue<'a, T>(&'a [T]);
+        impl<T: Serialize> Serialize for EachAsValue<'_, T> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::{Error, SerializeSeq};
+                let mut seq = s.serialize_seq(Some(self.0.len()))?;
+                for item in self.0 {
+                    seq.serialize_element(&serde_json::to_value(item).map_err(S::Error::custom)?)?;
+                }
+                seq.end()
+            }
+        }
+        let mut ser = serde_json::Serializer::pretty(out);
+        // The keys of `to_json`'s object, in its (sorted) order.
+        let mut map = (&mut ser).serialize_map(None)?;
+        if !self.actions.is_empty() {
+            map.serialize_entry("actions", &self.actions)?;
+        }
+        map.serialize_entry("checked", &self.checked)?;
+        map.serialize_entry("errors", &EachAsValue(&self.errors))?;
+        map.serialize_entry("findings", &EachAsValue(&self.findings))?;
+        map.serialize_entry("live", &self.live)?;
+        map.serialize_entry("summary", &self.counts())?;
+        if !self.suppressed.is_empty() {
+            map.serialize_entry("suppressed", &EachAsValue(&self.suppressed))?;
+        }
+        map.end()
+    }
+
     pub fn to_text(&self, colour: bool) -> String {
         let paint = |s: Severity, text: &str| -> String {
             if !colour {

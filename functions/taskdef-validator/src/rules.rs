@@ -211,17 +211,17 @@ fn environment(container: &ContainerDefinition, base: &str, out: &mut Vec<Findin
         kv.value
             .as_ref()
             .and_then(Text::literal)
-            .and_then(detect::provider_format)
-            .is_some_and(|d| d.kind == detect::AWS_ACCESS_KEY_ID)
+            .is_some_and(detect::has_aws_access_key_id)
     });
     for (ei, kv) in container.environment.iter() {
         let name = kv.name.as_ref().and_then(Text::literal).unwrap_or("");
-        let pointer = format!("{base}/environment/{ei}/value");
+        // Built only for a finding: most variables have none.
+        let pointer = || format!("{base}/environment/{ei}/value");
         let Some(value) = &kv.value else { continue };
         if value.strings().iter().any(|s| dynamic_secret_reference(s)) {
             out.push(Finding::new(
                 rule::PLAINTEXT_DYNAMIC_REFERENCE,
-                pointer,
+                pointer(),
                 format!("{name}: a CloudFormation dynamic reference to a secret is resolved into this plaintext variable at deploy time"),
             ));
             continue;
@@ -234,7 +234,7 @@ fn environment(container: &ContainerDefinition, base: &str, out: &mut Vec<Findin
                 out.push(
                     Finding::new(
                         rule::PLAINTEXT_SECRET,
-                        pointer,
+                        pointer(),
                         format!("{name}: {} in plaintext, inside an expression", d.kind),
                     )
                     .severity(d.severity)
@@ -252,7 +252,7 @@ fn environment(container: &ContainerDefinition, base: &str, out: &mut Vec<Findin
             out.push(
                 Finding::new(
                     rule::PLAINTEXT_SECRET,
-                    pointer,
+                    pointer(),
                     format!("{name}: {}{note} in plaintext", d.kind),
                 )
                 .severity(d.severity)

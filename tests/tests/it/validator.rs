@@ -239,6 +239,88 @@ async fn cli_bad_input_is_reported_and_the_other_files_still_checked() -> anyhow
     Ok(())
 }
 
+/// `--jobs`: 1 thread and 4 give the same report byte for byte, the same notes and errors and
+/// the same exit code, on every fixture, the realistic set, generated task definitions, a
+/// template without a task definition and a file that does not exist; `-j 0` and `-j x` are
+/// usage errors.
+#[tokio::test]
+async fn cli_any_number_of_jobs_gives_the_same_report() -> anyhow::Result<()> {
+    use taskdef_validator::corpus;
+    let mut files = Vec::new();
+    let mut dirs =
+        vec![harness::paths::workspace_root().join("functions/taskdef-validator/testdata")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                // The hook's fixtures are hook requests, not task definitions.
+                if !path.ends_with("hook") {
+                    dirs.push(path);
+                }
+            } else if path.extension().is_none_or(|e| e != "tsv") {
+                files.push(path.to_string_lossy().into_owned());
+            }
+        }
+    }
+    files.sort();
+    let tmp = tempfile::tempdir()?;
+    // Generated task definitions: every corpus value as a variable, 25 to a file.
+    for (n, chunk) in corpus::generate(7, 2).chunks(25).enumerate() {
+        let env: Vec<Value> = chunk
+            .iter()
+            .map(|s| json!({"name": s.name, "value": s.value}))
+            .collect();
+        let td = json!({"family": format!("gen-{n}"), "containerDefinitions": [
+            {"name": "app", "image": "app:1", "environment": env, "command": ["serve", "--port=8080"]}]});
+        let path = tmp.path().join(format!("gen-{n:03}.json"));
+        std::fs::write(&path, serde_json::to_vec_pretty(&td)?)?;
+        files.push(path.to_string_lossy().into_owned());
+    }
+    let empty = tmp.path().join("no-task.yaml");
+    std::fs::write(&empty, "Resources:\n  Queue:\n    Type: AWS::SQS::Queue\n")?;
+    files.push(empty.to_string_lossy().into_owned());
+    files.push(
+        tmp.path()
+            .join("missing.json")
+            .to_string_lossy()
+            .into_owned(),
+    );
+    let run = |jobs: &'static str| {
+        let mut args = vec![
+            "validate",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+            "--jobs",
+            jobs,
+        ];
+        args.extend(files.iter().map(String::as_str));
+        async move { ecs_secrets(&args, &[]).await }
+    };
+    let one = run("1").await?;
+    let four = run("4").await?;
+    assert_eq!(one.status.code(), Some(2), "{}", stderr(&one));
+    assert_eq!(four.status.code(), one.status.code());
+    assert_eq!(stdout(&four), stdout(&one));
+    assert_eq!(stderr(&four), stderr(&one));
+    assert!(
+        stderr(&one).contains("no-task.yaml: no AWS::ECS::TaskDefinition"),
+        "{}",
+        stderr(&one)
+    );
+    let report: Value = serde_json::from_slice(&one.stdout)?;
+    assert!(report["checked"].as_u64() > Some(20), "{report}");
+    assert!(report["findings"].as_array().map_or(0, Vec::len) > 50);
+    assert_eq!(report["errors"].as_array().map(Vec::len), Some(1));
+    for bad in ["0", "x"] {
+        let out = ecs_secrets(&["validate", "--jobs", bad, &files[0]], &[]).await?;
+        assert_eq!(out.status.code(), Some(2), "-j {bad}");
+        assert!(stderr(&out).contains("--jobs"), "{}", stderr(&out));
+    }
+    Ok(())
+}
+
 /// The account the live tests build in moto: an execution role that may read `prod/*`
 /// secrets and `/app/*` parameters, and secrets and keys around it.
 struct Account {

@@ -574,7 +574,10 @@ async fn a_keyed_baseline_accepts_the_value_not_the_place() -> anyhow::Result<()
         .cloned()
         .unwrap_or_default();
     assert_eq!(findings.len(), 1, "{findings:#?}");
-    assert_eq!(findings[0]["rule"], "secret-in-command", "the token sits in a command");
+    assert_eq!(
+        findings[0]["rule"], "secret-in-command",
+        "the token sits in a command"
+    );
 
     // Rewriting the baseline in place keeps a whole, valid file.
     let rewritten = validate_keyed(

@@ -12,10 +12,13 @@ use regex::Regex;
 use crate::placeholder::placeholder;
 
 /// Go's MySQL driver DSN: `user:password@tcp(host:3306)/db`.
-static GO_DSN: LazyLock<Regex> = LazyLock::new(|| {
+pub(super) static GO_DSN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:^|[\s=])[^\s:/@]+:([^\s@]+)@(?:tcp|unix)\(")
         .unwrap_or_else(|e| panic!("DSN pattern: {e}"))
 });
+
+/// What every [`GO_DSN`] match holds.
+pub(super) const DSN_KEYWORDS: &[&str] = &["@tcp(", "@unix("];
 
 /// The password of a Go DSN in `text`, unless it is a placeholder.
 pub(super) fn dsn_password(text: &str) -> Option<&str> {
@@ -50,6 +53,16 @@ static KV_OTHER: LazyLock<Regex> = LazyLock::new(|| {
 
 /// The password of a key-value connection string, unless it is a placeholder.
 pub(super) fn connection_string_password(text: &str) -> Option<&str> {
+    // Every `KV_PASSWORD` match holds `=` and `password` or `pwd` in some case: most values
+    // have neither, and these are cheaper than the patterns. (ASCII only: outside it, the
+    // patterns' case folding is left to decide.)
+    if text.is_ascii()
+        && !(text.contains('=')
+            && (contains_ignore_ascii_case(text, "pwd")
+                || contains_ignore_ascii_case(text, "password")))
+    {
+        return None;
+    }
     let url_query = text.contains("://") && text.contains('?');
     if !(KV_OTHER.is_match(text) || url_query || text.starts_with("jdbc:")) {
         return None;
@@ -68,6 +81,12 @@ pub(super) fn connection_string_password(text: &str) -> Option<&str> {
         }
     }
     None
+}
+
+fn contains_ignore_ascii_case(text: &str, word: &str) -> bool {
+    text.as_bytes()
+        .windows(word.len())
+        .any(|w| w.eq_ignore_ascii_case(word.as_bytes()))
 }
 
 /// `$(cat …)`, `` `cat …` ``, `@/path` (curl), `<file`, `os.environ.get('K')`: the value is

@@ -21,7 +21,8 @@
 //! - `providers.rs`: token formats and prefixes, JWTs, URL passwords, entropy;
 //! - `names.rs`: credential-like, password-like, always-secret and public names;
 //! - `benign.rs`: the look-alikes, human-chosen passwords, what is not a password;
-//! - `commands.rs`: connection strings, `-u user:pass`, computed arguments.
+//! - `commands.rs`: connection strings, `-u user:pass`, computed arguments;
+//! - `prefilter.rs`: one pass over a value that says which token formats can be in it.
 
 use crate::finding::{Evidence, Severity};
 use crate::placeholder::placeholder_for;
@@ -29,6 +30,7 @@ use crate::placeholder::placeholder_for;
 mod benign;
 mod commands;
 mod names;
+mod prefilter;
 mod providers;
 
 pub use benign::{benign, dictionary_like, human_password};
@@ -36,7 +38,8 @@ pub use names::{credential_name, password_name, public_name};
 pub use providers::{entropy, AWS_ACCESS_KEY_ID};
 
 use benign::{bucket_like, not_a_password, reference_like};
-use names::ALWAYS_SECRET_NAMES;
+use names::{Name, ALWAYS_SECRET_NAMES};
+use prefilter::Families;
 use providers::{classes, is_hex, random_run, AWS_SECRET_KEY};
 
 /// A credential found in a value.
@@ -67,20 +70,33 @@ pub const HUMAN_VALUE: &str = "credential-like name with a human-chosen value";
 
 /// Looks for a provider-format credential anywhere in `text`.
 pub fn provider_format(text: &str) -> Option<Detection> {
-    if let Some((kind, secret)) = providers::token(text) {
+    provider_format_in(text, prefilter::families(text))
+}
+
+/// [`provider_format`] running only the formats the prefilter admitted ([`Families::ALL`]:
+/// every one, what the tests compare the prefilter with).
+fn provider_format_in(text: &str, families: Families) -> Option<Detection> {
+    if let Some((kind, secret)) = providers::token(text, |i| families.provider(i)) {
         return Some(Detection::new(Severity::Critical, kind, secret));
     }
-    if let Some(token) = providers::jwt(text) {
+    if let Some(token) = families.jwt().then(|| providers::jwt(text)).flatten() {
         return Some(Detection::new(Severity::Critical, "JSON Web Token", token));
     }
-    if let Some(password) = providers::url_password(text) {
+    if let Some(password) = families
+        .url()
+        .then(|| providers::url_password(text))
+        .flatten()
+    {
         return Some(Detection::new(
             Severity::Critical,
             "password in a URL",
             password,
         ));
     }
-    commands::dsn_password(text)
+    families
+        .dsn()
+        .then(|| commands::dsn_password(text))
+        .flatten()
         .or_else(|| commands::connection_string_password(text))
         .map(|password| {
             Detection::new(
@@ -89,6 +105,13 @@ pub fn provider_format(text: &str) -> Option<Detection> {
                 password,
             )
         })
+}
+
+/// Whether `text` holds an AWS access key id ([`provider_format`] would name one): the
+/// question asked of every variable of a container, answered without the other formats.
+pub fn has_aws_access_key_id(text: &str) -> bool {
+    (text.contains("AKIA") || text.contains("ASIA"))
+        && provider_format(text).is_some_and(|d| d.kind == AWS_ACCESS_KEY_ID)
 }
 
 /// Does a value under a credential-like name look generated (rather than a word, a number, a
@@ -108,15 +131,23 @@ pub fn looks_generated(v: &str) -> bool {
 /// A value that is very likely a generated key whatever its name: base64-like, 32+ characters,
 /// three character classes, high entropy — and not hex (digests, git SHAs).
 pub fn high_entropy(v: &str) -> bool {
+    high_entropy_of(v).is_some()
+}
+
+/// [`high_entropy`], with the entropy it measured (so that no caller measures it again).
+fn high_entropy_of(v: &str) -> Option<f64> {
     let len = v.len();
-    (32..=4096).contains(&len)
-        && v.chars()
+    if !(32..=4096).contains(&len)
+        || !v
+            .chars()
             .all(|c| c.is_ascii_alphanumeric() || "+/=_-".contains(c))
-        && !is_hex(v)
-        && classes(v.trim_end_matches('=')) >= 3
-        && entropy(v) >= 4.3
-        && !benign(v)
-        && !bucket_like(v)
+        || is_hex(v)
+        || classes(v.trim_end_matches('=')) < 3
+    {
+        return None;
+    }
+    let e = entropy(v);
+    (e >= 4.3 && !benign(v) && !bucket_like(v)).then_some(e)
 }
 
 /// Checks one `name=value` pair (an environment variable, a Docker label, a log option, a
@@ -135,15 +166,16 @@ pub fn scan_pair(name: &str, value: &str) -> Option<Detection> {
         }
         return None;
     }
+    let words = Name::new(name);
     if let Some(d) = provider_format(value) {
         // A Google API key under a public name (`NEXT_PUBLIC_FIREBASE_API_KEY`) is a browser
         // key, meant to ship in web pages (and restricted by referrer).
-        if !(d.kind == "Google API key" && public_name(name)) {
+        if !(d.kind == "Google API key" && words.public()) {
             return Some(d);
         }
         return None;
     }
-    let generated = credential_name(name)
+    let generated = words.credential()
         && looks_generated(value_trimmed)
         && !placeholder_for(name, value_trimmed)
         && !not_a_password(value_trimmed)
@@ -155,7 +187,7 @@ pub fn scan_pair(name: &str, value: &str) -> Option<Detection> {
             value_trimmed,
         ));
     }
-    if generated || (password_name(name) && human_password(name, value_trimmed)) {
+    if generated || (words.password() && human_password(name, value_trimmed)) {
         return Some(Detection::new(Severity::Medium, HUMAN_VALUE, value_trimmed));
     }
     // A value of several words (`JAVA_OPTS=-Xmx512m -Dspring.datasource.password=…`): each
@@ -194,7 +226,7 @@ pub fn scan_reference(value: &str) -> Option<Detection> {
         ));
     }
     // Names people choose (`MyServiceDatabasePassword2024`) stay below this entropy; keys do not.
-    if high_entropy(v) && entropy(v) >= 4.5 {
+    if high_entropy_of(v).is_some_and(|e| e >= 4.5) {
         return Some(Detection::new(Severity::High, "high-entropy value", v));
     }
     random_token(v).then(|| Detection::new(Severity::High, "generated token", v))
@@ -308,7 +340,8 @@ fn word_pair(previous: Option<&str>, word: &str) -> Option<Detection> {
         return (looks_generated(password) || human_password("password", password))
             .then(|| Detection::new(Severity::High, "password in a --user argument", password));
     }
-    if credential_name(name)
+    let words = Name::new(name);
+    if words.credential()
         && looks_generated(word)
         && !placeholder_for(name, word)
         && !not_a_password(word)
@@ -320,7 +353,7 @@ fn word_pair(previous: Option<&str>, word: &str) -> Option<Detection> {
             word,
         ));
     }
-    (password_name(name) && human_password(name, word))
+    (words.password() && human_password(name, word))
         .then(|| Detection::new(Severity::High, "credential-like flag with a value", word))
 }
 

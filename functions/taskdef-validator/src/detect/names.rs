@@ -16,9 +16,42 @@ pub(super) const ALWAYS_SECRET_NAMES: &[(&str, &str)] = &[
     ),
 ];
 
+/// A name split into its lower-case words once, for the questions below (each of which
+/// used to split it again: up to five times per variable).
+#[derive(Debug)]
+pub(super) struct Name {
+    tokens: Vec<String>,
+}
+
+impl Name {
+    pub(super) fn new(name: &str) -> Self {
+        Name {
+            tokens: name_tokens(name),
+        }
+    }
+
+    /// [`credential_name`].
+    pub(super) fn credential(&self) -> bool {
+        credential_tokens(&self.tokens)
+    }
+
+    /// [`password_name`].
+    pub(super) fn password(&self) -> bool {
+        password_tokens(&self.tokens)
+    }
+
+    /// [`public_name`].
+    pub(super) fn public(&self) -> bool {
+        public_tokens(&self.tokens)
+    }
+}
+
 /// Does a variable name say its value is a credential?
 pub fn credential_name(name: &str) -> bool {
-    let tokens = name_tokens(name);
+    Name::new(name).credential()
+}
+
+fn credential_tokens(tokens: &[String]) -> bool {
     let Some(last) = tokens.last() else {
         return false;
     };
@@ -119,7 +152,7 @@ pub fn credential_name(name: &str) -> bool {
         return false;
     }
     // Publishable keys are meant to ship to browsers (`NEXT_PUBLIC_…`, `PUBLISHABLE_KEY`).
-    if public_name(name) {
+    if public_tokens(tokens) {
         return false;
     }
     const WORDS: &[&str] = &[
@@ -172,9 +205,11 @@ pub fn credential_name(name: &str) -> bool {
 
 /// A name that says its value is public: `NEXT_PUBLIC_…`, `VITE_PUBLIC_…`, `…_PUBLISHABLE_KEY`.
 pub fn public_name(name: &str) -> bool {
-    name_tokens(name)
-        .iter()
-        .any(|t| t == "public" || t == "publishable")
+    Name::new(name).public()
+}
+
+fn public_tokens(tokens: &[String]) -> bool {
+    tokens.iter().any(|t| t == "public" || t == "publishable")
 }
 
 /// A name that says its value is a password or key *itself* — the credential word is its last
@@ -182,10 +217,13 @@ pub fn public_name(name: &str) -> bool {
 /// so that any literal under it is a credential, however weak. Narrower than
 /// [`credential_name`], which also admits `PASSWORD_FOR_DB`-like names for generated values.
 pub fn password_name(name: &str) -> bool {
-    if !credential_name(name) {
+    Name::new(name).password()
+}
+
+fn password_tokens(tokens: &[String]) -> bool {
+    if !credential_tokens(tokens) {
         return false;
     }
-    let tokens = name_tokens(name);
     // A trailing number or environment qualifies the credential (`DB_PASSWORD_2`, `…_PROD`).
     let core: Vec<&str> = tokens
         .iter()

@@ -5,6 +5,8 @@
 //! is a token, and which", without a name or a verdict: the detections are built by the
 //! entry points in `detect`, and the benign look-alikes (`benign.rs`) use the URL shape here
 //! to tell a URL without a password from one with — so this module imports neither.
+//! Each format carries its keywords, the literal text a match cannot be without, for the
+//! prefilter (`prefilter.rs`) that decides which formats to run on a value at all.
 
 use std::sync::LazyLock;
 
@@ -17,18 +19,27 @@ use crate::placeholder::{placeholder, token_placeholder};
 pub const AWS_ACCESS_KEY_ID: &str = "AWS access key id";
 
 pub(super) struct Provider {
-    kind: &'static str,
-    re: Regex,
+    pub(super) kind: &'static str,
+    pub(super) re: Regex,
     /// Capture group holding the secret part (0 = whole match).
     group: usize,
+    /// Literal text of which every match holds at least one (case as written): the
+    /// prefilter's keywords. The unit tests refuse a pattern without them.
+    pub(super) keywords: &'static [&'static str],
 }
 
-fn provider(kind: &'static str, pattern: &str, group: usize) -> Provider {
+fn provider(
+    kind: &'static str,
+    pattern: &str,
+    group: usize,
+    keywords: &'static [&'static str],
+) -> Provider {
     Provider {
         kind,
         // The patterns are constants, checked by the unit tests.
         re: Regex::new(pattern).unwrap_or_else(|e| panic!("pattern of {kind}: {e}")),
         group,
+        keywords,
     }
 }
 
@@ -38,44 +49,72 @@ pub(super) static PROVIDERS: LazyLock<Vec<Provider>> = LazyLock::new(|| {
             AWS_ACCESS_KEY_ID,
             r"(?:^|[^A-Z0-9])((?:AKIA|ASIA)[A-Z2-7]{16})(?:$|[^A-Z0-9])",
             1,
+            &["AKIA", "ASIA"],
         ),
         provider(
             "GitHub token",
             r"\b(gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{60,255})\b",
             1,
+            &["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"],
         ),
-        provider("GitLab token", r"\b(glpat-[A-Za-z0-9_\-]{20,})", 1),
-        provider("Slack token", r"\b(xox[abposr]-[A-Za-z0-9\-]{10,})", 1),
+        provider(
+            "GitLab token",
+            r"\b(glpat-[A-Za-z0-9_\-]{20,})",
+            1,
+            &["glpat-"],
+        ),
+        provider(
+            "Slack token",
+            r"\b(xox[abposr]-[A-Za-z0-9\-]{10,})",
+            1,
+            &["xox"],
+        ),
         provider(
             "Slack webhook URL",
             r"(https://hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]{16,})",
             1,
+            &["hooks.slack.com/services/"],
         ),
         provider(
             "Stripe secret key",
             r"\b((?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,})",
             1,
+            &["k_live_", "k_test_"],
         ),
         provider(
             "SendGrid API key",
             r"\b(SG\.[A-Za-z0-9_\-]{16,32}\.[A-Za-z0-9_\-]{16,64})",
             1,
+            &["SG."],
         ),
-        provider("Twilio API key", r"\b(SK[0-9a-f]{32})\b", 1),
-        provider("npm token", r"\b(npm_[A-Za-z0-9]{36})\b", 1),
+        provider("Twilio API key", r"\b(SK[0-9a-f]{32})\b", 1, &["SK"]),
+        provider("npm token", r"\b(npm_[A-Za-z0-9]{36})\b", 1, &["npm_"]),
         provider(
             "Docker access token",
             r"\b(dckr_pat_[A-Za-z0-9_\-]{20,})",
             1,
+            &["dckr_pat_"],
         ),
-        provider("Google API key", r"\b(AIza[0-9A-Za-z_\-]{35})", 1),
+        provider(
+            "Google API key",
+            r"\b(AIza[0-9A-Za-z_\-]{35})",
+            1,
+            &["AIza"],
+        ),
         provider(
             "PEM private key",
             r"(-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----)",
             1,
+            &["-----BEGIN "],
         ),
     ]
 });
+
+/// What every [`JWT`] match holds: the base64 of `{"`.
+pub(super) const JWT_KEYWORDS: &[&str] = &["eyJ"];
+
+/// What every [`URL_PASSWORD`] match holds.
+pub(super) const URL_KEYWORDS: &[&str] = &["://"];
 
 pub(super) static JWT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\b(eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*)")
@@ -92,9 +131,15 @@ pub(super) static AWS_SECRET_KEY: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// The first provider-format token in `text` that is not a placeholder: its kind and its
-/// secret part.
-pub(super) fn token(text: &str) -> Option<(&'static str, &str)> {
-    for p in PROVIDERS.iter() {
+/// secret part. Only the formats `try_provider` admits (by index in [`PROVIDERS`]) are run.
+pub(super) fn token(
+    text: &str,
+    try_provider: impl Fn(usize) -> bool,
+) -> Option<(&'static str, &str)> {
+    for (i, p) in PROVIDERS.iter().enumerate() {
+        if !try_provider(i) {
+            continue;
+        }
         for caps in p.re.captures_iter(text) {
             let Some(m) = caps.get(p.group) else { continue };
             let secret = m.as_str();
@@ -149,6 +194,29 @@ fn jwt_decodes(token: &str) -> bool {
 
 /// Shannon entropy in bits per character.
 pub fn entropy(v: &str) -> f64 {
+    if !v.is_ascii() {
+        return entropy_of_chars(v);
+    }
+    // ASCII (nearly every value): counts in an array, no map.
+    let mut counts = [0u32; 128];
+    for b in v.bytes() {
+        counts[usize::from(b & 0x7f)] += 1;
+    }
+    let n = v.len();
+    if n == 0 {
+        return 0.0;
+    }
+    counts
+        .iter()
+        .filter(|&&k| k > 0)
+        .map(|&k| {
+            let p = f64::from(k) / n as f64;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+fn entropy_of_chars(v: &str) -> f64 {
     let mut counts = std::collections::HashMap::new();
     let mut n = 0usize;
     for c in v.chars() {
@@ -168,15 +236,21 @@ pub fn entropy(v: &str) -> f64 {
 }
 
 pub(super) fn classes(v: &str) -> usize {
-    [
-        v.chars().any(|c| c.is_ascii_lowercase()),
-        v.chars().any(|c| c.is_ascii_uppercase()),
-        v.chars().any(|c| c.is_ascii_digit()),
-        v.chars().any(|c| !c.is_ascii_alphanumeric()),
-    ]
-    .into_iter()
-    .filter(|b| *b)
-    .count()
+    // One pass: lower, upper, digit, other.
+    let mut seen = [false; 4];
+    for c in v.chars() {
+        let class = if c.is_ascii_lowercase() {
+            0
+        } else if c.is_ascii_uppercase() {
+            1
+        } else if c.is_ascii_digit() {
+            2
+        } else {
+            3
+        };
+        seen[class] = true;
+    }
+    seen.iter().filter(|b| **b).count()
 }
 
 pub(super) fn is_hex(v: &str) -> bool {

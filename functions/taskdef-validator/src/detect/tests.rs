@@ -1,3 +1,5 @@
+use regex::Regex;
+
 use super::providers::{JWT, PROVIDERS, URL_PASSWORD};
 use super::*;
 use crate::corpus::{self, Quality};
@@ -527,5 +529,183 @@ fn entropy_look_alikes() {
     ] {
         assert_eq!(scan_pair("ASSETS", value), None, "{value}");
         assert_eq!(scan_value(value), None, "{value}");
+    }
+}
+
+/// One value each provider format finds (random, in the format; none is a live credential).
+/// A format added to `PROVIDERS` without an example here fails the prefilter's test.
+const PROVIDER_EXAMPLES: &[(&str, &str)] = &[
+    ("AWS access key id", "AKIA2OGYBAH6STMMNXNN"),
+    ("GitHub token", "ghp_R8x2Lq9ZtY4mN7vB1cK6pW3sD5fH0jG2aE8u"),
+    ("GitLab token", "glpat-Zx9Yw8Vu7Ts6Rq5Po4Nm"),
+    (
+        "Slack token",
+        "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
+    ),
+    (
+        "Slack webhook URL",
+        "https://hooks.slack.com/services/T0ABC1234/B0DEF5678/Zx9Yw8Vu7Ts6Rq5Po4Nm",
+    ),
+    ("Stripe secret key", "rk_live_4eC39HqLyjWDarjtT1zdp7dc"),
+    (
+        "SendGrid API key",
+        "SG.Zx9Yw8Vu7Ts6Rq5Po4Nm.Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv",
+    ),
+    ("Twilio API key", "SK0123456789abcdef0123456789abcdef"),
+    ("npm token", "npm_abcdefghijklmnopqrstuvwxyz0123456789"),
+    ("Docker access token", "dckr_pat_Zx9Yw8Vu7Ts6Rq5Po4Nm3L"),
+    ("Google API key", "AIzaSyZx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Jh1Gf0Ed9"),
+    (
+        "PEM private key",
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA",
+    ),
+];
+
+/// Replaces every keyword in `text` with as many `#`.
+fn without_keywords(text: &str, keywords: &[&str]) -> String {
+    keywords
+        .iter()
+        .fold(text.to_owned(), |t, k| t.replace(k, &"#".repeat(k.len())))
+}
+
+#[test]
+fn the_prefilter_lets_every_format_through_and_its_keywords_are_necessary() {
+    use super::commands::{DSN_KEYWORDS, GO_DSN};
+    use super::providers::{JWT_KEYWORDS, URL_KEYWORDS};
+    // One bit per provider in the prefilter's set.
+    assert!(PROVIDERS.len() <= 29, "widen prefilter::Families");
+    for p in PROVIDERS.iter() {
+        let Some((_, example)) = PROVIDER_EXAMPLES.iter().find(|(k, _)| *k == p.kind) else {
+            panic!("{}: no example in PROVIDER_EXAMPLES", p.kind);
+        };
+        assert!(!p.keywords.is_empty(), "{}: no prefilter keyword", p.kind);
+        assert!(
+            p.re.is_match(example),
+            "{}: the example does not match",
+            p.kind
+        );
+        // Through the prefilter, the detector finds it.
+        assert_eq!(
+            provider_format(example).map(|d| d.kind),
+            Some(p.kind),
+            "{}",
+            p.kind
+        );
+        // Without its keywords the pattern cannot match: they are necessary.
+        let stripped = without_keywords(example, p.keywords);
+        assert!(!p.re.is_match(&stripped), "{}: {stripped}", p.kind);
+    }
+    let others: [(&str, &Regex, &[&str], &str); 3] = [
+        (
+            "JSON Web Token",
+            &JWT,
+            JWT_KEYWORDS,
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+        ),
+        (
+            "password in a URL",
+            &URL_PASSWORD,
+            URL_KEYWORDS,
+            "redis://:S3cr3tPass@cache:6379/0",
+        ),
+        (
+            "password in a connection string",
+            &GO_DSN,
+            DSN_KEYWORDS,
+            "app:Zx9Yw8Vu7Ts6@tcp(db:3306)/app",
+        ),
+    ];
+    for (kind, re, keywords, example) in others {
+        assert!(re.is_match(example), "{kind}");
+        assert_eq!(provider_format(example).map(|d| d.kind), Some(kind));
+        let stripped = without_keywords(example, keywords);
+        assert!(!re.is_match(&stripped), "{kind}: {stripped}");
+    }
+}
+
+/// Values with and without the prefilter: the same detection.
+fn same_with_and_without_the_prefilter(value: &str) {
+    assert_eq!(
+        provider_format(value),
+        provider_format_in(value, super::prefilter::Families::ALL),
+        "{value:?}"
+    );
+}
+
+#[test]
+fn the_prefilter_changes_no_detection_on_the_corpus() {
+    for s in corpus::generate(2026, 4) {
+        same_with_and_without_the_prefilter(&s.value);
+    }
+    for (_, example) in PROVIDER_EXAMPLES {
+        same_with_and_without_the_prefilter(example);
+        same_with_and_without_the_prefilter(&format!("x={example};Password=Zx9Yw8Vu"));
+    }
+}
+
+mod prefilter_property {
+    use proptest::prelude::*;
+
+    use super::same_with_and_without_the_prefilter;
+
+    /// Pieces of tokens, keywords, separators and connection-string syntax, in any order.
+    fn piece() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(vec![
+                "AKIA",
+                "ASIA",
+                "ghp_",
+                "github_pat_",
+                "glpat-",
+                "xoxb-",
+                "sk_live_",
+                "rk_test_",
+                "SG.",
+                "SK",
+                "npm_",
+                "dckr_pat_",
+                "AIza",
+                "-----BEGIN ",
+                "PRIVATE KEY-----",
+                "eyJ",
+                "://",
+                "@tcp(",
+                "@unix(",
+                "hooks.slack.com/services/T",
+                "/B",
+                "Password=",
+                "pwd=",
+                "PWD = ",
+                "Server=db;",
+                "user:",
+                "@",
+                ":",
+                ";",
+                " ",
+                ".",
+                "-",
+                "_",
+                "/",
+                "=",
+                "?",
+                "&",
+                "jdbc:",
+                "EXAMPLE",
+                "ſ",
+                "K",
+            ])
+            .prop_map(str::to_owned),
+            "[A-Za-z0-9]{1,40}",
+            "[0-9a-f]{32}",
+            "[A-Z2-7]{16}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        #[test]
+        fn the_prefilter_changes_no_detection(pieces in prop::collection::vec(piece(), 0..8)) {
+            same_with_and_without_the_prefilter(&pieces.concat());
+        }
     }
 }

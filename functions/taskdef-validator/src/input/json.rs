@@ -4,6 +4,8 @@
 //! value's line in the [`LineMap`] — for whole documents, for a template's `%{ else }`
 //! reading, and for JSON inside a Terraform heredoc.
 
+use std::borrow::Cow;
+
 use super::error::{line_col, InputError, MAX_DEPTH, MAX_NODES};
 use super::lines::{child_hash, pointer_hash, LineMap, ROOT_HASH};
 
@@ -68,6 +70,21 @@ impl LineMap {
     }
 }
 
+/// `n` in decimal, written into `buf` (an array index as a pointer segment, without a
+/// `String` per item).
+fn decimal(mut n: usize, buf: &mut [u8; 20]) -> &str {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buf[at..]).unwrap_or("0")
+}
+
 struct JsonWalker<'a> {
     bytes: &'a [u8],
     at: usize,
@@ -76,7 +93,7 @@ struct JsonWalker<'a> {
     path: Vec<u64>,
 }
 
-impl JsonWalker<'_> {
+impl<'a> JsonWalker<'a> {
     fn skip_ws(&mut self) {
         while let Some(&b) = self.bytes.get(self.at) {
             match b {
@@ -88,8 +105,8 @@ impl JsonWalker<'_> {
         }
     }
 
-    fn string(&mut self) -> String {
-        // At the opening quote.
+    /// Skips a string (at its opening quote) and returns the text between its quotes.
+    fn raw_string(&mut self) -> &'a [u8] {
         self.at += 1;
         let start = self.at;
         while let Some(&b) = self.bytes.get(self.at) {
@@ -99,10 +116,24 @@ impl JsonWalker<'_> {
                 _ => self.at += 1,
             }
         }
-        let raw = &self.bytes[start..self.at.min(self.bytes.len())];
+        let raw = self
+            .bytes
+            .get(start..self.at.min(self.bytes.len()))
+            .unwrap_or_default();
         self.at += 1;
+        raw
+    }
+
+    /// A key (at its opening quote), unescaped. Most keys have no escape and are borrowed.
+    fn key(&mut self) -> Cow<'a, str> {
+        let raw = self.raw_string();
+        if !raw.iter().any(|&b| b == b'\\' || b < 0x20) {
+            if let Ok(key) = std::str::from_utf8(raw) {
+                return Cow::Borrowed(key);
+            }
+        }
         let quoted = format!("\"{}\"", String::from_utf8_lossy(raw));
-        serde_json::from_str(&quoted).unwrap_or_default()
+        Cow::Owned(serde_json::from_str(&quoted).unwrap_or_default())
     }
 
     fn value(&mut self, map: &mut LineMap, depth: usize) {
@@ -123,7 +154,7 @@ impl JsonWalker<'_> {
                         }
                         Some(b',') => self.at += 1,
                         Some(b'"') => {
-                            let key = self.string();
+                            let key = self.key();
                             self.skip_ws();
                             self.at += 1; // ':'
                             let parent = self.path.last().copied().unwrap_or(ROOT_HASH);
@@ -148,7 +179,9 @@ impl JsonWalker<'_> {
                         Some(b',') => self.at += 1,
                         Some(_) => {
                             let parent = self.path.last().copied().unwrap_or(ROOT_HASH);
-                            self.path.push(child_hash(parent, &index.to_string()));
+                            let mut digits = [0u8; 20];
+                            self.path
+                                .push(child_hash(parent, decimal(index, &mut digits)));
                             self.value(map, depth + 1);
                             self.path.pop();
                             index += 1;
@@ -157,7 +190,8 @@ impl JsonWalker<'_> {
                 }
             }
             Some(b'"') => {
-                self.string();
+                // A string value: where it is matters, not what it says.
+                self.raw_string();
             }
             Some(_) => {
                 while let Some(&b) = self.bytes.get(self.at) {

@@ -4,6 +4,7 @@
 //! share it without importing one another or the dispatch.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// Where each value of a document is: pointer (keys with their first letter lower-cased, so
 /// PascalCase files answer camelCase pointers) → 1-based line. Pointers are kept as 64-bit
@@ -11,7 +12,29 @@ use std::collections::HashMap;
 /// string per value, far more than the file itself.
 #[derive(Debug, Default)]
 pub(super) struct LineMap {
-    lines: HashMap<u64, usize>,
+    lines: HashMap<u64, usize, BuildHasherDefault<Prehashed>>,
+}
+
+/// The map's keys are hashes already ([`child_hash`]): hashing them again (SipHash, the
+/// default) cost as much as recording the line.
+#[derive(Debug, Default)]
+pub(super) struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `u64` keys are hashed here; anything else is still folded in.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
 }
 
 /// The hash of the document's root pointer (`""`).

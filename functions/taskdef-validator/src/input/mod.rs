@@ -454,6 +454,16 @@ const FREE_FORM: &[&str] = &["dockerLabels", "options", "driverOpts", "labels"];
 fn normalise(v: Value) -> Value {
     match v {
         Value::Object(_) if is_intrinsic(&v) => v,
+        // Most files are camelCase already: their maps are kept, only their values walked
+        // (rebuilding every map cost an allocation per key and per node).
+        Value::Object(mut m) if !m.keys().any(|k| needs_camel(k)) => {
+            for (key, v) in m.iter_mut() {
+                if !FREE_FORM.contains(&key.as_str()) {
+                    *v = normalise(std::mem::take(v));
+                }
+            }
+            Value::Object(m)
+        }
         Value::Object(m) => Value::Object(
             m.into_iter()
                 .map(|(k, v)| {
@@ -467,9 +477,19 @@ fn normalise(v: Value) -> Value {
                 })
                 .collect(),
         ),
-        Value::Array(a) => Value::Array(a.into_iter().map(normalise).collect()),
+        Value::Array(mut a) => {
+            for v in a.iter_mut() {
+                *v = normalise(std::mem::take(v));
+            }
+            Value::Array(a)
+        }
         other => other,
     }
+}
+
+/// Whether [`camel`] changes `key`.
+fn needs_camel(key: &str) -> bool {
+    key.starts_with(|c: char| c.is_ascii_uppercase())
 }
 
 fn camel(key: &str) -> String {

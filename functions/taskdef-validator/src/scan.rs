@@ -1,0 +1,250 @@
+//! Checking many files at once: read, parse and the offline rules ([`crate::check_document`])
+//! on a bounded pool of threads, the report put back together in the order the files were
+//! given — so it is the same report whatever the number of threads.
+//!
+//! Why threads rather than the async runtime: reading a file and running the offline rules is
+//! CPU work with nothing to wait for, and at estate scale (thousands of repositories, whole
+//! accounts exported) one core is the bound. Each thread takes the next file from a shared
+//! index (files differ in size, so a fixed split would leave threads idle); the calling thread
+//! is one of the workers, so `jobs = 1` spawns nothing. The live rules (`--live`) are AWS calls
+//! on the caller's runtime and are not run here: the CLI checks files one at a time with them.
+//!
+//! A file is read up to [`MAX_INPUT_BYTES`] (and refused beyond); an unreadable or unparsable
+//! file becomes an [`InputProblem`] that names it, and the other files are still checked. `-`
+//! is standard input, read once before the threads start: the first `-` gets it, a later one
+//! gets nothing — as when files are read one after the other.
+
+use std::io::Read;
+use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::input::{self, Document, MAX_INPUT_BYTES};
+use crate::report::{InputProblem, Report};
+use crate::rules::Context;
+
+/// What [`check_files`] found.
+#[derive(Debug, Default)]
+pub struct Scanned {
+    /// Findings and input problems of every file, files in the order given (not yet sorted:
+    /// [`Report::sort`] orders them the same way for any number of threads).
+    pub report: Report,
+    /// Files that were read but hold no task definition (a CloudFormation template may hold
+    /// none: not an error, but worth a note), in the order given.
+    pub without_task_definitions: Vec<String>,
+    /// Files passed over (`skip_unrelated`: unreadable as a task definition, naming none).
+    pub skipped: Vec<String>,
+}
+
+/// Reads a file (`-`: standard input) up to one byte past [`MAX_INPUT_BYTES`], so that the
+/// parser can refuse an oversized file without reading all of it.
+pub fn read_file(file: &str) -> Result<Vec<u8>, String> {
+    let limit = MAX_INPUT_BYTES as u64 + 1;
+    let mut bytes = Vec::new();
+    let result = if file == "-" {
+        std::io::stdin().take(limit).read_to_end(&mut bytes)
+    } else {
+        std::fs::File::open(file).and_then(|f| f.take(limit).read_to_end(&mut bytes))
+    };
+    result.map_err(|e| format!("cannot read: {e}"))?;
+    Ok(bytes)
+}
+
+/// Parses what [`read_file`] returned; a failure names the file (and the position, when the
+/// parser knows it). With `skip_unrelated`, a file that fails and names no task definition
+/// anywhere ([`input::mentions_task_definition`]) is `None`: passed over, not an error.
+pub fn parse_file(
+    file: &str,
+    read: Result<Vec<u8>, String>,
+    skip_unrelated: bool,
+) -> Result<Option<Document>, InputProblem> {
+    match read {
+        Ok(bytes) => match input::parse_named(file, &bytes) {
+            Ok(document) => Ok(Some(document)),
+            Err(_) if skip_unrelated && !input::mentions_task_definition(&bytes) => Ok(None),
+            Err(e) => Err(InputProblem {
+                file: file.to_owned(),
+                line: e.line,
+                column: e.column,
+                message: e.message,
+            }),
+        },
+        Err(message) => Err(InputProblem {
+            file: file.to_owned(),
+            line: 0,
+            column: 0,
+            message,
+        }),
+    }
+}
+
+/// One file's part of the scan.
+#[derive(Debug, Default)]
+struct FileResult {
+    report: Report,
+    without_task_definitions: bool,
+    skipped: bool,
+}
+
+fn check_one(
+    file: &str,
+    read: Result<Vec<u8>, String>,
+    context: &Context,
+    skip_unrelated: bool,
+) -> FileResult {
+    let mut out = FileResult::default();
+    match parse_file(file, read, skip_unrelated) {
+        Ok(Some(document)) => {
+            out.without_task_definitions = document.subjects.is_empty();
+            crate::check_document(&document, Some(file), context, &mut out.report);
+        }
+        Ok(None) => out.skipped = true,
+        Err(problem) => out.report.errors.push(problem),
+    }
+    out
+}
+
+/// Reads and checks `files` with the offline rules on up to `jobs` threads (the calling
+/// thread included), passing over unrelated files with `skip_unrelated` ([`parse_file`]). The
+/// result does not depend on `jobs`.
+pub fn check_files(
+    files: &[String],
+    context: &Context,
+    jobs: NonZeroUsize,
+    skip_unrelated: bool,
+) -> Scanned {
+    // Standard input can be read once: before the threads, for the first `-`.
+    let first_stdin = files.iter().position(|f| f == "-");
+    let stdin = first_stdin.map(|_| read_file("-"));
+    let read = |i: usize, file: &str| -> Result<Vec<u8>, String> {
+        match (&stdin, file == "-") {
+            (Some(bytes), true) if Some(i) == first_stdin => bytes.clone(),
+            (_, true) => Ok(Vec::new()),
+            _ => read_file(file),
+        }
+    };
+    let next = AtomicUsize::new(0);
+    let work = || -> Vec<(usize, FileResult)> {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(file) = files.get(i) else {
+                return done;
+            };
+            done.push((i, check_one(file, read(i, file), context, skip_unrelated)));
+        }
+    };
+    let workers = jobs.get().min(files.len()).max(1);
+    let mut results: Vec<(usize, FileResult)> = std::thread::scope(|scope| {
+        // A thread that cannot be started leaves its share to the others (the calling thread
+        // always works), so the scan degrades rather than fails.
+        let handles: Vec<_> = (1..workers)
+            .filter_map(|n| {
+                std::thread::Builder::new()
+                    .name(format!("scan-{n}"))
+                    .spawn_scoped(scope, work)
+                    .ok()
+            })
+            .collect();
+        let mut results = work();
+        for handle in handles {
+            match handle.join() {
+                Ok(mut done) => results.append(&mut done),
+                // A panic is a bug in the rules: surface it as a sequential run would.
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        results
+    });
+    results.sort_unstable_by_key(|(i, _)| *i);
+    let mut scanned = Scanned::default();
+    for (i, result) in results {
+        let FileResult {
+            report,
+            without_task_definitions,
+            skipped,
+        } = result;
+        if skipped {
+            scanned.skipped.push(files[i].clone());
+        }
+        scanned.report.checked += report.checked;
+        scanned.report.findings.extend(report.findings);
+        scanned.report.errors.extend(report.errors);
+        if without_task_definitions {
+            scanned.without_task_definitions.push(files[i].clone());
+        }
+    }
+    scanned
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn testdata() -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata")
+    }
+
+    /// Every fixture (and a missing file), checked with 1 and with 4 threads, gives the same
+    /// report — and the same as one file after another through [`crate::check_document`].
+    #[test]
+    fn any_number_of_threads_gives_the_same_report() {
+        let mut files = Vec::new();
+        let mut dirs = vec![testdata()];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    // The hook's fixtures are hook requests, not task definitions.
+                    if !path.ends_with("hook") {
+                        dirs.push(path);
+                    }
+                } else if path.extension().is_none_or(|e| e != "tsv") {
+                    // Not the corpus's labels: task definitions only.
+                    files.push(path.to_string_lossy().into_owned());
+                }
+            }
+        }
+        files.sort();
+        files.push(
+            testdata()
+                .join("no-such-file.json")
+                .to_string_lossy()
+                .into_owned(),
+        );
+        assert!(files.len() > 5, "{files:?}");
+        let context = Context::default();
+        let render = |mut r: Report| {
+            r.sort();
+            serde_json::to_string(&r.to_json()).unwrap_or_default()
+        };
+        let mut sequential = Report::default();
+        for file in &files {
+            let result = check_one(file, read_file(file), &context, false);
+            sequential.checked += result.report.checked;
+            sequential.findings.extend(result.report.findings);
+            sequential.errors.extend(result.report.errors);
+        }
+        let one = check_files(&files, &context, NonZeroUsize::MIN, false);
+        let four = check_files(&files, &context, NonZeroUsize::new(4).unwrap(), false);
+        // The streamed JSON is the report's JSON, byte for byte.
+        let mut streamed = Vec::new();
+        let mut sorted = Report {
+            checked: four.report.checked,
+            findings: four.report.findings.clone(),
+            errors: four.report.errors.clone(),
+            ..Report::default()
+        };
+        sorted.sort();
+        sorted.write_json(&mut streamed).unwrap();
+        assert_eq!(
+            String::from_utf8(streamed).unwrap(),
+            serde_json::to_string_pretty(&sorted.to_json()).unwrap()
+        );
+        assert!(!one.report.findings.is_empty());
+        assert_eq!(one.report.errors.len(), 1, "{:?}", one.report.errors);
+        assert_eq!(one.without_task_definitions, four.without_task_definitions);
+        let sequential = render(sequential);
+        assert_eq!(render(one.report), sequential);
+        assert_eq!(render(four.report), sequential);
+    }
+}
