@@ -135,7 +135,13 @@ pub fn template(v: &str) -> bool {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-')
     };
-    TEMPLATE.is_match(v) || wrapped("[", "]") || wrapped("@", "@") || wrapped("__", "__")
+    // Every `TEMPLATE` alternative holds `$`, `%`, `{`, `#` or `<`: most values have none,
+    // and looking is cheaper than the pattern.
+    let marked = v.contains(['$', '%', '{', '#', '<']);
+    (marked && TEMPLATE.is_match(v))
+        || wrapped("[", "]")
+        || wrapped("@", "@")
+        || wrapped("__", "__")
 }
 
 /// `********`, `xxxx`, `••••`, `****1234`, `[REDACTED]`.
