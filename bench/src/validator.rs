@@ -130,6 +130,11 @@ async fn ecs_secrets_timed(
     Ok((out, seconds))
 }
 
+/// Task definitions a second, a whole number.
+fn per_second(count: usize, seconds: f64) -> u64 {
+    (count as f64 / seconds).round() as u64
+}
+
 /// One throughput row: the CLI with `jobs` threads on `files`, [`CHUNK`] paths per run.
 async fn throughput(files: &[String], jobs: usize) -> Result<Value> {
     let (mut seconds, mut findings, mut checked) = (0.0, 0, 0);
@@ -148,7 +153,7 @@ async fn throughput(files: &[String], jobs: usize) -> Result<Value> {
     }
     Ok(json!({
         "jobs": jobs, "task_definitions": files.len(), "seconds": round(seconds, 2),
-        "per_second": round(files.len() as f64 / seconds, 0), "findings": findings,
+        "per_second": per_second(files.len(), seconds), "findings": findings,
     }))
 }
 
@@ -348,7 +353,7 @@ pub async fn run(scale: Scale) -> Result<Value> {
         "throughput": {
             "cores": cores,
             "ecs_secrets": runs,
-            "detect_secrets": {"task_definitions": ds_count, "seconds": round(ds_s, 2), "per_second": round(ds_count as f64 / ds_s, 0), "findings": ds_findings},
+            "detect_secrets": {"task_definitions": ds_count, "seconds": round(ds_s, 2), "per_second": per_second(ds_count, ds_s), "findings": ds_findings},
         },
         "quality": {
             "samples": samples.len(),

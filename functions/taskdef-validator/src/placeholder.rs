@@ -135,7 +135,13 @@ pub fn template(v: &str) -> bool {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-')
     };
-    TEMPLATE.is_match(v) || wrapped("[", "]") || wrapped("@", "@") || wrapped("__", "__")
+    // Every `TEMPLATE` alternative holds `$`, `%`, `{`, `#` or `<`: most values have none,
+    // and looking is cheaper than the pattern.
+    let marked = v.contains(['$', '%', '{', '#', '<']);
+    (marked && TEMPLATE.is_match(v))
+        || wrapped("[", "]")
+        || wrapped("@", "@")
+        || wrapped("__", "__")
 }
 
 /// `********`, `xxxx`, `••••`, `****1234`, `[REDACTED]`.
@@ -220,8 +226,52 @@ pub fn prose(v: &str) -> bool {
 /// A value made only of credential words and fillers (`password`, `secret`, `my-db-password`):
 /// a placeholder in a URL or an example, though under a password name it may be the password.
 pub fn credential_words(v: &str) -> bool {
+    if v.is_ascii() {
+        return ascii_credential_words(v.as_bytes());
+    }
     let w = words(v);
     !w.is_empty() && w.iter().all(|w| CREDENTIAL_WORDS.contains(&w.as_str()))
+}
+
+/// [`credential_words`] of ASCII text, the words compared where they stand rather than
+/// collected as lower-case `String`s (it is asked of most values).
+fn ascii_credential_words(v: &[u8]) -> bool {
+    let credential = |w: &[u8]| {
+        CREDENTIAL_WORDS
+            .iter()
+            .any(|c| c.as_bytes().eq_ignore_ascii_case(w))
+    };
+    // The same words as [`words`]: runs of letters and digits, split before an upper-case
+    // letter that follows a lower-case letter or a digit.
+    let (mut start, mut prev_lower, mut any) = (None::<usize>, false, false);
+    for (i, &c) in v.iter().enumerate() {
+        if !c.is_ascii_alphanumeric() {
+            if let Some(s) = start.take() {
+                if !credential(&v[s..i]) {
+                    return false;
+                }
+                any = true;
+            }
+            prev_lower = false;
+            continue;
+        }
+        match start {
+            Some(s) if c.is_ascii_uppercase() && prev_lower => {
+                if !credential(&v[s..i]) {
+                    return false;
+                }
+                any = true;
+                start = Some(i);
+            }
+            Some(_) => {}
+            None => start = Some(i),
+        }
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+    }
+    match start {
+        Some(s) => credential(&v[s..]),
+        None => any,
+    }
 }
 
 /// An upper-case identifier of two or more words that names a credential (`DATABASE_PASSWORD`,
@@ -407,6 +457,37 @@ mod tests {
             "glpat-Zx9FakeVu7Ts6Rq5Po4Nm",
         ] {
             assert!(!token_placeholder(v), "{v}");
+        }
+    }
+
+    #[test]
+    fn credential_words_of_ascii_agree_with_words() {
+        for v in [
+            "password",
+            "my-db-password",
+            "DB_PASSWORD",
+            "myPassword",
+            "MyDBPassword",
+            "dbPass2",
+            "secret key",
+            "keyValue",
+            "Abc_Def",
+            "",
+            "***",
+            "a",
+            "my2Password",
+            "PASSWORD1",
+            "token-",
+            "-token",
+            "apiKey",
+            "APIKey",
+            "the__value",
+            "x_password",
+        ] {
+            let w = words(v);
+            let expected =
+                !w.is_empty() && w.iter().all(|w| CREDENTIAL_WORDS.contains(&w.as_str()));
+            assert_eq!(credential_words(v), expected, "{v:?}");
         }
     }
 

@@ -43,11 +43,14 @@ pub fn benign(value: &str) -> bool {
     ];
     FLAGS.contains(&lower.as_str())
         || placeholder(v)
-        || NUMBERISH.is_match(v)
+        // Each pattern only after the cheap test its matches all pass (a first character, a
+        // word, a length): most values fail it.
+        || ((v.starts_with(['+', '-']) || v.starts_with(|c: char| c.is_ascii_digit()))
+            && NUMBERISH.is_match(v))
         || lower.starts_with("arn:")
-        || DIGEST.is_match(v)
-        || UUID.is_match(v)
-        || UNIQUE_ID.is_match(v)
+        || (v.contains("sha") && DIGEST.is_match(v))
+        || (v.len() == 36 && UUID.is_match(v))
+        || (v.starts_with('A') && UNIQUE_ID.is_match(v))
         || v.contains("EXAMPLE")
         // Publishable keys are meant to be public (they ship in web pages).
         || v.starts_with("pk_live_")

@@ -14,14 +14,20 @@ use super::lines::{child_hash, pointer_hash, LineMap, ROOT_HASH};
 pub(super) fn json_within_node_limit(text: &str) -> Result<(), InputError> {
     let bytes = text.as_bytes();
     let (mut nodes, mut in_string, mut escaped) = (0usize, false, false);
-    for (at, &b) in bytes.iter().enumerate() {
+    let mut at = 0;
+    while let Some(&b) = bytes.get(at) {
         if in_string {
             match b {
                 _ if escaped => escaped = false,
                 b'\\' => escaped = true,
                 b'"' => in_string = false,
-                _ => {}
+                // Inside a string nothing counts: jump to its next quote or backslash.
+                _ => {
+                    at = memchr::memchr2(b'"', b'\\', &bytes[at..]).map_or(bytes.len(), |i| at + i);
+                    continue;
+                }
             }
+            at += 1;
             continue;
         }
         match b {
@@ -39,6 +45,7 @@ pub(super) fn json_within_node_limit(text: &str) -> Result<(), InputError> {
             }
             _ => {}
         }
+        at += 1;
     }
     Ok(())
 }
@@ -109,12 +116,17 @@ impl<'a> JsonWalker<'a> {
     fn raw_string(&mut self) -> &'a [u8] {
         self.at += 1;
         let start = self.at;
-        while let Some(&b) = self.bytes.get(self.at) {
-            match b {
-                b'\\' => self.at += 2,
-                b'"' => break,
-                _ => self.at += 1,
+        while let Some(rest) = self.bytes.get(self.at..) {
+            // To the next quote or backslash at once.
+            let Some(i) = memchr::memchr2(b'"', b'\\', rest) else {
+                self.at = self.bytes.len();
+                break;
+            };
+            self.at += i;
+            if rest[i] == b'"' {
+                break;
             }
+            self.at += 2;
         }
         let raw = self
             .bytes
