@@ -89,20 +89,7 @@ impl Revisions for Ecs {
     }
 
     async fn describe(&self, arn: &str) -> Result<TaskDefinition, CallError> {
-        let out = self
-            .client
-            .describe_task_definition()
-            .task_definition(arn)
-            .send()
-            .await
-            .map_err(|e| CallError::from_sdk("DescribeTaskDefinition", &e))?;
-        out.task_definition()
-            .map(TaskDefinition::from)
-            .ok_or_else(|| CallError {
-                operation: "DescribeTaskDefinition",
-                code: None,
-                message: "no task definition in the response".into(),
-            })
+        crate::platform::describe_task_definition(&self.client, arn).await
     }
 }
 

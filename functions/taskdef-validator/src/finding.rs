@@ -43,6 +43,18 @@ impl Severity {
         Self::ALL.into_iter().find(|v| v.as_str() == s)
     }
 
+    /// The severity label of Security Hub's framework (ASFF `Severity.Label`), which
+    /// CloudFormation hook annotations use too (`severityLevel`).
+    pub fn label(self) -> &'static str {
+        match self {
+            Severity::Critical => "CRITICAL",
+            Severity::High => "HIGH",
+            Severity::Medium => "MEDIUM",
+            Severity::Low => "LOW",
+            Severity::Info => "INFORMATIONAL",
+        }
+    }
+
     /// GitHub code scanning's `security-severity` (CVSS-like score bands).
     pub fn security_severity(self) -> &'static str {
         match self {

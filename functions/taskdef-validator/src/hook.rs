@@ -301,7 +301,7 @@ impl HookResponse {
                     .find(|r| r.id == f.rule)
                     .map(|r| r.remediation.to_owned())
                     .unwrap_or_default(),
-                severity_level: severity_level(f.severity),
+                severity_level: f.severity.label(),
             })
             .collect();
         let token = request.client_request_token.clone();
@@ -378,16 +378,6 @@ fn line(f: &Finding) -> String {
         None => f.pointer.clone(),
     };
     format!("[{}] {} at {place}: {}", f.severity, f.rule, f.message)
-}
-
-fn severity_level(s: Severity) -> &'static str {
-    match s {
-        Severity::Critical => "CRITICAL",
-        Severity::High => "HIGH",
-        Severity::Medium => "MEDIUM",
-        Severity::Low => "LOW",
-        Severity::Info => "INFORMATIONAL",
-    }
 }
 
 /// Cuts a message to `limit` characters, saying so at the end.

@@ -11,7 +11,7 @@ use ecs_secrets_shared::aws::{AwsConfig, CallError};
 use ecs_secrets_shared::task_definition::TaskDefinition;
 use serde_json::Value;
 
-use crate::finding::{Finding, Severity};
+use crate::finding::Finding;
 
 /// Source of the custom events the validator publishes.
 pub const EVENT_SOURCE: &str = "ecs-secrets.validator";
@@ -54,16 +54,6 @@ impl Aws {
     }
 }
 
-fn asff_severity(s: Severity) -> &'static str {
-    match s {
-        Severity::Critical => "CRITICAL",
-        Severity::High => "HIGH",
-        Severity::Medium => "MEDIUM",
-        Severity::Low => "LOW",
-        Severity::Info => "INFORMATIONAL",
-    }
-}
-
 fn sdk_error(operation: &'static str, e: impl std::fmt::Display) -> CallError {
     CallError {
         operation,
@@ -72,23 +62,31 @@ fn sdk_error(operation: &'static str, e: impl std::fmt::Display) -> CallError {
     }
 }
 
+/// `DescribeTaskDefinition`, as the shared model: the Lambda's fetch of a revision and the
+/// account scan's read of each one.
+pub async fn describe_task_definition(
+    ecs: &aws_sdk_ecs::Client,
+    arn: &str,
+) -> Result<TaskDefinition, CallError> {
+    let out = ecs
+        .describe_task_definition()
+        .task_definition(arn)
+        .send()
+        .await
+        .map_err(|e| CallError::from_sdk("DescribeTaskDefinition", &e))?;
+    out.task_definition()
+        .map(TaskDefinition::from)
+        .ok_or_else(|| {
+            sdk_error(
+                "DescribeTaskDefinition",
+                "no task definition in the response",
+            )
+        })
+}
+
 impl Platform for Aws {
     async fn describe_task_definition(&self, arn: &str) -> Result<TaskDefinition, CallError> {
-        let out = self
-            .ecs
-            .describe_task_definition()
-            .task_definition(arn)
-            .send()
-            .await
-            .map_err(|e| CallError::from_sdk("DescribeTaskDefinition", &e))?;
-        out.task_definition()
-            .map(TaskDefinition::from)
-            .ok_or_else(|| {
-                sdk_error(
-                    "DescribeTaskDefinition",
-                    "no task definition in the response",
-                )
-            })
+        describe_task_definition(&self.ecs, arn).await
     }
 
     async fn publish(&self, bus: &str, detail: &Value) -> Result<(), CallError> {
@@ -152,7 +150,7 @@ impl Platform for Aws {
                     .updated_at(&now)
                     .severity(
                         AsffSeverity::builder()
-                            .label(asff_severity(f.severity).into())
+                            .label(f.severity.label().into())
                             .build(),
                     )
                     .title(format!(
