@@ -36,6 +36,18 @@ pub struct Config {
     pub scan_outside_clusters: bool,
     /// Propagation tracking (`PROPAGATION_SCHEDULE_GROUP` set), or none.
     pub propagation: Option<Propagation>,
+    /// The reference index (`INDEX_TABLE` set), or none: every change scans the fleet.
+    pub index: Option<IndexSettings>,
+}
+
+/// Where the reference index lives and how old it may grow (see `index`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexSettings {
+    /// `INDEX_TABLE`: the DynamoDB table.
+    pub table: String,
+    /// `INDEX_MAX_AGE_HOURS` (1-720, default 48: two missed daily reconciliations): an index
+    /// reconciled longer ago than this is not trusted, and changes scan the fleet.
+    pub max_age_hours: u32,
 }
 
 /// Where propagation tracking keeps its checks, and when a change must have propagated.
@@ -63,6 +75,7 @@ impl Default for Config {
             max_reads_per_second: 15.0,
             scan_outside_clusters: false,
             propagation: None,
+            index: None,
         }
     }
 }
@@ -128,6 +141,25 @@ impl Config {
                 bus: get("EVENT_BUS_NAME").unwrap_or_else(|| "default".to_owned()),
             }),
         };
+        let index = match get("INDEX_TABLE") {
+            None => None,
+            Some(table) => {
+                let valid = (3..=255).contains(&table.len())
+                    && table
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+                if !valid {
+                    return Err(ConfigError::invalid(
+                        "INDEX_TABLE",
+                        "must be a DynamoDB table name: 3-255 letters, digits, `_`, `-` or `.`",
+                    ));
+                }
+                Some(IndexSettings {
+                    table,
+                    max_age_hours: env.number("INDEX_MAX_AGE_HOURS", 1..=720, 48)?,
+                })
+            }
+        };
         Ok(Self {
             clusters,
             selection,
@@ -137,6 +169,7 @@ impl Config {
             max_reads_per_second,
             scan_outside_clusters: false,
             propagation,
+            index,
         })
     }
 

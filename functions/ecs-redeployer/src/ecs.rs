@@ -12,7 +12,7 @@ use aws_sdk_ecs::types::ServiceField;
 use chrono::{DateTime, Utc};
 use ecs_secrets_shared::task_definition::TaskDefinition;
 
-use crate::verdict::{Deployment, Reference, Revision, Service};
+use crate::verdict::{Deployment, Revision, Service};
 
 /// A failed ECS call: operation, error code, message.
 pub use ecs_secrets_shared::aws::CallError as ApiError;
@@ -262,31 +262,7 @@ impl EcsApi for Ecs {
         let Some(td) = out.task_definition() else {
             return Ok(Revision::default());
         };
-        // The shared model is the one walk over a task definition's references: the validator
-        // reads the same references from files and events.
-        let model = TaskDefinition::from(td);
-        let references = model
-            .references()
-            .into_iter()
-            .filter_map(|found| {
-                let raw = found.raw?;
-                Some(Reference {
-                    container: found.container.unwrap_or_default(),
-                    location: found.location,
-                    parsed: found.parsed.and_then(Result::ok),
-                    raw,
-                })
-            })
-            .collect();
-        let images = model
-            .container_definitions
-            .iter()
-            .filter_map(|(_, c)| {
-                let image = c.image.as_ref()?.literal()?.to_owned();
-                Some((c.name().unwrap_or_default().to_owned(), image))
-            })
-            .collect();
-        Ok(Revision { references, images })
+        Ok(Revision::of(&TaskDefinition::from(td)))
     }
 
     async fn list_tasks(

@@ -19,6 +19,7 @@
 pub mod change;
 pub mod config;
 pub mod ecs;
+pub mod index;
 #[cfg(test)]
 mod memory;
 pub mod pace;
@@ -48,6 +49,8 @@ pub enum Error {
     Discovery(#[from] redeploy::DiscoveryError),
     #[error(transparent)]
     Tracking(#[from] propagation::TrackError),
+    #[error("index: {0}")]
+    Index(#[from] index::MaintainError),
     #[error("{failed} of {total} service update(s) failed (a retry skips the services already redeployed): {summary}")]
     UpdatesFailed {
         failed: usize,
@@ -63,6 +66,7 @@ impl From<Error> for Diagnostic {
                 Error::InvalidEvent(_) | Error::InvalidBatch(_) => "InvalidEvent",
                 Error::Discovery(_) => "DiscoveryFailed",
                 Error::Tracking(_) => "TrackingFailed",
+                Error::Index(_) => "IndexFailed",
                 Error::UpdatesFailed { .. } => "UpdatesFailed",
             }
             .to_owned(),
@@ -105,6 +109,20 @@ pub async fn handle<E: EcsApi, T: Tracker>(
     if is_sqs_batch(&event.payload) {
         let deadline = remaining(event.context.deadline).map(|d| tokio::time::Instant::now() + d);
         return handle_sqs(redeployer, tracker, &me, event.payload, deadline).await;
+    }
+    if event.payload["action"] == RECONCILE_ACTION {
+        let drift = redeployer.reconcile().await?;
+        let json = serde_json::json!({"reconciled": drift});
+        tracing::info!(summary = %json, "index reconciled");
+        return Ok(json);
+    }
+    if index::is_ecs_api_call(&event.payload) {
+        let done = match index::maintenance(&event.payload).map_err(Error::InvalidBatch)? {
+            Some(m) if redeployer.index.is_some() => redeployer.maintain(m).await?,
+            Some(_) => serde_json::json!({"index": "none configured (INDEX_TABLE)"}),
+            None => serde_json::json!({"index": "unchanged (not a call the index follows)"}),
+        };
+        return Ok(serde_json::json!({"maintenance": [done]}));
     }
     if event.payload["action"] == propagation::CHECK_ACTION {
         // Only the name is taken from the invocation; the check is the schedule's own.
@@ -173,6 +191,9 @@ pub async fn handle<E: EcsApi, T: Tracker>(
     Ok(json)
 }
 
+/// The direct invocation that rebuilds the index (what the daily schedule sends).
+pub const RECONCILE_ACTION: &str = "reconcile";
+
 /// This invocation: the function's ARN (what a schedule invokes) and when it started.
 #[derive(Debug, Clone)]
 struct Invocation {
@@ -237,16 +258,40 @@ async fn handle_sqs<E: EcsApi, T: Tracker>(
     let mut parsed: Vec<(usize, ChangeEvent)> = Vec::new();
     // Deployment state changes (propagation tracking): (record, service, event name).
     let mut deployments: Vec<(usize, String, String)> = Vec::new();
+    // What the index learnt from CloudTrail records, applied before the changes of the same
+    // batch are looked up (in delivery order).
+    let mut maintained = Vec::new();
     for (i, record) in sqs.records.iter().enumerate() {
-        let event = record
+        let body = record
             .body
             .as_deref()
             .ok_or_else(|| "the record has no body".to_owned())
             .and_then(|body| {
                 serde_json::from_str::<Value>(body)
                     .map_err(|e| format!("the body is not JSON ({e})"))
-            })
-            .and_then(|v| ChangeEvent::parse(&v).map_err(|e| e.to_string()));
+            });
+        if let Some(v) = body.as_ref().ok().filter(|v| index::is_ecs_api_call(v)) {
+            let done = match index::maintenance(v) {
+                Ok(Some(m)) if redeployer.index.is_some() => {
+                    redeployer.maintain(m).await.map_err(|e| e.to_string())
+                }
+                Ok(_) => Ok(serde_json::json!({"index": "unchanged"})),
+                Err(e) => Err(e),
+            };
+            match done {
+                Ok(mut done) => {
+                    done["messageId"] = Value::String(ids[i].clone());
+                    maintained.push(done);
+                }
+                Err(error) => {
+                    tracing::error!(message_id = %ids[i], error = %error, "index maintenance failed");
+                    invalid.push(serde_json::json!({"messageId": ids[i], "error": error}));
+                    fail(i);
+                }
+            }
+            continue;
+        }
+        let event = body.and_then(|v| ChangeEvent::parse(&v).map_err(|e| e.to_string()));
         match event {
             Ok(ChangeEvent {
                 trigger:
@@ -342,6 +387,9 @@ async fn handle_sqs<E: EcsApi, T: Tracker>(
         }
     }
     summary.insert("deployments".into(), Value::Array(tracked));
+    if !maintained.is_empty() {
+        summary.insert("maintenance".into(), Value::Array(maintained));
+    }
     let failures: Vec<Value> = first_failed
         .map(|f| ids[f..].to_vec())
         .unwrap_or_default()

@@ -1,9 +1,11 @@
 //! Lambda entry point of `ecs-redeployer`: configuration and the ECS client once per cold
 //! start (the task-definition cache lives as long as the process), the propagation tracker when
-//! `PROPAGATION_SCHEDULE_GROUP` is set, then the runtime loop.
+//! `PROPAGATION_SCHEDULE_GROUP` is set, the reference index when `INDEX_TABLE` is set, then the
+//! runtime loop.
 
 use ecs_redeployer::config::Config;
 use ecs_redeployer::ecs::Ecs;
+use ecs_redeployer::index::{DynamoStore, Index};
 use ecs_redeployer::propagation::AwsTracker;
 use ecs_redeployer::redeploy::Redeployer;
 use ecs_secrets_shared::aws::AwsConfig;
@@ -23,7 +25,17 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         role_arn: p.role_arn.clone(),
         bus: p.bus.clone(),
     });
-    let redeployer = Redeployer::new(Ecs::new(aws_sdk_ecs::Client::new(&aws.sdk)), config);
+    let index = config.index.as_ref().map(|i| {
+        let store = DynamoStore {
+            client: aws_sdk_dynamodb::Client::new(&aws.sdk),
+            table: i.table.clone(),
+        };
+        Index::new(std::sync::Arc::new(store), i.max_age_hours)
+    });
+    let mut redeployer = Redeployer::new(Ecs::new(aws_sdk_ecs::Client::new(&aws.sdk)), config);
+    if let Some(index) = index {
+        redeployer = redeployer.with_index(index);
+    }
     let (redeployer, tracker) = (&redeployer, tracker.as_ref());
     lambda_runtime::run(lambda_runtime::service_fn(move |event| {
         ecs_redeployer::handle(redeployer, tracker, event)

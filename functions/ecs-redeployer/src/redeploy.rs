@@ -65,6 +65,9 @@ pub struct Summary {
     pub skipped: Vec<Skipped>,
     pub failed: Vec<Failed>,
     pub api_calls: BTreeMap<&'static str, u64>,
+    /// With an index: `index`, or why the fleet was scanned instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub discovery: Option<String>,
 }
 
 /// What one change of a batch did.
@@ -94,6 +97,9 @@ pub struct Batch {
     pub skipped: Vec<Skipped>,
     pub failed: Vec<Failed>,
     pub api_calls: BTreeMap<&'static str, u64>,
+    /// With an index: `index`, or why the fleet was scanned instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub discovery: Option<String>,
 }
 
 /// The services in scope, the ones ECS could not describe, and the clusters not scanned.
@@ -130,6 +136,8 @@ pub struct Redeployer<E> {
     /// run's `api_calls` is the difference across it. (Lambda hands a process one invocation
     /// at a time anyway; this keeps the count right for any other caller.)
     pub(crate) running: tokio::sync::Mutex<()>,
+    /// The reference index (`INDEX_TABLE`): candidates per change instead of a fleet scan.
+    pub index: Option<crate::index::Index>,
 }
 
 impl<E: EcsApi> Redeployer<E> {
@@ -140,7 +148,14 @@ impl<E: EcsApi> Redeployer<E> {
             config,
             cache: Mutex::new(HashMap::new()),
             running: tokio::sync::Mutex::new(()),
+            index: None,
         }
+    }
+
+    /// The same redeployer, finding candidates through `index`.
+    pub fn with_index(mut self, index: crate::index::Index) -> Self {
+        self.index = Some(index);
+        self
     }
 
     pub async fn handle(&self, event: &ChangeEvent) -> Result<Summary, DiscoveryError> {
@@ -190,6 +205,7 @@ impl<E: EcsApi> Redeployer<E> {
             skipped: Vec::new(),
             failed: Vec::new(),
             api_calls: BTreeMap::new(),
+            discovery: None,
         }
     }
 
@@ -247,13 +263,18 @@ impl<E: EcsApi> Redeployer<E> {
     ) -> Result<(), DiscoveryError> {
         let _one_at_a_time = self.running.lock().await;
         let before = self.ecs.api_calls();
-        let Discovered {
-            services,
-            failures,
-            not_scanned,
-            ..
-        } = self.discover().await?;
+        let changes: Vec<&Change> = wanted.iter().map(|(_, c, _)| c).collect();
+        let (
+            Discovered {
+                services,
+                failures,
+                not_scanned,
+                ..
+            },
+            discovery,
+        ) = self.discover_for(&changes).await?;
         batch.clusters_not_scanned = not_scanned;
+        batch.discovery = discovery;
         for (cluster, service, reason) in failures {
             let cluster_name = cluster.rsplit('/').next().unwrap_or(&cluster).to_owned();
             let name = service.rsplit('/').next().unwrap_or(&service).to_owned();
@@ -538,6 +559,18 @@ impl<E: EcsApi> Redeployer<E> {
         }
     }
 
+    /// Adds revisions read elsewhere (the index) to the cache: revisions are immutable.
+    pub(crate) fn remember<'a>(
+        &self,
+        revisions: impl Iterator<Item = (&'a String, &'a Arc<Revision>)>,
+    ) {
+        if let Ok(mut cache) = self.cache.lock() {
+            for (arn, revision) in revisions {
+                cache.entry(arn.clone()).or_insert_with(|| revision.clone());
+            }
+        }
+    }
+
     /// How many task-definition revisions this process has cached.
     pub fn cached_task_definitions(&self) -> usize {
         self.cache.lock().map(|c| c.len()).unwrap_or_default()
@@ -554,6 +587,7 @@ fn summary_of(batch: Batch) -> Summary {
         skipped,
         failed,
         api_calls,
+        discovery,
     } = batch;
     let change = changes.into_iter().next();
     Summary {
@@ -568,6 +602,7 @@ fn summary_of(batch: Batch) -> Summary {
         skipped,
         failed,
         api_calls,
+        discovery,
     }
 }
 

@@ -102,6 +102,34 @@ pub struct Revision {
 }
 
 impl Revision {
+    /// What a revision holds, read through the shared model — the one walk over a task
+    /// definition's references, whether it came from `DescribeTaskDefinition` or from a
+    /// `RegisterTaskDefinition` call recorded by CloudTrail.
+    pub fn of(model: &ecs_secrets_shared::task_definition::TaskDefinition) -> Self {
+        let references = model
+            .references()
+            .into_iter()
+            .filter_map(|found| {
+                let raw = found.raw?;
+                Some(Reference {
+                    container: found.container.unwrap_or_default(),
+                    location: found.location,
+                    parsed: found.parsed.and_then(Result::ok),
+                    raw,
+                })
+            })
+            .collect();
+        let images = model
+            .container_definitions
+            .iter()
+            .filter_map(|(_, c)| {
+                let image = c.image.as_ref()?.literal()?.to_owned();
+                Some((c.name().unwrap_or_default().to_owned(), image))
+            })
+            .collect();
+        Revision { references, images }
+    }
+
     /// A warning for each container whose image is a tag rather than a digest: a forced
     /// deployment pulls the tag again and may ship a newer image with the new secret.
     pub fn mutable_images(&self) -> Vec<String> {
