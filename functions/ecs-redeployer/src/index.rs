@@ -38,6 +38,7 @@ use chrono::{DateTime, Utc};
 use ecs_secrets_shared::reference::{Location, SecretReference, SecretTarget, TaskContext};
 use ecs_secrets_shared::task_definition::TaskDefinition;
 use futures_util::future::BoxFuture;
+use futures_util::stream::{self, StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -413,6 +414,8 @@ pub struct Drift {
 }
 
 const META: (&str, &str) = ("meta", "reconcile");
+/// Conditional writes a reconciliation keeps in flight.
+const WRITES_IN_FLIGHT: usize = 16;
 /// Attempts of a read-modify-write before giving up (each loses only to a concurrent writer).
 const ATTEMPTS: usize = 8;
 
@@ -673,39 +676,50 @@ impl Index {
             revisions: revisions.len() as u64,
             ..Drift::default()
         };
-        for ((pk, sk), data) in &want {
-            let same = have
-                .get(&(pk.clone(), sk.clone()))
-                .is_some_and(|i| &i.data == data || i.t > t);
-            if same {
-                continue;
-            }
-            let item = Item {
+        let adds: Vec<Item> = want
+            .iter()
+            .filter(|((pk, sk), data)| {
+                !have
+                    .get(&(pk.clone(), sk.clone()))
+                    .is_some_and(|i| &i.data == *data || i.t > t)
+            })
+            .map(|((pk, sk), data)| Item {
                 pk: pk.clone(),
                 sk: sk.clone(),
                 t,
                 data: data.clone(),
-            };
-            if self.store.put_unless_newer(item).await? {
-                drift.added += 1;
-            }
-        }
-        for ((pk, sk), item) in &have {
-            if (pk.as_str(), sk.as_str()) == META || want.contains_key(&(pk.clone(), sk.clone())) {
-                continue;
-            }
-            // A revision that could not be read keeps what the index knew of it.
-            let of_unreadable = (pk.starts_with("ref#") && unreadable.contains(sk))
-                || pk
-                    .strip_prefix("rev#")
-                    .is_some_and(|arn| unreadable.contains(arn));
-            if item.t > t || of_unreadable {
-                continue;
-            }
-            if self.store.delete_unless_newer(pk, sk, t).await? {
-                drift.removed += 1;
-            }
-        }
+            })
+            .collect();
+        let removes: Vec<(&String, &String)> = have
+            .iter()
+            .filter(|((pk, sk), item)| {
+                let keep = (pk.as_str(), sk.as_str()) == META
+                    || want.contains_key(&(pk.clone(), sk.clone()))
+                    // What events wrote after the scan started is newer than the scan.
+                    || item.t > t
+                    // A revision that could not be read keeps what the index knew of it.
+                    || (pk.starts_with("ref#") && unreadable.contains(sk))
+                    || pk
+                        .strip_prefix("rev#")
+                        .is_some_and(|arn| unreadable.contains(arn));
+                !keep
+            })
+            .map(|((pk, sk), _)| (pk, sk))
+            .collect();
+        // Writes in parallel (each is conditional on its own item): a fleet's worth of items
+        // would otherwise take minutes of round trips.
+        let added: Vec<bool> = stream::iter(adds)
+            .map(|item| self.store.put_unless_newer(item))
+            .buffer_unordered(WRITES_IN_FLIGHT)
+            .try_collect()
+            .await?;
+        drift.added = added.iter().filter(|a| **a).count() as u64;
+        let removed: Vec<bool> = stream::iter(removes)
+            .map(|(pk, sk)| self.store.delete_unless_newer(pk, sk, t))
+            .buffer_unordered(WRITES_IN_FLIGHT)
+            .try_collect()
+            .await?;
+        drift.removed = removed.iter().filter(|r| **r).count() as u64;
         self.store
             .put_unless_newer(Item {
                 pk: META.0.into(),

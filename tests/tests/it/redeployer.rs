@@ -1301,3 +1301,221 @@ async fn managed_rds_secret_changes_redeploy_exactly_their_consumers() -> anyhow
     }
     Ok(())
 }
+
+/// The reference index's table in moto, as the template declares it (pk/sk, on demand).
+async fn index_table(moto: &Moto, name: &str) -> anyhow::Result<()> {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    };
+    let ddb = aws_sdk_dynamodb::Client::new(&moto.sdk_config());
+    let mut req = ddb
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest);
+    for (attr, key) in [("pk", KeyType::Hash), ("sk", KeyType::Range)] {
+        req = req
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name(attr)
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()?,
+            )
+            .key_schema(
+                KeySchemaElement::builder()
+                    .attribute_name(attr)
+                    .key_type(key)
+                    .build()?,
+            );
+    }
+    req.send().await?;
+    Ok(())
+}
+
+/// A CloudTrail record of an ECS call, as EventBridge delivers it.
+fn ecs_call(name: &str, time: &str, request: Value, response: Value) -> Value {
+    json!({
+        "version": "0", "id": format!("ct-{name}-{time}"), "detail-type": "AWS API Call via CloudTrail",
+        "source": "aws.ecs", "account": "123456789012", "time": time, "region": "us-east-1",
+        "resources": [],
+        "detail": {"eventVersion": "1.08", "eventSource": "ecs.amazonaws.com", "eventName": name,
+                   "eventTime": time, "awsRegion": "us-east-1",
+                   "requestParameters": request, "responseElements": response}
+    })
+}
+
+fn ecs_counts(calls: &[harness::faults::Call]) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    for c in calls {
+        *out.entry(c.operation.clone()).or_default() += 1;
+    }
+    out
+}
+
+/// Issue 17 through the built binary against moto's ECS and DynamoDB: a 2,000-service fleet
+/// indexed by `{"action": "reconcile"}`; a change read by 20 services costs two
+/// DescribeServices and 20 UpdateService — no ListClusters, ListServices or
+/// DescribeTaskDefinition; CloudTrail records of a registration and a new service reading
+/// another secret (through the SQS batch, twice) are applied without an ECS call, and the next
+/// change of that secret finds the service.
+#[tokio::test]
+async fn the_reference_index_finds_consumers_without_scanning_the_fleet() -> anyhow::Result<()> {
+    use futures_util::{StreamExt, TryStreamExt};
+    use harness::faults::{FaultProxy, Faults};
+    let world = World::new();
+    let moto = world.moto().await?;
+    let ecs = moto.ecs();
+    index_table(moto, "ecs-secrets-index").await?;
+    let secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:fleet/db-AbC123";
+    let other = "arn:aws:secretsmanager:us-east-1:123456789012:secret:fleet/cache-XyZ789";
+    ecs.create_cluster().cluster_name("big").send().await?;
+    moto.register_with_secret("reads-db", secret).await?;
+    for f in 0..19 {
+        moto.register_with_secret(
+            &format!("other-{f}"),
+            &format!("arn:aws:secretsmanager:us-east-1:123456789012:secret:noise/{f}-QwE{f:03}"),
+        )
+        .await?;
+    }
+    let services: Vec<(String, String)> = (0..2000)
+        .map(|n| {
+            let family = if n % 100 == 0 {
+                "reads-db".to_owned()
+            } else {
+                format!("other-{}", n % 19)
+            };
+            (format!("svc-{n:04}"), family)
+        })
+        .collect();
+    futures_util::stream::iter(&services)
+        .map(|(name, family)| service(moto, "big", name, family, &[]))
+        .buffer_unordered(16)
+        .try_collect::<Vec<()>>()
+        .await?;
+    let proxy = FaultProxy::start(moto.endpoint(), Faults::default()).await?;
+    let mut env = proxy.env(moto);
+    env.push(("INDEX_TABLE".into(), "ecs-secrets-index".into()));
+    env.push(("MAX_READS_PER_SECOND".into(), "20".into()));
+    env.push(("MAX_UPDATES_PER_SECOND".into(), "50".into()));
+    let lambda = world
+        .lambda_with_env(Function::EcsRedeployer, env)
+        .await?
+        .with_timeout(std::time::Duration::from_secs(300));
+
+    // The scheduled reconciliation, invoked by hand: the whole fleet indexed.
+    let summary = lambda.invoke_ok(&json!({"action": "reconcile"})).await?;
+    assert_eq!(summary["reconciled"]["services"], 2000, "{summary}");
+    assert!(
+        summary["reconciled"]["added"].as_u64() > Some(4000),
+        "{summary}"
+    );
+    proxy.clear_calls();
+    let before = deployments(moto).await?;
+    proxy.clear_calls();
+    let time = change_time().await;
+    let summary = lambda.invoke_ok(&label_updated(secret, &time)).await?;
+    assert_eq!(summary["discovery"], "index", "{summary}");
+    let counts = ecs_counts(&proxy.calls());
+    assert_eq!(
+        counts,
+        BTreeMap::from([
+            ("DescribeServices".to_owned(), 2),
+            ("UpdateService".to_owned(), 20)
+        ]),
+        "{summary}"
+    );
+    let after = deployments(moto).await?;
+    let moved = changed(&before, &after);
+    let expected: BTreeSet<String> = (0..2000)
+        .step_by(100)
+        .map(|n| format!("big/svc-{n:04}"))
+        .collect();
+    assert_eq!(moved, expected);
+
+    // A pipeline registers a revision reading `other` and moves svc-0001 onto it; CloudTrail's
+    // records reach the function through the queue, then `other` changes.
+    let registered = ecs
+        .register_task_definition()
+        .family("reads-cache")
+        .execution_role_arn("arn:aws:iam::123456789012:role/exec")
+        .container_definitions(
+            ContainerDefinition::builder()
+                .name("app")
+                .image(
+                    "app@sha256:0000000000000000000000000000000000000000000000000000000000000000",
+                )
+                .memory(128)
+                .secrets(Secret::builder().name("CACHE").value_from(other).build()?)
+                .build(),
+        )
+        .send()
+        .await?;
+    let revision = registered
+        .task_definition()
+        .and_then(|t| t.task_definition_arn())
+        .unwrap_or_default()
+        .to_owned();
+    // (A new service rather than UpdateService onto the revision: moto keeps the old
+    // revision in an updated service's PRIMARY deployment, where ECS starts a new one. The
+    // index's side of an update is covered against the in-memory ECS.)
+    let created = ecs
+        .create_service()
+        .cluster("big")
+        .service_name("svc-new")
+        .task_definition(&revision)
+        .desired_count(1)
+        .send()
+        .await?;
+    let service_arn = created
+        .service()
+        .and_then(|s| s.service_arn())
+        .unwrap_or_default()
+        .to_owned();
+    let cluster_arn = "arn:aws:ecs:us-east-1:123456789012:cluster/big";
+    let at = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let records = [
+        ecs_call(
+            "RegisterTaskDefinition",
+            &at,
+            json!({"family": "reads-cache"}),
+            json!({"taskDefinition": {
+                "taskDefinitionArn": revision, "family": "reads-cache", "revision": 1,
+                "executionRoleArn": "arn:aws:iam::123456789012:role/exec",
+                "containerDefinitions": [{"name": "app", "image": "app@sha256:0000000000000000000000000000000000000000000000000000000000000000",
+                    "secrets": [{"name": "CACHE", "valueFrom": other}]}]}}),
+        ),
+        ecs_call(
+            "CreateService",
+            &at,
+            json!({"cluster": "big", "serviceName": "svc-new", "taskDefinition": revision}),
+            json!({"service": {"serviceArn": service_arn, "clusterArn": cluster_arn,
+                "serviceName": "svc-new", "taskDefinition": revision,
+                "deployments": [{"status": "PRIMARY", "taskDefinition": revision}]}}),
+        ),
+    ];
+    proxy.clear_calls();
+    let summary = lambda.invoke_ok(&sqs_batch(&records)).await?;
+    assert!(failed_items(&summary).is_empty(), "{summary}");
+    assert_eq!(summary["maintenance"].as_array().map(Vec::len), Some(2));
+    assert!(
+        ecs_counts(&proxy.calls()).is_empty(),
+        "the records carry what the index needs: {:?}",
+        proxy.calls()
+    );
+    // The same records again (SQS delivers at least once): nothing changes.
+    let summary = lambda.invoke_ok(&sqs_batch(&records)).await?;
+    assert!(failed_items(&summary).is_empty(), "{summary}");
+    let before = deployments(moto).await?;
+    proxy.clear_calls();
+    let time = change_time().await;
+    let summary = lambda.invoke_ok(&label_updated(other, &time)).await?;
+    assert_eq!(summary["discovery"], "index", "{summary}");
+    let after = deployments(moto).await?;
+    assert_eq!(
+        changed(&before, &after),
+        BTreeSet::from(["big/svc-new".to_owned()])
+    );
+    let counts = ecs_counts(&proxy.calls());
+    assert_eq!(counts.get("ListServices"), None, "{counts:?}");
+    assert_eq!(counts.get("DescribeServices"), Some(&1), "{counts:?}");
+    Ok(())
+}

@@ -162,7 +162,7 @@ fn changes_reach_the_redeployer_only_through_the_fifo_queue() -> anyhow::Result<
     let rules = resources_of_type(&t, "AWS::Events::Rule");
     assert_eq!(
         rules.len(),
-        5,
+        6,
         "{:?}",
         rules.iter().map(|r| r.0).collect::<Vec<_>>()
     );
@@ -344,5 +344,82 @@ fn the_task_definition_hook_invokes_only_the_validator() -> anyhow::Result<()> {
         granted[0]["Resource"].as_str(),
         Some("TaskdefValidatorFunction.Arn")
     );
+    Ok(())
+}
+
+/// The reference index: one on-demand, recoverable table that only the redeployer reads and
+/// writes (no delete of the table, no batch or transaction calls), kept by the ECS calls that
+/// change it through the changes queue, rebuilt on a schedule that can only invoke the
+/// redeployer with the reconcile action.
+#[test]
+fn the_reference_index_is_least_privilege_and_fed_through_the_queue() -> anyhow::Result<()> {
+    let t = template()?;
+    let table = &resource(&t, "ReferenceIndexTable")["Properties"];
+    assert_eq!(table["BillingMode"].as_str(), Some("PAY_PER_REQUEST"));
+    assert_eq!(
+        table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"].as_bool(),
+        Some(true)
+    );
+    assert_eq!(
+        t["Parameters"]["ReferenceIndex"]["Default"].as_str(),
+        Some("ENABLED")
+    );
+    let redeployer = resource(&t, "EcsRedeployerFunction");
+    let env = &redeployer["Properties"]["Environment"]["Variables"];
+    assert!(!env["INDEX_TABLE"].is_badvalue());
+    let index_statements: Vec<&Yaml> = statements(redeployer)
+        .into_iter()
+        .filter(|s| format!("{:?}", s["Action"]).contains("dynamodb:"))
+        .collect();
+    assert_eq!(index_statements.len(), 1);
+    let s = index_statements[0];
+    assert_eq!(s["Resource"].as_str(), Some("ReferenceIndexTable.Arn"));
+    let actions: Vec<&str> = s["Action"]
+        .as_vec()
+        .map(|v| v.iter().filter_map(Yaml::as_str).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        actions,
+        [
+            "dynamodb:GetItem",
+            "dynamodb:Query",
+            "dynamodb:Scan",
+            "dynamodb:PutItem",
+            "dynamodb:DeleteItem"
+        ]
+    );
+    let rule = &resource(&t, "EcsCallsRule")["Properties"];
+    let names: Vec<&str> = rule["EventPattern"]["detail"]["eventName"]
+        .as_vec()
+        .map(|v| v.iter().filter_map(Yaml::as_str).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        names,
+        [
+            "RegisterTaskDefinition",
+            "DeregisterTaskDefinition",
+            "DeleteTaskDefinitions",
+            "CreateService",
+            "UpdateService",
+            "DeleteService"
+        ]
+    );
+    assert!(
+        !rule["EventPattern"]["account"].is_badvalue(),
+        "this account's calls only"
+    );
+    let schedule = &resource(&t, "ReconcileSchedule")["Properties"];
+    assert_eq!(
+        schedule["Target"]["Input"].as_str(),
+        Some(r#"{"action": "reconcile"}"#)
+    );
+    let role = &resource(&t, "IndexReconcileRole")["Properties"];
+    let granted = &role["Policies"][0]["PolicyDocument"]["Statement"];
+    assert_eq!(granted[0]["Action"].as_str(), Some("lambda:InvokeFunction"));
+    assert_eq!(
+        granted[0]["Resource"].as_str(),
+        Some("EcsRedeployerFunction.Arn")
+    );
+    assert!(granted[1].is_badvalue(), "one permission");
     Ok(())
 }
