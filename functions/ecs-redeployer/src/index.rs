@@ -45,8 +45,6 @@ use serde_json::Value;
 use crate::change::Change;
 use crate::verdict::{context_of, Reference, Revision};
 
-mod maintain;
-pub use maintain::MaintainError;
 #[cfg(test)]
 pub(crate) mod memory;
 #[cfg(test)]

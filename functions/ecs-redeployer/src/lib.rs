@@ -20,6 +20,7 @@ pub mod change;
 pub mod config;
 pub mod ecs;
 pub mod index;
+pub mod maintain;
 #[cfg(test)]
 mod memory;
 pub mod pace;
@@ -50,7 +51,7 @@ pub enum Error {
     #[error(transparent)]
     Tracking(#[from] propagation::TrackError),
     #[error("index: {0}")]
-    Index(#[from] index::MaintainError),
+    Index(#[from] maintain::MaintainError),
     #[error("{failed} of {total} service update(s) failed (a retry skips the services already redeployed): {summary}")]
     UpdatesFailed {
         failed: usize,

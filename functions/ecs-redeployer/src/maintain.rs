@@ -1,4 +1,4 @@
-//! The redeployer's side of the index: candidates for a change (confirmed with
+//! The redeployer's side of the reference index ([`crate::index`]): candidates for a change (confirmed with
 //! `DescribeServices`), the CloudTrail records that keep it current, and the reconciliation
 //! that rebuilds it from a full scan.
 
@@ -9,7 +9,7 @@ use chrono::Utc;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use serde_json::{json, Value};
 
-use super::{millis, Drift, Index, IndexError, Maintenance};
+use crate::index::{millis, Drift, Index, IndexError, Maintenance};
 use crate::change::Change;
 use crate::ecs::{ApiError, Described, EcsApi};
 use crate::redeploy::{Discovered, DiscoveryError, Redeployer};
