@@ -9,9 +9,9 @@ use chrono::Utc;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use serde_json::{json, Value};
 
-use crate::index::{millis, Drift, Index, IndexError, Maintenance};
 use crate::change::Change;
 use crate::ecs::{ApiError, Described, EcsApi};
+use crate::index::{millis, Drift, Index, IndexError, Maintenance};
 use crate::redeploy::{Discovered, DiscoveryError, Redeployer};
 use crate::verdict::Revision;
 
