@@ -203,6 +203,45 @@ async fn naive(moto: &Moto, proxy: &FaultProxy, target: &str) -> Result<usize> {
     Ok(matched)
 }
 
+/// The reference index's table (issue 17).
+const INDEX_TABLE: &str = "bench-index";
+
+/// The same change with the reference index: a reconciliation (the daily full scan), then the
+/// change in a new process (nothing cached but the index), each with its calls and wall time.
+async fn with_index(proxy: &FaultProxy, moto: &Moto, target: &str) -> Result<Value> {
+    let mut env = proxy.env(moto);
+    env.push(("DRY_RUN".into(), "true".into()));
+    env.push(("INDEX_TABLE".into(), INDEX_TABLE.into()));
+    let mut out = Vec::new();
+    for (run, event) in [
+        ("reconcile", json!({"action": "reconcile"})),
+        ("change", label_updated(target)),
+    ] {
+        // A new process for each: the change's figures owe nothing to a warm cache.
+        let lambda = LambdaFunction::start("ecs-redeployer", &env)
+            .await?
+            .with_timeout(Duration::from_secs(900));
+        settle().await;
+        proxy.clear_calls();
+        let t0 = Instant::now();
+        let outcome = lambda.invoke(&event).await?;
+        let wall = t0.elapsed().as_secs_f64();
+        let (calls, throttled) = tally(proxy);
+        out.push(json!({
+            "run": run,
+            "wall_s": round(wall, 2),
+            "calls": calls,
+            "total_calls": calls.values().sum::<usize>(),
+            "throttled": throttled,
+            "discovery": outcome.as_ref().ok().and_then(|s| s["discovery"].as_str().map(str::to_owned)),
+            "would_redeploy": outcome.as_ref().ok().and_then(|s| s["redeployed"].as_array().map(Vec::len)),
+            "error": outcome.err().map(|e| e.to_string()),
+        }));
+        lambda.stop().await;
+    }
+    Ok(Value::Array(out))
+}
+
 async fn settle() {
     // Let every bucket refill (100 tokens at 20/s) so each run starts from the same state.
     tokio::time::sleep(Duration::from_secs(6)).await;
@@ -221,8 +260,9 @@ pub async fn run(scale: Scale) -> Result<Value> {
     let sizes: &[(usize, usize)] = if scale.smoke {
         &[(20, 2)]
     } else {
-        &[(100, 10), (1000, 20), (5000, 50)]
+        &[(1000, 20), (5000, 50), (10000, 100)]
     };
+    moto.create_index_table(INDEX_TABLE).await?;
     let mut rows = Vec::new();
     for &(size, clusters) in sizes {
         let t = Instant::now();
@@ -265,6 +305,7 @@ pub async fn run(scale: Scale) -> Result<Value> {
             }));
         }
         lambda.stop().await;
+        let indexed = with_index(&proxy, moto, &fleet.target).await?;
         settle().await;
         proxy.clear_calls();
         let t0 = Instant::now();
@@ -282,6 +323,7 @@ pub async fn run(scale: Scale) -> Result<Value> {
             "minimum_total_calls": min_calls.values().sum::<usize>(),
             "bucket_bound_s": round(bound, 2),
             "ecs_secrets": ours,
+            "ecs_secrets_indexed": indexed,
             "naive": {
                 "wall_s": round(naive_wall, 2),
                 "calls": naive_calls,

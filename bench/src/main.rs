@@ -4,8 +4,9 @@
 //! 1. cold start, warm latency, peak RSS and size of each function binary, next to a Python
 //!    3.11 + boto3 handler that creates the same clients and makes the same first call;
 //! 2. a full rotation per engine and strategy, with the share spent in Secrets Manager calls;
-//! 3. the redeployer's discovery on fleets of 100 / 1,000 / 5,000 services behind a proxy with
-//!    per-call latency and ECS's token buckets, next to the naive per-service strategy;
+//! 3. the redeployer's discovery on fleets of 1,000 / 5,000 / 10,000 services behind a proxy
+//!    with per-call latency and ECS's token buckets, with and without the reference index, next
+//!    to the naive per-service strategy;
 //! 4. the validator CLI's throughput with 1 thread and one per core on 10,000 and 100,000
 //!    task definitions and its detection quality on the labelled corpus, next to
 //!    `detect-secrets` on the same files.

@@ -148,6 +148,28 @@ pub fn render(part: &str, v: &Value) -> String {
                         },
                     ]);
                 }
+                for o in f["ecs_secrets_indexed"].as_array().into_iter().flatten() {
+                    let bound = if o["run"] == "reconcile" {
+                        s(&f["bucket_bound_s"])
+                    } else {
+                        "-".into()
+                    };
+                    rows.push(vec![
+                        fleet.clone(),
+                        format!("ecs-secrets, index ({})", s(&o["run"])),
+                        s(&o["wall_s"]),
+                        bound,
+                        s(&o["total_calls"]),
+                        s(&o["throttled"]),
+                        if o["error"].is_string() {
+                            "failed (error in JSON)".into()
+                        } else if o["run"] == "reconcile" {
+                            "-".into()
+                        } else {
+                            s(&o["would_redeploy"])
+                        },
+                    ]);
+                }
                 let n = &f["naive"];
                 rows.push(vec![
                     fleet,

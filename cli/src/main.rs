@@ -11,6 +11,7 @@
 #![allow(clippy::print_stdout)]
 
 mod plan;
+mod scope;
 mod status;
 mod validate;
 
@@ -54,6 +55,8 @@ enum Command {
         parameter: Option<String>,
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
+        #[command(flatten)]
+        scope: scope::Args,
     },
     /// Show whether a changed secret or parameter reached every consumer: each service and
     /// each task no service owns that reads it, fresh, rolling, stale, failed or skipped (with
@@ -74,6 +77,8 @@ enum Command {
         parameter: Option<String>,
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
+        #[command(flatten)]
+        scope: scope::Args,
     },
     /// Parse a secret reference as ECS would and print what it refers to.
     ParseReference {
@@ -120,13 +125,18 @@ fn main() -> ExitCode {
             label,
             parameter,
             format,
+            scope,
         } => {
             let Some(runtime) = runtime() else {
                 return ExitCode::from(2);
             };
-            match runtime.block_on(plan::plan(target(secret, label, parameter))) {
-                Ok(summary) => {
-                    print(format, &summary, plan::text);
+            match runtime.block_on(plan::plan_wide(target(secret, label, parameter), scope)) {
+                Ok(answer) => {
+                    print(format, &answer, plan::text_wide);
+                    if answer.failed_somewhere() {
+                        eprintln!("error: some places could not be read (see their rows)");
+                        return ExitCode::from(2);
+                    }
                     ExitCode::SUCCESS
                 }
                 Err(e) => {
@@ -140,14 +150,19 @@ fn main() -> ExitCode {
             label,
             parameter,
             format,
+            scope,
         } => {
             let Some(runtime) = runtime() else {
                 return ExitCode::from(2);
             };
-            match runtime.block_on(status::status(target(secret, label, parameter))) {
-                Ok(status) => {
-                    print(format, &status, status::text);
-                    if status.propagated {
+            match runtime.block_on(status::status_wide(target(secret, label, parameter), scope)) {
+                Ok(answer) => {
+                    print(format, &answer, status::text_wide);
+                    if answer.failed_somewhere() {
+                        eprintln!("error: some places could not be read (see their rows)");
+                        return ExitCode::from(2);
+                    }
+                    if status::propagated(&answer) {
                         ExitCode::SUCCESS
                     } else {
                         ExitCode::from(1)

@@ -9,9 +9,13 @@ use ecs_redeployer::ecs::Ecs;
 use ecs_redeployer::redeploy::{Redeployer, Summary};
 use ecs_secrets_shared::arn::{ParameterArn, SecretArn};
 use ecs_secrets_shared::aws::AwsConfig;
+use futures_util::stream::{self, StreamExt};
+use serde::Serialize;
+
+use crate::scope::{self, Place};
 
 /// What changed.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Target {
     Secret { id: String, label: String },
     Parameter(String),
@@ -36,6 +40,160 @@ pub enum PlanError {
     Account(String),
     #[error(transparent)]
     Discovery(#[from] ecs_redeployer::redeploy::DiscoveryError),
+    #[error(transparent)]
+    Scope(#[from] scope::ScopeError),
+}
+
+/// Places read at once (each has its own pace: ECS's buckets are per account and region).
+pub const PLACES_IN_FLIGHT: usize = 4;
+
+/// One place's answer: its result, or why it could not be read.
+#[derive(Debug, Serialize)]
+pub struct AtPlace<T> {
+    /// `None`: the configured account.
+    pub account: Option<String>,
+    pub region: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<T>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// What `plan` and `status` print: one place's result as before, or a row per place.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Answer<T> {
+    One(T),
+    Many { places: Vec<AtPlace<T>> },
+}
+
+impl<T> Answer<T> {
+    /// Whether some place could not be read.
+    pub fn failed_somewhere(&self) -> bool {
+        match self {
+            Answer::One(_) => false,
+            Answer::Many { places } => places.iter().any(|p| p.error.is_some()),
+        }
+    }
+
+    /// Every result.
+    pub fn results(&self) -> Vec<&T> {
+        match self {
+            Answer::One(t) => vec![t],
+            Answer::Many { places } => places.iter().filter_map(|p| p.result.as_ref()).collect(),
+        }
+    }
+}
+
+/// Whether `args` name places beyond the configured account and region.
+pub fn is_wide(args: &scope::Args) -> bool {
+    !args.accounts.is_empty() || !args.regions.is_empty()
+}
+
+/// The change as a place sees it: a parameter given by name is that place's own parameter.
+pub fn change_at(change: &Change, target: &Target, place: &Place) -> Change {
+    match (change, target) {
+        (Change::Parameter { parameter }, Target::Parameter(name)) if !name.starts_with("arn:") => {
+            Change::Parameter {
+                parameter: ParameterArn {
+                    partition: ecs_secrets_shared::arn::partition_of_region(&place.region).into(),
+                    region: place.region.clone(),
+                    account: place
+                        .account
+                        .clone()
+                        .unwrap_or_else(|| parameter.account.clone()),
+                    name: parameter.name.clone(),
+                },
+            }
+        }
+        _ => change.clone(),
+    }
+}
+
+/// `plan` in every place `scope` names.
+pub async fn plan_wide(target: Target, scope: scope::Args) -> Result<Answer<Summary>, PlanError> {
+    if !is_wide(&scope) {
+        return Ok(Answer::One(plan(target).await?));
+    }
+    let mut config = Config::from_env()?;
+    config.dry_run = true;
+    config.scan_outside_clusters = true;
+    let aws = AwsConfig::load().await?;
+    let change = change_of(target.clone(), &aws).await?;
+    let places = scope::places(&aws, &scope).await?;
+    let planned = stream::iter(places)
+        .map(|place| {
+            let (config, change) = (config.clone(), change_at(&change, &target, &place));
+            async move {
+                let redeployer =
+                    Redeployer::new(Ecs::new(aws_sdk_ecs::Client::new(&place.sdk)), config);
+                let result = match &change {
+                    Change::Secret { secret, labels } => match labels.iter().find_map(|l| {
+                        match change::label_moved(secret, l, None) {
+                            Decision::Ignore { reason, .. } => Some(reason),
+                            Decision::Redeploy { .. } => None,
+                        }
+                    }) {
+                        Some(reason) => Ok(redeployer.plan_nothing(&change, reason)),
+                        None => redeployer.plan(&change, None).await,
+                    },
+                    Change::Parameter { .. } => redeployer.plan(&change, None).await,
+                };
+                AtPlace {
+                    account: place.account.clone(),
+                    region: place.region.clone(),
+                    error: result.as_ref().err().map(ToString::to_string),
+                    result: result.ok(),
+                }
+            }
+        })
+        .buffered(PLACES_IN_FLIGHT)
+        .collect()
+        .await;
+    Ok(Answer::Many { places: planned })
+}
+
+/// The plans of several places, one table.
+pub fn text_wide(answer: &Answer<Summary>) -> String {
+    let places = match answer {
+        Answer::One(summary) => return text(summary),
+        Answer::Many { places } => places,
+    };
+    let mut out = String::new();
+    let redeploy: usize = places
+        .iter()
+        .filter_map(|p| p.result.as_ref())
+        .map(|s| s.redeployed.len())
+        .sum();
+    let _ = writeln!(
+        out,
+        "Would redeploy {redeploy} service(s) in {} place(s):",
+        places.len()
+    );
+    for p in places {
+        let at = format!(
+            "{}/{}",
+            p.account.as_deref().unwrap_or("configured"),
+            p.region
+        );
+        if let Some(e) = &p.error {
+            let _ = writeln!(out, "  {at:<28} error: {e}");
+            continue;
+        }
+        let Some(s) = &p.result else { continue };
+        for r in &s.redeployed {
+            let _ = writeln!(out, "  {at:<28} redeploy  {}/{}", r.cluster, r.service);
+        }
+        for k in &s.skipped {
+            let _ = writeln!(
+                out,
+                "  {at:<28} skip      {}/{}: {}",
+                k.cluster, k.service, k.reason
+            );
+        }
+        let _ = writeln!(out, "  {at:<28} {}", api_calls_line(&s.api_calls));
+    }
+    out
 }
 
 pub async fn plan(target: Target) -> Result<Summary, PlanError> {

@@ -19,7 +19,13 @@ use ecs_redeployer::redeploy::Redeployer;
 use ecs_redeployer::status::{State, Status};
 use ecs_secrets_shared::aws::AwsConfig;
 
-use crate::plan::{change_of, PlanError, Target};
+use futures_util::stream::{self, StreamExt};
+
+use crate::plan::{change_at, change_of, is_wide, AtPlace, PlanError, Target, PLACES_IN_FLIGHT};
+use crate::scope;
+
+/// The answer of `status`, one place or many.
+pub type Answer = crate::plan::Answer<Status>;
 
 /// Why a status could not be made (exit status 2).
 #[derive(Debug, thiserror::Error)]
@@ -34,8 +40,13 @@ fn time(t: &aws_smithy_types::DateTime) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(t.secs(), t.subsec_nanos())
 }
 
-/// When the value consumers should read became current.
-async fn changed_at(change: &Change, aws: &AwsConfig) -> Result<DateTime<Utc>, StatusError> {
+/// When the value consumers should read became current (a parameter read with `ssm`: the
+/// place's own for a parameter given by name).
+async fn changed_at(
+    change: &Change,
+    aws: &AwsConfig,
+    ssm: &aws_config::SdkConfig,
+) -> Result<DateTime<Utc>, StatusError> {
     let fail = |e: String| StatusError::ChangeTime(e);
     match change {
         Change::Secret { secret, labels } => {
@@ -78,13 +89,23 @@ async fn changed_at(change: &Change, aws: &AwsConfig) -> Result<DateTime<Utc>, S
             .fold(created, DateTime::max))
         }
         Change::Parameter { parameter } => {
-            let out = aws_sdk_ssm::Client::new(&aws.sdk)
-                .get_parameter()
-                .name(parameter.to_string())
+            // Metadata only (DescribeParameters), never the value: the read-only role of
+            // `--accounts` has no GetParameter.
+            let out = aws_sdk_ssm::Client::new(ssm)
+                .describe_parameters()
+                .parameter_filters(
+                    aws_sdk_ssm::types::ParameterStringFilter::builder()
+                        .key("Name")
+                        .option("Equals")
+                        .values(&parameter.name)
+                        .build()
+                        .map_err(|e| fail(e.to_string()))?,
+                )
                 .send()
                 .await
                 .map_err(|e| fail(aws_sdk_ssm::error::DisplayErrorContext(e).to_string()))?;
-            out.parameter()
+            out.parameters()
+                .first()
                 .and_then(|p| p.last_modified_date())
                 .and_then(time)
                 .ok_or_else(|| fail("the parameter has no LastModifiedDate".into()))
@@ -97,12 +118,108 @@ pub async fn status(target: Target) -> Result<Status, StatusError> {
     config.dry_run = true;
     let aws = AwsConfig::load().await.map_err(PlanError::from)?;
     let change = change_of(target, &aws).await?;
-    let at = changed_at(&change, &aws).await?;
+    let at = changed_at(&change, &aws, &aws.sdk).await?;
     let redeployer = Redeployer::new(Ecs::new(aws_sdk_ecs::Client::new(&aws.sdk)), config);
     Ok(redeployer
         .status(&change, at)
         .await
         .map_err(PlanError::from)?)
+}
+
+/// `status` in every place `scope` names; propagated only when it is in every place.
+pub async fn status_wide(target: Target, scope: scope::Args) -> Result<Answer, StatusError> {
+    if !is_wide(&scope) {
+        return Ok(Answer::One(status(target).await?));
+    }
+    let mut config = Config::from_env().map_err(PlanError::from)?;
+    config.dry_run = true;
+    let aws = AwsConfig::load().await.map_err(PlanError::from)?;
+    let change = change_of(target.clone(), &aws).await?;
+    let places = scope::places(&aws, &scope).await.map_err(PlanError::from)?;
+    // A secret's change time is the owner's (the configured account); a parameter given by
+    // name is each place's own.
+    let secret_at = match &change {
+        Change::Secret { .. } => Some(changed_at(&change, &aws, &aws.sdk).await?),
+        Change::Parameter { .. } => None,
+    };
+    let read = stream::iter(places)
+        .map(|place| {
+            let (config, change, aws) = (config.clone(), change_at(&change, &target, &place), &aws);
+            async move {
+                let result = async {
+                    let at = match secret_at {
+                        Some(at) => at,
+                        None => changed_at(&change, aws, &place.sdk).await?,
+                    };
+                    let redeployer =
+                        Redeployer::new(Ecs::new(aws_sdk_ecs::Client::new(&place.sdk)), config);
+                    redeployer
+                        .status(&change, at)
+                        .await
+                        .map_err(|e| StatusError::Plan(PlanError::from(e)))
+                }
+                .await;
+                AtPlace {
+                    account: place.account.clone(),
+                    region: place.region.clone(),
+                    error: result.as_ref().err().map(ToString::to_string),
+                    result: result.ok(),
+                }
+            }
+        })
+        .buffered(PLACES_IN_FLIGHT)
+        .collect()
+        .await;
+    Ok(Answer::Many { places: read })
+}
+
+/// Whether the change reached every consumer everywhere that could be read.
+pub fn propagated(answer: &Answer) -> bool {
+    !answer.failed_somewhere() && answer.results().iter().all(|s| s.propagated)
+}
+
+/// The statuses of several places, one table.
+pub fn text_wide(answer: &Answer) -> String {
+    let places = match answer {
+        Answer::One(status) => return text(status),
+        Answer::Many { places } => places,
+    };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Propagated: {} ({} place(s))",
+        if propagated(answer) { "yes" } else { "no" },
+        places.len()
+    );
+    for p in places {
+        let at = format!(
+            "{}/{}",
+            p.account.as_deref().unwrap_or("configured"),
+            p.region
+        );
+        if let Some(e) = &p.error {
+            let _ = writeln!(out, "  {at:<28} error: {e}");
+            continue;
+        }
+        let Some(s) = &p.result else { continue };
+        for c in &s.consumers {
+            let _ = writeln!(
+                out,
+                "  {at:<28} {:<8} {:<7} {}/{}: {}",
+                c.state.as_str(),
+                c.kind,
+                c.cluster,
+                c.name,
+                c.reason
+            );
+        }
+        let _ = writeln!(
+            out,
+            "  {at:<28} {}",
+            crate::plan::api_calls_line(&s.api_calls)
+        );
+    }
+    out
 }
 
 /// The status for a person.

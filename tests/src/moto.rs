@@ -226,6 +226,36 @@ impl Moto {
         Ok(role.role().map(|r| r.arn().to_owned()).unwrap_or_default())
     }
 
+    /// The redeployer's reference-index table, as the template declares it (`pk`/`sk`
+    /// strings, on demand).
+    pub async fn create_index_table(&self, name: &str) -> Result<()> {
+        use aws_sdk_dynamodb::types::{
+            AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+        };
+        let ddb = aws_sdk_dynamodb::Client::new(&self.sdk_config());
+        let mut req = ddb
+            .create_table()
+            .table_name(name)
+            .billing_mode(BillingMode::PayPerRequest);
+        for (attr, key) in [("pk", KeyType::Hash), ("sk", KeyType::Range)] {
+            req = req
+                .attribute_definitions(
+                    AttributeDefinition::builder()
+                        .attribute_name(attr)
+                        .attribute_type(ScalarAttributeType::S)
+                        .build()?,
+                )
+                .key_schema(
+                    KeySchemaElement::builder()
+                        .attribute_name(attr)
+                        .key_type(key)
+                        .build()?,
+                );
+        }
+        req.send().await?;
+        Ok(())
+    }
+
     /// Registers a one-container task definition whose `DB` secret is `value_from`.
     pub async fn register_with_secret(&self, family: &str, value_from: &str) -> Result<()> {
         use aws_sdk_ecs::types::{ContainerDefinition, Secret};

@@ -22,7 +22,8 @@
 //! | `rev#<revision ARN>` | `rev` | the same, for a revision whatever it references |
 //! | `use#<revision ARN>` | service ARN | the service's cluster ARN |
 //! | `svc#<service ARN>` | `svc` | the cluster and the revisions it runs, or deleted |
-//! | `meta` | `reconcile` | the last reconciliation's counts |
+//! | `chg#<key>` | change time | a change looked up here (kept a day, see `maintain`) |
+//! | `meta` | `reconcile` | the last reconciliation's counts and clusters |
 //!
 //! Every write is conditional on the stored item being no newer (`t`), so events applied
 //! twice, concurrently or out of order converge: a late `UpdateService` never overwrites a
@@ -297,6 +298,10 @@ pub fn maintenance(event: &Value) -> Result<Option<Maintenance>, String> {
         .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
         .map(|t| t.with_timezone(&Utc))
         .ok_or("detail.eventTime: expected an RFC 3339 time")?;
+    // A record from the future would outrank every real one, for ever: refused.
+    if time > Utc::now() + chrono::Duration::minutes(5) {
+        return Err("detail.eventTime: later than now".into());
+    }
     let response = &detail["responseElements"];
     let request = &detail["requestParameters"];
     let text = |v: &Value, field: &str| -> Result<String, String> {
@@ -402,16 +407,36 @@ pub struct Candidates {
     pub revisions: HashMap<String, Arc<Revision>>,
 }
 
+/// What [`Index::set_service`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Applied {
+    pub applied: bool,
+    /// Revisions the index did not know the service to run.
+    pub added: Vec<String>,
+}
+
 /// What a reconciliation changed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Drift {
     pub added: u64,
     pub removed: u64,
     pub services: u64,
     pub revisions: u64,
+    /// The clusters the reconciliation covered (`CLUSTERS`, or `*`): an index built for
+    /// other clusters is not used.
+    pub scope: String,
 }
 
+/// How long before a reconciliation's scan the index's entries are left as they are: ECS's
+/// list and describe calls are eventually consistent, so a call made just before the scan
+/// may not show in it yet.
+pub const RECONCILE_MARGIN_MS: i64 = 5 * 60 * 1000;
+
 const META: (&str, &str) = ("meta", "reconcile");
+/// How long the changes looked up in the index are remembered: longer than CloudTrail takes
+/// to deliver a record (typically minutes).
+pub const CHANGES_KEPT_MS: i64 = 24 * 60 * 60 * 1000;
+
 /// Conditional writes a reconciliation keeps in flight.
 const WRITES_IN_FLIGHT: usize = 16;
 /// Attempts of a read-modify-write before giving up (each loses only to a concurrent writer).
@@ -437,14 +462,28 @@ impl Index {
         }
     }
 
-    /// `None` when the index may be used at `now`; otherwise why not.
-    pub async fn unusable(&self, now: DateTime<Utc>) -> Result<Option<String>, IndexError> {
+    /// `None` when the index may be used at `now` for the clusters `scope` names; otherwise
+    /// why not.
+    pub async fn unusable(
+        &self,
+        now: DateTime<Utc>,
+        scope: &str,
+    ) -> Result<Option<String>, IndexError> {
         let Some(meta) = self.store.get(META.0, META.1).await? else {
             return Ok(Some(
                 "the index has not been reconciled yet (invoke {\"action\": \"reconcile\"})"
                     .to_owned(),
             ));
         };
+        let built_for = serde_json::from_str::<Value>(&meta.data)
+            .ok()
+            .and_then(|d| d["scope"].as_str().map(str::to_owned));
+        if built_for.as_deref() != Some(scope) {
+            return Ok(Some(format!(
+                "the index was reconciled for other clusters ({}), not `{scope}`",
+                built_for.as_deref().unwrap_or("unknown")
+            )));
+        }
         let at = DateTime::<Utc>::from_timestamp_millis(meta.t).unwrap_or_default();
         if now - at > self.max_age {
             return Ok(Some(format!(
@@ -454,6 +493,58 @@ impl Index {
             )));
         }
         Ok(None)
+    }
+
+    /// Remembers that a change was looked up in the index (`data` says which), under each of
+    /// its keys, for [`CHANGES_KEPT_MS`].
+    pub async fn record_change(
+        &self,
+        change: &Change,
+        t: i64,
+        data: &str,
+    ) -> Result<(), IndexError> {
+        for key in change_keys(change) {
+            self.store
+                .put_unless_newer(Item {
+                    pk: format!("chg#{key}"),
+                    sk: format!("{t:013}"),
+                    t,
+                    data: data.to_owned(),
+                })
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The changes looked up in the index at or after `since` that a revision's references
+    /// may read (their `data`, once each).
+    pub async fn changes_since(
+        &self,
+        revision: &str,
+        since: i64,
+    ) -> Result<BTreeSet<String>, IndexError> {
+        let Some(item) = self.store.get(&format!("rev#{revision}"), "rev").await? else {
+            return Ok(BTreeSet::new());
+        };
+        let read = decode_revision(&item)?;
+        let mut out = BTreeSet::new();
+        for key in revision_keys(revision, &read) {
+            for change in self.store.query(&format!("chg#{key}")).await? {
+                if change.t >= since {
+                    out.insert(change.data);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Stops the index being used until the next reconciliation (changes scan the fleet):
+    /// what a maintenance record that could not be applied leaves behind.
+    pub async fn distrust(&self) -> Result<(), IndexError> {
+        self.store
+            .delete_unless_newer(META.0, META.1, i64::MAX)
+            .await
+            .map(|_| ())
     }
 
     /// When the index was last reconciled.
@@ -516,19 +607,22 @@ impl Index {
             return Ok(true);
         };
         let revision = decode_revision(&item)?;
+        // The revision's marker first: a crash after it leaves keys that a later use of the
+        // revision writes again, never a marker without its keys.
+        self.store
+            .delete_unless_newer(&format!("rev#{arn}"), "rev", t)
+            .await?;
         for key in revision_keys(arn, &revision) {
             self.store
                 .delete_unless_newer(&format!("ref#{key}"), arn, t)
                 .await?;
         }
-        self.store
-            .delete_unless_newer(&format!("rev#{arn}"), "rev", t)
-            .await?;
         Ok(true)
     }
 
     /// Sets what a service runs (or that it is deleted) as of `t`, unless the index knows a
-    /// later state; keeps the revision → service entries in step. Returns whether it applied.
+    /// later state; keeps the revision → service entries in step. Returns whether it applied,
+    /// and the revisions the service was not known to run before.
     pub async fn set_service(
         &self,
         arn: &str,
@@ -536,7 +630,7 @@ impl Index {
         revisions: &[String],
         deleted: bool,
         t: i64,
-    ) -> Result<bool, IndexError> {
+    ) -> Result<Applied, IndexError> {
         let pk = format!("svc#{arn}");
         for _ in 0..ATTEMPTS {
             let stored = self.store.get(&pk, "svc").await?;
@@ -552,7 +646,7 @@ impl Index {
             };
             let stored_t = stored.as_ref().map(|i| i.t);
             if stored_t.is_some_and(|s| s > t) {
-                return Ok(false);
+                return Ok(Applied::default());
             }
             let mut new = ServiceEntry {
                 cluster: cluster.to_owned(),
@@ -571,18 +665,9 @@ impl Index {
                     new.revisions.extend(revisions.iter().cloned());
                 }
             }
-            if stored.is_some() && new == old {
-                return Ok(true);
-            }
-            let item = Item {
-                pk: pk.clone(),
-                sk: "svc".to_owned(),
-                t,
-                data: serde_json::to_string(&new).unwrap_or_default(),
-            };
-            if !self.store.put_if(item, stored_t).await? {
-                continue;
-            }
+            // The revisions' entries first (idempotent): a crash or a lost race after them
+            // leaves more candidates, never fewer. Then the service, always — even unchanged,
+            // so its time moves on and a late record of an older call is refused.
             for revision in &new.revisions {
                 self.store
                     .put_unless_newer(Item {
@@ -593,12 +678,24 @@ impl Index {
                     })
                     .await?;
             }
+            let item = Item {
+                pk: pk.clone(),
+                sk: "svc".to_owned(),
+                t,
+                data: serde_json::to_string(&new).unwrap_or_default(),
+            };
+            if !self.store.put_if(item, stored_t).await? {
+                continue;
+            }
             for gone in old.revisions.difference(&new.revisions) {
                 self.store
                     .delete_unless_newer(&format!("use#{gone}"), arn, t)
                     .await?;
             }
-            return Ok(true);
+            return Ok(Applied {
+                applied: true,
+                added: new.revisions.difference(&old.revisions).cloned().collect(),
+            });
         }
         Err(IndexError::Api {
             operation: "PutItem",
@@ -639,6 +736,7 @@ impl Index {
         revisions: &HashMap<String, Arc<Revision>>,
         unreadable: &BTreeSet<String>,
         t: i64,
+        scope: &str,
     ) -> Result<Drift, IndexError> {
         let mut want: BTreeMap<(String, String), String> = BTreeMap::new();
         for (arn, (cluster, runs)) in services {
@@ -672,14 +770,17 @@ impl Index {
         let mut drift = Drift {
             services: services.len() as u64,
             revisions: revisions.len() as u64,
+            scope: scope.to_owned(),
             ..Drift::default()
         };
+        // What was written shortly before the scan may be newer than what the scan saw.
+        let settled = t - RECONCILE_MARGIN_MS;
         let adds: Vec<Item> = want
             .iter()
             .filter(|((pk, sk), data)| {
                 !have
                     .get(&(pk.clone(), sk.clone()))
-                    .is_some_and(|i| &i.data == *data || i.t > t)
+                    .is_some_and(|i| &i.data == *data || i.t > settled)
             })
             .map(|((pk, sk), data)| Item {
                 pk: pk.clone(),
@@ -693,8 +794,10 @@ impl Index {
             .filter(|((pk, sk), item)| {
                 let keep = (pk.as_str(), sk.as_str()) == META
                     || want.contains_key(&(pk.clone(), sk.clone()))
-                    // What events wrote after the scan started is newer than the scan.
-                    || item.t > t
+                    // What events wrote after (or just before) the scan started is newer.
+                    || item.t > settled
+                    // Recent changes are kept for the records that arrive after them.
+                    || (pk.starts_with("chg#") && item.t > t - CHANGES_KEPT_MS)
                     // A revision that could not be read keeps what the index knew of it.
                     || (pk.starts_with("ref#") && unreadable.contains(sk))
                     || pk

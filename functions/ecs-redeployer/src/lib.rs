@@ -118,12 +118,11 @@ pub async fn handle<E: EcsApi, T: Tracker>(
         return Ok(json);
     }
     if index::is_ecs_api_call(&event.payload) {
-        let done = match index::maintenance(&event.payload).map_err(Error::InvalidBatch)? {
-            Some(m) if redeployer.index.is_some() => redeployer.maintain(m).await?,
-            Some(_) => serde_json::json!({"index": "none configured (INDEX_TABLE)"}),
-            None => serde_json::json!({"index": "unchanged (not a call the index follows)"}),
-        };
-        return Ok(serde_json::json!({"maintenance": [done]}));
+        // Only through the queue, which only EventBridge's rule may write to: a record says
+        // what a revision reads, so whoever could hand one in could steer deployments.
+        return Err(Error::InvalidBatch(
+            "CloudTrail records of ECS calls are taken from the changes queue only".into(),
+        ));
     }
     if event.payload["action"] == propagation::CHECK_ACTION {
         // Only the name is taken from the invocation; the check is the schedule's own.
@@ -284,10 +283,16 @@ async fn handle_sqs<E: EcsApi, T: Tracker>(
                     done["messageId"] = Value::String(ids[i].clone());
                     maintained.push(done);
                 }
+                // The index is a cache: a record it cannot take (malformed, a revision deleted
+                // since, DynamoDB failing) must not hold up the changes queued behind it. The
+                // index is set aside until the next reconciliation instead (changes scan), and
+                // the record is retried only if even that could not be recorded.
                 Err(error) => {
-                    tracing::error!(message_id = %ids[i], error = %error, "index maintenance failed");
+                    tracing::error!(message_id = %ids[i], error = %error, "index maintenance failed; the index is not used until the next reconciliation");
                     invalid.push(serde_json::json!({"messageId": ids[i], "error": error}));
-                    fail(i);
+                    if !redeployer.distrust_index().await {
+                        fail(i);
+                    }
                 }
             }
             continue;

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use serde_json::{json, Value};
 
@@ -14,6 +14,31 @@ use crate::ecs::{ApiError, Described, EcsApi};
 use crate::index::{millis, Drift, Index, IndexError, Maintenance};
 use crate::redeploy::{Discovered, DiscoveryError, Redeployer};
 use crate::verdict::Revision;
+
+/// Changes shortly before a service's record are judged too (clocks differ a little).
+const CATCH_UP_MARGIN_MS: i64 = 60 * 1000;
+
+/// A remembered change: what it changed and when.
+fn parse_remembered(data: &str) -> Option<(Change, Option<DateTime<Utc>>)> {
+    use ecs_secrets_shared::arn::{ParameterArn, SecretArn};
+    let v: Value = serde_json::from_str(data).ok()?;
+    let c = &v["change"];
+    let time = c["time"]
+        .as_str()
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&Utc));
+    let change = match (c["secret"].as_str(), c["parameter"].as_str()) {
+        (Some(secret), _) => Change::Secret {
+            secret: SecretArn::parse(secret).ok()?,
+            labels: vec![c["label"].as_str()?.to_owned()],
+        },
+        (None, Some(parameter)) => Change::Parameter {
+            parameter: ParameterArn::parse(parameter).ok()?,
+        },
+        _ => return None,
+    };
+    Some((change, time))
+}
 
 /// A reconciliation or a maintenance record failed (the invocation or record is retried).
 #[derive(Debug, Clone, thiserror::Error)]
@@ -45,7 +70,7 @@ impl<E: EcsApi> Redeployer<E> {
         let Some(index) = &self.index else {
             return Ok((self.discover().await?, None));
         };
-        let candidates = match index.unusable(Utc::now()).await {
+        let candidates = match index.unusable(Utc::now(), &self.scope()).await {
             Ok(None) => index.candidates(changes).await.map_err(|e| e.to_string()),
             Ok(Some(reason)) => Err(reason),
             Err(e) => Err(format!("the index cannot be read: {e}")),
@@ -58,9 +83,27 @@ impl<E: EcsApi> Redeployer<E> {
             }
         };
         self.remember(candidates.revisions.iter());
+        match self.describe_candidates(&candidates.services).await {
+            Ok(found) => Ok((found, Some("index".to_owned()))),
+            // A candidate the index still names in a deleted cluster (ClusterNotFound), or any
+            // other failure of the lookup: the scan decides instead, as without an index.
+            Err(e) => {
+                let reason = format!("a candidate could not be described ({})", e.0.summary());
+                tracing::warn!(reason = %reason, "scanning the fleet instead of using the index");
+                Ok((self.discover().await?, Some(format!("full scan: {reason}"))))
+            }
+        }
+    }
+
+    /// Describes candidate services (cluster ARN → service ARNs), ten per call, in the
+    /// clusters in scope; a service deleted since is passed over.
+    pub(crate) async fn describe_candidates(
+        &self,
+        candidates: &BTreeMap<String, BTreeSet<String>>,
+    ) -> Result<Discovered, DiscoveryError> {
         let mut out = Discovered::default();
         let mut batches = Vec::new();
-        for (cluster, services) in &candidates.services {
+        for (cluster, services) in candidates {
             let name = cluster.rsplit('/').next().unwrap_or(cluster);
             if !self.config.includes_cluster(cluster, name) {
                 out.not_scanned.push(name.to_owned());
@@ -94,14 +137,14 @@ impl<E: EcsApi> Redeployer<E> {
         out.not_scanned.sort();
         out.services
             .sort_by(|a, b| (&a.cluster_name, &a.name).cmp(&(&b.cluster_name, &b.name)));
-        Ok((out, Some("index".to_owned())))
+        Ok(out)
     }
 
     /// Rebuilds the index from a full scan of the clusters in scope, and reports the drift.
     pub async fn reconcile(&self) -> Result<Drift, MaintainError> {
         let index = self.index.as_ref().ok_or(MaintainError::NoIndex)?;
         let started = Utc::now();
-        let discovered = {
+        let mut discovered = {
             let _one_at_a_time = self.running.lock().await;
             self.discover().await?
         };
@@ -115,7 +158,9 @@ impl<E: EcsApi> Redeployer<E> {
                 "DescribeServices failed for {service} in {cluster}: {reason}"
             )));
         }
-        let (revisions, unreadable) = self.revisions_of(&discovered.services).await?;
+        let (revisions, unreadable) = self
+            .revisions_read(discovered.read.take(), &discovered.services)
+            .await?;
         let mut services: BTreeMap<String, (String, BTreeSet<String>)> = BTreeMap::new();
         for s in &discovered.services {
             services.insert(
@@ -133,7 +178,13 @@ impl<E: EcsApi> Redeployer<E> {
             .collect();
         let unreadable: BTreeSet<String> = unreadable.into_keys().collect();
         let drift = index
-            .reconcile(&services, &revisions, &unreadable, millis(started))
+            .reconcile(
+                &services,
+                &revisions,
+                &unreadable,
+                millis(started),
+                &self.scope(),
+            )
             .await?;
         let mut metrics = ecs_secrets_shared::telemetry::Metrics::new(crate::FUNCTION_NAME);
         metrics
@@ -185,7 +236,13 @@ impl<E: EcsApi> Redeployer<E> {
                 let applied = index
                     .set_service(&arn, &cluster, &revisions, false, millis(time))
                     .await?;
-                json!({"service": arn, "revisions": revisions, "applied": applied})
+                let caught = if applied.applied {
+                    self.catch_up(index, &cluster, &arn, &revisions, time)
+                        .await?
+                } else {
+                    Value::Null
+                };
+                json!({"service": arn, "revisions": revisions, "applied": applied.applied, "caught_up": caught})
             }
             Maintenance::ServiceToDescribe {
                 cluster,
@@ -210,7 +267,13 @@ impl<E: EcsApi> Redeployer<E> {
                                 millis(time),
                             )
                             .await?;
-                        json!({"service": s.arn, "revisions": s.task_definitions, "applied": applied})
+                        let caught = if applied.applied {
+                            self.catch_up(index, &s.cluster_arn, &s.arn, &s.task_definitions, time)
+                                .await?
+                        } else {
+                            Value::Null
+                        };
+                        json!({"service": s.arn, "revisions": s.task_definitions, "applied": applied.applied, "caught_up": caught})
                     }
                     None => json!({"service": service, "index": "unchanged (not found)"}),
                 }
@@ -219,9 +282,95 @@ impl<E: EcsApi> Redeployer<E> {
                 let applied = index
                     .set_service(&arn, &cluster, &[], true, millis(time))
                     .await?;
-                json!({"deleted_service": arn, "applied": applied})
+                json!({"deleted_service": arn, "applied": applied.applied})
             }
         })
+    }
+
+    /// Remembers changes the index answered (best effort: a failure only loses the catch-up).
+    pub(crate) async fn remember_changes(&self, wanted: &[(usize, Change, Option<DateTime<Utc>>)]) {
+        let Some(index) = &self.index else { return };
+        for (_, change, time) in wanted {
+            let data = json!({
+                "change": crate::change::describe_change(change, *time),
+            })
+            .to_string();
+            let t = millis(time.unwrap_or_else(Utc::now));
+            if let Err(e) = index.record_change(change, t, &data).await {
+                tracing::warn!(error = %e, "cannot remember the change for late records");
+            }
+        }
+    }
+
+    /// A service the index learnt runs `revisions` since `time`: judged for every change
+    /// looked up in the index since shortly before then — the change may have been handled
+    /// before CloudTrail delivered this record, and missed the service. A service already
+    /// redeployed since the change (or whose deployment started after it) is skipped by the
+    /// usual rule, so this never deploys twice.
+    async fn catch_up(
+        &self,
+        index: &Index,
+        cluster: &str,
+        service: &str,
+        revisions: &[String],
+        time: DateTime<Utc>,
+    ) -> Result<Value, MaintainError> {
+        let since = millis(time) - CATCH_UP_MARGIN_MS;
+        let mut seen = BTreeSet::new();
+        for revision in revisions {
+            seen.extend(index.changes_since(revision, since).await?);
+        }
+        let mut wanted = Vec::new();
+        for data in &seen {
+            let Some((change, at)) = parse_remembered(data) else {
+                continue;
+            };
+            wanted.push((wanted.len(), change, at));
+        }
+        if wanted.is_empty() {
+            return Ok(Value::Null);
+        }
+        let mut batch = self.empty_batch(self.config.dry_run);
+        for (_, change, at) in &wanted {
+            batch.changes.push(crate::redeploy::ChangeOutcome {
+                trigger: crate::change::describe_change(change, *at),
+                reason: None,
+                redeployed: 0,
+                failed: false,
+            });
+        }
+        let only = BTreeMap::from([(cluster.to_owned(), BTreeSet::from([service.to_owned()]))]);
+        // Boxed: a run inside the maintenance of a batch would nest the futures too deep.
+        Box::pin(self.run(&wanted, self.config.dry_run, None, Some(&only), &mut batch)).await?;
+        if batch.failed.is_empty() {
+            Ok(serde_json::to_value(&batch).unwrap_or_default())
+        } else {
+            Err(MaintainError::Incomplete(format!(
+                "catching up {service}: {:?}",
+                batch.failed
+            )))
+        }
+    }
+
+    /// The clusters an index built by this redeployer covers (`CLUSTERS`, or `*`).
+    pub(crate) fn scope(&self) -> String {
+        self.config
+            .clusters
+            .as_ref()
+            .map_or_else(|| "*".to_owned(), |c| c.join(","))
+    }
+
+    /// After a maintenance record could not be applied: the index is not used until the next
+    /// reconciliation. Returns whether that could be recorded.
+    pub async fn distrust_index(&self) -> bool {
+        match &self.index {
+            Some(index) => index
+                .distrust()
+                .await
+                .inspect_err(|e| tracing::error!(error = %e, "cannot mark the index stale"))
+                .is_ok(),
+            None => true,
+        }
     }
 
     /// Makes sure the index knows every revision a service runs (a revision registered

@@ -4,7 +4,10 @@
 //! ListServices page per 100 services, one DescribeServices per 10 services, and one
 //! DescribeTaskDefinition per distinct task definition revision *not seen before by this
 //! process* — revisions are immutable, so their references are cached for the life of a warm
-//! Lambda. Describe calls run at most `MAX_CONCURRENCY` at a time and draw on client-side
+//! Lambda; they are read while services are still being described (the two draw on different
+//! ECS buckets, so a scan takes about the longer of the two). With a reference index
+//! ([`crate::index`]) a change describes only its candidates instead.
+//! Describe calls run at most `MAX_CONCURRENCY` at a time and draw on client-side
 //! buckets under ECS's (`pace`); UpdateService calls are paced at `MAX_UPDATES_PER_SECOND`,
 //! well under ECS's shared UpdateService bucket, and the SDK's retry absorbs the throttling
 //! other callers cause. One failing service never stops the others.
@@ -111,6 +114,9 @@ pub(crate) struct Discovered {
     /// (cluster ARN, service, reason).
     pub(crate) failures: Vec<(String, String, String)>,
     pub(crate) not_scanned: Vec<String>,
+    /// The revisions of `services`, read while they were described (a full scan); `None`
+    /// when discovery did not read them ([`Redeployer::revisions_read`] reads them then).
+    pub(crate) read: Option<Revisions>,
 }
 
 /// Revisions by task-definition ARN, and the ARNs that could not be read (with the error).
@@ -179,7 +185,7 @@ impl<E: EcsApi> Redeployer<E> {
             failed: false,
         });
         let wanted = vec![(0, change.clone(), time)];
-        self.run(&wanted, true, None, &mut batch).await?;
+        self.run(&wanted, true, None, None, &mut batch).await?;
         Ok(summary_of(batch))
     }
 
@@ -196,7 +202,7 @@ impl<E: EcsApi> Redeployer<E> {
         summary_of(batch)
     }
 
-    fn empty_batch(&self, dry_run: bool) -> Batch {
+    pub(crate) fn empty_batch(&self, dry_run: bool) -> Batch {
         Batch {
             dry_run,
             changes: Vec::new(),
@@ -246,7 +252,7 @@ impl<E: EcsApi> Redeployer<E> {
             batch.changes.push(outcome);
         }
         if !wanted.is_empty() {
-            self.run(&wanted, self.config.dry_run, deadline, &mut batch)
+            self.run(&wanted, self.config.dry_run, deadline, None, &mut batch)
                 .await?;
         }
         Ok(batch)
@@ -254,11 +260,13 @@ impl<E: EcsApi> Redeployer<E> {
 
     /// Discovery, verdicts and deployments for the changes `wanted` (index into
     /// `batch.changes`, change, time of the change).
-    async fn run(
+    pub(crate) async fn run(
         &self,
         wanted: &[(usize, Change, Option<chrono::DateTime<chrono::Utc>>)],
         dry_run: bool,
         deadline: Option<tokio::time::Instant>,
+        // These services only (cluster ARN → service ARNs), instead of discovering them.
+        only: Option<&BTreeMap<String, std::collections::BTreeSet<String>>>,
         batch: &mut Batch,
     ) -> Result<(), DiscoveryError> {
         let _one_at_a_time = self.running.lock().await;
@@ -269,11 +277,20 @@ impl<E: EcsApi> Redeployer<E> {
                 services,
                 failures,
                 not_scanned,
+                read,
                 ..
             },
             discovery,
-        ) = self.discover_for(&changes).await?;
+        ) = match only {
+            Some(services) => (self.describe_candidates(services).await?, None),
+            None => self.discover_for(&changes).await?,
+        };
         batch.clusters_not_scanned = not_scanned;
+        if discovery.as_deref() == Some("index") && !dry_run {
+            // What the index answered is remembered for a while: a service whose CloudTrail
+            // record arrives after the change is then judged for it (`catch_up`).
+            self.remember_changes(wanted).await;
+        }
         batch.discovery = discovery;
         for (cluster, service, reason) in failures {
             let cluster_name = cluster.rsplit('/').next().unwrap_or(&cluster).to_owned();
@@ -296,7 +313,7 @@ impl<E: EcsApi> Redeployer<E> {
                 }
             }
         }
-        let (references, unreadable) = self.revisions_of(&services).await?;
+        let (references, unreadable) = self.revisions_read(read, &services).await?;
         let deadline = deadline.map(|d| {
             // Discovery may have used most of the time: then nothing starts (see `deploy`).
             d.max(tokio::time::Instant::now())
@@ -389,16 +406,50 @@ impl<E: EcsApi> Redeployer<E> {
         let batches = per_cluster
             .iter()
             .flat_map(|(cluster, services)| services.chunks(10).map(move |chunk| (cluster, chunk)));
-        let described: Vec<(String, Described)> = stream::iter(batches)
+        // Task definitions are read while services are still being described: the two draw
+        // on different ECS buckets, so the scan takes about the longer of the two, not their
+        // sum. Each revision is read once (and not at all when cached).
+        let mut describes = stream::iter(batches)
             .map(|(cluster, chunk)| async move {
                 self.reads.services.take().await;
                 let d = self.ecs.describe_services(cluster, chunk).await?;
                 Ok::<_, ApiError>((cluster.clone(), d))
             })
-            .buffer_unordered(concurrency)
-            .try_collect()
-            .await?;
+            .buffer_unordered(concurrency);
+        let mut reads = futures_util::stream::FuturesUnordered::new();
+        let mut requested: HashSet<String> = HashSet::new();
+        let mut described: Vec<(String, Described)> = Vec::new();
+        let mut fetched: Vec<(String, Result<Revision, ApiError>)> = Vec::new();
+        let mut describing = true;
+        loop {
+            tokio::select! {
+                next = describes.next(), if describing => match next {
+                    Some(d) => {
+                        let (cluster, d) = d?;
+                        let cached = self.cache.lock().map_err(|_| poisoned())?;
+                        for td in d.services.iter().flat_map(|s| &s.task_definitions) {
+                            if cached.contains_key(td) || !requested.insert(td.clone()) {
+                                continue;
+                            }
+                            let td = td.clone();
+                            reads.push(async move {
+                                self.reads.task_definitions.take().await;
+                                let read = self.ecs.task_definition(&td).await;
+                                (td, read)
+                            });
+                        }
+                        drop(cached);
+                        described.push((cluster, d));
+                    }
+                    None => describing = false,
+                },
+                Some(read) = reads.next(), if !reads.is_empty() => fetched.push(read),
+                else => break,
+            }
+        }
+        let read = self.store_read(described.iter().flat_map(|(_, d)| &d.services), fetched)?;
         let mut out = Discovered {
+            read: Some(read),
             clusters: in_scope,
             not_scanned: not_scanned
                 .iter()
@@ -471,6 +522,46 @@ impl<E: EcsApi> Redeployer<E> {
             }
         }
         Ok((known, unreadable))
+    }
+
+    /// Caches what a scan read, and returns the revisions of `services` (cached or read) and
+    /// the ones that could not be read.
+    fn store_read<'a>(
+        &self,
+        services: impl Iterator<Item = &'a Service>,
+        fetched: Vec<(String, Result<Revision, ApiError>)>,
+    ) -> Result<Revisions, ApiError> {
+        let mut unreadable = HashMap::new();
+        let mut cache = self.cache.lock().map_err(|_| poisoned())?;
+        for (td, read) in fetched {
+            match read {
+                Ok(revision) => {
+                    cache.insert(td, Arc::new(revision));
+                }
+                Err(e) => {
+                    tracing::error!(task_definition = %td, error = %e, "cannot read a task definition");
+                    unreadable.insert(td, e.to_string());
+                }
+            }
+        }
+        let known = services
+            .flat_map(|s| &s.task_definitions)
+            .filter_map(|td| cache.get(td).map(|r| (td.clone(), r.clone())))
+            .collect();
+        Ok((known, unreadable))
+    }
+
+    /// The revisions discovery read, or — when it did not read them (the index's path) —
+    /// read now.
+    pub(crate) async fn revisions_read(
+        &self,
+        read: Option<Revisions>,
+        services: &[Service],
+    ) -> Result<Revisions, ApiError> {
+        match read {
+            Some(read) => Ok(read),
+            None => self.revisions_of(services).await,
+        }
     }
 
     /// Forces new deployments, paced; in a dry run only lists them.

@@ -141,8 +141,10 @@ impl<E: EcsApi> Redeployer<E> {
     ) -> Result<Status, DiscoveryError> {
         let _one_at_a_time = self.running.lock().await;
         let before = self.ecs.api_calls();
-        let discovered = self.discover().await?;
-        let (revisions, unreadable) = self.revisions_of(&discovered.services).await?;
+        let mut discovered = self.discover().await?;
+        let (revisions, unreadable) = self
+            .revisions_read(discovered.read.take(), &discovered.services)
+            .await?;
         let mut consumers = Vec::new();
         let mut seen_tasks: HashSet<String> = HashSet::new();
         for service in &discovered.services {

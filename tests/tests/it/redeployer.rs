@@ -1302,35 +1302,6 @@ async fn managed_rds_secret_changes_redeploy_exactly_their_consumers() -> anyhow
     Ok(())
 }
 
-/// The reference index's table in moto, as the template declares it (pk/sk, on demand).
-async fn index_table(moto: &Moto, name: &str) -> anyhow::Result<()> {
-    use aws_sdk_dynamodb::types::{
-        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    };
-    let ddb = aws_sdk_dynamodb::Client::new(&moto.sdk_config());
-    let mut req = ddb
-        .create_table()
-        .table_name(name)
-        .billing_mode(BillingMode::PayPerRequest);
-    for (attr, key) in [("pk", KeyType::Hash), ("sk", KeyType::Range)] {
-        req = req
-            .attribute_definitions(
-                AttributeDefinition::builder()
-                    .attribute_name(attr)
-                    .attribute_type(ScalarAttributeType::S)
-                    .build()?,
-            )
-            .key_schema(
-                KeySchemaElement::builder()
-                    .attribute_name(attr)
-                    .key_type(key)
-                    .build()?,
-            );
-    }
-    req.send().await?;
-    Ok(())
-}
-
 /// A CloudTrail record of an ECS call, as EventBridge delivers it.
 fn ecs_call(name: &str, time: &str, request: Value, response: Value) -> Value {
     json!({
@@ -1364,7 +1335,7 @@ async fn the_reference_index_finds_consumers_without_scanning_the_fleet() -> any
     let world = World::new();
     let moto = world.moto().await?;
     let ecs = moto.ecs();
-    index_table(moto, "ecs-secrets-index").await?;
+    moto.create_index_table("ecs-secrets-index").await?;
     let secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:fleet/db-AbC123";
     let other = "arn:aws:secretsmanager:us-east-1:123456789012:secret:fleet/cache-XyZ789";
     ecs.create_cluster().cluster_name("big").send().await?;
@@ -1517,5 +1488,249 @@ async fn the_reference_index_finds_consumers_without_scanning_the_fleet() -> any
     let counts = ecs_counts(&proxy.calls());
     assert_eq!(counts.get("ListServices"), None, "{counts:?}");
     assert_eq!(counts.get("DescribeServices"), Some(&1), "{counts:?}");
+    Ok(())
+}
+
+/// Moto's answer to AssumeRole into `account`: an SDK configuration whose calls moto books to
+/// that account (as AWS would), and the same credentials as environment variables.
+async fn as_account(
+    moto: &Moto,
+    account: &str,
+) -> anyhow::Result<(aws_config::SdkConfig, Vec<(String, String)>)> {
+    let sts = aws_sdk_sts::Client::new(&moto.sdk_config());
+    let out = sts
+        .assume_role()
+        .role_arn(format!(
+            "arn:aws:iam::{account}:role/ecs-secrets-read-us-east-1"
+        ))
+        .role_session_name("test")
+        .send()
+        .await?;
+    let c = out
+        .credentials()
+        .ok_or_else(|| anyhow::anyhow!("no credentials"))?;
+    let creds = aws_credential_types::Credentials::new(
+        c.access_key_id(),
+        c.secret_access_key(),
+        Some(c.session_token().to_owned()),
+        None,
+        "assumed",
+    );
+    let sdk = moto
+        .sdk_config()
+        .to_builder()
+        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(creds))
+        .build();
+    let mut env: Vec<(String, String)> = moto
+        .env()
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with("AWS_ACCESS_KEY") && !k.starts_with("AWS_SECRET"))
+        .collect();
+    env.push(("AWS_ACCESS_KEY_ID".into(), c.access_key_id().to_owned()));
+    env.push((
+        "AWS_SECRET_ACCESS_KEY".into(),
+        c.secret_access_key().to_owned(),
+    ));
+    env.push(("AWS_SESSION_TOKEN".into(), c.session_token().to_owned()));
+    Ok((sdk, env))
+}
+
+/// In `ecs` (some account): a cluster `apps`, a service `name` whose task definition reads
+/// `value_from`.
+async fn consumer(ecs: &aws_sdk_ecs::Client, name: &str, value_from: &str) -> anyhow::Result<()> {
+    ecs.create_cluster().cluster_name("apps").send().await?;
+    ecs.register_task_definition()
+        .family(name)
+        .container_definitions(
+            ContainerDefinition::builder()
+                .name("app")
+                .image("app:1")
+                .memory(128)
+                .secrets(
+                    Secret::builder()
+                        .name("DB")
+                        .value_from(value_from)
+                        .build()?,
+                )
+                .build(),
+        )
+        .send()
+        .await?;
+    ecs.create_service()
+        .cluster("apps")
+        .service_name(name)
+        .task_definition(name)
+        .desired_count(1)
+        .send()
+        .await?;
+    Ok(())
+}
+
+/// Issue 17, across accounts on moto (accounts through assumed roles, as the StackSet's
+/// read-only role gives them): a change of a secret owned by account A, forwarded to account
+/// B, redeploys B's service that references it by full ARN and not B's service that names a
+/// secret of the same name in its own account; `plan --accounts A,B,C --role-name …` lists the
+/// consumers of all three in one answer; bad options are usage errors.
+#[tokio::test]
+async fn a_secret_of_one_account_redeploys_its_consumers_in_others() -> anyhow::Result<()> {
+    const A: &str = "123456789012";
+    const B: &str = "210987654321";
+    const C: &str = "333333333333";
+    let world = World::new();
+    let moto = world.moto().await?;
+    let secret = moto
+        .create_secret("shared/db", r#"{"password":"x"}"#)
+        .await?;
+    assert!(secret.contains(&format!(":{A}:")), "{secret}");
+    consumer(&moto.ecs(), "in-a", &secret).await?;
+    let (b_sdk, b_env) = as_account(moto, B).await?;
+    let b_ecs = aws_sdk_ecs::Client::new(&b_sdk);
+    consumer(&b_ecs, "reads-a", &secret).await?;
+    // The same name in B's own region and account: another secret (ECS reads B's).
+    consumer(
+        &b_ecs,
+        "reads-own",
+        "/aws/reference/secretsmanager/shared/db",
+    )
+    .await?;
+    let (c_sdk, _) = as_account(moto, C).await?;
+    consumer(&aws_sdk_ecs::Client::new(&c_sdk), "in-c", &secret).await?;
+    let before: BTreeMap<String, String> = {
+        let d = b_ecs
+            .describe_services()
+            .cluster("apps")
+            .services("reads-a")
+            .services("reads-own")
+            .send()
+            .await?;
+        d.services()
+            .iter()
+            .map(|s| {
+                (
+                    s.service_name().unwrap_or_default().to_owned(),
+                    s.deployments()[0].id().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(before.len(), 2, "B's services live in B");
+    let lambda = world
+        .lambda_with_env(Function::EcsRedeployer, b_env)
+        .await?;
+    let time = change_time().await;
+    // The owner's event, as B's bus receives it forwarded: account A, the secret's full ARN.
+    let summary = lambda.invoke_ok(&label_updated(&secret, &time)).await?;
+    let redeployed: Vec<&str> = summary["redeployed"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["service"].as_str())
+        .collect();
+    assert_eq!(redeployed, ["reads-a"], "{summary}");
+    let after = b_ecs
+        .describe_services()
+        .cluster("apps")
+        .services("reads-a")
+        .services("reads-own")
+        .send()
+        .await?;
+    for s in after.services() {
+        let name = s.service_name().unwrap_or_default();
+        let moved = s.deployments()[0].id().unwrap_or_default() != before[name];
+        assert_eq!(moved, name == "reads-a", "{name}");
+    }
+
+    let accounts = format!("{A},{B},{C}");
+    let out = cli(
+        moto,
+        &[
+            "plan",
+            "--secret",
+            &secret,
+            "--accounts",
+            &accounts,
+            "--role-name",
+            "ecs-secrets-read-us-east-1",
+            "--format",
+            "json",
+        ],
+        &[],
+    )
+    .await?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let plan: Value = serde_json::from_str(&stdout)?;
+    let found: BTreeSet<String> = plan["places"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|p| {
+            let account = p["account"].as_str().unwrap_or_default().to_owned();
+            p["result"]["redeployed"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .map(move |r| format!("{account}/{}", r["service"].as_str().unwrap_or_default()))
+        })
+        .collect();
+    assert_eq!(
+        found,
+        BTreeSet::from([
+            format!("{A}/in-a"),
+            format!("{B}/reads-a"),
+            format!("{C}/in-c")
+        ]),
+        "{stdout}"
+    );
+    let text = cli(
+        moto,
+        &[
+            "plan",
+            "--secret",
+            &secret,
+            "--accounts",
+            &accounts,
+            "--role-name",
+            "ecs-secrets-read-us-east-1",
+        ],
+        &[],
+    )
+    .await?;
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("Would redeploy 3 service(s) in 3 place(s)"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("{B}/us-east-1")), "{text}");
+
+    // Bad options are usage errors naming the option.
+    let bad = cli(
+        moto,
+        &[
+            "plan",
+            "--secret",
+            &secret,
+            "--accounts",
+            "12345",
+            "--role-name",
+            "r",
+        ],
+        &[],
+    )
+    .await?;
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--accounts"));
+    let no_role = cli(moto, &["plan", "--secret", &secret, "--accounts", A], &[]).await?;
+    assert_eq!(
+        no_role.status.code(),
+        Some(2),
+        "--accounts needs --role-name"
+    );
     Ok(())
 }

@@ -158,8 +158,26 @@ fn changes_reach_the_redeployer_only_through_the_fifo_queue() -> anyhow::Result<
     // Lambda's guidance: the visibility timeout is at least six times the function's timeout.
     let timeout = redeployer["Properties"]["Timeout"].as_i64().unwrap_or(0);
     assert!(queue["VisibilityTimeout"].as_i64().unwrap_or(0) >= 6 * timeout);
-    // Every rule targets the queue, in one message group.
-    let rules = resources_of_type(&t, "AWS::Events::Rule");
+    // Every rule (but the one forwarding to other accounts) targets the queue, in one message
+    // group; no one else may write to it.
+    let rules: Vec<_> = resources_of_type(&t, "AWS::Events::Rule")
+        .into_iter()
+        .filter(|(name, _)| *name != "ForwardSecretChangesRule")
+        .collect();
+    let deny = &resource(&t, "ChangesQueuePolicy")["Properties"]["PolicyDocument"]["Statement"]
+        .as_vec()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .find(|s| s["Effect"].as_str() == Some("Deny"))
+        .expect("a deny for every other sender");
+    assert_eq!(deny["Action"].as_str(), Some("sqs:SendMessage"));
+    assert_eq!(
+        deny["Condition"]["ArnNotEquals"]["aws:SourceArn"]
+            .as_vec()
+            .map(Vec::len),
+        Some(rules.len())
+    );
     assert_eq!(
         rules.len(),
         6,
@@ -421,5 +439,52 @@ fn the_reference_index_is_least_privilege_and_fed_through_the_queue() -> anyhow:
         Some("EcsRedeployerFunction.Arn")
     );
     assert!(granted[1].is_badvalue(), "one permission");
+    Ok(())
+}
+
+/// Organisation scale: the owner forwards only its own secret changes, through a role that may
+/// only put events on the named buses; a consumer admits only its organisation; the read-only
+/// role of `plan`/`status --accounts` reads metadata and never a value.
+#[test]
+fn forwarding_and_the_read_only_role_grant_no_more_than_they_need() -> anyhow::Result<()> {
+    let t = template()?;
+    let rule = &resource(&t, "ForwardSecretChangesRule")["Properties"];
+    assert_eq!(
+        rule["EventPattern"]["account"][0].as_str(),
+        Some("AWS::AccountId")
+    );
+    assert_eq!(
+        rule["EventPattern"]["source"][0].as_str(),
+        Some("aws.secretsmanager")
+    );
+    let targets = rule["Targets"].as_vec().cloned().unwrap_or_default();
+    assert_eq!(targets.len(), 5, "EventBridge's limit per rule");
+    let role = &resource(&t, "ForwardSecretChangesRole")["Properties"];
+    let granted = &role["Policies"][0]["PolicyDocument"]["Statement"];
+    assert_eq!(granted[0]["Action"].as_str(), Some("events:PutEvents"));
+    assert_eq!(
+        granted[0]["Resource"].as_str(),
+        Some("ForwardSecretChangesTo")
+    );
+    assert!(granted[1].is_badvalue());
+    let policy = &resource(&t, "OrganizationSecretChangesPolicy")["Properties"]["Statement"];
+    assert_eq!(policy["Action"].as_str(), Some("events:PutEvents"));
+    assert_eq!(
+        policy["Condition"]["StringEquals"]["aws:PrincipalOrgID"].as_str(),
+        Some("AcceptSecretChangesFromOrganization")
+    );
+    let read = &resource(&t, "ReadOnlyRole")["Properties"];
+    let actions: Vec<&str> = read["Policies"][0]["PolicyDocument"]["Statement"][0]["Action"]
+        .as_vec()
+        .map(|v| v.iter().filter_map(Yaml::as_str).collect())
+        .unwrap_or_default();
+    assert!(!actions.is_empty());
+    for action in &actions {
+        let verb = action.split(':').nth(1).unwrap_or_default();
+        assert!(
+            verb.starts_with("List") || verb.starts_with("Describe"),
+            "{action}: a read of metadata only"
+        );
+    }
     Ok(())
 }

@@ -269,7 +269,7 @@ fn stamp_fresh() -> Item {
         pk: "meta".into(),
         sk: "reconcile".into(),
         t: Utc::now().timestamp_millis(),
-        data: "{}".into(),
+        data: "{\"scope\":\"*\"}".into(),
     }
 }
 
@@ -646,4 +646,131 @@ fn stored_revisions_read_back_the_same() {
     };
     let e = decode_revision(&junk).unwrap_err().to_string();
     assert!(e.contains("rev#x") && e.contains("nowhere"), "{e}");
+}
+
+#[tokio::test]
+async fn a_retried_or_repeated_record_restores_entries_and_moves_time_on() {
+    let (store, idx) = index();
+    let arn = service_arn("c0", "a");
+    let (r1, r2) = (td("f1", 1), td("f2", 1));
+    let both = [r1.clone(), r2.clone()];
+    assert!(
+        idx.set_service(&arn, &cluster_arn("c0"), &both, false, 0)
+            .await
+            .unwrap()
+            .applied
+    );
+    // A crash after the service was written lost an entry; the record's retry restores it.
+    store
+        .delete_unless_newer(&format!("use#{r2}"), &arn, i64::MAX)
+        .await
+        .unwrap();
+    idx.set_service(&arn, &cluster_arn("c0"), &both, false, 0)
+        .await
+        .unwrap();
+    assert!(idx_has(&store, &format!("use#{r2}")));
+    // The same revisions at a later time move the service's time on: a late record of an
+    // earlier call is then refused.
+    idx.set_service(&arn, &cluster_arn("c0"), &both, false, 30)
+        .await
+        .unwrap();
+    let late = idx
+        .set_service(
+            &arn,
+            &cluster_arn("c0"),
+            std::slice::from_ref(&r2),
+            false,
+            20,
+        )
+        .await
+        .unwrap();
+    assert!(!late.applied);
+    assert!(idx_has(&store, &format!("use#{r1}")), "r1 still runs");
+}
+
+#[tokio::test]
+async fn an_index_for_other_clusters_or_set_aside_is_not_used() {
+    let (store, idx) = index();
+    store.put_if(stamp_fresh(), None).await.unwrap();
+    assert_eq!(idx.unusable(Utc::now(), "*").await.unwrap(), None);
+    let why = idx
+        .unusable(Utc::now(), "prod,prod2")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(why.contains("other clusters"), "{why}");
+    idx.distrust().await.unwrap();
+    let why = idx.unusable(Utc::now(), "*").await.unwrap().unwrap();
+    assert!(why.contains("not been reconciled"), "{why}");
+}
+
+#[test]
+fn a_record_from_the_future_is_refused() {
+    let mut event = cloudtrail(
+        "DeleteService",
+        json!({"service": {
+        "serviceArn": service_arn("prod", "web"), "clusterArn": cluster_arn("prod")}}),
+    );
+    event["detail"]["eventTime"] = json!("2999-01-01T00:00:00Z");
+    let e = maintenance(&event).unwrap_err();
+    assert!(e.contains("eventTime"), "{e}");
+}
+
+/// CloudTrail delivers a service's record after a change it matters to: the change, handled
+/// through the index, missed the service; the record then judges it for the change (once).
+#[tokio::test]
+async fn a_record_that_arrives_after_the_change_catches_the_service_up() {
+    let revisions = vec![vec![], vec![(0, 0)]];
+    let histories = vec![History {
+        cluster: "c0".into(),
+        name: "late".into(),
+        states: vec![vec![td("f0", 1)], vec![td("f1", 1)]],
+        deleted: false,
+    }];
+    let (store, idx) = index();
+    let config = Config {
+        max_reads_per_second: 20.0,
+        ..Config::default()
+    };
+    let r = Redeployer::new(ecs_for(&revisions, &histories), config).with_index(idx);
+    let now = Utc::now();
+    // The index knows the service's first state only; then the change comes.
+    r.maintain(Maintenance::Service {
+        arn: service_arn("c0", "late"),
+        cluster: cluster_arn("c0"),
+        revisions: vec![td("f0", 1)],
+        time: now - Duration::seconds(60),
+    })
+    .await
+    .unwrap();
+    store.put_if(stamp_fresh(), None).await.unwrap();
+    let change =
+        crate::change::label_moved(&secret(0), "AWSCURRENT", Some(now - Duration::seconds(10)));
+    let crate::change::Decision::Redeploy { change, time } = change else {
+        panic!("a change");
+    };
+    let mut batch = r.empty_batch(false);
+    batch.changes.push(crate::redeploy::ChangeOutcome {
+        trigger: json!({}),
+        reason: None,
+        redeployed: 0,
+        failed: false,
+    });
+    r.run(&[(0, change, time)], false, None, None, &mut batch)
+        .await
+        .unwrap();
+    assert_eq!(batch.discovery.as_deref(), Some("index"));
+    assert!(batch.redeployed.is_empty(), "the index did not know yet");
+    // The record of the update (made before the change) arrives now.
+    let late = Maintenance::Service {
+        arn: service_arn("c0", "late"),
+        cluster: cluster_arn("c0"),
+        revisions: vec![td("f1", 1)],
+        time: now - Duration::seconds(30),
+    };
+    let done = r.maintain(late.clone()).await.unwrap();
+    assert_eq!(r.ecs.updated(), vec!["late".to_owned()], "{done}");
+    // Delivered again: the service was redeployed after the change, nothing more.
+    r.maintain(late).await.unwrap();
+    assert_eq!(r.ecs.updated().len(), 1);
 }

@@ -249,3 +249,38 @@ async fn an_event_that_changes_nothing_reads_nothing() {
     assert!(s.reason.is_some());
     assert!(s.api_calls.is_empty());
 }
+
+/// A full scan reads task definitions while it still describes services (two ECS buckets):
+/// about the longer of the two reads, not their sum.
+#[tokio::test(start_paused = true)]
+async fn a_scan_reads_task_definitions_while_it_describes_services() {
+    let config = Config {
+        max_reads_per_second: 5.0,
+        dry_run: true,
+        ..Config::default()
+    };
+    let mut ecs = MemoryEcs::default();
+    for i in 0..1000 {
+        let family = format!("f{}", i % 100);
+        ecs.add(service("prod", &format!("s{i:04}"), &family));
+        ecs.task_definitions
+            .insert(td(&family), vec![reference("/app/other")]);
+    }
+    let r = Redeployer::new(ecs, config);
+    let start = tokio::time::Instant::now();
+    let s = r.handle(&rotated("2026-11-20T10:00:00Z")).await.unwrap();
+    let elapsed = start.elapsed().as_secs_f64();
+    assert_eq!(calls(&s, "DescribeServices"), 100);
+    assert_eq!(
+        calls(&s, "DescribeTaskDefinition"),
+        100,
+        "each revision once"
+    );
+    // Services: 1 + 10 + 100 tokens, 40 at once then 5/s: 14.2 s. Task definitions: 100
+    // tokens, 12 s on their own — one after the other 26 s.
+    let services = (111.0 - crate::pace::READ_BURST) / 5.0;
+    assert!(
+        elapsed < services + 2.0,
+        "the reads overlap: {elapsed} s, services alone {services} s"
+    );
+}
