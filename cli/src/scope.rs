@@ -26,7 +26,7 @@ pub struct Args {
     #[arg(long, value_delimiter = ',')]
     pub regions: Vec<String>,
     /// The role assumed in each account (`arn:<partition>:iam::<account>:role/<name>`).
-    #[arg(long)]
+    #[arg(long, requires = "accounts")]
     pub role_name: Option<String>,
 }
 
@@ -65,6 +65,7 @@ pub async fn places(base: &AwsConfig, args: &Args) -> Result<Vec<Place>, ScopeEr
         }
     }
     let mut regions = args.regions.clone();
+    regions.sort();
     regions.dedup();
     if regions.is_empty() {
         regions.push(base.region().to_owned());

@@ -136,11 +136,13 @@ pub async fn status_wide(target: Target, scope: scope::Args) -> Result<Answer, S
     let aws = AwsConfig::load().await.map_err(PlanError::from)?;
     let change = change_of(target.clone(), &aws).await?;
     let places = scope::places(&aws, &scope).await.map_err(PlanError::from)?;
-    // A secret's change time is the owner's (the configured account); a parameter given by
-    // name is each place's own.
-    let secret_at = match &change {
-        Change::Secret { .. } => Some(changed_at(&change, &aws, &aws.sdk).await?),
-        Change::Parameter { .. } => None,
+    // A secret's (or a parameter ARN's) change time is read once, as configured (where its
+    // owner is readable); a parameter given by name is each place's own.
+    let by_name = matches!(&target, Target::Parameter(name) if !name.starts_with("arn:"));
+    let secret_at = if by_name {
+        None
+    } else {
+        Some(changed_at(&change, &aws, &aws.sdk).await?)
     };
     let read = stream::iter(places)
         .map(|place| {

@@ -374,7 +374,7 @@ async fn forward(
         shared.upstream,
         uri.path_and_query().map(|p| p.as_str()).unwrap_or("/")
     );
-    let mut request = shared.client.request(method, url).body(body);
+    let mut request = shared.client.request(method, url).body(body.clone());
     for (name, value) in headers.iter() {
         if name != "host" && name != "content-length" {
             request = request.header(name, value);
@@ -409,9 +409,10 @@ async fn forward(
                 status.is_success(),
                 target.strip_prefix(ECS_TARGET),
             ) {
-                if let Ok(mut body) = serde_json::from_slice::<serde_json::Value>(&bytes) {
-                    shared.scheduler.observe(operation, &mut body);
-                    bytes = body.to_string().into();
+                if let Ok(mut answer) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+                    let asked = serde_json::from_slice(&body).unwrap_or_default();
+                    shared.scheduler.observe(operation, &asked, &mut answer);
+                    bytes = answer.to_string().into();
                 }
             }
             if let Ok(mut t) = shared.timings.lock() {

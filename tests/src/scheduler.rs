@@ -12,6 +12,8 @@
 //!   `runningCount` replaced by the simulation's;
 //! - `UpdateService(forceNewDeployment)` — forwarded to moto (which makes the new PRIMARY
 //!   deployment and its id); the simulation then starts rolling that deployment out.
+//!   `UpdateService` to another task definition, forced or not, starts a deployment of that
+//!   task definition (moto keeps its old deployment and revision; ECS does not).
 //!
 //! A service is adopted the first time a `DescribeServices` answer shows it: its PRIMARY
 //! deployment is taken as completed, with `desiredCount` tasks started at the deployment's
@@ -275,8 +277,10 @@ impl State {
         s["pendingCount"] = json!(0);
     }
 
-    /// After moto made the new PRIMARY deployment of a forced deployment.
-    fn deployment_started(&mut self, s: &Value) {
+    /// After moto made the new PRIMARY deployment of a forced deployment, or — what moto
+    /// does not do — after an update to another task definition, which starts a deployment of
+    /// it in ECS whether forced or not.
+    fn deployment_started(&mut self, s: &Value, requested: Option<&str>) {
         let Some(arn) = s["serviceArn"].as_str() else {
             return;
         };
@@ -289,17 +293,26 @@ impl State {
         else {
             return;
         };
-        let id = primary["id"].as_str().unwrap_or_default().to_owned();
-        let task_definition = primary["taskDefinition"]
+        let mut id = primary["id"].as_str().unwrap_or_default().to_owned();
+        let moto_says = primary["taskDefinition"]
             .as_str()
             .or(s["taskDefinition"].as_str())
-            .unwrap_or_default()
-            .to_owned();
+            .unwrap_or_default();
+        let task_definition = requested.unwrap_or(moto_says).to_owned();
         let Some(service) = self.services.get_mut(arn) else {
             return;
         };
+        let running = service
+            .deployments
+            .iter()
+            .find(|d| d.primary)
+            .map(|d| d.task_definition.clone());
         if service.deployments.iter().any(|d| d.id == id) {
-            return;
+            if requested.is_none() || running.as_deref() == Some(task_definition.as_str()) {
+                return;
+            }
+            // Moto kept the deployment: ECS would have started one.
+            id = format!("ecs-svc/sim{:015}", service.deployments.len() + 1);
         }
         let now = Utc::now();
         for d in &mut service.deployments {
@@ -573,8 +586,8 @@ impl Scheduler {
         }
     }
 
-    /// Adjusts moto's answer to a call the simulation observes.
-    pub(crate) fn observe(&self, operation: &str, response: &mut Value) {
+    /// Adjusts moto's answer to a call (`request`) the simulation observes.
+    pub(crate) fn observe(&self, operation: &str, request: &Value, response: &mut Value) {
         let mut state = self.lock();
         match operation {
             "DescribeServices" => {
@@ -587,7 +600,7 @@ impl Scheduler {
             }
             "UpdateService" => {
                 let service = response["service"].clone();
-                state.deployment_started(&service);
+                state.deployment_started(&service, request["taskDefinition"].as_str());
                 state.patch(&mut response["service"]);
             }
             "CreateService" => {

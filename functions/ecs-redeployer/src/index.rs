@@ -132,6 +132,13 @@ pub fn reference_keys(reference: &SecretReference, task: &TaskContext) -> Vec<St
     }
 }
 
+/// A stable 64-bit hash (FNV-1a) for item keys.
+fn fnv(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
 /// The keys a change is looked up under: every key a reference that reads it has.
 pub fn change_keys(change: &Change) -> Vec<String> {
     match change {
@@ -304,6 +311,11 @@ pub fn maintenance(event: &Value) -> Result<Option<Maintenance>, String> {
     }
     let response = &detail["responseElements"];
     let request = &detail["requestParameters"];
+    // An update that names no task definition (a forced deployment — ours too —, a new
+    // desired count) changes no revision: nothing for the index.
+    if name == "UpdateService" && request.is_object() && request["taskDefinition"].is_null() {
+        return Ok(None);
+    }
     let text = |v: &Value, field: &str| -> Result<String, String> {
         v.as_str()
             .filter(|s| !s.is_empty() && s.len() <= 2048)
@@ -475,9 +487,14 @@ impl Index {
                     .to_owned(),
             ));
         };
-        let built_for = serde_json::from_str::<Value>(&meta.data)
-            .ok()
-            .and_then(|d| d["scope"].as_str().map(str::to_owned));
+        let meta_data = serde_json::from_str::<Value>(&meta.data).unwrap_or_default();
+        if meta_data["distrusted"] == true {
+            return Ok(Some(
+                "a maintenance record could not be applied since the last reconciliation"
+                    .to_owned(),
+            ));
+        }
+        let built_for = meta_data["scope"].as_str().map(str::to_owned);
         if built_for.as_deref() != Some(scope) {
             return Ok(Some(format!(
                 "the index was reconciled for other clusters ({}), not `{scope}`",
@@ -507,7 +524,8 @@ impl Index {
             self.store
                 .put_unless_newer(Item {
                     pk: format!("chg#{key}"),
-                    sk: format!("{t:013}"),
+                    // The time and what changed: two changes in one second are both kept.
+                    sk: format!("{t:013}#{:016x}", fnv(data)),
                     t,
                     data: data.to_owned(),
                 })
@@ -541,8 +559,15 @@ impl Index {
     /// Stops the index being used until the next reconciliation (changes scan the fleet):
     /// what a maintenance record that could not be applied leaves behind.
     pub async fn distrust(&self) -> Result<(), IndexError> {
+        // A marker stamped now rather than a deletion: a reconciliation that started earlier
+        // cannot write over it when it ends (its stamp is older).
         self.store
-            .delete_unless_newer(META.0, META.1, i64::MAX)
+            .put_unless_newer(Item {
+                pk: META.0.into(),
+                sk: META.1.into(),
+                t: millis(Utc::now()),
+                data: "{\"distrusted\":true}".into(),
+            })
             .await
             .map(|_| ())
     }

@@ -273,10 +273,13 @@ async fn handle_sqs<E: EcsApi, T: Tracker>(
         if let Some(v) = body.as_ref().ok().filter(|v| index::is_ecs_api_call(v)) {
             let done = match index::maintenance(v) {
                 Ok(Some(m)) if redeployer.index.is_some() => {
-                    redeployer.maintain(m).await.map_err(|e| e.to_string())
+                    redeployer.maintain(m).await.map_err(|e| {
+                        let catch_up = matches!(e, maintain::MaintainError::CatchUp(_));
+                        (e.to_string(), catch_up)
+                    })
                 }
                 Ok(_) => Ok(serde_json::json!({"index": "unchanged"})),
-                Err(e) => Err(e),
+                Err(e) => Err((e, false)),
             };
             match done {
                 Ok(mut done) => {
@@ -287,10 +290,12 @@ async fn handle_sqs<E: EcsApi, T: Tracker>(
                 // since, DynamoDB failing) must not hold up the changes queued behind it. The
                 // index is set aside until the next reconciliation instead (changes scan), and
                 // the record is retried only if even that could not be recorded.
-                Err(error) => {
-                    tracing::error!(message_id = %ids[i], error = %error, "index maintenance failed; the index is not used until the next reconciliation");
+                Err((error, catch_up)) => {
+                    tracing::error!(message_id = %ids[i], error = %error, "index maintenance failed");
                     invalid.push(serde_json::json!({"messageId": ids[i], "error": error}));
-                    if !redeployer.distrust_index().await {
+                    // A service left stale by a failed catch-up: retried. Anything else: the
+                    // index is set aside (retried only if even that failed).
+                    if catch_up || !redeployer.distrust_index().await {
                         fail(i);
                     }
                 }

@@ -21,8 +21,7 @@ const CATCH_UP_MARGIN_MS: i64 = 60 * 1000;
 /// A remembered change: what it changed and when.
 fn parse_remembered(data: &str) -> Option<(Change, Option<DateTime<Utc>>)> {
     use ecs_secrets_shared::arn::{ParameterArn, SecretArn};
-    let v: Value = serde_json::from_str(data).ok()?;
-    let c = &v["change"];
+    let c: Value = serde_json::from_str(data).ok()?;
     let time = c["time"]
         .as_str()
         .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
@@ -30,14 +29,18 @@ fn parse_remembered(data: &str) -> Option<(Change, Option<DateTime<Utc>>)> {
     let change = match (c["secret"].as_str(), c["parameter"].as_str()) {
         (Some(secret), _) => Change::Secret {
             secret: SecretArn::parse(secret).ok()?,
-            labels: vec![c["label"].as_str()?.to_owned()],
+            labels: c["labels"]
+                .as_array()?
+                .iter()
+                .filter_map(|l| l.as_str().map(str::to_owned))
+                .collect(),
         },
         (None, Some(parameter)) => Change::Parameter {
             parameter: ParameterArn::parse(parameter).ok()?,
         },
         _ => return None,
     };
-    Some((change, time))
+    Some((change, Some(time?)))
 }
 
 /// A reconciliation or a maintenance record failed (the invocation or record is retried).
@@ -51,6 +54,10 @@ pub enum MaintainError {
     NoIndex,
     #[error("reconciliation stopped: {0}")]
     Incomplete(String),
+    /// The record was applied, but a service it showed could not be caught up: the record
+    /// must be retried (applying it again is harmless), not dropped.
+    #[error("catching up: {0}")]
+    CatchUp(String),
 }
 
 impl From<DiscoveryError> for MaintainError {
@@ -199,17 +206,12 @@ impl<E: EcsApi> Redeployer<E> {
     pub async fn maintain(&self, change: Maintenance) -> Result<Value, MaintainError> {
         let index = self.index.as_ref().ok_or(MaintainError::NoIndex)?;
         Ok(match change {
-            Maintenance::Registered {
-                revision,
-                model,
-                time,
-            } => {
-                let read = match model {
-                    Some(model) => Arc::new(Revision::of(&model)),
-                    None => self.revision(&revision).await?,
-                };
+            // A record is a hint, never the authority: whoever can invoke the function can
+            // hand in a record that looks like SQS's. What a revision reads and what a
+            // service runs are read from ECS.
+            Maintenance::Registered { revision, time, .. } => {
+                let read = self.revision(&revision).await?;
                 index.add_revision(&revision, &read, millis(time)).await?;
-                self.remember(std::iter::once((&revision, &read)));
                 json!({"registered": revision})
             }
             Maintenance::Deregistered { revision } => {
@@ -226,25 +228,12 @@ impl<E: EcsApi> Redeployer<E> {
                 json!({"deleted": revisions, "kept_in_use": kept})
             }
             Maintenance::Service {
-                arn,
+                arn: service,
                 cluster,
-                revisions,
                 time,
-            } => {
-                self.index_revisions(index, &revisions, millis(time))
-                    .await?;
-                let applied = index
-                    .set_service(&arn, &cluster, &revisions, false, millis(time))
-                    .await?;
-                let caught = if applied.applied {
-                    self.catch_up(index, &cluster, &arn, &revisions, time)
-                        .await?
-                } else {
-                    Value::Null
-                };
-                json!({"service": arn, "revisions": revisions, "applied": applied.applied, "caught_up": caught})
+                ..
             }
-            Maintenance::ServiceToDescribe {
+            | Maintenance::ServiceToDescribe {
                 cluster,
                 service,
                 time,
@@ -291,11 +280,19 @@ impl<E: EcsApi> Redeployer<E> {
     pub(crate) async fn remember_changes(&self, wanted: &[(usize, Change, Option<DateTime<Utc>>)]) {
         let Some(index) = &self.index else { return };
         for (_, change, time) in wanted {
-            let data = json!({
-                "change": crate::change::describe_change(change, *time),
-            })
+            // A change without a time counts as made now (as `lib` does for direct
+            // invocations): never as timeless, which no deployment could be "after".
+            let at = time.unwrap_or_else(Utc::now);
+            let data = match change {
+                Change::Secret { secret, labels } => json!({
+                    "secret": secret.to_string(), "labels": labels, "time": at.to_rfc3339(),
+                }),
+                Change::Parameter { parameter } => json!({
+                    "parameter": parameter.to_string(), "time": at.to_rfc3339(),
+                }),
+            }
             .to_string();
-            let t = millis(time.unwrap_or_else(Utc::now));
+            let t = millis(at);
             if let Err(e) = index.record_change(change, t, &data).await {
                 tracing::warn!(error = %e, "cannot remember the change for late records");
             }
@@ -341,13 +338,20 @@ impl<E: EcsApi> Redeployer<E> {
         }
         let only = BTreeMap::from([(cluster.to_owned(), BTreeSet::from([service.to_owned()]))]);
         // Boxed: a run inside the maintenance of a batch would nest the futures too deep.
-        Box::pin(self.run(&wanted, self.config.dry_run, None, Some(&only), &mut batch)).await?;
+        Box::pin(self.run(&wanted, self.config.dry_run, None, Some(&only), &mut batch))
+            .await
+            .map_err(|e| MaintainError::CatchUp(e.to_string()))?;
         if batch.failed.is_empty() {
             Ok(serde_json::to_value(&batch).unwrap_or_default())
         } else {
-            Err(MaintainError::Incomplete(format!(
-                "catching up {service}: {:?}",
-                batch.failed
+            Err(MaintainError::CatchUp(format!(
+                "{service}: {}",
+                batch
+                    .failed
+                    .iter()
+                    .map(|f| f.error.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
             )))
         }
     }

@@ -845,3 +845,64 @@ async fn the_redeployer_reports_propagation_exactly_once() -> anyhow::Result<()>
     );
     Ok(())
 }
+
+/// The simulation's answer to what moto does not do: an update to another task definition
+/// starts a deployment of it (PRIMARY, the old one ACTIVE until rolled out), forced or not; an
+/// update to the same one starts nothing.
+#[tokio::test]
+async fn the_simulation_deploys_an_updated_task_definition() -> anyhow::Result<()> {
+    let world = World::new();
+    let moto = world.moto().await?;
+    let proxy = scheduler_proxy(moto).await?;
+    let ecs = proxy.ecs(moto);
+    ecs.create_cluster().cluster_name("sim").send().await?;
+    let v1 = register(&ecs, "web", "web:1", "/app/db").await?;
+    let v2 = register(&ecs, "web", "web:2", "/app/other").await?;
+    service(&ecs, "sim", "web", &v1, 1, &[]).await?;
+    let deployments = |ecs: aws_sdk_ecs::Client| async move {
+        let out = ecs
+            .describe_services()
+            .cluster("sim")
+            .services("web")
+            .send()
+            .await?;
+        let s = out
+            .services()
+            .first()
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("no web"))?;
+        Ok::<Vec<(String, String)>, anyhow::Error>(
+            s.deployments()
+                .iter()
+                .map(|d| {
+                    (
+                        d.status().unwrap_or_default().to_owned(),
+                        d.task_definition().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect(),
+        )
+    };
+    assert_eq!(
+        deployments(ecs.clone()).await?,
+        [("PRIMARY".to_owned(), v1.clone())]
+    );
+    ecs.update_service()
+        .cluster("sim")
+        .service("web")
+        .task_definition(&v2)
+        .send()
+        .await?;
+    let now = deployments(ecs.clone()).await?;
+    assert!(now.contains(&("PRIMARY".to_owned(), v2.clone())), "{now:?}");
+    assert!(now.contains(&("ACTIVE".to_owned(), v1.clone())), "{now:?}");
+    // The same task definition again: no new deployment.
+    ecs.update_service()
+        .cluster("sim")
+        .service("web")
+        .task_definition(&v2)
+        .send()
+        .await?;
+    assert_eq!(deployments(ecs.clone()).await?.len(), now.len());
+    Ok(())
+}

@@ -1325,9 +1325,9 @@ fn ecs_counts(calls: &[harness::faults::Call]) -> BTreeMap<String, usize> {
 /// Issue 17 through the built binary against moto's ECS and DynamoDB: a 2,000-service fleet
 /// indexed by `{"action": "reconcile"}`; a change read by 20 services costs two
 /// DescribeServices and 20 UpdateService — no ListClusters, ListServices or
-/// DescribeTaskDefinition; CloudTrail records of a registration and a new service reading
-/// another secret (through the SQS batch, twice) are applied without an ECS call, and the next
-/// change of that secret finds the service.
+/// DescribeTaskDefinition; CloudTrail records of a registration and of an UpdateService that
+/// moves a service onto another secret (through the SQS batch, twice) are applied — what they
+/// claim checked with one describe each — and the next change of that secret finds the service.
 #[tokio::test]
 async fn the_reference_index_finds_consumers_without_scanning_the_fleet() -> anyhow::Result<()> {
     use futures_util::{StreamExt, TryStreamExt};
@@ -1362,7 +1362,14 @@ async fn the_reference_index_finds_consumers_without_scanning_the_fleet() -> any
         .buffer_unordered(16)
         .try_collect::<Vec<()>>()
         .await?;
-    let proxy = FaultProxy::start(moto.endpoint(), Faults::default()).await?;
+    let proxy = FaultProxy::start(
+        moto.endpoint(),
+        Faults {
+            ecs_scheduler: true,
+            ..Faults::default()
+        },
+    )
+    .await?;
     let mut env = proxy.env(moto);
     env.push(("INDEX_TABLE".into(), "ecs-secrets-index".into()));
     env.push(("MAX_READS_PER_SECOND".into(), "20".into()));
@@ -1425,18 +1432,17 @@ async fn the_reference_index_finds_consumers_without_scanning_the_fleet() -> any
         .and_then(|t| t.task_definition_arn())
         .unwrap_or_default()
         .to_owned();
-    // (A new service rather than UpdateService onto the revision: moto keeps the old
-    // revision in an updated service's PRIMARY deployment, where ECS starts a new one. The
-    // index's side of an update is covered against the in-memory ECS.)
-    let created = ecs
-        .create_service()
+    // Through the proxy, whose simulation starts the deployment of the new revision (moto
+    // alone keeps the old one).
+    let updated = proxy
+        .ecs(moto)
+        .update_service()
         .cluster("big")
-        .service_name("svc-new")
+        .service("svc-0001")
         .task_definition(&revision)
-        .desired_count(1)
         .send()
         .await?;
-    let service_arn = created
+    let service_arn = updated
         .service()
         .and_then(|s| s.service_arn())
         .unwrap_or_default()
@@ -1455,11 +1461,11 @@ async fn the_reference_index_finds_consumers_without_scanning_the_fleet() -> any
                     "secrets": [{"name": "CACHE", "valueFrom": other}]}]}}),
         ),
         ecs_call(
-            "CreateService",
+            "UpdateService",
             &at,
-            json!({"cluster": "big", "serviceName": "svc-new", "taskDefinition": revision}),
+            json!({"cluster": "big", "service": "svc-0001", "taskDefinition": revision}),
             json!({"service": {"serviceArn": service_arn, "clusterArn": cluster_arn,
-                "serviceName": "svc-new", "taskDefinition": revision,
+                "serviceName": "svc-0001", "taskDefinition": revision,
                 "deployments": [{"status": "PRIMARY", "taskDefinition": revision}]}}),
         ),
     ];
@@ -1467,10 +1473,14 @@ async fn the_reference_index_finds_consumers_without_scanning_the_fleet() -> any
     let summary = lambda.invoke_ok(&sqs_batch(&records)).await?;
     assert!(failed_items(&summary).is_empty(), "{summary}");
     assert_eq!(summary["maintenance"].as_array().map(Vec::len), Some(2));
-    assert!(
-        ecs_counts(&proxy.calls()).is_empty(),
-        "the records carry what the index needs: {:?}",
-        proxy.calls()
+    // Records are hints: the revision and the service are read from ECS (one call each).
+    assert_eq!(
+        ecs_counts(&proxy.calls()),
+        BTreeMap::from([
+            ("DescribeServices".to_owned(), 1),
+            ("DescribeTaskDefinition".to_owned(), 1)
+        ]),
+        "{summary}"
     );
     // The same records again (SQS delivers at least once): nothing changes.
     let summary = lambda.invoke_ok(&sqs_batch(&records)).await?;
@@ -1483,7 +1493,7 @@ async fn the_reference_index_finds_consumers_without_scanning_the_fleet() -> any
     let after = deployments(moto).await?;
     assert_eq!(
         changed(&before, &after),
-        BTreeSet::from(["big/svc-new".to_owned()])
+        BTreeSet::from(["big/svc-0001".to_owned()])
     );
     let counts = ecs_counts(&proxy.calls());
     assert_eq!(counts.get("ListServices"), None, "{counts:?}");
@@ -1566,6 +1576,47 @@ async fn consumer(ecs: &aws_sdk_ecs::Client, name: &str, value_from: &str) -> an
     Ok(())
 }
 
+/// `ecs-secrets <command> --secret … --accounts … --role-name ecs-secrets-read-us-east-1`.
+async fn across(
+    moto: &Moto,
+    command: &str,
+    secret: &str,
+    accounts: &str,
+    json: bool,
+) -> anyhow::Result<std::process::Output> {
+    let mut args = vec![
+        command,
+        "--secret",
+        secret,
+        "--accounts",
+        accounts,
+        "--role-name",
+        "ecs-secrets-read-us-east-1",
+    ];
+    if json {
+        args.extend(["--format", "json"]);
+    }
+    cli(moto, &args, &[]).await
+}
+
+/// `account/<field>` of every item of `list` in each place's result.
+fn per_account(answer: &Value, list: &str, field: &str) -> BTreeSet<String> {
+    answer["places"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|p| {
+            let account = p["account"].as_str().unwrap_or_default().to_owned();
+            p["result"][list]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .map(move |r| format!("{account}/{}", r[field].as_str().unwrap_or_default()))
+        })
+        .collect()
+}
+
 /// Issue 17, across accounts on moto (accounts through assumed roles, as the StackSet's
 /// read-only role gives them): a change of a secret owned by account A, forwarded to account
 /// B, redeploys B's service that references it by full ARN and not B's service that names a
@@ -1641,22 +1692,7 @@ async fn a_secret_of_one_account_redeploys_its_consumers_in_others() -> anyhow::
     }
 
     let accounts = format!("{A},{B},{C}");
-    let out = cli(
-        moto,
-        &[
-            "plan",
-            "--secret",
-            &secret,
-            "--accounts",
-            &accounts,
-            "--role-name",
-            "ecs-secrets-read-us-east-1",
-            "--format",
-            "json",
-        ],
-        &[],
-    )
-    .await?;
+    let out = across(moto, "plan", &secret, &accounts, true).await?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         out.status.code(),
@@ -1664,50 +1700,36 @@ async fn a_secret_of_one_account_redeploys_its_consumers_in_others() -> anyhow::
         "{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let expected = BTreeSet::from([
+        format!("{A}/in-a"),
+        format!("{B}/reads-a"),
+        format!("{C}/in-c"),
+    ]);
     let plan: Value = serde_json::from_str(&stdout)?;
-    let found: BTreeSet<String> = plan["places"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|p| {
-            let account = p["account"].as_str().unwrap_or_default().to_owned();
-            p["result"]["redeployed"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-                .into_iter()
-                .map(move |r| format!("{account}/{}", r["service"].as_str().unwrap_or_default()))
-        })
-        .collect();
     assert_eq!(
-        found,
-        BTreeSet::from([
-            format!("{A}/in-a"),
-            format!("{B}/reads-a"),
-            format!("{C}/in-c")
-        ]),
+        per_account(&plan, "redeployed", "service"),
+        expected,
         "{stdout}"
     );
-    let text = cli(
-        moto,
-        &[
-            "plan",
-            "--secret",
-            &secret,
-            "--accounts",
-            &accounts,
-            "--role-name",
-            "ecs-secrets-read-us-east-1",
-        ],
-        &[],
-    )
-    .await?;
+    let text = across(moto, "plan", &secret, &accounts, false).await?;
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(
         text.contains("Would redeploy 3 service(s) in 3 place(s)"),
         "{text}"
     );
     assert!(text.contains(&format!("{B}/us-east-1")), "{text}");
+
+    // `status` across the same accounts: one answer, B's second service is no consumer, and
+    // not every consumer runs the new value yet (the plan redeployed nothing): exit 1.
+    let out = across(moto, "status", &secret, &accounts, true).await?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let status: Value = serde_json::from_str(&stdout)?;
+    assert_eq!(
+        per_account(&status, "consumers", "name"),
+        expected,
+        "{stdout}"
+    );
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{stdout}");
 
     // Bad options are usage errors naming the option.
     let bad = cli(

@@ -264,6 +264,22 @@ fn deployed(summary: &crate::redeploy::Summary) -> BTreeSet<String> {
         .collect()
 }
 
+/// Makes the index say `service` runs `family:1` (whatever ECS says): a stale entry.
+async fn plant(r: &Redeployer<MemoryEcs>, idx: &Index, cluster: &str, service: &str, family: &str) {
+    let revision = td(family, 1);
+    let read = r.ecs.task_definition(&revision).await.unwrap();
+    idx.add_revision(&revision, &read, 0).await.unwrap();
+    idx.set_service(
+        &service_arn(cluster, service),
+        &cluster_arn(cluster),
+        &[revision],
+        false,
+        0,
+    )
+    .await
+    .unwrap();
+}
+
 fn stamp_fresh() -> Item {
     Item {
         pk: "meta".into(),
@@ -403,10 +419,8 @@ async fn a_stale_index_costs_a_describe_never_a_wrong_deployment() {
         deleted: false,
     }];
     let (store, idx) = index();
-    let r = redeployer(ecs_for(&revisions, &histories), idx);
-    r.maintain(histories[0].records(0)[0].clone())
-        .await
-        .unwrap();
+    let r = redeployer(ecs_for(&revisions, &histories), idx.clone());
+    plant(&r, &idx, "c0", "moved", "f0").await;
     store.put_if(stamp_fresh(), None).await.unwrap();
     let summary = r.plan(&rotated(0), None).await.unwrap();
     assert_eq!(summary.discovery.as_deref(), Some("index"));
@@ -536,7 +550,7 @@ fn cloudtrail(name: &str, response: serde_json::Value) -> serde_json::Value {
             "eventSource": "ecs.amazonaws.com",
             "eventName": name,
             "eventTime": "2026-12-01T10:00:04Z",
-            "requestParameters": {"cluster": "prod", "service": "web"},
+            "requestParameters": {"cluster": "prod", "service": "web", "taskDefinition": "web:3"},
             "responseElements": response,
         }
     })
@@ -571,6 +585,11 @@ fn cloudtrail_records_read_as_maintenance() {
     assert!(
         matches!(m, Some(Maintenance::ServiceToDescribe { ref service, .. }) if service == "web")
     );
+    // An update naming no task definition (a forced deployment, a new count) changes nothing.
+    let mut scaled = cloudtrail("UpdateService", serde_json::Value::Null);
+    scaled["detail"]["requestParameters"] =
+        json!({"cluster": "prod", "service": "web", "desiredCount": 4});
+    assert_eq!(maintenance(&scaled).unwrap(), None);
     // A failed call changes nothing.
     let mut failed = cloudtrail("UpdateService", serde_json::Value::Null);
     failed["detail"]["errorCode"] = json!("AccessDenied");
@@ -603,10 +622,16 @@ fn cloudtrail_records_read_as_maintenance() {
     assert!(e.contains("eventName"), "{e}");
 }
 
+/// A record is a hint: what the revision reads is ECS's answer, not the record's (which
+/// anyone able to invoke the function could write).
 #[tokio::test]
-async fn a_registration_is_indexed_without_a_describe() {
+async fn a_registration_is_indexed_from_what_ecs_says() {
     let (_, idx) = index();
-    let r = redeployer(MemoryEcs::default(), idx.clone());
+    let mut ecs = MemoryEcs::default();
+    let (raw, location) = forms(1)[0].clone();
+    ecs.task_definitions
+        .insert(td("web", 4), vec![reference(&raw, location)]);
+    let r = redeployer(ecs, idx.clone());
     let reg = cloudtrail(
         "RegisterTaskDefinition",
         json!({"taskDefinition": {
@@ -619,9 +644,14 @@ async fn a_registration_is_indexed_without_a_describe() {
         .await
         .unwrap();
     assert!(idx.has_revision(&td("web", 4)).await.unwrap());
-    let found = idx.candidates(&[&rotated(0)]).await.unwrap();
-    assert!(found.revisions.contains_key(&td("web", 4)));
-    assert!(r.ecs.api_calls().is_empty(), "{:?}", r.ecs.api_calls());
+    let claimed = idx.candidates(&[&rotated(0)]).await.unwrap();
+    assert!(
+        claimed.revisions.is_empty(),
+        "the record's claim is not taken"
+    );
+    let real = idx.candidates(&[&rotated(1)]).await.unwrap();
+    assert!(real.revisions.contains_key(&td("web", 4)));
+    assert_eq!(r.ecs.api_calls().get("DescribeTaskDefinition"), Some(&1));
 }
 
 #[test]
@@ -701,7 +731,14 @@ async fn an_index_for_other_clusters_or_set_aside_is_not_used() {
     assert!(why.contains("other clusters"), "{why}");
     idx.distrust().await.unwrap();
     let why = idx.unusable(Utc::now(), "*").await.unwrap().unwrap();
-    assert!(why.contains("not been reconciled"), "{why}");
+    assert!(why.contains("could not be applied"), "{why}");
+    // A reconciliation that started before cannot stamp over it when it ends.
+    let earlier = Item {
+        t: (Utc::now() - Duration::minutes(2)).timestamp_millis(),
+        ..stamp_fresh()
+    };
+    assert!(!store.put_unless_newer(earlier).await.unwrap());
+    assert!(idx.unusable(Utc::now(), "*").await.unwrap().is_some());
 }
 
 #[test]
@@ -732,17 +769,10 @@ async fn a_record_that_arrives_after_the_change_catches_the_service_up() {
         max_reads_per_second: 20.0,
         ..Config::default()
     };
-    let r = Redeployer::new(ecs_for(&revisions, &histories), config).with_index(idx);
+    let r = Redeployer::new(ecs_for(&revisions, &histories), config).with_index(idx.clone());
     let now = Utc::now();
     // The index knows the service's first state only; then the change comes.
-    r.maintain(Maintenance::Service {
-        arn: service_arn("c0", "late"),
-        cluster: cluster_arn("c0"),
-        revisions: vec![td("f0", 1)],
-        time: now - Duration::seconds(60),
-    })
-    .await
-    .unwrap();
+    plant(&r, &idx, "c0", "late", "f0").await;
     store.put_if(stamp_fresh(), None).await.unwrap();
     let change =
         crate::change::label_moved(&secret(0), "AWSCURRENT", Some(now - Duration::seconds(10)));
