@@ -171,6 +171,22 @@ pub fn render(part: &str, v: &Value) -> String {
                     ]);
                 }
                 let n = &f["naive"];
+                if n["error"]
+                    .as_str()
+                    .is_some_and(|e| e.starts_with("not run"))
+                {
+                    let dash = || "-".to_owned();
+                    rows.push(vec![
+                        fleet,
+                        "naive (sequential, per service)".into(),
+                        dash(),
+                        s(&f["bucket_bound_s"]),
+                        dash(),
+                        dash(),
+                        "not run (> 5,000 services)".into(),
+                    ]);
+                    continue;
+                }
                 rows.push(vec![
                     fleet,
                     "naive (sequential, per service)".into(),

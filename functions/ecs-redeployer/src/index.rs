@@ -449,7 +449,7 @@ const META: (&str, &str) = ("meta", "reconcile");
 /// to deliver a record (typically minutes).
 pub const CHANGES_KEPT_MS: i64 = 24 * 60 * 60 * 1000;
 
-/// Conditional writes a reconciliation keeps in flight.
+/// Conditional writes a reconciliation keeps in flight (and lookups a change keeps in flight).
 const WRITES_IN_FLIGHT: usize = 16;
 /// Attempts of a read-modify-write before giving up (each loses only to a concurrent writer).
 const ATTEMPTS: usize = 8;
@@ -728,26 +728,33 @@ impl Index {
         })
     }
 
-    /// The candidates of `changes`.
+    /// The candidates of `changes` (the lookups run [`WRITES_IN_FLIGHT`] at a time: one per
+    /// key, then one per revision found).
     pub async fn candidates(&self, changes: &[&Change]) -> Result<Candidates, IndexError> {
         let mut out = Candidates::default();
         let mut keys: BTreeSet<String> = BTreeSet::new();
         for change in changes {
             keys.extend(change_keys(change));
         }
-        for key in keys {
-            for item in self.store.query(&format!("ref#{key}")).await? {
-                if out.revisions.contains_key(&item.sk) {
-                    continue;
-                }
-                let revision = decode_revision(&item)?;
-                out.revisions.insert(item.sk.clone(), Arc::new(revision));
+        let found: Vec<Vec<Item>> = stream::iter(keys)
+            .map(|key| async move { self.store.query(&format!("ref#{key}")).await })
+            .buffer_unordered(WRITES_IN_FLIGHT)
+            .try_collect()
+            .await?;
+        for item in found.into_iter().flatten() {
+            if out.revisions.contains_key(&item.sk) {
+                continue;
             }
+            let revision = decode_revision(&item)?;
+            out.revisions.insert(item.sk.clone(), Arc::new(revision));
         }
-        for revision in out.revisions.keys() {
-            for item in self.store.query(&format!("use#{revision}")).await? {
-                out.services.entry(item.data).or_default().insert(item.sk);
-            }
+        let users: Vec<Vec<Item>> = stream::iter(out.revisions.keys())
+            .map(|revision| async move { self.store.query(&format!("use#{revision}")).await })
+            .buffer_unordered(WRITES_IN_FLIGHT)
+            .try_collect()
+            .await?;
+        for item in users.into_iter().flatten() {
+            out.services.entry(item.data).or_default().insert(item.sk);
         }
         Ok(out)
     }
