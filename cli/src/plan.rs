@@ -67,6 +67,17 @@ pub enum Answer<T> {
     Many { places: Vec<AtPlace<T>> },
 }
 
+impl<T> AtPlace<T> {
+    /// `account/region` for a person (`configured` for the configured account).
+    pub fn label(&self) -> String {
+        format!(
+            "{}/{}",
+            self.account.as_deref().unwrap_or("configured"),
+            self.region
+        )
+    }
+}
+
 impl<T> Answer<T> {
     /// Whether some place could not be read.
     pub fn failed_somewhere(&self) -> bool {
@@ -127,18 +138,7 @@ pub async fn plan_wide(target: Target, scope: scope::Args) -> Result<Answer<Summ
             async move {
                 let redeployer =
                     Redeployer::new(Ecs::new(aws_sdk_ecs::Client::new(&place.sdk)), config);
-                let result = match &change {
-                    Change::Secret { secret, labels } => match labels.iter().find_map(|l| {
-                        match change::label_moved(secret, l, None) {
-                            Decision::Ignore { reason, .. } => Some(reason),
-                            Decision::Redeploy { .. } => None,
-                        }
-                    }) {
-                        Some(reason) => Ok(redeployer.plan_nothing(&change, reason)),
-                        None => redeployer.plan(&change, None).await,
-                    },
-                    Change::Parameter { .. } => redeployer.plan(&change, None).await,
-                };
+                let result = plan_with(&redeployer, &change).await;
                 AtPlace {
                     account: place.account.clone(),
                     region: place.region.clone(),
@@ -171,11 +171,7 @@ pub fn text_wide(answer: &Answer<Summary>) -> String {
         places.len()
     );
     for p in places {
-        let at = format!(
-            "{}/{}",
-            p.account.as_deref().unwrap_or("configured"),
-            p.region
-        );
+        let at = p.label();
         if let Some(e) = &p.error {
             let _ = writeln!(out, "  {at:<28} error: {e}");
             continue;
@@ -203,17 +199,25 @@ pub async fn plan(target: Target) -> Result<Summary, PlanError> {
     config.scan_outside_clusters = true;
     let aws = AwsConfig::load().await?;
     let change = change_of(target, &aws).await?;
-    // No change time: every referencing service is listed, none is "already redeployed".
     let redeployer = Redeployer::new(Ecs::new(aws_sdk_ecs::Client::new(&aws.sdk)), config);
+    Ok(plan_with(&redeployer, &change).await?)
+}
+
+/// The plan of one change with one redeployer (one account and region).
+async fn plan_with(
+    redeployer: &Redeployer<Ecs>,
+    change: &Change,
+) -> Result<Summary, ecs_redeployer::redeploy::DiscoveryError> {
     // A label the redeployer would not act on (AWSPENDING): say why, as it would.
-    if let Change::Secret { secret, labels } = &change {
+    if let Change::Secret { secret, labels } = change {
         for label in labels {
             if let Decision::Ignore { reason, .. } = change::label_moved(secret, label, None) {
-                return Ok(redeployer.plan_nothing(&change, reason));
+                return Ok(redeployer.plan_nothing(change, reason));
             }
         }
     }
-    Ok(redeployer.plan(&change, None).await?)
+    // No change time: every referencing service is listed, none is "already redeployed".
+    redeployer.plan(change, None).await
 }
 
 /// The change a target names: the secret's full ARN (asked of Secrets Manager for a name or a

@@ -194,11 +194,7 @@ pub fn text_wide(answer: &Answer) -> String {
         places.len()
     );
     for p in places {
-        let at = format!(
-            "{}/{}",
-            p.account.as_deref().unwrap_or("configured"),
-            p.region
-        );
+        let at = p.label();
         if let Some(e) = &p.error {
             let _ = writeln!(out, "  {at:<28} error: {e}");
             continue;

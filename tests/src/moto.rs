@@ -258,26 +258,7 @@ impl Moto {
 
     /// Registers a one-container task definition whose `DB` secret is `value_from`.
     pub async fn register_with_secret(&self, family: &str, value_from: &str) -> Result<()> {
-        use aws_sdk_ecs::types::{ContainerDefinition, Secret};
-        self.ecs()
-            .register_task_definition()
-            .family(family)
-            .container_definitions(
-                ContainerDefinition::builder()
-                    .name("app")
-                    .image("app:1")
-                    .memory(128)
-                    .secrets(
-                        Secret::builder()
-                            .name("DB")
-                            .value_from(value_from)
-                            .build()?,
-                    )
-                    .build(),
-            )
-            .send()
-            .await?;
-        Ok(())
+        register_with_secret(&self.ecs(), family, value_from).await
     }
 
     pub fn iam(&self) -> aws_sdk_iam::Client {
@@ -353,4 +334,32 @@ impl Moto {
             }
         }
     }
+}
+
+/// Registers, through `ecs` (any account's client), a one-container task definition whose
+/// `DB` secret is `value_from`.
+pub async fn register_with_secret(
+    ecs: &aws_sdk_ecs::Client,
+    family: &str,
+    value_from: &str,
+) -> Result<()> {
+    use aws_sdk_ecs::types::{ContainerDefinition, Secret};
+    ecs.register_task_definition()
+        .family(family)
+        .container_definitions(
+            ContainerDefinition::builder()
+                .name("app")
+                .image("app:1")
+                .memory(128)
+                .secrets(
+                    Secret::builder()
+                        .name("DB")
+                        .value_from(value_from)
+                        .build()?,
+                )
+                .build(),
+        )
+        .send()
+        .await?;
+    Ok(())
 }

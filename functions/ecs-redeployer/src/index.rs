@@ -928,6 +928,12 @@ mod dynamo {
         }
     }
 
+    /// The items of a Query or Scan, every page (the SDK's paginator follows
+    /// `LastEvaluatedKey`).
+    fn items(found: &[HashMap<String, A>]) -> Result<Vec<Item>, IndexError> {
+        found.iter().map(item_of).collect()
+    }
+
     fn attributes(item: Item) -> HashMap<String, A> {
         HashMap::from([
             ("pk".to_owned(), A::S(item.pk)),
@@ -956,53 +962,31 @@ mod dynamo {
 
         fn query<'a>(&'a self, pk: &'a str) -> Fut<'a, Vec<Item>> {
             Box::pin(async move {
-                let mut items = Vec::new();
-                let mut start: Option<HashMap<String, A>> = None;
-                loop {
-                    let out = self
-                        .client
-                        .query()
-                        .table_name(&self.table)
-                        .key_condition_expression("pk = :pk")
-                        .expression_attribute_values(":pk", A::S(pk.to_owned()))
-                        .consistent_read(true)
-                        .set_exclusive_start_key(start.take())
-                        .send()
-                        .await
-                        .map_err(|e| api("Query", e))?;
-                    for i in out.items() {
-                        items.push(item_of(i)?);
-                    }
-                    match out.last_evaluated_key {
-                        Some(k) if !k.is_empty() => start = Some(k),
-                        _ => return Ok(items),
-                    }
-                }
+                let pages = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .key_condition_expression("pk = :pk")
+                    .expression_attribute_values(":pk", A::S(pk.to_owned()))
+                    .consistent_read(true)
+                    .into_paginator()
+                    .items()
+                    .send();
+                items(&pages.try_collect().await.map_err(|e| api("Query", e))?)
             })
         }
 
         fn scan(&self) -> Fut<'_, Vec<Item>> {
             Box::pin(async move {
-                let mut items = Vec::new();
-                let mut start: Option<HashMap<String, A>> = None;
-                loop {
-                    let out = self
-                        .client
-                        .scan()
-                        .table_name(&self.table)
-                        .consistent_read(true)
-                        .set_exclusive_start_key(start.take())
-                        .send()
-                        .await
-                        .map_err(|e| api("Scan", e))?;
-                    for i in out.items() {
-                        items.push(item_of(i)?);
-                    }
-                    match out.last_evaluated_key {
-                        Some(k) if !k.is_empty() => start = Some(k),
-                        _ => return Ok(items),
-                    }
-                }
+                let pages = self
+                    .client
+                    .scan()
+                    .table_name(&self.table)
+                    .consistent_read(true)
+                    .into_paginator()
+                    .items()
+                    .send();
+                items(&pages.try_collect().await.map_err(|e| api("Scan", e))?)
             })
         }
 

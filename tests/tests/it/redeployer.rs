@@ -1549,23 +1549,7 @@ async fn as_account(
 /// `value_from`.
 async fn consumer(ecs: &aws_sdk_ecs::Client, name: &str, value_from: &str) -> anyhow::Result<()> {
     ecs.create_cluster().cluster_name("apps").send().await?;
-    ecs.register_task_definition()
-        .family(name)
-        .container_definitions(
-            ContainerDefinition::builder()
-                .name("app")
-                .image("app:1")
-                .memory(128)
-                .secrets(
-                    Secret::builder()
-                        .name("DB")
-                        .value_from(value_from)
-                        .build()?,
-                )
-                .build(),
-        )
-        .send()
-        .await?;
+    harness::moto::register_with_secret(ecs, name, value_from).await?;
     ecs.create_service()
         .cluster("apps")
         .service_name(name)
