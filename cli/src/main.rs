@@ -17,6 +17,11 @@ mod validate;
 
 use std::process::ExitCode;
 
+/// mimalloc rather than the system allocator: `validate` on many files is allocation-heavy
+/// (a string per value and per finding), and glibc's malloc and free were a fifth of its time.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand, ValueEnum};
 use ecs_secrets_shared::reference::{Location, SecretReference};
 

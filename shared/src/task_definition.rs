@@ -483,6 +483,16 @@ impl TaskDefinition {
                 format!("expected a task definition (an object), found {}", kind(v)),
             ));
         }
+        // Well-formed task definitions are read without serde (`fast.rs`); serde reads the
+        // rest, and names the field that is wrong.
+        if let Some(model) = fast::read(v) {
+            return Ok(model);
+        }
+        Self::from_json_by_serde(v)
+    }
+
+    /// [`TaskDefinition::from_json`] through serde only (what the fast reader is held to).
+    fn from_json_by_serde(v: &Value) -> Result<Self, ShapeError> {
         serde_path_to_error::deserialize(v).map_err(|e| {
             let path = e.path().to_string();
             ShapeError::new(path, without_values(&e.into_inner().to_string()))
@@ -699,6 +709,8 @@ mod sdk {
         }
     }
 }
+
+mod fast;
 
 #[cfg(test)]
 mod tests;

@@ -196,13 +196,18 @@ impl fmt::Debug for EvidenceKey {
 
 /// What was detected, without the value: its kind, its length and — under an evidence key
 /// only — a keyed fingerprint that tells two findings of the same value apart.
+///
+/// Fields in alphabetical order, as in every serialized type of a finding: serialized
+/// directly, a finding's keys come out in the order of its `serde_json::Value` (whose map is
+/// sorted), so the streamed report ([`crate::report::Report::write_json`]) equals
+/// [`crate::report::Report::to_json`] without building a value per finding.
 #[derive(Clone, PartialEq, Eq, Serialize)]
 pub struct Evidence {
-    pub kind: String,
-    pub length: usize,
     /// First 16 hex digits of HMAC-SHA-256(key, SHA-256(value)); absent without a key.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<String>,
+    pub kind: String,
+    pub length: usize,
     /// The value's SHA-256 between detection and [`Evidence::seal`]: never serialized, never
     /// printed (an unkeyed hash is a guessing oracle).
     #[serde(skip)]
@@ -249,36 +254,37 @@ impl Evidence {
 /// The answer of the IAM evaluation, for `execution-role-cannot-read-secret`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Access {
+    // Fields in alphabetical order (see [`Evidence`]).
+    pub action: String,
     /// `allowed`, `denied` or `unknown`.
     pub decision: String,
-    pub action: String,
     pub resource: String,
     /// The statement that decided, as `policy-name#Sid` or `policy-name#index`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub statement: Option<String>,
 }
 
-/// One finding.
+/// One finding. Fields in alphabetical order (see [`Evidence`]).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
-    pub rule: &'static str,
-    pub severity: Severity,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access: Option<Access>,
+    pub container: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<Evidence>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
-    /// The task definition: its family (or CloudFormation logical id).
-    pub task_definition: String,
-    pub container: Option<String>,
-    /// JSON pointer into the task definition.
-    pub pointer: String,
     /// 1-based line in the file, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
     pub message: String,
+    /// JSON pointer into the task definition.
+    pub pointer: String,
     pub remediation: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub evidence: Option<Evidence>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub access: Option<Access>,
+    pub rule: &'static str,
+    pub severity: Severity,
+    /// The task definition: its family (or CloudFormation logical id).
+    pub task_definition: String,
 }
 
 impl Finding {

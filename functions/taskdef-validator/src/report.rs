@@ -20,9 +20,10 @@ use crate::finding::{Finding, Severity, CATALOG};
 /// A file (or event) that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct InputProblem {
+    // Fields in alphabetical order (see [`crate::finding::Evidence`]).
+    pub column: usize,
     pub file: String,
     pub line: usize,
-    pub column: usize,
     pub message: String,
 }
 
@@ -120,6 +121,16 @@ impl Report {
                 b.rule,
             ))
         }
+        self.suppressed
+            .sort_by(|a, b| order(&a.finding, &b.finding));
+        // Sorted already (the scan sorts each file's findings on its thread, and files are
+        // usually given in order): nothing to move.
+        if self
+            .findings
+            .is_sorted_by(|a, b| order(a, b) != std::cmp::Ordering::Greater)
+        {
+            return;
+        }
         // The positions are sorted, then the findings moved once: a finding is a few hundred
         // bytes, and a scan of many files has hundreds of thousands of them for the sort to
         // move again and again. Stable, as sorting the findings themselves was.
@@ -133,8 +144,6 @@ impl Report {
             .into_iter()
             .filter_map(|i| slots.get_mut(i).and_then(Option::take))
             .collect();
-        self.suppressed
-            .sort_by(|a, b| order(&a.finding, &b.finding));
     }
 
     /// Suppressed findings of `kind`.
@@ -154,9 +163,11 @@ impl Report {
     }
 
     /// [`Report::to_json`] pretty-printed into `out`, byte for byte what
-    /// `serde_json::to_string_pretty(&report.to_json())` gives, without building it: one
-    /// finding's value at a time rather than the whole report's (a scan of many files has
-    /// hundreds of thousands of findings, and the tree cost more than checking them).
+    /// `serde_json::to_string_pretty(&report.to_json())` gives, without building it (a scan
+    /// of many files has hundreds of thousands of findings, and the tree cost more than
+    /// checking them). Findings and input problems are serialized directly: their fields are
+    /// declared in alphabetical order, the order of their `Value`'s keys. A suppressed finding
+    /// (its finding flattened beside `suppression`) still goes through its `Value`.
     pub fn write_json(&self, out: impl std::io::Write) -> serde_json::Result<()> {
         use serde::ser::{SerializeMap, Serializer as _};
 
@@ -179,8 +190,8 @@ impl Report {
             map.serialize_entry("actions", &self.actions)?;
         }
         map.serialize_entry("checked", &self.checked)?;
-        map.serialize_entry("errors", &EachAsValue(&self.errors))?;
-        map.serialize_entry("findings", &EachAsValue(&self.findings))?;
+        map.serialize_entry("errors", &self.errors)?;
+        map.serialize_entry("findings", &self.findings)?;
         map.serialize_entry("live", &self.live)?;
         map.serialize_entry("summary", &self.counts())?;
         if !self.suppressed.is_empty() {
@@ -422,4 +433,63 @@ fn pascal(id: &str) -> String {
                 .unwrap_or_default()
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{rule, Access, Evidence, EvidenceKey};
+
+    /// The streamed JSON is `to_json`'s, byte for byte, with every optional field present and
+    /// absent: a field declared out of alphabetical order would move its key and fail here.
+    #[test]
+    fn the_streamed_report_is_the_json_report_for_every_field() {
+        let key = EvidenceKey::new(vec![7u8; 32]).expect("key");
+        let mut evidence = Evidence::of("AWS access key id", "AKIA…");
+        evidence.seal(Some(&key));
+        let mut full = Finding::new(rule::EXECUTION_ROLE_CANNOT_READ_SECRET, "/p/0", "m \"q\"")
+            .container(Some("app"))
+            .evidence(evidence.clone());
+        full.file = Some("a.json".to_owned());
+        full.line = Some(3);
+        full.task_definition = "web".to_owned();
+        full.access = Some(Access {
+            action: "secretsmanager:GetSecretValue".to_owned(),
+            decision: "denied".to_owned(),
+            resource: "arn:aws:secretsmanager:us-east-1:123456789012:secret:x".to_owned(),
+            statement: Some("inline#Deny".to_owned()),
+        });
+        let mut unsealed = Finding::new(rule::ROOT_USER, "", "m");
+        unsealed.evidence = Some(Evidence::of("kind", "v"));
+        let mut no_statement = full.clone();
+        if let Some(a) = no_statement.access.as_mut() {
+            a.statement = None;
+        }
+        let report = Report {
+            checked: 2,
+            findings: vec![
+                full,
+                Finding::new(rule::ROOT_USER, "", "m"),
+                unsealed,
+                no_statement,
+            ],
+            errors: vec![InputProblem {
+                column: 2,
+                file: "b.json".to_owned(),
+                line: 1,
+                message: "invalid JSON".to_owned(),
+            }],
+            live: true,
+            actions: vec!["published".to_owned()],
+            ..Report::default()
+        };
+        let mut streamed = Vec::new();
+        report.write_json(&mut streamed).expect("written");
+        let streamed = String::from_utf8(streamed).expect("utf-8");
+        assert_eq!(
+            streamed,
+            serde_json::to_string_pretty(&report.to_json()).expect("json")
+        );
+        assert!(streamed.contains("\"fingerprint\"") && streamed.contains("\"statement\""));
+    }
 }

@@ -96,6 +96,9 @@ fn check_one(
         Ok(Some(document)) => {
             out.without_task_definitions = document.subjects.is_empty();
             crate::check_document(&document, Some(file), context, &mut out.report);
+            // Sorted here, on the file's thread: the whole report's sort then finds files
+            // given in order sorted already.
+            out.report.sort();
         }
         Ok(None) => out.skipped = true,
         Err(problem) => out.report.errors.push(problem),

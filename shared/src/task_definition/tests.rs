@@ -593,3 +593,208 @@ fn reference_places_are_read_leniently() {
         "present, though not an object"
     );
 }
+
+/// Generated, partly broken task definitions for the fast reader's property test: each field
+/// absent, camelCase, PascalCase or both, holding what it should or something else.
+mod shapes {
+    use proptest::prelude::*;
+    use serde_json::{json, Map, Value};
+
+    fn junk() -> BoxedStrategy<Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            (-3i64..3).prop_map(Value::from),
+            Just(json!(1.5)),
+            prop::sample::select(vec![
+                "x",
+                "true",
+                "FALSE",
+                "arn:aws:ssm:us-east-1:1:parameter/p",
+                "é"
+            ])
+            .prop_map(Value::from),
+            Just(json!(["a", "b"])),
+            Just(json!([{"name": "A"}])),
+            Just(json!({"Ref": "X"})),
+            Just(json!({"Fn::If": ["C", "a", {"Ref": "AWS::NoValue"}]})),
+            Just(json!({"a": 1, "b": 2})),
+            Just(json!({"é": 1})),
+        ]
+        .boxed()
+    }
+
+    /// What a field usually holds (`good`) or, one time in five, anything.
+    fn or_junk(good: BoxedStrategy<Value>) -> BoxedStrategy<Value> {
+        prop_oneof![4 => good, 1 => junk()].boxed()
+    }
+
+    fn text() -> BoxedStrategy<Value> {
+        or_junk(
+            prop_oneof![
+                "[a-zA-Z0-9:/_-]{0,12}".prop_map(Value::from),
+                (0u64..100).prop_map(Value::from),
+                Just(json!({"Fn::Sub": ["${A}-b", {"A": "x"}]})),
+            ]
+            .boxed(),
+        )
+    }
+
+    fn flag() -> BoxedStrategy<Value> {
+        or_junk(
+            prop::sample::select(vec![
+                json!(true),
+                json!(false),
+                json!("True"),
+                json!("false"),
+            ])
+            .boxed(),
+        )
+    }
+
+    fn many(item: BoxedStrategy<Value>) -> BoxedStrategy<Value> {
+        or_junk(
+            prop::collection::vec(
+                prop_oneof![5 => item, 1 => Just(json!({"Ref": "AWS::NoValue"}))],
+                0..4,
+            )
+            .prop_map(Value::from)
+            .boxed(),
+        )
+    }
+
+    fn map_of_text() -> BoxedStrategy<Value> {
+        or_junk(
+            prop::collection::btree_map("[a-z-]{1,6}", text(), 0..3)
+                .prop_map(|m| Value::Object(m.into_iter().collect()))
+                .boxed(),
+        )
+    }
+
+    /// An object of `fields`, each absent, under its camelCase name, its PascalCase alias, or
+    /// (rarely) both; plus an unknown key sometimes.
+    fn object(fields: Vec<(&'static str, BoxedStrategy<Value>)>) -> BoxedStrategy<Value> {
+        let parts: Vec<BoxedStrategy<(&'static str, u8, Value)>> = fields
+            .into_iter()
+            .map(|(name, value)| {
+                (
+                    prop_oneof![3 => Just(0u8), 4 => Just(1u8), 2 => Just(2u8), 1 => Just(3u8)],
+                    value,
+                )
+                    .prop_map(move |(mode, v)| (name, mode, v))
+                    .boxed()
+            })
+            .collect();
+        (parts, any::<bool>())
+            .prop_map(|(parts, unknown)| {
+                let mut m = Map::new();
+                for (name, mode, v) in parts {
+                    let pascal = format!("{}{}", name[..1].to_ascii_uppercase(), &name[1..]);
+                    if mode & 1 != 0 {
+                        m.insert(name.to_owned(), v.clone());
+                    }
+                    if mode & 2 != 0 {
+                        m.insert(pascal, v);
+                    }
+                }
+                if unknown {
+                    m.insert("cpu".to_owned(), json!(256));
+                }
+                Value::Object(m)
+            })
+            .boxed()
+    }
+
+    fn entry() -> BoxedStrategy<Value> {
+        or_junk(object(vec![("name", text()), ("valueFrom", text())]))
+    }
+
+    fn container() -> BoxedStrategy<Value> {
+        or_junk(object(vec![
+            ("name", text()),
+            ("image", text()),
+            (
+                "environment",
+                many(or_junk(object(vec![("name", text()), ("value", text())]))),
+            ),
+            (
+                "environmentFiles",
+                many(or_junk(object(vec![("value", text()), ("type", text())]))),
+            ),
+            ("secrets", many(entry())),
+            ("command", many(text())),
+            ("entryPoint", many(text())),
+            (
+                "healthCheck",
+                or_junk(object(vec![("command", many(text()))])),
+            ),
+            ("dockerLabels", map_of_text()),
+            (
+                "logConfiguration",
+                or_junk(object(vec![
+                    ("logDriver", text()),
+                    ("options", map_of_text()),
+                    ("secretOptions", many(entry())),
+                ])),
+            ),
+            (
+                "repositoryCredentials",
+                or_junk(object(vec![("credentialsParameter", text())])),
+            ),
+            ("privileged", flag()),
+            ("user", text()),
+            ("readonlyRootFilesystem", flag()),
+        ]))
+    }
+
+    pub(super) fn task_definition() -> BoxedStrategy<Value> {
+        object(vec![
+            ("taskDefinitionArn", text()),
+            ("family", text()),
+            ("revision", or_junk((0u64..9).prop_map(Value::from).boxed())),
+            ("executionRoleArn", text()),
+            ("taskRoleArn", text()),
+            ("networkMode", text()),
+            ("requiresCompatibilities", many(text())),
+            (
+                "runtimePlatform",
+                or_junk(object(vec![("operatingSystemFamily", text())])),
+            ),
+            ("containerDefinitions", many(container())),
+        ])
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2048))]
+
+    /// The fast reader gives serde's model whenever it answers, and leaves to serde (which
+    /// names the field) whatever it is not sure of: generated task definitions with fields of
+    /// every shape, both spellings, intrinsics and junk.
+    #[test]
+    fn the_fast_reader_agrees_with_serde(v in shapes::task_definition()) {
+        let by_serde = TaskDefinition::from_json_by_serde(&v);
+        if let Some(fast) = super::fast::read(&v) {
+            prop_assert_eq!(Ok(fast), by_serde.map_err(|e| e.to_string()), "{}", v);
+        }
+        prop_assert_eq!(
+            TaskDefinition::from_json(&v).map_err(|e| e.to_string()),
+            TaskDefinition::from_json_by_serde(&v).map_err(|e| e.to_string())
+        );
+    }
+}
+
+/// The fast reader is the path taken: it reads every well-formed task definition of the
+/// generator without junk, and the shared fixture.
+#[test]
+fn the_fast_reader_reads_well_formed_task_definitions() {
+    let td: Value =
+        serde_json::from_str(include_str!("../../testdata/taskdef-references.json")).unwrap();
+    assert_eq!(super::fast::read(&td).as_ref(), Some(&read(&td)));
+    let pascal = json!({"Family": "f", "ContainerDefinitions": [{"Name": "a", "Environment": [{"Name": "A", "Value": 8080}], "Privileged": "true", "DockerLabels": {"k": null}}, {"Ref": "AWS::NoValue"}], "RequiresCompatibilities": {"Ref": "C"}});
+    assert_eq!(super::fast::read(&pascal).as_ref(), Some(&read(&pascal)));
+    // Both spellings of one field: serde's error, not a model.
+    let both = json!({"family": "a", "Family": "b", "containerDefinitions": []});
+    assert!(super::fast::read(&both).is_none());
+    assert!(TaskDefinition::from_json(&both).is_err());
+}
