@@ -198,6 +198,15 @@ fn separated(v: &str) -> Vec<String> {
 /// letters or fewer, digits), so that `Sample!Tree9` or `HiddenValley42!` — passwords with a
 /// word in them — are not prose.
 pub fn prose(v: &str) -> bool {
+    if v.is_ascii() {
+        ascii_prose(v)
+    } else {
+        any_prose(v)
+    }
+}
+
+/// [`prose`] of any text.
+fn any_prose(v: &str) -> bool {
     let lower = v.to_ascii_lowercase();
     if [
         "changeme",
@@ -221,6 +230,47 @@ pub fn prose(v: &str) -> bool {
     };
     w.iter().any(|w| PROSE.contains(&w.as_str()))
         && (w.len() >= 3 || w.iter().filter(filler).count() * 2 > w.len())
+}
+
+/// [`prose`] of ASCII text, its words compared where they stand rather than collected as
+/// lower-case `String`s (it is asked of most values). The unit tests compare the two.
+fn ascii_prose(v: &str) -> bool {
+    const SPELLED: [&str; 6] = [
+        "changeme",
+        "change_me",
+        "change-me",
+        "replace_me",
+        "replaceme",
+        "xxxxxx",
+    ];
+    let bytes = v.as_bytes();
+    if SPELLED.iter().any(|p| {
+        bytes
+            .windows(p.len())
+            .any(|w| w.eq_ignore_ascii_case(p.as_bytes()))
+    }) {
+        return true;
+    }
+    let is = |list: &[&str], w: &str| list.iter().any(|p| p.eq_ignore_ascii_case(w));
+    let words = || {
+        v.split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+    };
+    if !words().any(|w| is(PROSE, w)) {
+        return false;
+    }
+    let (mut count, mut filler) = (0, 0);
+    for w in words() {
+        count += 1;
+        if is(PROSE, w)
+            || is(CREDENTIAL_WORDS, w)
+            || w.len() <= 2
+            || w.bytes().all(|c| c.is_ascii_digit())
+        {
+            filler += 1;
+        }
+    }
+    count >= 3 || filler * 2 > count
 }
 
 /// A value made only of credential words and fillers (`password`, `secret`, `my-db-password`):
@@ -321,13 +371,14 @@ pub fn strict_placeholder_for(name: &str, value: &str) -> bool {
     if v.is_empty() {
         return true;
     }
-    let squash = |s: &str| {
-        s.chars()
-            .filter(char::is_ascii_alphanumeric)
-            .collect::<String>()
-            .to_ascii_lowercase()
-    };
-    let same_as_name = !name.is_empty() && squash(name) == squash(v);
+    // Letters and digits only, lower-cased, compared where they stand (no copies: this is
+    // asked of most values).
+    fn squash(s: &str) -> impl Iterator<Item = u8> + '_ {
+        s.bytes()
+            .filter(u8::is_ascii_alphanumeric)
+            .map(|b| b.to_ascii_lowercase())
+    }
+    let same_as_name = !name.is_empty() && squash(name).eq(squash(v));
     same_as_name
         || template(v)
         || redaction(v)
@@ -458,6 +509,49 @@ mod tests {
         ] {
             assert!(!token_placeholder(v), "{v}");
         }
+    }
+
+    /// The word lists are lower-case ASCII (the ASCII paths compare them ignoring case), and
+    /// prose of ASCII text is the same question asked either way: on the corpus's values and
+    /// on the edge cases of each rule.
+    #[test]
+    fn prose_of_ascii_agrees_with_prose_of_any_text() {
+        for w in PROSE.iter().chain(CREDENTIAL_WORDS) {
+            assert!(
+                w.bytes().all(|b| b.is_ascii_lowercase()
+                    || b.is_ascii_digit()
+                    || b == b'_'
+                    || b == b'-'),
+                "{w}"
+            );
+        }
+        let mut values: Vec<String> = [
+            "your-api-key",
+            "YOUR_API_KEY",
+            "insert token here",
+            "set-in-ssm",
+            "Sample!Tree9",
+            "HiddenValley42!",
+            "CHANGE-ME-please",
+            "xXxXxX",
+            "my password 12",
+            "a b",
+            "your",
+            "yourPassword",
+            "",
+            "--",
+            "1234 your 5678",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        values.extend(crate::corpus::generate(3, 20).into_iter().map(|s| s.value));
+        let mut prose_seen = 0;
+        for v in values.iter().filter(|v| v.is_ascii()) {
+            assert_eq!(ascii_prose(v), any_prose(v), "{v:?}");
+            prose_seen += usize::from(any_prose(v));
+        }
+        assert!(prose_seen >= 5, "{prose_seen}");
     }
 
     #[test]

@@ -43,7 +43,13 @@ pub fn read_file(file: &str) -> Result<Vec<u8>, String> {
     let result = if file == "-" {
         std::io::stdin().take(limit).read_to_end(&mut bytes)
     } else {
-        std::fs::File::open(file).and_then(|f| f.take(limit).read_to_end(&mut bytes))
+        std::fs::File::open(file).and_then(|f| {
+            // Sized once from the file's length (a growing buffer was copied over and over);
+            // the length is a hint, and the limit still holds if the file grows meanwhile.
+            let size = f.metadata().map_or(0, |m| m.len()).min(limit);
+            bytes.reserve_exact(usize::try_from(size).unwrap_or(0).saturating_add(1));
+            f.take(limit).read_to_end(&mut bytes)
+        })
     };
     result.map_err(|e| format!("cannot read: {e}"))?;
     Ok(bytes)

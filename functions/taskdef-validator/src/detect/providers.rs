@@ -137,7 +137,9 @@ pub(super) fn token(
     try_provider: impl Fn(usize) -> bool,
 ) -> Option<(&'static str, &str)> {
     for (i, p) in PROVIDERS.iter().enumerate() {
-        if !try_provider(i) {
+        // A keyword is no match (`SK` is in `TASK`): the match-only search says so at a
+        // fraction of a search for the capture groups.
+        if !try_provider(i) || !p.re.is_match(text) {
             continue;
         }
         for caps in p.re.captures_iter(text) {
@@ -154,6 +156,9 @@ pub(super) fn token(
 
 /// The first JSON Web Token in `text` that decodes.
 pub(super) fn jwt(text: &str) -> Option<&str> {
+    if !JWT.is_match(text) {
+        return None;
+    }
     JWT.captures_iter(text)
         .filter_map(|c| c.get(1))
         .map(|m| m.as_str())
@@ -163,6 +168,9 @@ pub(super) fn jwt(text: &str) -> Option<&str> {
 /// The first password of a URL in `text` (`scheme://user:password@host`) that is not a
 /// placeholder.
 pub(super) fn url_password(text: &str) -> Option<&str> {
+    if !URL_PASSWORD.is_match(text) {
+        return None;
+    }
     for caps in URL_PASSWORD.captures_iter(text) {
         let Some(password) = caps.get(2) else {
             continue;

@@ -44,8 +44,12 @@ pub(super) const ROOT_HASH: u64 = 0x6563_732d_7365_6372;
 /// segment's first letter folded. Built one level at a time, so a value costs one segment's
 /// hashing however deep it is.
 pub(super) fn child_hash(parent: u64, segment: &str) -> u64 {
-    use std::hash::Hasher;
-    let mut h = std::hash::DefaultHasher::new();
+    use std::hash::{BuildHasher, Hasher};
+    // Seeded at random once per process: a file cannot be written so that two of its
+    // pointers share a hash (and a finding is shown on another value's line).
+    static SEED: std::sync::LazyLock<foldhash::fast::RandomState> =
+        std::sync::LazyLock::new(foldhash::fast::RandomState::default);
+    let mut h = SEED.build_hasher();
     h.write_u64(parent);
     h.write_usize(segment.len());
     let mut chars = segment.chars();
@@ -66,14 +70,26 @@ fn unescape_pointer(segment: &str) -> std::borrow::Cow<'_, str> {
 }
 
 pub(super) fn pointer_hash(pointer: &str) -> u64 {
-    pointer.split('/').skip(1).fold(ROOT_HASH, |h, segment| {
-        child_hash(h, &unescape_pointer(segment))
-    })
+    pointer_hash_below(ROOT_HASH, pointer)
+}
+
+/// The hash of `pointer` below the value whose hash is `base`.
+fn pointer_hash_below(base: u64, pointer: &str) -> u64 {
+    pointer
+        .split('/')
+        .skip(1)
+        .fold(base, |h, segment| child_hash(h, &unescape_pointer(segment)))
 }
 
 impl LineMap {
     pub(super) fn line(&self, pointer: &str) -> Option<usize> {
         self.lines.get(&pointer_hash(pointer)).copied()
+    }
+
+    /// [`LineMap::line`] of `base` followed by `pointer`, without joining them.
+    pub(super) fn line_below(&self, base: &str, pointer: &str) -> Option<usize> {
+        let hash = pointer_hash_below(pointer_hash(base), pointer);
+        self.lines.get(&hash).copied()
     }
 
     /// Records the line of the value at `pointer` (escaped, as findings name it).

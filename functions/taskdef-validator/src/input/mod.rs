@@ -90,11 +90,8 @@ pub struct Document {
 impl Document {
     /// The 1-based line of the value at `pointer` inside `subject`.
     pub fn line(&self, subject: &Subject, pointer: &str) -> Option<usize> {
-        self.lines.line(&format!(
-            "{}{}",
-            subject.base,
-            subject.shown_pointer(pointer)
-        ))
+        self.lines
+            .line_below(&subject.base, &subject.shown_pointer(pointer))
     }
 }
 
