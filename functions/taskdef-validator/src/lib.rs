@@ -157,6 +157,7 @@ fn place_findings(
     seen: &mut Vec<SeenKey>,
     report: &mut Report,
 ) {
+    report.findings.reserve(findings.len());
     for mut f in findings {
         // A file of variables: only what the variables hold (the container is a frame).
         if subject.variables_only

@@ -131,6 +131,11 @@ impl Report {
         {
             return;
         }
+        // A file's few findings (the scan sorts each file's on its thread) are sorted in place.
+        if self.findings.len() <= 64 {
+            self.findings.sort_by(order);
+            return;
+        }
         // The positions are sorted, then the findings moved once: a finding is a few hundred
         // bytes, and a scan of many files has hundreds of thousands of them for the sort to
         // move again and again. Stable, as sorting the findings themselves was.

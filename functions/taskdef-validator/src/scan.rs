@@ -166,6 +166,12 @@ pub fn check_files(
     });
     results.sort_unstable_by_key(|(i, _)| *i);
     let mut scanned = Scanned::default();
+    // Sized once: a finding is a few hundred bytes, and growing the list copied them all again
+    // at every doubling.
+    scanned
+        .report
+        .findings
+        .reserve_exact(results.iter().map(|(_, r)| r.report.findings.len()).sum());
     for (i, result) in results {
         let FileResult {
             report,

@@ -137,9 +137,7 @@ pub(super) fn token(
     try_provider: impl Fn(usize) -> bool,
 ) -> Option<(&'static str, &str)> {
     for (i, p) in PROVIDERS.iter().enumerate() {
-        // A keyword is no match (`SK` is in `TASK`): the match-only search says so at a
-        // fraction of a search for the capture groups.
-        if !try_provider(i) || !p.re.is_match(text) {
+        if !try_provider(i) {
             continue;
         }
         for caps in p.re.captures_iter(text) {
