@@ -229,6 +229,7 @@ pub fn render(part: &str, v: &Value) -> String {
                 .map(|run| {
                     vec![
                         "ecs-secrets validate".into(),
+                        s(&run["corpus"]),
                         s(&run["jobs"]),
                         s(&run["task_definitions"]),
                         s(&run["seconds"]),
@@ -238,6 +239,7 @@ pub fn render(part: &str, v: &Value) -> String {
                 .collect();
             speed.push(vec![
                 format!("detect-secrets {}", s(&q["detect_secrets_version"])),
+                "dense".into(),
                 "1".into(),
                 format!("{} (a sample)", s(&t["detect_secrets"]["task_definitions"])),
                 s(&t["detect_secrets"]["seconds"]),
@@ -264,7 +266,7 @@ pub fn render(part: &str, v: &Value) -> String {
                     "4a. Validator throughput: generated task definitions, the CLI end to end ({} cores)",
                     s(&t["cores"])
                 ),
-                &["tool", "threads", "task defs", "seconds", "task defs / s"],
+                &["tool", "corpus", "threads", "task defs", "seconds", "task defs / s"],
                 &speed,
             );
             out.push_str(&rows_to_text(

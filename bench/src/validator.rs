@@ -5,7 +5,8 @@
 //! Throughput is the figure users see: the built CLI end to end (process start, reading,
 //! parsing, rules, the JSON report), with `--jobs 1` and with one thread per core, on 10,000
 //! and 100,000 files (200 and 1,000 in a smoke run), passed at most [`CHUNK`] paths per
-//! invocation as `xargs` would. detect-secrets is timed on a sample of the same files: at a few
+//! invocation as `xargs` would — on two generated corpora ([`Corpus`]): every variable from
+//! the labelled corpus (the detector's worst case), and mostly ordinary settings. detect-secrets is timed on a sample of the same files: at a few
 //! files a second, all of them would take hours.
 //!
 //! Quality is measured on task-definition files, as both tools are used in CI: each corpus
@@ -50,15 +51,65 @@ fn write_task_definition(path: &Path, family: &str, samples: &[Sample]) -> Resul
     Ok(lines)
 }
 
+/// Which values the generated task definitions' variables hold.
+#[derive(Debug, Clone, Copy)]
+pub enum Corpus {
+    /// Every variable from the labelled corpus: about half are credentials, and each of the
+    /// others is a look-alike chosen to test a rule (the detector's worst case, ~13 findings
+    /// a file).
+    Dense,
+    /// Ordinary configuration, one variable in twenty from the labelled corpus: closer to what
+    /// teams commit.
+    Typical,
+}
+
+impl Corpus {
+    fn label(self) -> &'static str {
+        match self {
+            Corpus::Dense => "dense",
+            Corpus::Typical => "typical",
+        }
+    }
+}
+
+/// Settings that are not credentials, for [`Corpus::Typical`].
+const ORDINARY: &[(&str, &str)] = &[
+    ("APP_VERSION", "3.27.8"),
+    ("LOG_LEVEL", "info"),
+    ("PORT", "8080"),
+    ("FEATURE_FLAGS", "search,checkout"),
+    ("API_URL", "https://api.internal.example.com/v2"),
+    ("DATA_DIR", "/var/lib/app"),
+    ("JAVA_OPTS", "-Xmx512m -XX:+UseG1GC"),
+    ("NODE_ENV", "production"),
+    ("TZ", "UTC"),
+    ("WORKERS", "4"),
+    ("REDIS_HOST", "cache.internal"),
+    (
+        "QUEUE_URL",
+        "https://sqs.us-east-1.amazonaws.com/123456789012/jobs",
+    ),
+    ("ENABLE_TRACING", "true"),
+    ("SERVICE_NAME", "checkout"),
+    ("TIMEOUT_MS", "2500"),
+];
+
 /// A realistic task definition for the throughput figure: 1–3 containers with environment
-/// from the corpus, secrets (some broken), commands and log configuration.
-fn generated(rng: &mut Rng, pool: &[Sample], i: usize) -> Value {
+/// from the corpus (or mostly ordinary settings), secrets (some broken), commands and log
+/// configuration.
+fn generated(rng: &mut Rng, pool: &[Sample], i: usize, corpus: Corpus) -> Value {
     let containers: Vec<Value> = (0..1 + rng.below(3))
         .map(|c| {
             let env: Vec<Value> = (0..4 + rng.below(12))
-                .map(|_| {
-                    let s = rng.pick(pool);
-                    json!({"name": s.name, "value": s.value})
+                .map(|_| match corpus {
+                    Corpus::Typical if rng.below(20) != 0 => {
+                        let (name, value) = rng.pick(ORDINARY);
+                        json!({"name": name, "value": value})
+                    }
+                    _ => {
+                        let s = rng.pick(pool);
+                        json!({"name": s.name, "value": s.value})
+                    }
                 })
                 .collect();
             let secret = match rng.below(5) {
@@ -86,6 +137,11 @@ const CHUNK: usize = 5_000;
 /// Writes the throughput figure's generated task definitions, `td-000000.json` …, into `dir`
 /// (also `bench --write-task-definitions DIR N`, for profiling); returns their paths.
 pub fn write_generated(dir: &Path, count: usize) -> Result<Vec<String>> {
+    write_corpus(dir, count, Corpus::Dense)
+}
+
+/// [`write_generated`] with the variables of `corpus`.
+fn write_corpus(dir: &Path, count: usize, corpus: Corpus) -> Result<Vec<String>> {
     let pool = corpus::generate(1, 20);
     let mut rng = Rng::new(5);
     std::fs::create_dir_all(dir)?;
@@ -94,7 +150,7 @@ pub fn write_generated(dir: &Path, count: usize) -> Result<Vec<String>> {
         let path = dir.join(format!("td-{i:06}.json"));
         std::fs::write(
             &path,
-            serde_json::to_vec_pretty(&generated(&mut rng, &pool, i))?,
+            serde_json::to_vec_pretty(&generated(&mut rng, &pool, i, corpus))?,
         )?;
         files.push(path.to_string_lossy().into_owned());
     }
@@ -136,7 +192,7 @@ fn per_second(count: usize, seconds: f64) -> u64 {
 }
 
 /// One throughput row: the CLI with `jobs` threads on `files`, [`CHUNK`] paths per run.
-async fn throughput(files: &[String], jobs: usize) -> Result<Value> {
+async fn throughput(files: &[String], jobs: usize, corpus: Corpus) -> Result<Value> {
     let (mut seconds, mut findings, mut checked) = (0.0, 0, 0);
     for chunk in files.chunks(CHUNK) {
         let (out, s) = ecs_secrets_timed(chunk, Some(jobs)).await?;
@@ -152,6 +208,7 @@ async fn throughput(files: &[String], jobs: usize) -> Result<Value> {
         );
     }
     Ok(json!({
+        "corpus": corpus.label(),
         "jobs": jobs, "task_definitions": files.len(), "seconds": round(seconds, 2),
         "per_second": per_second(files.len(), seconds), "findings": findings,
     }))
@@ -281,10 +338,19 @@ pub async fn run(scale: Scale) -> Result<Value> {
     let files = write_generated(&dir.path().join("generated"), counts[1])?;
     let threads = if cores > 1 { vec![1, cores] } else { vec![1] };
     let mut runs = Vec::new();
-    for count in counts {
-        for &jobs in &threads {
-            eprintln!("bench: validator: {count} task definitions, --jobs {jobs} …");
-            runs.push(throughput(&files[..count], jobs).await?);
+    for corpus in [Corpus::Dense, Corpus::Typical] {
+        let files = match corpus {
+            Corpus::Dense => files.clone(),
+            Corpus::Typical => write_corpus(&dir.path().join("typical"), counts[1], corpus)?,
+        };
+        for count in counts {
+            for &jobs in &threads {
+                eprintln!(
+                    "bench: validator: {count} task definitions ({}), --jobs {jobs} …",
+                    corpus.label()
+                );
+                runs.push(throughput(&files[..count], jobs, corpus).await?);
+            }
         }
     }
     // detect-secrets manages a few files a second: time it on a sample of them.

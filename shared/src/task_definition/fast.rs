@@ -142,7 +142,8 @@ fn text_map(v: &Value) -> Option<Option<BTreeMap<String, Option<Text>>>> {
     }
 }
 
-// The lenient entries take any value but `null` (which their `Option` reads as absent).
+// The lenient entries take any value, as their serde impls do (`null` too: an empty entry in
+// a list; as the `repositoryCredentials` field, `optional` reads it as absent first).
 impl Read for SecretEntry {
     fn read(v: &Value) -> Option<Self> {
         Some(SecretEntry {

@@ -620,6 +620,10 @@ mod shapes {
             Just(json!({"Fn::If": ["C", "a", {"Ref": "AWS::NoValue"}]})),
             Just(json!({"a": 1, "b": 2})),
             Just(json!({"é": 1})),
+            Just(json!({"NAME": "x", "fAmily": "y", "vALUE": "z"})),
+            Just(json!(1.0)),
+            Just(json!(u64::MAX)),
+            Just(json!([null, {"name": "A"}])),
         ]
         .boxed()
     }
@@ -706,7 +710,11 @@ mod shapes {
     }
 
     fn entry() -> BoxedStrategy<Value> {
-        or_junk(object(vec![("name", text()), ("valueFrom", text())]))
+        prop_oneof![
+            9 => or_junk(object(vec![("name", text()), ("valueFrom", text())])),
+            1 => Just(Value::Null),
+        ]
+        .boxed()
     }
 
     fn container() -> BoxedStrategy<Value> {
@@ -751,7 +759,12 @@ mod shapes {
         object(vec![
             ("taskDefinitionArn", text()),
             ("family", text()),
-            ("revision", or_junk((0u64..9).prop_map(Value::from).boxed())),
+            (
+                "revision",
+                or_junk(
+                    prop_oneof![(0u64..9).prop_map(Value::from), Just(json!(u64::MAX))].boxed(),
+                ),
+            ),
             ("executionRoleArn", text()),
             ("taskRoleArn", text()),
             ("networkMode", text()),

@@ -69,7 +69,9 @@ impl LineMap {
 
     /// Walks JSON text (already validated by serde_json) and records each value's line.
     pub(super) fn from_json(text: &str) -> Self {
-        let mut map = LineMap::default();
+        // Sized once for a pretty-printed file's values (about one per 24 bytes): growing the
+        // map rehashed it several times a file.
+        let mut map = LineMap::with_capacity((text.len() / 24).min(1 << 14));
         let mut walker = JsonWalker {
             bytes: text.as_bytes(),
             at: 0,

@@ -45,10 +45,12 @@ pub(super) const ROOT_HASH: u64 = 0x6563_732d_7365_6372;
 /// hashing however deep it is.
 pub(super) fn child_hash(parent: u64, segment: &str) -> u64 {
     use std::hash::{BuildHasher, Hasher};
-    // Seeded at random once per process: a file cannot be written so that two of its
-    // pointers share a hash (and a finding is shown on another value's line).
-    static SEED: std::sync::LazyLock<foldhash::fast::RandomState> =
-        std::sync::LazyLock::new(foldhash::fast::RandomState::default);
+    // Seeded at random once per process, so that a file cannot be written offline with two
+    // pointers of one hash (a finding shown on another value's line), as it could against the
+    // fixed keys of `DefaultHasher::new()`. foldhash is not a keyed cryptographic hash; its
+    // `quality` variant is the one meant for hashes that are kept, not only bucketed.
+    static SEED: std::sync::LazyLock<foldhash::quality::RandomState> =
+        std::sync::LazyLock::new(foldhash::quality::RandomState::default);
     let mut h = SEED.build_hasher();
     h.write_u64(parent);
     h.write_usize(segment.len());
@@ -82,11 +84,15 @@ fn pointer_hash_below(base: u64, pointer: &str) -> u64 {
 }
 
 impl LineMap {
-    pub(super) fn line(&self, pointer: &str) -> Option<usize> {
-        self.lines.get(&pointer_hash(pointer)).copied()
+    /// An empty map with room for `values` lines.
+    pub(super) fn with_capacity(values: usize) -> Self {
+        LineMap {
+            lines: HashMap::with_capacity_and_hasher(values, Default::default()),
+        }
     }
 
-    /// [`LineMap::line`] of `base` followed by `pointer`, without joining them.
+    /// The line of the value at `base` followed by `pointer` (both escaped, as findings name
+    /// them), without joining them.
     pub(super) fn line_below(&self, base: &str, pointer: &str) -> Option<usize> {
         let hash = pointer_hash_below(pointer_hash(base), pointer);
         self.lines.get(&hash).copied()
