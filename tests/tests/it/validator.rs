@@ -1154,6 +1154,12 @@ async fn measured(args: &[&str]) -> anyhow::Result<(std::process::Output, i64, f
     Ok((out, after.max_rss(), cpu(&after) - cpu(&before)))
 }
 
+/// What a hostile file may cost the CLI, resident: a few tens of MiB, where the expansions
+/// these files hold would take gigabytes. The CLI's allocator (mimalloc) keeps freed pages for
+/// reuse a while: `nested.yaml` peaks at about 80 MiB with it in a debug build, 51 MiB with
+/// glibc's malloc (the bound was 64 MiB then); the scan of many files is a fifth faster with it.
+const RSS_BOUND_KIB: i64 = 96 * 1024;
+
 /// Issue 12: hostile YAML under the input limit is refused with exit 2 and a position, within
 /// bounded memory and CPU time (measured, not timed against a wall clock).
 #[tokio::test]
@@ -1239,7 +1245,7 @@ async fn hostile_yaml_is_refused_in_bounded_memory() -> anyhow::Result<()> {
         );
         // The file itself is read into memory once (4 MiB); the limit is a few tens of MiB.
         assert!(
-            max_rss_kib < 64 * 1024,
+            max_rss_kib < RSS_BOUND_KIB,
             "{}: {max_rss_kib} KiB resident",
             file.display()
         );
@@ -1262,7 +1268,7 @@ async fn hostile_yaml_is_refused_in_bounded_memory() -> anyhow::Result<()> {
     let (out, max_rss_kib, _) = measured(&["validate", &deep.to_string_lossy()]).await?;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(
-        max_rss_kib < 64 * 1024,
+        max_rss_kib < RSS_BOUND_KIB,
         "deep.json: {max_rss_kib} KiB resident"
     );
     Ok(())
