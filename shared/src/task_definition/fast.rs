@@ -45,7 +45,7 @@ fn optional<T: Read>(v: &Value) -> Option<Option<T>> {
 
 /// The fields of a struct as serde's derive reads them from an object: each field by its
 /// camelCase name or its PascalCase alias, unknown keys ignored, both spellings of one field
-/// refused. `fields` gives the camelCase names; `set` is called with the field's index.
+/// refused. `names` gives the camelCase names; `set` is called with the field's index.
 fn fields(
     v: &Value,
     names: &[&str],
