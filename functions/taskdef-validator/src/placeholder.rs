@@ -205,20 +205,20 @@ pub fn prose(v: &str) -> bool {
     }
 }
 
+/// What a placeholder spells out anywhere in a value, in any case (lower-case here).
+const SPELLED_PLACEHOLDERS: [&str; 6] = [
+    "changeme",
+    "change_me",
+    "change-me",
+    "replace_me",
+    "replaceme",
+    "xxxxxx",
+];
+
 /// [`prose`] of any text.
 fn any_prose(v: &str) -> bool {
     let lower = v.to_ascii_lowercase();
-    if [
-        "changeme",
-        "change_me",
-        "change-me",
-        "replace_me",
-        "replaceme",
-        "xxxxxx",
-    ]
-    .iter()
-    .any(|p| lower.contains(p))
-    {
+    if SPELLED_PLACEHOLDERS.iter().any(|p| lower.contains(p)) {
         return true;
     }
     let w = separated(v);
@@ -235,16 +235,8 @@ fn any_prose(v: &str) -> bool {
 /// [`prose`] of ASCII text, its words compared where they stand rather than collected as
 /// lower-case `String`s (it is asked of most values). The unit tests compare the two.
 fn ascii_prose(v: &str) -> bool {
-    const SPELLED: [&str; 6] = [
-        "changeme",
-        "change_me",
-        "change-me",
-        "replace_me",
-        "replaceme",
-        "xxxxxx",
-    ];
     let bytes = v.as_bytes();
-    if SPELLED.iter().any(|p| {
+    if SPELLED_PLACEHOLDERS.iter().any(|p| {
         bytes
             .windows(p.len())
             .any(|w| w.eq_ignore_ascii_case(p.as_bytes()))
