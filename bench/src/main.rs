@@ -48,7 +48,7 @@ impl Scale {
 fn usage() -> ! {
     eprintln!(
         "usage: bench [--smoke] [--out DIR] [--only cold,rotation,redeployer,validator]\n\
-         \x20      bench --write-task-definitions DIR N   (the validator figure's files, for profiling)\n\
+         \x20      bench --write-task-definitions DIR N [dense|typical]   (the validator figure's files, for profiling)\n\
          (run through scripts/bench.sh, which builds the release binaries and the Python tools)"
     );
     std::process::exit(2)
@@ -70,7 +70,12 @@ async fn main() -> Result<()> {
                     .next()
                     .and_then(|n| n.parse().ok())
                     .unwrap_or_else(|| usage());
-                let files = validator::write_generated(&dir, count)?;
+                let corpus = match args.next().as_deref() {
+                    None | Some("dense") => validator::Corpus::Dense,
+                    Some("typical") => validator::Corpus::Typical,
+                    Some(_) => usage(),
+                };
+                let files = validator::write_generated(&dir, count, corpus)?;
                 eprintln!(
                     "wrote {} task definitions to {}",
                     files.len(),

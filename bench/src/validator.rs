@@ -134,14 +134,10 @@ fn generated(rng: &mut Rng, pool: &[Sample], i: usize, corpus: Corpus) -> Value 
 /// on Linux; these paths are about 60 bytes).
 const CHUNK: usize = 5_000;
 
-/// Writes the throughput figure's generated task definitions, `td-000000.json` …, into `dir`
-/// (also `bench --write-task-definitions DIR N`, for profiling); returns their paths.
-pub fn write_generated(dir: &Path, count: usize) -> Result<Vec<String>> {
-    write_corpus(dir, count, Corpus::Dense)
-}
-
-/// [`write_generated`] with the variables of `corpus`.
-fn write_corpus(dir: &Path, count: usize, corpus: Corpus) -> Result<Vec<String>> {
+/// Writes the throughput figure's generated task definitions, `td-000000.json` …, with the
+/// variables of `corpus` into `dir` (also `bench --write-task-definitions DIR N [CORPUS]`, for
+/// profiling); returns their paths.
+pub fn write_generated(dir: &Path, count: usize, corpus: Corpus) -> Result<Vec<String>> {
     let pool = corpus::generate(1, 20);
     let mut rng = Rng::new(5);
     std::fs::create_dir_all(dir)?;
@@ -335,13 +331,13 @@ pub async fn run(scale: Scale) -> Result<Value> {
     // Throughput: 1 thread and one per core, on the first `count` of the same files.
     let counts = scale.pick([200, 1_000], [10_000, 100_000]);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let files = write_generated(&dir.path().join("generated"), counts[1])?;
+    let files = write_generated(&dir.path().join("generated"), counts[1], Corpus::Dense)?;
     let threads = if cores > 1 { vec![1, cores] } else { vec![1] };
     let mut runs = Vec::new();
     for corpus in [Corpus::Dense, Corpus::Typical] {
         let files = match corpus {
             Corpus::Dense => files.clone(),
-            Corpus::Typical => write_corpus(&dir.path().join("typical"), counts[1], corpus)?,
+            Corpus::Typical => write_generated(&dir.path().join("typical"), counts[1], corpus)?,
         };
         for count in counts {
             for &jobs in &threads {

@@ -218,7 +218,11 @@ fn environment(container: &ContainerDefinition, base: &str, out: &mut Vec<Findin
         // Built only for a finding: most variables have none.
         let pointer = || format!("{base}/environment/{ei}/value");
         let Some(value) = &kv.value else { continue };
-        if value.strings().iter().any(|s| dynamic_secret_reference(s)) {
+        let dynamic = match value {
+            Text::Literal(s) => dynamic_secret_reference(s),
+            Text::Unresolved(_) => value.strings().iter().any(|s| dynamic_secret_reference(s)),
+        };
+        if dynamic {
             out.push(Finding::new(
                 rule::PLAINTEXT_DYNAMIC_REFERENCE,
                 pointer(),
@@ -292,7 +296,8 @@ fn unresolved_credential(name: &str, value: &Text) -> Option<detect::Detection> 
 }
 
 fn dynamic_secret_reference(s: &str) -> bool {
-    s.contains("{{resolve:secretsmanager:") || s.contains("{{resolve:ssm-secure:")
+    s.contains("{{resolve:")
+        && (s.contains("{{resolve:secretsmanager:") || s.contains("{{resolve:ssm-secure:"))
 }
 
 fn commands(container: &ContainerDefinition, base: &str, out: &mut Vec<Finding>) {

@@ -1417,3 +1417,39 @@ fn a_file_that_names_a_task_definition_is_never_unrelated() {
         );
     }
 }
+
+/// A JSON document is normalised only when a key starts with an upper-case letter: the check
+/// sees keys as serde does (escapes decoded), so PascalCase written with escapes, or only deep
+/// inside, is still normalised — and a camelCase document reads the same without the walk.
+#[test]
+fn json_keys_are_normalised_whenever_one_is_upper_case() {
+    let read = |text: &str| {
+        let doc = input::parse(text.as_bytes()).expect(text);
+        let s = &doc.subjects[0];
+        let c = &s.definition["containerDefinitions"][0];
+        (
+            s.label.clone(),
+            c["name"].clone(),
+            c["environment"][0]["value"].clone(),
+            doc.line(s, "/containerDefinitions/0/environment/0/value"),
+        )
+    };
+    let expected = ("web".to_owned(), json!("app"), json!("x"), Some(2));
+    for text in [
+        "{\"family\": \"web\", \"containerDefinitions\": [{\"name\": \"app\", \"environment\":\n[{\"name\": \"A\", \"value\": \"x\"}]}]}",
+        "{\"\\u0046amily\": \"web\", \"\\u0043ontainerDefinitions\": [{\"Name\": \"app\", \"environment\":\n[{\"name\": \"A\", \"value\": \"x\"}]}]}",
+        "{\"family\": \"web\", \"containerDefinitions\": [{\"name\": \"app\", \"environment\":\n[{\"name\": \"A\", \"Value\": \"x\"}]}]}",
+        "{\"Family\": \"web\", \"ContainerDefinitions\": [{\"Name\": \"app\", \"Environment\":\n[{\"Name\": \"A\", \"Value\": \"x\"}]}]}",
+    ] {
+        assert_eq!(read(text), expected, "{text}");
+    }
+    // Free-form maps keep their keys either way.
+    let doc = input::parse(
+        br#"{"family": "web", "containerDefinitions": [{"name": "a", "dockerLabels": {"Team": "x"}}]}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        doc.subjects[0].definition["containerDefinitions"][0]["dockerLabels"],
+        json!({"Team": "x"})
+    );
+}

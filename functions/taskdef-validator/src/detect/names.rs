@@ -16,33 +16,76 @@ pub(super) const ALWAYS_SECRET_NAMES: &[(&str, &str)] = &[
     ),
 ];
 
-/// A name split into its lower-case words once, for the questions below (each of which
-/// used to split it again: up to five times per variable).
-#[derive(Debug)]
+/// What a name says, worked out once per distinct name: variables are named alike across
+/// containers, files and revisions (`LOG_LEVEL`, `DB_PASSWORD`), and splitting a name into
+/// words and looking each word up was a tenth of a scan. Names are not values, so keeping
+/// them costs no secrecy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Name {
-    tokens: Vec<String>,
+    credential: bool,
+    password: bool,
+    public: bool,
 }
+
+type Kept =
+    std::cell::RefCell<std::collections::HashMap<Box<str>, Name, foldhash::fast::RandomState>>;
+
+thread_local! {
+    // Seeded per process: a file cannot be written so that its names collide.
+    static KEPT: Kept = Kept::default();
+}
+
+/// Names longer than this are worked out each time rather than kept.
+const KEPT_NAME_BYTES: usize = 128;
+
+/// Distinct names kept per thread; the memo starts afresh when full, so a file of millions
+/// of names costs no more memory than this.
+const KEPT_NAMES: usize = 4096;
 
 impl Name {
     pub(super) fn new(name: &str) -> Self {
+        if name.len() > KEPT_NAME_BYTES {
+            return Self::work_out(name);
+        }
+        KEPT.with(|kept| {
+            let Ok(mut kept) = kept.try_borrow_mut() else {
+                return Self::work_out(name);
+            };
+            if let Some(found) = kept.get(name) {
+                return *found;
+            }
+            if kept.len() >= KEPT_NAMES {
+                kept.clear();
+            }
+            let worked = Self::work_out(name);
+            kept.insert(name.into(), worked);
+            worked
+        })
+    }
+
+    /// The answers for `name`, from its words.
+    fn work_out(name: &str) -> Self {
+        let tokens = name_tokens(name);
         Name {
-            tokens: name_tokens(name),
+            credential: credential_tokens(&tokens),
+            password: password_tokens(&tokens),
+            public: public_tokens(&tokens),
         }
     }
 
     /// [`credential_name`].
     pub(super) fn credential(&self) -> bool {
-        credential_tokens(&self.tokens)
+        self.credential
     }
 
     /// [`password_name`].
     pub(super) fn password(&self) -> bool {
-        password_tokens(&self.tokens)
+        self.password
     }
 
     /// [`public_name`].
     pub(super) fn public(&self) -> bool {
-        public_tokens(&self.tokens)
+        self.public
     }
 }
 
@@ -343,4 +386,46 @@ fn name_tokens(name: &str) -> Vec<String> {
         }
     }
     tokens
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A kept answer is the worked-out answer, the first time and after; the memo never holds
+    /// more than [`KEPT_NAMES`] names, and long names are not kept.
+    #[test]
+    fn kept_names_answer_as_worked_out_and_stay_bounded() {
+        let mut names: Vec<String> = crate::corpus::generate(3, 4)
+            .into_iter()
+            .map(|s| s.name)
+            .collect();
+        names.extend(
+            [
+                "DB_PASSWORD",
+                "PASSWORD_MIN_LENGTH",
+                "NEXT_PUBLIC_KEY",
+                "",
+                "_",
+            ]
+            .map(String::from),
+        );
+        for round in 0..2 {
+            for n in &names {
+                assert_eq!(Name::new(n), Name::work_out(n), "{n} (round {round})");
+            }
+        }
+        let long = format!("{}_PASSWORD", "A".repeat(KEPT_NAME_BYTES));
+        assert_eq!(Name::new(&long), Name::work_out(&long));
+        assert!(Name::new(&long).password());
+        for i in 0..KEPT_NAMES + 10 {
+            let n = format!("VAR_{i}_TOKEN");
+            assert_eq!(Name::new(&n), Name::work_out(&n), "{n}");
+        }
+        KEPT.with(|kept| {
+            let kept = kept.borrow();
+            assert!(kept.len() <= KEPT_NAMES, "{}", kept.len());
+            assert!(kept.keys().all(|k| k.len() <= KEPT_NAME_BYTES));
+        });
+    }
 }

@@ -709,3 +709,97 @@ mod prefilter_property {
         }
     }
 }
+
+/// Allocations counted per thread, for [`checking_ordinary_values_allocates_nothing`]: the
+/// test binary's allocator is the system's, with a count.
+mod counting {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
+    thread_local! {
+        static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+    }
+
+    pub(super) struct Counting;
+
+    // Test-only: the one way to observe allocations is to be the allocator.
+    #[allow(unsafe_code)]
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+            // SAFETY: the caller's contract for `alloc` is passed on unchanged.
+            unsafe { System.alloc(layout) }
+        }
+
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            // SAFETY: `ptr` came from `System.alloc` above with this layout.
+            unsafe { System.dealloc(ptr, layout) }
+        }
+    }
+
+    #[global_allocator]
+    static COUNTING: Counting = Counting;
+
+    /// Allocations made on this thread by `f`.
+    pub(super) fn allocations<T>(f: impl FnOnce() -> T) -> (usize, T) {
+        let before = ALLOCATIONS.with(Cell::get);
+        let out = f();
+        (ALLOCATIONS.with(Cell::get) - before, out)
+    }
+}
+
+/// The issue's "no per-value allocation on the hot path": once a name has been seen (and the
+/// patterns built), checking an ordinary setting allocates nothing. Look-alikes (example keys,
+/// placeholders, base64 blobs) are rarer and are looked at more closely, which may allocate.
+#[test]
+fn checking_ordinary_values_allocates_nothing() {
+    let pairs = [
+        ("APP_VERSION", "3.27.8"),
+        ("LOG_LEVEL", "info"),
+        ("PORT", "8080"),
+        ("FEATURE_FLAGS", "search,checkout"),
+        ("API_URL", "https://api.internal.example.com/v2"),
+        ("DATA_DIR", "/var/lib/app"),
+        ("JAVA_OPTS", "-Xmx512m -XX:+UseG1GC -Dfile.encoding=UTF-8"),
+        ("NODE_ENV", "production"),
+        ("TZ", "Europe/Berlin"),
+        (
+            "QUEUE_URL",
+            "https://sqs.us-east-1.amazonaws.com/123456789012/jobs",
+        ),
+        ("ENABLE_TRACING", "true"),
+        ("TIMEOUT_MS", "2500"),
+        ("REDIS_HOST", "cache.internal"),
+        ("GIT_SHA", "9fceb02d0ae598e95dc970b74767f19372d61af8"),
+        ("REQUEST_ID_HEADER", "X-Request-Id"),
+        ("TENANT_ID", "3f2504e0-4f89-11d3-9a0c-0305e82c3301"),
+        ("BUCKET", "my-app-assets-eu-west-1"),
+        (
+            "SECRET_ARN",
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db-AbCdEf",
+        ),
+        ("PASSWORD_MIN_LENGTH", "12"),
+        ("JWT_ISSUER", "https://auth.example.com/"),
+        ("SPRING_PROFILES_ACTIVE", "prod,metrics"),
+        ("MAX_CONNECTIONS", "100"),
+        ("IMAGE", "public.ecr.aws/nginx/nginx:1.27"),
+    ];
+    let mut allocating = Vec::new();
+    for (name, value) in pairs {
+        let (_, first) = counting::allocations(|| scan_pair(name, value));
+        assert!(first.is_none(), "{name} is an ordinary setting");
+        let (count, _) = counting::allocations(|| scan_pair(name, value));
+        if count > 0 {
+            allocating.push(format!("{name}={value}: {count}"));
+        }
+    }
+    assert!(
+        allocating.is_empty(),
+        "{} allocate:\n{}",
+        allocating.len(),
+        allocating.join("\n")
+    );
+    // The count sees allocations: a finding's evidence is one.
+    let (count, found) = counting::allocations(|| scan_pair("DB_PASSWORD", "hunter2-Xq9#vL"));
+    assert!(found.is_some() && count > 0, "{count}");
+}

@@ -63,12 +63,19 @@ impl LineMap {
             at: 0,
             line: 1 + offset,
             path: vec![pointer_hash(base)],
+            upper_key: false,
         };
         walker.value(self, 0);
     }
 
     /// Walks JSON text (already validated by serde_json) and records each value's line.
     pub(super) fn from_json(text: &str) -> Self {
+        Self::from_json_and_keys(text).0
+    }
+
+    /// [`LineMap::from_json`], and whether any key of the text starts with an upper-case
+    /// letter (without one, the document is camelCase already and needs no normalising).
+    pub(super) fn from_json_and_keys(text: &str) -> (Self, bool) {
         // Sized once for a pretty-printed file's values (about one per 24 bytes): growing the
         // map rehashed it several times a file.
         let mut map = LineMap::with_capacity((text.len() / 24).min(1 << 14));
@@ -77,9 +84,10 @@ impl LineMap {
             at: 0,
             line: 1,
             path: Vec::new(),
+            upper_key: false,
         };
         walker.value(&mut map, 0);
-        map
+        (map, walker.upper_key)
     }
 }
 
@@ -104,6 +112,8 @@ struct JsonWalker<'a> {
     line: usize,
     /// Pointer hashes of the enclosing values (the root's is [`ROOT_HASH`]).
     path: Vec<u64>,
+    /// Whether a key seen so far starts with an upper-case ASCII letter.
+    upper_key: bool,
 }
 
 impl<'a> JsonWalker<'a> {
@@ -173,6 +183,7 @@ impl<'a> JsonWalker<'a> {
                         Some(b',') => self.at += 1,
                         Some(b'"') => {
                             let key = self.key();
+                            self.upper_key |= key.starts_with(|c: char| c.is_ascii_uppercase());
                             self.skip_ws();
                             self.at += 1; // ':'
                             let parent = self.path.last().copied().unwrap_or(ROOT_HASH);
@@ -220,6 +231,337 @@ impl<'a> JsonWalker<'a> {
                 }
             }
             None => {}
+        }
+    }
+}
+
+/// Parses JSON text into its value, its [`LineMap`] and whether a key starts with an
+/// upper-case letter, in one pass — or `None` when the text is anything but plain valid JSON
+/// (invalid, nested deeper than [`ONE_PASS_DEPTH`], …), and serde_json then parses it and names
+/// the error. What this returns is what serde_json and [`LineMap::from_json_and_keys`] give for
+/// the same text (the property tests compare them): reading the text twice, once to build the
+/// value and once for its lines, was a fifth of a scan. Strings with escapes and numbers are
+/// read by serde_json itself, one token at a time, so their meaning cannot drift.
+pub(super) fn parse_with_lines(text: &str) -> Option<(serde_json::Value, LineMap, bool)> {
+    let mut parser = OnePass {
+        text,
+        bytes: text.as_bytes(),
+        at: 0,
+        line: 1,
+        path: Vec::new(),
+        upper_key: false,
+        lines: LineMap::with_capacity((text.len() / 24).min(1 << 14)),
+    };
+    let value = parser.value(0)?;
+    parser.skip_ws();
+    (parser.at == parser.bytes.len()).then_some((value, parser.lines, parser.upper_key))
+}
+
+/// Deepest nesting [`parse_with_lines`] reads itself (serde_json's limit is 128; between the
+/// two, serde_json decides).
+const ONE_PASS_DEPTH: usize = 100;
+
+struct OnePass<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    at: usize,
+    line: usize,
+    /// Pointer hashes of the enclosing values (the root's is [`ROOT_HASH`]).
+    path: Vec<u64>,
+    upper_key: bool,
+    lines: LineMap,
+}
+
+impl OnePass<'_> {
+    fn skip_ws(&mut self) {
+        while let Some(&b) = self.bytes.get(self.at) {
+            match b {
+                b'\n' => self.line += 1,
+                b' ' | b'\t' | b'\r' => {}
+                _ => return,
+            }
+            self.at += 1;
+        }
+    }
+
+    /// The byte at the cursor after whitespace.
+    fn peek(&mut self) -> Option<u8> {
+        self.skip_ws();
+        self.bytes.get(self.at).copied()
+    }
+
+    fn value(&mut self, depth: usize) -> Option<serde_json::Value> {
+        use serde_json::Value;
+        let first = self.peek()?;
+        let here = self.path.last().copied().unwrap_or(ROOT_HASH);
+        self.lines.insert(here, self.line);
+        match first {
+            b'{' => {
+                if depth >= ONE_PASS_DEPTH {
+                    return None;
+                }
+                self.at += 1;
+                let mut map = serde_json::Map::new();
+                if self.peek()? == b'}' {
+                    self.at += 1;
+                    return Some(Value::Object(map));
+                }
+                loop {
+                    if self.peek()? != b'"' {
+                        return None;
+                    }
+                    let key = self.string()?;
+                    self.upper_key |= key.starts_with(|c: char| c.is_ascii_uppercase());
+                    if self.peek()? != b':' {
+                        return None;
+                    }
+                    self.at += 1;
+                    self.path.push(child_hash(here, &key));
+                    let value = self.value(depth + 1)?;
+                    self.path.pop();
+                    // A repeated key: the last value, as serde_json keeps (the line map keeps
+                    // the first line, as the walker does).
+                    map.insert(key, value);
+                    match self.peek()? {
+                        b',' => self.at += 1,
+                        b'}' => {
+                            self.at += 1;
+                            return Some(Value::Object(map));
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            b'[' => {
+                if depth >= ONE_PASS_DEPTH {
+                    return None;
+                }
+                self.at += 1;
+                let mut items = Vec::new();
+                if self.peek()? == b']' {
+                    self.at += 1;
+                    return Some(Value::Array(items));
+                }
+                loop {
+                    let mut digits = [0u8; 20];
+                    self.path
+                        .push(child_hash(here, decimal(items.len(), &mut digits)));
+                    let value = self.value(depth + 1)?;
+                    self.path.pop();
+                    items.push(value);
+                    match self.peek()? {
+                        b',' => self.at += 1,
+                        b']' => {
+                            self.at += 1;
+                            return Some(Value::Array(items));
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            b'"' => self.string().map(Value::String),
+            b't' => self.literal("true", Value::Bool(true)),
+            b'f' => self.literal("false", Value::Bool(false)),
+            b'n' => self.literal("null", Value::Null),
+            b'-' | b'0'..=b'9' => {
+                let start = self.at;
+                while self
+                    .bytes
+                    .get(self.at)
+                    .is_some_and(|b| matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
+                {
+                    self.at += 1;
+                }
+                let number: serde_json::Number =
+                    serde_json::from_str(self.text.get(start..self.at)?).ok()?;
+                Some(Value::Number(number))
+            }
+            _ => None,
+        }
+    }
+
+    fn literal(&mut self, word: &str, value: serde_json::Value) -> Option<serde_json::Value> {
+        let end = self.at + word.len();
+        (self.bytes.get(self.at..end)? == word.as_bytes()).then(|| {
+            self.at = end;
+            value
+        })
+    }
+
+    /// A string at its opening quote. Without escapes it is copied as it stands (after the
+    /// control-character check serde_json makes); with one, serde_json decodes the literal.
+    fn string(&mut self) -> Option<String> {
+        let open = self.at;
+        self.at += 1;
+        let mut escaped = false;
+        loop {
+            let rest = self.bytes.get(self.at..)?;
+            let i = memchr::memchr2(b'"', b'\\', rest)?;
+            self.at += i;
+            if rest[i] == b'"' {
+                break;
+            }
+            escaped = true;
+            // The backslash and the character it escapes (`\"` does not end the string).
+            self.at += 2;
+        }
+        let close = self.at;
+        self.at += 1;
+        if escaped {
+            return serde_json::from_str(self.text.get(open..=close)?).ok();
+        }
+        let raw = self.text.get(open + 1..close)?;
+        if raw.bytes().any(|b| b < 0x20) {
+            return None;
+        }
+        Some(raw.to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    use super::*;
+
+    /// When the one pass answers, its value is serde_json's and its lines and key check are
+    /// the walker's.
+    fn agrees(text: &str) -> bool {
+        let Some((value, lines, upper_key)) = parse_with_lines(text) else {
+            return false;
+        };
+        assert_eq!(
+            serde_json::from_str::<Value>(text).ok(),
+            Some(value),
+            "{text:?}"
+        );
+        let (walked, walked_upper) = LineMap::from_json_and_keys(text);
+        assert!(lines == walked, "lines differ for {text:?}");
+        assert_eq!(upper_key, walked_upper, "{text:?}");
+        true
+    }
+
+    #[test]
+    fn one_pass_reads_what_serde_reads_and_leaves_the_rest_to_it() {
+        for text in [
+            "{}",
+            "[]",
+            "  {\"a\" : [1, -2.5e3, 0, -0, 1E+2, true, false, null]}  ",
+            "{\"a\": 1, \"a\": {\"b\": 2}}",
+            "{\"\\u0041a\": \"x\\ny\\\"z\\\\\", \"\\u00e9\": \"\\ud83d\\ude00\"}",
+            "{\r\n\t\"Family\": \"web\",\r\n\"k\": \"caf\u{e9} \u{1f600}\"\r\n}",
+            "\"just a string\"",
+            "12345678901234567890123",
+            "{\"x\": \"\u{7f}\"}",
+        ] {
+            assert!(agrees(text), "not read in one pass: {text:?}");
+        }
+        // Invalid, or beyond what the one pass reads: serde_json's to decide.
+        for text in [
+            "",
+            "{",
+            "{\"a\": 1,}",
+            "[1,]",
+            "[01]",
+            "[1.]",
+            "[-]",
+            "[1e400]",
+            "{\"a\" 1}",
+            "{a: 1}",
+            "[tru]",
+            "[nulll]",
+            "{\"a\": \"tab\there\"}",
+            "{\"a\": \"\\x\"}",
+            "{\"a\": \"\\ud800\"}",
+            "{\"a\": \"unterminated}",
+            "{\"a\": \"ends in a backslash\\",
+            "{} {}",
+            "[1] x",
+            "'single'",
+        ] {
+            assert!(parse_with_lines(text).is_none(), "{text:?}");
+        }
+        // Nested past the one pass's depth but within serde_json's: serde_json reads it.
+        let deep = format!("{}{}", "[".repeat(110), "]".repeat(110));
+        assert!(parse_with_lines(&deep).is_none());
+        assert!(serde_json::from_str::<Value>(&deep).is_ok());
+    }
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let text = prop_oneof![
+            "[a-zA-Z0-9_ ./:-]{0,12}",
+            Just("tab\t, newline\n, quote\", backslash\\, \u{1}, \u{e9}, \u{1f600}".to_owned()),
+            "\\PC{0,6}",
+        ];
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            text.clone().prop_map(Value::String),
+        ];
+        leaf.prop_recursive(5, 64, 6, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::vec(
+                    (prop_oneof!["[a-zA-Z][a-zA-Z0-9]{0,6}", text.clone()], inner),
+                    0..6
+                )
+                .prop_map(|entries| Value::Object(entries.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// Pieces of JSON text, valid and not, for texts serde_json may refuse.
+    fn piece() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec![
+            "{",
+            "}",
+            "[",
+            "]",
+            ",",
+            ":",
+            " ",
+            "\n",
+            "\r\n",
+            "\"a\"",
+            "\"Key\"",
+            "\"\\u0041\"",
+            "\"\\n\"",
+            "\"\\\"",
+            "1",
+            "-0.5e3",
+            "01",
+            "true",
+            "nul",
+            "null",
+            "\"\t\"",
+            "x",
+        ])
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
+
+        /// Every value serde_json writes, compact or pretty, is read in one pass, the same.
+        #[test]
+        fn one_pass_reads_every_value_serde_writes(value in json_value(), pretty in any::<bool>()) {
+            let text = if pretty {
+                serde_json::to_string_pretty(&value)
+            } else {
+                serde_json::to_string(&value)
+            }
+            .unwrap();
+            prop_assert!(agrees(&text), "{}", text);
+        }
+
+        /// On any text, what the one pass answers is what serde_json and the walker give.
+        #[test]
+        fn one_pass_answers_only_as_serde_would(pieces in prop::collection::vec(piece(), 0..24)) {
+            let text = pieces.concat();
+            let _ = agrees(&text);
         }
     }
 }

@@ -10,7 +10,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 /// PascalCase files answer camelCase pointers) → 1-based line. Pointers are kept as 64-bit
 /// hashes, not strings: a file of many deeply nested values would otherwise cost a pointer
 /// string per value, far more than the file itself.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub(super) struct LineMap {
     lines: HashMap<u64, usize, BuildHasherDefault<Prehashed>>,
 }

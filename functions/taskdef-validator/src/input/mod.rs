@@ -37,7 +37,7 @@ pub use error::{InputError, MAX_INPUT_BYTES, NOT_A_TASK_DEFINITION};
 pub use lines::escape_pointer;
 
 use error::{line_col, strip_position};
-use json::json_within_node_limit;
+use json::{json_within_node_limit, parse_with_lines};
 use lines::LineMap;
 use yaml::load_yaml;
 
@@ -103,7 +103,7 @@ pub fn parse(bytes: &[u8]) -> Result<Document, InputError> {
             "larger than the limit of {MAX_INPUT_BYTES} bytes"
         )));
     }
-    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+    if let Some(at) = memchr::memchr(0, bytes) {
         let (line, column) = line_col(bytes, at);
         return Err(InputError {
             line,
@@ -134,10 +134,18 @@ pub fn parse(bytes: &[u8]) -> Result<Document, InputError> {
             let parsed = if trimmed.contains("%{") {
                 serde_json::from_str::<Value>("!")
             } else {
+                // Plain valid JSON in one pass; anything else through serde_json, which names
+                // the error.
+                if let Some((value, lines, upper_key)) = parse_with_lines(trimmed) {
+                    return from_value_normalised(value, lines, upper_key);
+                }
                 serde_json::from_str::<Value>(trimmed)
             };
             match parsed {
-                Ok(value) => (value, LineMap::from_json(trimmed)),
+                Ok(value) => {
+                    let (lines, upper_key) = LineMap::from_json_and_keys(trimmed);
+                    return from_value_normalised(value, lines, upper_key);
+                }
                 // A Terraform template (`templatefile()`): JSON once its interpolations and
                 // directives are neutralised, on the same lines.
                 Err(_) if crate::terraform::is_template(trimmed) => {
@@ -261,6 +269,17 @@ pub fn from_json_value(value: Value) -> Result<Document, InputError> {
 }
 
 fn from_value(value: Value, lines: LineMap) -> Result<Document, InputError> {
+    from_value_normalised(value, lines, true)
+}
+
+/// [`from_value`], normalising keys only when `upper_key` says a key may need it: a document
+/// without one is camelCase already, and walking it for nothing cost a fortieth of a scan.
+fn from_value_normalised(
+    value: Value,
+    lines: LineMap,
+    upper_key: bool,
+) -> Result<Document, InputError> {
+    let normalise = |v: Value| if upper_key { normalise(v) } else { v };
     if let Value::Array(items) = &value {
         return containers(items, lines);
     }
