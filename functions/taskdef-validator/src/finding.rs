@@ -267,8 +267,9 @@ pub struct Access {
 /// One finding. Fields in alphabetical order (see [`Evidence`]).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
+    /// Boxed: only the live IAM rule fills it, and a finding is kept by the ten thousand.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub access: Option<Access>,
+    pub access: Option<Box<Access>>,
     pub container: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub evidence: Option<Evidence>,

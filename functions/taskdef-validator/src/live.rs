@@ -212,12 +212,12 @@ pub async fn check<D: Directory>(
             )
             .severity(severity)
             .container(container);
-            f.access = Some(Access {
+            f.access = Some(Box::new(Access {
                 decision: verdict.outcome.as_str().to_owned(),
                 action: action.to_owned(),
                 resource: on,
                 statement: verdict.statement,
-            });
+            }));
             findings.push(f);
         }
     }

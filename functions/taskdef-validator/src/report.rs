@@ -63,6 +63,17 @@ pub struct Report {
     pub reopened: std::collections::BTreeSet<String>,
 }
 
+/// The report's order: file, task definition, severity (worst first), pointer, rule.
+fn finding_order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
+    (&a.file, &a.task_definition, b.severity, &a.pointer, a.rule).cmp(&(
+        &b.file,
+        &b.task_definition,
+        a.severity,
+        &b.pointer,
+        b.rule,
+    ))
+}
+
 /// Who accepted a suppressed finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -112,15 +123,7 @@ impl Report {
     /// Sorts findings (and suppressed ones) by file, task definition, severity (worst first),
     /// pointer.
     pub fn sort(&mut self) {
-        fn order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
-            (&a.file, &a.task_definition, b.severity, &a.pointer, a.rule).cmp(&(
-                &b.file,
-                &b.task_definition,
-                a.severity,
-                &b.pointer,
-                b.rule,
-            ))
-        }
+        let order = finding_order;
         self.suppressed
             .sort_by(|a, b| order(&a.finding, &b.finding));
         // Sorted already (the scan sorts each file's findings on its thread, and files are
@@ -149,6 +152,11 @@ impl Report {
             .into_iter()
             .filter_map(|i| slots.get_mut(i).and_then(Option::take))
             .collect();
+    }
+
+    /// Sorts a run of findings (one file's) as [`Report::sort`] orders them.
+    pub fn sort_run(findings: &mut [Finding]) {
+        findings.sort_by(finding_order);
     }
 
     /// Suppressed findings of `kind`.
@@ -458,12 +466,12 @@ mod tests {
         full.file = Some("a.json".to_owned());
         full.line = Some(3);
         full.task_definition = "web".to_owned();
-        full.access = Some(Access {
+        full.access = Some(Box::new(Access {
             action: "secretsmanager:GetSecretValue".to_owned(),
             decision: "denied".to_owned(),
             resource: "arn:aws:secretsmanager:us-east-1:123456789012:secret:x".to_owned(),
             statement: Some("inline#Deny".to_owned()),
-        });
+        }));
         let mut unsealed = Finding::new(rule::ROOT_USER, "", "m");
         unsealed.evidence = Some(Evidence::of("kind", "v"));
         let mut no_statement = full.clone();

@@ -83,33 +83,56 @@ pub fn parse_file(
     }
 }
 
-/// One file's part of the scan.
+/// One file's part of the scan, but for its findings (kept in its worker's [`Worker`] list).
 #[derive(Debug, Default)]
 struct FileResult {
-    report: Report,
+    /// How many findings the file added to its worker's list.
+    findings: usize,
+    checked: usize,
+    errors: Vec<InputProblem>,
     without_task_definitions: bool,
     skipped: bool,
 }
 
-fn check_one(
-    file: &str,
-    read: Result<Vec<u8>, String>,
-    context: &Context,
-    skip_unrelated: bool,
-) -> FileResult {
-    let mut out = FileResult::default();
-    match parse_file(file, read, skip_unrelated) {
-        Ok(Some(document)) => {
-            out.without_task_definitions = document.subjects.is_empty();
-            crate::check_document(&document, Some(file), context, &mut out.report);
-            // Sorted here, on the file's thread: the whole report's sort then finds files
-            // given in order sorted already.
-            out.report.sort();
+/// What one thread checked: the findings of its files, file after file, each file's sorted
+/// (on this thread), and each file's index with the rest of its result. A thread takes files
+/// in increasing order, so its findings are in file order: with one thread they are the
+/// report's findings as they stand, with no per-file list built and copied again.
+#[derive(Debug, Default)]
+struct Worker {
+    findings: Vec<crate::finding::Finding>,
+    files: Vec<(usize, FileResult)>,
+}
+
+impl Worker {
+    fn check(
+        &mut self,
+        file: &str,
+        read: Result<Vec<u8>, String>,
+        context: &Context,
+        skip_unrelated: bool,
+    ) -> FileResult {
+        let mut out = FileResult::default();
+        match parse_file(file, read, skip_unrelated) {
+            Ok(Some(document)) => {
+                out.without_task_definitions = document.subjects.is_empty();
+                let start = self.findings.len();
+                let mut report = Report {
+                    findings: std::mem::take(&mut self.findings),
+                    ..Report::default()
+                };
+                crate::check_document(&document, Some(file), context, &mut report);
+                Report::sort_run(report.findings.get_mut(start..).unwrap_or_default());
+                out.findings = report.findings.len() - start;
+                out.checked = report.checked;
+                out.errors = report.errors;
+                self.findings = report.findings;
+            }
+            Ok(None) => out.skipped = true,
+            Err(problem) => out.errors.push(problem),
         }
-        Ok(None) => out.skipped = true,
-        Err(problem) => out.report.errors.push(problem),
+        out
     }
-    out
 }
 
 /// Reads and checks `files` with the offline rules on up to `jobs` threads (the calling
@@ -132,18 +155,19 @@ pub fn check_files(
         }
     };
     let next = AtomicUsize::new(0);
-    let work = || -> Vec<(usize, FileResult)> {
-        let mut done = Vec::new();
+    let work = || -> Worker {
+        let mut worker = Worker::default();
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
             let Some(file) = files.get(i) else {
-                return done;
+                return worker;
             };
-            done.push((i, check_one(file, read(i, file), context, skip_unrelated)));
+            let result = worker.check(file, read(i, file), context, skip_unrelated);
+            worker.files.push((i, result));
         }
     };
     let workers = jobs.get().min(files.len()).max(1);
-    let mut results: Vec<(usize, FileResult)> = std::thread::scope(|scope| {
+    let mut done: Vec<Worker> = std::thread::scope(|scope| {
         // A thread that cannot be started leaves its share to the others (the calling thread
         // always works), so the scan degrades rather than fails.
         let handles: Vec<_> = (1..workers)
@@ -154,36 +178,53 @@ pub fn check_files(
                     .ok()
             })
             .collect();
-        let mut results = work();
+        let mut done = vec![work()];
         for handle in handles {
             match handle.join() {
-                Ok(mut done) => results.append(&mut done),
+                Ok(worker) => done.push(worker),
                 // A panic is a bug in the rules: surface it as a sequential run would.
                 Err(panic) => std::panic::resume_unwind(panic),
             }
         }
-        results
+        done
     });
-    results.sort_unstable_by_key(|(i, _)| *i);
+    // Every file's result, in the order given, with the worker that holds its findings.
+    let mut results: Vec<(usize, usize, FileResult)> = Vec::with_capacity(files.len());
+    for (w, worker) in done.iter_mut().enumerate() {
+        results.extend(worker.files.drain(..).map(|(i, r)| (i, w, r)));
+    }
+    results.sort_unstable_by_key(|(i, _, _)| *i);
     let mut scanned = Scanned::default();
-    // Sized once: a finding is a few hundred bytes, and growing the list copied them all again
-    // at every doubling.
-    scanned
-        .report
-        .findings
-        .reserve_exact(results.iter().map(|(_, r)| r.report.findings.len()).sum());
-    for (i, result) in results {
+    scanned.report.findings = if let [only] = done.as_mut_slice() {
+        std::mem::take(&mut only.findings)
+    } else {
+        // Each worker's findings are in its files' order: take them file by file.
+        let total = done.iter().map(|w| w.findings.len()).sum();
+        let mut runs: Vec<_> = done
+            .iter_mut()
+            .map(|w| std::mem::take(&mut w.findings).into_iter())
+            .collect();
+        let mut merged = Vec::with_capacity(total);
+        for (_, w, result) in &results {
+            if let Some(run) = runs.get_mut(*w) {
+                merged.extend(run.by_ref().take(result.findings));
+            }
+        }
+        merged
+    };
+    for (i, _, result) in results {
         let FileResult {
-            report,
+            checked,
+            errors,
             without_task_definitions,
             skipped,
+            ..
         } = result;
         if skipped {
             scanned.skipped.push(files[i].clone());
         }
-        scanned.report.checked += report.checked;
-        scanned.report.findings.extend(report.findings);
-        scanned.report.errors.extend(report.errors);
+        scanned.report.checked += checked;
+        scanned.report.errors.extend(errors);
         if without_task_definitions {
             scanned.without_task_definitions.push(files[i].clone());
         }
@@ -234,10 +275,12 @@ mod tests {
         };
         let mut sequential = Report::default();
         for file in &files {
-            let result = check_one(file, read_file(file), &context, false);
-            sequential.checked += result.report.checked;
-            sequential.findings.extend(result.report.findings);
-            sequential.errors.extend(result.report.errors);
+            let mut worker = Worker::default();
+            let result = worker.check(file, read_file(file), &context, false);
+            assert_eq!(result.findings, worker.findings.len());
+            sequential.checked += result.checked;
+            sequential.findings.extend(worker.findings);
+            sequential.errors.extend(result.errors);
         }
         let one = check_files(&files, &context, NonZeroUsize::MIN, false);
         let four = check_files(&files, &context, NonZeroUsize::new(4).unwrap(), false);
