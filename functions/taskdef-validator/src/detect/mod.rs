@@ -153,6 +153,13 @@ fn high_entropy_of(v: &str) -> Option<f64> {
 /// Checks one `name=value` pair (an environment variable, a Docker label, a log option, a
 /// `--flag=value` argument).
 pub fn scan_pair(name: &str, value: &str) -> Option<Detection> {
+    scan_pair_named(name, value, Name::new)
+}
+
+/// [`scan_pair`], with `words` saying what the name says: [`Name::new`] (kept) for the names
+/// of variables, labels and options, [`Name::work_out`] (not kept) for words of a command,
+/// where what stands before `=` or after a dash may be the password itself (`-pS3cr3t`).
+fn scan_pair_named(name: &str, value: &str, words: fn(&str) -> Name) -> Option<Detection> {
     let value_trimmed = value.trim();
     if value_trimmed.is_empty() {
         return None;
@@ -166,7 +173,7 @@ pub fn scan_pair(name: &str, value: &str) -> Option<Detection> {
         }
         return None;
     }
-    let words = Name::new(name);
+    let words = words(name);
     if let Some(d) = provider_format(value) {
         // A Google API key under a public name (`NEXT_PUBLIC_FIREBASE_API_KEY`) is a browser
         // key, meant to ship in web pages (and restricted by referrer).
@@ -325,7 +332,7 @@ pub fn scan_command(args: &[Option<&str>]) -> Vec<(usize, Detection)> {
 fn word_pair(previous: Option<&str>, word: &str) -> Option<Detection> {
     if let Some((name, value)) = word.split_once('=') {
         if !commands::computed(value) {
-            if let Some(d) = scan_pair(name.trim_start_matches('-'), value) {
+            if let Some(d) = scan_pair_named(name.trim_start_matches('-'), value, Name::work_out) {
                 return Some(d);
             }
         }
@@ -340,7 +347,7 @@ fn word_pair(previous: Option<&str>, word: &str) -> Option<Detection> {
         return (looks_generated(password) || human_password("password", password))
             .then(|| Detection::new(Severity::High, "password in a --user argument", password));
     }
-    let words = Name::new(name);
+    let words = Name::work_out(name);
     if words.credential()
         && looks_generated(word)
         && !placeholder_for(name, word)

@@ -16,10 +16,11 @@ pub(super) const ALWAYS_SECRET_NAMES: &[(&str, &str)] = &[
     ),
 ];
 
-/// What a name says, worked out once per distinct name: variables are named alike across
-/// containers, files and revisions (`LOG_LEVEL`, `DB_PASSWORD`), and splitting a name into
-/// words and looking each word up was a tenth of a scan. Names are not values, so keeping
-/// them costs no secrecy.
+/// What a name says, worked out once per distinct name ([`Name::new`]): variables are named
+/// alike across containers, files and revisions (`LOG_LEVEL`, `DB_PASSWORD`), and splitting a
+/// name into words and looking each word up was a tenth of a scan. Only the names of variables,
+/// labels and options are kept; a command's words are worked out each time
+/// ([`Name::work_out`]), as the word read as a flag's name may be a password (`-pS3cr3t`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Name {
     credential: bool,
@@ -63,13 +64,37 @@ impl Name {
         })
     }
 
-    /// The answers for `name`, from its words.
-    fn work_out(name: &str) -> Self {
-        let tokens = name_tokens(name);
+    /// The answers for `name`, from its words, without keeping them.
+    pub(super) fn work_out(name: &str) -> Self {
+        // The words of most names fit on the stack: a command's words are worked out each
+        // time, and a check of an ordinary value allocates nothing.
+        const ON_STACK: usize = 16;
+        let mut buf = [0u8; KEPT_NAME_BYTES];
+        let mut spans = [(0usize, 0usize); ON_STACK];
+        if name.len() <= buf.len() {
+            if let Some(n) = split_words(name, &mut buf, &mut spans) {
+                let mut words = [""; ON_STACK];
+                for (word, &(start, end)) in words.iter_mut().zip(&spans[..n]) {
+                    *word = std::str::from_utf8(&buf[start..end]).unwrap_or("");
+                }
+                return Self::of_words(&words[..n]);
+            }
+        }
+        let mut buf = vec![0u8; name.len()];
+        let mut spans = vec![(0usize, 0usize); name.len() + 1];
+        let n = split_words(name, &mut buf, &mut spans).unwrap_or(0);
+        let words: Vec<&str> = spans[..n]
+            .iter()
+            .map(|&(start, end)| std::str::from_utf8(&buf[start..end]).unwrap_or(""))
+            .collect();
+        Self::of_words(&words)
+    }
+
+    fn of_words(words: &[&str]) -> Self {
         Name {
-            credential: credential_tokens(&tokens),
-            password: password_tokens(&tokens),
-            public: public_tokens(&tokens),
+            credential: credential_tokens(words),
+            password: password_tokens(words),
+            public: public_tokens(words),
         }
     }
 
@@ -94,7 +119,7 @@ pub fn credential_name(name: &str) -> bool {
     Name::new(name).credential()
 }
 
-fn credential_tokens(tokens: &[String]) -> bool {
+fn credential_tokens(tokens: &[&str]) -> bool {
     let Some(last) = tokens.last() else {
         return false;
     };
@@ -191,7 +216,7 @@ fn credential_tokens(tokens: &[String]) -> bool {
         "tenant",
         "reference",
     ];
-    if METADATA.contains(&last.as_str()) {
+    if METADATA.contains(last) {
         return false;
     }
     // Publishable keys are meant to ship to browsers (`NEXT_PUBLIC_…`, `PUBLISHABLE_KEY`).
@@ -240,10 +265,10 @@ fn credential_tokens(tokens: &[String]) -> bool {
         "hmac",
         "jwt",
     ];
-    tokens.iter().any(|t| WORDS.contains(&t.as_str()))
+    tokens.iter().any(|t| WORDS.contains(t))
         || tokens
             .windows(2)
-            .any(|w| w[1] == "key" && KEY_QUALIFIERS.contains(&w[0].as_str()))
+            .any(|w| w[1] == "key" && KEY_QUALIFIERS.contains(&w[0]))
 }
 
 /// A name that says its value is public: `NEXT_PUBLIC_…`, `VITE_PUBLIC_…`, `…_PUBLISHABLE_KEY`.
@@ -251,8 +276,8 @@ pub fn public_name(name: &str) -> bool {
     Name::new(name).public()
 }
 
-fn public_tokens(tokens: &[String]) -> bool {
-    tokens.iter().any(|t| t == "public" || t == "publishable")
+fn public_tokens(tokens: &[&str]) -> bool {
+    tokens.iter().any(|&t| t == "public" || t == "publishable")
 }
 
 /// A name that says its value is a password or key *itself* — the credential word is its last
@@ -263,41 +288,35 @@ pub fn password_name(name: &str) -> bool {
     Name::new(name).password()
 }
 
-fn password_tokens(tokens: &[String]) -> bool {
+fn password_tokens(tokens: &[&str]) -> bool {
     if !credential_tokens(tokens) {
         return false;
     }
     // A trailing number or environment qualifies the credential (`DB_PASSWORD_2`, `…_PROD`).
-    let core: Vec<&str> = tokens
-        .iter()
-        .map(String::as_str)
-        .rev()
-        .skip_while(|t| {
-            t.chars().all(|c| c.is_ascii_digit())
-                || matches!(
-                    *t,
-                    "prod"
-                        | "production"
-                        | "dev"
-                        | "staging"
-                        | "stage"
-                        | "qa"
-                        | "uat"
-                        | "local"
-                        | "old"
-                        | "new"
-                        | "current"
-                        | "previous"
-                        | "value"
-                        | "plain"
-                        | "plaintext"
-                        | "raw"
-                )
-        })
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
+    let qualifier = |t: &str| {
+        t.chars().all(|c| c.is_ascii_digit())
+            || matches!(
+                t,
+                "prod"
+                    | "production"
+                    | "dev"
+                    | "staging"
+                    | "stage"
+                    | "qa"
+                    | "uat"
+                    | "local"
+                    | "old"
+                    | "new"
+                    | "current"
+                    | "previous"
+                    | "value"
+                    | "plain"
+                    | "plaintext"
+                    | "raw"
+            )
+    };
+    let kept = tokens.len() - tokens.iter().rev().take_while(|t| qualifier(t)).count();
+    let core = &tokens[..kept];
     let Some(&last) = core.last() else {
         return false;
     };
@@ -348,49 +367,147 @@ fn password_tokens(tokens: &[String]) -> bool {
         || core.ends_with(&["secret", "key", "base"])
 }
 
-/// Splits `DB_PASSWORD`, `dbPassword`, `db-password`, `db.password` into lower-case words.
-fn name_tokens(name: &str) -> Vec<String> {
-    let mut tokens = Vec::new();
-    let mut current = String::new();
+/// Splits `DB_PASSWORD`, `dbPassword`, `db-password`, `db.password` into lower-case words:
+/// their letters go to `buf` (at least as long as `name`), and each word's span in it to
+/// `spans`. Returns the number of words, or `None` when `spans` is too short for them.
+fn split_words(name: &str, buf: &mut [u8], spans: &mut [(usize, usize)]) -> Option<usize> {
+    let (mut len, mut words, mut start) = (0usize, 0usize, 0usize);
+    let mut end_word = |start: &mut usize, len: usize, words: &mut usize| -> Option<()> {
+        if len > *start {
+            *spans.get_mut(*words)? = (*start, len);
+            *words += 1;
+            *start = len;
+        }
+        Some(())
+    };
     let mut prev_lower = false;
     for c in name.chars() {
         if !c.is_ascii_alphanumeric() {
-            if !current.is_empty() {
-                tokens.push(std::mem::take(&mut current));
-            }
+            end_word(&mut start, len, &mut words)?;
             prev_lower = false;
             continue;
         }
-        let letter_to_digit = c.is_ascii_digit()
-            && current
-                .chars()
-                .last()
-                .is_some_and(|p| p.is_ascii_alphabetic());
-        if (c.is_ascii_uppercase() && prev_lower || letter_to_digit) && !current.is_empty() {
-            tokens.push(std::mem::take(&mut current));
+        let letter_to_digit =
+            c.is_ascii_digit() && len > start && buf[len - 1].is_ascii_alphabetic();
+        if c.is_ascii_uppercase() && prev_lower || letter_to_digit {
+            end_word(&mut start, len, &mut words)?;
         }
         prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-        current.push(c.to_ascii_lowercase());
+        *buf.get_mut(len)? = c.to_ascii_lowercase() as u8;
+        len += 1;
     }
-    if !current.is_empty() {
-        tokens.push(current);
-    }
+    end_word(&mut start, len, &mut words)?;
     // One all-caps word ending in a credential word (`DBPASSWORD`, `PGPASSWORD`): split it.
-    if let [only] = tokens.as_slice() {
+    if words == 1 && name.chars().all(|c| !c.is_ascii_lowercase()) {
+        let only = &buf[..len];
         for suffix in ["password", "passwd", "secret", "token", "apikey"] {
-            if let Some(head) = only.strip_suffix(suffix) {
-                if !head.is_empty() && name.chars().all(|c| !c.is_ascii_lowercase()) {
-                    return vec![head.to_owned(), suffix.to_owned()];
-                }
+            if only.len() > suffix.len() && only.ends_with(suffix.as_bytes()) {
+                let cut = only.len() - suffix.len();
+                spans[0] = (0, cut);
+                *spans.get_mut(1)? = (cut, len);
+                return Some(2);
             }
         }
     }
-    tokens
+    Some(words)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The words as they were split before [`split_words`], one `String` each: the reference
+    /// it is held to.
+    fn name_tokens(name: &str) -> Vec<String> {
+        let mut tokens = Vec::new();
+        let mut current = String::new();
+        let mut prev_lower = false;
+        for c in name.chars() {
+            if !c.is_ascii_alphanumeric() {
+                if !current.is_empty() {
+                    tokens.push(std::mem::take(&mut current));
+                }
+                prev_lower = false;
+                continue;
+            }
+            let letter_to_digit = c.is_ascii_digit()
+                && current
+                    .chars()
+                    .last()
+                    .is_some_and(|p| p.is_ascii_alphabetic());
+            if (c.is_ascii_uppercase() && prev_lower || letter_to_digit) && !current.is_empty() {
+                tokens.push(std::mem::take(&mut current));
+            }
+            prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+            current.push(c.to_ascii_lowercase());
+        }
+        if !current.is_empty() {
+            tokens.push(current);
+        }
+        // One all-caps word ending in a credential word (`DBPASSWORD`, `PGPASSWORD`): split it.
+        if let [only] = tokens.as_slice() {
+            for suffix in ["password", "passwd", "secret", "token", "apikey"] {
+                if let Some(head) = only.strip_suffix(suffix) {
+                    if !head.is_empty() && name.chars().all(|c| !c.is_ascii_lowercase()) {
+                        return vec![head.to_owned(), suffix.to_owned()];
+                    }
+                }
+            }
+        }
+        tokens
+    }
+
+    #[test]
+    fn words_are_split_as_before() {
+        let mut names: Vec<String> = crate::corpus::generate(5, 4)
+            .into_iter()
+            .map(|s| s.name)
+            .collect();
+        names.extend(
+            [
+                "DBPASSWORD",
+                "PGPASSWORD",
+                "dbPassword",
+                "db2Password",
+                "DB_PASSWORD_2",
+                "ÄPASSWORD",
+                "Äpassword",
+                "",
+                "__",
+                "a",
+                "PASSWORD",
+                "XMLHttpRequest",
+                "jwtSigningKey",
+                "SECRET_KEY_BASE",
+                "NEXT_PUBLIC_API_KEY",
+                "a1b2c3",
+                "V2_TOKEN",
+                "x-y.z/w:v",
+                "pS3cr3t",
+                "Dfile.encoding",
+                "A_B_C_D_E_F_G_H_I_J_K_L_M_N_O_P_Q_R",
+            ]
+            .map(String::from),
+        );
+        names.push(format!("{}_PASSWORD", "Ab".repeat(80)));
+        for name in &names {
+            let reference = name_tokens(name);
+            let mut buf = vec![0u8; name.len()];
+            let mut spans = vec![(0, 0); name.len() + 1];
+            let n = split_words(name, &mut buf, &mut spans).unwrap();
+            let split: Vec<&str> = spans[..n]
+                .iter()
+                .map(|&(a, b)| std::str::from_utf8(&buf[a..b]).unwrap())
+                .collect();
+            assert_eq!(split, reference, "{name}");
+            let words: Vec<&str> = reference.iter().map(String::as_str).collect();
+            assert_eq!(Name::work_out(name), Name::of_words(&words), "{name}");
+        }
+        // Too many words for the spans given: `None`, never a panic.
+        let mut buf = [0u8; 64];
+        let mut spans = [(0, 0); 2];
+        assert_eq!(split_words("A_B_C", &mut buf, &mut spans), None);
+    }
 
     /// A kept answer is the worked-out answer, the first time and after; the memo never holds
     /// more than [`KEPT_NAMES`] names, and long names are not kept.
@@ -426,6 +543,20 @@ mod tests {
             let kept = kept.borrow();
             assert!(kept.len() <= KEPT_NAMES, "{}", kept.len());
             assert!(kept.keys().all(|k| k.len() <= KEPT_NAME_BYTES));
+        });
+        // A command's words are not kept: the "name" before a value may be the password.
+        let found = crate::detect::scan_command(&[
+            Some("mysql"),
+            Some("-pQx7vLm2Rt9Ks"),
+            Some("appdb"),
+            Some("--password=Zr8!kWq3#Lp5"),
+        ]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        KEPT.with(|kept| {
+            let kept = kept.borrow();
+            for word in ["pQx7vLm2Rt9Ks", "Zr8!kWq3#Lp5"] {
+                assert!(!kept.keys().any(|k| k.contains(word)), "{word} kept");
+            }
         });
     }
 }

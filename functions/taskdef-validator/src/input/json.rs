@@ -488,6 +488,19 @@ mod tests {
         assert!(serde_json::from_str::<Value>(&deep).is_ok());
     }
 
+    /// serde_json's `raw_value` feature makes its `Value` parser read an object keyed
+    /// `$serde_json::private::RawValue` as the JSON inside that key's string: a second parse,
+    /// outside the node count, with a fresh depth budget. No crate of the workspace may turn
+    /// the feature on (features are shared by everything one `cargo build --workspace`
+    /// builds): here, as in the one pass, the key is an ordinary key.
+    #[test]
+    fn serde_json_reads_the_raw_value_key_as_an_ordinary_key() {
+        let text = r#"{"$serde_json::private::RawValue": "[1, 2]"}"#;
+        let value: Value = serde_json::from_str(text).unwrap();
+        assert_eq!(value["$serde_json::private::RawValue"], "[1, 2]");
+        assert!(agrees(text));
+    }
+
     fn json_value() -> impl Strategy<Value = Value> {
         let text = prop_oneof![
             "[a-zA-Z0-9_ ./:-]{0,12}",
