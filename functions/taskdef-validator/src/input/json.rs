@@ -1,8 +1,9 @@
-//! The JSON reader's own parts. serde_json parses, but it neither refuses a file of millions
-//! of tiny values before building them nor says on which line a value sits: this module
-//! counts values before anything is built, and walks the text once more to record each
-//! value's line in the [`LineMap`] — for whole documents, for a template's `%{ else }`
-//! reading, and for JSON inside a Terraform heredoc.
+//! The JSON reader's own parts. serde_json neither refuses a file of millions of tiny values
+//! before building them nor says on which line a value sits: this module counts values before
+//! anything is built, and reads plain valid JSON in one pass that builds the value and records
+//! each value's line together ([`parse_with_lines`]). What that pass leaves (invalid JSON, very
+//! deep nesting) serde_json parses, naming the error, and a walk of the text records the lines
+//! — as it does for a template's `%{ else }` reading and for JSON inside a Terraform heredoc.
 
 use std::borrow::Cow;
 
