@@ -72,28 +72,6 @@ impl Corpus {
     }
 }
 
-/// Settings that are not credentials, for [`Corpus::Typical`].
-const ORDINARY: &[(&str, &str)] = &[
-    ("APP_VERSION", "3.27.8"),
-    ("LOG_LEVEL", "info"),
-    ("PORT", "8080"),
-    ("FEATURE_FLAGS", "search,checkout"),
-    ("API_URL", "https://api.internal.example.com/v2"),
-    ("DATA_DIR", "/var/lib/app"),
-    ("JAVA_OPTS", "-Xmx512m -XX:+UseG1GC"),
-    ("NODE_ENV", "production"),
-    ("TZ", "UTC"),
-    ("WORKERS", "4"),
-    ("REDIS_HOST", "cache.internal"),
-    (
-        "QUEUE_URL",
-        "https://sqs.us-east-1.amazonaws.com/123456789012/jobs",
-    ),
-    ("ENABLE_TRACING", "true"),
-    ("SERVICE_NAME", "checkout"),
-    ("TIMEOUT_MS", "2500"),
-];
-
 /// A realistic task definition for the throughput figure: 1–3 containers with environment
 /// from the corpus (or mostly ordinary settings), secrets (some broken), commands and log
 /// configuration.
@@ -103,7 +81,7 @@ fn generated(rng: &mut Rng, pool: &[Sample], i: usize, corpus: Corpus) -> Value 
             let env: Vec<Value> = (0..4 + rng.below(12))
                 .map(|_| match corpus {
                     Corpus::Typical if rng.below(20) != 0 => {
-                        let (name, value) = rng.pick(ORDINARY);
+                        let (name, value) = rng.pick(corpus::ORDINARY);
                         json!({"name": name, "value": value})
                     }
                     _ => {

@@ -479,6 +479,29 @@ fn sample(name: &str, value: String, secret: bool, category: &'static str) -> Sa
     }
 }
 
+/// Ordinary settings, none of them a credential: what most variables of a task definition
+/// hold (the benchmark's typical corpus, and the settings checked without allocating).
+pub const ORDINARY: &[(&str, &str)] = &[
+    ("APP_VERSION", "3.27.8"),
+    ("LOG_LEVEL", "info"),
+    ("PORT", "8080"),
+    ("FEATURE_FLAGS", "search,checkout"),
+    ("API_URL", "https://api.internal.example.com/v2"),
+    ("DATA_DIR", "/var/lib/app"),
+    ("JAVA_OPTS", "-Xmx512m -XX:+UseG1GC"),
+    ("NODE_ENV", "production"),
+    ("TZ", "UTC"),
+    ("WORKERS", "4"),
+    ("REDIS_HOST", "cache.internal"),
+    (
+        "QUEUE_URL",
+        "https://sqs.us-east-1.amazonaws.com/123456789012/jobs",
+    ),
+    ("ENABLE_TRACING", "true"),
+    ("SERVICE_NAME", "checkout"),
+    ("TIMEOUT_MS", "2500"),
+];
+
 /// The corpus: `rounds` rounds of every generator.
 pub fn generate(seed: u64, rounds: usize) -> Vec<Sample> {
     let mut r = Rng::new(seed);

@@ -92,6 +92,37 @@ impl LineMap {
     }
 }
 
+/// Skips JSON's whitespace from `at`, counting the lines it passes in `line` (what both
+/// readers below do between tokens).
+fn skip_ws(bytes: &[u8], at: &mut usize, line: &mut usize) {
+    while let Some(&b) = bytes.get(*at) {
+        match b {
+            b'\n' => *line += 1,
+            b' ' | b'\t' | b'\r' => {}
+            _ => return,
+        }
+        *at += 1;
+    }
+}
+
+/// The closing quote of the string whose text starts at `from`, and whether a backslash came
+/// before it; `None` when the string does not end.
+fn closing_quote(bytes: &[u8], from: usize) -> Option<(usize, bool)> {
+    let (mut at, mut escaped) = (from, false);
+    loop {
+        // To the next quote or backslash at once.
+        let rest = bytes.get(at..)?;
+        let i = memchr::memchr2(b'"', b'\\', rest)?;
+        at += i;
+        if rest[i] == b'"' {
+            return Some((at, escaped));
+        }
+        escaped = true;
+        // The backslash and the character it escapes (`\"` does not end the string).
+        at += 2;
+    }
+}
+
 /// `n` in decimal, written into `buf` (an array index as a pointer segment, without a
 /// `String` per item).
 fn decimal(mut n: usize, buf: &mut [u8; 20]) -> &str {
@@ -119,36 +150,15 @@ struct JsonWalker<'a> {
 
 impl<'a> JsonWalker<'a> {
     fn skip_ws(&mut self) {
-        while let Some(&b) = self.bytes.get(self.at) {
-            match b {
-                b'\n' => self.line += 1,
-                b' ' | b'\t' | b'\r' => {}
-                _ => return,
-            }
-            self.at += 1;
-        }
+        skip_ws(self.bytes, &mut self.at, &mut self.line);
     }
 
-    /// Skips a string (at its opening quote) and returns the text between its quotes.
+    /// Skips a string (at its opening quote) and returns the text between its quotes (to the
+    /// end of the text, were it unterminated).
     fn raw_string(&mut self) -> &'a [u8] {
-        self.at += 1;
-        let start = self.at;
-        while let Some(rest) = self.bytes.get(self.at..) {
-            // To the next quote or backslash at once.
-            let Some(i) = memchr::memchr2(b'"', b'\\', rest) else {
-                self.at = self.bytes.len();
-                break;
-            };
-            self.at += i;
-            if rest[i] == b'"' {
-                break;
-            }
-            self.at += 2;
-        }
-        let raw = self
-            .bytes
-            .get(start..self.at.min(self.bytes.len()))
-            .unwrap_or_default();
+        let start = self.at + 1;
+        self.at = closing_quote(self.bytes, start).map_or(self.bytes.len(), |(close, _)| close);
+        let raw = self.bytes.get(start..self.at).unwrap_or_default();
         self.at += 1;
         raw
     }
@@ -246,7 +256,6 @@ impl<'a> JsonWalker<'a> {
 pub(super) fn parse_with_lines(text: &str) -> Option<(serde_json::Value, LineMap, bool)> {
     let mut parser = OnePass {
         text,
-        bytes: text.as_bytes(),
         at: 0,
         line: 1,
         path: Vec::new(),
@@ -255,7 +264,7 @@ pub(super) fn parse_with_lines(text: &str) -> Option<(serde_json::Value, LineMap
     };
     let value = parser.value(0)?;
     parser.skip_ws();
-    (parser.at == parser.bytes.len()).then_some((value, parser.lines, parser.upper_key))
+    (parser.at == parser.text.len()).then_some((value, parser.lines, parser.upper_key))
 }
 
 /// Deepest nesting [`parse_with_lines`] reads itself (serde_json's limit is 128; between the
@@ -264,7 +273,6 @@ const ONE_PASS_DEPTH: usize = 100;
 
 struct OnePass<'a> {
     text: &'a str,
-    bytes: &'a [u8],
     at: usize,
     line: usize,
     /// Pointer hashes of the enclosing values (the root's is [`ROOT_HASH`]).
@@ -275,20 +283,13 @@ struct OnePass<'a> {
 
 impl OnePass<'_> {
     fn skip_ws(&mut self) {
-        while let Some(&b) = self.bytes.get(self.at) {
-            match b {
-                b'\n' => self.line += 1,
-                b' ' | b'\t' | b'\r' => {}
-                _ => return,
-            }
-            self.at += 1;
-        }
+        skip_ws(self.text.as_bytes(), &mut self.at, &mut self.line);
     }
 
     /// The byte at the cursor after whitespace.
     fn peek(&mut self) -> Option<u8> {
         self.skip_ws();
-        self.bytes.get(self.at).copied()
+        self.text.as_bytes().get(self.at).copied()
     }
 
     fn value(&mut self, depth: usize) -> Option<serde_json::Value> {
@@ -367,7 +368,8 @@ impl OnePass<'_> {
             b'-' | b'0'..=b'9' => {
                 let start = self.at;
                 while self
-                    .bytes
+                    .text
+                    .as_bytes()
                     .get(self.at)
                     .is_some_and(|b| matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
                 {
@@ -383,7 +385,7 @@ impl OnePass<'_> {
 
     fn literal(&mut self, word: &str, value: serde_json::Value) -> Option<serde_json::Value> {
         let end = self.at + word.len();
-        (self.bytes.get(self.at..end)? == word.as_bytes()).then(|| {
+        (self.text.as_bytes().get(self.at..end)? == word.as_bytes()).then(|| {
             self.at = end;
             value
         })
@@ -393,21 +395,8 @@ impl OnePass<'_> {
     /// control-character check serde_json makes); with one, serde_json decodes the literal.
     fn string(&mut self) -> Option<String> {
         let open = self.at;
-        self.at += 1;
-        let mut escaped = false;
-        loop {
-            let rest = self.bytes.get(self.at..)?;
-            let i = memchr::memchr2(b'"', b'\\', rest)?;
-            self.at += i;
-            if rest[i] == b'"' {
-                break;
-            }
-            escaped = true;
-            // The backslash and the character it escapes (`\"` does not end the string).
-            self.at += 2;
-        }
-        let close = self.at;
-        self.at += 1;
+        let (close, escaped) = closing_quote(self.text.as_bytes(), open + 1)?;
+        self.at = close + 1;
         if escaped {
             return serde_json::from_str(self.text.get(open..=close)?).ok();
         }
