@@ -491,6 +491,14 @@ impl TaskDefinition {
         Self::from_json_by_serde(v)
     }
 
+    /// The task definition in a JSON value of any [`JsonView`] (the validator reads files into
+    /// a tree of its own), when it reads without doubt; `None` when anything is unsure, and the
+    /// caller then reads it as a `serde_json::Value` through [`TaskDefinition::from_json`],
+    /// which names what is wrong. Where this answers, it answers as `from_json` would.
+    pub fn read_view<J: JsonView>(v: &J) -> Option<Self> {
+        fast::read(v)
+    }
+
     /// [`TaskDefinition::from_json`] through serde only (what the fast reader is held to).
     fn from_json_by_serde(v: &Value) -> Result<Self, ShapeError> {
         serde_path_to_error::deserialize(v).map_err(|e| {
@@ -711,6 +719,7 @@ mod sdk {
 }
 
 mod fast;
+pub use fast::JsonView;
 
 #[cfg(test)]
 mod tests;

@@ -368,13 +368,16 @@ impl Target {
 
 /// The revision a document names (`taskDefinitionArn`), if any.
 fn arn_of(document: &Document) -> Option<String> {
-    document
-        .subjects
-        .first()
-        .and_then(|s| s.definition.get("taskDefinitionArn"))
-        .and_then(Value::as_str)
-        .filter(|a| !a.is_empty())
-        .map(str::to_owned)
+    let subject = document.subjects.first()?;
+    match &subject.model {
+        Some(model) => model.arn(),
+        None => subject
+            .definition
+            .get("taskDefinitionArn")
+            .and_then(Value::as_str),
+    }
+    .filter(|a| !a.is_empty())
+    .map(str::to_owned)
 }
 
 /// One summary line and one line per finding (rule, severity, pointer, evidence hash — never

@@ -96,15 +96,25 @@ pub async fn validate_document<D: Directory>(
 
 /// [`validate_document`] without the live rules: the same findings, lines and errors, with
 /// nothing to wait for, so a thread of a pool ([`scan`]) runs it directly.
+///
+/// The subjects' models already read ([`input::Subject::model`]) are taken from `document`, not
+/// copied: what is left is for lines only.
 pub fn check_document(
-    document: &Document,
+    document: &mut Document,
     file: Option<&str>,
     context: &rules::Context,
     report: &mut Report,
 ) {
     let mut seen: Vec<SeenKey> = Vec::new();
-    for subject in &document.subjects {
-        let Some(checked) = check_subject(document, subject, file, context, report) else {
+    let models: Vec<Option<TaskDefinition>> = document
+        .subjects
+        .iter_mut()
+        .map(|s| s.model.take())
+        .collect();
+    let document = &*document;
+    for (subject, model) in document.subjects.iter().zip(models) {
+        let Some(checked) = check_read_subject(document, subject, model, file, context, report)
+        else {
             continue;
         };
         place_findings(
@@ -127,7 +137,26 @@ fn check_subject(
     context: &rules::Context,
     report: &mut Report,
 ) -> Option<rules::Checked> {
-    match rules::check(subject, context) {
+    check_read_subject(
+        document,
+        subject,
+        subject.model.clone(),
+        file,
+        context,
+        report,
+    )
+}
+
+/// [`check_subject`] with the subject's model taken out of it ([`rules::check_read`]).
+fn check_read_subject(
+    document: &Document,
+    subject: &input::Subject,
+    model: Option<TaskDefinition>,
+    file: Option<&str>,
+    context: &rules::Context,
+    report: &mut Report,
+) -> Option<rules::Checked> {
+    match rules::check_read(subject, model, context) {
         Ok(c) => {
             report.checked += 1;
             Some(c)
@@ -169,7 +198,10 @@ fn place_findings(
         }
         f.file = file.map(str::to_owned);
         f.line = nearest_line(document, subject, &f.pointer);
-        f.pointer = subject.shown_pointer(&f.pointer);
+        let shown = subject.shown_pointer(&f.pointer);
+        if shown.len() != f.pointer.len() {
+            f.pointer = shown.to_owned();
+        }
         // Only the two readings of one template subject are folded: same subject (its
         // base without the `else` marker), line, rule, pointer, severity and evidence —
         // compared before sealing, while the evidence still tells two values apart.

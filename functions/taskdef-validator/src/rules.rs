@@ -41,7 +41,20 @@ pub struct Checked {
 /// Runs every offline rule on one task definition read from a file or an event. Fails only
 /// when the definition's shape is wrong (a field of the wrong type), with the field named.
 pub fn check(subject: &Subject, context: &Context) -> Result<Checked, ShapeError> {
-    let model = TaskDefinition::from_json(&subject.definition)?;
+    check_read(subject, subject.model.clone(), context)
+}
+
+/// [`check`], with the subject's [`Subject::model`] taken out of it already (the scan takes it
+/// rather than copy it): `model` is that, or `None` to read `definition`.
+pub fn check_read(
+    subject: &Subject,
+    model: Option<TaskDefinition>,
+    context: &Context,
+) -> Result<Checked, ShapeError> {
+    let model = match model {
+        Some(model) => model,
+        None => TaskDefinition::from_json(&subject.definition)?,
+    };
     Ok(check_model(
         model,
         &subject.label,

@@ -114,14 +114,14 @@ impl Worker {
     ) -> FileResult {
         let mut out = FileResult::default();
         match parse_file(file, read, skip_unrelated) {
-            Ok(Some(document)) => {
+            Ok(Some(mut document)) => {
                 out.without_task_definitions = document.subjects.is_empty();
                 let start = self.findings.len();
                 let mut report = Report {
                     findings: std::mem::take(&mut self.findings),
                     ..Report::default()
                 };
-                crate::check_document(&document, Some(file), context, &mut report);
+                crate::check_document(&mut document, Some(file), context, &mut report);
                 Report::sort_run(report.findings.get_mut(start..).unwrap_or_default());
                 out.findings = report.findings.len() - start;
                 out.checked = report.checked;

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use ecs_secrets_shared::aws::CallError;
-use ecs_secrets_shared::task_definition::TaskDefinition;
+use ecs_secrets_shared::task_definition::{TaskDefinition, Text};
 use serde_json::{json, Value};
 
 use super::*;
@@ -1423,18 +1423,35 @@ fn a_file_that_names_a_task_definition_is_never_unrelated() {
 /// inside, is still normalised — and a camelCase document reads the same without the walk.
 #[test]
 fn json_keys_are_normalised_whenever_one_is_upper_case() {
+    // What the rules read (the model: a plain file never has a `Value`), and the line.
+    let model = |doc: &input::Document| {
+        rules::check(&doc.subjects[0], &rules::Context::default())
+            .expect("well-shaped")
+            .model
+    };
     let read = |text: &str| {
         let doc = input::parse(text.as_bytes()).expect(text);
         let s = &doc.subjects[0];
-        let c = &s.definition["containerDefinitions"][0];
+        let td = model(&doc);
+        let c = &td.container_definitions.items[0].1;
         (
             s.label.clone(),
-            c["name"].clone(),
-            c["environment"][0]["value"].clone(),
+            c.name().map(str::to_owned),
+            c.environment.items[0]
+                .1
+                .value
+                .as_ref()
+                .and_then(Text::literal)
+                .map(str::to_owned),
             doc.line(s, "/containerDefinitions/0/environment/0/value"),
         )
     };
-    let expected = ("web".to_owned(), json!("app"), json!("x"), Some(2));
+    let expected = (
+        "web".to_owned(),
+        Some("app".to_owned()),
+        Some("x".to_owned()),
+        Some(2),
+    );
     for text in [
         "{\"family\": \"web\", \"containerDefinitions\": [{\"name\": \"app\", \"environment\":\n[{\"name\": \"A\", \"value\": \"x\"}]}]}",
         "{\"\\u0046amily\": \"web\", \"\\u0043ontainerDefinitions\": [{\"Name\": \"app\", \"environment\":\n[{\"name\": \"A\", \"value\": \"x\"}]}]}",
@@ -1444,12 +1461,17 @@ fn json_keys_are_normalised_whenever_one_is_upper_case() {
         assert_eq!(read(text), expected, "{text}");
     }
     // Free-form maps keep their keys either way.
-    let doc = input::parse(
-        br#"{"family": "web", "containerDefinitions": [{"name": "a", "dockerLabels": {"Team": "x"}}]}"#,
-    )
-    .unwrap();
-    assert_eq!(
-        doc.subjects[0].definition["containerDefinitions"][0]["dockerLabels"],
-        json!({"Team": "x"})
-    );
+    for text in [
+        &br#"{"family": "web", "containerDefinitions": [{"name": "a", "dockerLabels": {"Team": "x"}}]}"#[..],
+        br#"{"family": "web", "containerDefinitions": [{"name": "a", "dockerLabels": {"team": "x"}}]}"#,
+    ] {
+        let doc = input::parse(text).unwrap();
+        let labels = model(&doc).container_definitions.items[0]
+            .1
+            .docker_labels
+            .clone()
+            .unwrap_or_default();
+        let key = if text.windows(4).any(|w| w == b"Team") { "Team" } else { "team" };
+        assert_eq!(labels.keys().collect::<Vec<_>>(), [key]);
+    }
 }

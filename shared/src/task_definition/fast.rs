@@ -1,5 +1,5 @@
-//! The model read straight from a `serde_json::Value`, without serde's machinery — the path
-//! every well-formed task definition takes.
+//! The model read straight from a JSON value, without serde's machinery — the path every
+//! well-formed task definition takes.
 //!
 //! Why: serde reads the model field by field through `serde_path_to_error` (so that a wrong
 //! field is named), and the tolerant types (`Text`, `Flag`, list items) can only tell a string
@@ -14,48 +14,142 @@
 //! up (`None`), and [`super::TaskDefinition::from_json`] then runs serde, which names the
 //! field. The property test in `tests.rs` holds the two to that on generated, partly broken
 //! task definitions.
+//!
+//! The reader is written against [`JsonView`], not `serde_json::Value` alone: the validator's
+//! JSON reader builds a lighter tree of its own (strings borrowed from the file, objects as
+//! lists of pairs) and reads the model from that, so a plain task-definition file never becomes
+//! a `Value` at all. One reader for both keeps "what the model says" in one place.
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use serde_json::Number;
+
 use super::{
-    is_intrinsic, is_intrinsic_key, lenient_text, reference_field, ContainerDefinition,
-    EnvironmentFile, Flag, HealthCheck, KeyValue, LogConfiguration, Many, RepositoryCredentials,
-    RuntimePlatform, SecretEntry, TaskDefinition, Text,
+    is_intrinsic_key, kind, ContainerDefinition, EnvironmentFile, Flag, HealthCheck, KeyValue,
+    LogConfiguration, Many, ReferenceText, RepositoryCredentials, RuntimePlatform, SecretEntry,
+    TaskDefinition, Text,
 };
+
+/// A JSON value as the fast reader sees it. serde_json's [`Value`] is one; a reader may give
+/// its own tree, as long as it holds what serde_json would hold for the same text — in
+/// particular no object with a repeated key (serde_json keeps the last value; a tree that
+/// cannot say the same must not be read through this trait).
+pub trait JsonView: Sized {
+    fn is_null(&self) -> bool;
+    fn as_bool(&self) -> Option<bool>;
+    fn as_number(&self) -> Option<&Number>;
+    fn as_str(&self) -> Option<&str>;
+    fn as_array(&self) -> Option<&[Self]>;
+    /// An object's members, in any order (the reader does not depend on it).
+    fn members(&self) -> Option<impl Iterator<Item = (&str, &Self)>>;
+    /// The number of members of an object (`None`: not an object).
+    fn object_len(&self) -> Option<usize>;
+    /// The member `key` of an object.
+    fn get(&self, key: &str) -> Option<&Self>;
+    /// The value as serde_json's (an unresolved intrinsic is kept whole in the model).
+    fn to_value(&self) -> Value;
+
+    /// The kind of the value, for messages that must not show it (as [`kind`]).
+    fn kind(&self) -> &'static str {
+        if self.is_null() {
+            "null"
+        } else if self.as_bool().is_some() {
+            "a boolean"
+        } else if self.as_number().is_some() {
+            "a number"
+        } else if self.as_str().is_some() {
+            "a string"
+        } else if self.as_array().is_some() {
+            "a list"
+        } else {
+            "an object"
+        }
+    }
+}
+
+impl JsonView for Value {
+    fn is_null(&self) -> bool {
+        Value::is_null(self)
+    }
+
+    fn as_bool(&self) -> Option<bool> {
+        Value::as_bool(self)
+    }
+
+    fn as_number(&self) -> Option<&Number> {
+        match self {
+            Value::Number(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    fn as_str(&self) -> Option<&str> {
+        Value::as_str(self)
+    }
+
+    fn as_array(&self) -> Option<&[Self]> {
+        Value::as_array(self).map(Vec::as_slice)
+    }
+
+    fn members(&self) -> Option<impl Iterator<Item = (&str, &Self)>> {
+        Value::as_object(self).map(|m| m.iter().map(|(k, v)| (k.as_str(), v)))
+    }
+
+    fn object_len(&self) -> Option<usize> {
+        Value::as_object(self).map(serde_json::Map::len)
+    }
+
+    fn get(&self, key: &str) -> Option<&Self> {
+        Value::as_object(self).and_then(|m| m.get(key))
+    }
+
+    fn to_value(&self) -> Value {
+        self.clone()
+    }
+
+    fn kind(&self) -> &'static str {
+        kind(self)
+    }
+}
+
+/// [`super::is_intrinsic`] on any view.
+fn is_intrinsic<J: JsonView>(v: &J) -> bool {
+    v.object_len() == Some(1)
+        && v.members()
+            .and_then(|mut m| m.next())
+            .is_some_and(|(k, _)| is_intrinsic_key(k))
+}
 
 /// A model type this reader can build from a value (`None`: leave it to serde).
 trait Read: Sized {
-    fn read(v: &Value) -> Option<Self>;
+    fn read<J: JsonView>(v: &J) -> Option<Self>;
 }
 
 /// The task definition in `v` (an object), or `None` for serde to read.
-pub(super) fn read(v: &Value) -> Option<TaskDefinition> {
+pub(super) fn read<J: JsonView>(v: &J) -> Option<TaskDefinition> {
     TaskDefinition::read(v)
 }
 
 /// An optional field: `null` is absent, as serde's `Option` reads it.
-fn optional<T: Read>(v: &Value) -> Option<Option<T>> {
-    match v {
-        Value::Null => Some(None),
-        v => T::read(v).map(Some),
+fn optional<T: Read, J: JsonView>(v: &J) -> Option<Option<T>> {
+    if v.is_null() {
+        return Some(None);
     }
+    T::read(v).map(Some)
 }
 
 /// The fields of a struct as serde's derive reads them from an object: each field by its
 /// camelCase name or its PascalCase alias, unknown keys ignored, both spellings of one field
 /// refused. `names` gives the camelCase names; `set` is called with the field's index.
-fn fields(
-    v: &Value,
+fn fields<J: JsonView>(
+    v: &J,
     names: &[&str],
-    mut set: impl FnMut(usize, &Value) -> Option<()>,
+    mut set: impl FnMut(usize, &J) -> Option<()>,
 ) -> Option<()> {
-    let Value::Object(map) = v else {
-        return None;
-    };
     let mut seen = 0u64;
-    for (key, value) in map {
+    for (key, value) in v.members()? {
         let Some(i) = field_index(names, key) else {
             continue;
         };
@@ -81,71 +175,103 @@ fn field_index(names: &[&str], key: &str) -> Option<usize> {
 }
 
 impl Read for Text {
-    fn read(v: &Value) -> Option<Self> {
-        match v {
-            Value::String(s) => Some(Text::Literal(s.clone())),
-            Value::Number(n) => Some(Text::Literal(n.to_string())),
-            Value::Bool(b) => Some(Text::Literal(b.to_string())),
-            v if is_intrinsic(v) => Some(Text::Unresolved(v.clone())),
-            _ => None,
+    fn read<J: JsonView>(v: &J) -> Option<Self> {
+        if let Some(s) = v.as_str() {
+            Some(Text::Literal(s.to_owned()))
+        } else if let Some(n) = v.as_number() {
+            Some(Text::Literal(n.to_string()))
+        } else if let Some(b) = v.as_bool() {
+            Some(Text::Literal(b.to_string()))
+        } else if is_intrinsic(v) {
+            Some(Text::Unresolved(v.to_value()))
+        } else {
+            None
         }
     }
 }
 
 impl Read for Flag {
-    fn read(v: &Value) -> Option<Self> {
-        match v {
-            Value::Bool(b) => Some(Flag::Literal(*b)),
-            Value::String(s) if s.eq_ignore_ascii_case("true") => Some(Flag::Literal(true)),
-            Value::String(s) if s.eq_ignore_ascii_case("false") => Some(Flag::Literal(false)),
-            v if is_intrinsic(v) => Some(Flag::Unresolved),
-            _ => None,
+    fn read<J: JsonView>(v: &J) -> Option<Self> {
+        if let Some(b) = v.as_bool() {
+            return Some(Flag::Literal(b));
+        }
+        match v.as_str() {
+            Some(s) if s.eq_ignore_ascii_case("true") => Some(Flag::Literal(true)),
+            Some(s) if s.eq_ignore_ascii_case("false") => Some(Flag::Literal(false)),
+            Some(_) => None,
+            None => is_intrinsic(v).then_some(Flag::Unresolved),
         }
     }
 }
 
 impl<T: Read> Read for Many<T> {
-    fn read(v: &Value) -> Option<Self> {
-        match v {
-            Value::Null => Some(Many::default()),
-            Value::Array(list) => {
-                let mut items = Vec::with_capacity(list.len());
-                for (index, item) in list.iter().enumerate() {
-                    if !is_intrinsic(item) {
-                        items.push((index, T::read(item)?));
-                    }
-                }
-                Some(Many {
-                    items,
-                    unresolved: false,
-                })
-            }
-            Value::Object(map) => Some(Many {
-                items: Vec::new(),
-                unresolved: map.len() == 1 && map.keys().all(|k| is_intrinsic_key(k)),
-            }),
-            _ => None,
+    fn read<J: JsonView>(v: &J) -> Option<Self> {
+        if v.is_null() {
+            return Some(Many::default());
         }
+        if let Some(list) = v.as_array() {
+            let mut items = Vec::with_capacity(list.len());
+            for (index, item) in list.iter().enumerate() {
+                if !is_intrinsic(item) {
+                    items.push((index, T::read(item)?));
+                }
+            }
+            return Some(Many {
+                items,
+                unresolved: false,
+            });
+        }
+        let mut members = v.members()?;
+        Some(Many {
+            items: Vec::new(),
+            unresolved: v.object_len() == Some(1) && members.all(|(k, _)| is_intrinsic_key(k)),
+        })
     }
 }
 
 /// `dockerLabels`, `logConfiguration.options`: a map of optional texts.
-fn text_map(v: &Value) -> Option<Option<BTreeMap<String, Option<Text>>>> {
-    match v {
-        Value::Null => Some(None),
-        Value::Object(map) => map
-            .iter()
-            .map(|(k, v)| Some((k.clone(), optional::<Text>(v)?)))
-            .collect::<Option<BTreeMap<_, _>>>()
-            .map(Some),
-        _ => None,
+fn text_map<J: JsonView>(v: &J) -> Option<Option<BTreeMap<String, Option<Text>>>> {
+    if v.is_null() {
+        return Some(None);
     }
+    v.members()?
+        .map(|(k, v)| Some((k.to_owned(), optional::<Text, J>(v)?)))
+        .collect::<Option<BTreeMap<_, _>>>()
+        .map(Some)
+}
+
+/// A field of a lenient entry by its camelCase name, or else its PascalCase one (as
+/// [`super::lenient_field`]).
+fn lenient_field<'a, J: JsonView>(v: &'a J, camel: &str) -> Option<&'a J> {
+    v.object_len()?;
+    v.get(camel).or_else(|| {
+        let (first, rest) = camel.split_at_checked(1)?;
+        v.get(&format!("{}{rest}", first.to_ascii_uppercase()))
+    })
+}
+
+/// A string (or intrinsic) field read leniently: anything else is as if absent.
+fn lenient_text<J: JsonView>(v: &J, camel: &str) -> Option<Text> {
+    let field = lenient_field(v, camel)?;
+    match field.as_str() {
+        Some(s) => Some(Text::Literal(s.to_owned())),
+        None => is_intrinsic(field).then(|| Text::Unresolved(field.to_value())),
+    }
+}
+
+/// A reference field: present (whatever it holds) or absent.
+fn reference_field<J: JsonView>(v: &J, camel: &str) -> Option<ReferenceText> {
+    lenient_field(v, camel).map(|r| match r.as_str() {
+        Some(s) => ReferenceText::Literal(s.to_owned()),
+        None if is_intrinsic(r) => ReferenceText::Unresolved(r.to_value()),
+        None => ReferenceText::NotAString(r.kind()),
+    })
 }
 
 // The lenient entries take any value, as their serde impls do (`null` too: an empty entry in
 // a list; as the `repositoryCredentials` field, `optional` reads it as absent first).
 impl Read for SecretEntry {
-    fn read(v: &Value) -> Option<Self> {
+    fn read<J: JsonView>(v: &J) -> Option<Self> {
         Some(SecretEntry {
             name: lenient_text(v, "name"),
             value_from: reference_field(v, "valueFrom"),
@@ -154,7 +280,7 @@ impl Read for SecretEntry {
 }
 
 impl Read for EnvironmentFile {
-    fn read(v: &Value) -> Option<Self> {
+    fn read<J: JsonView>(v: &J) -> Option<Self> {
         Some(EnvironmentFile {
             value: lenient_text(v, "value"),
             kind: lenient_text(v, "type"),
@@ -163,7 +289,7 @@ impl Read for EnvironmentFile {
 }
 
 impl Read for RepositoryCredentials {
-    fn read(v: &Value) -> Option<Self> {
+    fn read<J: JsonView>(v: &J) -> Option<Self> {
         Some(RepositoryCredentials {
             credentials_parameter: reference_field(v, "credentialsParameter"),
         })
@@ -171,7 +297,7 @@ impl Read for RepositoryCredentials {
 }
 
 impl Read for KeyValue {
-    fn read(v: &Value) -> Option<Self> {
+    fn read<J: JsonView>(v: &J) -> Option<Self> {
         let mut kv = KeyValue::default();
         fields(v, &["name", "value"], |i, v| {
             match i {
@@ -185,7 +311,7 @@ impl Read for KeyValue {
 }
 
 impl Read for HealthCheck {
-    fn read(v: &Value) -> Option<Self> {
+    fn read<J: JsonView>(v: &J) -> Option<Self> {
         let mut h = HealthCheck::default();
         fields(v, &["command"], |_, v| {
             h.command = Many::read(v)?;
@@ -196,7 +322,7 @@ impl Read for HealthCheck {
 }
 
 impl Read for LogConfiguration {
-    fn read(v: &Value) -> Option<Self> {
+    fn read<J: JsonView>(v: &J) -> Option<Self> {
         let mut l = LogConfiguration::default();
         fields(v, &["logDriver", "options", "secretOptions"], |i, v| {
             match i {
@@ -211,7 +337,7 @@ impl Read for LogConfiguration {
 }
 
 impl Read for RuntimePlatform {
-    fn read(v: &Value) -> Option<Self> {
+    fn read<J: JsonView>(v: &J) -> Option<Self> {
         let mut p = RuntimePlatform::default();
         fields(v, &["operatingSystemFamily"], |_, v| {
             p.operating_system_family = optional(v)?;
@@ -222,7 +348,7 @@ impl Read for RuntimePlatform {
 }
 
 impl Read for ContainerDefinition {
-    fn read(v: &Value) -> Option<Self> {
+    fn read<J: JsonView>(v: &J) -> Option<Self> {
         const NAMES: &[&str] = &[
             "name",
             "image",
@@ -264,7 +390,7 @@ impl Read for ContainerDefinition {
 }
 
 impl Read for TaskDefinition {
-    fn read(v: &Value) -> Option<Self> {
+    fn read<J: JsonView>(v: &J) -> Option<Self> {
         const NAMES: &[&str] = &[
             "taskDefinitionArn",
             "family",
@@ -282,9 +408,10 @@ impl Read for TaskDefinition {
                 0 => td.task_definition_arn = optional(v)?,
                 1 => td.family = optional(v)?,
                 2 => {
-                    td.revision = match v {
-                        Value::Null => None,
-                        v => Some(v.as_u64()?),
+                    td.revision = if v.is_null() {
+                        None
+                    } else {
+                        Some(v.as_number()?.as_u64()?)
                     }
                 }
                 3 => td.execution_role_arn = optional(v)?,

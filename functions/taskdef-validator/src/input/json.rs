@@ -7,6 +7,8 @@
 
 use std::borrow::Cow;
 
+use ecs_secrets_shared::task_definition::JsonView;
+
 use super::error::{line_col, InputError, MAX_DEPTH, MAX_NODES};
 use super::lines::{child_hash, pointer_hash, LineMap, ROOT_HASH};
 
@@ -246,25 +248,148 @@ impl<'a> JsonWalker<'a> {
     }
 }
 
-/// Parses JSON text into its value, its [`LineMap`] and whether a key starts with an
-/// upper-case letter, in one pass — or `None` when the text is anything but plain valid JSON
-/// (invalid, nested deeper than [`ONE_PASS_DEPTH`], …), and serde_json then parses it and names
-/// the error. What this returns is what serde_json and [`LineMap::from_json_and_keys`] give for
-/// the same text (the property tests compare them): reading the text twice, once to build the
-/// value and once for its lines, was a fifth of a scan. Strings with escapes and numbers are
-/// read by serde_json itself, one token at a time, so their meaning cannot drift.
-pub(super) fn parse_with_lines(text: &str) -> Option<(serde_json::Value, LineMap, bool)> {
+/// A JSON value as the one pass reads it: a string without escapes borrowed from the text, an
+/// object as its members in the order written. Lighter to build and to drop than serde_json's
+/// `Value` (no map, no copy of each string): a plain task-definition file is read into the model
+/// from this tree through [`JsonView`] and never becomes a `Value`; any other document does
+/// ([`Node::into_value`]), and then reads as before.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Node<'a> {
+    Null,
+    Bool(bool),
+    Number(serde_json::Number),
+    String(Cow<'a, str>),
+    Array(Vec<Node<'a>>),
+    Object(Vec<(Cow<'a, str>, Node<'a>)>),
+}
+
+impl Node<'_> {
+    /// The value serde_json reads from the same text (of a repeated key, the last value).
+    pub(super) fn into_value(self) -> serde_json::Value {
+        use serde_json::Value;
+        match self {
+            Node::Null => Value::Null,
+            Node::Bool(b) => Value::Bool(b),
+            Node::Number(n) => Value::Number(n),
+            Node::String(s) => Value::String(s.into_owned()),
+            Node::Array(items) => Value::Array(items.into_iter().map(Node::into_value).collect()),
+            Node::Object(members) => {
+                let mut map = serde_json::Map::new();
+                for (key, value) in members {
+                    map.insert(key.into_owned(), value.into_value());
+                }
+                Value::Object(map)
+            }
+        }
+    }
+}
+
+/// What the model reader asks of a value. A [`OneRead`] whose `unsure` is set (a repeated key,
+/// a very large object) must not be read through this: serde_json's map would hold one member
+/// where the tree holds two.
+impl JsonView for Node<'_> {
+    fn is_null(&self) -> bool {
+        matches!(self, Node::Null)
+    }
+
+    fn as_bool(&self) -> Option<bool> {
+        match self {
+            Node::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    fn as_number(&self) -> Option<&serde_json::Number> {
+        match self {
+            Node::Number(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    fn as_str(&self) -> Option<&str> {
+        match self {
+            Node::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    fn as_array(&self) -> Option<&[Self]> {
+        match self {
+            Node::Array(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    fn members(&self) -> Option<impl Iterator<Item = (&str, &Self)>> {
+        match self {
+            Node::Object(members) => Some(members.iter().map(|(k, v)| (k.as_ref(), v))),
+            _ => None,
+        }
+    }
+
+    fn object_len(&self) -> Option<usize> {
+        match self {
+            Node::Object(members) => Some(members.len()),
+            _ => None,
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<&Self> {
+        match self {
+            // The last of a repeated key, as serde_json keeps (a sure tree has none).
+            Node::Object(members) => members.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    fn to_value(&self) -> serde_json::Value {
+        self.clone().into_value()
+    }
+}
+
+/// What [`parse_with_lines`] read.
+#[derive(Debug)]
+pub(super) struct OneRead<'a> {
+    pub node: Node<'a>,
+    pub lines: LineMap,
+    /// Whether a key starts with an upper-case ASCII letter (without one, the document is
+    /// camelCase already and needs no normalising).
+    pub upper_key: bool,
+    /// Whether an object repeats a key or has more than [`SURE_MEMBERS`] members (where
+    /// looking for a repeat would cost more than it saves): the tree is then read only as the
+    /// `Value` it converts to.
+    pub unsure: bool,
+}
+
+/// Most members of one object the one pass checks for a repeated key.
+const SURE_MEMBERS: usize = 32;
+
+/// Parses JSON text into a tree, its [`LineMap`] and what [`OneRead`] says of its keys, in one
+/// pass — or `None` when the text is anything but plain valid JSON (invalid, nested deeper than
+/// [`ONE_PASS_DEPTH`], …), and serde_json then parses it and names the error. The tree converts
+/// to what serde_json gives for the same text, and the lines and key flag are what
+/// [`LineMap::from_json_and_keys`] gives (the property tests compare them): reading the text
+/// twice, once to build the value and once for its lines, was a fifth of a scan. Strings with
+/// escapes and numbers are read by serde_json itself, one token at a time, so their meaning
+/// cannot drift.
+pub(super) fn parse_with_lines(text: &str) -> Option<OneRead<'_>> {
     let mut parser = OnePass {
         text,
         at: 0,
         line: 1,
         path: Vec::new(),
         upper_key: false,
+        unsure: false,
         lines: LineMap::with_capacity((text.len() / 24).min(1 << 14)),
     };
-    let value = parser.value(0)?;
+    let node = parser.value(0)?;
     parser.skip_ws();
-    (parser.at == parser.text.len()).then_some((value, parser.lines, parser.upper_key))
+    (parser.at == parser.text.len()).then_some(OneRead {
+        node,
+        lines: parser.lines,
+        upper_key: parser.upper_key,
+        unsure: parser.unsure,
+    })
 }
 
 /// Deepest nesting [`parse_with_lines`] reads itself (serde_json's limit is 128; between the
@@ -278,10 +403,11 @@ struct OnePass<'a> {
     /// Pointer hashes of the enclosing values (the root's is [`ROOT_HASH`]).
     path: Vec<u64>,
     upper_key: bool,
+    unsure: bool,
     lines: LineMap,
 }
 
-impl OnePass<'_> {
+impl<'a> OnePass<'a> {
     fn skip_ws(&mut self) {
         skip_ws(self.text.as_bytes(), &mut self.at, &mut self.line);
     }
@@ -292,8 +418,7 @@ impl OnePass<'_> {
         self.text.as_bytes().get(self.at).copied()
     }
 
-    fn value(&mut self, depth: usize) -> Option<serde_json::Value> {
-        use serde_json::Value;
+    fn value(&mut self, depth: usize) -> Option<Node<'a>> {
         let first = self.peek()?;
         let here = self.path.last().copied().unwrap_or(ROOT_HASH);
         self.lines.insert(here, self.line);
@@ -303,10 +428,10 @@ impl OnePass<'_> {
                     return None;
                 }
                 self.at += 1;
-                let mut map = serde_json::Map::new();
+                let mut members: Vec<(Cow<'a, str>, Node<'a>)> = Vec::new();
                 if self.peek()? == b'}' {
                     self.at += 1;
-                    return Some(Value::Object(map));
+                    return Some(Node::Object(members));
                 }
                 loop {
                     if self.peek()? != b'"' {
@@ -321,14 +446,20 @@ impl OnePass<'_> {
                     self.path.push(child_hash(here, &key));
                     let value = self.value(depth + 1)?;
                     self.path.pop();
-                    // A repeated key: the last value, as serde_json keeps (the line map keeps
-                    // the first line, as the walker does).
-                    map.insert(key, value);
+                    // A repeated key is kept as written: converted to a `Value`, the last
+                    // value counts, as serde_json keeps (the line map keeps the first line, as
+                    // the walker does); read as a tree, it is unsure.
+                    if !self.unsure
+                        && (members.len() >= SURE_MEMBERS || members.iter().any(|(k, _)| *k == key))
+                    {
+                        self.unsure = true;
+                    }
+                    members.push((key, value));
                     match self.peek()? {
                         b',' => self.at += 1,
                         b'}' => {
                             self.at += 1;
-                            return Some(Value::Object(map));
+                            return Some(Node::Object(members));
                         }
                         _ => return None,
                     }
@@ -342,7 +473,7 @@ impl OnePass<'_> {
                 let mut items = Vec::new();
                 if self.peek()? == b']' {
                     self.at += 1;
-                    return Some(Value::Array(items));
+                    return Some(Node::Array(items));
                 }
                 loop {
                     let mut digits = [0u8; 20];
@@ -355,16 +486,16 @@ impl OnePass<'_> {
                         b',' => self.at += 1,
                         b']' => {
                             self.at += 1;
-                            return Some(Value::Array(items));
+                            return Some(Node::Array(items));
                         }
                         _ => return None,
                     }
                 }
             }
-            b'"' => self.string().map(Value::String),
-            b't' => self.literal("true", Value::Bool(true)),
-            b'f' => self.literal("false", Value::Bool(false)),
-            b'n' => self.literal("null", Value::Null),
+            b'"' => self.string().map(Node::String),
+            b't' => self.literal("true", Node::Bool(true)),
+            b'f' => self.literal("false", Node::Bool(false)),
+            b'n' => self.literal("null", Node::Null),
             b'-' | b'0'..=b'9' => {
                 let start = self.at;
                 while self
@@ -377,13 +508,13 @@ impl OnePass<'_> {
                 }
                 let number: serde_json::Number =
                     serde_json::from_str(self.text.get(start..self.at)?).ok()?;
-                Some(Value::Number(number))
+                Some(Node::Number(number))
             }
             _ => None,
         }
     }
 
-    fn literal(&mut self, word: &str, value: serde_json::Value) -> Option<serde_json::Value> {
+    fn literal(&mut self, word: &str, value: Node<'a>) -> Option<Node<'a>> {
         let end = self.at + word.len();
         (self.text.as_bytes().get(self.at..end)? == word.as_bytes()).then(|| {
             self.at = end;
@@ -391,20 +522,22 @@ impl OnePass<'_> {
         })
     }
 
-    /// A string at its opening quote. Without escapes it is copied as it stands (after the
+    /// A string at its opening quote. Without escapes it is borrowed as it stands (after the
     /// control-character check serde_json makes); with one, serde_json decodes the literal.
-    fn string(&mut self) -> Option<String> {
+    fn string(&mut self) -> Option<Cow<'a, str>> {
         let open = self.at;
         let (close, escaped) = closing_quote(self.text.as_bytes(), open + 1)?;
         self.at = close + 1;
         if escaped {
-            return serde_json::from_str(self.text.get(open..=close)?).ok();
+            return serde_json::from_str::<String>(self.text.get(open..=close)?)
+                .ok()
+                .map(Cow::Owned);
         }
         let raw = self.text.get(open + 1..close)?;
         if raw.bytes().any(|b| b < 0x20) {
             return None;
         }
-        Some(raw.to_owned())
+        Some(Cow::Borrowed(raw))
     }
 }
 
@@ -418,9 +551,20 @@ mod tests {
     /// When the one pass answers, its value is serde_json's and its lines and key check are
     /// the walker's.
     fn agrees(text: &str) -> bool {
-        let Some((value, lines, upper_key)) = parse_with_lines(text) else {
+        let Some(OneRead {
+            node,
+            lines,
+            upper_key,
+            unsure,
+        }) = parse_with_lines(text)
+        else {
             return false;
         };
+        let value = node.clone().into_value();
+        // A sure tree answers as its value does.
+        if !unsure {
+            assert_eq!(sure_view(&node), sure_view(&value), "{text:?}");
+        }
         assert_eq!(
             serde_json::from_str::<Value>(text).ok(),
             Some(value),
@@ -430,6 +574,52 @@ mod tests {
         assert!(lines == walked, "lines differ for {text:?}");
         assert_eq!(upper_key, walked_upper, "{text:?}");
         true
+    }
+
+    /// A value as seen through [`JsonView`] alone, with the view's own answers checked against
+    /// each other (an object's `get` finds each member, `object_len` counts them).
+    fn sure_view<J: JsonView>(v: &J) -> (Value, &'static str) {
+        let kind = v.kind();
+        let value = if v.is_null() {
+            Value::Null
+        } else if let Some(b) = v.as_bool() {
+            Value::Bool(b)
+        } else if let Some(n) = v.as_number() {
+            Value::Number(n.clone())
+        } else if let Some(s) = v.as_str() {
+            Value::String(s.to_owned())
+        } else if let Some(items) = v.as_array() {
+            Value::Array(items.iter().map(|i| sure_view(i).0).collect())
+        } else {
+            let members: Vec<(&str, &J)> = v.members().unwrap().collect();
+            assert_eq!(v.object_len(), Some(members.len()));
+            let mut map = serde_json::Map::new();
+            for (k, m) in members {
+                assert!(std::ptr::eq(v.get(k).unwrap(), m), "get({k:?})");
+                map.insert(k.to_owned(), sure_view(m).0);
+            }
+            Value::Object(map)
+        };
+        (value, kind)
+    }
+
+    #[test]
+    fn a_repeated_key_or_a_large_object_makes_the_tree_unsure() {
+        let unsure = |text: &str| parse_with_lines(text).map(|r| r.unsure);
+        assert_eq!(unsure(r#"{"a": 1, "b": {"c": 2, "d": 3}}"#), Some(false));
+        assert_eq!(unsure(r#"{"a": 1, "b": {"c": 2, "c": 3}}"#), Some(true));
+        assert_eq!(unsure(r#"[{"a": 1}, {"a": 2}]"#), Some(false));
+        // An escaped spelling of the same key is the same key.
+        assert_eq!(unsure(r#"{"ab": 1, "\u0061b": 2}"#), Some(true));
+        let members = |n: usize| {
+            let body: Vec<String> = (0..n).map(|i| format!("\"k{i}\": {i}")).collect();
+            format!("{{{}}}", body.join(","))
+        };
+        assert_eq!(unsure(&members(SURE_MEMBERS)), Some(false));
+        assert_eq!(unsure(&members(SURE_MEMBERS + 1)), Some(true));
+        // Either way the value is serde_json's: the last of a repeated key.
+        assert!(agrees(r#"{"a": 1, "b": {"c": 2, "c": 3}}"#));
+        assert!(agrees(&members(SURE_MEMBERS + 1)));
     }
 
     #[test]

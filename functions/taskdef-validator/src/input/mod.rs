@@ -36,8 +36,9 @@ mod yaml;
 pub use error::{InputError, MAX_INPUT_BYTES, NOT_A_TASK_DEFINITION};
 pub use lines::escape_pointer;
 
+use ecs_secrets_shared::task_definition::{JsonView, TaskDefinition};
 use error::{line_col, strip_position};
-use json::{json_within_node_limit, parse_with_lines};
+use json::{json_within_node_limit, parse_with_lines, OneRead};
 use lines::LineMap;
 use yaml::load_yaml;
 
@@ -56,6 +57,10 @@ pub struct Subject {
     /// A list of containers only (Terraform's `container_definitions`): the task-level fields
     /// are outside the file, and pointers start at the container index (`/0/environment/3`).
     pub containers_only: bool,
+    /// The task definition read into the model already, when the file is a plain one (a
+    /// camelCase `register-task-definition` object, [`from_one_read`]); `definition` is then
+    /// `null`, and [`crate::rules::check`] reads this instead.
+    pub model: Option<TaskDefinition>,
     /// A list of environment variables only (`[{"name": …, "value": …}]`, what Terraform reads
     /// with `jsondecode(file(…))`): pointers start at the variable index (`/3/value`), and
     /// only the variables are checked.
@@ -64,16 +69,17 @@ pub struct Subject {
 
 impl Subject {
     /// The pointer a finding shows: for a list of containers, without `/containerDefinitions`;
-    /// for a list of variables, without `/containerDefinitions/0/environment`.
-    pub fn shown_pointer(&self, pointer: &str) -> String {
+    /// for a list of variables, without `/containerDefinitions/0/environment`. Always the end of
+    /// `pointer` (so a caller can tell by its length whether anything was cut).
+    pub fn shown_pointer<'p>(&self, pointer: &'p str) -> &'p str {
         if self.variables_only {
             if let Some(rest) = pointer.strip_prefix("/containerDefinitions/0/environment") {
-                return rest.to_owned();
+                return rest;
             }
         }
         match pointer.strip_prefix("/containerDefinitions") {
-            Some(rest) if self.containers_only => rest.to_owned(),
-            _ => pointer.to_owned(),
+            Some(rest) if self.containers_only => rest,
+            _ => pointer,
         }
     }
 }
@@ -91,7 +97,7 @@ impl Document {
     /// The 1-based line of the value at `pointer` inside `subject`.
     pub fn line(&self, subject: &Subject, pointer: &str) -> Option<usize> {
         self.lines
-            .line_below(&subject.base, &subject.shown_pointer(pointer))
+            .line_below(&subject.base, subject.shown_pointer(pointer))
     }
 }
 
@@ -136,8 +142,8 @@ pub fn parse(bytes: &[u8]) -> Result<Document, InputError> {
             } else {
                 // Plain valid JSON in one pass; anything else through serde_json, which names
                 // the error.
-                if let Some((value, lines, upper_key)) = parse_with_lines(trimmed) {
-                    return from_value_normalised(value, lines, upper_key);
+                if let Some(read) = parse_with_lines(trimmed) {
+                    return from_one_read(read);
                 }
                 serde_json::from_str::<Value>(trimmed)
             };
@@ -237,6 +243,7 @@ pub fn parse_named(name: &str, bytes: &[u8]) -> Result<Document, InputError> {
         document.subjects.push(Subject {
             label: resource.label,
             definition,
+            model: None,
             base,
             platform_version: None,
             containers_only: true,
@@ -261,6 +268,46 @@ pub fn mentions_task_definition(bytes: &[u8]) -> bool {
     MARKERS
         .iter()
         .any(|m| bytes.windows(m.len()).any(|w| w.eq_ignore_ascii_case(m)))
+}
+
+/// What the one pass read: a plain task definition — a camelCase object with
+/// `containerDefinitions` and no `taskDefinition` wrapper, no key repeated — goes into the
+/// model straight from the tree ([`TaskDefinition::read_view`]), the commonest file at estate
+/// scale never built as a `Value`; anything else (or anything the model reader is unsure of)
+/// becomes the `Value` serde_json would have read, and reads as before. Both ways give the
+/// same document (the tests compare them).
+fn from_one_read(read: OneRead<'_>) -> Result<Document, InputError> {
+    let OneRead {
+        node,
+        lines,
+        upper_key,
+        unsure,
+    } = read;
+    let plain = !upper_key
+        && !unsure
+        && node.get("containerDefinitions").is_some()
+        && node.get("taskDefinition").is_none();
+    if let Some(model) = plain.then(|| TaskDefinition::read_view(&node)).flatten() {
+        let label = node
+            .get("family")
+            .and_then(JsonView::as_str)
+            .unwrap_or("(no family)")
+            .to_owned();
+        return Ok(Document {
+            subjects: vec![Subject {
+                label,
+                definition: Value::Null,
+                model: Some(model),
+                base: String::new(),
+                platform_version: None,
+                containers_only: false,
+                variables_only: false,
+            }],
+            is_template: false,
+            lines,
+        });
+    }
+    from_value_normalised(node.into_value(), lines, upper_key)
 }
 
 /// Reads a task definition handed over as JSON already (Lambda events).
@@ -316,6 +363,7 @@ fn from_value_normalised(
             document.subjects.push(Subject {
                 label: id.clone(),
                 definition: normalise(properties),
+                model: None,
                 base: format!("/Resources/{}/Properties", escape_pointer(id)),
                 platform_version: platform_versions.get(id.as_str()).cloned(),
                 containers_only: false,
@@ -356,6 +404,7 @@ fn from_value_normalised(
     document.subjects.push(Subject {
         label,
         definition,
+        model: None,
         base: base.to_owned(),
         platform_version: None,
         containers_only: false,
@@ -392,6 +441,7 @@ fn containers(items: &[Value], lines: LineMap) -> Result<Document, InputError> {
             subjects: vec![Subject {
                 label: "(environment variables)".to_owned(),
                 definition,
+                model: None,
                 base: String::new(),
                 platform_version: None,
                 containers_only: false,
@@ -428,6 +478,7 @@ fn containers(items: &[Value], lines: LineMap) -> Result<Document, InputError> {
         subjects: vec![Subject {
             label,
             definition,
+            model: None,
             base: String::new(),
             platform_version: None,
             containers_only: true,
@@ -518,5 +569,273 @@ fn camel(key: &str) -> String {
             s
         }
         _ => key.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Reads `text` both ways — the plain path from the one pass's tree, and its `Value`
+    /// through [`from_value_normalised`] — asserts they give the same document, and says
+    /// whether the plain path read it.
+    fn read_alike(text: &str) -> bool {
+        let read = parse_with_lines(text).expect("plain valid JSON");
+        let by_value = from_value_normalised(
+            read.node.clone().into_value(),
+            LineMap::from_json(text),
+            read.upper_key,
+        );
+        let direct = from_one_read(read);
+        let (direct, by_value) = match (direct, by_value) {
+            (Ok(d), Ok(v)) => (d, v),
+            (Err(d), Err(v)) => {
+                assert_eq!(format!("{d:?}"), format!("{v:?}"), "{text}");
+                return false;
+            }
+            (d, v) => panic!("one way fails: {d:?} / {v:?} for {text}"),
+        };
+        assert_eq!(direct.is_template, by_value.is_template, "{text}");
+        assert!(direct.lines == by_value.lines, "lines differ for {text}");
+        assert_eq!(direct.subjects.len(), by_value.subjects.len(), "{text}");
+        let mut plain = false;
+        for (d, v) in direct.subjects.iter().zip(&by_value.subjects) {
+            assert_eq!(
+                (
+                    &d.label,
+                    &d.base,
+                    &d.platform_version,
+                    d.containers_only,
+                    d.variables_only
+                ),
+                (
+                    &v.label,
+                    &v.base,
+                    &v.platform_version,
+                    v.containers_only,
+                    v.variables_only
+                ),
+                "{text}"
+            );
+            assert!(v.model.is_none());
+            let model = |s: &Subject| match &s.model {
+                Some(m) => Ok(m.clone()),
+                None => TaskDefinition::from_json(&s.definition).map_err(|e| e.to_string()),
+            };
+            assert_eq!(model(d), model(v), "{text}");
+            if d.model.is_some() {
+                assert!(d.definition.is_null());
+                plain = true;
+            } else {
+                assert_eq!(d.definition, v.definition, "{text}");
+            }
+        }
+        plain
+    }
+
+    #[test]
+    fn plain_task_definitions_are_read_without_a_value_and_as_one_would_be() {
+        // The plain path: camelCase register-task-definition input.
+        for text in [
+            r#"{"family": "web", "containerDefinitions": []}"#,
+            r#"{"containerDefinitions": [{"name": "a", "environment": [{"name": "A", "value": 8080}, {"name": "B", "value": "caf\u00e9 \"q\""}]}], "revision": 3}"#,
+            r#"{"family": 7, "containerDefinitions": [{"name": "a", "privileged": "TRUE", "dockerLabels": {"team": null, "x": "y"}}, {"fn": 1}]}"#,
+            // serde reads a struct's list from an object as an empty list: so does the tree.
+            r#"{"family": "web", "containerDefinitions": {"name": "a"}}"#,
+            "{\n  \"family\": \"web\",\n  \"containerDefinitions\": [\n    {\"name\": \"a\", \"secrets\": [{\"name\": \"S\", \"valueFrom\": 5}, null]}\n  ]\n}",
+        ] {
+            assert!(read_alike(text), "not read on the plain path: {text}");
+        }
+        // Not plain — PascalCase, the describe wrapper, a template, a list, a repeated key, a
+        // wrong type (the model reader is unsure; serde names the field) — read as a `Value`.
+        for text in [
+            r#"{"Family": "web", "ContainerDefinitions": []}"#,
+            r#"{"family": "web", "containerDefinitions": [{"Name": "a"}]}"#,
+            r#"{"taskDefinition": {"family": "web", "containerDefinitions": []}}"#,
+            r#"{"Resources": {"T": {"Type": "AWS::ECS::TaskDefinition", "Properties": {"ContainerDefinitions": []}}}}"#,
+            r#"[{"name": "a", "image": "b"}]"#,
+            r#"{"family": "a", "family": "b", "containerDefinitions": []}"#,
+            r#"{"family": "web", "containerDefinitions": [{"name": "a", "environment": [{"name": "A", "value": {"Ref": "X", "Ref": "Y"}}]}]}"#,
+            r#"{"family": "web", "containerDefinitions": [{"name": "a", "privileged": "yes"}]}"#,
+            r#"{"family": "web"}"#,
+            r#""a string""#,
+        ] {
+            assert!(!read_alike(text), "read on the plain path: {text}");
+        }
+    }
+
+    /// JSON text of an object of `members`, each member left out, written once, twice (a
+    /// repeated key) or PascalCase, with an unknown member now and then; with `odd` false,
+    /// every member once or not at all.
+    fn object(
+        odd: bool,
+        members: Vec<(&'static str, BoxedStrategy<String>)>,
+    ) -> BoxedStrategy<String> {
+        let each: Vec<_> = members
+            .into_iter()
+            .map(|(key, value)| {
+                (0..16u8, value.clone(), value).prop_map(move |(how, a, b)| {
+                    let pascal = format!("{}{}", key[..1].to_ascii_uppercase(), &key[1..]);
+                    match how {
+                        0 => String::new(),
+                        1 if odd => format!("\"{key}\": {a}, \"{key}\": {b}"),
+                        2 if odd => format!("\"{pascal}\": {a}"),
+                        _ => format!("\"{key}\": {a}"),
+                    }
+                })
+            })
+            .collect();
+        (each, any::<bool>())
+            .prop_map(|(members, unknown)| {
+                let mut members: Vec<String> =
+                    members.into_iter().filter(|m| !m.is_empty()).collect();
+                if unknown {
+                    members.push("\"cpu\": 256".to_owned());
+                }
+                format!("{{{}}}", members.join(",\n"))
+            })
+            .boxed()
+    }
+
+    /// A string (hostile ones too); with `odd`, also numbers, booleans, `null`, intrinsics (one
+    /// with a repeated key), lists and objects.
+    fn text(odd: bool) -> BoxedStrategy<String> {
+        let strings = prop_oneof![
+            12 => "[a-zA-Z0-9_/:=+ -]{0,24}".prop_map(|s| format!("\"{s}\"")),
+            1 => Just(r#""caf\u00e9 \"q\" \\ \n \ud83d\ude00""#.to_owned()),
+            1 => Just("\"\u{1f600} é\"".to_owned()),
+        ];
+        if !odd {
+            return strings.boxed();
+        }
+        prop_oneof![
+            4 => strings,
+            1 => prop_oneof![
+                Just("8080"), Just("-2.5e3"), Just("18446744073709551615"), Just("1E+2"),
+                Just("true"), Just("false"), Just("\"TRUE\""), Just("null"),
+                Just(r#"{"Ref": "X"}"#), Just(r#"{"Fn::Sub": "${A}"}"#),
+                Just(r#"{"Ref": "X", "Ref": "Y"}"#), Just(r#"[1, "a"]"#), Just("{}"),
+            ].prop_map(str::to_owned),
+        ]
+        .boxed()
+    }
+
+    fn flag(odd: bool) -> BoxedStrategy<String> {
+        prop_oneof![
+            8 => prop_oneof![Just("true"), Just("false"), Just("\"TRUE\""), Just("\"false\"")]
+                .prop_map(str::to_owned),
+            1 => text(odd),
+        ]
+        .boxed()
+    }
+
+    fn many(odd: bool, item: BoxedStrategy<String>) -> BoxedStrategy<String> {
+        let list =
+            prop::collection::vec(item, 0..4).prop_map(|items| format!("[{}]", items.join(", ")));
+        if !odd {
+            return list.boxed();
+        }
+        prop_oneof![8 => list, 1 => text(odd)].boxed()
+    }
+
+    /// A task definition, `odd` or not (see the parts above).
+    fn definition(odd: bool) -> BoxedStrategy<String> {
+        let text = || text(odd);
+        let pair = |a: &'static str, b: &'static str| object(odd, vec![(a, text()), (b, text())]);
+        let container = object(
+            odd,
+            vec![
+                ("name", text()),
+                ("image", text()),
+                ("environment", many(odd, pair("name", "value"))),
+                ("secrets", many(odd, pair("name", "valueFrom"))),
+                ("command", many(odd, text())),
+                (
+                    "dockerLabels",
+                    prop_oneof![object(odd, vec![("team", text()), ("x", text())]), text()].boxed(),
+                ),
+                (
+                    "logConfiguration",
+                    object(
+                        odd,
+                        vec![
+                            ("logDriver", text()),
+                            ("options", object(odd, vec![("a", text())])),
+                            ("secretOptions", many(odd, pair("name", "valueFrom"))),
+                        ],
+                    ),
+                ),
+                (
+                    "repositoryCredentials",
+                    object(odd, vec![("credentialsParameter", text())]),
+                ),
+                ("privileged", flag(odd)),
+                ("user", text()),
+                ("readonlyRootFilesystem", flag(odd)),
+            ],
+        );
+        object(
+            odd,
+            vec![
+                ("family", text()),
+                ("taskDefinitionArn", text()),
+                (
+                    "revision",
+                    prop_oneof![8 => (0u64..99).prop_map(|n| n.to_string()), 1 => text()].boxed(),
+                ),
+                ("executionRoleArn", text()),
+                ("requiresCompatibilities", many(odd, text())),
+                (
+                    "runtimePlatform",
+                    object(odd, vec![("operatingSystemFamily", text())]),
+                ),
+                ("containerDefinitions", many(odd, container)),
+            ],
+        )
+    }
+
+    /// A task-definition file: odd or not, and now and then in the describe wrapper or a list.
+    fn task_definition() -> BoxedStrategy<String> {
+        (any::<bool>(), definition(true), definition(false), 0..6u8)
+            .prop_map(|(odd, a, b, how)| {
+                let td = if odd { a.clone() } else { b.clone() };
+                match how {
+                    0 => format!("{{\"taskDefinition\": {td}}}"),
+                    1 => format!("[{a}, {b}]"),
+                    _ => td,
+                }
+            })
+            .boxed()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
+
+        /// Generated task-definition files — every field left out, repeated, PascalCase or of
+        /// the wrong type, hostile strings and numbers, intrinsics (one with a repeated key),
+        /// the describe wrapper, lists — read alike both ways, whichever way is taken.
+        #[test]
+        fn generated_files_read_alike_both_ways(text in task_definition()) {
+            read_alike(&text);
+        }
+    }
+
+    /// The generator reaches the plain path, and not only it.
+    #[test]
+    fn the_generator_takes_both_paths() {
+        use proptest::strategy::ValueTree;
+        let mut runner = proptest::test_runner::TestRunner::deterministic();
+        let (mut plain, mut other) = (0, 0);
+        for _ in 0..400 {
+            let text = task_definition().new_tree(&mut runner).unwrap().current();
+            if read_alike(&text) {
+                plain += 1;
+            } else {
+                other += 1;
+            }
+        }
+        assert!(plain >= 20 && other >= 20, "plain {plain}, other {other}");
     }
 }
