@@ -371,36 +371,9 @@ pub struct RepositoryCredentials {
     pub credentials_parameter: Option<ReferenceText>,
 }
 
-/// A field by its camelCase or PascalCase name.
-fn lenient_field<'a>(v: &'a Value, camel: &str) -> Option<&'a Value> {
-    let object = v.as_object()?;
-    object.get(camel).or_else(|| {
-        let mut c = camel.chars();
-        let pascal: String = c
-            .next()
-            .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-            .unwrap_or_default();
-        object.get(&pascal)
-    })
-}
-
-/// A string (or intrinsic) field read leniently: anything else is as if absent.
-fn lenient_text(v: &Value, camel: &str) -> Option<Text> {
-    match lenient_field(v, camel)? {
-        Value::String(s) => Some(Text::Literal(s.clone())),
-        other if is_intrinsic(other) => Some(Text::Unresolved(other.clone())),
-        _ => None,
-    }
-}
-
-/// A reference field: present (whatever it holds) or absent.
-fn reference_field(v: &Value, camel: &str) -> Option<ReferenceText> {
-    lenient_field(v, camel).map(|r| match r {
-        Value::String(s) => ReferenceText::Literal(s.clone()),
-        other if is_intrinsic(other) => ReferenceText::Unresolved(other.clone()),
-        other => ReferenceText::NotAString(kind(other)),
-    })
-}
+// The lenient entries' fields are read as the fast reader reads them (one implementation for
+// both readers, over any `JsonView`).
+use fast::{lenient_text, reference_field};
 
 impl<'de> Deserialize<'de> for SecretEntry {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

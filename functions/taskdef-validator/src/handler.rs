@@ -367,17 +367,16 @@ impl Target {
 }
 
 /// The revision a document names (`taskDefinitionArn`), if any.
+/// (An event's document is read by [`input::from_json_value`]: its subjects hold the `Value`,
+/// never a model read already.)
 fn arn_of(document: &Document) -> Option<String> {
-    let subject = document.subjects.first()?;
-    match &subject.model {
-        Some(model) => model.arn(),
-        None => subject
-            .definition
-            .get("taskDefinitionArn")
-            .and_then(Value::as_str),
-    }
-    .filter(|a| !a.is_empty())
-    .map(str::to_owned)
+    document
+        .subjects
+        .first()
+        .and_then(|s| s.definition.get("taskDefinitionArn"))
+        .and_then(Value::as_str)
+        .filter(|a| !a.is_empty())
+        .map(str::to_owned)
 }
 
 /// One summary line and one line per finding (rule, severity, pointer, evidence hash — never

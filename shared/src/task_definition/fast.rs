@@ -240,8 +240,7 @@ fn text_map<J: JsonView>(v: &J) -> Option<Option<BTreeMap<String, Option<Text>>>
         .map(Some)
 }
 
-/// A field of a lenient entry by its camelCase name, or else its PascalCase one (as
-/// [`super::lenient_field`]).
+/// A field of a lenient entry by its camelCase name, or else its PascalCase one.
 fn lenient_field<'a, J: JsonView>(v: &'a J, camel: &str) -> Option<&'a J> {
     v.object_len()?;
     v.get(camel).or_else(|| {
@@ -251,7 +250,7 @@ fn lenient_field<'a, J: JsonView>(v: &'a J, camel: &str) -> Option<&'a J> {
 }
 
 /// A string (or intrinsic) field read leniently: anything else is as if absent.
-fn lenient_text<J: JsonView>(v: &J, camel: &str) -> Option<Text> {
+pub(super) fn lenient_text<J: JsonView>(v: &J, camel: &str) -> Option<Text> {
     let field = lenient_field(v, camel)?;
     match field.as_str() {
         Some(s) => Some(Text::Literal(s.to_owned())),
@@ -260,7 +259,7 @@ fn lenient_text<J: JsonView>(v: &J, camel: &str) -> Option<Text> {
 }
 
 /// A reference field: present (whatever it holds) or absent.
-fn reference_field<J: JsonView>(v: &J, camel: &str) -> Option<ReferenceText> {
+pub(super) fn reference_field<J: JsonView>(v: &J, camel: &str) -> Option<ReferenceText> {
     lenient_field(v, camel).map(|r| match r.as_str() {
         Some(s) => ReferenceText::Literal(s.to_owned()),
         None if is_intrinsic(r) => ReferenceText::Unresolved(r.to_value()),

@@ -47,7 +47,7 @@ use yaml::load_yaml;
 pub struct Subject {
     /// The family, or the CloudFormation logical id.
     pub label: String,
-    /// The task definition, camelCase.
+    /// The task definition, camelCase — `null` when [`Subject::model`] holds it read already.
     pub definition: Value,
     /// Pointer of the task definition inside the document (`""`, `/taskDefinition`,
     /// `/Resources/Task/Properties`).
@@ -59,7 +59,8 @@ pub struct Subject {
     pub containers_only: bool,
     /// The task definition read into the model already, when the file is a plain one (a
     /// camelCase `register-task-definition` object, [`from_one_read`]); `definition` is then
-    /// `null`, and [`crate::rules::check`] reads this instead.
+    /// `null`, and [`crate::rules::check`] reads this instead ([`crate::check_document`] takes
+    /// it out: after that, only the subject's label, base and lines are left to read).
     pub model: Option<TaskDefinition>,
     /// A list of environment variables only (`[{"name": …, "value": …}]`, what Terraform reads
     /// with `jsondecode(file(…))`): pointers start at the variable index (`/3/value`), and
@@ -635,6 +636,14 @@ mod tests {
         plain
     }
 
+    /// `n` Docker labels, `"l0": "v", …`.
+    fn labels(n: usize) -> String {
+        (0..n)
+            .map(|i| format!("\"l{i}\": \"v\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     #[test]
     fn plain_task_definitions_are_read_without_a_value_and_as_one_would_be() {
         // The plain path: camelCase register-task-definition input.
@@ -642,6 +651,11 @@ mod tests {
             r#"{"family": "web", "containerDefinitions": []}"#,
             r#"{"containerDefinitions": [{"name": "a", "environment": [{"name": "A", "value": 8080}, {"name": "B", "value": "caf\u00e9 \"q\""}]}], "revision": 3}"#,
             r#"{"family": 7, "containerDefinitions": [{"name": "a", "privileged": "TRUE", "dockerLabels": {"team": null, "x": "y"}}, {"fn": 1}]}"#,
+            // Keys written with escapes, non-ASCII keys, `containerDefinitions: null`.
+            r#"{"\u0066amily": "web", "\u0063ontainerDefinitions": [{"n\u0061me": "a", "é": 1}]}"#,
+            r#"{"family": "web", "containerDefinitions": null}"#,
+            // 32 labels: still sure.
+            &format!(r#"{{"containerDefinitions": [{{"name": "a", "dockerLabels": {{{}}}}}]}}"#, labels(32)),
             // serde reads a struct's list from an object as an empty list: so does the tree.
             r#"{"family": "web", "containerDefinitions": {"name": "a"}}"#,
             "{\n  \"family\": \"web\",\n  \"containerDefinitions\": [\n    {\"name\": \"a\", \"secrets\": [{\"name\": \"S\", \"valueFrom\": 5}, null]}\n  ]\n}",
@@ -657,6 +671,15 @@ mod tests {
             r#"{"Resources": {"T": {"Type": "AWS::ECS::TaskDefinition", "Properties": {"ContainerDefinitions": []}}}}"#,
             r#"[{"name": "a", "image": "b"}]"#,
             r#"{"family": "a", "family": "b", "containerDefinitions": []}"#,
+            // Repeated once unescaped; the wrapper and a template written with escapes.
+            r#"{"family": "web", "containerDefinitions": [{"name": "a", "n\u0061me": "b"}]}"#,
+            r#"{"taskDefinitio\u006e": {"family": "web", "containerDefinitions": []}}"#,
+            r#"{"\u0052esources": {}, "containerDefinitions": []}"#,
+            // 33 labels: unsure, read as a `Value` (which holds them all).
+            &format!(
+                r#"{{"containerDefinitions": [{{"name": "a", "dockerLabels": {{{}}}}}]}}"#,
+                labels(33)
+            ),
             r#"{"family": "web", "containerDefinitions": [{"name": "a", "environment": [{"name": "A", "value": {"Ref": "X", "Ref": "Y"}}]}]}"#,
             r#"{"family": "web", "containerDefinitions": [{"name": "a", "privileged": "yes"}]}"#,
             r#"{"family": "web"}"#,
