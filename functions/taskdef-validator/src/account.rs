@@ -178,6 +178,7 @@ pub async fn scan<R: Revisions, D: Directory>(
         };
         let first = report.findings.len();
         validate_revision(model, &context, live, report).await;
+        let arn = crate::finding::Shared::from(arn.as_str());
         for f in &mut report.findings[first..] {
             f.file = Some(arn.clone());
         }

@@ -58,8 +58,8 @@ impl Entry {
         Entry {
             fingerprint: f.fingerprint(),
             rule: f.rule.to_owned(),
-            file: f.file.clone().unwrap_or_default(),
-            task_definition: f.task_definition.clone(),
+            file: f.file.as_deref().unwrap_or_default().to_owned(),
+            task_definition: f.task_definition.to_string(),
             pointer: f.pointer.clone(),
         }
     }

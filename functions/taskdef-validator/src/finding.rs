@@ -206,7 +206,8 @@ pub struct Evidence {
     /// First 16 hex digits of HMAC-SHA-256(key, SHA-256(value)); absent without a key.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<String>,
-    pub kind: String,
+    /// What was found (`AWS access key id`): one of the detector's fixed kinds.
+    pub kind: &'static str,
     pub length: usize,
     /// The value's SHA-256 between detection and [`Evidence::seal`]: never serialized, never
     /// printed (an unkeyed hash is a guessing oracle).
@@ -225,10 +226,10 @@ impl fmt::Debug for Evidence {
 }
 
 impl Evidence {
-    pub fn of(kind: impl Into<String>, value: &str) -> Self {
+    pub fn of(kind: &'static str, value: &str) -> Self {
         use sha2::{Digest, Sha256};
         Evidence {
-            kind: kind.into(),
+            kind,
             length: value.chars().count(),
             fingerprint: None,
             digest: Some(Sha256::digest(value.as_bytes()).into()),
@@ -270,11 +271,11 @@ pub struct Finding {
     /// Boxed: only the live IAM rule fills it, and a finding is kept by the ten thousand.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access: Option<Box<Access>>,
-    pub container: Option<String>,
+    pub container: Option<Shared>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub evidence: Option<Evidence>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub file: Option<String>,
+    pub file: Option<Shared>,
     /// 1-based line in the file, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
@@ -285,7 +286,17 @@ pub struct Finding {
     pub rule: &'static str,
     pub severity: Severity,
     /// The task definition: its family (or CloudFormation logical id).
-    pub task_definition: String,
+    pub task_definition: Shared,
+}
+
+/// A string many findings share — the file, the task definition, the container — held once,
+/// not copied into each finding (a scan keeps its findings by the hundred thousand).
+pub type Shared = std::sync::Arc<str>;
+
+/// The empty [`Shared`] a new finding starts with (cloned, not allocated, per finding).
+fn empty() -> Shared {
+    static EMPTY: std::sync::LazyLock<Shared> = std::sync::LazyLock::new(|| Shared::from(""));
+    EMPTY.clone()
 }
 
 impl Finding {
@@ -300,7 +311,7 @@ impl Finding {
             rule: rule_id,
             severity: r.map_or(Severity::Medium, |r| r.severity),
             file: None,
-            task_definition: String::new(),
+            task_definition: empty(),
             container: None,
             pointer: pointer.into(),
             line: None,
@@ -317,7 +328,7 @@ impl Finding {
     }
 
     pub fn container(mut self, container: Option<&str>) -> Self {
-        self.container = container.map(str::to_owned);
+        self.container = container.map(Shared::from);
         self
     }
 

@@ -187,6 +187,10 @@ fn place_findings(
     report: &mut Report,
 ) {
     report.findings.reserve(findings.len());
+    // One copy of the file's name for all its findings.
+    let file = file
+        .filter(|_| !findings.is_empty())
+        .map(finding::Shared::from);
     for mut f in findings {
         // A file of variables: only what the variables hold (the container is a frame).
         if subject.variables_only
@@ -196,7 +200,7 @@ fn place_findings(
         {
             continue;
         }
-        f.file = file.map(str::to_owned);
+        f.file.clone_from(&file);
         f.line = nearest_line(document, subject, &f.pointer);
         let shown = subject.shown_pointer(&f.pointer);
         if shown.len() != f.pointer.len() {

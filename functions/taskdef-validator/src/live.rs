@@ -221,8 +221,9 @@ pub async fn check<D: Directory>(
             findings.push(f);
         }
     }
+    let label = crate::finding::Shared::from(label);
     for f in &mut findings {
-        f.task_definition = label.to_owned();
+        f.task_definition = label.clone();
     }
     findings
 }

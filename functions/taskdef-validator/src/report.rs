@@ -463,9 +463,9 @@ mod tests {
         let mut full = Finding::new(rule::EXECUTION_ROLE_CANNOT_READ_SECRET, "/p/0", "m \"q\"")
             .container(Some("app"))
             .evidence(evidence.clone());
-        full.file = Some("a.json".to_owned());
+        full.file = Some("a.json".into());
         full.line = Some(3);
-        full.task_definition = "web".to_owned();
+        full.task_definition = "web".into();
         full.access = Some(Box::new(Access {
             action: "secretsmanager:GetSecretValue".to_owned(),
             decision: "denied".to_owned(),

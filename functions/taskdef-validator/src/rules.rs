@@ -119,7 +119,14 @@ pub fn check_model(
                 &platform,
             ));
         }
-        findings.extend(out.into_iter().map(|f| f.container(name)));
+        // One copy of the container's name for all its findings.
+        let name = name
+            .filter(|_| !out.is_empty())
+            .map(crate::finding::Shared::from);
+        findings.extend(out.into_iter().map(|mut f| {
+            f.container.clone_from(&name);
+            f
+        }));
     }
     // A credential written where a reference belongs is a leak, not a reference: it gets one
     // finding, and is neither checked as a reference nor looked up (that would send it to AWS).
@@ -156,8 +163,9 @@ pub fn check_model(
         reference_rules(found, &model, &task, &platform, &mut findings);
     }
     task_rules(&model, &mut findings);
+    let label = crate::finding::Shared::from(label);
     for f in &mut findings {
-        f.task_definition = label.to_owned();
+        f.task_definition = label.clone();
     }
     Checked {
         model,

@@ -69,7 +69,7 @@ pub fn apply(report: &mut Report, triage: &Triage<'_>) -> Vec<String> {
                     && key.as_deref() == Some(s.file_key.as_str())
                     && s.task_definition
                         .as_ref()
-                        .is_none_or(|t| *t == f.task_definition)
+                        .is_none_or(|t| **t == *f.task_definition)
                     && s.pointer.as_ref().is_none_or(|p| *p == f.pointer)
                     && s.fingerprint
                         .as_deref()
@@ -130,8 +130,8 @@ pub fn apply(report: &mut Report, triage: &Triage<'_>) -> Vec<String> {
             if s.expired(triage.today) {
                 let expires = s.expires.map(|d| d.to_string()).unwrap_or_default();
                 kept.push(Finding {
-                    file: Some(config.path.clone()),
-                    task_definition: "[[suppress]]".to_owned(),
+                    file: Some(config.path.as_str().into()),
+                    task_definition: "[[suppress]]".into(),
                     line: Some(s.line),
                     ..Finding::new(
                         rule::EXPIRED_SUPPRESSION,
@@ -212,8 +212,8 @@ mod tests {
 
     fn finding(rule_id: &'static str, file: &str, pointer: &str) -> Finding {
         Finding {
-            file: Some(file.to_owned()),
-            task_definition: "app".to_owned(),
+            file: Some(file.into()),
+            task_definition: "app".into(),
             ..Finding::new(rule_id, pointer, "message")
         }
     }
