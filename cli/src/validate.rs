@@ -216,7 +216,12 @@ pub fn run(args: Args) -> ExitCode {
     };
     if let Some((dir, home)) = &live {
         for file in &args.files {
-            match scan::parse_file(file, scan::read_file(file), args.skip_unrelated) {
+            let read = scan::read_file(file);
+            match scan::parse_file(
+                file,
+                read.as_deref().map_err(String::as_str),
+                args.skip_unrelated,
+            ) {
                 Ok(None) => skipped(file),
                 Ok(Some(d)) => {
                     if d.subjects.is_empty() {

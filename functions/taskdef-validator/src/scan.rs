@@ -38,21 +38,25 @@ pub struct Scanned {
 /// Reads a file (`-`: standard input) up to one byte past [`MAX_INPUT_BYTES`], so that the
 /// parser can refuse an oversized file without reading all of it.
 pub fn read_file(file: &str) -> Result<Vec<u8>, String> {
-    let limit = MAX_INPUT_BYTES as u64 + 1;
     let mut bytes = Vec::new();
-    let result = if file == "-" {
-        std::io::stdin().take(limit).read_to_end(&mut bytes)
-    } else {
-        std::fs::File::open(file).and_then(|f| {
-            // Sized once from the file's length (a growing buffer was copied over and over);
-            // the length is a hint, and the limit still holds if the file grows meanwhile.
-            let size = f.metadata().map_or(0, |m| m.len()).min(limit);
-            bytes.reserve_exact(usize::try_from(size).unwrap_or(0).saturating_add(1));
-            f.take(limit).read_to_end(&mut bytes)
-        })
-    };
-    result.map_err(|e| format!("cannot read: {e}"))?;
+    read_file_into(file, &mut bytes)?;
     Ok(bytes)
+}
+
+/// [`read_file`] into `buf` (emptied first), keeping its room: a thread reads file after file
+/// into one buffer, with no allocation and no `stat` a file (its room is the size hint).
+pub fn read_file_into(file: &str, buf: &mut Vec<u8>) -> Result<(), String> {
+    // Room for an ordinary task definition at once; a larger file grows the buffer, once.
+    const ROOM: usize = 64 * 1024;
+    buf.clear();
+    buf.reserve(ROOM);
+    let limit = MAX_INPUT_BYTES as u64 + 1;
+    let result = if file == "-" {
+        std::io::stdin().take(limit).read_to_end(buf)
+    } else {
+        std::fs::File::open(file).and_then(|f| f.take(limit).read_to_end(buf))
+    };
+    result.map(|_| ()).map_err(|e| format!("cannot read: {e}"))
 }
 
 /// Parses what [`read_file`] returned; a failure names the file (and the position, when the
@@ -60,13 +64,13 @@ pub fn read_file(file: &str) -> Result<Vec<u8>, String> {
 /// anywhere ([`input::mentions_task_definition`]) is `None`: passed over, not an error.
 pub fn parse_file(
     file: &str,
-    read: Result<Vec<u8>, String>,
+    read: Result<&[u8], &str>,
     skip_unrelated: bool,
 ) -> Result<Option<Document>, InputProblem> {
     match read {
-        Ok(bytes) => match input::parse_named(file, &bytes) {
+        Ok(bytes) => match input::parse_named(file, bytes) {
             Ok(document) => Ok(Some(document)),
-            Err(_) if skip_unrelated && !input::mentions_task_definition(&bytes) => Ok(None),
+            Err(_) if skip_unrelated && !input::mentions_task_definition(bytes) => Ok(None),
             Err(e) => Err(InputProblem {
                 file: file.to_owned(),
                 line: e.line,
@@ -78,7 +82,7 @@ pub fn parse_file(
             file: file.to_owned(),
             line: 0,
             column: 0,
-            message,
+            message: message.to_owned(),
         }),
     }
 }
@@ -102,6 +106,8 @@ struct FileResult {
 struct Worker {
     findings: Vec<crate::finding::Finding>,
     files: Vec<(usize, FileResult)>,
+    /// The file being checked ([`read_file_into`]).
+    buf: Vec<u8>,
 }
 
 /// Files a thread checks before it sizes its findings list for the rest ([`Worker::reserve_for`]).
@@ -126,15 +132,25 @@ impl Worker {
         self.findings.reserve_exact(more.min(MAX_RESERVED));
     }
 
+    /// Checks `file`, whose bytes are in `self.buf` (or which could not be read: `read`).
     fn check(
         &mut self,
         file: &str,
-        read: Result<Vec<u8>, String>,
+        read: Result<(), String>,
         context: &Context,
         skip_unrelated: bool,
     ) -> FileResult {
         let mut out = FileResult::default();
-        match parse_file(file, read, skip_unrelated) {
+        let buf = std::mem::take(&mut self.buf);
+        let parsed = parse_file(
+            file,
+            read.as_ref()
+                .map(|()| buf.as_slice())
+                .map_err(String::as_str),
+            skip_unrelated,
+        );
+        self.buf = buf;
+        match parsed {
             Ok(Some(mut document)) => {
                 out.without_task_definitions = document.subjects.is_empty();
                 let start = self.findings.len();
@@ -168,11 +184,18 @@ pub fn check_files(
     // Standard input can be read once: before the threads, for the first `-`.
     let first_stdin = files.iter().position(|f| f == "-");
     let stdin = first_stdin.map(|_| read_file("-"));
-    let read = |i: usize, file: &str| -> Result<Vec<u8>, String> {
+    let read = |i: usize, file: &str, buf: &mut Vec<u8>| -> Result<(), String> {
         match (&stdin, file == "-") {
-            (Some(bytes), true) if Some(i) == first_stdin => bytes.clone(),
-            (_, true) => Ok(Vec::new()),
-            _ => read_file(file),
+            (Some(bytes), true) if Some(i) == first_stdin => {
+                buf.clear();
+                buf.extend_from_slice(bytes.as_ref()?);
+                Ok(())
+            }
+            (_, true) => {
+                buf.clear();
+                Ok(())
+            }
+            _ => read_file_into(file, buf),
         }
     };
     let next = AtomicUsize::new(0);
@@ -184,7 +207,8 @@ pub fn check_files(
             let Some(file) = files.get(i) else {
                 return worker;
             };
-            let result = worker.check(file, read(i, file), context, skip_unrelated);
+            let read = read(i, file, &mut worker.buf);
+            let result = worker.check(file, read, context, skip_unrelated);
             worker.files.push((i, result));
             if worker.files.len() == SAMPLE_FILES {
                 worker.reserve_for((files.len() - i) / workers);
@@ -274,6 +298,7 @@ mod tests {
                 .map(|i| (i, FileResult::default()))
                 .collect(),
             findings: (0..SAMPLE_FILES * 3).map(|_| finding()).collect(),
+            ..Worker::default()
         };
         worker.reserve_for(1_000);
         // 3 a file, for 1,000 files and a tenth more.
@@ -282,6 +307,7 @@ mod tests {
         let mut worker = Worker {
             files: vec![(0, FileResult::default())],
             findings: (0..1_000).map(|_| finding()).collect(),
+            ..Worker::default()
         };
         worker.reserve_for(usize::MAX);
         assert!(worker.findings.capacity() <= 1_000 + MAX_RESERVED);
@@ -327,7 +353,8 @@ mod tests {
         let mut sequential = Report::default();
         for file in &files {
             let mut worker = Worker::default();
-            let result = worker.check(file, read_file(file), &context, false);
+            let read = read_file_into(file, &mut worker.buf);
+            let result = worker.check(file, read, &context, false);
             assert_eq!(result.findings, worker.findings.len());
             sequential.checked += result.checked;
             sequential.findings.extend(worker.findings);
