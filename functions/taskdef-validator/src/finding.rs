@@ -293,10 +293,13 @@ pub struct Finding {
 /// not copied into each finding (a scan keeps its findings by the hundred thousand).
 pub type Shared = std::sync::Arc<str>;
 
-/// The empty [`Shared`] a new finding starts with (cloned, not allocated, per finding).
+/// The empty [`Shared`] a new finding starts with: cloned, not allocated, per finding, and
+/// one per thread (the scan's threads would otherwise all count references on one).
 fn empty() -> Shared {
-    static EMPTY: std::sync::LazyLock<Shared> = std::sync::LazyLock::new(|| Shared::from(""));
-    EMPTY.clone()
+    thread_local! {
+        static EMPTY: Shared = Shared::from("");
+    }
+    EMPTY.with(Shared::clone)
 }
 
 impl Finding {

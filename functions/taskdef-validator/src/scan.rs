@@ -46,7 +46,8 @@ pub fn read_file(file: &str) -> Result<Vec<u8>, String> {
 /// [`read_file`] into `buf` (emptied first), keeping its room: a thread reads file after file
 /// into one buffer, with no allocation and no `stat` a file (its room is the size hint).
 pub fn read_file_into(file: &str, buf: &mut Vec<u8>) -> Result<(), String> {
-    // Room for an ordinary task definition at once; a larger file grows the buffer, once.
+    // Room for an ordinary task definition at once; a larger file grows the buffer (by
+    // doubling), and [`Worker::check`] lets a buffer grown past [`KEPT_BUFFER`] go.
     const ROOM: usize = 64 * 1024;
     buf.clear();
     buf.reserve(ROOM);
@@ -110,6 +111,9 @@ struct Worker {
     buf: Vec<u8>,
 }
 
+/// Largest read buffer a thread keeps from one file to the next.
+const KEPT_BUFFER: usize = 1 << 20;
+
 /// Files a thread checks before it sizes its findings list for the rest ([`Worker::reserve_for`]).
 const SAMPLE_FILES: usize = 32;
 
@@ -124,12 +128,13 @@ impl Worker {
     /// of its time end to end). Room reserved and not used costs address space, not memory:
     /// pages are only backed when written.
     fn reserve_for(&mut self, files: usize) {
-        let seen = self.files.len().max(1);
-        let rate = self.findings.len().div_ceil(seen);
-        let more = rate
-            .saturating_mul(files)
-            .saturating_add((files / 10).saturating_mul(rate));
-        self.findings.reserve_exact(more.min(MAX_RESERVED));
+        let seen = self.files.len().max(1) as u128;
+        let more = self.findings.len() as u128 * files as u128 * 11 / (10 * seen);
+        let more = usize::try_from(more)
+            .unwrap_or(usize::MAX)
+            .min(MAX_RESERVED);
+        // Where memory is committed strictly, a refusal only means the list grows as before.
+        let _ = self.findings.try_reserve_exact(more);
     }
 
     /// Checks `file`, whose bytes are in `self.buf` (or which could not be read: `read`).
@@ -149,7 +154,10 @@ impl Worker {
                 .map_err(String::as_str),
             skip_unrelated,
         );
-        self.buf = buf;
+        // A large file's room is not kept for the rest of the scan.
+        if buf.capacity() <= KEPT_BUFFER {
+            self.buf = buf;
+        }
         match parsed {
             Ok(Some(mut document)) => {
                 out.without_task_definitions = document.subjects.is_empty();
@@ -315,6 +323,55 @@ mod tests {
         let mut worker = Worker::default();
         worker.reserve_for(1_000_000);
         assert_eq!(worker.findings.capacity(), 0);
+    }
+
+    /// One thread's buffer carries nothing from one file to the next — after a large file, a
+    /// file it cannot read, or standard input — and is not kept once grown past
+    /// [`KEPT_BUFFER`].
+    #[test]
+    fn a_thread_reads_each_file_afresh() {
+        let dir = std::env::temp_dir().join(format!("scan-buffer-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let write = |name: &str, text: &str| {
+            let path = dir.join(name);
+            std::fs::write(&path, text).unwrap();
+            path.to_string_lossy().into_owned()
+        };
+        // A large file whose one variable holds a key, padded past the kept size.
+        let padding = " ".repeat(2 * KEPT_BUFFER);
+        let large = write(
+            "large.json",
+            &format!(
+                r#"{{"family": "big", "containerDefinitions": [{{"name": "a", "environment": [{{"name": "AWS_ACCESS_KEY_ID", "value": "AKIA2OGYBAH6STMMNXNN"}}]}}]}}{padding}"#
+            ),
+        );
+        let small = write(
+            "small.json",
+            r#"{"family": "s", "containerDefinitions": []}"#,
+        );
+        let missing = dir.join("missing.json").to_string_lossy().into_owned();
+        let context = Context::default();
+        let mut worker = Worker::default();
+        let check = |worker: &mut Worker, file: &str| {
+            let read = read_file_into(file, &mut worker.buf);
+            let result = worker.check(file, read, &context, false);
+            (result.checked, result.findings, result.errors.len())
+        };
+        // Each file as a thread that has read nothing before sees it.
+        let fresh = |file: &str| check(&mut Worker::default(), file);
+        let (large_alone, small_alone) = (fresh(&large), fresh(&small));
+        assert!(large_alone.0 == 1 && large_alone.1 > 0, "{large_alone:?}");
+        assert_eq!(small_alone, (1, 0, 0));
+        assert_eq!(check(&mut worker, &large), large_alone);
+        assert!(worker.buf.capacity() <= KEPT_BUFFER);
+        // The small file is read alone: not the large one's tail.
+        assert_eq!(check(&mut worker, &small), small_alone);
+        assert_eq!(check(&mut worker, &missing), (0, 0, 1));
+        assert_eq!(check(&mut worker, &small), small_alone);
+        assert_eq!(check(&mut worker, &large), large_alone);
+        assert_eq!(check(&mut worker, &small), small_alone);
+        assert!(worker.buf.capacity() > 0, "an ordinary buffer is kept");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     /// Every fixture (and a missing file), checked with 1 and with 4 threads, gives the same
