@@ -465,7 +465,7 @@ impl TaskDefinition {
     }
 
     /// The task definition in a JSON value of any [`JsonView`] (the validator reads files into
-    /// a tree of its own), when it reads without doubt; `None` when anything is unsure, and the
+    /// a [`JsonNode`]), when it reads without doubt; `None` when anything is unsure, and the
     /// caller then reads it as a `serde_json::Value` through [`TaskDefinition::from_json`],
     /// which names what is wrong. Where this answers, it answers as `from_json` would.
     pub fn read_view<J: JsonView>(v: &J) -> Option<Self> {
@@ -692,7 +692,9 @@ mod sdk {
 }
 
 mod fast;
+mod tree;
 pub use fast::JsonView;
+pub use tree::JsonNode;
 
 #[cfg(test)]
 mod tests;

@@ -81,7 +81,9 @@ pub async fn validate_document<D: Directory>(
 ) {
     let mut seen: Vec<SeenKey> = Vec::new();
     for subject in &document.subjects {
-        let Some(checked) = check_subject(document, subject, file, context, report) else {
+        // The document is borrowed (the caller keeps it): a model read already is copied.
+        let model = subject.model.clone();
+        let Some(checked) = check_subject(document, subject, model, file, context, report) else {
             continue;
         };
         let mut findings = checked.findings.clone();
@@ -113,8 +115,7 @@ pub fn check_document(
         .collect();
     let document = &*document;
     for (subject, model) in document.subjects.iter().zip(models) {
-        let Some(checked) = check_read_subject(document, subject, model, file, context, report)
-        else {
+        let Some(checked) = check_subject(document, subject, model, file, context, report) else {
             continue;
         };
         place_findings(
@@ -129,26 +130,9 @@ pub fn check_document(
     }
 }
 
-/// The offline rules on one subject; a shape error becomes an [`InputProblem`] in `report`.
+/// The offline rules on one subject, whose model (when read already) is `model`
+/// ([`rules::check_read`]); a shape error becomes an [`InputProblem`] in `report`.
 fn check_subject(
-    document: &Document,
-    subject: &input::Subject,
-    file: Option<&str>,
-    context: &rules::Context,
-    report: &mut Report,
-) -> Option<rules::Checked> {
-    check_read_subject(
-        document,
-        subject,
-        subject.model.clone(),
-        file,
-        context,
-        report,
-    )
-}
-
-/// [`check_subject`] with the subject's model taken out of it ([`rules::check_read`]).
-fn check_read_subject(
     document: &Document,
     subject: &input::Subject,
     model: Option<TaskDefinition>,

@@ -16,9 +16,9 @@
 //! task definitions.
 //!
 //! The reader is written against [`JsonView`], not `serde_json::Value` alone: the validator's
-//! JSON reader builds a lighter tree of its own (strings borrowed from the file, objects as
-//! lists of pairs) and reads the model from that, so a plain task-definition file never becomes
-//! a `Value` at all. One reader for both keeps "what the model says" in one place.
+//! JSON reader builds a lighter tree ([`super::JsonNode`]: strings borrowed from the file,
+//! objects as lists of pairs) and reads the model from that, so a plain task-definition file
+//! never becomes a `Value` at all. One reader for both keeps "what the model says" in one place.
 
 use std::collections::BTreeMap;
 

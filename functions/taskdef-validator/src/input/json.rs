@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 
-use ecs_secrets_shared::task_definition::JsonView;
+use ecs_secrets_shared::task_definition::JsonNode;
 
 use super::error::{line_col, InputError, MAX_DEPTH, MAX_NODES};
 use super::lines::{child_hash, pointer_hash, LineMap, ROOT_HASH};
@@ -248,109 +248,10 @@ impl<'a> JsonWalker<'a> {
     }
 }
 
-/// A JSON value as the one pass reads it: a string without escapes borrowed from the text, an
-/// object as its members in the order written. Lighter to build and to drop than serde_json's
-/// `Value` (no map, no copy of each string): a plain task-definition file is read into the model
-/// from this tree through [`JsonView`] and never becomes a `Value`; any other document does
-/// ([`Node::into_value`]), and then reads as before.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) enum Node<'a> {
-    Null,
-    Bool(bool),
-    Number(serde_json::Number),
-    String(Cow<'a, str>),
-    Array(Vec<Node<'a>>),
-    Object(Vec<(Cow<'a, str>, Node<'a>)>),
-}
-
-impl Node<'_> {
-    /// The value serde_json reads from the same text (of a repeated key, the last value).
-    pub(super) fn into_value(self) -> serde_json::Value {
-        use serde_json::Value;
-        match self {
-            Node::Null => Value::Null,
-            Node::Bool(b) => Value::Bool(b),
-            Node::Number(n) => Value::Number(n),
-            Node::String(s) => Value::String(s.into_owned()),
-            Node::Array(items) => Value::Array(items.into_iter().map(Node::into_value).collect()),
-            Node::Object(members) => {
-                let mut map = serde_json::Map::new();
-                for (key, value) in members {
-                    map.insert(key.into_owned(), value.into_value());
-                }
-                Value::Object(map)
-            }
-        }
-    }
-}
-
-/// What the model reader asks of a value. A [`OneRead`] whose `unsure` is set (a repeated key,
-/// a very large object) must not be read through this: serde_json's map would hold one member
-/// where the tree holds two.
-impl JsonView for Node<'_> {
-    fn is_null(&self) -> bool {
-        matches!(self, Node::Null)
-    }
-
-    fn as_bool(&self) -> Option<bool> {
-        match self {
-            Node::Bool(b) => Some(*b),
-            _ => None,
-        }
-    }
-
-    fn as_number(&self) -> Option<&serde_json::Number> {
-        match self {
-            Node::Number(n) => Some(n),
-            _ => None,
-        }
-    }
-
-    fn as_str(&self) -> Option<&str> {
-        match self {
-            Node::String(s) => Some(s),
-            _ => None,
-        }
-    }
-
-    fn as_array(&self) -> Option<&[Self]> {
-        match self {
-            Node::Array(items) => Some(items),
-            _ => None,
-        }
-    }
-
-    fn members(&self) -> Option<impl Iterator<Item = (&str, &Self)>> {
-        match self {
-            Node::Object(members) => Some(members.iter().map(|(k, v)| (k.as_ref(), v))),
-            _ => None,
-        }
-    }
-
-    fn object_len(&self) -> Option<usize> {
-        match self {
-            Node::Object(members) => Some(members.len()),
-            _ => None,
-        }
-    }
-
-    fn get(&self, key: &str) -> Option<&Self> {
-        match self {
-            // The last of a repeated key, as serde_json keeps (a sure tree has none).
-            Node::Object(members) => members.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v),
-            _ => None,
-        }
-    }
-
-    fn to_value(&self) -> serde_json::Value {
-        self.clone().into_value()
-    }
-}
-
 /// What [`parse_with_lines`] read.
 #[derive(Debug)]
 pub(super) struct OneRead<'a> {
-    pub node: Node<'a>,
+    pub node: JsonNode<'a>,
     pub lines: LineMap,
     /// Whether a key starts with an upper-case ASCII letter (without one, the document is
     /// camelCase already and needs no normalising).
@@ -418,7 +319,7 @@ impl<'a> OnePass<'a> {
         self.text.as_bytes().get(self.at).copied()
     }
 
-    fn value(&mut self, depth: usize) -> Option<Node<'a>> {
+    fn value(&mut self, depth: usize) -> Option<JsonNode<'a>> {
         let first = self.peek()?;
         let here = self.path.last().copied().unwrap_or(ROOT_HASH);
         self.lines.insert(here, self.line);
@@ -428,10 +329,10 @@ impl<'a> OnePass<'a> {
                     return None;
                 }
                 self.at += 1;
-                let mut members: Vec<(Cow<'a, str>, Node<'a>)> = Vec::new();
+                let mut members: Vec<(Cow<'a, str>, JsonNode<'a>)> = Vec::new();
                 if self.peek()? == b'}' {
                     self.at += 1;
-                    return Some(Node::Object(members));
+                    return Some(JsonNode::Object(members));
                 }
                 loop {
                     if self.peek()? != b'"' {
@@ -459,7 +360,7 @@ impl<'a> OnePass<'a> {
                         b',' => self.at += 1,
                         b'}' => {
                             self.at += 1;
-                            return Some(Node::Object(members));
+                            return Some(JsonNode::Object(members));
                         }
                         _ => return None,
                     }
@@ -473,7 +374,7 @@ impl<'a> OnePass<'a> {
                 let mut items = Vec::new();
                 if self.peek()? == b']' {
                     self.at += 1;
-                    return Some(Node::Array(items));
+                    return Some(JsonNode::Array(items));
                 }
                 loop {
                     let mut digits = [0u8; 20];
@@ -486,16 +387,16 @@ impl<'a> OnePass<'a> {
                         b',' => self.at += 1,
                         b']' => {
                             self.at += 1;
-                            return Some(Node::Array(items));
+                            return Some(JsonNode::Array(items));
                         }
                         _ => return None,
                     }
                 }
             }
-            b'"' => self.string().map(Node::String),
-            b't' => self.literal("true", Node::Bool(true)),
-            b'f' => self.literal("false", Node::Bool(false)),
-            b'n' => self.literal("null", Node::Null),
+            b'"' => self.string().map(JsonNode::String),
+            b't' => self.literal("true", JsonNode::Bool(true)),
+            b'f' => self.literal("false", JsonNode::Bool(false)),
+            b'n' => self.literal("null", JsonNode::Null),
             b'-' | b'0'..=b'9' => {
                 let start = self.at;
                 while self
@@ -508,13 +409,13 @@ impl<'a> OnePass<'a> {
                 }
                 let number: serde_json::Number =
                     serde_json::from_str(self.text.get(start..self.at)?).ok()?;
-                Some(Node::Number(number))
+                Some(JsonNode::Number(number))
             }
             _ => None,
         }
     }
 
-    fn literal(&mut self, word: &str, value: Node<'a>) -> Option<Node<'a>> {
+    fn literal(&mut self, word: &str, value: JsonNode<'a>) -> Option<JsonNode<'a>> {
         let end = self.at + word.len();
         (self.text.as_bytes().get(self.at..end)? == word.as_bytes()).then(|| {
             self.at = end;
@@ -547,6 +448,7 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
+    use ecs_secrets_shared::task_definition::JsonView;
 
     /// When the one pass answers, its value is serde_json's and its lines and key check are
     /// the walker's.
