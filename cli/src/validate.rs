@@ -250,8 +250,10 @@ pub fn run(args: Args) -> ExitCode {
             no_task_definition(file);
         }
         report.checked += scanned.report.checked;
-        report.findings.extend(scanned.report.findings);
-        report.errors.extend(scanned.report.errors);
+        // Moved, not copied: the scan's list is the report's (a copy of a few hundred
+        // thousand findings into fresh memory was a tenth of a scan of many files).
+        report.findings = scanned.report.findings;
+        report.errors = scanned.report.errors;
     }
     if args.account {
         let statuses: &[Status] = if args.include_inactive {

@@ -5,6 +5,7 @@
 //! catalog is one table so the README, SARIF's `tool.driver.rules` and the findings all say the
 //! same thing.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::Serialize;
@@ -279,7 +280,8 @@ pub struct Finding {
     /// 1-based line in the file, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
-    pub message: String,
+    /// What was found. Most rules say it in fixed words, held without a copy per finding.
+    pub message: Cow<'static, str>,
     /// JSON pointer into the task definition.
     pub pointer: String,
     pub remediation: &'static str,
@@ -307,7 +309,7 @@ impl Finding {
     pub fn new(
         rule_id: &'static str,
         pointer: impl Into<String>,
-        message: impl Into<String>,
+        message: impl Into<Cow<'static, str>>,
     ) -> Self {
         let r = rule(rule_id);
         Finding {

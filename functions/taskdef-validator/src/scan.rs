@@ -209,7 +209,12 @@ pub fn check_files(
     let next = AtomicUsize::new(0);
     let workers = jobs.get().min(files.len()).max(1);
     let work = || -> Worker {
-        let mut worker = Worker::default();
+        // Room for this thread's share of the files at once: grown by doubling, the list was
+        // copied into fresh memory again and again.
+        let mut worker = Worker {
+            files: Vec::with_capacity(files.len().div_ceil(workers)),
+            ..Worker::default()
+        };
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
             let Some(file) = files.get(i) else {

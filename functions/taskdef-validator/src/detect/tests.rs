@@ -707,6 +707,18 @@ mod prefilter_property {
         fn the_prefilter_changes_no_detection(pieces in prop::collection::vec(piece(), 0..8)) {
             same_with_and_without_the_prefilter(&pieces.concat());
         }
+
+        /// The one-pass look for an access key id's prefix answers as the two substring
+        /// searches it replaced.
+        #[test]
+        fn the_key_id_prefix_check_is_the_substring_search(pieces in prop::collection::vec(piece(), 0..8)) {
+            let text = pieces.concat();
+            prop_assert_eq!(
+                super::super::key_id_prefix(&text),
+                text.contains("AKIA") || text.contains("ASIA"),
+                "{:?}", text
+            );
+        }
     }
 }
 

@@ -99,11 +99,17 @@ impl LineMap {
 fn skip_ws(bytes: &[u8], at: &mut usize, line: &mut usize) {
     while let Some(&b) = bytes.get(*at) {
         match b {
-            b'\n' => *line += 1,
-            b' ' | b'\t' | b'\r' => {}
+            b'\n' => {
+                *line += 1;
+                *at += 1;
+                // A pretty-printed line's indent, eight spaces at a time.
+                while bytes.get(*at..*at + 8) == Some(b"        ") {
+                    *at += 8;
+                }
+            }
+            b' ' | b'\t' | b'\r' => *at += 1,
             _ => return,
         }
-        *at += 1;
     }
 }
 
@@ -282,6 +288,8 @@ pub(super) fn parse_with_lines(text: &str) -> Option<OneRead<'_>> {
         upper_key: false,
         unsure: false,
         lines: LineMap::with_capacity((text.len() / 24).min(1 << 14)),
+        members: Vec::new(),
+        items: Vec::new(),
     };
     let node = parser.value(0)?;
     parser.skip_ws();
@@ -306,6 +314,12 @@ struct OnePass<'a> {
     upper_key: bool,
     unsure: bool,
     lines: LineMap,
+    /// The members of the objects being read, innermost last: an object's members are
+    /// gathered here and moved into a list of their exact number when it closes (grown one
+    /// push at a time, each object's and array's list was reallocated as it grew).
+    members: Vec<(Cow<'a, str>, JsonNode<'a>)>,
+    /// The items of the arrays being read, as `members`.
+    items: Vec<JsonNode<'a>>,
 }
 
 impl<'a> OnePass<'a> {
@@ -329,11 +343,11 @@ impl<'a> OnePass<'a> {
                     return None;
                 }
                 self.at += 1;
-                let mut members: Vec<(Cow<'a, str>, JsonNode<'a>)> = Vec::new();
                 if self.peek()? == b'}' {
                     self.at += 1;
-                    return Some(JsonNode::Object(members));
+                    return Some(JsonNode::Object(Vec::new()));
                 }
+                let mark = self.members.len();
                 loop {
                     if self.peek()? != b'"' {
                         return None;
@@ -350,17 +364,19 @@ impl<'a> OnePass<'a> {
                     // A repeated key is kept as written: converted to a `Value`, the last
                     // value counts, as serde_json keeps (the line map keeps the first line, as
                     // the walker does); read as a tree, it is unsure.
+                    let siblings = self.members.get(mark..).unwrap_or_default();
                     if !self.unsure
-                        && (members.len() >= SURE_MEMBERS || members.iter().any(|(k, _)| *k == key))
+                        && (siblings.len() >= SURE_MEMBERS
+                            || siblings.iter().any(|(k, _)| *k == key))
                     {
                         self.unsure = true;
                     }
-                    members.push((key, value));
+                    self.members.push((key, value));
                     match self.peek()? {
                         b',' => self.at += 1,
                         b'}' => {
                             self.at += 1;
-                            return Some(JsonNode::Object(members));
+                            return Some(JsonNode::Object(self.members.drain(mark..).collect()));
                         }
                         _ => return None,
                     }
@@ -371,23 +387,24 @@ impl<'a> OnePass<'a> {
                     return None;
                 }
                 self.at += 1;
-                let mut items = Vec::new();
                 if self.peek()? == b']' {
                     self.at += 1;
-                    return Some(JsonNode::Array(items));
+                    return Some(JsonNode::Array(Vec::new()));
                 }
+                let mark = self.items.len();
                 loop {
                     let mut digits = [0u8; 20];
+                    let index = self.items.len() - mark;
                     self.path
-                        .push(child_hash(here, decimal(items.len(), &mut digits)));
+                        .push(child_hash(here, decimal(index, &mut digits)));
                     let value = self.value(depth + 1)?;
                     self.path.pop();
-                    items.push(value);
+                    self.items.push(value);
                     match self.peek()? {
                         b',' => self.at += 1,
                         b']' => {
                             self.at += 1;
-                            return Some(JsonNode::Array(items));
+                            return Some(JsonNode::Array(self.items.drain(mark..).collect()));
                         }
                         _ => return None,
                     }

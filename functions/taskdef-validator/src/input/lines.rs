@@ -5,14 +5,36 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
 
 /// Where each value of a document is: pointer (keys with their first letter lower-cased, so
 /// PascalCase files answer camelCase pointers) → 1-based line. Pointers are kept as 64-bit
 /// hashes, not strings: a file of many deeply nested values would otherwise cost a pointer
 /// string per value, far more than the file itself.
-#[derive(Debug, Default, PartialEq)]
+///
+/// Recorded as a list, in the order the readers meet the values (a pointer's first line
+/// counts), and looked up by a scan of the list — or, after [`SCANNED`] lookups, through an
+/// index built then (so the scans cost at most a few times what the index does). Every value
+/// of every file is recorded and few are ever looked up (one per finding): inserting each
+/// into a hash map cost a fiftieth of a scan, where a push costs next to nothing.
+#[derive(Debug, Default)]
 pub(super) struct LineMap {
-    lines: HashMap<u64, usize, BuildHasherDefault<Prehashed>>,
+    entries: Vec<(u64, usize)>,
+    index: OnceLock<HashMap<u64, usize, BuildHasherDefault<Prehashed>>>,
+    /// Lookups made by scanning.
+    scans: AtomicUsize,
+}
+
+/// Lookups made by scanning the list before it is indexed.
+const SCANNED: usize = 8;
+
+/// Two maps are equal when they give every pointer the same line (the order the values were
+/// recorded in does not count).
+impl PartialEq for LineMap {
+    fn eq(&self, other: &Self) -> bool {
+        self.first_lines() == other.first_lines()
+    }
 }
 
 /// The map's keys are hashes already ([`child_hash`]): hashing them again (SipHash, the
@@ -87,15 +109,39 @@ impl LineMap {
     /// An empty map with room for `values` lines.
     pub(super) fn with_capacity(values: usize) -> Self {
         LineMap {
-            lines: HashMap::with_capacity_and_hasher(values, Default::default()),
+            entries: Vec::with_capacity(values),
+            ..LineMap::default()
         }
     }
 
     /// The line of the value at `base` followed by `pointer` (both escaped, as findings name
     /// them), without joining them.
     pub(super) fn line_below(&self, base: &str, pointer: &str) -> Option<usize> {
-        let hash = pointer_hash_below(pointer_hash(base), pointer);
-        self.lines.get(&hash).copied()
+        self.get(pointer_hash_below(pointer_hash(base), pointer))
+    }
+
+    /// The first line recorded for `hash`.
+    fn get(&self, hash: u64) -> Option<usize> {
+        if self.index.get().is_none() && self.scans.fetch_add(1, Ordering::Relaxed) < SCANNED {
+            return self
+                .entries
+                .iter()
+                .find(|(h, _)| *h == hash)
+                .map(|(_, line)| *line);
+        }
+        self.index
+            .get_or_init(|| self.first_lines())
+            .get(&hash)
+            .copied()
+    }
+
+    /// Each pointer's first line.
+    fn first_lines(&self) -> HashMap<u64, usize, BuildHasherDefault<Prehashed>> {
+        let mut lines = HashMap::with_capacity_and_hasher(self.entries.len(), Default::default());
+        for &(hash, line) in &self.entries {
+            lines.entry(hash).or_insert(line);
+        }
+        lines
     }
 
     /// Records the line of the value at `pointer` (escaped, as findings name it).
@@ -103,12 +149,82 @@ impl LineMap {
         self.insert(pointer_hash(pointer), line);
     }
 
+    /// Records `line` for `hash`, unless a line was recorded for it before.
     pub(super) fn insert(&mut self, hash: u64, line: usize) {
-        self.lines.entry(hash).or_insert(line);
+        self.entries.push((hash, line));
+        // An index built before this value would not know it.
+        if self.index.get_mut().is_some() {
+            self.index = OnceLock::new();
+        }
     }
 }
 
 /// RFC 6901 escaping of one pointer segment.
 pub fn escape_pointer(segment: &str) -> String {
     segment.replace('~', "~0").replace('/', "~1")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A map of `n` values, `/v/0` … on lines 1 …, with `/v/0` recorded again last.
+    fn map_of(n: usize) -> LineMap {
+        let mut map = LineMap::default();
+        for i in 0..n {
+            map.add(&format!("/v/{i}"), i + 1);
+        }
+        map.add("/v/0", 999);
+        map
+    }
+
+    /// Scanned (the first lookups) or indexed (the later ones), a map gives each pointer its
+    /// first line, knows nothing of pointers it was not given, and learns values recorded
+    /// after a lookup.
+    #[test]
+    fn the_first_line_counts_whether_scanned_or_indexed() {
+        for (n, earlier) in [
+            (1, 0),
+            (40, 0),
+            (40, SCANNED - 1),
+            (40, SCANNED),
+            (300, 3 * SCANNED),
+        ] {
+            let mut map = map_of(n);
+            for _ in 0..earlier {
+                assert_eq!(map.line_below("", "/v/0"), Some(1), "{n}");
+            }
+            assert_eq!(map.line_below("", "/v/0"), Some(1), "{n}");
+            assert_eq!(map.line_below("/v", &format!("/{}", n - 1)), Some(n), "{n}");
+            assert_eq!(map.line_below("", "/w/0"), None, "{n}");
+            assert_eq!(
+                map.index.get().is_some(),
+                earlier + 3 > SCANNED,
+                "{n} {earlier}"
+            );
+            map.add("/w/0", 7);
+            map.add("/v/1", 8);
+            assert_eq!(map.line_below("", "/w/0"), Some(7), "{n}");
+            assert_eq!(
+                map.line_below("", "/v/1"),
+                Some(if n > 1 { 2 } else { 8 }),
+                "{n}"
+            );
+        }
+    }
+
+    /// Equal maps give the same lines, whatever order they were recorded in.
+    #[test]
+    fn maps_are_equal_by_their_lines() {
+        let mut a = LineMap::default();
+        a.add("/a", 1);
+        a.add("/b", 2);
+        let mut b = LineMap::default();
+        b.add("/b", 2);
+        b.add("/a", 1);
+        b.add("/a", 5);
+        assert!(a == b);
+        b.add("/c", 3);
+        assert!(a != b);
+    }
 }
