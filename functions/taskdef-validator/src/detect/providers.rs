@@ -166,7 +166,9 @@ pub(super) fn url_password(text: &str) -> Option<&str> {
     // Most URLs hold no password: the match-only search says so for a fraction of a search
     // for the capture groups (the provider formats, whose keywords rarely occur without a
     // match, go straight to the captures).
-    if !URL_PASSWORD.is_match(text) {
+    // Every match holds `@` (the end of its user info): a URL without one (most) is not
+    // searched at all.
+    if memchr::memchr(b'@', text.as_bytes()).is_none() || !URL_PASSWORD.is_match(text) {
         return None;
     }
     for caps in URL_PASSWORD.captures_iter(text) {

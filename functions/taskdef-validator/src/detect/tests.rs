@@ -708,6 +708,15 @@ mod prefilter_property {
             same_with_and_without_the_prefilter(&pieces.concat());
         }
 
+        /// A URL password's `@` is necessary: a text the URL pattern matches holds one.
+        #[test]
+        fn a_url_password_match_holds_an_at_sign(pieces in prop::collection::vec(piece(), 0..8)) {
+            let text = pieces.concat();
+            if super::super::providers::URL_PASSWORD.is_match(&text) {
+                prop_assert!(text.contains('@'), "{:?}", text);
+            }
+        }
+
         /// The one-pass look for an access key id's prefix answers as the two substring
         /// searches it replaced.
         #[test]
