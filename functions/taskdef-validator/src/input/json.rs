@@ -528,6 +528,21 @@ mod tests {
         assert_eq!(unsure(r#"{"a": 1, "b": {"c": 2, "d": 3}}"#), Some(false));
         assert_eq!(unsure(r#"{"a": 1, "b": {"c": 2, "c": 3}}"#), Some(true));
         assert_eq!(unsure(r#"[{"a": 1}, {"a": 2}]"#), Some(false));
+        // A name repeated only at another level, or in a sibling object, is no repeat: each
+        // object's members are its own (the reader gathers all of them on one stack).
+        assert_eq!(unsure(r#"{"a": 1, "b": {"a": 2}}"#), Some(false));
+        assert_eq!(
+            unsure(r#"{"a": 1, "b": [{"a": 2}, {"b": [3, {"a": 4}]}], "c": 5}"#),
+            Some(false)
+        );
+        assert_eq!(
+            unsure(r#"{"a": {"x": 1}, "b": {"x": 2}, "c": {"y": {"x": 3}}}"#),
+            Some(false)
+        );
+        assert_eq!(
+            unsure(r#"{"a": {"x": 1}, "b": [{"x": 2}], "a": 3}"#),
+            Some(true)
+        );
         // An escaped spelling of the same key is the same key.
         assert_eq!(unsure(r#"{"ab": 1, "\u0061b": 2}"#), Some(true));
         let members = |n: usize| {
@@ -550,6 +565,10 @@ mod tests {
             "{\"a\": 1, \"a\": {\"b\": 2}}",
             "{\"\\u0041a\": \"x\\ny\\\"z\\\\\", \"\\u00e9\": \"\\ud83d\\ude00\"}",
             "{\r\n\t\"Family\": \"web\",\r\n\"k\": \"caf\u{e9} \u{1f600}\"\r\n}",
+            // Indents of eight spaces and more (read eight at a time), mixed with tabs and
+            // carriage returns, and a last line of spaces only.
+            "{\n        \"a\": {\n                \"b\":\n\t        [1,\r\n                 2]}\n         }\n                ",
+            "[\n\n        \n       1\n]",
             "\"just a string\"",
             "12345678901234567890123",
             "{\"x\": \"\u{7f}\"}",

@@ -152,9 +152,12 @@ impl LineMap {
     /// Records `line` for `hash`, unless a line was recorded for it before.
     pub(super) fn insert(&mut self, hash: u64, line: usize) {
         self.entries.push((hash, line));
-        // An index built before this value would not know it.
+        // An index built before this value would not know it: lookups scan again, and only
+        // after as many as before is the index built anew (so that recording and looking up
+        // in turn cannot rebuild it at every lookup).
         if self.index.get_mut().is_some() {
             self.index = OnceLock::new();
+            *self.scans.get_mut() = 0;
         }
     }
 }
@@ -205,6 +208,10 @@ mod tests {
             map.add("/w/0", 7);
             map.add("/v/1", 8);
             assert_eq!(map.line_below("", "/w/0"), Some(7), "{n}");
+            assert!(
+                map.index.get().is_none(),
+                "{n}: an index older than a value is dropped"
+            );
             assert_eq!(
                 map.line_below("", "/v/1"),
                 Some(if n > 1 { 2 } else { 8 }),
