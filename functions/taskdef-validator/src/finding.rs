@@ -274,7 +274,9 @@ pub struct Finding {
     pub access: Option<Box<Access>>,
     pub container: Option<Shared>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub evidence: Option<Evidence>,
+    /// Boxed: most findings have none, and a finding is moved several times on its way to
+    /// the report (the evidence would make every one of them a third larger).
+    pub evidence: Option<Box<Evidence>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<Shared>,
     /// 1-based line in the file, when known.
@@ -338,7 +340,7 @@ impl Finding {
     }
 
     pub fn evidence(mut self, evidence: Evidence) -> Self {
-        self.evidence = Some(evidence);
+        self.evidence = Some(Box::new(evidence));
         self
     }
 

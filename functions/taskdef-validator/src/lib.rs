@@ -249,7 +249,7 @@ type SeenKey = (
     &'static str,
     String,
     Severity,
-    Option<finding::Evidence>,
+    Option<Box<finding::Evidence>>,
 );
 
 /// Whether the document holds the `%{ else }` reading of a template.

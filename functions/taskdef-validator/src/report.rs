@@ -473,7 +473,7 @@ mod tests {
             statement: Some("inline#Deny".to_owned()),
         }));
         let mut unsealed = Finding::new(rule::ROOT_USER, "", "m");
-        unsealed.evidence = Some(Evidence::of("kind", "v"));
+        unsealed.evidence = Some(Box::new(Evidence::of("kind", "v")));
         let mut no_statement = full.clone();
         if let Some(a) = no_statement.access.as_mut() {
             a.statement = None;

@@ -449,7 +449,7 @@ reason = "stale"
             let mut f = finding(rule::PLAINTEXT_SECRET, "a.json", "/p");
             let mut evidence = crate::finding::Evidence::of("kind", "value");
             evidence.fingerprint = Some(fingerprint.to_owned());
-            f.evidence = Some(evidence);
+            f.evidence = Some(Box::new(evidence));
             f
         };
         let mut report = Report {
