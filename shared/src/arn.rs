@@ -24,12 +24,13 @@ pub struct Arn {
 impl Arn {
     pub fn parse(input: &str) -> Result<Self, ArnError> {
         let rest = input.strip_prefix("arn:").ok_or(ArnError::MissingPrefix)?;
-        let parts: Vec<&str> = rest.splitn(5, ':').collect();
-        if parts.len() < 5 {
-            return Err(ArnError::TooFewParts(parts.len() + 1));
-        }
-        let (partition, service, region, account, resource) =
-            (parts[0], parts[1], parts[2], parts[3], parts[4]);
+        let mut parts = rest.splitn(5, ':');
+        let mut next = || parts.next();
+        let (Some(partition), Some(service), Some(region), Some(account), Some(resource)) =
+            (next(), next(), next(), next(), next())
+        else {
+            return Err(ArnError::TooFewParts(rest.split(':').count() + 1));
+        };
         if !is_partition(partition) {
             return Err(ArnError::InvalidPartition(partition.to_owned()));
         }

@@ -307,18 +307,21 @@ fn parse_secret_arn(arn: &Arn, location: Location) -> Result<SecretReference, K>
         .ok_or(crate::ArnError::WrongResourceType {
             expected: "secret:",
         })?;
-    let parts: Vec<&str> = rest.split(':').collect();
-    let (name, key, stage, id) = match parts.as_slice() {
-        [name] => (*name, "", "", ""),
-        [name, key, stage, id] => (*name, *key, *stage, *id),
-        _ => {
-            return Err(K::PartCount {
-                colons: parts.len() - 1,
-            })
+    // The first four parts and how many there are (no list per reference).
+    let (mut parts, mut count) = ([""; 4], 0usize);
+    for part in rest.split(':') {
+        if let Some(slot) = parts.get_mut(count) {
+            *slot = part;
         }
+        count += 1;
+    }
+    let (name, key, stage, id) = match count {
+        1 => (parts[0], "", "", ""),
+        4 => (parts[0], parts[1], parts[2], parts[3]),
+        _ => return Err(K::PartCount { colons: count - 1 }),
     };
     let secret = SecretArn::from_parts(arn, name)?;
-    if location == Location::RepositoryCredentials && parts.len() > 1 {
+    if location == Location::RepositoryCredentials && count > 1 {
         return Err(K::SelectorsNotAllowed);
     }
     let version = match (stage, id) {
