@@ -273,9 +273,9 @@ pub struct Finding {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access: Option<Box<Access>>,
     pub container: Option<Shared>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     /// Boxed: most findings have none, and a finding is moved several times on its way to
     /// the report (the evidence would make every one of them a third larger).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub evidence: Option<Box<Evidence>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<Shared>,
