@@ -329,11 +329,6 @@ impl<'a> OnePass<'a> {
 
     /// The byte at the cursor after whitespace.
     fn peek(&mut self) -> Option<u8> {
-        // Most tokens follow the last at once, with no whitespace to skip.
-        let here = *self.text.as_bytes().get(self.at)?;
-        if !matches!(here, b' ' | b'\n' | b'\t' | b'\r') {
-            return Some(here);
-        }
         self.skip_ws();
         self.text.as_bytes().get(self.at).copied()
     }
