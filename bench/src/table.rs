@@ -234,6 +234,8 @@ pub fn render(part: &str, v: &Value) -> String {
                         s(&run["task_definitions"]),
                         s(&run["seconds"]),
                         s(&run["per_second"]),
+                        s(&run["cpu_seconds"]),
+                        s(&run["per_cpu_second"]),
                     ]
                 })
                 .collect();
@@ -244,6 +246,8 @@ pub fn render(part: &str, v: &Value) -> String {
                 format!("{} (a sample)", s(&t["detect_secrets"]["task_definitions"])),
                 s(&t["detect_secrets"]["seconds"]),
                 s(&t["detect_secrets"]["per_second"]),
+                s(&t["detect_secrets"]["cpu_seconds"]),
+                s(&t["detect_secrets"]["per_cpu_second"]),
             ]);
             let quality = vec![
                 vec![
@@ -266,7 +270,16 @@ pub fn render(part: &str, v: &Value) -> String {
                     "4a. Validator throughput: generated task definitions, the CLI end to end ({} cores)",
                     s(&t["cores"])
                 ),
-                &["tool", "corpus", "threads", "task defs", "seconds", "task defs / s"],
+                &[
+                    "tool",
+                    "corpus",
+                    "threads",
+                    "task defs",
+                    "seconds",
+                    "task defs / s",
+                    "CPU s",
+                    "task defs / CPU s",
+                ],
                 &speed,
             );
             out.push_str(&rows_to_text(

@@ -465,10 +465,10 @@ impl TaskDefinition {
     }
 
     /// The task definition in a JSON value of any [`JsonView`] (the validator reads files into
-    /// a [`JsonNode`]), when it reads without doubt; `None` when anything is unsure, and the
+    /// a [`JsonTape`]), when it reads without doubt; `None` when anything is unsure, and the
     /// caller then reads it as a `serde_json::Value` through [`TaskDefinition::from_json`],
     /// which names what is wrong. Where this answers, it answers as `from_json` would.
-    pub fn read_view<J: JsonView>(v: &J) -> Option<Self> {
+    pub fn read_view<'v, J: JsonView<'v>>(v: J) -> Option<Self> {
         fast::read(v)
     }
 
@@ -694,7 +694,7 @@ mod sdk {
 mod fast;
 mod tree;
 pub use fast::JsonView;
-pub use tree::JsonNode;
+pub use tree::{JsonRef, JsonTape, TapeNode};
 
 #[cfg(test)]
 mod tests;

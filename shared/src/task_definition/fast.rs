@@ -16,8 +16,8 @@
 //! task definitions.
 //!
 //! The reader is written against [`JsonView`], not `serde_json::Value` alone: the validator's
-//! JSON reader builds a lighter tree ([`super::JsonNode`]: strings borrowed from the file,
-//! objects as lists of pairs) and reads the model from that, so a plain task-definition file
+//! JSON reader builds a lighter document ([`super::JsonTape`]: strings borrowed from the file,
+//! every value on one list) and reads the model from that, so a plain task-definition file
 //! never becomes a `Value` at all. One reader for both keeps "what the model says" in one place.
 
 use std::collections::BTreeMap;
@@ -32,27 +32,31 @@ use super::{
     TaskDefinition, Text,
 };
 
-/// A JSON value as the fast reader sees it. serde_json's [`Value`] is one; a reader may give
-/// its own tree, as long as it holds what serde_json would hold for the same text — in
-/// particular no object with a repeated key (serde_json keeps the last value; a tree that
-/// cannot say the same must not be read through this trait).
-pub trait JsonView: Sized {
-    fn is_null(&self) -> bool;
-    fn as_bool(&self) -> Option<bool>;
-    fn as_number(&self) -> Option<&Number>;
-    fn as_str(&self) -> Option<&str>;
-    fn as_array(&self) -> Option<&[Self]>;
+/// A JSON value as the fast reader sees it: a handle, copied freely, to a value that lives for
+/// `'v`. serde_json's `&Value` is one; a reader may give its own document, as long as it holds
+/// what serde_json would hold for the same text — in particular no object with a repeated key
+/// (serde_json keeps the last value; a document that cannot say the same must not be read
+/// through this trait).
+pub trait JsonView<'v>: Copy {
+    fn is_null(self) -> bool;
+    fn as_bool(self) -> Option<bool>;
+    fn as_number(self) -> Option<&'v Number>;
+    fn as_str(self) -> Option<&'v str>;
+    /// A list's items, in order (`None`: not a list).
+    fn items(self) -> Option<impl Iterator<Item = Self>>;
+    /// The number of a list's items (`None`: not a list).
+    fn items_len(self) -> Option<usize>;
     /// An object's members, in any order (the reader does not depend on it).
-    fn members(&self) -> Option<impl Iterator<Item = (&str, &Self)>>;
+    fn members(self) -> Option<impl Iterator<Item = (&'v str, Self)>>;
     /// The number of members of an object (`None`: not an object).
-    fn object_len(&self) -> Option<usize>;
+    fn object_len(self) -> Option<usize>;
     /// The member `key` of an object.
-    fn get(&self, key: &str) -> Option<&Self>;
+    fn get(self, key: &str) -> Option<Self>;
     /// The value as serde_json's (an unresolved intrinsic is kept whole in the model).
-    fn to_value(&self) -> Value;
+    fn to_value(self) -> Value;
 
     /// The kind of the value, for messages that must not show it (as [`kind`]).
-    fn kind(&self) -> &'static str {
+    fn kind(self) -> &'static str {
         if self.is_null() {
             "null"
         } else if self.as_bool().is_some() {
@@ -61,7 +65,7 @@ pub trait JsonView: Sized {
             "a number"
         } else if self.as_str().is_some() {
             "a string"
-        } else if self.as_array().is_some() {
+        } else if self.items_len().is_some() {
             "a list"
         } else {
             "an object"
@@ -69,53 +73,57 @@ pub trait JsonView: Sized {
     }
 }
 
-impl JsonView for Value {
-    fn is_null(&self) -> bool {
+impl<'v> JsonView<'v> for &'v Value {
+    fn is_null(self) -> bool {
         Value::is_null(self)
     }
 
-    fn as_bool(&self) -> Option<bool> {
+    fn as_bool(self) -> Option<bool> {
         Value::as_bool(self)
     }
 
-    fn as_number(&self) -> Option<&Number> {
+    fn as_number(self) -> Option<&'v Number> {
         match self {
             Value::Number(n) => Some(n),
             _ => None,
         }
     }
 
-    fn as_str(&self) -> Option<&str> {
+    fn as_str(self) -> Option<&'v str> {
         Value::as_str(self)
     }
 
-    fn as_array(&self) -> Option<&[Self]> {
-        Value::as_array(self).map(Vec::as_slice)
+    fn items(self) -> Option<impl Iterator<Item = Self>> {
+        Value::as_array(self).map(|a| a.iter())
     }
 
-    fn members(&self) -> Option<impl Iterator<Item = (&str, &Self)>> {
+    fn items_len(self) -> Option<usize> {
+        Value::as_array(self).map(Vec::len)
+    }
+
+    fn members(self) -> Option<impl Iterator<Item = (&'v str, Self)>> {
         Value::as_object(self).map(|m| m.iter().map(|(k, v)| (k.as_str(), v)))
     }
 
-    fn object_len(&self) -> Option<usize> {
+    fn object_len(self) -> Option<usize> {
         Value::as_object(self).map(serde_json::Map::len)
     }
 
-    fn get(&self, key: &str) -> Option<&Self> {
+    fn get(self, key: &str) -> Option<Self> {
         Value::as_object(self).and_then(|m| m.get(key))
     }
 
-    fn to_value(&self) -> Value {
+    fn to_value(self) -> Value {
         self.clone()
     }
 
-    fn kind(&self) -> &'static str {
+    fn kind(self) -> &'static str {
         kind(self)
     }
 }
 
 /// [`super::is_intrinsic`] on any view.
-fn is_intrinsic<J: JsonView>(v: &J) -> bool {
+fn is_intrinsic<'v, J: JsonView<'v>>(v: J) -> bool {
     v.object_len() == Some(1)
         && v.members()
             .and_then(|mut m| m.next())
@@ -124,16 +132,16 @@ fn is_intrinsic<J: JsonView>(v: &J) -> bool {
 
 /// A model type this reader can build from a value (`None`: leave it to serde).
 trait Read: Sized {
-    fn read<J: JsonView>(v: &J) -> Option<Self>;
+    fn read<'v, J: JsonView<'v>>(v: J) -> Option<Self>;
 }
 
 /// The task definition in `v` (an object), or `None` for serde to read.
-pub(super) fn read<J: JsonView>(v: &J) -> Option<TaskDefinition> {
+pub(super) fn read<'v, J: JsonView<'v>>(v: J) -> Option<TaskDefinition> {
     TaskDefinition::read(v)
 }
 
 /// An optional field: `null` is absent, as serde's `Option` reads it.
-fn optional<T: Read, J: JsonView>(v: &J) -> Option<Option<T>> {
+fn optional<'v, T: Read, J: JsonView<'v>>(v: J) -> Option<Option<T>> {
     if v.is_null() {
         return Some(None);
     }
@@ -143,10 +151,10 @@ fn optional<T: Read, J: JsonView>(v: &J) -> Option<Option<T>> {
 /// The fields of a struct as serde's derive reads them from an object: each field by its
 /// camelCase name or its PascalCase alias, unknown keys ignored, both spellings of one field
 /// refused. `names` gives the camelCase names; `set` is called with the field's index.
-fn fields<J: JsonView>(
-    v: &J,
+fn fields<'v, J: JsonView<'v>>(
+    v: J,
     names: &[&str],
-    mut set: impl FnMut(usize, &J) -> Option<()>,
+    mut set: impl FnMut(usize, J) -> Option<()>,
 ) -> Option<()> {
     let mut seen = 0u64;
     for (key, value) in v.members()? {
@@ -175,7 +183,7 @@ fn field_index(names: &[&str], key: &str) -> Option<usize> {
 }
 
 impl Read for Text {
-    fn read<J: JsonView>(v: &J) -> Option<Self> {
+    fn read<'v, J: JsonView<'v>>(v: J) -> Option<Self> {
         if let Some(s) = v.as_str() {
             Some(Text::Literal(s.to_owned()))
         } else if let Some(n) = v.as_number() {
@@ -191,7 +199,7 @@ impl Read for Text {
 }
 
 impl Read for Flag {
-    fn read<J: JsonView>(v: &J) -> Option<Self> {
+    fn read<'v, J: JsonView<'v>>(v: J) -> Option<Self> {
         if let Some(b) = v.as_bool() {
             return Some(Flag::Literal(b));
         }
@@ -205,13 +213,13 @@ impl Read for Flag {
 }
 
 impl<T: Read> Read for Many<T> {
-    fn read<J: JsonView>(v: &J) -> Option<Self> {
+    fn read<'v, J: JsonView<'v>>(v: J) -> Option<Self> {
         if v.is_null() {
             return Some(Many::default());
         }
-        if let Some(list) = v.as_array() {
-            let mut items = Vec::with_capacity(list.len());
-            for (index, item) in list.iter().enumerate() {
+        if let Some(list) = v.items() {
+            let mut items = Vec::with_capacity(v.items_len().unwrap_or(0));
+            for (index, item) in list.enumerate() {
                 if !is_intrinsic(item) {
                     items.push((index, T::read(item)?));
                 }
@@ -230,7 +238,7 @@ impl<T: Read> Read for Many<T> {
 }
 
 /// `dockerLabels`, `logConfiguration.options`: a map of optional texts.
-fn text_map<J: JsonView>(v: &J) -> Option<Option<BTreeMap<String, Option<Text>>>> {
+fn text_map<'v, J: JsonView<'v>>(v: J) -> Option<Option<BTreeMap<String, Option<Text>>>> {
     if v.is_null() {
         return Some(None);
     }
@@ -241,7 +249,7 @@ fn text_map<J: JsonView>(v: &J) -> Option<Option<BTreeMap<String, Option<Text>>>
 }
 
 /// A field of a lenient entry by its camelCase name, or else its PascalCase one.
-fn lenient_field<'a, J: JsonView>(v: &'a J, camel: &str) -> Option<&'a J> {
+fn lenient_field<'v, J: JsonView<'v>>(v: J, camel: &str) -> Option<J> {
     v.object_len()?;
     v.get(camel).or_else(|| {
         let (first, rest) = camel.split_at_checked(1)?;
@@ -250,7 +258,7 @@ fn lenient_field<'a, J: JsonView>(v: &'a J, camel: &str) -> Option<&'a J> {
 }
 
 /// A string (or intrinsic) field read leniently: anything else is as if absent.
-pub(super) fn lenient_text<J: JsonView>(v: &J, camel: &str) -> Option<Text> {
+pub(super) fn lenient_text<'v, J: JsonView<'v>>(v: J, camel: &str) -> Option<Text> {
     let field = lenient_field(v, camel)?;
     match field.as_str() {
         Some(s) => Some(Text::Literal(s.to_owned())),
@@ -259,7 +267,7 @@ pub(super) fn lenient_text<J: JsonView>(v: &J, camel: &str) -> Option<Text> {
 }
 
 /// A reference field: present (whatever it holds) or absent.
-pub(super) fn reference_field<J: JsonView>(v: &J, camel: &str) -> Option<ReferenceText> {
+pub(super) fn reference_field<'v, J: JsonView<'v>>(v: J, camel: &str) -> Option<ReferenceText> {
     lenient_field(v, camel).map(|r| match r.as_str() {
         Some(s) => ReferenceText::Literal(s.to_owned()),
         None if is_intrinsic(r) => ReferenceText::Unresolved(r.to_value()),
@@ -270,7 +278,7 @@ pub(super) fn reference_field<J: JsonView>(v: &J, camel: &str) -> Option<Referen
 // The lenient entries take any value, as their serde impls do (`null` too: an empty entry in
 // a list; as the `repositoryCredentials` field, `optional` reads it as absent first).
 impl Read for SecretEntry {
-    fn read<J: JsonView>(v: &J) -> Option<Self> {
+    fn read<'v, J: JsonView<'v>>(v: J) -> Option<Self> {
         Some(SecretEntry {
             name: lenient_text(v, "name"),
             value_from: reference_field(v, "valueFrom"),
@@ -279,7 +287,7 @@ impl Read for SecretEntry {
 }
 
 impl Read for EnvironmentFile {
-    fn read<J: JsonView>(v: &J) -> Option<Self> {
+    fn read<'v, J: JsonView<'v>>(v: J) -> Option<Self> {
         Some(EnvironmentFile {
             value: lenient_text(v, "value"),
             kind: lenient_text(v, "type"),
@@ -288,7 +296,7 @@ impl Read for EnvironmentFile {
 }
 
 impl Read for RepositoryCredentials {
-    fn read<J: JsonView>(v: &J) -> Option<Self> {
+    fn read<'v, J: JsonView<'v>>(v: J) -> Option<Self> {
         Some(RepositoryCredentials {
             credentials_parameter: reference_field(v, "credentialsParameter"),
         })
@@ -296,7 +304,7 @@ impl Read for RepositoryCredentials {
 }
 
 impl Read for KeyValue {
-    fn read<J: JsonView>(v: &J) -> Option<Self> {
+    fn read<'v, J: JsonView<'v>>(v: J) -> Option<Self> {
         let mut kv = KeyValue::default();
         fields(v, &["name", "value"], |i, v| {
             match i {
@@ -310,7 +318,7 @@ impl Read for KeyValue {
 }
 
 impl Read for HealthCheck {
-    fn read<J: JsonView>(v: &J) -> Option<Self> {
+    fn read<'v, J: JsonView<'v>>(v: J) -> Option<Self> {
         let mut h = HealthCheck::default();
         fields(v, &["command"], |_, v| {
             h.command = Many::read(v)?;
@@ -321,7 +329,7 @@ impl Read for HealthCheck {
 }
 
 impl Read for LogConfiguration {
-    fn read<J: JsonView>(v: &J) -> Option<Self> {
+    fn read<'v, J: JsonView<'v>>(v: J) -> Option<Self> {
         let mut l = LogConfiguration::default();
         fields(v, &["logDriver", "options", "secretOptions"], |i, v| {
             match i {
@@ -336,7 +344,7 @@ impl Read for LogConfiguration {
 }
 
 impl Read for RuntimePlatform {
-    fn read<J: JsonView>(v: &J) -> Option<Self> {
+    fn read<'v, J: JsonView<'v>>(v: J) -> Option<Self> {
         let mut p = RuntimePlatform::default();
         fields(v, &["operatingSystemFamily"], |_, v| {
             p.operating_system_family = optional(v)?;
@@ -347,7 +355,7 @@ impl Read for RuntimePlatform {
 }
 
 impl Read for ContainerDefinition {
-    fn read<J: JsonView>(v: &J) -> Option<Self> {
+    fn read<'v, J: JsonView<'v>>(v: J) -> Option<Self> {
         const NAMES: &[&str] = &[
             "name",
             "image",
@@ -389,7 +397,7 @@ impl Read for ContainerDefinition {
 }
 
 impl Read for TaskDefinition {
-    fn read<J: JsonView>(v: &J) -> Option<Self> {
+    fn read<'v, J: JsonView<'v>>(v: J) -> Option<Self> {
         const NAMES: &[&str] = &[
             "taskDefinitionArn",
             "family",

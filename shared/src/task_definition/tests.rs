@@ -812,38 +812,52 @@ fn the_fast_reader_reads_well_formed_task_definitions() {
     assert!(TaskDefinition::from_json(&both).is_err());
 }
 
-/// The file reader's tree ([`super::JsonNode`]) of a value, its members in reverse order (to
+/// The file reader's tape ([`super::JsonTape`]) of a value, its members in reverse order (to
 /// show the reader does not depend on order) and its strings owned.
-fn tree(v: &Value) -> super::JsonNode<'static> {
-    use super::JsonNode;
-    match v {
-        Value::Null => JsonNode::Null,
-        Value::Bool(b) => JsonNode::Bool(*b),
-        Value::Number(n) => JsonNode::Number(n.clone()),
-        Value::String(s) => JsonNode::String(s.clone().into()),
-        Value::Array(items) => JsonNode::Array(items.iter().map(tree).collect()),
-        Value::Object(m) => JsonNode::Object(
-            m.iter()
-                .rev()
-                .map(|(k, v)| (k.clone().into(), tree(v)))
-                .collect(),
-        ),
+fn tape(v: &Value) -> super::JsonTape<'static> {
+    fn write(v: &Value, tape: &mut super::JsonTape<'static>) {
+        use super::TapeNode;
+        match v {
+            Value::Null => drop(tape.push(TapeNode::Null)),
+            Value::Bool(b) => drop(tape.push(TapeNode::Bool(*b))),
+            Value::Number(n) => drop(tape.push(TapeNode::Number(n.clone()))),
+            Value::String(s) => drop(tape.push(TapeNode::String(s.clone().into()))),
+            Value::Array(items) => {
+                let at = tape.push(TapeNode::Array { len: 0, end: 0 });
+                for item in items {
+                    write(item, tape);
+                }
+                tape.close(at, items.len());
+            }
+            Value::Object(m) => {
+                let at = tape.push(TapeNode::Object { len: 0, end: 0 });
+                for (k, v) in m.iter().rev() {
+                    tape.push(TapeNode::Key(k.clone().into()));
+                    write(v, tape);
+                }
+                tape.close(at, m.len());
+            }
+        }
     }
+    let mut out = super::JsonTape::default();
+    write(v, &mut out);
+    out
 }
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(1024))]
 
-    /// The fast reader answers alike for both views of one value: the file reader's tree (its
+    /// The fast reader answers alike for both views of one value: the file reader's tape (its
     /// members in another order) reads to the model `Value` reads to, and leaves to serde what
-    /// `Value` leaves. The kind a message names, and the value the tree converts to, are the
+    /// `Value` leaves. The kind a message names, and the value the tape converts to, are the
     /// same too.
     #[test]
     fn any_view_of_a_value_reads_alike(v in shapes::task_definition()) {
-        let tree = tree(&v);
-        prop_assert_eq!(TaskDefinition::read_view(&tree), super::fast::read(&v), "{}", v);
-        prop_assert_eq!(super::JsonView::kind(&tree), kind(&v));
-        prop_assert_eq!(super::JsonView::to_value(&tree), v.clone());
-        prop_assert_eq!(tree.into_value(), v);
+        let tape = tape(&v);
+        let root = tape.root().unwrap();
+        prop_assert_eq!(TaskDefinition::read_view(root), super::fast::read(&v), "{}", v);
+        prop_assert_eq!(super::JsonView::kind(root), kind(&v));
+        prop_assert_eq!(super::JsonView::to_value(root), v.clone());
+        prop_assert_eq!(tape.to_value(), v);
     }
 }

@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 
-use ecs_secrets_shared::task_definition::JsonNode;
+use ecs_secrets_shared::task_definition::{JsonTape, TapeNode};
 
 use super::error::{line_col, InputError, MAX_DEPTH, MAX_NODES};
 use super::lines::{child_hash, pointer_hash, LineMap, ROOT_HASH};
@@ -257,13 +257,13 @@ impl<'a> JsonWalker<'a> {
 /// What [`parse_with_lines`] read.
 #[derive(Debug)]
 pub(super) struct OneRead<'a> {
-    pub node: JsonNode<'a>,
+    pub tape: JsonTape<'a>,
     pub lines: LineMap,
     /// Whether a key starts with an upper-case ASCII letter (without one, the document is
     /// camelCase already and needs no normalising).
     pub upper_key: bool,
     /// Whether an object repeats a key or has more than [`SURE_MEMBERS`] members (where
-    /// looking for a repeat would cost more than it saves): the tree is then read only as the
+    /// looking for a repeat would cost more than it saves): the tape is then read only as the
     /// `Value` it converts to.
     pub unsure: bool,
 }
@@ -271,12 +271,14 @@ pub(super) struct OneRead<'a> {
 /// Most members of one object the one pass checks for a repeated key.
 const SURE_MEMBERS: usize = 32;
 
-/// Parses JSON text into a tree, its [`LineMap`] and what [`OneRead`] says of its keys, in one
+/// Parses JSON text into a tape, its [`LineMap`] and what [`OneRead`] says of its keys, in one
 /// pass — or `None` when the text is anything but plain valid JSON (invalid, nested deeper than
 /// [`ONE_PASS_DEPTH`], …), and serde_json then parses it and names the error. The tree converts
 /// to what serde_json gives for the same text, and the lines and key flag are what
 /// [`LineMap::from_json_and_keys`] gives (the property tests compare them): reading the text
-/// twice, once to build the value and once for its lines, was a fifth of a scan. Strings with
+/// twice, once to build the value and once for its lines, was a fifth of a scan. The tape is
+/// one list for the whole document, where a tree of objects had one list per object and per
+/// list: building, moving and dropping them was a tenth of a scan. Strings with
 /// escapes and numbers are read by serde_json itself, one token at a time, so their meaning
 /// cannot drift.
 pub(super) fn parse_with_lines(text: &str) -> Option<OneRead<'_>> {
@@ -288,13 +290,13 @@ pub(super) fn parse_with_lines(text: &str) -> Option<OneRead<'_>> {
         upper_key: false,
         unsure: false,
         lines: LineMap::with_capacity((text.len() / 24).min(1 << 14)),
-        members: Vec::new(),
-        items: Vec::new(),
+        tape: JsonTape::with_capacity((text.len() / 16).min(1 << 14)),
+        keys: Vec::new(),
     };
-    let node = parser.value(0)?;
+    parser.value(0)?;
     parser.skip_ws();
     (parser.at == parser.text.len()).then_some(OneRead {
-        node,
+        tape: parser.tape,
         lines: parser.lines,
         upper_key: parser.upper_key,
         unsure: parser.unsure,
@@ -314,12 +316,10 @@ struct OnePass<'a> {
     upper_key: bool,
     unsure: bool,
     lines: LineMap,
-    /// The members of the objects being read, innermost last: an object's members are
-    /// gathered here and moved into a list of their exact number when it closes (grown one
-    /// push at a time, each object's and array's list was reallocated as it grew).
-    members: Vec<(Cow<'a, str>, JsonNode<'a>)>,
-    /// The items of the arrays being read, as `members`.
-    items: Vec<JsonNode<'a>>,
+    tape: JsonTape<'a>,
+    /// Where the keys of the objects being read sit on the tape, innermost object last: an
+    /// object's keys are looked through for a repeat, and dropped from here when it closes.
+    keys: Vec<usize>,
 }
 
 impl<'a> OnePass<'a> {
@@ -333,106 +333,116 @@ impl<'a> OnePass<'a> {
         self.text.as_bytes().get(self.at).copied()
     }
 
-    fn value(&mut self, depth: usize) -> Option<JsonNode<'a>> {
+    /// Reads one value onto the tape (`None`: not plain valid JSON, or too deep).
+    fn value(&mut self, depth: usize) -> Option<()> {
         let first = self.peek()?;
         let here = self.path.last().copied().unwrap_or(ROOT_HASH);
         self.lines.insert(here, self.line);
-        match first {
-            b'{' => {
-                if depth >= ONE_PASS_DEPTH {
-                    return None;
-                }
-                self.at += 1;
-                if self.peek()? == b'}' {
-                    self.at += 1;
-                    return Some(JsonNode::Object(Vec::new()));
-                }
-                let mark = self.members.len();
-                loop {
-                    if self.peek()? != b'"' {
-                        return None;
-                    }
-                    let key = self.string()?;
-                    self.upper_key |= key.starts_with(|c: char| c.is_ascii_uppercase());
-                    if self.peek()? != b':' {
+        let node =
+            match first {
+                b'{' => {
+                    if depth >= ONE_PASS_DEPTH {
                         return None;
                     }
                     self.at += 1;
-                    self.path.push(child_hash(here, &key));
-                    let value = self.value(depth + 1)?;
-                    self.path.pop();
-                    // A repeated key is kept as written: converted to a `Value`, the last
-                    // value counts, as serde_json keeps (the line map keeps the first line, as
-                    // the walker does); read as a tree, it is unsure.
-                    let siblings = self.members.get(mark..).unwrap_or_default();
-                    if !self.unsure
+                    let open = self.tape.push(TapeNode::Object { len: 0, end: 0 });
+                    if self.peek()? == b'}' {
+                        self.at += 1;
+                        self.tape.close(open, 0);
+                        return Some(());
+                    }
+                    let mark = self.keys.len();
+                    loop {
+                        if self.peek()? != b'"' {
+                            return None;
+                        }
+                        let key = self.string()?;
+                        self.upper_key |= key.starts_with(|c: char| c.is_ascii_uppercase());
+                        if self.peek()? != b':' {
+                            return None;
+                        }
+                        self.at += 1;
+                        // A repeated key is kept as written: converted to a `Value`, the last
+                        // value counts, as serde_json keeps (the line map keeps the first line, as
+                        // the walker does); read through the view, it is unsure.
+                        let siblings = self.keys.get(mark..).unwrap_or_default();
+                        if !self.unsure
                         && (siblings.len() >= SURE_MEMBERS
-                            || siblings.iter().any(|(k, _)| *k == key))
+                            || siblings.iter().any(|&k| {
+                                matches!(self.tape.node(k), Some(TapeNode::Key(k)) if *k == key)
+                            }))
                     {
                         self.unsure = true;
                     }
-                    self.members.push((key, value));
-                    match self.peek()? {
-                        b',' => self.at += 1,
-                        b'}' => {
-                            self.at += 1;
-                            return Some(JsonNode::Object(self.members.drain(mark..).collect()));
+                        self.path.push(child_hash(here, &key));
+                        let at = self.tape.push(TapeNode::Key(key));
+                        self.keys.push(at);
+                        self.value(depth + 1)?;
+                        self.path.pop();
+                        match self.peek()? {
+                            b',' => self.at += 1,
+                            b'}' => {
+                                self.at += 1;
+                                self.tape.close(open, self.keys.len() - mark);
+                                self.keys.truncate(mark);
+                                return Some(());
+                            }
+                            _ => return None,
                         }
-                        _ => return None,
                     }
                 }
-            }
-            b'[' => {
-                if depth >= ONE_PASS_DEPTH {
-                    return None;
-                }
-                self.at += 1;
-                if self.peek()? == b']' {
+                b'[' => {
+                    if depth >= ONE_PASS_DEPTH {
+                        return None;
+                    }
                     self.at += 1;
-                    return Some(JsonNode::Array(Vec::new()));
-                }
-                let mark = self.items.len();
-                loop {
-                    let mut digits = [0u8; 20];
-                    let index = self.items.len() - mark;
-                    self.path
-                        .push(child_hash(here, decimal(index, &mut digits)));
-                    let value = self.value(depth + 1)?;
-                    self.path.pop();
-                    self.items.push(value);
-                    match self.peek()? {
-                        b',' => self.at += 1,
-                        b']' => {
-                            self.at += 1;
-                            return Some(JsonNode::Array(self.items.drain(mark..).collect()));
+                    let open = self.tape.push(TapeNode::Array { len: 0, end: 0 });
+                    if self.peek()? == b']' {
+                        self.at += 1;
+                        self.tape.close(open, 0);
+                        return Some(());
+                    }
+                    let mut index = 0;
+                    loop {
+                        let mut digits = [0u8; 20];
+                        self.path
+                            .push(child_hash(here, decimal(index, &mut digits)));
+                        self.value(depth + 1)?;
+                        self.path.pop();
+                        index += 1;
+                        match self.peek()? {
+                            b',' => self.at += 1,
+                            b']' => {
+                                self.at += 1;
+                                self.tape.close(open, index);
+                                return Some(());
+                            }
+                            _ => return None,
                         }
-                        _ => return None,
                     }
                 }
-            }
-            b'"' => self.string().map(JsonNode::String),
-            b't' => self.literal("true", JsonNode::Bool(true)),
-            b'f' => self.literal("false", JsonNode::Bool(false)),
-            b'n' => self.literal("null", JsonNode::Null),
-            b'-' | b'0'..=b'9' => {
-                let start = self.at;
-                while self
-                    .text
-                    .as_bytes()
-                    .get(self.at)
-                    .is_some_and(|b| matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
-                {
-                    self.at += 1;
+                b'"' => TapeNode::String(self.string()?),
+                b't' => self.literal("true", TapeNode::Bool(true))?,
+                b'f' => self.literal("false", TapeNode::Bool(false))?,
+                b'n' => self.literal("null", TapeNode::Null)?,
+                b'-' | b'0'..=b'9' => {
+                    let start = self.at;
+                    while self.text.as_bytes().get(self.at).is_some_and(|b| {
+                        matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
+                    }) {
+                        self.at += 1;
+                    }
+                    let number: serde_json::Number =
+                        serde_json::from_str(self.text.get(start..self.at)?).ok()?;
+                    TapeNode::Number(number)
                 }
-                let number: serde_json::Number =
-                    serde_json::from_str(self.text.get(start..self.at)?).ok()?;
-                Some(JsonNode::Number(number))
-            }
-            _ => None,
-        }
+                _ => return None,
+            };
+        self.tape.push(node);
+        Some(())
     }
 
-    fn literal(&mut self, word: &str, value: JsonNode<'a>) -> Option<JsonNode<'a>> {
+    fn literal(&mut self, word: &str, value: TapeNode<'a>) -> Option<TapeNode<'a>> {
         let end = self.at + word.len();
         (self.text.as_bytes().get(self.at..end)? == word.as_bytes()).then(|| {
             self.at = end;
@@ -471,7 +481,7 @@ mod tests {
     /// the walker's.
     fn agrees(text: &str) -> bool {
         let Some(OneRead {
-            node,
+            tape,
             lines,
             upper_key,
             unsure,
@@ -479,10 +489,14 @@ mod tests {
         else {
             return false;
         };
-        let value = node.clone().into_value();
-        // A sure tree answers as its value does.
+        let value = tape.to_value();
+        // A sure tape answers as its value does.
         if !unsure {
-            assert_eq!(sure_view(&node), sure_view(&value), "{text:?}");
+            assert_eq!(
+                sure_view(tape.root().unwrap()),
+                sure_view(&value),
+                "{text:?}"
+            );
         }
         assert_eq!(
             serde_json::from_str::<Value>(text).ok(),
@@ -497,7 +511,7 @@ mod tests {
 
     /// A value as seen through [`JsonView`] alone, with the view's own answers checked against
     /// each other (an object's `get` finds each member, `object_len` counts them).
-    fn sure_view<J: JsonView>(v: &J) -> (Value, &'static str) {
+    fn sure_view<'v, J: JsonView<'v> + PartialEq + std::fmt::Debug>(v: J) -> (Value, &'static str) {
         let kind = v.kind();
         let value = if v.is_null() {
             Value::Null
@@ -507,14 +521,16 @@ mod tests {
             Value::Number(n.clone())
         } else if let Some(s) = v.as_str() {
             Value::String(s.to_owned())
-        } else if let Some(items) = v.as_array() {
-            Value::Array(items.iter().map(|i| sure_view(i).0).collect())
+        } else if let Some(items) = v.items() {
+            let items: Vec<Value> = items.map(|i| sure_view(i).0).collect();
+            assert_eq!(v.items_len(), Some(items.len()));
+            Value::Array(items)
         } else {
-            let members: Vec<(&str, &J)> = v.members().unwrap().collect();
+            let members: Vec<(&str, J)> = v.members().unwrap().collect();
             assert_eq!(v.object_len(), Some(members.len()));
             let mut map = serde_json::Map::new();
             for (k, m) in members {
-                assert!(std::ptr::eq(v.get(k).unwrap(), m), "get({k:?})");
+                assert_eq!(v.get(k), Some(m), "get({k:?})");
                 map.insert(k.to_owned(), sure_view(m).0);
             }
             Value::Object(map)

@@ -273,23 +273,26 @@ pub fn mentions_task_definition(bytes: &[u8]) -> bool {
 
 /// What the one pass read: a plain task definition — a camelCase object with
 /// `containerDefinitions` and no `taskDefinition` wrapper, no key repeated — goes into the
-/// model straight from the tree ([`TaskDefinition::read_view`]), the commonest file at estate
+/// model straight from the tape ([`TaskDefinition::read_view`]), the commonest file at estate
 /// scale never built as a `Value`; anything else (or anything the model reader is unsure of)
 /// becomes the `Value` serde_json would have read, and reads as before. Both ways give the
 /// same document (the tests compare them).
 fn from_one_read(read: OneRead<'_>) -> Result<Document, InputError> {
     let OneRead {
-        node,
+        tape,
         lines,
         upper_key,
         unsure,
     } = read;
+    let Some(root) = tape.root() else {
+        return from_value_normalised(Value::Null, lines, upper_key);
+    };
     let plain = !upper_key
         && !unsure
-        && node.get("containerDefinitions").is_some()
-        && node.get("taskDefinition").is_none();
-    if let Some(model) = plain.then(|| TaskDefinition::read_view(&node)).flatten() {
-        let label = node
+        && root.get("containerDefinitions").is_some()
+        && root.get("taskDefinition").is_none();
+    if let Some(model) = plain.then(|| TaskDefinition::read_view(root)).flatten() {
+        let label = root
             .get("family")
             .and_then(JsonView::as_str)
             .unwrap_or("(no family)")
@@ -308,7 +311,7 @@ fn from_one_read(read: OneRead<'_>) -> Result<Document, InputError> {
             lines,
         });
     }
-    from_value_normalised(node.into_value(), lines, upper_key)
+    from_value_normalised(root.to_value(), lines, upper_key)
 }
 
 /// Reads a task definition handed over as JSON already (Lambda events).
@@ -579,13 +582,13 @@ mod tests {
 
     use super::*;
 
-    /// Reads `text` both ways — the plain path from the one pass's tree, and its `Value`
+    /// Reads `text` both ways — the plain path from the one pass's tape, and its `Value`
     /// through [`from_value_normalised`] — asserts they give the same document, and says
     /// whether the plain path read it.
     fn read_alike(text: &str) -> bool {
         let read = parse_with_lines(text).expect("plain valid JSON");
         let by_value = from_value_normalised(
-            read.node.clone().into_value(),
+            read.tape.to_value(),
             LineMap::from_json(text),
             read.upper_key,
         );
@@ -656,7 +659,7 @@ mod tests {
             r#"{"family": "web", "containerDefinitions": null}"#,
             // 32 labels: still sure.
             &format!(r#"{{"containerDefinitions": [{{"name": "a", "dockerLabels": {{{}}}}}]}}"#, labels(32)),
-            // serde reads a struct's list from an object as an empty list: so does the tree.
+            // serde reads a struct's list from an object as an empty list: so does the tape.
             r#"{"family": "web", "containerDefinitions": {"name": "a"}}"#,
             "{\n  \"family\": \"web\",\n  \"containerDefinitions\": [\n    {\"name\": \"a\", \"secrets\": [{\"name\": \"S\", \"valueFrom\": 5}, null]}\n  ]\n}",
         ] {
