@@ -185,7 +185,7 @@ fn place_findings(
             continue;
         }
         f.file.clone_from(&file);
-        f.line = nearest_line(document, subject, &f.pointer);
+        f.line = document.nearest_line(subject, &f.pointer);
         let shown = subject.shown_pointer(&f.pointer);
         if shown.len() != f.pointer.len() {
             f.pointer = shown.to_owned();
@@ -258,21 +258,6 @@ fn document_has_else(document: &Document) -> bool {
         .subjects
         .iter()
         .any(|s| s.base.starts_with(input::ELSE_BASE))
-}
-
-/// The line of the pointer, or of its nearest ancestor present in the file (a missing
-/// `readonlyRootFilesystem` is reported at its container).
-fn nearest_line(document: &Document, subject: &input::Subject, pointer: &str) -> Option<usize> {
-    let mut p = pointer;
-    loop {
-        if let Some(line) = document.line(subject, p) {
-            return Some(line);
-        }
-        if p.is_empty() {
-            return None;
-        }
-        p = p.rfind('/').map_or("", |i| &p[..i]);
-    }
 }
 
 #[cfg(test)]

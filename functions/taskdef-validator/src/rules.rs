@@ -73,7 +73,8 @@ pub fn check_model(
 ) -> Checked {
     let task = task_context(&model).or_else(|| context.task.clone());
     let platform = platform_version.or_else(|| context.platform_version.clone());
-    let mut findings = Vec::new();
+    // Room for what most task definitions have: two hygiene findings a container, and a few.
+    let mut findings = Vec::with_capacity(4 + 2 * model.container_definitions.items.len());
     // `ContainerDefinitions: !If […]`, `container_definitions = templatefile(…)`: nothing here
     // to check — say so rather than count the task definition as clean.
     if model.container_definitions.unresolved {
@@ -90,11 +91,14 @@ pub fn check_model(
     for (ci, container) in model.container_definitions.iter() {
         let base = format!("/containerDefinitions/{ci}");
         let name = container.name();
-        let mut out = Vec::new();
-        environment(container, &base, &mut out);
-        commands(container, &base, &mut out);
-        free_form(container, &base, &mut out);
-        hygiene(container, &base, &mut out);
+        // The container's findings go straight onto the list (a list per container was an
+        // allocation per container, grown push by push), and get its name below.
+        let start = findings.len();
+        let out = &mut findings;
+        environment(container, &base, out);
+        commands(container, &base, out);
+        free_form(container, &base, out);
+        hygiene(container, &base, out);
         if !has_execution_role {
             if let Some(pointer) = first_secret_use(container, &base) {
                 out.push(Finding::new(
@@ -120,13 +124,13 @@ pub fn check_model(
             ));
         }
         // One copy of the container's name for all its findings.
+        let added = findings.get_mut(start..).unwrap_or_default();
         let name = name
-            .filter(|_| !out.is_empty())
+            .filter(|_| !added.is_empty())
             .map(crate::finding::Shared::from);
-        findings.extend(out.into_iter().map(|mut f| {
+        for f in added {
             f.container.clone_from(&name);
-            f
-        }));
+        }
     }
     // A credential written where a reference belongs is a leak, not a reference: it gets one
     // finding, and is neither checked as a reference nor looked up (that would send it to AWS).

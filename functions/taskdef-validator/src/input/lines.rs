@@ -15,7 +15,8 @@ use std::sync::OnceLock;
 ///
 /// Recorded as a list, in the order the readers meet the values (a pointer's first line
 /// counts), and looked up by a scan of the list — or, after [`SCANNED`] lookups, through an
-/// index built then (so the scans cost at most a few times what the index does). Every value
+/// index built then (a scan compares a few hundred entries in the time the index takes to
+/// insert a dozen, so the scans cost at most about what the index does). Every value
 /// of every file is recorded and few are ever looked up (one per finding): inserting each
 /// into a hash map cost a fiftieth of a scan, where a push costs next to nothing.
 #[derive(Debug, Default)]
@@ -26,8 +27,11 @@ pub(super) struct LineMap {
     scans: AtomicUsize,
 }
 
-/// Lookups made by scanning the list before it is indexed.
-const SCANNED: usize = 8;
+/// Lookups made by scanning the list before it is indexed. A finding's line may take a few
+/// lookups (a missing field is placed at its nearest ancestor), and a file has a few findings
+/// per container: at 8, most task definitions built the index (a hash map of every value) for
+/// a dozen lookups, a fiftieth of a scan.
+const SCANNED: usize = 32;
 
 /// Two maps are equal when they give every pointer the same line (the order the values were
 /// recorded in does not count).
@@ -118,6 +122,42 @@ impl LineMap {
     /// them), without joining them.
     pub(super) fn line_below(&self, base: &str, pointer: &str) -> Option<usize> {
         self.get(pointer_hash_below(pointer_hash(base), pointer))
+    }
+
+    /// The line of the value at `base` followed by `pointer` (both escaped), or else of its
+    /// nearest ancestor that has one, up to `base` itself: what
+    /// [`LineMap::line_below`] gives for `pointer`, then for each shorter prefix in turn,
+    /// with each prefix hashed once.
+    pub(super) fn nearest_below(&self, base: &str, pointer: &str) -> Option<usize> {
+        // Deeper pointers (none of a task definition's own) take the longer way.
+        const DEEPEST: usize = 24;
+        let mut hashes = [0u64; DEEPEST];
+        let mut depth = 1;
+        let mut hash = pointer_hash(base);
+        hashes[0] = hash;
+        for segment in pointer.split('/').skip(1) {
+            let Some(slot) = hashes.get_mut(depth) else {
+                return self.nearest_below_by_prefix(base, pointer);
+            };
+            hash = child_hash(hash, &unescape_pointer(segment));
+            *slot = hash;
+            depth += 1;
+        }
+        hashes[..depth].iter().rev().find_map(|&h| self.get(h))
+    }
+
+    /// [`LineMap::nearest_below`], one whole prefix at a time.
+    fn nearest_below_by_prefix(&self, base: &str, pointer: &str) -> Option<usize> {
+        let mut p = pointer;
+        loop {
+            if let Some(line) = self.line_below(base, p) {
+                return Some(line);
+            }
+            if p.is_empty() {
+                return None;
+            }
+            p = p.rfind('/').map_or("", |i| &p[..i]);
+        }
     }
 
     /// The first line recorded for `hash`.
@@ -218,6 +258,58 @@ mod tests {
                 "{n}"
             );
         }
+    }
+
+    /// The nearest ancestor's line, hashing each prefix once, is the line the prefixes give
+    /// one at a time — for present and missing values, escaped segments, a base, pointers
+    /// deeper than the prefixes kept, and pointers that are not pointers.
+    #[test]
+    fn the_nearest_line_is_the_first_prefix_with_a_line() {
+        let mut map = LineMap::default();
+        map.add("", 1);
+        map.add("/base", 2);
+        map.add("/base/a", 3);
+        map.add("/base/a/0", 4);
+        map.add("/base/a~1b", 5);
+        let deep: String = (0..30).map(|i| format!("/d{i}")).collect();
+        for depth in [10, 20, 23, 24, 25, 30] {
+            let prefix: String = (0..depth).map(|i| format!("/d{i}")).collect();
+            map.add(&format!("/base{prefix}"), 100 + depth);
+        }
+        let pointers = [
+            "",
+            "/a",
+            "/a/0",
+            "/a/0/readonlyRootFilesystem",
+            "/a/1/x/y",
+            "/a~1b/c",
+            "/missing/deeper",
+            "no-slash",
+            "/",
+            "//",
+        ];
+        for base in ["", "/base", "/nowhere"] {
+            for pointer in pointers.iter().copied().chain([deep.as_str()]) {
+                let mut extra = format!("{deep}/x");
+                for _ in 0..3 {
+                    for p in [pointer, extra.as_str()] {
+                        assert_eq!(
+                            map.nearest_below(base, p),
+                            map.nearest_below_by_prefix(base, p),
+                            "{base:?} {p:?}"
+                        );
+                    }
+                    extra.push_str("/y");
+                }
+            }
+        }
+        assert_eq!(
+            map.nearest_below("/base", "/a/0/readonlyRootFilesystem"),
+            Some(4)
+        );
+        assert_eq!(map.nearest_below("/base", "/a~1b/c"), Some(5));
+        assert_eq!(map.nearest_below("/base", &format!("{deep}/x")), Some(130));
+        assert_eq!(map.nearest_below("/nowhere", "/a"), None);
     }
 
     /// Equal maps give the same lines, whatever order they were recorded in.

@@ -100,6 +100,25 @@ impl Document {
         self.lines
             .line_below(&subject.base, subject.shown_pointer(pointer))
     }
+
+    /// The line of the value at `pointer`, or of its nearest ancestor present in the file (a
+    /// missing `readonlyRootFilesystem` is reported at its container).
+    pub fn nearest_line(&self, subject: &Subject, pointer: &str) -> Option<usize> {
+        if !subject.variables_only && !subject.containers_only {
+            // Shown as it is: each prefix of the pointer is shown as that prefix.
+            return self.lines.nearest_below(&subject.base, pointer);
+        }
+        let mut p = pointer;
+        loop {
+            if let Some(line) = self.line(subject, p) {
+                return Some(line);
+            }
+            if p.is_empty() {
+                return None;
+            }
+            p = p.rfind('/').map_or("", |i| &p[..i]);
+        }
+    }
 }
 
 /// Reads a document from raw bytes.
