@@ -242,7 +242,8 @@ pub fn render(part: &str, v: &Value) -> String {
             speed.push(vec![
                 format!("detect-secrets {}", s(&q["detect_secrets_version"])),
                 "dense".into(),
-                "1".into(),
+                // It scans with a process per core, as it does by default.
+                format!("{} (processes)", s(&t["cores"])),
                 format!("{} (a sample)", s(&t["detect_secrets"]["task_definitions"])),
                 s(&t["detect_secrets"]["seconds"]),
                 s(&t["detect_secrets"]["per_second"]),
