@@ -73,8 +73,10 @@ pub fn check_model(
 ) -> Checked {
     let task = task_context(&model).or_else(|| context.task.clone());
     let platform = platform_version.or_else(|| context.platform_version.clone());
-    // Room for what most task definitions have: two hygiene findings a container, and a few.
-    let mut findings = Vec::with_capacity(4 + 2 * model.container_definitions.items.len());
+    // Room for what most task definitions have: two hygiene findings a container, and a few —
+    // bounded, so that a file of many clean containers does not reserve room it never uses.
+    let mut findings =
+        Vec::with_capacity((4 + 2 * model.container_definitions.items.len()).min(1024));
     // `ContainerDefinitions: !If […]`, `container_definitions = templatefile(…)`: nothing here
     // to check — say so rather than count the task definition as clean.
     if model.container_definitions.unresolved {
