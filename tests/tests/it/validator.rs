@@ -321,6 +321,53 @@ async fn cli_any_number_of_jobs_gives_the_same_report() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The CLI runs without transparent huge pages (`main`): the kernel says so of the process
+/// while it waits for its standard input, and the file it then reads is checked as usual.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn cli_runs_without_transparent_huge_pages() -> anyhow::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let mut child = tokio::process::Command::new(harness::paths::binary("ecs-secrets")?)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .args(["validate", "--format", "json", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    let pid = child.id().ok_or_else(|| anyhow::anyhow!("no pid"))?;
+    let status = format!("/proc/{pid}/status");
+    // `THP_enabled` is in the status of every process since Linux 5.0; the flag is set first
+    // thing in `main`, before standard input is read.
+    let mut thp = None;
+    for _ in 0..200 {
+        let text = std::fs::read_to_string(&status)?;
+        thp = text
+            .lines()
+            .find_map(|l| l.strip_prefix("THP_enabled:"))
+            .map(|v| v.trim().to_owned());
+        if thp.as_deref() == Some("0") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(thp.as_deref(), Some("0"), "{status}");
+    let mut stdin = child
+        .stdin
+        .take()
+        .ok_or_else(|| anyhow::anyhow!("no stdin"))?;
+    stdin
+        .write_all(std::fs::read(testdata("leaky-register.json"))?.as_slice())
+        .await?;
+    drop(stdin);
+    let out = child.wait_with_output().await?;
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout)?;
+    assert!(report["findings"].as_array().map_or(0, Vec::len) > 0);
+    Ok(())
+}
+
 /// The account the live tests build in moto: an execution role that may read `prod/*`
 /// secrets and `/app/*` parameters, and secrets and keys around it.
 struct Account {
