@@ -3,7 +3,7 @@
 //!
 //! Why a tape rather than a tree: a tree gives each object and list its own allocation, and a
 //! task definition is mostly small objects (`{"name": …, "value": …}`). Building, moving and
-//! dropping those lists was a tenth of a scan at estate scale; a tape is one list for the whole
+//! dropping those lists was a twentieth of a scan at estate scale; a tape is one list for the whole
 //! document, every value in the order written, each object and list followed by its contents.
 //!
 //! Why here, beside the model reader: the tape is one of the two [`JsonView`]s the reader

@@ -278,7 +278,7 @@ const SURE_MEMBERS: usize = 32;
 /// [`LineMap::from_json_and_keys`] gives (the property tests compare them): reading the text
 /// twice, once to build the value and once for its lines, was a fifth of a scan. The tape is
 /// one list for the whole document, where a tree of objects had one list per object and per
-/// list: building, moving and dropping them was a tenth of a scan. Strings with
+/// list: building, moving and dropping them was a twentieth of a scan. Strings with
 /// escapes and numbers are read by serde_json itself, one token at a time, so their meaning
 /// cannot drift.
 pub(super) fn parse_with_lines(text: &str) -> Option<OneRead<'_>> {
