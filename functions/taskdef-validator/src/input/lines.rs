@@ -88,6 +88,14 @@ pub(super) fn child_hash(parent: u64, segment: &str) -> u64 {
     h.finish()
 }
 
+/// `pointer`, then each shorter prefix of it cut at a `/`, down to `""` (the nearest
+/// ancestors first: where a value missing from the file is placed).
+pub(super) fn prefixes(pointer: &str) -> impl Iterator<Item = &str> {
+    std::iter::successors(Some(pointer), |p| {
+        (!p.is_empty()).then(|| p.rfind('/').map_or("", |i| &p[..i]))
+    })
+}
+
 /// RFC 6901 unescaping of one pointer segment.
 fn unescape_pointer(segment: &str) -> std::borrow::Cow<'_, str> {
     if segment.contains('~') {
@@ -148,16 +156,7 @@ impl LineMap {
 
     /// [`LineMap::nearest_below`], one whole prefix at a time.
     fn nearest_below_by_prefix(&self, base: &str, pointer: &str) -> Option<usize> {
-        let mut p = pointer;
-        loop {
-            if let Some(line) = self.line_below(base, p) {
-                return Some(line);
-            }
-            if p.is_empty() {
-                return None;
-            }
-            p = p.rfind('/').map_or("", |i| &p[..i]);
-        }
+        prefixes(pointer).find_map(|p| self.line_below(base, p))
     }
 
     /// The first line recorded for `hash`.

@@ -108,16 +108,7 @@ impl Document {
             // Shown as it is: each prefix of the pointer is shown as that prefix.
             return self.lines.nearest_below(&subject.base, pointer);
         }
-        let mut p = pointer;
-        loop {
-            if let Some(line) = self.line(subject, p) {
-                return Some(line);
-            }
-            if p.is_empty() {
-                return None;
-            }
-            p = p.rfind('/').map_or("", |i| &p[..i]);
-        }
+        lines::prefixes(pointer).find_map(|p| self.line(subject, p))
     }
 }
 
