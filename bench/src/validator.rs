@@ -157,6 +157,29 @@ struct Took {
     cpu: f64,
 }
 
+/// Times one child process: started before it is spawned, stopped after it is waited for.
+struct Clock {
+    wall: Instant,
+    cpu: f64,
+}
+
+impl Clock {
+    fn start() -> Result<Self> {
+        Ok(Clock {
+            cpu: children_cpu_seconds()?,
+            wall: Instant::now(),
+        })
+    }
+
+    fn stop(self) -> Result<Took> {
+        let seconds = self.wall.elapsed().as_secs_f64();
+        Ok(Took {
+            seconds,
+            cpu: children_cpu_seconds()? - self.cpu,
+        })
+    }
+}
+
 /// Runs `ecs-secrets validate --format json` on `files` (with `--jobs` when given); returns
 /// its output and the time the process took. No other child of the benchmark ends while it
 /// runs (the runs are one after the other), so the children's CPU time grows by its own.
@@ -170,18 +193,16 @@ async fn ecs_secrets_timed(
         args.extend(["--jobs", j.as_str()]);
     }
     args.extend(files.iter().map(String::as_str));
-    let cpu0 = children_cpu_seconds()?;
-    let t0 = Instant::now();
+    let clock = Clock::start()?;
     let out = harness::ecs_secrets(&args, &[]).await?;
-    let seconds = t0.elapsed().as_secs_f64();
-    let cpu = children_cpu_seconds()? - cpu0;
+    let took = clock.stop()?;
     if out.status.code() != Some(0) {
         bail!(
             "ecs-secrets validate failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    Ok((out, Took { seconds, cpu }))
+    Ok((out, took))
 }
 
 /// Task definitions a second, a whole number (0 when no time was measured).
@@ -373,11 +394,9 @@ pub async fn run(scale: Scale) -> Result<Value> {
         std::fs::copy(f, ds_dir.join(name))?;
     }
     eprintln!("bench: validator: detect-secrets on {ds_count} of the files …");
-    let cpu0 = children_cpu_seconds()?;
-    let t0 = Instant::now();
+    let clock = Clock::start()?;
     let ds = run_detect_secrets(&ds_dir)?;
-    let ds_s = t0.elapsed().as_secs_f64();
-    let ds_cpu = children_cpu_seconds()? - cpu0;
+    let ds_took = clock.stop()?;
     let ds_findings: usize = ds["results"].as_object().map_or(0, |m| {
         m.values().filter_map(Value::as_array).map(Vec::len).sum()
     });
@@ -432,7 +451,7 @@ pub async fn run(scale: Scale) -> Result<Value> {
         "throughput": {
             "cores": cores,
             "ecs_secrets": runs,
-            "detect_secrets": {"task_definitions": ds_count, "seconds": round(ds_s, 2), "per_second": per_second(ds_count, ds_s), "cpu_seconds": round(ds_cpu, 2), "per_cpu_second": per_second(ds_count, ds_cpu), "findings": ds_findings},
+            "detect_secrets": {"task_definitions": ds_count, "seconds": round(ds_took.seconds, 2), "per_second": per_second(ds_count, ds_took.seconds), "cpu_seconds": round(ds_took.cpu, 2), "per_cpu_second": per_second(ds_count, ds_took.cpu), "findings": ds_findings},
         },
         "quality": {
             "samples": samples.len(),
