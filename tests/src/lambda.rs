@@ -74,6 +74,8 @@ pub struct LambdaFunction {
     shared: Arc<SharedHandle>,
     server: JoinHandle<()>,
     output: Arc<Mutex<Vec<String>>>,
+    /// The tasks copying stdout and stderr into `output`; they end when the pipes close.
+    readers: Mutex<Vec<JoinHandle<()>>>,
     timeout: Duration,
 }
 
@@ -138,6 +140,7 @@ impl LambdaFunction {
             .spawn()
             .with_context(|| format!("starting {}", path.display()))?;
         let output = Arc::new(Mutex::new(Vec::new()));
+        let mut readers = Vec::new();
         for stream in [
             child
                 .stdout
@@ -153,7 +156,7 @@ impl LambdaFunction {
         {
             let output = output.clone();
             let name = binary.to_owned();
-            tokio::spawn(async move {
+            readers.push(tokio::spawn(async move {
                 let mut lines = BufReader::new(stream).lines();
                 while let Ok(Some(line)) = lines.next_line().await {
                     // Echo for humans reading a failed test; keep for assertions.
@@ -164,7 +167,7 @@ impl LambdaFunction {
                         out.push(line);
                     }
                 }
-            });
+            }));
         }
         Ok(Self {
             name: binary.to_owned(),
@@ -172,6 +175,7 @@ impl LambdaFunction {
             shared,
             server,
             output,
+            readers: Mutex::new(readers),
             timeout: Duration::from_secs(60),
         })
     }
@@ -233,12 +237,15 @@ impl LambdaFunction {
                     None => anyhow!("{} dropped invocation {id}", self.name),
                 }
             }),
-            status = child.wait() => Err(anyhow!(
-                "{} exited ({}) during invocation {id}; output:\n{}",
-                self.name,
-                status.map(|s| s.to_string()).unwrap_or_else(|e| e.to_string()),
-                self.output().join("\n")
-            )),
+            status = child.wait() => {
+                self.drain().await;
+                Err(anyhow!(
+                    "{} exited ({}) during invocation {id}; output:\n{}",
+                    self.name,
+                    status.map(|s| s.to_string()).unwrap_or_else(|e| e.to_string()),
+                    self.output().join("\n")
+                ))
+            }
             _ = tokio::time::sleep(self.timeout) => Err(anyhow!(
                 "{} did not answer invocation {id} within {:?}", self.name, self.timeout
             )),
@@ -265,9 +272,23 @@ impl LambdaFunction {
             let _ = child.wait().await;
         }
         self.server.abort();
-        // Give the reader tasks a moment to drain the pipes after the process is gone.
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        self.drain().await;
         self.output()
+    }
+
+    /// Waits, after the process has exited, until its output has been read to the end: the
+    /// exit can be seen before the pipe readers have run, and a test asserting on what the
+    /// process printed (or an error quoting it) would see nothing. Bounded, because a child the
+    /// process left behind may hold the pipes open.
+    async fn drain(&self) {
+        let readers = self
+            .readers
+            .lock()
+            .map(|mut r| std::mem::take(&mut *r))
+            .unwrap_or_default();
+        for reader in readers {
+            let _ = tokio::time::timeout(Duration::from_secs(5), reader).await;
+        }
     }
 }
 

@@ -134,3 +134,35 @@ async fn a_binary_that_cannot_start_is_reported_not_hung() -> anyhow::Result<()>
     assert!(err.to_string().contains("exited"), "{err}");
     Ok(())
 }
+
+#[tokio::test]
+async fn what_a_dying_process_printed_reaches_the_error() -> anyhow::Result<()> {
+    // A process that prints its reason and exits at once: the harness must report the lines
+    // it printed, not race the pipe readers and report the exit with an empty log.
+    let dir = tempfile::tempdir()?;
+    let script = dir.path().join("dies");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\necho 'stdout: about to fail'\necho 'stderr: EXCLUDE_NUMBERS is not a boolean' >&2\nexit 1\n",
+    )?;
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
+    for round in 0..10 {
+        let lambda = harness::LambdaFunction::start_program(&script, "dies", &[])
+            .await?
+            .with_timeout(std::time::Duration::from_secs(20));
+        // Block this test's (single-threaded) runtime while the process exits, as a loaded CI
+        // machine does: the pipe readers have not run when the harness sees the exit.
+        if round % 2 == 0 {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let err = lambda.invoke(&json!({})).await.expect_err("it exits");
+        let message = format!("{err:#}");
+        assert!(
+            message.contains("exited")
+                && message.contains("EXCLUDE_NUMBERS is not a boolean")
+                && message.contains("about to fail"),
+            "round {round}: {message}"
+        );
+    }
+    Ok(())
+}
