@@ -12,6 +12,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::process::Stdio;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -64,6 +65,10 @@ struct Shared {
     in_flight: Mutex<HashMap<String, oneshot::Sender<Outcome>>>,
     init_error: Mutex<Option<FunctionError>>,
     arrived: Notify,
+    /// `/next` requests received, and events handed out by them: more requests than events
+    /// means the function has finished its last event and waits for another.
+    polls: AtomicUsize,
+    delivered: AtomicUsize,
 }
 
 /// A function binary running under this harness's Runtime API.
@@ -160,7 +165,7 @@ impl LambdaFunction {
                 let mut lines = BufReader::new(stream).lines();
                 while let Ok(Some(line)) = lines.next_line().await {
                     // Echo for humans reading a failed test; keep for assertions.
-                    if ECHO_OUTPUT.load(std::sync::atomic::Ordering::Relaxed) {
+                    if ECHO_OUTPUT.load(Ordering::Relaxed) {
                         eprintln!("[{name}] {line}");
                     }
                     if let Ok(mut out) = output.lock() {
@@ -265,7 +270,21 @@ impl LambdaFunction {
     }
 
     /// Stops the process and the endpoint, and returns everything it printed.
+    ///
+    /// The process is killed only once it has asked for its next event (for at most 5 s), so
+    /// that what it printed after its last answer was posted is in its output too: a test
+    /// asserting that nothing secret was logged must read all of it.
     pub async fn stop(self) -> Vec<String> {
+        let state = &self.shared.0;
+        let idle_by = tokio::time::Instant::now() + Duration::from_secs(5);
+        while state.polls.load(Ordering::SeqCst) <= state.delivered.load(Ordering::SeqCst)
+            && tokio::time::Instant::now() < idle_by
+        {
+            if matches!(self.child.lock().await.try_wait(), Ok(Some(_))) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         {
             let mut child = self.child.lock().await;
             let _ = child.start_kill();
@@ -300,10 +319,12 @@ impl Drop for LambdaFunction {
 
 async fn next(State(state): State<Arc<SharedHandle>>) -> Response {
     let state = &state.0;
+    state.polls.fetch_add(1, Ordering::SeqCst);
     loop {
         let notified = state.arrived.notified();
         let pending = state.queue.lock().ok().and_then(|mut q| q.pop_front());
         if let Some(p) = pending {
+            state.delivered.fetch_add(1, Ordering::SeqCst);
             if let Ok(mut in_flight) = state.in_flight.lock() {
                 in_flight.insert(p.id.clone(), p.reply);
             }

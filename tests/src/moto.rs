@@ -49,15 +49,24 @@ impl Moto {
         let endpoint = format!("http://127.0.0.1:{port}");
         let client = reqwest::Client::builder().no_proxy().build()?;
         let probe = format!("{endpoint}/moto-api/");
+        // An answer on the port is not enough: the port was free when chosen, and another
+        // test's moto may have taken it since, answering while ours dies on the bind. Ours is
+        // ready once its own log says it listens there and the port answers.
+        let log = process.log_path().to_owned();
+        let listening = format!(" * Running on {endpoint}");
         process
             .wait_ready(Duration::from_secs(60), || {
+                let ours = std::fs::read_to_string(&log)
+                    .is_ok_and(|text| text.lines().any(|l| l.trim_end() == listening));
                 let request = client.get(&probe).send();
                 async move {
+                    anyhow::ensure!(ours, "moto has not said it listens yet");
                     request.await?.error_for_status()?;
                     Ok(())
                 }
             })
             .await?;
+        process.check_alive()?;
         Ok(Self {
             endpoint,
             _process: process,

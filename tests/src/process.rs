@@ -117,6 +117,11 @@ impl ServerProcess {
         Ok(())
     }
 
+    /// The file the server's output goes to.
+    pub fn log_path(&self) -> &std::path::Path {
+        &self.log
+    }
+
     /// The tail of the server's log, for error messages.
     pub fn log_tail(&self) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
@@ -194,6 +199,18 @@ where
         }
     }
     Err(last_error.unwrap_or_else(|| anyhow::anyhow!("{what} did not start")))
+}
+
+/// A port on 127.0.0.1 that nobody listens on for as long as the socket lives: it is bound,
+/// so no other server can take it, and never listening, so a connection is refused. For a
+/// test's "the database is unreachable" (a merely free port may be taken meanwhile).
+pub fn dead_port() -> Result<(tokio::net::TcpSocket, u16)> {
+    let socket = tokio::net::TcpSocket::new_v4().context("a socket")?;
+    socket
+        .bind(([127, 0, 0, 1], 0).into())
+        .context("binding 127.0.0.1:0")?;
+    let port = socket.local_addr()?.port();
+    Ok((socket, port))
 }
 
 /// A free TCP port on 127.0.0.1 (the OS picks it; a server started right after takes it).

@@ -624,11 +624,23 @@ async fn throttled_ecs_still_redeploys_each_service_once_at_the_configured_pace(
             first_attempts.push(c.at);
         }
     }
+    // The proxy stamps a call when it arrives, so one call delivered late by a loaded machine
+    // shortens the next gap: the pace is checked over the whole run, and each gap only
+    // against a burst.
     for pair in first_attempts.windows(2) {
         let gap = pair[1].duration_since(pair[0]);
         assert!(
-            gap >= std::time::Duration::from_millis(240),
-            "updates {gap:?} apart, faster than 4/s"
+            gap >= std::time::Duration::from_millis(150),
+            "updates {gap:?} apart: a burst, not a pace of 4/s"
+        );
+    }
+    if let (Some(first), Some(last)) = (first_attempts.first(), first_attempts.last()) {
+        let span = last.duration_since(*first);
+        let floor = std::time::Duration::from_millis(250 * (first_attempts.len() as u64 - 1));
+        assert!(
+            span + std::time::Duration::from_millis(50) >= floor,
+            "{} updates in {span:?}, faster than 4/s",
+            first_attempts.len()
         );
     }
     Ok(())
@@ -1105,15 +1117,16 @@ async fn near_the_deadline_no_update_starts_and_the_rest_is_retried() -> anyhow:
     let f = fleet(moto).await?;
     let before = deployments(moto).await?;
     let time = change_time().await;
-    // One update every 2 s and a 20 s invocation: updates start while 15 s are left, then
-    // the deadline is too near for the next.
+    // One update every 2 s and a 30 s invocation: updates start while 15 s are left (at most
+    // 8 of the fleet's services), then the deadline is too near for the next. The window is
+    // 15 s, not 5, so that a loaded machine's start-up and discovery still leave room for one.
     let lambda = world
         .lambda(
             Function::EcsRedeployer,
             &[("MAX_UPDATES_PER_SECOND", "0.5")],
         )
         .await?
-        .with_timeout(std::time::Duration::from_secs(20));
+        .with_timeout(std::time::Duration::from_secs(30));
     let batch = sqs_batch(&[label_updated(&f.secret, &time)]);
     let summary = lambda.invoke_ok(&batch).await?;
     assert_eq!(failed_items(&summary), ["m-0"], "{summary}");

@@ -330,7 +330,8 @@ async fn faults_leave_awscurrent_working_and_a_retry_completes() -> anyhow::Resu
 
     // Database unreachable at setSecret: the step fails fast and clearly, nothing changes.
     let mut unreachable = fourth.clone();
-    unreachable["port"] = json!(harness::process::free_port()?);
+    let (_reserved, dead_port) = harness::process::dead_port()?;
+    unreachable["port"] = json!(dead_port);
     let dead = moto
         .create_secret(world.unique("dead"), unreachable.to_string())
         .await?;

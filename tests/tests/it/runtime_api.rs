@@ -166,3 +166,34 @@ async fn what_a_dying_process_printed_reaches_the_error() -> anyhow::Result<()> 
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn stop_keeps_what_the_function_printed_after_its_answer() -> anyhow::Result<()> {
+    // A function that answers, then logs, then asks for its next event: `stop()` must not kill
+    // it between the answer and the log line, or a "nothing secret was logged" assertion reads
+    // a cut-off log.
+    let dir = tempfile::tempdir()?;
+    let script = dir.path().join("late");
+    std::fs::write(
+        &script,
+        r#"#!/usr/bin/env python3
+import json, os, sys, time, urllib.request
+api = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime/invocation/"
+while True:
+    with urllib.request.urlopen(api + "next") as r:
+        rid = r.headers["lambda-runtime-aws-request-id"]
+    urllib.request.urlopen(urllib.request.Request(api + rid + "/response", data=b'{"ok":true}', method="POST")).read()
+    time.sleep(0.5)
+    print("logged after the answer", flush=True)
+"#,
+    )?;
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
+    let lambda = harness::LambdaFunction::start_program(&script, "late", &[]).await?;
+    assert_eq!(lambda.invoke_ok(&json!({})).await?, json!({"ok": true}));
+    let output = lambda.stop().await;
+    assert!(
+        output.iter().any(|l| l == "logged after the answer"),
+        "{output:?}"
+    );
+    Ok(())
+}

@@ -340,8 +340,14 @@ async fn cli_runs_without_transparent_huge_pages() -> anyhow::Result<()> {
     let status = format!("/proc/{pid}/status");
     // `THP_enabled` is in the status of every process since Linux 5.0; the flag is set first
     // thing in `main`, before standard input is read.
+    // A deadline, not a count of tries: a loaded machine may take seconds to start the
+    // debug binary. A process that exited is reported at once.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     let mut thp = None;
-    for _ in 0..200 {
+    while std::time::Instant::now() < deadline {
+        if let Some(exit) = child.try_wait()? {
+            anyhow::bail!("ecs-secrets exited ({exit}) before it read its input");
+        }
         let text = std::fs::read_to_string(&status)?;
         thp = text
             .lines()
