@@ -208,9 +208,10 @@ fn scan_pair_named(name: &str, value: &str, words: fn(&str) -> Name) -> Option<D
     // word as a command's argument would be.
     if value_trimmed.contains(char::is_whitespace) && value_trimmed.len() <= 8192 {
         let mut previous: Option<&str> = None;
+        let mut line = CommandLine::default();
         for word in value_trimmed.split_whitespace() {
             let word = word.trim_matches(|c| c == '"' || c == '\'');
-            if let Some(d) = word_pair(previous, word) {
+            if let Some(d) = line.word(word).or_else(|| word_pair(previous, word)) {
                 return Some(d);
             }
             previous = Some(word);
@@ -308,9 +309,11 @@ pub fn aws_secret_key(value: &str) -> Option<Detection> {
 pub fn scan_command(args: &[Option<&str>]) -> Vec<(usize, Detection)> {
     let mut found = Vec::new();
     let mut previous: Option<String> = None;
+    let mut line = CommandLine::default();
     for (i, arg) in args.iter().enumerate() {
         let Some(arg) = arg else {
             previous = None;
+            line = CommandLine::default();
             continue;
         };
         let mut hit = provider_format(arg);
@@ -322,7 +325,9 @@ pub fn scan_command(args: &[Option<&str>]) -> Vec<(usize, Detection)> {
             if hit.is_some() {
                 break;
             }
-            hit = word_pair(previous.as_deref(), word);
+            hit = line
+                .word(word)
+                .or_else(|| word_pair(previous.as_deref(), word));
             previous = Some((*word).to_owned());
         }
         if hit.is_none() && words.len() == 1 {
@@ -336,6 +341,61 @@ pub fn scan_command(args: &[Option<&str>]) -> Vec<(usize, Detection)> {
     found
 }
 
+/// Which program the words of a command line belong to, as far as a word's meaning depends on
+/// it: `-pS3cret` is a MySQL client's password, and `mkdir`'s, `ssh`'s or `redis-cli`'s
+/// something else entirely. The program is the first word of each command that does not
+/// merely run the next (`sh -c`, `exec`, `CMD-SHELL`; see [`commands::before_program`]), so
+/// that `psql -d mysql -p5432` names a database, not a client.
+#[derive(Debug)]
+struct CommandLine {
+    /// No program read yet in the current command.
+    expecting: bool,
+    /// The current command runs a MySQL or MariaDB client.
+    mysql: bool,
+}
+
+impl Default for CommandLine {
+    fn default() -> Self {
+        CommandLine {
+            expecting: true,
+            mysql: false,
+        }
+    }
+}
+
+impl CommandLine {
+    /// Reads the next word (quotes around it taken off): a detection when it is a MySQL
+    /// client's glued password.
+    fn word(&mut self, word: &str) -> Option<Detection> {
+        let bare = word.trim_end_matches(';');
+        let found = self
+            .mysql
+            .then(|| commands::mysql_password(bare))
+            .flatten()
+            .filter(|p| {
+                (looks_generated(p)
+                    && !placeholder_for("password", p)
+                    && !not_a_password(p)
+                    && !reference_like(p))
+                    || human_password("password", p)
+            })
+            .map(|p| {
+                Detection::new(
+                    Severity::High,
+                    "password in a MySQL client's -p argument",
+                    p,
+                )
+            });
+        if commands::ends_command(word) {
+            *self = CommandLine::default();
+        } else if self.expecting && !commands::before_program(bare) {
+            self.expecting = false;
+            self.mysql = commands::mysql_client(bare);
+        }
+        found
+    }
+}
+
 fn word_pair(previous: Option<&str>, word: &str) -> Option<Detection> {
     if let Some((name, value)) = word.split_once('=') {
         if !commands::computed(value) {
@@ -347,7 +407,13 @@ fn word_pair(previous: Option<&str>, word: &str) -> Option<Detection> {
     if commands::computed(word) {
         return None;
     }
-    let flag = previous.filter(|p| p.starts_with('-') && !p.contains('='))?;
+    // A flag's name is a name: `-p"$MYSQL_PASSWORD"` is a flag with its value glued on, and
+    // the word after it (the database) no value of a `PASSWORD` flag.
+    let flag = previous.filter(|p| {
+        p.starts_with('-')
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    })?;
     let name = flag.trim_start_matches('-');
     if commands::user_flag(flag) {
         let password = commands::user_password(word)?;

@@ -176,6 +176,98 @@ fn commands_and_flags() {
     assert_eq!(found, vec![1, 3, 5]);
 }
 
+/// A MySQL or MariaDB client's `-pPASSWORD`: only for those programs, only glued, only
+/// written (not computed), and only while that program's command lasts.
+#[test]
+fn a_mysql_clients_glued_password() {
+    let found = |args: &[&str]| -> Vec<(usize, &'static str)> {
+        let args: Vec<Option<&str>> = args.iter().copied().map(Some).collect();
+        scan_command(&args)
+            .into_iter()
+            .map(|(i, d)| (i, d.kind))
+            .collect()
+    };
+    const KIND: &str = "password in a MySQL client's -p argument";
+    for (args, expected) in [
+        (&["mysql", "-uroot", "-pS3cr3t-Pw"][..], vec![(2, KIND)]),
+        (
+            &["/usr/bin/mysqldump", "-u", "app", "-pwp12345", "app"],
+            vec![(3, KIND)],
+        ),
+        (
+            &["CMD-SHELL", "mysqladmin ping -uroot -proot || exit 1"],
+            vec![(1, KIND)],
+        ),
+        (
+            &[
+                "sh",
+                "-c",
+                "exec mariadb-dump -u app -p'Xk9vQ2mLr7Tz4wP8' app",
+            ],
+            vec![(2, KIND)],
+        ),
+        (
+            &["sh", "-c", "MYSQL_HOST=db mysql -uapp -pHunter22;"],
+            vec![(2, KIND)],
+        ),
+        (
+            &["sh", "-c", "mkdir -p /b && mysql -uapp -pHunter22"],
+            vec![(2, KIND)],
+        ),
+        // Prompted for, computed, or a placeholder.
+        (&["mysql", "-uapp", "-p", "app"], vec![]),
+        (
+            &[
+                "mysql",
+                "-uapp",
+                "-p$MYSQL_PASSWORD",
+                "-p${PW}",
+                "-p\"$PW\"",
+            ],
+            vec![],
+        ),
+        (
+            &["sh", "-c", "mysql -uapp -p$(cat /run/secrets/db) app"],
+            vec![],
+        ),
+        (&["mysql", "-uapp", "-p<password>"], vec![]),
+        // Another program's -p: a flag, a port, a database named mysql.
+        (&["mkdir", "-p", "/var/lib/mysql"], vec![]),
+        (&["redis-cli", "-h", "cache", "-p6380", "ping"], vec![]),
+        (&["ssh", "-p2222", "mysql"], vec![]),
+        (&["psql", "-d", "mysql", "-p5432"], vec![]),
+        (
+            &["sh", "-c", "mysql -uapp -p app; tar -pczf /b.tgz /b"],
+            vec![],
+        ),
+        (
+            &["sh", "-c", "mysqladmin ping && redis-cli -p6380 ping"],
+            vec![],
+        ),
+        // A flag with its value glued on is no flag name: the database after it is no value.
+        (
+            &[
+                "sh",
+                "-c",
+                "mysql -uwp -p\"$MYSQL_PASSWORD\" wordpress < /s.sql",
+            ],
+            vec![],
+        ),
+        (&["mysql", "-uwp", "-p${DB_PASSWORD}", "wordpress"], vec![]),
+    ] {
+        assert_eq!(found(args), expected, "{args:?}");
+    }
+    // In a variable that holds a command line.
+    assert_eq!(
+        scan_pair("DB_CHECK", "mysql -h db -uapp -pHunter22 -e 'SELECT 1'").map(|d| d.kind),
+        Some(KIND)
+    );
+    assert_eq!(scan_pair("REDIS_ARGS", "redis-cli -p6380 ping"), None);
+    // The evidence never holds the password.
+    let d = scan_pair("DB_CHECK", "mysql -uapp -pHunter22").expect("found");
+    assert!(!format!("{d:?}").contains("Hunter22"));
+}
+
 /// Precision and recall on the labelled corpus (3 seeds × 40 rounds ≈ 5,600 samples, 19 credential
 /// kinds, 30 benign kinds). The generated credentials are all in formats the detector claims
 /// to know, so recall below 0.98 is a regression; precision 0.98 leaves room for the rare
