@@ -328,33 +328,47 @@ fn dynamic_secret_reference(s: &str) -> bool {
 }
 
 fn commands(container: &ContainerDefinition, base: &str, out: &mut Vec<Finding>) {
-    let lists = [
-        ("command", &container.command),
-        ("entryPoint", &container.entry_point),
-    ];
-    let health = container.health_check.as_ref().map(|h| &h.command);
-    for (field, list) in lists
-        .into_iter()
-        .chain(health.map(|h| ("healthCheck/command", h)))
-    {
-        let Some(len) = list.iter().map(|(i, _)| i + 1).max() else {
-            continue;
+    // The container runs its entry point with its command after it: one command line, read
+    // as one (`entryPoint: ["mysql"]`, `command: ["-uroot", "-pS3cret"]`). Each finding
+    // names the field and index its argument came from.
+    let entry = arguments(&container.entry_point);
+    let entry_len = entry.len();
+    let mut line = entry;
+    line.extend(arguments(&container.command));
+    for (i, d) in detect::scan_command(&line) {
+        let (field, i) = match i.checked_sub(entry_len) {
+            Some(i) => ("command", i),
+            None => ("entryPoint", i),
         };
-        let mut args: Vec<Option<&str>> = vec![None; len];
-        for (i, t) in list.iter() {
-            args[*i] = t.literal();
-        }
-        for (i, d) in detect::scan_command(&args) {
-            out.push(
-                Finding::new(
-                    rule::SECRET_IN_COMMAND,
-                    format!("{base}/{field}/{i}"),
-                    format!("{} in {} argument {i}", d.kind, field.replace('/', ".")),
-                )
-                .evidence(d.evidence),
-            );
+        out.push(command_finding(base, field, i, d));
+    }
+    if let Some(health) = container.health_check.as_ref() {
+        for (i, d) in detect::scan_command(&arguments(&health.command)) {
+            out.push(command_finding(base, "healthCheck/command", i, d));
         }
     }
+}
+
+/// The arguments of a command field by index: a hole (`None`) where an argument is not a
+/// string or is computed.
+fn arguments(list: &ecs_secrets_shared::task_definition::Many<Text>) -> Vec<Option<&str>> {
+    let len = list.iter().map(|(i, _)| i + 1).max().unwrap_or(0);
+    let mut args: Vec<Option<&str>> = vec![None; len];
+    for (i, t) in list.iter() {
+        if let Some(slot) = args.get_mut(*i) {
+            *slot = t.literal();
+        }
+    }
+    args
+}
+
+fn command_finding(base: &str, field: &str, i: usize, d: detect::Detection) -> Finding {
+    Finding::new(
+        rule::SECRET_IN_COMMAND,
+        format!("{base}/{field}/{i}"),
+        format!("{} in {} argument {i}", d.kind, field.replace('/', ".")),
+    )
+    .evidence(d.evidence)
 }
 
 fn free_form(container: &ContainerDefinition, base: &str, out: &mut Vec<Finding>) {

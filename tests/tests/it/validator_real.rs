@@ -664,7 +664,8 @@ async fn a_second_review_found_no_finding_lost_and_no_false_alarm() -> anyhow::R
 /// countless health checks and one-off jobs: found in a command, an entry point, a health
 /// check and a variable holding a command line. `-p` for anything else (`mkdir -p`, a port),
 /// a bare `-p` (which asks for the password: the next word is the database), another
-/// program's `-p` after a `;` or `&&`, and a computed `-p"$PW"` are not.
+/// program's `-p` after a `;`, `&&` or a newline, and a computed `-p"$PW"` are not. The entry
+/// point and the command are one command line.
 #[tokio::test]
 async fn a_mysql_clients_glued_password_is_found() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
@@ -679,7 +680,11 @@ async fn a_mysql_clients_glued_password_is_found() -> anyhow::Result<()> {
         {"name": "env", "image": "app:1",
          "environment": [{"name": "DB_CHECK", "value": "mysql -h db.internal -uapp -pRootPw-2024 -e 'SELECT 1'"}]},
         {"name": "quiet", "image": "mysql:8",
-         "command": ["sh", "-c", "mkdir -p /var/lib/app; mysql -uapp -p app; redis-cli -p6380 ping; ssh -p2222 host; mysqldump -uapp -p\"$MYSQL_PASSWORD\" app && tar -pczf /b.tgz /backup"]}
+         "command": ["sh", "-c", "mkdir -p /var/lib/app; mysql -uapp -p app; redis-cli -p6380 ping; ssh -p2222 host; mysqldump -uapp -p\"$MYSQL_PASSWORD\" app && tar -pczf /b.tgz /backup"]},
+        {"name": "split", "image": "mysql:8",
+         "entryPoint": ["mysql"], "command": ["-h", "db.internal", "-uroot", "-pXk9vQ2mLr7Tz4wP8"]},
+        {"name": "wait", "image": "app:1",
+         "command": ["sh", "-c", "set -e\nuntil mysqladmin ping -h db -uroot -pRootPw-2024 --silent; do sleep 2; done\nexec /app/server -p 8080"]}
     ]});
     let path = dir.path().join("db.json");
     std::fs::write(&path, serde_json::to_string_pretty(&td)?)?;
@@ -707,6 +712,14 @@ async fn a_mysql_clients_glued_password_is_found() -> anyhow::Result<()> {
             ),
             row(
                 "plaintext-secret /containerDefinitions/3/environment/0/value",
+                "high"
+            ),
+            row(
+                "secret-in-command /containerDefinitions/5/command/3",
+                "high"
+            ),
+            row(
+                "secret-in-command /containerDefinitions/6/command/2",
                 "high"
             ),
         ]

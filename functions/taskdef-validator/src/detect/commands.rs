@@ -1,7 +1,7 @@
 //! Where a secret sits in the syntax of command lines and connection strings: `Password=…`
 //! fields of key-value connection strings, Go's `user:password@tcp(…)` DSN, the
-//! `user:password` of `-u`/`--user`, a MySQL client's `-pPASSWORD`, and arguments computed
-//! elsewhere (`$(cat …)`, `@file`, `<file`) that hold no value at all. Syntax only: what a found password is worth is decided
+//! `user:password` of `-u`/`--user`, and arguments computed elsewhere (`$(cat …)`, `@file`,
+//! `<file`) that hold no value at all. Syntax only: what a found password is worth is decided
 //! by the entry points in `detect` (which read each word of a command as a `name=value` pair,
 //! and a pair's several words as a command — one recursion, so both stay there).
 
@@ -114,75 +114,4 @@ pub(super) fn user_password(word: &str) -> Option<&str> {
         || password.chars().all(|c| c.is_ascii_digit())
         || GROUPS.contains(&password);
     (!group).then_some(password)
-}
-
-/// The MySQL and MariaDB command-line clients. They take their password glued to `-p`
-/// (`-pS3cret`); a `-p` alone makes them ask for it, and the next word is the database.
-const MYSQL_CLIENTS: &[&str] = &[
-    "mysql",
-    "mysqladmin",
-    "mysqlbinlog",
-    "mysqlcheck",
-    "mysqldump",
-    "mysqlimport",
-    "mysqlpump",
-    "mysqlsh",
-    "mysqlshow",
-    "mysqlslap",
-    "mariadb",
-    "mariadb-admin",
-    "mariadb-binlog",
-    "mariadb-check",
-    "mariadb-dump",
-    "mariadb-import",
-    "mariadb-show",
-    "mariadb-slap",
-];
-
-/// Whether `word` runs a MySQL or MariaDB client (`mysql`, `/usr/bin/mysqldump`, …).
-pub(super) fn mysql_client(word: &str) -> bool {
-    MYSQL_CLIENTS.contains(&word.rsplit('/').next().unwrap_or(word))
-}
-
-/// Words that run the command after them (`sh -c "…"`, `exec mysql …`, a health check's
-/// `CMD-SHELL`): the program is the next word that is neither one of these, nor a flag of
-/// one, nor a `NAME=value` assignment.
-const RUNNERS: &[&str] = &[
-    "CMD",
-    "CMD-SHELL",
-    "sh",
-    "bash",
-    "ash",
-    "dash",
-    "zsh",
-    "exec",
-    "env",
-    "sudo",
-    "time",
-    "nice",
-    "nohup",
-    "command",
-    "--",
-];
-
-/// Whether `word` comes before the program of a command rather than being it ([`RUNNERS`],
-/// their flags, assignments).
-pub(super) fn before_program(word: &str) -> bool {
-    let name = word.rsplit('/').next().unwrap_or(word);
-    RUNNERS.contains(&name) || word.starts_with('-') || word.contains('=')
-}
-
-/// Whether `word` ends a shell command (`;`, `&&`, `||`, `|`, `&`, or a word ending in `;`):
-/// what follows is another program's, with its own flags.
-pub(super) fn ends_command(word: &str) -> bool {
-    matches!(word, "|" | "||" | "&&" | "&") || word.ends_with(';')
-}
-
-/// The password of a MySQL client's `-pPASSWORD` (quotes around it taken off), unless it is
-/// absent (`-p` alone asks for it) or computed (`-p"$MYSQL_PASSWORD"`, `-p$(cat …)`).
-pub(super) fn mysql_password(word: &str) -> Option<&str> {
-    let password = word
-        .strip_prefix("-p")?
-        .trim_matches(|c| c == '"' || c == '\'');
-    (!password.is_empty() && !computed(password)).then_some(password)
 }

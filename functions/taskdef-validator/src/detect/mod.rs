@@ -22,7 +22,9 @@
 //! - `names.rs`: credential-like, password-like, always-secret and public names;
 //! - `benign.rs`: the look-alikes, human-chosen passwords, what is not a password;
 //! - `commands.rs`: connection strings, `-u user:pass`, computed arguments;
-//! - `prefilter.rs`: one pass over a value that says which token formats can be in it.
+//! - `prefilter.rs`: one pass over a value that says which token formats can be in it;
+//! - `shell.rs`: a command line's words, the ends of its commands and the program of each
+//!   (a MySQL client's `-pPASSWORD`).
 
 use crate::finding::{Evidence, Severity};
 use crate::placeholder::placeholder_for;
@@ -32,6 +34,7 @@ mod commands;
 mod names;
 mod prefilter;
 mod providers;
+mod shell;
 
 pub use benign::{benign, dictionary_like, human_password};
 pub use names::{credential_name, password_name, public_name};
@@ -41,6 +44,7 @@ use benign::{bucket_like, not_a_password, reference_like};
 use names::{Name, ALWAYS_SECRET_NAMES};
 use prefilter::Families;
 use providers::{classes, is_hex, random_run, AWS_SECRET_KEY};
+use shell::{Program, Token};
 
 /// A credential found in a value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -207,14 +211,8 @@ fn scan_pair_named(name: &str, value: &str, words: fn(&str) -> Name) -> Option<D
     // A value of several words (`JAVA_OPTS=-Xmx512m -Dspring.datasource.password=…`): each
     // word as a command's argument would be.
     if value_trimmed.contains(char::is_whitespace) && value_trimmed.len() <= 8192 {
-        let mut previous: Option<&str> = None;
-        let mut line = CommandLine::default();
-        for word in value_trimmed.split_whitespace() {
-            let word = word.trim_matches(|c| c == '"' || c == '\'');
-            if let Some(d) = line.word(word).or_else(|| word_pair(previous, word)) {
-                return Some(d);
-            }
-            previous = Some(word);
+        if let Some(d) = scan_words(value_trimmed) {
+            return Some(d);
         }
     }
     scan_entropy(value_trimmed)
@@ -308,92 +306,80 @@ pub fn aws_secret_key(value: &str) -> Option<Detection> {
 /// `-e TOKEN=x`. Returns the argument index and the detection.
 pub fn scan_command(args: &[Option<&str>]) -> Vec<(usize, Detection)> {
     let mut found = Vec::new();
-    let mut previous: Option<String> = None;
-    let mut line = CommandLine::default();
+    // The words of one argument end where the argument does: `["--token", "x"]` pairs, and
+    // the program of `["mysql", "-pS3cret"]` is read across arguments.
+    let mut previous: Option<&str> = None;
+    let mut program = Program::default();
     for (i, arg) in args.iter().enumerate() {
-        let Some(arg) = arg else {
+        let Some(arg) = *arg else {
             previous = None;
-            line = CommandLine::default();
+            program = Program::default();
             continue;
         };
         let mut hit = provider_format(arg);
-        let words: Vec<&str> = arg
-            .split_whitespace()
-            .map(|w| w.trim_matches(|c| c == '"' || c == '\''))
-            .collect();
-        for word in &words {
-            if hit.is_some() {
-                break;
+        for token in shell::tokens(arg) {
+            // Every token is read, after a hit too: the program goes on to the next argument.
+            let glued = program.read(token).and_then(mysql_password);
+            let Token::Word(raw) = token else {
+                previous = None;
+                continue;
+            };
+            let word = raw.trim_matches(|c| c == '"' || c == '\'');
+            if hit.is_none() {
+                hit = glued.or_else(|| pair_in(&program, previous, word));
             }
-            hit = line
-                .word(word)
-                .or_else(|| word_pair(previous.as_deref(), word));
-            previous = Some((*word).to_owned());
+            previous = Some(word);
         }
-        if hit.is_none() && words.len() == 1 {
+        if hit.is_none() && !arg.trim().contains(char::is_whitespace) {
             hit = scan_entropy(arg.trim());
         }
         if let Some(d) = hit {
             found.push((i, d));
         }
-        previous = words.last().map(|w| (*w).to_owned());
     }
     found
 }
 
-/// Which program the words of a command line belong to, as far as a word's meaning depends on
-/// it: `-pS3cret` is a MySQL client's password, and `mkdir`'s, `ssh`'s or `redis-cli`'s
-/// something else entirely. The program is the first word of each command that does not
-/// merely run the next (`sh -c`, `exec`, `CMD-SHELL`; see [`commands::before_program`]), so
-/// that `psql -d mysql -p5432` names a database, not a client.
-#[derive(Debug)]
-struct CommandLine {
-    /// No program read yet in the current command.
-    expecting: bool,
-    /// The current command runs a MySQL or MariaDB client.
-    mysql: bool,
+/// A MySQL client's `-pPASSWORD` ([`shell::Program`] found it), when the password is one.
+fn mysql_password(password: &str) -> Option<Detection> {
+    const NAME: &str = "MYSQL_PASSWORD";
+    let generated = looks_generated(password)
+        && !placeholder_for(NAME, password)
+        && !not_a_password(password)
+        && !reference_like(password);
+    (generated || human_password(NAME, password))
+        .then(|| Detection::new(Severity::High, MYSQL_P, password))
 }
 
-impl Default for CommandLine {
-    fn default() -> Self {
-        CommandLine {
-            expecting: true,
-            mysql: false,
+/// Kind of a MySQL or MariaDB client's glued `-pPASSWORD`.
+pub const MYSQL_P: &str = "password in a MySQL client's -p argument";
+
+/// Reads a command line's words in order (see [`shell`]): the first detection.
+fn scan_words(text: &str) -> Option<Detection> {
+    let mut program = Program::default();
+    let mut previous: Option<&str> = None;
+    for token in shell::tokens(text) {
+        let found = program.read(token).and_then(mysql_password);
+        let Token::Word(raw) = token else {
+            previous = None;
+            continue;
+        };
+        let word = raw.trim_matches(|c| c == '"' || c == '\'');
+        if let Some(d) = found.or_else(|| pair_in(&program, previous, word)) {
+            return Some(d);
         }
+        previous = Some(word);
     }
+    None
 }
 
-impl CommandLine {
-    /// Reads the next word (quotes around it taken off): a detection when it is a MySQL
-    /// client's glued password.
-    fn word(&mut self, word: &str) -> Option<Detection> {
-        let bare = word.trim_end_matches(';');
-        let found = self
-            .mysql
-            .then(|| commands::mysql_password(bare))
-            .flatten()
-            .filter(|p| {
-                (looks_generated(p)
-                    && !placeholder_for("password", p)
-                    && !not_a_password(p)
-                    && !reference_like(p))
-                    || human_password("password", p)
-            })
-            .map(|p| {
-                Detection::new(
-                    Severity::High,
-                    "password in a MySQL client's -p argument",
-                    p,
-                )
-            });
-        if commands::ends_command(word) {
-            *self = CommandLine::default();
-        } else if self.expecting && !commands::before_program(bare) {
-            self.expecting = false;
-            self.mysql = commands::mysql_client(bare);
-        }
-        found
+/// [`word_pair`], except for what a MySQL client's `-p` or `--password` is followed by: its
+/// database, never its value (which they take only glued or after `=`).
+fn pair_in(program: &Program, previous: Option<&str>, word: &str) -> Option<Detection> {
+    if program.mysql() && matches!(previous, Some("-p" | "--password")) {
+        return None;
     }
+    word_pair(previous, word)
 }
 
 fn word_pair(previous: Option<&str>, word: &str) -> Option<Detection> {
@@ -407,12 +393,11 @@ fn word_pair(previous: Option<&str>, word: &str) -> Option<Detection> {
     if commands::computed(word) {
         return None;
     }
-    // A flag's name is a name: `-p"$MYSQL_PASSWORD"` is a flag with its value glued on, and
-    // the word after it (the database) no value of a `PASSWORD` flag.
+    // A flag with a value glued on (`-p"$MYSQL_PASSWORD"`, `--key=x`) is followed by
+    // something else (the database), not by its value. Names may hold `:` and `.`
+    // (ASP.NET's `--Database:Password x`, `--db.password x`).
     let flag = previous.filter(|p| {
-        p.starts_with('-')
-            && p.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        p.starts_with('-') && !p.contains(['=', '"', '\'', '$', '`', '(', ')', '{', '}'])
     })?;
     let name = flag.trim_start_matches('-');
     if commands::user_flag(flag) {

@@ -254,9 +254,81 @@ fn a_mysql_clients_glued_password() {
             vec![],
         ),
         (&["mysql", "-uwp", "-p${DB_PASSWORD}", "wordpress"], vec![]),
+        // Nor is the word after a MySQL client's bare `-p` or `--password` (its database).
+        (&["mysql", "-uroot", "--password", "wordpress"], vec![]),
+        // The forms a review found: shell keywords, lines, runners with values, glued
+        // separators, substitutions, single quotes, `@`, and the client's own word.
+        (
+            &[
+                "sh",
+                "-c",
+                "until mysqladmin ping -h db -uroot -pHunter22 --silent; do sleep 2; done",
+            ],
+            vec![(2, KIND)],
+        ),
+        (
+            &[
+                "sh",
+                "-c",
+                "set -e\nmysql -h db -uroot -pHunter22 app < /i.sql",
+            ],
+            vec![(2, KIND)],
+        ),
+        (
+            &[
+                "/bin/bash",
+                "-o",
+                "pipefail",
+                "-c",
+                "mysqldump -uroot -pHunter22 app | gzip > /b.gz",
+            ],
+            vec![(4, KIND)],
+        ),
+        (
+            &[
+                "sh",
+                "-c",
+                "sudo -u root timeout 5 mysqladmin -uroot -pHunter22 ping",
+            ],
+            vec![(2, KIND)],
+        ),
+        (
+            &["sh", "-c", "cd /x;mysql -uroot -pHunter22"],
+            vec![(2, KIND)],
+        ),
+        (
+            &["sh", "-c", "N=$(mysql -N -uroot -pHunter22 -e 'SELECT 1')"],
+            vec![(2, KIND)],
+        ),
+        (&["mysql", "-uroot", "-p'$ecretPw1'"], vec![(2, KIND)]),
+        (&["mysql", "-uroot", "-p@dm1nPass"], vec![(2, KIND)]),
+        (&["mysql", "-uroot", "-ppassword"], vec![(2, KIND)]),
+        (&["mysql"], vec![]),
+        // What the review found taken for one: another line's, another user's, another
+        // command's `-p`, an escaped computed one, a word of SQL.
+        (
+            &[
+                "sh",
+                "-c",
+                "mysql -uapp -p\"$PW\" app < /s.sql\nredis-cli -h cache -p6380 ping",
+            ],
+            vec![],
+        ),
+        (
+            &["sh", "-c", "sudo -u mysql ssh -p2222 backup@host"],
+            vec![],
+        ),
+        (&["sh", "-c", "mysql -uroot -p$PW;tar -pcvzf /b /c"], vec![]),
+        (&["sh", "-c", "mysql -uroot -p\\\"$PW\\\" app"], vec![]),
+        (&["mysql", "-e", "SELECT 1 WHERE a LIKE '-prod%'"], vec![]),
     ] {
         assert_eq!(found(args), expected, "{args:?}");
     }
+    // ASP.NET's `--Section:Key value` is a flag and its value.
+    assert_eq!(
+        found(&["dotnet", "App.dll", "--Database:Password", "Hunter22"]),
+        vec![(3, "credential-like flag with a generated value")]
+    );
     // In a variable that holds a command line.
     assert_eq!(
         scan_pair("DB_CHECK", "mysql -h db -uapp -pHunter22 -e 'SELECT 1'").map(|d| d.kind),
