@@ -44,7 +44,7 @@ use benign::{bucket_like, not_a_password, reference_like};
 use names::{Name, ALWAYS_SECRET_NAMES};
 use prefilter::Families;
 use providers::{classes, is_hex, random_run, AWS_SECRET_KEY};
-use shell::{Program, Token};
+use shell::Program;
 
 /// A credential found in a value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -306,8 +306,8 @@ pub fn aws_secret_key(value: &str) -> Option<Detection> {
 /// `-e TOKEN=x`. Returns the argument index and the detection.
 pub fn scan_command(args: &[Option<&str>]) -> Vec<(usize, Detection)> {
     let mut found = Vec::new();
-    // The words of one argument end where the argument does: `["--token", "x"]` pairs, and
-    // the program of `["mysql", "-pS3cret"]` is read across arguments.
+    // Words pair across arguments (`["--token", "x"]`), and the program of
+    // `["mysql", "-pS3cret"]` is read across them too ([`Program::argument`]).
     let mut previous: Option<&str> = None;
     let mut program = Program::default();
     for (i, arg) in args.iter().enumerate() {
@@ -316,17 +316,12 @@ pub fn scan_command(args: &[Option<&str>]) -> Vec<(usize, Detection)> {
             program = Program::default();
             continue;
         };
-        let mut hit = provider_format(arg);
-        for token in shell::tokens(arg) {
-            // Every token is read, after a hit too: the program goes on to the next argument.
-            let glued = program.read(token).and_then(mysql_password);
-            let Token::Word(raw) = token else {
-                previous = None;
-                continue;
-            };
-            let word = raw.trim_matches(|c| c == '"' || c == '\'');
+        let glued = program.argument(arg).and_then(mysql_password);
+        let mut hit = provider_format(arg).or(glued);
+        for word in shell::words(arg) {
+            let word = word.text.trim_matches(|c| c == '"' || c == '\'');
             if hit.is_none() {
-                hit = glued.or_else(|| pair_in(&program, previous, word));
+                hit = pair_in(&program, previous, word);
             }
             previous = Some(word);
         }
@@ -358,14 +353,10 @@ pub const MYSQL_P: &str = "password in a MySQL client's -p argument";
 fn scan_words(text: &str) -> Option<Detection> {
     let mut program = Program::default();
     let mut previous: Option<&str> = None;
-    for token in shell::tokens(text) {
-        let found = program.read(token).and_then(mysql_password);
-        let Token::Word(raw) = token else {
-            previous = None;
-            continue;
-        };
-        let word = raw.trim_matches(|c| c == '"' || c == '\'');
-        if let Some(d) = found.or_else(|| pair_in(&program, previous, word)) {
+    for word in shell::words(text) {
+        let glued = program.read(word).and_then(mysql_password);
+        let word = word.text.trim_matches(|c| c == '"' || c == '\'');
+        if let Some(d) = glued.or_else(|| pair_in(&program, previous, word)) {
             return Some(d);
         }
         previous = Some(word);

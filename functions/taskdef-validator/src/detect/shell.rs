@@ -2,96 +2,44 @@
 //! command ends and the next begins, and which program each command runs.
 //!
 //! Most credentials in a command are found word by word (`--password=x`, `--token x`), and
-//! then the program does not matter. One common form is the program's own syntax: a MySQL or
-//! MariaDB client takes its password glued to `-p` (`mysqladmin ping -uroot -pS3cret`), where
-//! `mkdir -p`, `redis-cli -p6380` and `ssh -p2222` mean something else entirely, and where a
-//! bare `-p` asks for the password (the next word is the database). So the words are read
-//! with the ends of commands (a newline, `;`, `&&`, `||`, `|`, `&`), and the program of each
-//! command is found past what only runs it (`sh -c`, `exec`, `sudo -u mysql`, `timeout 5`, a
-//! health check's `CMD-SHELL`, `until`, …).
+//! then the program does not matter: those words are read as they always were, split at
+//! whitespace ([`words`]), because an exec-form argument is not shell text and a `;` in it is
+//! part of the value. One common form is the program's own syntax: a MySQL or MariaDB client
+//! takes its password glued to `-p` (`mysqladmin ping -uroot -pS3cret`), where `mkdir -p`,
+//! `redis-cli -p6380` and `ssh -p2222` mean something else entirely, and where a bare `-p`
+//! asks for the password (the next word is the database). For that, [`Program`] reads the same
+//! words underneath: it ends a command at a newline and at `;`, `&&`, `||`, `|` or a lone `&`
+//! outside quotes (glued to a word or not), and finds each command's program past what only
+//! runs it (`sh -c`, `exec`, `sudo -u mysql`, `timeout 5`, a health check's `CMD-SHELL`,
+//! `until`, …).
 //!
-//! This is not a shell parser: words are split at whitespace whatever the quotes, as before,
-//! so that a nested `bash -c '…'` is still read word by word. Quotes matter only to a
-//! separator glued inside a word (`-p'a;b'` is one word, `cd /x;mysql` two commands) and to
-//! whether a password is written or computed (`-p"$PW"`). The entry points in `detect` decide
-//! what a found password is worth; this module imports nothing of them.
+//! This is not a shell parser. Quotes are followed along a line (a newline forgets an
+//! unbalanced one, so a stray apostrophe costs one line), and the quoted string after a
+//! shell's `-c` is read as the command line it is. The entry points in `detect` decide what a
+//! found password is worth; this module imports nothing of them.
 
-/// A word of a command line, or the end of a command.
+/// A word of a command line, split at whitespace as `str::split_whitespace` splits it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Token<'a> {
-    Word(&'a str),
-    End,
+pub(super) struct Word<'a> {
+    pub(super) text: &'a str,
+    /// A newline stands between this word and the one before (not one escaped by `\`).
+    pub(super) new_line: bool,
 }
 
-/// The words of `text` and the ends of its commands: a newline (not one escaped by a `\`),
-/// and `;`, `&&`, `||`, `|` or a lone `&` — standing alone, or glued to a word outside quotes
-/// (`cd /x;mysql`; a lone `&` inside a word is a redirection or a URL's, not an end).
-pub(super) fn tokens(text: &str) -> Tokens<'_> {
-    Tokens { rest: text }
-}
-
-pub(super) struct Tokens<'a> {
-    rest: &'a str,
-}
-
-impl<'a> Iterator for Tokens<'a> {
-    type Item = Token<'a>;
-
-    fn next(&mut self) -> Option<Token<'a>> {
-        let bytes = self.rest.as_bytes();
-        let mut start = 0;
-        loop {
-            match bytes.get(start..) {
-                Some([b'\\', b'\n', ..]) => start += 2,
-                Some([b'\\', b'\r', b'\n', ..]) => start += 3,
-                Some([b'\n', ..]) => break,
-                Some([c, ..]) if c.is_ascii_whitespace() => start += 1,
-                _ => break,
-            }
-        }
-        // Whitespace outside ASCII (a no-break space) separates words too, as it did when
-        // words were split with `split_whitespace`.
-        let rest = self
-            .rest
-            .get(start..)?
-            .trim_start_matches(|c: char| c.is_whitespace() && !c.is_ascii_whitespace());
-        let bytes = rest.as_bytes();
-        if bytes.is_empty() {
-            self.rest = rest;
-            return None;
-        }
-        if bytes.first() == Some(&b'\n') {
-            self.rest = rest.get(1..).unwrap_or_default();
-            return Some(Token::End);
-        }
-        if let Some(n) = separator(bytes).or_else(|| lone_ampersand(bytes)) {
-            self.rest = rest.get(n..).unwrap_or_default();
-            return Some(Token::End);
-        }
-        let mut quote = None;
-        let mut end = rest.len();
-        for (i, c) in rest.char_indices() {
-            if c.is_whitespace() {
-                end = i;
-                break;
-            }
-            match quote {
-                Some(q) if c == q => quote = None,
-                Some(_) => {}
-                None if c == '\'' || c == '"' => quote = Some(c),
-                None if i > 0
-                    && separator(rest.as_bytes().get(i..).unwrap_or_default()).is_some() =>
-                {
-                    end = i;
-                    break;
-                }
-                None => {}
-            }
-        }
-        let (word, after) = rest.split_at(end);
-        self.rest = after;
-        Some(Token::Word(word))
-    }
+/// The words of `text` ([`Word`]).
+pub(super) fn words(text: &str) -> impl Iterator<Item = Word<'_>> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        let start = rest.find(|c: char| !c.is_whitespace())?;
+        let (gap, tail) = rest.split_at(start);
+        let end = tail.find(char::is_whitespace).unwrap_or(tail.len());
+        let (text, after) = tail.split_at(end);
+        rest = after;
+        Some(Word {
+            text,
+            new_line: gap.contains('\n'),
+        })
+    })
 }
 
 /// The length of `;`, `&&`, `||` or `|` at the start of `bytes`.
@@ -103,20 +51,13 @@ fn separator(bytes: &[u8]) -> Option<usize> {
     }
 }
 
-/// A lone `&` (a command sent to the background) at the start of `bytes`; `&>file` is a
-/// redirection.
-fn lone_ampersand(bytes: &[u8]) -> Option<usize> {
-    match bytes {
-        [b'&', b'>', ..] => None,
-        [b'&', ..] => Some(1),
-        _ => None,
-    }
-}
-
 /// A word that runs the command after it: the flags of its that take a value, and how many
 /// words it takes before that command (`timeout 5 …`, `docker exec CONTAINER …`).
+#[derive(Debug)]
 struct Runner {
     names: &'static [&'static str],
+    /// A shell: its `-c` is followed by a command line.
+    shell: bool,
     value_flags: &'static [&'static str],
     operands: u8,
 }
@@ -124,11 +65,13 @@ struct Runner {
 const RUNNERS: &[Runner] = &[
     Runner {
         names: &["sh", "bash", "ash", "dash", "zsh", "ksh"],
+        shell: true,
         value_flags: &["-o", "+o", "-O", "+O"],
         operands: 0,
     },
     Runner {
         names: &["sudo"],
+        shell: false,
         value_flags: &[
             "-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U", "-T", "--user", "--group",
         ],
@@ -136,21 +79,25 @@ const RUNNERS: &[Runner] = &[
     },
     Runner {
         names: &["env"],
+        shell: false,
         value_flags: &["-u", "-C", "-S", "--unset", "--chdir", "--split-string"],
         operands: 0,
     },
     Runner {
         names: &["nice"],
+        shell: false,
         value_flags: &["-n", "--adjustment"],
         operands: 0,
     },
     Runner {
         names: &["timeout"],
+        shell: false,
         value_flags: &["-s", "-k", "--signal", "--kill-after"],
         operands: 1,
     },
     Runner {
         names: &["xargs"],
+        shell: false,
         value_flags: &[
             "-I",
             "-n",
@@ -169,24 +116,38 @@ const RUNNERS: &[Runner] = &[
     },
     Runner {
         names: &["docker", "podman"],
+        shell: false,
         value_flags: &[
             "-e",
             "-u",
             "-w",
+            "-p",
+            "-v",
+            "-l",
             "--env",
             "--user",
             "--workdir",
             "--env-file",
+            "--publish",
+            "--volume",
+            "--name",
+            "--network",
+            "--entrypoint",
+            "--label",
+            "--mount",
+            "--platform",
         ],
         operands: 2,
     },
     Runner {
         names: &["gosu", "su-exec"],
+        shell: false,
         value_flags: &[],
         operands: 1,
     },
     Runner {
         names: &["exec"],
+        shell: false,
         value_flags: &["-a"],
         operands: 0,
     },
@@ -211,6 +172,7 @@ const RUNNERS: &[Runner] = &[
             "until",
             "do",
         ],
+        shell: false,
         value_flags: &[],
         operands: 0,
     },
@@ -240,7 +202,7 @@ const MYSQL_CLIENTS: &[&str] = &[
     "mariadb-upgrade",
 ];
 
-/// Which program the words of a command line belong to, read token by token.
+/// Which program the words of a command line belong to, read word by word.
 #[derive(Debug)]
 pub(super) struct Program {
     /// No program read yet in the current command.
@@ -253,12 +215,18 @@ pub(super) struct Program {
     operands: u8,
     /// The current command runs a MySQL or MariaDB client.
     mysql: bool,
-}
-
-impl std::fmt::Debug for Runner {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.names.first().copied().unwrap_or_default())
-    }
+    /// The quote open at this point of the line, if any.
+    quote: Option<u8>,
+    /// The last word was a shell's `-c`: a quote opening the next word opens a command line,
+    /// and is read through.
+    after_dash_c: bool,
+    /// The quote that opened that command line, read through until it closes.
+    through: Option<u8>,
+    /// The last word ended in `\\`: a newline after it continues the line.
+    continued: bool,
+    /// Each program found, in order (whether it is a MySQL client), for the tests.
+    #[cfg(test)]
+    seen: Vec<bool>,
 }
 
 impl Default for Program {
@@ -269,20 +237,113 @@ impl Default for Program {
             skip: false,
             operands: 0,
             mysql: false,
+            quote: None,
+            after_dash_c: false,
+            through: None,
+            continued: false,
+            #[cfg(test)]
+            seen: Vec::new(),
         }
     }
 }
 
 impl Program {
-    /// Reads the next token; returns the password when it is a MySQL client's `-pPASSWORD`.
-    pub(super) fn read<'w>(&mut self, token: Token<'w>) -> Option<&'w str> {
-        let raw = match token {
-            Token::End => {
-                *self = Program::default();
-                return None;
+    /// Reads the next word; returns the password when it is a MySQL client's `-pPASSWORD`.
+    pub(super) fn read<'w>(&mut self, word: Word<'w>) -> Option<&'w str> {
+        if word.new_line && !self.continued {
+            self.end();
+            self.quote = None;
+            self.through = None;
+        }
+        self.continued = word.text.ends_with('\\');
+        let text = word.text;
+        let bytes = text.as_bytes();
+        let mut found = None;
+        let mut part_start = 0;
+        let mut part_quoted = self.quote.is_some();
+        let mut i = 0;
+        if std::mem::take(&mut self.after_dash_c) && self.quote.is_none() {
+            if let Some(&q @ (b'\'' | b'"')) = bytes.first() {
+                self.through = Some(q);
+                i = 1;
+                part_start = 1;
             }
-            Token::Word(raw) => raw,
+        }
+        while i < bytes.len() {
+            let b = bytes[i];
+            match self.quote {
+                Some(b'\'') if b == b'\'' => self.quote = None,
+                Some(b'"') if b == b'\\' => i += 1,
+                Some(q) if b == q => self.quote = None,
+                Some(_) => {}
+                None if b == b'\\' => i += 1,
+                None if self.through == Some(b) => {
+                    // The end of the command line after `-c`: what follows is the outer one's.
+                    self.through = None;
+                }
+                None if b == b'\'' || b == b'"' => self.quote = Some(b),
+                None => {
+                    let end = separator(&bytes[i..]).or_else(|| {
+                        // A lone `&` ends a command only as a word of its own (`2>&1`, a
+                        // URL's `&` do not).
+                        (text == "&").then_some(1)
+                    });
+                    if let Some(n) = end {
+                        found = found.or_else(|| self.part(text.get(part_start..i), part_quoted));
+                        self.end();
+                        i += n;
+                        part_start = i;
+                        part_quoted = false;
+                        continue;
+                    }
+                }
+            }
+            i += 1;
+        }
+        found.or_else(|| self.part(text.get(part_start..), part_quoted))
+    }
+
+    /// Reads one argument of an exec-form list (`command`, `entryPoint`, a health check's
+    /// `CMD`): the password when it holds a MySQL client's `-pPASSWORD`. Until the program is
+    /// known, an argument is shell text (`"-c", "mysql -uroot -pS3cret"`, `CMD-SHELL`'s
+    /// string) and read word by word; after, it is one argument of that program, whatever
+    /// spaces or `;` it holds (`"-e", "SELECT …; …"`).
+    pub(super) fn argument<'w>(&mut self, arg: &'w str) -> Option<&'w str> {
+        let found = if self.expecting {
+            let mut found = None;
+            for word in words(arg) {
+                let password = self.read(word);
+                found = found.or(password);
+            }
+            found
+        } else {
+            self.mysql.then(|| mysql_password(arg.trim())).flatten()
         };
+        // Quotes and lines do not run on from one argument into the next.
+        self.quote = None;
+        self.through = None;
+        self.continued = false;
+        found
+    }
+
+    /// The end of a command.
+    fn end(&mut self) {
+        self.expecting = true;
+        self.runner = None;
+        self.skip = false;
+        self.operands = 0;
+        self.mysql = false;
+        self.after_dash_c = false;
+    }
+
+    /// Reads one part of a word (all of it, or what stands between separators). `quoted`: the
+    /// part begins inside a quote opened by an earlier word (`-e "SELECT … '-prod%'"`), so it
+    /// is no argument of its own.
+    fn part<'w>(&mut self, part: Option<&'w str>, quoted: bool) -> Option<&'w str> {
+        let raw = part.filter(|p| !p.is_empty())?;
+        if quoted {
+            return None;
+        }
         if !self.expecting {
             return self.mysql.then(|| mysql_password(raw)).flatten();
         }
@@ -297,6 +358,7 @@ impl Program {
             .filter(|value| !flag && (value.starts_with("$(") || value.starts_with('`')));
         if flag {
             self.skip = self.runner.is_some_and(|r| takes_value(r, raw));
+            self.after_dash_c = self.runner.is_some_and(|r| r.shell) && raw.ends_with('c');
             return None;
         }
         if self.operands > 0 {
@@ -316,6 +378,8 @@ impl Program {
         }
         self.expecting = false;
         self.mysql = MYSQL_CLIENTS.contains(&name);
+        #[cfg(test)]
+        self.seen.push(self.mysql);
         None
     }
 
@@ -357,12 +421,13 @@ fn takes_value(runner: &Runner, flag: &str) -> bool {
 
 /// The password of `-pPASSWORD`, quotes (and the backslashes of escaped quotes) taken off —
 /// unless it is absent (`-p` alone asks for it) or computed: `$` and backquotes expand, except
-/// inside single quotes (`-p'$ecret'` is written as it stands).
+/// inside single quotes (`-p'$ecret'` and `'-p$ecret'` are written as they stand).
 fn mysql_password(raw: &str) -> Option<&str> {
-    let rest = raw.strip_prefix("-p")?;
-    let quoted = |c: char| c == '"' || c == '\'' || c == '\\';
-    let password = rest.trim_matches(quoted);
-    let literal = rest.starts_with('\'') && !rest.trim_matches('\'').contains(['"', '\\']);
+    let quotes = |c: char| c == '"' || c == '\'' || c == '\\';
+    let rest = raw.trim_start_matches(quotes).strip_prefix("-p")?;
+    let password = rest.trim_matches(quotes);
+    let single = raw.starts_with('\'') || rest.starts_with('\'');
+    let literal = single && !raw.trim_matches('\'').contains(['"', '\\']);
     let expands = password.contains(['$', '`']);
     (!password.is_empty() && (literal || !expands)).then_some(password)
 }
@@ -371,58 +436,37 @@ fn mysql_password(raw: &str) -> Option<&str> {
 mod tests {
     use super::*;
 
-    fn read(text: &str) -> Vec<Option<&str>> {
-        tokens(text)
-            .map(|t| match t {
-                Token::Word(w) => Some(w),
-                Token::End => None,
-            })
-            .collect()
-    }
-
     #[test]
-    fn words_and_the_ends_of_commands() {
+    fn words_are_split_at_whitespace_and_know_their_lines() {
+        let read: Vec<(&str, bool)> = words(" a\tb;c\n d \\\n e\u{a0} f\u{b} \n")
+            .map(|w| (w.text, w.new_line))
+            .collect();
         assert_eq!(
-            read("cd /x;mysql -p'a;b' && tar -czf b.tgz . | gzip\nls \\\n -l & echo a=1&b=2 2>&1 &>/dev/null"),
+            read,
             vec![
-                Some("cd"),
-                Some("/x"),
-                None,
-                Some("mysql"),
-                Some("-p'a;b'"),
-                None,
-                Some("tar"),
-                Some("-czf"),
-                Some("b.tgz"),
-                Some("."),
-                None,
-                Some("gzip"),
-                None,
-                Some("ls"),
-                Some("-l"),
-                None,
-                Some("echo"),
-                Some("a=1&b=2"),
-                Some("2>&1"),
-                Some("&>/dev/null"),
+                ("a", false),
+                ("b;c", false),
+                ("d", true),
+                ("\\", false),
+                ("e", true),
+                ("f", false)
             ]
         );
-        assert_eq!(read(""), Vec::<Option<&str>>::new());
-        assert_eq!(read(" \n\u{a0};;"), vec![None, None, None]);
-        assert_eq!(read("a||b"), vec![Some("a"), None, Some("b")]);
+        assert_eq!(words("").count(), 0);
+        assert_eq!(words(" \u{a0} \n").count(), 0);
     }
 
+    /// The programs of `text`'s commands, in order: `mysql` for a MySQL client, else `other`.
     fn programs(text: &str) -> Vec<&'static str> {
         let mut program = Program::default();
-        let mut out = Vec::new();
-        for token in tokens(text) {
-            let before = program.expecting;
-            program.read(token);
-            if before && !program.expecting {
-                out.push(if program.mysql { "mysql" } else { "other" });
-            }
+        for word in words(text) {
+            program.read(word);
         }
-        out
+        program
+            .seen
+            .iter()
+            .map(|&m| if m { "mysql" } else { "other" })
+            .collect()
     }
 
     #[test]
@@ -448,35 +492,66 @@ mod tests {
             ("(mysql -e x)", vec!["mysql"]),
             ("docker exec -u root db mysql -uroot", vec!["mysql"]),
             ("docker run -d mysql:8 -pfoo", vec![]),
+            (
+                "docker run --rm -p 3306:3306 mysql:8 mysql -h db",
+                vec!["mysql"],
+            ),
             ("gosu mysql tar -pczf b .", vec!["other"]),
             ("psql -d mysql -p5432", vec!["other"]),
             ("set -e\nmysql -uroot", vec!["other", "mysql"]),
+            ("set -e \\\n mysql -uroot", vec!["other"]),
+            ("echo 'it''s; done' mysql", vec!["other"]),
+            ("echo \"waiting; for db\" && mysql", vec!["other", "mysql"]),
+            (
+                "sh -c 'cd /x; mysql -pX' && ls",
+                vec!["other", "mysql", "other"],
+            ),
         ] {
             assert_eq!(programs(text), expected, "{text}");
         }
     }
 
+    /// The glued passwords `Program` finds in `text`.
+    fn glued(text: &str) -> Vec<&str> {
+        let mut program = Program::default();
+        words(text).filter_map(|w| program.read(w)).collect()
+    }
+
     #[test]
-    fn a_glued_password_is_written_not_computed() {
-        for (raw, expected) in [
-            ("-pS3cret", Some("S3cret")),
-            ("-p'Xk9;v'", Some("Xk9;v")),
-            ("-p\"Xk9v\"", Some("Xk9v")),
-            ("-p'$ecretPw1'", Some("$ecretPw1")),
-            ("-p@dm1nPass", Some("@dm1nPass")),
-            ("-p", None),
-            ("-p''", None),
-            ("-p$PW", None),
-            ("-p${PW}", None),
-            ("-p\"$PW\"", None),
-            ("-p\\\"$PW\\\"", None),
-            ("-p'\"$PW\"'", None),
-            ("-p`cat f`", None),
-            ("-p\"$(cat f)\"", None),
-            ("'-prod%'", None),
-            ("-P3306", None),
+    fn a_glued_password_is_the_clients_and_written_not_computed() {
+        for (text, expected) in [
+            ("mysql -pS3cret", vec!["S3cret"]),
+            ("mysql -p'Xk9;v'", vec!["Xk9;v"]),
+            ("mysql -p\"Xk9v\"", vec!["Xk9v"]),
+            ("mysql '-pXk9v'", vec!["Xk9v"]),
+            ("mysql \"-pXk9v\"", vec!["Xk9v"]),
+            ("mysql -p'$ecretPw1'", vec!["$ecretPw1"]),
+            ("mysql '-p$ecretPw1'", vec!["$ecretPw1"]),
+            ("mysql -p@dm1nPass", vec!["@dm1nPass"]),
+            ("cd /x;mysql -pA1", vec!["A1"]),
+            ("echo \"waiting for db\";mysqladmin ping -pA1", vec!["A1"]),
+            (
+                "mysql -e \"CREATE DATABASE x; GRANT ALL ON x.* TO u\" -pA1",
+                vec!["A1"],
+            ),
+            ("sh -c 'mysql -uroot -pA1'", vec!["A1"]),
+            ("mysql -p", vec![]),
+            ("mysql -p''", vec![]),
+            ("mysql -p$PW", vec![]),
+            ("mysql -p${PW}", vec![]),
+            ("mysql -p\"$PW\"", vec![]),
+            ("mysql -p\\\"$PW\\\"", vec![]),
+            ("mysql -p'\"$PW\"'", vec![]),
+            ("mysql -p`cat f`", vec![]),
+            ("mysql -p\"$(cat f)\"", vec![]),
+            ("mysql -e \"SELECT 1 WHERE a LIKE '-prod%'\"", vec![]),
+            ("mysql -P3306", vec![]),
+            ("mysql -pA1;tar -pczf b .", vec!["A1"]),
+            ("mysql -p$PW\nredis-cli -p6380", vec![]),
+            ("mysql -p$PW & redis-cli -p6380", vec![]),
+            ("mysql -p$PW 2>&1 -pA1", vec!["A1"]),
         ] {
-            assert_eq!(mysql_password(raw), expected, "{raw}");
+            assert_eq!(glued(text), expected, "{text}");
         }
     }
 }

@@ -340,6 +340,107 @@ fn a_mysql_clients_glued_password() {
     assert!(!format!("{d:?}").contains("Hunter22"));
 }
 
+/// A second review of the shell reader: no `name value` pair it found before is lost to a `;`,
+/// `|`, `&&`, a newline or an odd space in the value, and quotes run across words.
+#[test]
+fn the_shell_reader_loses_no_pair() {
+    let kinds = |args: &[&str]| -> Vec<(usize, &'static str)> {
+        let args: Vec<Option<&str>> = args.iter().copied().map(Some).collect();
+        scan_command(&args)
+            .into_iter()
+            .map(|(i, d)| (i, d.kind))
+            .collect()
+    };
+    const FLAG: &str = "credential-like flag with a generated value";
+    for args in [
+        &["app", "--password", "Xk9;v2LmqPz7"][..],
+        &["app", "--api-key", "Ab3|x9Kq2LmZ7pQ"],
+        &["app", "--password", "&Xk9v2LmqPz7"],
+        &["app", "--password", "Xk9&&v2LmqPz7"],
+        &["app", "--password\u{a0} Xk9v2LmqPz7"],
+        &["sh", "-c", "app --password\nXk9v2LmqPz7"],
+    ] {
+        assert_eq!(kinds(args).first().map(|f| f.1), Some(FLAG), "{args:?}");
+    }
+    assert_eq!(
+        kinds(&["app", "--password=Xk9;v2LmqPz7"]).len(),
+        1,
+        "a pair with ;"
+    );
+    assert_eq!(
+        kinds(&["curl", "-u", "admin:Xk9;v2LmqPz7", "https://h"]),
+        vec![(2, "password in a --user argument")]
+    );
+    for (name, value) in [
+        (
+            "JAVA_OPTS",
+            "-Xmx1g -Dspring.datasource.password=Xk9;v2LmqPz7",
+        ),
+        ("ARGS", "--token Ab3|x9Kq2LmZ7pQ --v"),
+        ("OPTS", "-Xmx1g --api-key\u{a0} Ab3x9Kq2LmZ7pQ"),
+    ] {
+        assert!(scan_pair(name, value).is_some(), "{name}={value}");
+    }
+    // The whole value is its evidence, not what stands before a `;`.
+    let d = scan_command(&[Some("app"), Some("--password"), Some("Sunshine;2024")]);
+    assert_eq!(
+        d.first().map(|(_, d)| d.evidence.length),
+        Some("Sunshine;2024".len())
+    );
+
+    const KIND: &str = "password in a MySQL client's -p argument";
+    for (args, expected) in [
+        (
+            &[
+                "mysql",
+                "-uroot",
+                "-e",
+                "CREATE DATABASE x; GRANT ALL ON x.* TO u",
+                "-pXk9v2LmqPz7",
+            ][..],
+            vec![(4, KIND)],
+        ),
+        (
+            &[
+                "CMD-SHELL",
+                "sh -c 'echo \"waiting for db\";mysqladmin ping -pXk9v2LmqPz7'",
+            ],
+            vec![(1, KIND)],
+        ),
+        (
+            &["sh", "-c", "mysqladmin ping '-pXk9v2LmqPz7'"],
+            vec![(2, KIND)],
+        ),
+        (
+            &["sh", "-c", "mysqladmin ping \"-pXk9v2LmqPz7\""],
+            vec![(2, KIND)],
+        ),
+        (
+            &[
+                "sh",
+                "-c",
+                "docker run --rm -p 3306:3306 mysql:8 mysql -h db -pXk9v2LmqPz7",
+            ],
+            vec![(2, KIND)],
+        ),
+        (
+            &[
+                "sh",
+                "-c",
+                "docker run -p 3306:3306 mysql --port 3306 -pKm4Rt8Wq2Zx",
+            ],
+            vec![],
+        ),
+        (&["mysql", "-e", "SELECT 1 WHERE a LIKE '-prod%'"], vec![]),
+        (
+            &["\u{a0} mysqladmin", "ping", "-pXk9v2LmqPz7"],
+            vec![(2, KIND)],
+        ),
+    ] {
+        assert_eq!(kinds(args), expected, "{args:?}");
+    }
+}
+
 /// Precision and recall on the labelled corpus (3 seeds × 40 rounds ≈ 5,600 samples, 19 credential
 /// kinds, 30 benign kinds). The generated credentials are all in formats the detector claims
 /// to know, so recall below 0.98 is a regression; precision 0.98 leaves room for the rare
