@@ -331,11 +331,23 @@ fn commands(container: &ContainerDefinition, base: &str, out: &mut Vec<Finding>)
     // The container runs its entry point with its command after it: one command line, read
     // as one (`entryPoint: ["mysql"]`, `command: ["-uroot", "-pS3cret"]`). Each finding
     // names the field and index its argument came from.
+    // An entry point that is a script of its own (`docker-entrypoint.sh`) runs the command
+    // after it, as a line of its own: the command is read alone too, and a finding of either
+    // reading is kept once.
     let entry = arguments(&container.entry_point);
     let entry_len = entry.len();
+    let command = arguments(&container.command);
     let mut line = entry;
-    line.extend(arguments(&container.command));
-    for (i, d) in detect::scan_command(&line) {
+    line.extend(command.iter().copied());
+    let mut found = detect::scan_command(&line);
+    if entry_len > 0 {
+        for (i, d) in detect::scan_command(&command) {
+            if !found.iter().any(|(j, _)| *j == entry_len + i) {
+                found.push((entry_len + i, d));
+            }
+        }
+    }
+    for (i, d) in found {
         let (field, i) = match i.checked_sub(entry_len) {
             Some(i) => ("command", i),
             None => ("entryPoint", i),

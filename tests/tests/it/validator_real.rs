@@ -665,7 +665,8 @@ async fn a_second_review_found_no_finding_lost_and_no_false_alarm() -> anyhow::R
 /// check and a variable holding a command line. `-p` for anything else (`mkdir -p`, a port),
 /// a bare `-p` (which asks for the password: the next word is the database), another
 /// program's `-p` after a `;`, `&&` or a newline, and a computed `-p"$PW"` are not. The entry
-/// point and the command are one command line.
+/// point and the command are one command line, and the command is read alone too (behind a
+/// `docker-entrypoint.sh`).
 #[tokio::test]
 async fn a_mysql_clients_glued_password_is_found() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
@@ -684,7 +685,9 @@ async fn a_mysql_clients_glued_password_is_found() -> anyhow::Result<()> {
         {"name": "split", "image": "mysql:8",
          "entryPoint": ["mysql"], "command": ["-h", "db.internal", "-uroot", "-pXk9vQ2mLr7Tz4wP8"]},
         {"name": "wait", "image": "app:1",
-         "command": ["sh", "-c", "set -e\nuntil mysqladmin ping -h db -uroot -pRootPw-2024 --silent; do sleep 2; done\nexec /app/server -p 8080"]}
+         "command": ["sh", "-c", "set -e\nuntil mysqladmin ping -h db -uroot -pRootPw-2024 --silent; do sleep 2; done\nexec /app/server -p 8080"]},
+        {"name": "wrapped", "image": "mysql:8",
+         "entryPoint": ["/usr/local/bin/docker-entrypoint.sh"], "command": ["mysql", "-h", "db", "-uroot", "-pXk9vQ2mLr7Tz4wP8"]}
     ]});
     let path = dir.path().join("db.json");
     std::fs::write(&path, serde_json::to_string_pretty(&td)?)?;
@@ -720,6 +723,10 @@ async fn a_mysql_clients_glued_password_is_found() -> anyhow::Result<()> {
             ),
             row(
                 "secret-in-command /containerDefinitions/6/command/2",
+                "high"
+            ),
+            row(
+                "secret-in-command /containerDefinitions/7/command/4",
                 "high"
             ),
         ]

@@ -313,17 +313,30 @@ pub fn scan_command(args: &[Option<&str>]) -> Vec<(usize, Detection)> {
     for (i, arg) in args.iter().enumerate() {
         let Some(arg) = *arg else {
             previous = None;
-            program = Program::default();
+            program.opaque();
             continue;
         };
-        let glued = program.argument(arg).and_then(mysql_password);
-        let mut hit = provider_format(arg).or(glued);
+        let text = program.reads_text();
+        let mut hit = provider_format(arg);
+        if !text {
+            hit = hit.or_else(|| program.one_argument(arg).and_then(mysql_password));
+        }
         for word in shell::words(arg) {
+            // Every word of shell text is read, after a hit too: the program goes on to the
+            // next argument, and each word pairs under the program it belongs to.
+            let glued = if text {
+                program.read(word).and_then(mysql_password)
+            } else {
+                None
+            };
             let word = word.text.trim_matches(|c| c == '"' || c == '\'');
             if hit.is_none() {
-                hit = pair_in(&program, previous, word);
+                hit = glued.or_else(|| pair_in(&program, previous, word));
             }
             previous = Some(word);
+        }
+        if text {
+            program.next_argument();
         }
         if hit.is_none() && !arg.trim().contains(char::is_whitespace) {
             hit = scan_entropy(arg.trim());

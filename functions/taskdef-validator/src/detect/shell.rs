@@ -146,6 +146,39 @@ const RUNNERS: &[Runner] = &[
         operands: 1,
     },
     Runner {
+        names: &["eval"],
+        shell: true,
+        value_flags: &[],
+        operands: 0,
+    },
+    Runner {
+        names: &["ionice"],
+        shell: false,
+        value_flags: &["-c", "-n", "-p", "-P", "-u"],
+        operands: 0,
+    },
+    Runner {
+        names: &["chpst"],
+        shell: false,
+        value_flags: &[
+            "-u", "-U", "-e", "-/", "-n", "-l", "-L", "-m", "-d", "-o", "-p", "-f", "-c", "-r",
+            "-t",
+        ],
+        operands: 0,
+    },
+    Runner {
+        names: &["flock"],
+        shell: false,
+        value_flags: &["-w", "-E", "--timeout", "--conflict-exit-code"],
+        operands: 1,
+    },
+    Runner {
+        names: &["stdbuf", "runuser"],
+        shell: false,
+        value_flags: &["-u", "-g", "-G", "-i", "-o", "-e"],
+        operands: 0,
+    },
+    Runner {
         names: &["exec"],
         shell: false,
         value_flags: &["-a"],
@@ -262,12 +295,14 @@ impl Program {
         let mut part_start = 0;
         let mut part_quoted = self.quote.is_some();
         let mut i = 0;
-        if std::mem::take(&mut self.after_dash_c) && self.quote.is_none() {
+        if self.after_dash_c && self.quote.is_none() {
             if let Some(&q @ (b'\'' | b'"')) = bytes.first() {
                 self.through = Some(q);
                 i = 1;
                 part_start = 1;
             }
+            // A flag (`-e`, `--`) keeps it for the word after; anything else uses it up.
+            self.after_dash_c = text.starts_with('-');
         }
         while i < bytes.len() {
             let b = bytes[i];
@@ -303,27 +338,40 @@ impl Program {
         found.or_else(|| self.part(text.get(part_start..), part_quoted))
     }
 
-    /// Reads one argument of an exec-form list (`command`, `entryPoint`, a health check's
-    /// `CMD`): the password when it holds a MySQL client's `-pPASSWORD`. Until the program is
-    /// known, an argument is shell text (`"-c", "mysql -uroot -pS3cret"`, `CMD-SHELL`'s
-    /// string) and read word by word; after, it is one argument of that program, whatever
-    /// spaces or `;` it holds (`"-e", "SELECT …; …"`).
-    pub(super) fn argument<'w>(&mut self, arg: &'w str) -> Option<&'w str> {
-        let found = if self.expecting {
-            let mut found = None;
-            for word in words(arg) {
-                let password = self.read(word);
-                found = found.or(password);
-            }
-            found
-        } else {
-            self.mysql.then(|| mysql_password(arg.trim())).flatten()
-        };
-        // Quotes and lines do not run on from one argument into the next.
+    /// Whether the next argument of an exec-form list (`command`, `entryPoint`, a health
+    /// check's `CMD`) is shell text, read word by word with [`Program::read`] and closed with
+    /// [`Program::next_argument`]: until the program is known (`"-c", "mysql -pS3cret"`,
+    /// `CMD-SHELL`'s string). After, an argument is one argument of that program, whatever
+    /// spaces or `;` it holds (`"-e", "SELECT …; …"`): see [`Program::one_argument`].
+    pub(super) fn reads_text(&self) -> bool {
+        self.expecting
+    }
+
+    /// After an argument read as text: quotes and lines do not run on into the next.
+    pub(super) fn next_argument(&mut self) {
         self.quote = None;
         self.through = None;
         self.continued = false;
-        found
+    }
+
+    /// An argument of the known program: its password when the program is a MySQL client and
+    /// the argument is `-pPASSWORD`.
+    pub(super) fn one_argument<'w>(&self, arg: &'w str) -> Option<&'w str> {
+        self.mysql.then(|| mysql_password(arg.trim())).flatten()
+    }
+
+    /// An argument that is not a string (a CloudFormation `!Ref`, a number): a word whose
+    /// text is unknown, and so not a flag, a runner or a MySQL client.
+    pub(super) fn opaque(&mut self) {
+        self.next_argument();
+        if self.expecting && !std::mem::take(&mut self.skip) {
+            if self.operands > 0 {
+                self.operands -= 1;
+            } else {
+                self.expecting = false;
+                self.mysql = false;
+            }
+        }
     }
 
     /// The end of a command.
@@ -345,6 +393,12 @@ impl Program {
             return None;
         }
         if !self.expecting {
+            if raw == "--" && !self.mysql {
+                // `wait-for-it.sh db:3306 -- mysql …`, `runuser -u mysql -- …`, `chamber
+                // exec app -- …`: what a wrapper runs follows its `--`.
+                self.end();
+                return None;
+            }
             return self.mysql.then(|| mysql_password(raw)).flatten();
         }
         if std::mem::take(&mut self.skip) {
@@ -358,7 +412,13 @@ impl Program {
             .filter(|value| !flag && (value.starts_with("$(") || value.starts_with('`')));
         if flag {
             self.skip = self.runner.is_some_and(|r| takes_value(r, raw));
-            self.after_dash_c = self.runner.is_some_and(|r| r.shell) && raw.ends_with('c');
+            // `-c`, `-ec`, `-ce`: the shell's command line follows, after other flags or `--`.
+            let dash_c = raw.len() > 1
+                && !raw.starts_with("--")
+                && raw.starts_with('-')
+                && raw.contains('c');
+            let shell = self.runner.is_some_and(|r| r.shell);
+            self.after_dash_c = shell && (dash_c || self.after_dash_c);
             return None;
         }
         if self.operands > 0 {
@@ -370,6 +430,8 @@ impl Program {
         if let Some(runner) = RUNNERS.iter().find(|r| r.names.contains(&name)) {
             self.runner = Some(runner);
             self.operands = runner.operands;
+            // `eval "…"`: its argument is a command line.
+            self.after_dash_c = name == "eval";
             return None;
         }
         if substituted.is_none() && raw.contains('=') {
@@ -420,16 +482,24 @@ fn takes_value(runner: &Runner, flag: &str) -> bool {
 }
 
 /// The password of `-pPASSWORD`, quotes (and the backslashes of escaped quotes) taken off —
-/// unless it is absent (`-p` alone asks for it) or computed: `$` and backquotes expand, except
-/// inside single quotes (`-p'$ecret'` and `'-p$ecret'` are written as they stand).
+/// unless it is absent (`-p` alone asks for it) or computed: `$` expands, except inside single
+/// quotes (`-p'$ecret'` is written as it stands), and `$(…)` and backquotes always count as
+/// computed (single quotes inside a double-quoted script do not stop them). Unquoted, a
+/// redirection ends it (`-p<schema.sql` is a bare `-p`, `-pS3cret>out` is `S3cret`).
 fn mysql_password(raw: &str) -> Option<&str> {
     let quotes = |c: char| c == '"' || c == '\'' || c == '\\';
     let rest = raw.trim_start_matches(quotes).strip_prefix("-p")?;
+    let rest = if rest.starts_with(quotes) {
+        rest
+    } else {
+        rest.split(['<', '>', ')']).next().unwrap_or_default()
+    };
     let password = rest.trim_matches(quotes);
     let single = raw.starts_with('\'') || rest.starts_with('\'');
     let literal = single && !raw.trim_matches('\'').contains(['"', '\\']);
-    let expands = password.contains(['$', '`']);
-    (!password.is_empty() && (literal || !expands)).then_some(password)
+    let substitution = password.contains("$(") || password.contains('`');
+    let expands = password.contains('$');
+    (!password.is_empty() && !substitution && (literal || !expands)).then_some(password)
 }
 
 #[cfg(test)]

@@ -441,6 +441,110 @@ fn the_shell_reader_loses_no_pair() {
     }
 }
 
+/// A third review of the shell reader: substitutions in single quotes and redirections are
+/// no passwords; a pair before another command's MySQL client is kept; a hole is a word; a
+/// shell's script is read after `-ce`, `--` or `eval`; what a wrapper runs follows its `--`.
+#[test]
+fn the_shell_reader_after_a_third_review() {
+    const KIND: &str = "password in a MySQL client's -p argument";
+    let kinds = |args: &[Option<&str>]| -> Vec<(usize, &'static str)> {
+        scan_command(args)
+            .into_iter()
+            .map(|(i, d)| (i, d.kind))
+            .collect()
+    };
+    let some = |args: &[&'static str]| -> Vec<Option<&'static str>> {
+        args.iter().copied().map(Some).collect()
+    };
+    for args in [
+        &[
+            "CMD-SHELL",
+            "sh -c \"mysqladmin ping -uroot -p'$(cat /run/secrets/db_root)'\"",
+        ][..],
+        &[
+            "CMD-SHELL",
+            "mysqladmin ping -uroot -p'$(cat /run/secrets/db_root)'",
+        ],
+        &["sh", "-c", "mysql -uroot -p'`cat /run/secrets/db`' app"],
+        &["sh", "-c", "mysql -uroot -p<schema.sql"],
+        &["sh", "-c", "mysql -uroot -p<<EOF"],
+    ] {
+        assert_eq!(kinds(&some(args)), vec![], "{args:?}");
+    }
+    assert_eq!(
+        scan_pair(
+            "DB_INIT",
+            "mysql -uroot -p'$(cat /run/secrets/x)' -e \"SELECT 1\""
+        ),
+        None
+    );
+    let d = scan_command(&some(&["sh", "-c", "mysql -uroot -pS3cretPw>out"]));
+    assert_eq!(d.first().map(|(_, d)| d.evidence.length), Some(8));
+
+    assert_eq!(
+        kinds(&some(&[
+            "sh",
+            "-c",
+            "mongodump --username root --password S3cretPw9x --out /b && mysqldump -uroot -p\"$PW\" app",
+        ])),
+        vec![(2, "credential-like flag with a generated value")]
+    );
+    assert_eq!(
+        kinds(&[
+            Some("mysql"),
+            Some("-h"),
+            None,
+            Some("-uroot"),
+            Some("-pXk9vQ2mLr7Tz4wP8")
+        ]),
+        vec![(4, KIND)]
+    );
+    assert_eq!(kinds(&[None, Some("-pXk9vQ2mLr7Tz4wP8")]), vec![]);
+    for args in [
+        &["sh", "-ce", "mysqladmin ping -uroot -pXk9vQ2mLr7Tz4wP8"][..],
+        &[
+            "CMD-SHELL",
+            "sh -ce 'mysqladmin ping -uroot -pXk9vQ2mLr7Tz4wP8'",
+        ],
+        &[
+            "CMD-SHELL",
+            "bash -c -- 'mysqladmin ping -uroot -pXk9vQ2mLr7Tz4wP8'",
+        ],
+        &[
+            "CMD-SHELL",
+            "eval \"mysqladmin ping -uroot -pXk9vQ2mLr7Tz4wP8\"",
+        ],
+        &[
+            "CMD-SHELL",
+            "./wait-for-it.sh db:3306 -- mysql -uroot -pXk9vQ2mLr7Tz4wP8",
+        ],
+        &[
+            "CMD-SHELL",
+            "runuser -u mysql -- mysql -uroot -pXk9vQ2mLr7Tz4wP8",
+        ],
+        &[
+            "CMD-SHELL",
+            "ionice -c3 mysqldump -uroot -pXk9vQ2mLr7Tz4wP8 app",
+        ],
+    ] {
+        assert_eq!(
+            kinds(&some(args)).first().map(|f| f.1),
+            Some(KIND),
+            "{args:?}"
+        );
+    }
+    // `--` of a MySQL client is its own.
+    assert_eq!(
+        kinds(&some(&[
+            "sh",
+            "-c",
+            "mysql -- -pHunter22; grep -- -pattern f"
+        ]))
+        .len(),
+        1
+    );
+}
+
 /// Precision and recall on the labelled corpus (3 seeds × 40 rounds ≈ 5,600 samples, 19 credential
 /// kinds, 30 benign kinds). The generated credentials are all in formats the detector claims
 /// to know, so recall below 0.98 is a regression; precision 0.98 leaves room for the rare
