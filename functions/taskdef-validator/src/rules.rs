@@ -362,7 +362,7 @@ fn commands(container: &ContainerDefinition, base: &str, out: &mut Vec<Finding>)
 }
 
 /// The arguments of a command field by index: a hole (`None`) where an argument is not a
-/// string or is computed.
+/// string or is computed (the model keeps no item that is an intrinsic function).
 fn arguments(list: &ecs_secrets_shared::task_definition::Many<Text>) -> Vec<Option<&str>> {
     let len = list.iter().map(|(i, _)| i + 1).max().unwrap_or(0);
     let mut args: Vec<Option<&str>> = vec![None; len];

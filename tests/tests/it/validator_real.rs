@@ -733,3 +733,26 @@ async fn a_mysql_clients_glued_password_is_found() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// In a CloudFormation template, a `!Ref` among the arguments is a word of unknown text: the
+/// program before it stays. (A `!Sub` item of a command list is not read: the model keeps no
+/// list item that is an intrinsic function.)
+#[tokio::test]
+async fn a_mysql_password_beside_a_ref_is_found() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("db.yaml");
+    std::fs::write(
+        &path,
+        "Resources:\n  T:\n    Type: AWS::ECS::TaskDefinition\n    Properties:\n      ExecutionRoleArn: arn:aws:iam::123456789012:role/x\n      ContainerDefinitions:\n        - Name: app\n          Image: mysql:8\n          Command: [mysql, -h, !Ref DbHost, -uroot, -pXk9vQ2mLr7Tz4wP8]\n        - Name: other\n          Image: app:1\n          Command: [!Ref Program, -pXk9vQ2mLr7Tz4wP8]\n",
+    )?;
+    let report = validate(&[&path.to_string_lossy()]).await?;
+    let leaks: Vec<(String, u64)> = findings(&report, &["plaintext-secret", "secret-in-command"])
+        .into_iter()
+        .map(|(_, pointer, _, _, line)| (pointer, line))
+        .collect();
+    assert_eq!(
+        leaks,
+        vec![("/containerDefinitions/0/command/4".to_owned(), 9)]
+    );
+    Ok(())
+}

@@ -319,7 +319,8 @@ pub fn scan_command(args: &[Option<&str>]) -> Vec<(usize, Detection)> {
         let text = program.reads_text();
         let mut hit = provider_format(arg);
         if !text {
-            hit = hit.or_else(|| program.one_argument(arg).and_then(mysql_password));
+            let glued = program.one_argument(arg).and_then(mysql_password);
+            hit = hit.or(glued);
         }
         for word in shell::words(arg) {
             // Every word of shell text is read, after a hit too: the program goes on to the

@@ -355,8 +355,13 @@ impl Program {
     }
 
     /// An argument of the known program: its password when the program is a MySQL client and
-    /// the argument is `-pPASSWORD`.
-    pub(super) fn one_argument<'w>(&self, arg: &'w str) -> Option<&'w str> {
+    /// the argument is `-pPASSWORD`. A `--` of another program starts the command it runs
+    /// (`["wait-for-it.sh", "db:3306", "--", "mysql", …]`).
+    pub(super) fn one_argument<'w>(&mut self, arg: &'w str) -> Option<&'w str> {
+        if arg.trim() == "--" && !self.mysql {
+            self.end();
+            return None;
+        }
         self.mysql.then(|| mysql_password(arg.trim())).flatten()
     }
 

@@ -533,6 +533,18 @@ fn the_shell_reader_after_a_third_review() {
             "{args:?}"
         );
     }
+    // In exec form too.
+    assert_eq!(
+        kinds(&some(&[
+            "wait-for-it.sh",
+            "db:3306",
+            "--",
+            "mysql",
+            "-uroot",
+            "-pXk9vQ2mLr7Tz4wP8"
+        ])),
+        vec![(5, KIND)]
+    );
     // `--` of a MySQL client is its own.
     assert_eq!(
         kinds(&some(&[
