@@ -332,15 +332,16 @@ fn commands(container: &ContainerDefinition, base: &str, out: &mut Vec<Finding>)
     // as one (`entryPoint: ["mysql"]`, `command: ["-uroot", "-pS3cret"]`). Each finding
     // names the field and index its argument came from.
     // An entry point that is a script of its own (`docker-entrypoint.sh`) runs the command
-    // after it, as a line of its own: the command is read alone too, and a finding of either
-    // reading is kept once.
+    // after it as a line of its own: the command is read alone too, and a finding of either
+    // reading is kept once. (Not behind `pg_isready -h`, `gosu` or `nc -z`: there the
+    // command's words are arguments.)
     let entry = arguments(&container.entry_point);
     let entry_len = entry.len();
     let command = arguments(&container.command);
     let mut line = entry;
     line.extend(command.iter().copied());
     let mut found = detect::scan_command(&line);
-    if entry_len > 0 {
+    if detect::entry_point_script(line.get(..entry_len).unwrap_or_default()) {
         for (i, d) in detect::scan_command(&command) {
             if !found.iter().any(|(j, _)| *j == entry_len + i) {
                 found.push((entry_len + i, d));

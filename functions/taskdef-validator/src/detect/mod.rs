@@ -301,6 +301,16 @@ pub fn aws_secret_key(value: &str) -> Option<Detection> {
         .then(|| Detection::new(Severity::Critical, "AWS secret access key", v))
 }
 
+/// Whether an entry point of one argument is a script that runs the command after it as a
+/// command line of its own (`docker-entrypoint.sh`), rather than a program the command
+/// gives arguments to or a runner ([`shell`] reads `gosu`, `sh -c` through).
+pub fn entry_point_script(entry: &[Option<&str>]) -> bool {
+    match entry {
+        [Some(program)] => !program.starts_with('-') && !shell::runs_a_command(program),
+        _ => false,
+    }
+}
+
 /// Checks a command (`command`, `entryPoint`, `healthCheck.command`): each argument, each
 /// word of a shell string, `--password=x`, `--password x`, `-u user:password` and
 /// `-e TOKEN=x`. Returns the argument index and the detection.
@@ -351,7 +361,9 @@ pub fn scan_command(args: &[Option<&str>]) -> Vec<(usize, Detection)> {
 
 /// A MySQL client's `-pPASSWORD` ([`shell::Program`] found it), when the password is one.
 fn mysql_password(password: &str) -> Option<Detection> {
-    const NAME: &str = "MYSQL_PASSWORD";
+    // As `--password=…` is judged (the flag's name), so that `-pPASSWORD`, `-p{password}` and
+    // `-p@@PASSWORD@@` are placeholders here as there.
+    const NAME: &str = "password";
     let generated = looks_generated(password)
         && !placeholder_for(NAME, password)
         && !not_a_password(password)
@@ -389,7 +401,11 @@ fn pair_in(program: &Program, previous: Option<&str>, word: &str) -> Option<Dete
 
 fn word_pair(previous: Option<&str>, word: &str) -> Option<Detection> {
     if let Some((name, value)) = word.split_once('=') {
-        if !commands::computed(value) {
+        // `MYSQL_PWD="$PW";`, `--password="$PW"`: computed once its quotes are off.
+        let core = value
+            .trim_end_matches(';')
+            .trim_matches(|c| c == '"' || c == '\'');
+        if !commands::computed(core) {
             if let Some(d) = scan_pair_named(name.trim_start_matches('-'), value, Name::work_out) {
                 return Some(d);
             }

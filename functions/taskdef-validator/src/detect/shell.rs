@@ -235,6 +235,23 @@ const MYSQL_CLIENTS: &[&str] = &[
     "mariadb-upgrade",
 ];
 
+/// The MySQL clients' options whose value is the next word: SQL text (`-e "… -pattern …"`),
+/// a host, a user, a database, a port, a socket.
+const CLIENT_VALUE_OPTIONS: &[&str] = &[
+    "-e",
+    "-h",
+    "-u",
+    "-D",
+    "-P",
+    "-S",
+    "--execute",
+    "--host",
+    "--user",
+    "--database",
+    "--port",
+    "--socket",
+];
+
 /// Which program the words of a command line belong to, read word by word.
 #[derive(Debug)]
 pub(super) struct Program {
@@ -257,6 +274,10 @@ pub(super) struct Program {
     through: Option<u8>,
     /// The last word ended in `\\`: a newline after it continues the line.
     continued: bool,
+    /// A comment (`# …`) runs to the end of the line.
+    comment: bool,
+    /// The next part is the value of a MySQL client's option (`-e 'SQL'`, `-h host`).
+    client_value: bool,
     /// Each program found, in order (whether it is a MySQL client), for the tests.
     #[cfg(test)]
     seen: Vec<bool>,
@@ -274,6 +295,8 @@ impl Default for Program {
             after_dash_c: false,
             through: None,
             continued: false,
+            comment: false,
+            client_value: false,
             #[cfg(test)]
             seen: Vec::new(),
         }
@@ -283,13 +306,18 @@ impl Default for Program {
 impl Program {
     /// Reads the next word; returns the password when it is a MySQL client's `-pPASSWORD`.
     pub(super) fn read<'w>(&mut self, word: Word<'w>) -> Option<&'w str> {
-        if word.new_line && !self.continued {
+        // A newline ends a command, unless a `\\` continues the line or a quote is open (a
+        // quoted message of several lines is text, not commands).
+        if word.new_line && !self.continued && self.quote.is_none() {
             self.end();
-            self.quote = None;
-            self.through = None;
+            self.comment = false;
         }
         self.continued = word.text.ends_with('\\');
         let text = word.text;
+        if self.comment || (self.quote.is_none() && text.starts_with('#')) {
+            self.comment = true;
+            return None;
+        }
         let bytes = text.as_bytes();
         let mut found = None;
         let mut part_start = 0;
@@ -352,17 +380,23 @@ impl Program {
         self.quote = None;
         self.through = None;
         self.continued = false;
+        self.comment = false;
     }
 
     /// An argument of the known program: its password when the program is a MySQL client and
     /// the argument is `-pPASSWORD`. A `--` of another program starts the command it runs
     /// (`["wait-for-it.sh", "db:3306", "--", "mysql", …]`).
     pub(super) fn one_argument<'w>(&mut self, arg: &'w str) -> Option<&'w str> {
-        if arg.trim() == "--" && !self.mysql {
+        let arg = arg.trim();
+        if arg == "--" && !self.mysql {
             self.end();
             return None;
         }
-        self.mysql.then(|| mysql_password(arg.trim())).flatten()
+        if !self.mysql || std::mem::take(&mut self.client_value) {
+            return None;
+        }
+        self.client_value = CLIENT_VALUE_OPTIONS.contains(&arg);
+        mysql_password(arg)
     }
 
     /// An argument that is not a string (a CloudFormation `!Ref`, a number): a word whose
@@ -381,6 +415,7 @@ impl Program {
 
     /// The end of a command.
     fn end(&mut self) {
+        self.client_value = false;
         self.expecting = true;
         self.runner = None;
         self.skip = false;
@@ -404,7 +439,11 @@ impl Program {
                 self.end();
                 return None;
             }
-            return self.mysql.then(|| mysql_password(raw)).flatten();
+            if !self.mysql || std::mem::take(&mut self.client_value) {
+                return None;
+            }
+            self.client_value = CLIENT_VALUE_OPTIONS.contains(&raw);
+            return mysql_password(raw);
         }
         if std::mem::take(&mut self.skip) {
             return None;
@@ -457,6 +496,12 @@ impl Program {
     }
 }
 
+/// Whether `word` only runs the command after it (`gosu`, `sh`, `timeout`, …).
+pub(super) fn runs_a_command(word: &str) -> bool {
+    let name = program_name(word);
+    RUNNERS.iter().any(|r| r.names.contains(&name))
+}
+
 /// The program a word names: without what opens a subshell or a substitution before it
 /// (`(mysql`, `$(mysql`, `` `mysql ``), quotes, or a directory.
 fn program_name(raw: &str) -> &str {
@@ -490,14 +535,22 @@ fn takes_value(runner: &Runner, flag: &str) -> bool {
 /// unless it is absent (`-p` alone asks for it) or computed: `$` expands, except inside single
 /// quotes (`-p'$ecret'` is written as it stands), and `$(…)` and backquotes always count as
 /// computed (single quotes inside a double-quoted script do not stop them). Unquoted, a
-/// redirection ends it (`-p<schema.sql` is a bare `-p`, `-pS3cret>out` is `S3cret`).
+/// redirection ends it (`-p<schema.sql` is a bare `-p`, `-pS3cret>out` is `S3cret`), and so
+/// does the `)` closing a subshell.
 fn mysql_password(raw: &str) -> Option<&str> {
     let quotes = |c: char| c == '"' || c == '\'' || c == '\\';
     let rest = raw.trim_start_matches(quotes).strip_prefix("-p")?;
     let rest = if rest.starts_with(quotes) {
         rest
     } else {
-        rest.split(['<', '>', ')']).next().unwrap_or_default()
+        let rest = rest.split(['<', '>']).next().unwrap_or_default();
+        // `-pS3cret)` closes a subshell; `-p%(password)s` is a template, whole.
+        match rest.find(')') {
+            Some(i) if !rest.get(..i).is_some_and(|r| r.contains('(')) => {
+                rest.get(..i).unwrap_or_default()
+            }
+            _ => rest,
+        }
     };
     let password = rest.trim_matches(quotes);
     let single = raw.starts_with('\'') || rest.starts_with('\'');
