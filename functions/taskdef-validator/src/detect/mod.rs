@@ -125,6 +125,13 @@ fn key_id_prefix(text: &str) -> bool {
         .any(|i| matches!(bytes.get(i + 1..i + 4), Some(b"KIA" | b"SIA")))
 }
 
+/// A value that looks generated under `name` and is none of what a credential-like name also
+/// holds: a placeholder for it, a word that is no password, a reference. The judgement of a
+/// variable, a flag's value and a MySQL client's `-p` alike.
+fn generated_under(name: &str, v: &str) -> bool {
+    looks_generated(v) && !placeholder_for(name, v) && !not_a_password(v) && !reference_like(v)
+}
+
 /// Does a value under a credential-like name look generated (rather than a word, a number, a
 /// flag or a reference)?
 pub fn looks_generated(v: &str) -> bool {
@@ -193,11 +200,7 @@ fn scan_pair_named(name: &str, value: &str, words: fn(&str) -> Name) -> Option<D
         }
         return None;
     }
-    let generated = words.credential()
-        && looks_generated(value_trimmed)
-        && !placeholder_for(name, value_trimmed)
-        && !not_a_password(value_trimmed)
-        && !reference_like(value_trimmed);
+    let generated = words.credential() && generated_under(name, value_trimmed);
     if generated && !dictionary_like(value_trimmed) {
         return Some(Detection::new(
             Severity::High,
@@ -303,7 +306,7 @@ pub fn aws_secret_key(value: &str) -> Option<Detection> {
 
 /// Whether an entry point of one argument is a script that runs the command after it as a
 /// command line of its own (`docker-entrypoint.sh`), rather than a program the command
-/// gives arguments to or a runner ([`shell`] reads `gosu`, `sh -c` through).
+/// gives arguments to or a runner (the shell reader reads `gosu`, `sh -c` through).
 pub fn entry_point_script(entry: &[Option<&str>]) -> bool {
     match entry {
         [Some(program)] => !program.starts_with('-') && !shell::runs_a_command(program),
@@ -317,7 +320,7 @@ pub fn entry_point_script(entry: &[Option<&str>]) -> bool {
 pub fn scan_command(args: &[Option<&str>]) -> Vec<(usize, Detection)> {
     let mut found = Vec::new();
     // Words pair across arguments (`["--token", "x"]`), and the program of
-    // `["mysql", "-pS3cret"]` is read across them too ([`Program::argument`]).
+    // `["mysql", "-pS3cret"]` is read across them too ([`Program::reads_text`]).
     let mut previous: Option<&str> = None;
     let mut program = Program::default();
     for (i, arg) in args.iter().enumerate() {
@@ -332,20 +335,8 @@ pub fn scan_command(args: &[Option<&str>]) -> Vec<(usize, Detection)> {
             let glued = program.one_argument(arg).and_then(mysql_password);
             hit = hit.or(glued);
         }
-        for word in shell::words(arg) {
-            // Every word of shell text is read, after a hit too: the program goes on to the
-            // next argument, and each word pairs under the program it belongs to.
-            let glued = if text {
-                program.read(word).and_then(mysql_password)
-            } else {
-                None
-            };
-            let word = word.text.trim_matches(|c| c == '"' || c == '\'');
-            if hit.is_none() {
-                hit = glued.or_else(|| pair_in(&program, previous, word));
-            }
-            previous = Some(word);
-        }
+        let in_words = read_words(arg, &mut program, text, &mut previous);
+        hit = hit.or(in_words);
         if text {
             program.next_argument();
         }
@@ -364,11 +355,7 @@ fn mysql_password(password: &str) -> Option<Detection> {
     // As `--password=…` is judged (the flag's name), so that `-pPASSWORD`, `-p{password}` and
     // `-p@@PASSWORD@@` are placeholders here as there.
     const NAME: &str = "password";
-    let generated = looks_generated(password)
-        && !placeholder_for(NAME, password)
-        && !not_a_password(password)
-        && !reference_like(password);
-    (generated || human_password(NAME, password))
+    (generated_under(NAME, password) || human_password(NAME, password))
         .then(|| Detection::new(Severity::High, MYSQL_P, password))
 }
 
@@ -377,17 +364,34 @@ pub const MYSQL_P: &str = "password in a MySQL client's -p argument";
 
 /// Reads a command line's words in order (see [`shell`]): the first detection.
 fn scan_words(text: &str) -> Option<Detection> {
-    let mut program = Program::default();
-    let mut previous: Option<&str> = None;
+    read_words(text, &mut Program::default(), true, &mut None)
+}
+
+/// The first detection among the words of `text`: a pair (`--token x`, with `previous` the
+/// word before, carried on) and, when `shell_text` (not one argument of a known program,
+/// [`Program::reads_text`]), a MySQL client's glued password. Every word is read, after a hit
+/// too: the program and `previous` go on to the next argument, and each word pairs under the
+/// program it belongs to.
+fn read_words<'a>(
+    text: &'a str,
+    program: &mut Program,
+    shell_text: bool,
+    previous: &mut Option<&'a str>,
+) -> Option<Detection> {
+    let mut hit = None;
     for word in shell::words(text) {
-        let glued = program.read(word).and_then(mysql_password);
+        let glued = if shell_text {
+            program.read(word).and_then(mysql_password)
+        } else {
+            None
+        };
         let word = word.text.trim_matches(|c| c == '"' || c == '\'');
-        if let Some(d) = glued.or_else(|| pair_in(&program, previous, word)) {
-            return Some(d);
+        if hit.is_none() {
+            hit = glued.or_else(|| pair_in(program, *previous, word));
         }
-        previous = Some(word);
+        *previous = Some(word);
     }
-    None
+    hit
 }
 
 /// [`word_pair`], except for what a MySQL client's `-p` or `--password` is followed by: its
@@ -427,12 +431,7 @@ fn word_pair(previous: Option<&str>, word: &str) -> Option<Detection> {
             .then(|| Detection::new(Severity::High, "password in a --user argument", password));
     }
     let words = Name::work_out(name);
-    if words.credential()
-        && looks_generated(word)
-        && !placeholder_for(name, word)
-        && !not_a_password(word)
-        && !reference_like(word)
-    {
+    if words.credential() && generated_under(name, word) {
         return Some(Detection::new(
             Severity::High,
             "credential-like flag with a generated value",

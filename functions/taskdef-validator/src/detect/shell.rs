@@ -383,11 +383,16 @@ impl Program {
         self.comment = false;
     }
 
-    /// An argument of the known program: its password when the program is a MySQL client and
-    /// the argument is `-pPASSWORD`. A `--` of another program starts the command it runs
-    /// (`["wait-for-it.sh", "db:3306", "--", "mysql", …]`).
+    /// An argument of an exec-form list once the program is known: one argument of it
+    /// ([`Program::program_argument`]), whatever spaces or `;` it holds.
     pub(super) fn one_argument<'w>(&mut self, arg: &'w str) -> Option<&'w str> {
-        let arg = arg.trim();
+        self.program_argument(arg.trim())
+    }
+
+    /// An argument of the known program, from shell text or exec form: a wrapper's `--`
+    /// starts the command it runs (`wait-for-it.sh db:3306 -- mysql …`, `runuser -u mysql --
+    /// …`); a MySQL client's option value (`-e 'SQL'`) is skipped; else its `-pPASSWORD`.
+    fn program_argument<'w>(&mut self, arg: &'w str) -> Option<&'w str> {
         if arg == "--" && !self.mysql {
             self.end();
             return None;
@@ -433,17 +438,7 @@ impl Program {
             return None;
         }
         if !self.expecting {
-            if raw == "--" && !self.mysql {
-                // `wait-for-it.sh db:3306 -- mysql …`, `runuser -u mysql -- …`, `chamber
-                // exec app -- …`: what a wrapper runs follows its `--`.
-                self.end();
-                return None;
-            }
-            if !self.mysql || std::mem::take(&mut self.client_value) {
-                return None;
-            }
-            self.client_value = CLIENT_VALUE_OPTIONS.contains(&raw);
-            return mysql_password(raw);
+            return self.program_argument(raw);
         }
         if std::mem::take(&mut self.skip) {
             return None;
