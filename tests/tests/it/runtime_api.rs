@@ -135,17 +135,28 @@ async fn a_binary_that_cannot_start_is_reported_not_hung() -> anyhow::Result<()>
     Ok(())
 }
 
+/// Writes `text` to an executable file `name` in `dir`: a program for the harness to run.
+fn executable(
+    dir: &tempfile::TempDir,
+    name: &str,
+    text: &str,
+) -> std::io::Result<std::path::PathBuf> {
+    let path = dir.path().join(name);
+    std::fs::write(&path, text)?;
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
+    Ok(path)
+}
+
 #[tokio::test]
 async fn what_a_dying_process_printed_reaches_the_error() -> anyhow::Result<()> {
     // A process that prints its reason and exits at once: the harness must report the lines
     // it printed, not race the pipe readers and report the exit with an empty log.
     let dir = tempfile::tempdir()?;
-    let script = dir.path().join("dies");
-    std::fs::write(
-        &script,
+    let script = executable(
+        &dir,
+        "dies",
         "#!/bin/sh\necho 'stdout: about to fail'\necho 'stderr: EXCLUDE_NUMBERS is not a boolean' >&2\nexit 1\n",
     )?;
-    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
     for round in 0..10 {
         let lambda = harness::LambdaFunction::start_program(&script, "dies", &[])
             .await?
@@ -173,9 +184,9 @@ async fn stop_keeps_what_the_function_printed_after_its_answer() -> anyhow::Resu
     // it between the answer and the log line, or a "nothing secret was logged" assertion reads
     // a cut-off log.
     let dir = tempfile::tempdir()?;
-    let script = dir.path().join("late");
-    std::fs::write(
-        &script,
+    let script = executable(
+        &dir,
+        "late",
         r#"#!/usr/bin/env python3
 import json, os, sys, time, urllib.request
 api = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime/invocation/"
@@ -187,7 +198,6 @@ while True:
     print("logged after the answer", flush=True)
 "#,
     )?;
-    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
     let lambda = harness::LambdaFunction::start_program(&script, "late", &[]).await?;
     assert_eq!(lambda.invoke_ok(&json!({})).await?, json!({"ok": true}));
     let output = lambda.stop().await;

@@ -176,27 +176,43 @@ fn commands_and_flags() {
     assert_eq!(found, vec![1, 3, 5]);
 }
 
+/// The kind of a MySQL client's glued password, as a report shows it.
+const MYSQL_KIND: &str = "password in a MySQL client's -p argument";
+
+/// What [`scan_command`] finds in `args`: the index and kind of each detection.
+fn kinds_with_holes(args: &[Option<&str>]) -> Vec<(usize, &'static str)> {
+    scan_command(args)
+        .into_iter()
+        .map(|(i, d)| (i, d.kind))
+        .collect()
+}
+
+/// `args`, every one a string.
+fn with_no_holes<'a>(args: &[&'a str]) -> Vec<Option<&'a str>> {
+    args.iter().copied().map(Some).collect()
+}
+
+/// [`kinds_with_holes`] of arguments that are all strings.
+fn command_kinds(args: &[&str]) -> Vec<(usize, &'static str)> {
+    kinds_with_holes(&with_no_holes(args))
+}
+
 /// A MySQL or MariaDB client's `-pPASSWORD`: only for those programs, only glued, only
 /// written (not computed), and only while that program's command lasts.
 #[test]
 fn a_mysql_clients_glued_password() {
-    let found = |args: &[&str]| -> Vec<(usize, &'static str)> {
-        let args: Vec<Option<&str>> = args.iter().copied().map(Some).collect();
-        scan_command(&args)
-            .into_iter()
-            .map(|(i, d)| (i, d.kind))
-            .collect()
-    };
-    const KIND: &str = "password in a MySQL client's -p argument";
     for (args, expected) in [
-        (&["mysql", "-uroot", "-pS3cr3t-Pw"][..], vec![(2, KIND)]),
+        (
+            &["mysql", "-uroot", "-pS3cr3t-Pw"][..],
+            vec![(2, MYSQL_KIND)],
+        ),
         (
             &["/usr/bin/mysqldump", "-u", "app", "-pwp12345", "app"],
-            vec![(3, KIND)],
+            vec![(3, MYSQL_KIND)],
         ),
         (
             &["CMD-SHELL", "mysqladmin ping -uroot -proot || exit 1"],
-            vec![(1, KIND)],
+            vec![(1, MYSQL_KIND)],
         ),
         (
             &[
@@ -204,15 +220,15 @@ fn a_mysql_clients_glued_password() {
                 "-c",
                 "exec mariadb-dump -u app -p'Xk9vQ2mLr7Tz4wP8' app",
             ],
-            vec![(2, KIND)],
+            vec![(2, MYSQL_KIND)],
         ),
         (
             &["sh", "-c", "MYSQL_HOST=db mysql -uapp -pHunter22;"],
-            vec![(2, KIND)],
+            vec![(2, MYSQL_KIND)],
         ),
         (
             &["sh", "-c", "mkdir -p /b && mysql -uapp -pHunter22"],
-            vec![(2, KIND)],
+            vec![(2, MYSQL_KIND)],
         ),
         // Prompted for, computed, or a placeholder.
         (&["mysql", "-uapp", "-p", "app"], vec![]),
@@ -264,7 +280,7 @@ fn a_mysql_clients_glued_password() {
                 "-c",
                 "until mysqladmin ping -h db -uroot -pHunter22 --silent; do sleep 2; done",
             ],
-            vec![(2, KIND)],
+            vec![(2, MYSQL_KIND)],
         ),
         (
             &[
@@ -272,7 +288,7 @@ fn a_mysql_clients_glued_password() {
                 "-c",
                 "set -e\nmysql -h db -uroot -pHunter22 app < /i.sql",
             ],
-            vec![(2, KIND)],
+            vec![(2, MYSQL_KIND)],
         ),
         (
             &[
@@ -282,7 +298,7 @@ fn a_mysql_clients_glued_password() {
                 "-c",
                 "mysqldump -uroot -pHunter22 app | gzip > /b.gz",
             ],
-            vec![(4, KIND)],
+            vec![(4, MYSQL_KIND)],
         ),
         (
             &[
@@ -290,19 +306,19 @@ fn a_mysql_clients_glued_password() {
                 "-c",
                 "sudo -u root timeout 5 mysqladmin -uroot -pHunter22 ping",
             ],
-            vec![(2, KIND)],
+            vec![(2, MYSQL_KIND)],
         ),
         (
             &["sh", "-c", "cd /x;mysql -uroot -pHunter22"],
-            vec![(2, KIND)],
+            vec![(2, MYSQL_KIND)],
         ),
         (
             &["sh", "-c", "N=$(mysql -N -uroot -pHunter22 -e 'SELECT 1')"],
-            vec![(2, KIND)],
+            vec![(2, MYSQL_KIND)],
         ),
-        (&["mysql", "-uroot", "-p'$ecretPw1'"], vec![(2, KIND)]),
-        (&["mysql", "-uroot", "-p@dm1nPass"], vec![(2, KIND)]),
-        (&["mysql", "-uroot", "-pHunter22"], vec![(2, KIND)]),
+        (&["mysql", "-uroot", "-p'$ecretPw1'"], vec![(2, MYSQL_KIND)]),
+        (&["mysql", "-uroot", "-p@dm1nPass"], vec![(2, MYSQL_KIND)]),
+        (&["mysql", "-uroot", "-pHunter22"], vec![(2, MYSQL_KIND)]),
         // Judged as `--password=` is: the flag's name is a placeholder.
         (&["mysql", "-uroot", "-ppassword"], vec![]),
         (&["mysql", "-uroot", "-p@@PASSWORD@@"], vec![]),
@@ -325,17 +341,17 @@ fn a_mysql_clients_glued_password() {
         (&["sh", "-c", "mysql -uroot -p\\\"$PW\\\" app"], vec![]),
         (&["mysql", "-e", "SELECT 1 WHERE a LIKE '-prod%'"], vec![]),
     ] {
-        assert_eq!(found(args), expected, "{args:?}");
+        assert_eq!(command_kinds(args), expected, "{args:?}");
     }
     // ASP.NET's `--Section:Key value` is a flag and its value.
     assert_eq!(
-        found(&["dotnet", "App.dll", "--Database:Password", "Hunter22"]),
+        command_kinds(&["dotnet", "App.dll", "--Database:Password", "Hunter22"]),
         vec![(3, "credential-like flag with a generated value")]
     );
     // In a variable that holds a command line.
     assert_eq!(
         scan_pair("DB_CHECK", "mysql -h db -uapp -pHunter22 -e 'SELECT 1'").map(|d| d.kind),
-        Some(KIND)
+        Some(MYSQL_KIND)
     );
     assert_eq!(scan_pair("REDIS_ARGS", "redis-cli -p6380 ping"), None);
     // The evidence never holds the password.
@@ -347,13 +363,6 @@ fn a_mysql_clients_glued_password() {
 /// `|`, `&&`, a newline or an odd space in the value, and quotes run across words.
 #[test]
 fn the_shell_reader_loses_no_pair() {
-    let kinds = |args: &[&str]| -> Vec<(usize, &'static str)> {
-        let args: Vec<Option<&str>> = args.iter().copied().map(Some).collect();
-        scan_command(&args)
-            .into_iter()
-            .map(|(i, d)| (i, d.kind))
-            .collect()
-    };
     const FLAG: &str = "credential-like flag with a generated value";
     for args in [
         &["app", "--password", "Xk9;v2LmqPz7"][..],
@@ -363,15 +372,19 @@ fn the_shell_reader_loses_no_pair() {
         &["app", "--password\u{a0} Xk9v2LmqPz7"],
         &["sh", "-c", "app --password\nXk9v2LmqPz7"],
     ] {
-        assert_eq!(kinds(args).first().map(|f| f.1), Some(FLAG), "{args:?}");
+        assert_eq!(
+            command_kinds(args).first().map(|f| f.1),
+            Some(FLAG),
+            "{args:?}"
+        );
     }
     assert_eq!(
-        kinds(&["app", "--password=Xk9;v2LmqPz7"]).len(),
+        command_kinds(&["app", "--password=Xk9;v2LmqPz7"]).len(),
         1,
         "a pair with ;"
     );
     assert_eq!(
-        kinds(&["curl", "-u", "admin:Xk9;v2LmqPz7", "https://h"]),
+        command_kinds(&["curl", "-u", "admin:Xk9;v2LmqPz7", "https://h"]),
         vec![(2, "password in a --user argument")]
     );
     for (name, value) in [
@@ -391,7 +404,6 @@ fn the_shell_reader_loses_no_pair() {
         Some("Sunshine;2024".len())
     );
 
-    const KIND: &str = "password in a MySQL client's -p argument";
     for (args, expected) in [
         (
             &[
@@ -401,22 +413,22 @@ fn the_shell_reader_loses_no_pair() {
                 "CREATE DATABASE x; GRANT ALL ON x.* TO u",
                 "-pXk9v2LmqPz7",
             ][..],
-            vec![(4, KIND)],
+            vec![(4, MYSQL_KIND)],
         ),
         (
             &[
                 "CMD-SHELL",
                 "sh -c 'echo \"waiting for db\";mysqladmin ping -pXk9v2LmqPz7'",
             ],
-            vec![(1, KIND)],
+            vec![(1, MYSQL_KIND)],
         ),
         (
             &["sh", "-c", "mysqladmin ping '-pXk9v2LmqPz7'"],
-            vec![(2, KIND)],
+            vec![(2, MYSQL_KIND)],
         ),
         (
             &["sh", "-c", "mysqladmin ping \"-pXk9v2LmqPz7\""],
-            vec![(2, KIND)],
+            vec![(2, MYSQL_KIND)],
         ),
         (
             &[
@@ -424,7 +436,7 @@ fn the_shell_reader_loses_no_pair() {
                 "-c",
                 "docker run --rm -p 3306:3306 mysql:8 mysql -h db -pXk9v2LmqPz7",
             ],
-            vec![(2, KIND)],
+            vec![(2, MYSQL_KIND)],
         ),
         (
             &[
@@ -437,10 +449,10 @@ fn the_shell_reader_loses_no_pair() {
         (&["mysql", "-e", "SELECT 1 WHERE a LIKE '-prod%'"], vec![]),
         (
             &["\u{a0} mysqladmin", "ping", "-pXk9v2LmqPz7"],
-            vec![(2, KIND)],
+            vec![(2, MYSQL_KIND)],
         ),
     ] {
-        assert_eq!(kinds(args), expected, "{args:?}");
+        assert_eq!(command_kinds(args), expected, "{args:?}");
     }
 }
 
@@ -449,16 +461,6 @@ fn the_shell_reader_loses_no_pair() {
 /// shell's script is read after `-ce`, `--` or `eval`; what a wrapper runs follows its `--`.
 #[test]
 fn the_shell_reader_after_a_third_review() {
-    const KIND: &str = "password in a MySQL client's -p argument";
-    let kinds = |args: &[Option<&str>]| -> Vec<(usize, &'static str)> {
-        scan_command(args)
-            .into_iter()
-            .map(|(i, d)| (i, d.kind))
-            .collect()
-    };
-    let some = |args: &[&'static str]| -> Vec<Option<&'static str>> {
-        args.iter().copied().map(Some).collect()
-    };
     for args in [
         &[
             "CMD-SHELL",
@@ -472,7 +474,7 @@ fn the_shell_reader_after_a_third_review() {
         &["sh", "-c", "mysql -uroot -p<schema.sql"],
         &["sh", "-c", "mysql -uroot -p<<EOF"],
     ] {
-        assert_eq!(kinds(&some(args)), vec![], "{args:?}");
+        assert_eq!(command_kinds(args), vec![], "{args:?}");
     }
     assert_eq!(
         scan_pair(
@@ -481,28 +483,31 @@ fn the_shell_reader_after_a_third_review() {
         ),
         None
     );
-    let d = scan_command(&some(&["sh", "-c", "mysql -uroot -pS3cretPw>out"]));
+    let d = scan_command(&with_no_holes(&["sh", "-c", "mysql -uroot -pS3cretPw>out"]));
     assert_eq!(d.first().map(|(_, d)| d.evidence.length), Some(8));
 
     assert_eq!(
-        kinds(&some(&[
+        command_kinds(&[
             "sh",
             "-c",
             "mongodump --username root --password S3cretPw9x --out /b && mysqldump -uroot -p\"$PW\" app",
-        ])),
+        ]),
         vec![(2, "credential-like flag with a generated value")]
     );
     assert_eq!(
-        kinds(&[
+        kinds_with_holes(&[
             Some("mysql"),
             Some("-h"),
             None,
             Some("-uroot"),
             Some("-pXk9vQ2mLr7Tz4wP8")
         ]),
-        vec![(4, KIND)]
+        vec![(4, MYSQL_KIND)]
     );
-    assert_eq!(kinds(&[None, Some("-pXk9vQ2mLr7Tz4wP8")]), vec![]);
+    assert_eq!(
+        kinds_with_holes(&[None, Some("-pXk9vQ2mLr7Tz4wP8")]),
+        vec![]
+    );
     for args in [
         &["sh", "-ce", "mysqladmin ping -uroot -pXk9vQ2mLr7Tz4wP8"][..],
         &[
@@ -531,31 +536,26 @@ fn the_shell_reader_after_a_third_review() {
         ],
     ] {
         assert_eq!(
-            kinds(&some(args)).first().map(|f| f.1),
-            Some(KIND),
+            command_kinds(args).first().map(|f| f.1),
+            Some(MYSQL_KIND),
             "{args:?}"
         );
     }
     // In exec form too.
     assert_eq!(
-        kinds(&some(&[
+        command_kinds(&[
             "wait-for-it.sh",
             "db:3306",
             "--",
             "mysql",
             "-uroot",
             "-pXk9vQ2mLr7Tz4wP8"
-        ])),
-        vec![(5, KIND)]
+        ]),
+        vec![(5, MYSQL_KIND)]
     );
     // `--` of a MySQL client is its own.
     assert_eq!(
-        kinds(&some(&[
-            "sh",
-            "-c",
-            "mysql -- -pHunter22; grep -- -pattern f"
-        ]))
-        .len(),
+        command_kinds(&["sh", "-c", "mysql -- -pHunter22; grep -- -pattern f"]).len(),
         1
     );
 }
@@ -565,13 +565,6 @@ fn the_shell_reader_after_a_third_review() {
 /// `-e`, and a computed value in quotes before a `;`.
 #[test]
 fn the_shell_reader_raises_no_false_alarm() {
-    let kinds = |args: &[&str]| -> Vec<(usize, &'static str)> {
-        let args: Vec<Option<&str>> = args.iter().copied().map(Some).collect();
-        scan_command(&args)
-            .into_iter()
-            .map(|(i, d)| (i, d.kind))
-            .collect()
-    };
     for args in [
         &[
             "sh",
@@ -597,7 +590,7 @@ fn the_shell_reader_raises_no_false_alarm() {
         &["sh", "-c", "export MYSQL_PWD=\"$PW\"; mysqldump -uroot app"],
         &["gh-ost", "--user=root", "--password=\"$PW\"", "--execute"],
     ] {
-        assert_eq!(kinds(args), vec![], "{args:?}");
+        assert_eq!(command_kinds(args), vec![], "{args:?}");
     }
     assert_eq!(
         scan_pair("DBG", "mysqladmin ping -uroot -p$PW # not -pOldPw99"),
@@ -609,7 +602,7 @@ fn the_shell_reader_raises_no_false_alarm() {
     );
     // A comment ends at its line; what follows is read.
     assert_eq!(
-        kinds(&[
+        command_kinds(&[
             "sh",
             "-c",
             "# wait for the database\nmysqladmin ping -uroot -pHunter22"
