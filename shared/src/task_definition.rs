@@ -158,8 +158,12 @@ impl<'de> Deserialize<'de> for Flag {
     }
 }
 
-/// A list whose items keep their index; intrinsic items (`!If`, `!Ref AWS::NoValue`) are
-/// skipped, and an intrinsic in place of the whole list leaves it empty and `unresolved`.
+/// A list whose items keep their index. An intrinsic item (`!If`, `!Sub`, `!Ref
+/// AWS::NoValue`) is kept as the expression in a list of strings, as a string field keeps one
+/// ([`ListItem::KEEPS_INTRINSIC`]): a command argument written as `!Sub "mysql -pS3cret -h
+/// ${Db}"` holds the text it will be, and a reader that only wants literals sees no literal
+/// there, as before. In a list of anything else it is skipped. An intrinsic in place of the
+/// whole list leaves it empty and `unresolved`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Many<T> {
     pub items: Vec<(usize, T)>,
@@ -195,15 +199,30 @@ impl<T> Many<T> {
     }
 }
 
+/// What a [`Many`] does with an item that is an intrinsic function.
+pub trait ListItem {
+    /// Kept as the item type's own reading of the expression (a [`Text::Unresolved`]), rather
+    /// than skipped.
+    const KEEPS_INTRINSIC: bool = false;
+}
+
+impl ListItem for Text {
+    const KEEPS_INTRINSIC: bool = true;
+}
+impl ListItem for ContainerDefinition {}
+impl ListItem for KeyValue {}
+impl ListItem for EnvironmentFile {}
+impl ListItem for SecretEntry {}
+
 enum Item<T> {
     Known(T),
     Unresolved,
 }
 
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Item<T> {
+impl<'de, T: Deserialize<'de> + ListItem> Deserialize<'de> for Item<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let v = Value::deserialize(d)?;
-        if is_intrinsic(&v) {
+        if is_intrinsic(&v) && !T::KEEPS_INTRINSIC {
             return Ok(Item::Unresolved);
         }
         // A fresh path tracker: the outer one stops at the list index.
@@ -221,10 +240,10 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Item<T> {
     }
 }
 
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Many<T> {
+impl<'de, T: Deserialize<'de> + ListItem> Deserialize<'de> for Many<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V<T>(std::marker::PhantomData<T>);
-        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+        impl<'de, T: Deserialize<'de> + ListItem> Visitor<'de> for V<T> {
             type Value = Many<T>;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a list")

@@ -362,17 +362,32 @@ fn commands(container: &ContainerDefinition, base: &str, out: &mut Vec<Finding>)
     }
 }
 
-/// The arguments of a command field by index: a hole (`None`) where an argument is not a
-/// string or is computed (the model keeps no item that is an intrinsic function).
+/// The arguments of a command field by index: a hole (`None`) where an argument is computed
+/// whole (`!Ref`, `!If`, `!Join`) or missing. A `!Sub` argument is its template: the text it
+/// will be, with each `${…}` still in it — to the command reader a value computed there, as a
+/// shell's `${…}` is (CloudFormation substitutes `${Name}` and turns `${!Name}` into the shell's
+/// own `${Name}`).
 fn arguments(list: &ecs_secrets_shared::task_definition::Many<Text>) -> Vec<Option<&str>> {
     let len = list.iter().map(|(i, _)| i + 1).max().unwrap_or(0);
     let mut args: Vec<Option<&str>> = vec![None; len];
     for (i, t) in list.iter() {
         if let Some(slot) = args.get_mut(*i) {
-            *slot = t.literal();
+            *slot = t.literal().or_else(|| sub_template(t));
         }
     }
     args
+}
+
+/// The template of a `Fn::Sub` (`!Sub "text"`, or `!Sub ["text", {variables}]`).
+fn sub_template(text: &Text) -> Option<&str> {
+    let Text::Unresolved(v) = text else {
+        return None;
+    };
+    match v.get("Fn::Sub")? {
+        Value::String(template) => Some(template),
+        Value::Array(parts) => parts.first()?.as_str(),
+        _ => None,
+    }
 }
 
 fn command_finding(base: &str, field: &str, i: usize, d: detect::Detection) -> Finding {

@@ -28,8 +28,8 @@ use serde_json::Number;
 
 use super::{
     is_intrinsic_key, kind, ContainerDefinition, EnvironmentFile, Flag, HealthCheck, KeyValue,
-    LogConfiguration, Many, ReferenceText, RepositoryCredentials, RuntimePlatform, SecretEntry,
-    TaskDefinition, Text,
+    ListItem, LogConfiguration, Many, ReferenceText, RepositoryCredentials, RuntimePlatform,
+    SecretEntry, TaskDefinition, Text,
 };
 
 /// A JSON value as the fast reader sees it: a handle, copied freely, to a value that lives for
@@ -212,7 +212,7 @@ impl Read for Flag {
     }
 }
 
-impl<T: Read> Read for Many<T> {
+impl<T: Read + ListItem> Read for Many<T> {
     fn read<'v, J: JsonView<'v>>(v: J) -> Option<Self> {
         if v.is_null() {
             return Some(Many::default());
@@ -220,7 +220,7 @@ impl<T: Read> Read for Many<T> {
         if let Some(list) = v.items() {
             let mut items = Vec::with_capacity(v.items_len().unwrap_or(0));
             for (index, item) in list.enumerate() {
-                if !is_intrinsic(item) {
+                if T::KEEPS_INTRINSIC || !is_intrinsic(item) {
                     items.push((index, T::read(item)?));
                 }
             }

@@ -123,6 +123,41 @@ fn pascal_case_and_intrinsics() {
     assert!(!odd.container_definitions.unresolved);
 }
 
+/// An intrinsic item of a list of strings (a command's `!Sub`) is kept as the expression, at
+/// its index, as a string field keeps one; in a list of anything else (a container, a
+/// variable) it is skipped — read the fast way and through serde alike.
+#[test]
+fn an_intrinsic_item_is_kept_in_a_list_of_strings_only() {
+    let sub = json!({"Fn::Sub": "mysql -h ${Db} -pX"});
+    let v = json!({"ContainerDefinitions": [
+        {"Ref": "AWS::NoValue"},
+        {"Name": "app",
+         "Command": ["sh", {"Ref": "AWS::NoValue"}, sub.clone()],
+         "Environment": [{"Fn::If": ["C", {"Name": "A", "Value": "a"}, {"Ref": "AWS::NoValue"}]}]}
+    ]});
+    let model = read(&v);
+    assert_eq!(
+        TaskDefinition::from_json_by_serde(&v).ok(),
+        Some(model.clone())
+    );
+    let containers: Vec<usize> = model
+        .container_definitions
+        .iter()
+        .map(|(i, _)| *i)
+        .collect();
+    assert_eq!(containers, vec![1]);
+    let (_, app) = &model.container_definitions.items[0];
+    assert!(app.environment.is_empty());
+    let command: Vec<(usize, Option<&str>)> =
+        app.command.iter().map(|(i, t)| (*i, t.literal())).collect();
+    assert_eq!(command, vec![(0, Some("sh")), (1, None), (2, None)]);
+    assert_eq!(
+        app.command.items[2].1,
+        Text::Unresolved(sub),
+        "the !Sub is kept whole"
+    );
+}
+
 /// What is not a task definition is an error that names the field and never shows a value.
 #[test]
 fn shape_errors_name_the_field_and_hide_the_value() {

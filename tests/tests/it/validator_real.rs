@@ -756,3 +756,64 @@ async fn a_mysql_password_beside_a_ref_is_found() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// A command argument that is a `!Sub` (or `Fn::Sub`) template is read as the text it will
+/// be, its `${…}` computed: a password written into the template is found, one substituted
+/// in is not, and an argument computed whole (`!Ref`) still hides what follows it.
+#[tokio::test]
+async fn a_mysql_password_inside_a_sub_is_found() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let yaml = dir.path().join("db.yaml");
+    std::fs::write(
+        &yaml,
+        concat!(
+            "Resources:\n  T:\n    Type: AWS::ECS::TaskDefinition\n    Properties:\n",
+            "      ExecutionRoleArn: arn:aws:iam::123456789012:role/x\n",
+            "      ContainerDefinitions:\n",
+            "        - Name: leaky\n          Image: mysql:8\n",
+            "          Command:\n            - sh\n            - -c\n",
+            "            - !Sub \"mysqladmin ping -h ${Db.Endpoint.Address} -uroot -pXk9vQ2mLr7Tz4wP8\"\n",
+            "        - Name: computed\n          Image: mysql:8\n",
+            "          HealthCheck:\n            Command:\n              - CMD-SHELL\n",
+            "              - !Sub \"mysql -h ${Db} -uroot -p${DbPassword} -e 'SELECT 1' && mysql -p${!MYSQL_PWD}\"\n",
+            "        - Name: unknown-program\n          Image: app:1\n",
+            "          Command: [!Ref Program, !Sub \"-pXk9vQ2mLr7Tz4wP8\"]\n",
+            "        - Name: placeholder\n          Image: mysql:8\n",
+            "          EntryPoint: [!Sub \"mysql -uroot -p<password> -h ${Db}\"]\n",
+        ),
+    )?;
+    let json = dir.path().join("db.json");
+    std::fs::write(
+        &json,
+        serde_json::json!({"Resources": {"T": {"Type": "AWS::ECS::TaskDefinition", "Properties": {
+            "ExecutionRoleArn": "arn:aws:iam::123456789012:role/x",
+            "ContainerDefinitions": [{"Name": "app", "Image": "mysql:8", "Command": [
+                "sh", "-c",
+                {"Fn::Sub": ["mysql -h ${Host} -uroot -pXk9vQ2mLr7Tz4wP8 app", {"Host": "db"}]},
+            ]}],
+        }}}})
+        .to_string(),
+    )?;
+    let report = validate(&[&yaml.to_string_lossy(), &json.to_string_lossy()]).await?;
+    let leaks: Vec<(String, String, u64)> =
+        findings(&report, &["plaintext-secret", "secret-in-command"])
+            .into_iter()
+            .map(|(file, pointer, _, _, line)| (file, pointer, line))
+            .collect();
+    assert_eq!(
+        leaks,
+        vec![
+            (
+                "db.json".to_owned(),
+                "/containerDefinitions/0/command/2".to_owned(),
+                1
+            ),
+            (
+                "db.yaml".to_owned(),
+                "/containerDefinitions/0/command/2".to_owned(),
+                12
+            ),
+        ]
+    );
+    Ok(())
+}
