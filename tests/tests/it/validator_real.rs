@@ -817,3 +817,53 @@ async fn a_mysql_password_inside_a_sub_is_found() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// A password written as a shell expansion's default (`${MYSQL_ROOT_PASSWORD:-…}`) is in the
+/// file and used wherever the variable is unset: found, in a health check, a flag and a
+/// variable; an expansion without a default, or with an ordinary one, is not.
+#[tokio::test]
+async fn a_password_written_as_an_expansions_default_is_found() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("td.json");
+    std::fs::write(
+        &path,
+        serde_json::to_string_pretty(&serde_json::json!({
+            "family": "db",
+            "executionRoleArn": "arn:aws:iam::123456789012:role/x",
+            "containerDefinitions": [
+                {"name": "db", "image": "mysql:8", "healthCheck": {"command": [
+                    "CMD-SHELL",
+                    "mysqladmin ping -uroot -p${MYSQL_ROOT_PASSWORD:-Xk9vQ2mLr7Tz4wP8} || exit 1",
+                ]}},
+                {"name": "app", "image": "app:1", "command": [
+                    "sh", "-c", "exec app --db-password ${DB_PASSWORD:-Xk9vQ2mLr7Tz4wP8}",
+                ]},
+                {"name": "clean", "image": "mysql:8", "command": [
+                    "sh", "-c", "mysql -uroot -p${MYSQL_ROOT_PASSWORD} -p${PW:-} app",
+                ], "environment": [
+                    {"name": "DB_PASSWORD", "value": "${DB_PASSWORD}"},
+                    {"name": "PORT", "value": "${PORT:-8080}"},
+                ]},
+                {"name": "env", "image": "app:1", "environment": [
+                    {"name": "DB_PASSWORD", "value": "${DB_PASSWORD:-Xk9vQ2mLr7Tz4wP8}"},
+                ]},
+            ],
+        }))?,
+    )?;
+    let report = validate(&[&path.to_string_lossy()]).await?;
+    let leaks: Vec<String> = findings(&report, &["plaintext-secret", "secret-in-command"])
+        .into_iter()
+        .map(|(_, pointer, _, _, _)| pointer)
+        .collect();
+    assert_eq!(
+        leaks,
+        vec![
+            "/containerDefinitions/0/healthCheck/command/1".to_owned(),
+            "/containerDefinitions/1/command/2".to_owned(),
+            "/containerDefinitions/3/environment/0/value".to_owned(),
+        ]
+    );
+    let text = serde_json::to_string(&report)?;
+    assert!(!text.contains("Xk9vQ2mLr7Tz4wP8"), "{text}");
+    Ok(())
+}

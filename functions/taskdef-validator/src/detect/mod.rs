@@ -178,7 +178,10 @@ pub fn scan_pair(name: &str, value: &str) -> Option<Detection> {
 /// of variables, labels and options, [`Name::work_out`] (not kept) for words of a command,
 /// where what stands before `=` or after a dash may be the password itself (`-pS3cr3t`).
 fn scan_pair_named(name: &str, value: &str, words: fn(&str) -> Name) -> Option<Detection> {
+    // `${DB_PASSWORD:-S3cret}`: whoever expands it (an entry point's shell, envsubst) falls
+    // back to the default, and the default is written here in plaintext.
     let value_trimmed = value.trim();
+    let value_trimmed = shell::expansion_default(value_trimmed).unwrap_or(value_trimmed);
     if value_trimmed.is_empty() {
         return None;
     }
@@ -409,15 +412,23 @@ fn word_pair(previous: Option<&str>, word: &str) -> Option<Detection> {
         let core = value
             .trim_end_matches(';')
             .trim_matches(|c| c == '"' || c == '\'');
-        if !commands::computed(core) {
-            if let Some(d) = scan_pair_named(name.trim_start_matches('-'), value, Name::work_out) {
-                return Some(d);
-            }
+        // `--password=${PW:-S3cret}`: the default is written here.
+        let written = if commands::computed(core) {
+            shell::expansion_default(core)
+        } else {
+            Some(value)
+        };
+        if let Some(d) =
+            written.and_then(|v| scan_pair_named(name.trim_start_matches('-'), v, Name::work_out))
+        {
+            return Some(d);
         }
     }
-    if commands::computed(word) {
-        return None;
-    }
+    let word = if commands::computed(word) {
+        shell::expansion_default(word)?
+    } else {
+        word
+    };
     // A flag with a value glued on (`-p"$MYSQL_PASSWORD"`, `--key=x`) is followed by
     // something else (the database), not by its value. Names may hold `:` and `.`
     // (ASP.NET's `--Database:Password x`, `--db.password x`).

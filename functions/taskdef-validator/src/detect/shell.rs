@@ -552,7 +552,33 @@ fn mysql_password(raw: &str) -> Option<&str> {
     let literal = single && !raw.trim_matches('\'').contains(['"', '\\']);
     let substitution = password.contains("$(") || password.contains('`');
     let expands = password.contains('$');
-    (!password.is_empty() && !substitution && (literal || !expands)).then_some(password)
+    if expands && !literal {
+        return expansion_default(password);
+    }
+    (!password.is_empty() && !substitution).then_some(password)
+}
+
+/// The default of a value that is one shell expansion with its default written out —
+/// `${PW:-S3cret}`, `${PW-S3cret}`, `${PW:=S3cret}`, `${PW=S3cret}` (and CloudFormation's
+/// `${!PW:-S3cret}` in a `!Sub`, which is the shell's) — so it is in the file, and used
+/// wherever the variable is unset. `None` for any other value, and for a default that is
+/// empty, quoted, or itself computed; `${PW:+x}` (used when the variable *is* set) and
+/// `${PW:?message}` are not defaults.
+pub(super) fn expansion_default(value: &str) -> Option<&str> {
+    let inner = value.strip_prefix("${")?.strip_suffix('}')?;
+    let inner = inner.strip_prefix('!').unwrap_or(inner);
+    let name_len = inner
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(inner.len());
+    let (name, rest) = inner.split_at(name_len);
+    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    let default = [":-", ":=", "-", "="]
+        .iter()
+        .find_map(|op| rest.strip_prefix(op))?;
+    let computed = default.contains(['$', '`', '(', ')', '{', '}', '"', '\'', '\\']);
+    (!default.is_empty() && !computed && !default.contains(char::is_whitespace)).then_some(default)
 }
 
 #[cfg(test)]

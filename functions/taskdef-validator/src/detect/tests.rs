@@ -197,6 +197,67 @@ fn command_kinds(args: &[&str]) -> Vec<(usize, &'static str)> {
     kinds_with_holes(&with_no_holes(args))
 }
 
+/// A shell expansion with a default written out (`${PW:-S3cret}`) falls back to the default
+/// wherever the variable is unset: the default is in the file, judged as the value would be.
+/// An expansion without one, an empty default, a computed default, or a default that is
+/// another expansion, is computed.
+#[test]
+fn a_password_written_as_an_expansions_default() {
+    const FLAG_KIND: &str = "credential-like flag with a generated value";
+    for (args, expected) in [
+        (
+            &[
+                "sh",
+                "-c",
+                "mysql -uroot -p${MYSQL_ROOT_PASSWORD:-Hunter22}",
+            ][..],
+            vec![(2, MYSQL_KIND)],
+        ),
+        (
+            &["sh", "-c", "mysqladmin ping -p\"${PW:=Xk9vQ2mLr7Tz4wP8}\""],
+            vec![(2, MYSQL_KIND)],
+        ),
+        (&["mysql", "-p${PW-Hunter22}"], vec![(1, MYSQL_KIND)]),
+        (
+            &["sh", "-c", "app --db-password ${DB_PASSWORD:-Hunter22}"],
+            vec![(2, FLAG_KIND)],
+        ),
+        (
+            &["app", "--db-password", "${DB_PASSWORD:-Hunter22}"],
+            vec![(2, FLAG_KIND)],
+        ),
+        (
+            &["sh", "-c", "app --db-password=${DB_PASSWORD:-Hunter22}"],
+            vec![(2, HUMAN_VALUE)],
+        ),
+        // CloudFormation's `${!PW:-…}` in a `!Sub` is the shell's `${PW:-…}`.
+        (
+            &["sh", "-c", "mysql -p${!PW:-Hunter22}"],
+            vec![(2, MYSQL_KIND)],
+        ),
+        (&["sh", "-c", "mysql -p${PW:-}"], vec![]),
+        (&["sh", "-c", "mysql -p${PW}"], vec![]),
+        (&["sh", "-c", "mysql -p${PW:-$FALLBACK}"], vec![]),
+        (
+            &["sh", "-c", "mysql -p${PW:-$(cat /run/secrets/pw)}"],
+            vec![],
+        ),
+        (&["sh", "-c", "mysql -p${PW:?set MYSQL_PWD}"], vec![]),
+        (&["sh", "-c", "mysql -p${PW:+Hunter22}"], vec![]),
+        (&["sh", "-c", "mysql -p${PW:-password}"], vec![]),
+        (
+            &[
+                "sh",
+                "-c",
+                "app --port ${PORT:-8080} --log-level=${LOG:-info}",
+            ],
+            vec![],
+        ),
+    ] {
+        assert_eq!(command_kinds(args), expected, "{args:?}");
+    }
+}
+
 /// A MySQL or MariaDB client's `-pPASSWORD`: only for those programs, only glued, only
 /// written (not computed), and only while that program's command lasts.
 #[test]
