@@ -867,3 +867,42 @@ async fn a_password_written_as_an_expansions_default_is_found() -> anyhow::Resul
     assert!(!text.contains("Xk9vQ2mLr7Tz4wP8"), "{text}");
     Ok(())
 }
+
+/// A backup sidecar's mydumper, and Percona's `pt-*`, take the password as the word after
+/// `-p`: found there, where a MySQL client's `-p app` is still the database.
+#[tokio::test]
+async fn a_password_after_mydumpers_p_is_found() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("td.json");
+    std::fs::write(
+        &path,
+        serde_json::to_string_pretty(&serde_json::json!({
+            "family": "backup",
+            "executionRoleArn": "arn:aws:iam::123456789012:role/x",
+            "containerDefinitions": [
+                {"name": "mydumper", "image": "mydumper/mydumper:v0.16", "command": [
+                    "mydumper", "-h", "db", "-u", "backup", "-p", "Xk9vQ2mLr7Tz4wP8", "-o", "/backup",
+                ]},
+                {"name": "checksum", "image": "percona-toolkit:3", "command": [
+                    "sh", "-c", "pt-table-checksum -h db -u root -p Xk9vQ2mLr7Tz4wP8 --replicate=pt.checksums",
+                ]},
+                {"name": "client", "image": "mysql:8", "command": [
+                    "mysql", "-h", "db", "-u", "root", "-p", "app",
+                ]},
+            ],
+        }))?,
+    )?;
+    let report = validate(&[&path.to_string_lossy()]).await?;
+    let leaks: Vec<String> = findings(&report, &["plaintext-secret", "secret-in-command"])
+        .into_iter()
+        .map(|(_, pointer, _, _, _)| pointer)
+        .collect();
+    assert_eq!(
+        leaks,
+        vec![
+            "/containerDefinitions/0/command/6".to_owned(),
+            "/containerDefinitions/1/command/2".to_owned(),
+        ]
+    );
+    Ok(())
+}

@@ -398,10 +398,14 @@ fn read_words<'a>(
 }
 
 /// [`word_pair`], except for what a MySQL client's `-p` or `--password` is followed by: its
-/// database, never its value (which they take only glued or after `=`).
+/// database, never its value (which they take only glued or after `=`) — but the password,
+/// for the tools that take it there ([`Program::password_next`]).
 fn pair_in(program: &Program, previous: Option<&str>, word: &str) -> Option<Detection> {
     if program.mysql() && matches!(previous, Some("-p" | "--password")) {
-        return None;
+        return program
+            .password_next()
+            .then(|| word_pair(Some("--password"), word))
+            .flatten();
     }
     word_pair(previous, word)
 }

@@ -7,7 +7,8 @@
 //! part of the value. One common form is the program's own syntax: a MySQL or MariaDB client
 //! takes its password glued to `-p` (`mysqladmin ping -uroot -pS3cret`), where `mkdir -p`,
 //! `redis-cli -p6380` and `ssh -p2222` mean something else entirely, and where a bare `-p`
-//! asks for the password (the next word is the database). For that, [`Program`] reads the same
+//! asks for the password (the next word is the database; mydumper, myloader and Percona's
+//! `pt-*` take the password there as well). For that, [`Program`] reads the same
 //! words underneath: it ends a command at a newline and at `;`, `&&`, `||`, `|` or a lone `&`
 //! outside quotes (glued to a word or not), and finds each command's program past what only
 //! runs it (`sh -c`, `exec`, `sudo -u mysql`, `timeout 5`, a health check's `CMD-SHELL`,
@@ -235,6 +236,15 @@ const MYSQL_CLIENTS: &[&str] = &[
     "mariadb-upgrade",
 ];
 
+/// Tools of the MySQL world that also take their password as the word after `-p` or
+/// `--password` (and glued to `-p`, as the clients do): mydumper, myloader, and Percona's
+/// `pt-*` ([`Program::password_next`]).
+const PASSWORD_NEXT_TOOLS: &[&str] = &["mydumper", "myloader"];
+
+fn takes_password_next(name: &str) -> bool {
+    PASSWORD_NEXT_TOOLS.contains(&name) || name.starts_with("pt-")
+}
+
 /// The MySQL clients' options whose value is the next word: SQL text (`-e "… -pattern …"`),
 /// a host, a user, a database, a port, a socket.
 const CLIENT_VALUE_OPTIONS: &[&str] = &[
@@ -263,8 +273,11 @@ pub(super) struct Program {
     skip: bool,
     /// Words the runner still takes before the program.
     operands: u8,
-    /// The current command runs a MySQL or MariaDB client.
+    /// The current command runs a MySQL or MariaDB client, or a tool that takes its password
+    /// as they do (glued to `-p`).
     mysql: bool,
+    /// That program also takes its password as the word after `-p` ([`PASSWORD_NEXT_TOOLS`]).
+    password_next: bool,
     /// The quote open at this point of the line, if any.
     quote: Option<u8>,
     /// The last word was a shell's `-c`: a quote opening the next word opens a command line,
@@ -291,6 +304,7 @@ impl Default for Program {
             skip: false,
             operands: 0,
             mysql: false,
+            password_next: false,
             quote: None,
             after_dash_c: false,
             through: None,
@@ -414,6 +428,7 @@ impl Program {
             } else {
                 self.expecting = false;
                 self.mysql = false;
+                self.password_next = false;
             }
         }
     }
@@ -426,6 +441,7 @@ impl Program {
         self.skip = false;
         self.operands = 0;
         self.mysql = false;
+        self.password_next = false;
         self.after_dash_c = false;
     }
 
@@ -478,7 +494,8 @@ impl Program {
             return None;
         }
         self.expecting = false;
-        self.mysql = MYSQL_CLIENTS.contains(&name);
+        self.password_next = takes_password_next(name);
+        self.mysql = self.password_next || MYSQL_CLIENTS.contains(&name);
         #[cfg(test)]
         self.seen.push(self.mysql);
         None
@@ -488,6 +505,12 @@ impl Program {
     /// `--password` never take the next word as their value).
     pub(super) fn mysql(&self) -> bool {
         self.mysql
+    }
+
+    /// Whether the current command's program takes its password as the word after `-p` or
+    /// `--password` ([`PASSWORD_NEXT_TOOLS`]), where a MySQL client takes the database.
+    pub(super) fn password_next(&self) -> bool {
+        self.password_next
     }
 }
 

@@ -258,6 +258,77 @@ fn a_password_written_as_an_expansions_default() {
     }
 }
 
+/// mydumper, myloader and Percona's `pt-*` tools take their password after `-p` (or
+/// `--password`) as the next word too, where MySQL's own clients take the database there;
+/// glued, it is theirs as well.
+#[test]
+fn a_password_after_p_for_the_tools_that_take_one() {
+    const FLAG_KIND: &str = "credential-like flag with a generated value";
+    const FLAG_HUMAN: &str = "credential-like flag with a value";
+    for (args, expected) in [
+        (
+            &[
+                "mydumper",
+                "-u",
+                "root",
+                "-p",
+                "Xk9vQ2mLr7Tz4wP8",
+                "-o",
+                "/backup",
+            ][..],
+            vec![(4, FLAG_KIND)],
+        ),
+        (
+            &[
+                "sh",
+                "-c",
+                "myloader -u root --password Hunter22 -d /backup",
+            ],
+            vec![(2, FLAG_KIND)],
+        ),
+        (
+            &["sh", "-c", "myloader -u root --password hunter -d /backup"],
+            vec![(2, FLAG_HUMAN)],
+        ),
+        (
+            &[
+                "sh",
+                "-c",
+                "pt-table-checksum -h db -u root -p Xk9vQ2mLr7Tz4wP8",
+            ],
+            vec![(2, FLAG_KIND)],
+        ),
+        (
+            &[
+                "/usr/bin/pt-online-schema-change",
+                "-pXk9vQ2mLr7Tz4wP8",
+                "--alter",
+                "x",
+                "D=a,t=b",
+            ],
+            vec![(1, MYSQL_KIND)],
+        ),
+        (
+            &[
+                "sh",
+                "-c",
+                "mydumper -u root -p \"$MYSQL_PWD\" -o /b && mysql -p app",
+            ],
+            vec![],
+        ),
+        (&["mydumper", "-u", "root", "-p", "${MYSQL_PWD}"], vec![]),
+        (&["mydumper", "-u", "root", "-p", "<password>"], vec![]),
+        // Still only for them: MySQL's own `-p` before a database, and other programs' `-p`.
+        (&["mysql", "-u", "root", "-p", "Xk9vQ2mLr7Tz4wP8"], vec![]),
+        (
+            &["sh", "-c", "mydumper -o /b; mkdir -p Xk9vQ2mLr7Tz4wP8"],
+            vec![],
+        ),
+    ] {
+        assert_eq!(command_kinds(args), expected, "{args:?}");
+    }
+}
+
 /// A MySQL or MariaDB client's `-pPASSWORD`: only for those programs, only glued, only
 /// written (not computed), and only while that program's command lasts.
 #[test]
