@@ -239,6 +239,25 @@ pub fn render(part: &str, v: &Value) -> String {
                     ]
                 })
                 .collect();
+            // The floor: reading the same files and nothing else, one thread.
+            speed.extend(
+                t["reading_alone"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|run| {
+                        vec![
+                            "reading the files alone".into(),
+                            s(&run["corpus"]),
+                            "1".into(),
+                            s(&run["task_definitions"]),
+                            s(&run["seconds"]),
+                            s(&run["per_second"]),
+                            s(&run["cpu_seconds"]),
+                            s(&run["per_cpu_second"]),
+                        ]
+                    }),
+            );
             speed.push(vec![
                 format!("detect-secrets {}", s(&q["detect_secrets_version"])),
                 "dense".into(),

@@ -149,6 +149,35 @@ fn children_cpu_seconds() -> Result<f64> {
     Ok(seconds(usage.user_time()) + seconds(usage.system_time()))
 }
 
+/// CPU seconds (user and system) of the calling thread so far.
+fn thread_cpu_seconds() -> Result<f64> {
+    use nix::sys::resource::{getrusage, UsageWho};
+    let usage = getrusage(UsageWho::RUSAGE_THREAD).context("getrusage")?;
+    let seconds = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;
+    Ok(seconds(usage.user_time()) + seconds(usage.system_time()))
+}
+
+/// The floor the throughput is measured against: the same files read as the CLI reads them
+/// ([`taskdef_validator::scan::read_file_into`]: open, read whole, close, one buffer) and
+/// nothing else, on one thread of this process. Its CPU time is what reading costs on this
+/// machine: "bound by reading the files" means the CLI's rate approaches this row's.
+fn reading_alone(files: &[String], corpus: Corpus) -> Result<Value> {
+    let (wall, cpu) = (Instant::now(), thread_cpu_seconds()?);
+    let mut buf = Vec::new();
+    let mut bytes = 0;
+    for file in files {
+        taskdef_validator::scan::read_file_into(file, &mut buf)
+            .map_err(|e| anyhow::anyhow!("{file}: {e}"))?;
+        bytes += buf.len();
+    }
+    let (seconds, cpu) = (wall.elapsed().as_secs_f64(), thread_cpu_seconds()? - cpu);
+    Ok(json!({
+        "corpus": corpus.label(), "task_definitions": files.len(), "megabytes": round(bytes as f64 / 1e6, 1),
+        "seconds": round(seconds, 2), "per_second": per_second(files.len(), seconds),
+        "cpu_seconds": round(cpu, 2), "per_cpu_second": per_second(files.len(), cpu),
+    }))
+}
+
 /// What one timed run took: `seconds` on the wall clock, `cpu` on the cores (user and system
 /// time of the process, all its threads together).
 #[derive(Debug, Clone, Copy, Default)]
@@ -370,11 +399,18 @@ pub async fn run(scale: Scale) -> Result<Value> {
     let files = write_generated(&dir.path().join("generated"), counts[1], Corpus::Dense)?;
     let threads = if cores > 1 { vec![1, cores] } else { vec![1] };
     let mut runs = Vec::new();
+    let mut reading = Vec::new();
     for corpus in [Corpus::Dense, Corpus::Typical] {
         let files = match corpus {
             Corpus::Dense => files.clone(),
             Corpus::Typical => write_generated(&dir.path().join("typical"), counts[1], corpus)?,
         };
+        eprintln!(
+            "bench: validator: reading the {} files alone ({}) …",
+            files.len(),
+            corpus.label()
+        );
+        reading.push(reading_alone(&files, corpus)?);
         for count in counts {
             for &jobs in &threads {
                 eprintln!(
@@ -451,6 +487,7 @@ pub async fn run(scale: Scale) -> Result<Value> {
         "throughput": {
             "cores": cores,
             "ecs_secrets": runs,
+            "reading_alone": reading,
             "detect_secrets": {"task_definitions": ds_count, "seconds": round(ds_took.seconds, 2), "per_second": per_second(ds_count, ds_took.seconds), "cpu_seconds": round(ds_took.cpu, 2), "per_cpu_second": per_second(ds_count, ds_took.cpu), "findings": ds_findings},
         },
         "quality": {
