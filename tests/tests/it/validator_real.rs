@@ -868,10 +868,11 @@ async fn a_password_written_as_an_expansions_default_is_found() -> anyhow::Resul
     Ok(())
 }
 
-/// A backup sidecar's mydumper, and Percona's `pt-*`, take the password as the word after
-/// `-p`: found there, where a MySQL client's `-p app` is still the database.
+/// A backup sidecar's mydumper, Percona's `pt-*` and the MongoDB tools take the password as
+/// the word after `-p`, redis-cli after `-a`: found there, where a MySQL client's `-p app` is
+/// still the database.
 #[tokio::test]
-async fn a_password_after_mydumpers_p_is_found() -> anyhow::Result<()> {
+async fn a_password_after_a_tools_password_flag_is_found() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("td.json");
     std::fs::write(
@@ -889,6 +890,12 @@ async fn a_password_after_mydumpers_p_is_found() -> anyhow::Result<()> {
                 {"name": "client", "image": "mysql:8", "command": [
                     "mysql", "-h", "db", "-u", "root", "-p", "app",
                 ]},
+                {"name": "cache", "image": "redis:7", "healthCheck": {"command": [
+                    "CMD-SHELL", "redis-cli -a Xk9vQ2mLr7Tz4wP8 ping | grep PONG",
+                ]}},
+                {"name": "mongo", "image": "mongo:7", "healthCheck": {"command": [
+                    "CMD", "mongosh", "--quiet", "-u", "root", "-p", "Xk9vQ2mLr7Tz4wP8", "--eval", "db.adminCommand('ping')",
+                ]}},
             ],
         }))?,
     )?;
@@ -902,6 +909,8 @@ async fn a_password_after_mydumpers_p_is_found() -> anyhow::Result<()> {
         vec![
             "/containerDefinitions/0/command/6".to_owned(),
             "/containerDefinitions/1/command/2".to_owned(),
+            "/containerDefinitions/3/healthCheck/command/1".to_owned(),
+            "/containerDefinitions/4/healthCheck/command/6".to_owned(),
         ]
     );
     Ok(())

@@ -397,15 +397,19 @@ fn read_words<'a>(
     hit
 }
 
-/// [`word_pair`], except for what a MySQL client's `-p` or `--password` is followed by: its
-/// database, never its value (which they take only glued or after `=`) — but the password,
-/// for the tools that take it there ([`Program::password_next`]).
+/// [`word_pair`], except after the flags a program takes its password after (redis-cli's
+/// `-a`, mydumper's `-p`: [`Program::password_flags`]), where the word is judged as a
+/// password — unless it is another option (`mongosh -p --authenticationDatabase admin` asks
+/// for it) — and after a MySQL client's `-p` or `--password`: its database, never its value
+/// (which they take only glued or after `=`).
 fn pair_in(program: &Program, previous: Option<&str>, word: &str) -> Option<Detection> {
-    if program.mysql() && matches!(previous, Some("-p" | "--password")) {
-        return program
-            .password_next()
+    if previous.is_some_and(|p| program.password_flags().contains(&p)) {
+        return (!word.starts_with('-'))
             .then(|| word_pair(Some("--password"), word))
             .flatten();
+    }
+    if program.mysql() && matches!(previous, Some("-p" | "--password")) {
+        return None;
     }
     word_pair(previous, word)
 }

@@ -8,7 +8,8 @@
 //! takes its password glued to `-p` (`mysqladmin ping -uroot -pS3cret`), where `mkdir -p`,
 //! `redis-cli -p6380` and `ssh -p2222` mean something else entirely, and where a bare `-p`
 //! asks for the password (the next word is the database; mydumper, myloader and Percona's
-//! `pt-*` take the password there as well). For that, [`Program`] reads the same
+//! `pt-*` take the password there as well, as redis-cli does after `-a` and the MongoDB
+//! shells and sshpass after `-p`). For that, [`Program`] reads the same
 //! words underneath: it ends a command at a newline and at `;`, `&&`, `||`, `|` or a lone `&`
 //! outside quotes (glued to a word or not), and finds each command's program past what only
 //! runs it (`sh -c`, `exec`, `sudo -u mysql`, `timeout 5`, a health check's `CMD-SHELL`,
@@ -236,13 +237,27 @@ const MYSQL_CLIENTS: &[&str] = &[
     "mariadb-upgrade",
 ];
 
-/// Tools of the MySQL world that also take their password as the word after `-p` or
-/// `--password` (and glued to `-p`, as the clients do): mydumper, myloader, and Percona's
-/// `pt-*` ([`Program::password_next`]).
-const PASSWORD_NEXT_TOOLS: &[&str] = &["mydumper", "myloader"];
+/// The flags after which a program takes its password as the next word, where the same flag
+/// of another program means something else (`mkdir -p`, `cp -a`, `ssh -p 2222`) and a MySQL
+/// client's `-p` is followed by its database ([`Program::password_flags`]). The tools of the
+/// MySQL world among them (mydumper, myloader, Percona's `pt-*`) also take it glued to `-p`,
+/// as the clients do.
+fn password_flags(name: &str) -> &'static [&'static str] {
+    match name {
+        "mydumper" | "myloader" => &["-p", "--password"],
+        _ if name.starts_with("pt-") => &["-p", "--password"],
+        "redis-cli" | "valkey-cli" | "keydb-cli" => &["-a"],
+        "mongo" | "mongosh" | "mongodump" | "mongorestore" | "mongoexport" | "mongoimport"
+        | "mongostat" | "mongotop" | "mongofiles" => &["-p", "--password"],
+        "sshpass" => &["-p"],
+        _ => &[],
+    }
+}
 
-fn takes_password_next(name: &str) -> bool {
-    PASSWORD_NEXT_TOOLS.contains(&name) || name.starts_with("pt-")
+/// Whether `name` takes its password glued to `-p` as a MySQL client does, being one of the
+/// MySQL world's tools that [`password_flags`] knows.
+fn glued_like_mysql(name: &str) -> bool {
+    matches!(name, "mydumper" | "myloader") || name.starts_with("pt-")
 }
 
 /// The MySQL clients' options whose value is the next word: SQL text (`-e "… -pattern …"`),
@@ -276,8 +291,9 @@ pub(super) struct Program {
     /// The current command runs a MySQL or MariaDB client, or a tool that takes its password
     /// as they do (glued to `-p`).
     mysql: bool,
-    /// That program also takes its password as the word after `-p` ([`PASSWORD_NEXT_TOOLS`]).
-    password_next: bool,
+    /// The flags after which that program takes its password as the next word
+    /// ([`password_flags`]).
+    password_flags: &'static [&'static str],
     /// The quote open at this point of the line, if any.
     quote: Option<u8>,
     /// The last word was a shell's `-c`: a quote opening the next word opens a command line,
@@ -304,7 +320,7 @@ impl Default for Program {
             skip: false,
             operands: 0,
             mysql: false,
-            password_next: false,
+            password_flags: &[],
             quote: None,
             after_dash_c: false,
             through: None,
@@ -428,7 +444,7 @@ impl Program {
             } else {
                 self.expecting = false;
                 self.mysql = false;
-                self.password_next = false;
+                self.password_flags = &[];
             }
         }
     }
@@ -441,7 +457,7 @@ impl Program {
         self.skip = false;
         self.operands = 0;
         self.mysql = false;
-        self.password_next = false;
+        self.password_flags = &[];
         self.after_dash_c = false;
     }
 
@@ -494,8 +510,8 @@ impl Program {
             return None;
         }
         self.expecting = false;
-        self.password_next = takes_password_next(name);
-        self.mysql = self.password_next || MYSQL_CLIENTS.contains(&name);
+        self.password_flags = password_flags(name);
+        self.mysql = glued_like_mysql(name) || MYSQL_CLIENTS.contains(&name);
         #[cfg(test)]
         self.seen.push(self.mysql);
         None
@@ -507,10 +523,10 @@ impl Program {
         self.mysql
     }
 
-    /// Whether the current command's program takes its password as the word after `-p` or
-    /// `--password` ([`PASSWORD_NEXT_TOOLS`]), where a MySQL client takes the database.
-    pub(super) fn password_next(&self) -> bool {
-        self.password_next
+    /// The flags after which the current command's program takes its password as the next
+    /// word ([`password_flags`]): none for most programs.
+    pub(super) fn password_flags(&self) -> &'static [&'static str] {
+        self.password_flags
     }
 }
 

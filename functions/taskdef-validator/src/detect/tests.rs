@@ -260,7 +260,8 @@ fn a_password_written_as_an_expansions_default() {
 
 /// mydumper, myloader and Percona's `pt-*` tools take their password after `-p` (or
 /// `--password`) as the next word too, where MySQL's own clients take the database there;
-/// glued, it is theirs as well.
+/// glued, it is theirs as well. redis-cli takes it after `-a`, the MongoDB shells and tools
+/// and sshpass after `-p`.
 #[test]
 fn a_password_after_p_for_the_tools_that_take_one() {
     const FLAG_KIND: &str = "credential-like flag with a generated value";
@@ -318,10 +319,74 @@ fn a_password_after_p_for_the_tools_that_take_one() {
         ),
         (&["mydumper", "-u", "root", "-p", "${MYSQL_PWD}"], vec![]),
         (&["mydumper", "-u", "root", "-p", "<password>"], vec![]),
-        // Still only for them: MySQL's own `-p` before a database, and other programs' `-p`.
+        // redis-cli's `-a`, the MongoDB shells' and tools' `-p`, sshpass's `-p`.
+        (
+            &[
+                "CMD-SHELL",
+                "redis-cli -a Xk9vQ2mLr7Tz4wP8 ping | grep PONG",
+            ],
+            vec![(1, FLAG_KIND)],
+        ),
+        (
+            &["redis-cli", "-h", "cache", "-a", "hunter", "ping"],
+            vec![(4, FLAG_HUMAN)],
+        ),
+        (
+            &[
+                "CMD-SHELL",
+                "mongosh --quiet -u root -p Xk9vQ2mLr7Tz4wP8 --eval 'db.adminCommand(1)'",
+            ],
+            vec![(1, FLAG_KIND)],
+        ),
+        (
+            &[
+                "sh",
+                "-c",
+                "mongodump -u root --password Xk9vQ2mLr7Tz4wP8 --out /b",
+            ],
+            vec![(2, FLAG_KIND)],
+        ),
+        (
+            &["sh", "-c", "sshpass -p Xk9vQ2mLr7Tz4wP8 ssh user@host"],
+            vec![(2, FLAG_KIND)],
+        ),
+        // Computed, prompted for (the next word is another option), or a placeholder.
+        (
+            &["CMD-SHELL", "redis-cli -a \"$REDIS_PASSWORD\" ping"],
+            vec![],
+        ),
+        (
+            &[
+                "CMD-SHELL",
+                "redis-cli -a ${REDIS_PASSWORD} --no-auth-warning ping",
+            ],
+            vec![],
+        ),
+        (
+            &[
+                "mongosh",
+                "-u",
+                "root",
+                "-p",
+                "--authenticationDatabase",
+                "admin",
+            ],
+            vec![],
+        ),
+        (&["mongosh", "-u", "root", "-p", "<password>"], vec![]),
+        // Still only for them: MySQL's own `-p` before a database, and other programs' `-p`
+        // and `-a`.
         (&["mysql", "-u", "root", "-p", "Xk9vQ2mLr7Tz4wP8"], vec![]),
         (
             &["sh", "-c", "mydumper -o /b; mkdir -p Xk9vQ2mLr7Tz4wP8"],
+            vec![],
+        ),
+        (
+            &[
+                "sh",
+                "-c",
+                "redis-cli ping; cp -a Xk9vQ2mLr7Tz4wP8 /b; ssh -p 2222 host",
+            ],
             vec![],
         ),
     ] {
