@@ -915,3 +915,52 @@ async fn a_password_after_a_tools_password_flag_is_found() -> anyhow::Result<()>
     );
     Ok(())
 }
+
+/// Leaks in forms real task definitions hold: an Azure storage connection string's
+/// `AccountKey=`, a Service Bus `SharedAccessKey=`, a password inside `SPRING_APPLICATION_JSON`,
+/// and `LDAP_BIND_PW`; the storage emulator's published key and an ordinary JSON config are
+/// not findings, and no value reaches the report.
+#[tokio::test]
+async fn azure_keys_json_config_and_pw_names_are_found() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("td.json");
+    let key =
+        "q3Vx9Lk2Pz7Rt5Wm8Nb4Hj6Gf1Ds0Ae+Yc2Xu7Iv5Ow3Qp9Ls8Kr1Jt6Mh4Ng0Bf2Vd7Ce5Zx3Ay1Bz7Cx==";
+    let env = serde_json::json!([
+        {"name": "AZURE_STORAGE_CONNECTION_STRING", "value": format!("DefaultEndpointsProtocol=https;AccountName=prodstore;AccountKey={key};EndpointSuffix=core.windows.net")},
+        {"name": "SERVICEBUS", "value": "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey=Hk2Pz7Rt5Wm8Nb4Hj6Gf1Ds0Ae9Yc2Xu7Iv5Ow3Qp9L="},
+        {"name": "SPRING_APPLICATION_JSON", "value": "{\"spring\":{\"datasource\":{\"username\":\"app\",\"password\":\"Xk9vQ2mLr7Tz4wP8\"}}}"},
+        {"name": "LDAP_BIND_PW", "value": "Xk9vQ2mLr7Tz4wP8"},
+        {"name": "AZURITE", "value": "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://azurite:10000/devstoreaccount1;"},
+        {"name": "APP_CONFIG", "value": "{\"server\":{\"port\":8080},\"logging\":{\"level\":\"info\"}}"},
+    ]);
+    std::fs::write(
+        &path,
+        serde_json::to_string_pretty(&serde_json::json!({
+            "family": "azure",
+            "executionRoleArn": "arn:aws:iam::123456789012:role/x",
+            "containerDefinitions": [{"name": "app", "image": "app:1", "environment": env}],
+        }))?,
+    )?;
+    let report = validate(&[&path.to_string_lossy()]).await?;
+    let leaks: Vec<(String, String)> = findings(&report, &["plaintext-secret"])
+        .into_iter()
+        .map(|(_, pointer, _, severity, _)| (pointer, severity))
+        .collect();
+    let expected: Vec<(String, String)> =
+        [(0, "critical"), (1, "critical"), (2, "high"), (3, "high")]
+            .into_iter()
+            .map(|(i, s)| {
+                (
+                    format!("/containerDefinitions/0/environment/{i}/value"),
+                    s.to_owned(),
+                )
+            })
+            .collect();
+    assert_eq!(leaks, expected);
+    let text = serde_json::to_string(&report)?;
+    for secret in [key, "Xk9vQ2mLr7Tz4wP8", "Hk2Pz7Rt5Wm8"] {
+        assert!(!text.contains(secret), "{text}");
+    }
+    Ok(())
+}

@@ -221,7 +221,36 @@ fn scan_pair_named(name: &str, value: &str, words: fn(&str) -> Name) -> Option<D
             return Some(d);
         }
     }
-    scan_entropy(value_trimmed)
+    scan_entropy(value_trimmed).or_else(|| json_members(value_trimmed))
+}
+
+/// Largest JSON value in a variable read member by member ([`json_members`]).
+const MAX_JSON_VALUE: usize = 64 * 1024;
+
+/// A JSON object or list in a value (`SPRING_APPLICATION_JSON`, an application's config
+/// blob): each member's name and string value, at any depth, judged as a variable of that
+/// name would be ([`scan_pair`]). The first detection; `None` for anything that is not JSON.
+fn json_members(value: &str) -> Option<Detection> {
+    fn walk(name: &str, v: &serde_json::Value) -> Option<Detection> {
+        match v {
+            serde_json::Value::String(s) => scan_pair(name, s),
+            serde_json::Value::Array(items) => items.iter().find_map(|i| walk(name, i)),
+            serde_json::Value::Object(members) => members.iter().find_map(|(k, v)| walk(k, v)),
+            _ => None,
+        }
+    }
+    let open = value.starts_with('{') && value.ends_with('}')
+        || value.starts_with('[') && value.ends_with(']');
+    if !open || value.len() > MAX_JSON_VALUE {
+        return None;
+    }
+    // serde_json refuses nesting deeper than 128 levels: no recursion runs away here.
+    let parsed: serde_json::Value = serde_json::from_str(value).ok()?;
+    // A list's strings have no name of their own: they are judged as values, not pairs.
+    match &parsed {
+        serde_json::Value::Object(_) | serde_json::Value::Array(_) => walk("", &parsed),
+        _ => None,
+    }
 }
 
 /// Checks what was written where a reference belongs (`valueFrom`, `credentialsParameter`):

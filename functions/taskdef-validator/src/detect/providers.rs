@@ -1,5 +1,6 @@
 //! The shapes a credential has whatever it is called: provider token formats and prefixes (AWS,
-//! GitHub, GitLab, Slack, Stripe, SendGrid, Twilio, npm, Docker, Google, PEM keys), JWTs that
+//! GitHub, GitLab, Slack, Stripe, SendGrid, Twilio, npm, Docker, Google, Azure connection
+//! string keys, PEM keys), JWTs that
 //! decode, passwords inside URLs, the AWS secret access key's shape, and the measures of how
 //! random a value reads (entropy, character classes, hex). These answer "where in this text
 //! is a token, and which", without a name or a verdict: the detections are built by the
@@ -42,6 +43,11 @@ fn provider(
         keywords,
     }
 }
+
+/// Keys in a provider's format that are published, not secret: the Azure storage emulator's
+/// (Azurite's) account key, the same in every installation.
+const PUBLISHED_KEYS: &[&str] =
+    &["Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="];
 
 pub(super) static PROVIDERS: LazyLock<Vec<Provider>> = LazyLock::new(|| {
     vec![
@@ -101,6 +107,20 @@ pub(super) static PROVIDERS: LazyLock<Vec<Provider>> = LazyLock::new(|| {
             1,
             &["AIza"],
         ),
+        // Azure's connection strings: a storage account's key (64 bytes, 88 in base64), and
+        // Service Bus's and Event Hubs' shared access key (32 bytes).
+        provider(
+            "Azure storage account key",
+            r"(?:^|[;\s])AccountKey=([A-Za-z0-9+/]{40,}={0,2})",
+            1,
+            &["AccountKey="],
+        ),
+        provider(
+            "Azure shared access key",
+            r"(?:^|[;\s])SharedAccessKey=([A-Za-z0-9+/]{40,}={0,2})",
+            1,
+            &["SharedAccessKey="],
+        ),
         provider(
             "PEM private key",
             r"(-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----)",
@@ -143,7 +163,7 @@ pub(super) fn token(
         for caps in p.re.captures_iter(text) {
             let Some(m) = caps.get(p.group) else { continue };
             let secret = m.as_str();
-            if token_placeholder(secret) {
+            if token_placeholder(secret) || PUBLISHED_KEYS.contains(&secret) {
                 continue;
             }
             return Some((p.kind, secret));

@@ -1104,6 +1104,86 @@ fn passwords_with_words_in_them_and_odd_names() {
 }
 
 /// Issue 14, class 2: connection strings in every common form, placeholders skipped.
+/// Azure's connection strings carry their key as `AccountKey=` (storage) or
+/// `SharedAccessKey=` (Service Bus, Event Hubs); the storage emulator's key is published in
+/// Microsoft's documentation and is no secret.
+#[test]
+fn azure_connection_string_keys() {
+    let key =
+        "q3Vx9Lk2Pz7Rt5Wm8Nb4Hj6Gf1Ds0Ae+Yc2Xu7Iv5Ow3Qp9Ls8Kr1Jt6Mh4Ng0Bf2Vd7Ce5Zx3Ay1Bz7Cx==";
+    let storage = format!(
+        "DefaultEndpointsProtocol=https;AccountName=prodstore;AccountKey={key};EndpointSuffix=core.windows.net"
+    );
+    let bus = "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=q3Vx9Lk2Pz7Rt5Wm8Nb4Hj6Gf1Ds0Ae+Yc2Xu7Iv5Ow=";
+    for (value, kind) in [
+        (storage.as_str(), "Azure storage account key"),
+        (bus, "Azure shared access key"),
+    ] {
+        let d = scan_pair("CONNECTION", value).unwrap_or_else(|| panic!("{kind}"));
+        assert_eq!((d.kind, d.severity), (kind, Severity::Critical));
+    }
+    for benign in [
+        // The emulator's (Azurite's) well-known account.
+        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://azurite:10000/devstoreaccount1;",
+        "UseDevelopmentStorage=true",
+        "DefaultEndpointsProtocol=https;AccountName=prodstore;AccountKey=<your-account-key>;",
+        "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=listen;SharedAccessKey=${SB_KEY}",
+    ] {
+        assert_eq!(scan_pair("CONNECTION", benign), None, "{benign}");
+    }
+}
+
+/// A JSON object in a variable (`SPRING_APPLICATION_JSON`, an app's config blob) is read as
+/// its members' names and values, at any depth: `"password": "…"` inside it is judged as a
+/// variable of that name would be.
+#[test]
+fn a_json_object_in_a_value_is_read_by_its_members() {
+    for (value, found) in [
+        (
+            r#"{"spring":{"datasource":{"url":"jdbc:postgresql://db/app","password":"Xk9vQ2mLr7Tz4wP8"}}}"#,
+            Some(GENERATED_VALUE),
+        ),
+        (
+            r#"{"db":{"user":"app","password":"hunter22"}}"#,
+            Some(HUMAN_VALUE),
+        ),
+        (
+            r#"[{"name":"api","token":"Xk9vQ2mLr7Tz4wP8Xk9vQ2mL"}]"#,
+            Some(GENERATED_VALUE),
+        ),
+        (r#"{"db":{"user":"app","password":"${DB_PASSWORD}"}}"#, None),
+        (
+            r#"{"db":{"password":"<password>"},"port":5432,"debug":true}"#,
+            None,
+        ),
+        (
+            r#"{"logging":{"level":"info"},"server":{"port":8080}}"#,
+            None,
+        ),
+        (r#"{"password": "unterminated"#, None),
+    ] {
+        assert_eq!(
+            scan_pair("SPRING_APPLICATION_JSON", value).map(|d| d.kind),
+            found,
+            "{value}"
+        );
+    }
+}
+
+/// `PW` is a password's name too (`LDAP_BIND_PW`, `ADMIN_PW`).
+#[test]
+fn pw_names_a_password() {
+    assert_eq!(
+        scan_pair("LDAP_BIND_PW", "Xk9vQ2mLr7Tz4wP8").map(|d| d.kind),
+        Some(GENERATED_VALUE)
+    );
+    assert_eq!(
+        scan_pair("ADMIN_PW", "hunter22").map(|d| d.kind),
+        Some(HUMAN_VALUE)
+    );
+    assert_eq!(scan_pair("PW_MIN_LENGTH", "12"), None);
+}
+
 #[test]
 fn connection_strings() {
     let found = [
@@ -1175,6 +1255,14 @@ fn entropy_look_alikes() {
 /// One value each provider format finds (random, in the format; none is a live credential).
 /// A format added to `PROVIDERS` without an example here fails the prefilter's test.
 const PROVIDER_EXAMPLES: &[(&str, &str)] = &[
+    (
+        "Azure storage account key",
+        "AccountName=a;AccountKey=q3Vx9Lk2Pz7Rt5Wm8Nb4Hj6Gf1Ds0Ae+Yc2Xu7Iv5Ow3Qp9Ls8Kr1Jt6Mh4Ng0Bf2Vd7Ce5Zx3Ay1Bz7Cx==",
+    ),
+    (
+        "Azure shared access key",
+        "SharedAccessKeyName=r;SharedAccessKey=q3Vx9Lk2Pz7Rt5Wm8Nb4Hj6Gf1Ds0Ae+Yc2Xu7Iv5Ow=",
+    ),
     ("AWS access key id", "AKIA2OGYBAH6STMMNXNN"),
     ("GitHub token", "ghp_R8x2Lq9ZtY4mN7vB1cK6pW3sD5fH0jG2aE8u"),
     ("GitLab token", "glpat-Zx9Yw8Vu7Ts6Rq5Po4Nm"),
