@@ -12,6 +12,8 @@ use ecs_secrets_shared::task_definition::{
     ContainerDefinition, Flag, FoundReference, TaskDefinition, Text,
 };
 use ecs_secrets_shared::ShapeError;
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use crate::detect;
@@ -316,6 +318,11 @@ fn unresolved_credential(name: &str, value: &Text) -> Option<detect::Detection> 
     {
         return None;
     }
+    // A `!Sub` is read as the text it will be, under the variable's name
+    // (`JAVA_OPTS: !Sub "-Dspring.datasource.password=S3cret -Ddb=${Db}"`).
+    if let Some(template) = sub_template(value) {
+        return detect::scan_pair(name, &template);
+    }
     value
         .strings()
         .into_iter()
@@ -335,14 +342,35 @@ fn commands(container: &ContainerDefinition, base: &str, out: &mut Vec<Finding>)
     // after it as a line of its own: the command is read alone too, and a finding of either
     // reading is kept once. (Not behind `pg_isready -h`, `gosu` or `nc -z`: there the
     // command's words are arguments.)
-    let entry = arguments(&container.entry_point);
+    // An entry point with a computed argument (`!Ref Script`, an `!If` that may be
+    // `AWS::NoValue`) may be a script, or nothing: the command is read alone too.
+    // A shell default of a variable the container defines is never used (`Defined`).
+    let names: Vec<&str> = container
+        .environment
+        .iter()
+        .filter_map(|(_, kv)| kv.name.as_ref()?.literal())
+        .chain(
+            container
+                .secrets
+                .iter()
+                .filter_map(|(_, s)| s.name.as_ref()?.literal()),
+        )
+        .collect();
+    let defined = detect::Defined {
+        names: &names,
+        any: !container.environment_files.is_empty(),
+    };
+    let entry_owned = arguments(&container.entry_point);
+    let command_owned = arguments(&container.command);
+    let entry: Vec<Option<&str>> = entry_owned.iter().map(|a| a.as_deref()).collect();
+    let command: Vec<Option<&str>> = command_owned.iter().map(|a| a.as_deref()).collect();
     let entry_len = entry.len();
-    let command = arguments(&container.command);
+    let alone = detect::entry_point_script(&entry) || entry.iter().any(Option::is_none);
     let mut line = entry;
     line.extend(command.iter().copied());
-    let mut found = detect::scan_command(&line);
-    if detect::entry_point_script(line.get(..entry_len).unwrap_or_default()) {
-        for (i, d) in detect::scan_command(&command) {
+    let mut found = detect::scan_command_within(&line, defined);
+    if alone {
+        for (i, d) in detect::scan_command_within(&command, defined) {
             if !found.iter().any(|(j, _)| *j == entry_len + i) {
                 found.push((entry_len + i, d));
             }
@@ -356,7 +384,9 @@ fn commands(container: &ContainerDefinition, base: &str, out: &mut Vec<Finding>)
         out.push(command_finding(base, field, i, d));
     }
     if let Some(health) = container.health_check.as_ref() {
-        for (i, d) in detect::scan_command(&arguments(&health.command)) {
+        let owned = arguments(&health.command);
+        let args: Vec<Option<&str>> = owned.iter().map(|a| a.as_deref()).collect();
+        for (i, d) in detect::scan_command_within(&args, defined) {
             out.push(command_finding(base, "healthCheck/command", i, d));
         }
     }
@@ -364,30 +394,45 @@ fn commands(container: &ContainerDefinition, base: &str, out: &mut Vec<Finding>)
 
 /// The arguments of a command field by index: a hole (`None`) where an argument is computed
 /// whole (`!Ref`, `!If`, `!Join`) or missing. A `!Sub` argument is its template: the text it
-/// will be, with each `${…}` still in it — to the command reader a value computed there, as a
-/// shell's `${…}` is (CloudFormation substitutes `${Name}` and turns `${!Name}` into the shell's
-/// own `${Name}`).
-fn arguments(list: &ecs_secrets_shared::task_definition::Many<Text>) -> Vec<Option<&str>> {
+/// will be ([`sub_template`]).
+fn arguments(list: &ecs_secrets_shared::task_definition::Many<Text>) -> Vec<Option<Cow<'_, str>>> {
     let len = list.iter().map(|(i, _)| i + 1).max().unwrap_or(0);
-    let mut args: Vec<Option<&str>> = vec![None; len];
+    let mut args: Vec<Option<Cow<'_, str>>> = vec![None; len];
     for (i, t) in list.iter() {
         if let Some(slot) = args.get_mut(*i) {
-            *slot = t.literal().or_else(|| sub_template(t));
+            *slot = t.literal().map(Cow::Borrowed).or_else(|| sub_template(t));
         }
     }
     args
 }
 
-/// The template of a `Fn::Sub` (`!Sub "text"`, or `!Sub ["text", {variables}]`).
-fn sub_template(text: &Text) -> Option<&str> {
+/// The text a `Fn::Sub` (`!Sub "text"`, or `!Sub ["text", {variables}]`) will be: its
+/// variables given as literal strings put in (`!Sub ["mysql -p${Pw}", {Pw: S3cret}]` writes
+/// the password here all the same), and every other `${…}` left in — to the readers a value
+/// computed there, as a shell's `${…}` is (CloudFormation substitutes `${Name}`, and turns
+/// `${!Name}` into the shell's own `${Name}`).
+fn sub_template(text: &Text) -> Option<Cow<'_, str>> {
     let Text::Unresolved(v) = text else {
         return None;
     };
-    match v.get("Fn::Sub")? {
-        Value::String(template) => Some(template),
-        Value::Array(parts) => parts.first()?.as_str(),
-        _ => None,
+    let (template, variables) = match v.get("Fn::Sub")? {
+        Value::String(template) => (template.as_str(), None),
+        Value::Array(parts) => (
+            parts.first()?.as_str()?,
+            parts.get(1).and_then(Value::as_object),
+        ),
+        _ => return None,
+    };
+    let mut text = Cow::Borrowed(template);
+    for (name, value) in variables.into_iter().flatten() {
+        if let Some(value) = value.as_str() {
+            let placeholder = format!("${{{name}}}");
+            if text.contains(&placeholder) {
+                text = Cow::Owned(text.replace(&placeholder, value));
+            }
+        }
     }
+    Some(text)
 }
 
 fn command_finding(base: &str, field: &str, i: usize, d: detect::Detection) -> Finding {

@@ -964,3 +964,96 @@ async fn azure_keys_json_config_and_pw_names_are_found() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// After a review of the `!Sub` and default readings: a computed entry point (`!Ref Script`,
+/// an `!If` that may be `AWS::NoValue`) no longer hides a MySQL client's password in the
+/// command; a `!Sub` whose variables map holds the password literally is found; a `!Sub` in a
+/// variable is read as its text under the variable's name; and a health check's
+/// `-p${MYSQL_ROOT_PASSWORD:-root}` is no finding when the container defines the variable.
+#[tokio::test]
+async fn computed_entry_points_sub_maps_and_defined_defaults() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("t.yaml");
+    std::fs::write(
+        &path,
+        concat!(
+            "Resources:\n  T:\n    Type: AWS::ECS::TaskDefinition\n    Properties:\n",
+            "      ExecutionRoleArn: arn:aws:iam::123456789012:role/x\n",
+            "      ContainerDefinitions:\n",
+            "        - Name: ref-entry\n          Image: mysql:8\n",
+            "          EntryPoint: [!Ref Script]\n",
+            "          Command: [mysql, -uroot, -pXk9vQ2mLr7Tz4wP8]\n",
+            "        - Name: if-entry\n          Image: mysql:8\n",
+            "          EntryPoint: [sh, -c, !If [Debug, \"set -x\", !Ref AWS::NoValue]]\n",
+            "          Command: [\"mysql -uroot -pXk9vQ2mLr7Tz4wP8\"]\n",
+            "        - Name: sub-map\n          Image: mysql:8\n",
+            "          Command: [sh, -c, !Sub [\"mysql -h ${Db} -uroot -p${Pw}\", {Pw: Xk9vQ2mLr7Tz4wP8}]]\n",
+            "        - Name: sub-env\n          Image: app:1\n",
+            "          Environment:\n",
+            "            - Name: JAVA_OPTS\n",
+            "              Value: !Sub \"-Dspring.datasource.password=Xk9vQ2mLr7Tz4wP8 -Ddb.host=${Db}\"\n",
+            "            - Name: DB_HOST\n              Value: !Sub \"${Db.Endpoint.Address}\"\n",
+            "        - Name: defined\n          Image: mysql:8\n",
+            "          Secrets:\n            - Name: MYSQL_ROOT_PASSWORD\n              ValueFrom: !Ref DbSecret\n",
+            "          HealthCheck:\n            Command: [CMD-SHELL, \"mysqladmin ping -uroot -p${MYSQL_ROOT_PASSWORD:-root} || exit 1\"]\n",
+            "        - Name: undefined\n          Image: mysql:8\n",
+            "          HealthCheck:\n            Command: [CMD-SHELL, \"mysqladmin ping -uroot -p${MYSQL_ROOT_PASSWORD:-Xk9vQ2mLr7Tz4wP8} || exit 1\"]\n",
+        ),
+    )?;
+    let report = validate(&[&path.to_string_lossy()]).await?;
+    let leaks: Vec<String> = findings(&report, &["plaintext-secret", "secret-in-command"])
+        .into_iter()
+        .map(|(_, pointer, _, _, _)| pointer)
+        .collect();
+    assert_eq!(
+        leaks,
+        vec![
+            "/containerDefinitions/0/command/2".to_owned(),
+            "/containerDefinitions/1/command/0".to_owned(),
+            "/containerDefinitions/2/command/2".to_owned(),
+            "/containerDefinitions/3/environment/0/value".to_owned(),
+            "/containerDefinitions/5/healthCheck/command/1".to_owned(),
+        ]
+    );
+    Ok(())
+}
+
+/// A UUID under a name that says it is the token (the Splunk log driver's `splunk-token`, a
+/// Consul ACL token) is that token; under an id's name it is an id.
+#[tokio::test]
+async fn a_splunk_token_in_log_options_is_found() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("td.json");
+    let token = "3f1c2a9e-7b4d-4e8a-9c1f-2d3e4f5a6b7c";
+    std::fs::write(
+        &path,
+        serde_json::to_string_pretty(&serde_json::json!({
+            "family": "logs",
+            "executionRoleArn": "arn:aws:iam::123456789012:role/x",
+            "containerDefinitions": [{
+                "name": "app", "image": "app:1",
+                "environment": [
+                    {"name": "CONSUL_HTTP_TOKEN", "value": token},
+                    {"name": "TENANT_ID", "value": token},
+                ],
+                "logConfiguration": {"logDriver": "splunk", "options": {
+                    "splunk-url": "https://splunk.internal:8088", "splunk-token": token,
+                }},
+            }],
+        }))?,
+    )?;
+    let report = validate(&[&path.to_string_lossy()]).await?;
+    let leaks: Vec<String> = findings(&report, &["plaintext-secret", "secret-in-command"])
+        .into_iter()
+        .map(|(_, pointer, _, _, _)| pointer)
+        .collect();
+    assert_eq!(
+        leaks,
+        vec![
+            "/containerDefinitions/0/environment/0/value".to_owned(),
+            "/containerDefinitions/0/logConfiguration/options/splunk-token".to_owned(),
+        ]
+    );
+    assert!(!serde_json::to_string(&report)?.contains(token));
+    Ok(())
+}

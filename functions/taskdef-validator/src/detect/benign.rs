@@ -17,10 +17,6 @@ use crate::placeholder::{credential_words, placeholder, strict_placeholder_for, 
 /// Values that look like secrets to entropy or name rules but are not: the false positives of
 /// the anchors (SPEC §5).
 pub fn benign(value: &str) -> bool {
-    static UUID: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-            .unwrap_or_else(|e| panic!("{e}"))
-    });
     static NUMBERISH: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"^[+-]?[0-9][0-9_,.]*(?:[eE][+-]?[0-9]+)?(?:[a-zA-Z]{1,3})?$")
             .unwrap_or_else(|e| panic!("{e}"))
@@ -49,7 +45,7 @@ pub fn benign(value: &str) -> bool {
             && NUMBERISH.is_match(v))
         || lower.starts_with("arn:")
         || (v.contains("sha") && DIGEST.is_match(v))
-        || (v.len() == 36 && UUID.is_match(v))
+        || uuid(v)
         || (v.starts_with('A') && UNIQUE_ID.is_match(v))
         || v.contains("EXAMPLE")
         // Publishable keys are meant to be public (they ship in web pages).
@@ -60,6 +56,16 @@ pub fn benign(value: &str) -> bool {
         || path_like(v)
         || v.chars().any(char::is_whitespace)
         || decodes_to_text(v)
+}
+
+/// A UUID (`3f1c2a9e-7b4d-…`): an id wherever it stands, except under a name that says it is
+/// the token itself (Splunk's HEC tokens and Consul's ACL tokens are UUIDs: `scan_pair`).
+pub(super) fn uuid(v: &str) -> bool {
+    static UUID: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+            .unwrap_or_else(|e| panic!("{e}"))
+    });
+    v.len() == 36 && UUID.is_match(v)
 }
 
 fn path_like(v: &str) -> bool {

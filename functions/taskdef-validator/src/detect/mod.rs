@@ -44,6 +44,7 @@ use benign::{bucket_like, not_a_password, reference_like};
 use names::{Name, ALWAYS_SECRET_NAMES};
 use prefilter::Families;
 use providers::{classes, is_hex, random_run, AWS_SECRET_KEY};
+pub use shell::Defined;
 use shell::Program;
 
 /// A credential found in a value.
@@ -203,6 +204,20 @@ fn scan_pair_named(name: &str, value: &str, words: fn(&str) -> Name) -> Option<D
         }
         return None;
     }
+    // A UUID is an id — but under a name that says the value is the token or key itself it
+    // is that token (Splunk's `splunk-token`, Consul's and Nomad's ACL tokens, Heroku's API
+    // keys). A run of one digit (`00000000-…`) is a placeholder.
+    if words.password()
+        && benign::uuid(value_trimmed)
+        && entropy(value_trimmed) >= 3.0
+        && !placeholder_for(name, value_trimmed)
+    {
+        return Some(Detection::new(
+            Severity::High,
+            GENERATED_VALUE,
+            value_trimmed,
+        ));
+    }
     let generated = words.credential() && generated_under(name, value_trimmed);
     if generated && !dictionary_like(value_trimmed) {
         return Some(Detection::new(
@@ -350,11 +365,17 @@ pub fn entry_point_script(entry: &[Option<&str>]) -> bool {
 /// word of a shell string, `--password=x`, `--password x`, `-u user:password` and
 /// `-e TOKEN=x`. Returns the argument index and the detection.
 pub fn scan_command(args: &[Option<&str>]) -> Vec<(usize, Detection)> {
+    scan_command_within(args, Defined::default())
+}
+
+/// [`scan_command`] for a container that defines `defined`: a shell default of one of its
+/// variables (`-p${MYSQL_ROOT_PASSWORD:-root}`) is never used, and is no finding.
+pub fn scan_command_within(args: &[Option<&str>], defined: Defined<'_>) -> Vec<(usize, Detection)> {
     let mut found = Vec::new();
     // Words pair across arguments (`["--token", "x"]`), and the program of
     // `["mysql", "-pS3cret"]` is read across them too ([`Program::reads_text`]).
     let mut previous: Option<&str> = None;
-    let mut program = Program::default();
+    let mut program = Program::within(defined);
     for (i, arg) in args.iter().enumerate() {
         let Some(arg) = *arg else {
             previous = None;
@@ -412,14 +433,17 @@ fn read_words<'a>(
 ) -> Option<Detection> {
     let mut hit = None;
     for word in shell::words(text) {
+        // Taken before the word is read: `-p S3cret;` ends the command, but is its value.
+        let owner = program.owner();
         let glued = if shell_text {
             program.read(word).and_then(mysql_password)
         } else {
             None
         };
-        let word = word.text.trim_matches(|c| c == '"' || c == '\'');
+        let raw = word.text;
+        let word = raw.trim_matches(|c| c == '"' || c == '\'');
         if hit.is_none() {
-            hit = glued.or_else(|| pair_in(program, *previous, word));
+            hit = glued.or_else(|| pair_in(owner, program, *previous, raw));
         }
         *previous = Some(word);
     }
@@ -431,27 +455,56 @@ fn read_words<'a>(
 /// password — unless it is another option (`mongosh -p --authenticationDatabase admin` asks
 /// for it) — and after a MySQL client's `-p` or `--password`: its database, never its value
 /// (which they take only glued or after `=`).
-fn pair_in(program: &Program, previous: Option<&str>, word: &str) -> Option<Detection> {
-    if previous.is_some_and(|p| program.password_flags().contains(&p)) {
-        return (!word.starts_with('-'))
-            .then(|| word_pair(Some("--password"), word))
+///
+/// A Percona tool's DSN (`h=db,u=root,p=S3cret`) gives its `p=` as a password too.
+/// `owner` is what `word` belongs to ([`Program::owner`]); `program` says which of the
+/// container's variables are defined ([`Program::fallback`]).
+fn pair_in(
+    owner: shell::Owner,
+    program: &Program,
+    previous: Option<&str>,
+    raw: &str,
+) -> Option<Detection> {
+    // Up to a separator outside quotes (`-p S3cret;`, `-a 'a;b'`), quotes off.
+    let value = shell::value_part(raw);
+    if previous.is_some_and(|p| owner.password_flags.contains(&p)) {
+        return (!value.starts_with('-'))
+            .then(|| word_pair(program, Some("--password"), value))
             .flatten();
     }
-    if program.mysql() && matches!(previous, Some("-p" | "--password")) {
+    if owner.percona {
+        if let Some(password) = shell::percona_dsn_password(value) {
+            return word_pair(program, Some("--password"), password);
+        }
+    }
+    let word = raw.trim_matches(|c| c == '"' || c == '\'');
+    // A computed word (`"${PW:-S3cret}";`) up to its separator: its default, if any, is whole.
+    let word = if commands::computed(word) {
+        value
+    } else {
+        word
+    };
+    if owner.mysql && matches!(previous, Some("-p" | "--password")) {
         return None;
     }
-    word_pair(previous, word)
+    word_pair(program, previous, word)
 }
 
-fn word_pair(previous: Option<&str>, word: &str) -> Option<Detection> {
-    if let Some((name, value)) = word.split_once('=') {
+/// A pair of words, or a word `name=value`. `program` says which shell defaults are used
+/// ([`Program::fallback`]).
+fn word_pair(program: &Program, previous: Option<&str>, word: &str) -> Option<Detection> {
+    // `${PW:=S3cret}` is an expansion, not a name and a value.
+    let assignment = word
+        .split_once('=')
+        .filter(|(name, _)| !name.contains(['$', '{']));
+    if let Some((name, value)) = assignment {
         // `MYSQL_PWD="$PW";`, `--password="$PW"`: computed once its quotes are off.
         let core = value
             .trim_end_matches(';')
             .trim_matches(|c| c == '"' || c == '\'');
         // `--password=${PW:-S3cret}`: the default is written here.
         let written = if commands::computed(core) {
-            shell::expansion_default(core)
+            program.fallback(shell::value_part(core))
         } else {
             Some(value)
         };
@@ -462,7 +515,7 @@ fn word_pair(previous: Option<&str>, word: &str) -> Option<Detection> {
         }
     }
     let word = if commands::computed(word) {
-        shell::expansion_default(word)?
+        program.fallback(shell::value_part(word))?
     } else {
         word
     };

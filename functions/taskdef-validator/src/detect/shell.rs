@@ -245,7 +245,7 @@ const MYSQL_CLIENTS: &[&str] = &[
 fn password_flags(name: &str) -> &'static [&'static str] {
     match name {
         "mydumper" | "myloader" => &["-p", "--password"],
-        _ if name.starts_with("pt-") => &["-p", "--password"],
+        _ if percona_mysql_tool(name) => &["-p", "--password"],
         "redis-cli" | "valkey-cli" | "keydb-cli" => &["-a"],
         "mongo" | "mongosh" | "mongodump" | "mongorestore" | "mongoexport" | "mongoimport"
         | "mongostat" | "mongotop" | "mongofiles" => &["-p", "--password"],
@@ -257,7 +257,40 @@ fn password_flags(name: &str) -> &'static [&'static str] {
 /// Whether `name` takes its password glued to `-p` as a MySQL client does, being one of the
 /// MySQL world's tools that [`password_flags`] knows.
 fn glued_like_mysql(name: &str) -> bool {
-    matches!(name, "mydumper" | "myloader") || name.starts_with("pt-")
+    matches!(name, "mydumper" | "myloader") || percona_mysql_tool(name)
+}
+
+/// Percona Toolkit's tools that connect to MySQL with `-p`/`--password` and DSNs
+/// (`h=db,u=root,p=…`). Not every `pt-*`: `pt-pmp -p` is a process id, `pt-pg-summary -p` a
+/// port, and other programs are called `pt-…` too.
+fn percona_mysql_tool(name: &str) -> bool {
+    const TOOLS: &[&str] = &[
+        "archiver",
+        "config-diff",
+        "deadlock-logger",
+        "duplicate-key-checker",
+        "find",
+        "fk-error-logger",
+        "heartbeat",
+        "index-usage",
+        "kill",
+        "online-schema-change",
+        "query-digest",
+        "replica-delay",
+        "replica-find",
+        "replica-restart",
+        "show-grants",
+        "slave-delay",
+        "slave-find",
+        "slave-restart",
+        "table-checksum",
+        "table-sync",
+        "table-usage",
+        "upgrade",
+        "variable-advisor",
+    ];
+    name.strip_prefix("pt-")
+        .is_some_and(|tool| TOOLS.contains(&tool))
 }
 
 /// The MySQL clients' options whose value is the next word: SQL text (`-e "… -pattern …"`),
@@ -277,9 +310,43 @@ const CLIENT_VALUE_OPTIONS: &[&str] = &[
     "--socket",
 ];
 
+/// The variables a container defines (its `environment` and `secrets`), for which a shell
+/// default (`${MYSQL_ROOT_PASSWORD:-root}`) is never used: the shell always has the value.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Defined<'d> {
+    pub names: &'d [&'d str],
+    /// The container reads environment files: any variable may be defined there.
+    pub any: bool,
+}
+
+impl Defined<'_> {
+    fn contains(&self, name: &str) -> bool {
+        self.any || self.names.contains(&name)
+    }
+}
+
+/// The program a word of a command belongs to, as far as its options' values go
+/// ([`Program::owner`]).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Owner {
+    /// The flags after which the program takes its password as the next word
+    /// ([`password_flags`]): none for most programs.
+    pub(super) password_flags: &'static [&'static str],
+    /// A MySQL or MariaDB client (or a tool that takes its password as they do), for which
+    /// `-p` and `--password` never take the next word as their value.
+    pub(super) mysql: bool,
+    /// One of Percona Toolkit's MySQL tools ([`percona_dsn_password`]).
+    pub(super) percona: bool,
+}
+
 /// Which program the words of a command line belong to, read word by word.
 #[derive(Debug)]
-pub(super) struct Program {
+pub(super) struct Program<'d> {
+    /// What the container defines: a shell default of it is never used ([`Program::fallback`]).
+    defined: Defined<'d>,
+    /// The current command runs one of Percona Toolkit's MySQL tools, whose DSNs
+    /// (`h=db,u=root,p=…`) carry a password.
+    percona: bool,
     /// No program read yet in the current command.
     expecting: bool,
     /// The runner read last, while expecting.
@@ -312,9 +379,11 @@ pub(super) struct Program {
     seen: Vec<bool>,
 }
 
-impl Default for Program {
+impl Default for Program<'_> {
     fn default() -> Self {
         Program {
+            defined: Defined::default(),
+            percona: false,
             expecting: true,
             runner: None,
             skip: false,
@@ -333,7 +402,24 @@ impl Default for Program {
     }
 }
 
-impl Program {
+impl<'d> Program<'d> {
+    /// A reader for the commands of a container that defines `defined`.
+    pub(super) fn within(defined: Defined<'d>) -> Self {
+        Program {
+            defined,
+            ..Program::default()
+        }
+    }
+
+    /// The default of `value` when it is one shell expansion with a default written out
+    /// ([`expansion`]) that can be used: not when the container defines the variable, so
+    /// that the shell always has its value.
+    pub(super) fn fallback<'v>(&self, value: &'v str) -> Option<&'v str> {
+        expansion(value)
+            .filter(|(name, _)| !self.defined.contains(name))
+            .map(|(_, default)| default)
+    }
+
     /// Reads the next word; returns the password when it is a MySQL client's `-pPASSWORD`.
     pub(super) fn read<'w>(&mut self, word: Word<'w>) -> Option<&'w str> {
         // A newline ends a command, unless a `\\` continues the line or a quote is open (a
@@ -431,7 +517,12 @@ impl Program {
             return None;
         }
         self.client_value = CLIENT_VALUE_OPTIONS.contains(&arg);
-        mysql_password(arg)
+        let (password, expands) = mysql_password(arg)?;
+        if expands {
+            self.fallback(password)
+        } else {
+            Some(password)
+        }
     }
 
     /// An argument that is not a string (a CloudFormation `!Ref`, a number): a word whose
@@ -445,6 +536,7 @@ impl Program {
                 self.expecting = false;
                 self.mysql = false;
                 self.password_flags = &[];
+                self.percona = false;
             }
         }
     }
@@ -458,6 +550,7 @@ impl Program {
         self.operands = 0;
         self.mysql = false;
         self.password_flags = &[];
+        self.percona = false;
         self.after_dash_c = false;
     }
 
@@ -511,22 +604,21 @@ impl Program {
         }
         self.expecting = false;
         self.password_flags = password_flags(name);
+        self.percona = percona_mysql_tool(name);
         self.mysql = glued_like_mysql(name) || MYSQL_CLIENTS.contains(&name);
         #[cfg(test)]
         self.seen.push(self.mysql);
         None
     }
 
-    /// Whether the current command runs a MySQL or MariaDB client (for which `-p` and
-    /// `--password` never take the next word as their value).
-    pub(super) fn mysql(&self) -> bool {
-        self.mysql
-    }
-
-    /// The flags after which the current command's program takes its password as the next
-    /// word ([`password_flags`]): none for most programs.
-    pub(super) fn password_flags(&self) -> &'static [&'static str] {
-        self.password_flags
+    /// What the next word belongs to, taken before it is read: a word that ends its command
+    /// (`-p S3cret;`) is still the value of the option before it.
+    pub(super) fn owner(&self) -> Owner {
+        Owner {
+            password_flags: self.password_flags,
+            mysql: self.mysql,
+            percona: self.percona,
+        }
     }
 }
 
@@ -571,7 +663,7 @@ fn takes_value(runner: &Runner, flag: &str) -> bool {
 /// computed (single quotes inside a double-quoted script do not stop them). Unquoted, a
 /// redirection ends it (`-p<schema.sql` is a bare `-p`, `-pS3cret>out` is `S3cret`), and so
 /// does the `)` closing a subshell.
-fn mysql_password(raw: &str) -> Option<&str> {
+fn mysql_password(raw: &str) -> Option<(&str, bool)> {
     let quotes = |c: char| c == '"' || c == '\'' || c == '\\';
     let rest = raw.trim_start_matches(quotes).strip_prefix("-p")?;
     let rest = if rest.starts_with(quotes) {
@@ -591,19 +683,21 @@ fn mysql_password(raw: &str) -> Option<&str> {
     let literal = single && !raw.trim_matches('\'').contains(['"', '\\']);
     let substitution = password.contains("$(") || password.contains('`');
     let expands = password.contains('$');
+    // An expansion: its default, if it has one that is used, is [`Program::fallback`]'s to say.
     if expands && !literal {
-        return expansion_default(password);
+        return Some((password, true));
     }
-    (!password.is_empty() && !substitution).then_some(password)
+    (!password.is_empty() && !substitution).then_some((password, false))
 }
 
-/// The default of a value that is one shell expansion with its default written out —
-/// `${PW:-S3cret}`, `${PW-S3cret}`, `${PW:=S3cret}`, `${PW=S3cret}` (and CloudFormation's
-/// `${!PW:-S3cret}` in a `!Sub`, which is the shell's) — so it is in the file, and used
-/// wherever the variable is unset. `None` for any other value, and for a default that is
-/// empty, quoted, or itself computed; `${PW:+x}` (used when the variable *is* set) and
-/// `${PW:?message}` are not defaults.
-pub(super) fn expansion_default(value: &str) -> Option<&str> {
+/// The variable and the default of a value that is one shell expansion with its default
+/// written out — `${PW:-S3cret}`, `${PW:=S3cret}`, the default quoted or not (and
+/// CloudFormation's `${!PW:-S3cret}` in a `!Sub`, which is the shell's) — so the default is in
+/// the file, and used wherever the variable is unset. `None` for any other value, and for a
+/// default that is empty or itself computed. `${PW-x}` and `${PW=x}` (without the colon) are
+/// left alone: rare in the shell, and `${app-db-pw}` is a Terraform template's variable.
+/// `${PW:+x}` (used when the variable *is* set) and `${PW:?message}` are not defaults.
+pub(super) fn expansion(value: &str) -> Option<(&str, &str)> {
     let inner = value.strip_prefix("${")?.strip_suffix('}')?;
     let inner = inner.strip_prefix('!').unwrap_or(inner);
     let name_len = inner
@@ -613,11 +707,67 @@ pub(super) fn expansion_default(value: &str) -> Option<&str> {
     if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
         return None;
     }
-    let default = [":-", ":=", "-", "="]
+    let default = rest
+        .strip_prefix(":-")
+        .or_else(|| rest.strip_prefix(":="))?;
+    let default = ['"', '\'']
         .iter()
-        .find_map(|op| rest.strip_prefix(op))?;
+        .find_map(|&q| default.strip_prefix(q)?.strip_suffix(q))
+        .unwrap_or(default);
     let computed = default.contains(['$', '`', '(', ')', '{', '}', '"', '\'', '\\']);
-    (!default.is_empty() && !computed && !default.contains(char::is_whitespace)).then_some(default)
+    (!default.is_empty() && !computed && !default.contains(char::is_whitespace))
+        .then_some((name, default))
+}
+
+/// [`expansion`]'s default, whatever the container defines.
+pub(super) fn expansion_default(value: &str) -> Option<&str> {
+    expansion(value).map(|(_, default)| default)
+}
+
+/// The password of a Percona Toolkit DSN (`h=db,u=root,p=S3cret`, `D=app,t=users,…,p=…`):
+/// comma-separated options of one letter each.
+pub(super) fn percona_dsn_password(word: &str) -> Option<&str> {
+    const KEYS: &[u8] = b"ADFhPpStuLmabi";
+    let mut password = None;
+    for part in word.split(',') {
+        let (key, value) = part.split_once('=')?;
+        let &[k] = key.as_bytes() else {
+            return None;
+        };
+        if !KEYS.contains(&k) {
+            return None;
+        }
+        if k == b'p' {
+            password = Some(value);
+        }
+    }
+    password.filter(|p| !p.is_empty())
+}
+
+/// The value a word holds for the option before it: up to the first `;`, `|`, `&` or `)`
+/// outside quotes (`-p S3cret;`, `-a S3cret&&`, `$(… -p S3cret)` end the command there), its
+/// quotes taken off.
+pub(super) fn value_part(word: &str) -> &str {
+    let mut quote = None;
+    let end = word
+        .char_indices()
+        .find(|&(_, c)| match quote {
+            Some(q) => {
+                if c == q {
+                    quote = None;
+                }
+                false
+            }
+            None if c == '"' || c == '\'' => {
+                quote = Some(c);
+                false
+            }
+            None => matches!(c, ';' | '|' | '&' | ')'),
+        })
+        .map_or(word.len(), |(i, _)| i);
+    word.get(..end)
+        .unwrap_or(word)
+        .trim_matches(|c| c == '"' || c == '\'')
 }
 
 #[cfg(test)]

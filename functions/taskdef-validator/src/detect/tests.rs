@@ -217,7 +217,7 @@ fn a_password_written_as_an_expansions_default() {
             &["sh", "-c", "mysqladmin ping -p\"${PW:=Xk9vQ2mLr7Tz4wP8}\""],
             vec![(2, MYSQL_KIND)],
         ),
-        (&["mysql", "-p${PW-Hunter22}"], vec![(1, MYSQL_KIND)]),
+        (&["mysql", "-p${PW-Hunter22}"], vec![]),
         (
             &["sh", "-c", "app --db-password ${DB_PASSWORD:-Hunter22}"],
             vec![(2, FLAG_KIND)],
@@ -392,6 +392,176 @@ fn a_password_after_p_for_the_tools_that_take_one() {
     ] {
         assert_eq!(command_kinds(args), expected, "{args:?}");
     }
+}
+
+/// A fifth review, of the expansion defaults and the programs' own password flags.
+#[test]
+fn the_shell_reader_after_a_fifth_review() {
+    const FLAG_KIND: &str = "credential-like flag with a generated value";
+    const FLAG_HUMAN: &str = "credential-like flag with a value";
+    for (args, expected) in [
+        // A word that ends its command is still the value of the option before it.
+        (
+            &[
+                "sh",
+                "-c",
+                "mydumper -u root -p Xk9vQ2mLr7Tz4wP8; echo done",
+            ][..],
+            vec![(2, FLAG_KIND)],
+        ),
+        (
+            &["sh", "-c", "mydumper -u root -p Xk9vQ2mLr7Tz4wP8&&echo"],
+            vec![(2, FLAG_KIND)],
+        ),
+        (
+            &["sh", "-c", "mydumper -u root -p Xk9vQ2mLr7Tz4wP8|gzip > b"],
+            vec![(2, FLAG_KIND)],
+        ),
+        (
+            &["sh", "-c", "mydumper -u root -p \"Xk9vQ2mLr7Tz4wP8\";"],
+            vec![(2, FLAG_KIND)],
+        ),
+        (
+            &["sh", "-c", "out=$(mydumper -u root -p Xk9vQ2mLr7Tz4wP8)"],
+            vec![(2, FLAG_KIND)],
+        ),
+        (
+            &["sh", "-c", "redis-cli -a Xk9vQ2mLr7Tz4wP8; exit $?"],
+            vec![(2, FLAG_KIND)],
+        ),
+        (
+            &["sh", "-c", "redis-cli -a 'Xk9v;Q2mLr7Tz4wP8' ping"],
+            vec![(2, FLAG_KIND)],
+        ),
+        // A default before a separator, or quoted.
+        (
+            &["sh", "-c", "app --password ${PW:-Hunter22x};"],
+            vec![(2, FLAG_KIND)],
+        ),
+        (
+            &["sh", "-c", "app --password \"${PW:-Hunter22x}\";"],
+            vec![(2, FLAG_KIND)],
+        ),
+        (
+            &["sh", "-c", "mysql -p${PW:-\"Hunter22x\"}"],
+            vec![(2, MYSQL_KIND)],
+        ),
+        // `${PW:=…}` is an expansion, not `name=value`: judged as the flag's value.
+        (
+            &[
+                "sh",
+                "-c",
+                "app --password ${DB_PASSWORD:=Xk9vQ2mLr7Tz4wP8}",
+            ],
+            vec![(2, FLAG_KIND)],
+        ),
+        // Percona's DSNs carry the password as `p=`.
+        (
+            &[
+                "pt-online-schema-change",
+                "--alter",
+                "ADD x INT",
+                "D=app,t=users,h=db,u=root,p=Xk9vQ2mLr7Tz4wP8",
+            ],
+            vec![(3, FLAG_KIND)],
+        ),
+        (
+            &["sh", "-c", "pt-table-checksum h=db,u=root,p=Hunter22x"],
+            vec![(2, FLAG_KIND)],
+        ),
+        (&["sh", "-c", "pt-table-checksum h=db,u=root,p=$PW"], vec![]),
+        (
+            &["sh", "-c", "pt-table-checksum h=db,u=root,p=hunter"],
+            vec![(2, FLAG_HUMAN)],
+        ),
+        // Terraform's `${app-db-pw}`, and the shell's rare `${PW-x}`: not read as defaults.
+        (&["sh", "-c", "mysql -uroot -p${mysql-root-pw}"], vec![]),
+        (&["sh", "-c", "app --secret ${app-session-secret}"], vec![]),
+        // Not every `pt-*` takes a password after `-p`.
+        (&["sh", "-c", "pt-pmp -p 12345"], vec![]),
+        (
+            &[
+                "sh",
+                "-c",
+                "pt-pg-summary -h db -p 5432 -U postgres; pt-pg-summary -p5432",
+            ],
+            vec![],
+        ),
+        (&["sh", "-c", "pt-deploy -p production"], vec![]),
+        (
+            &[
+                "sh",
+                "-c",
+                "pt-kill -h db -u root -p Xk9vQ2mLr7Tz4wP8 --busy-time 60",
+            ],
+            vec![(2, FLAG_KIND)],
+        ),
+    ] {
+        assert_eq!(command_kinds(args), expected, "{args:?}");
+    }
+    // The evidence is the default's, whichever form it takes.
+    for text in [
+        "app --password ${DB_PASSWORD:=Xk9vQ2mLr7Tz4wP8}",
+        "app --password ${DB_PASSWORD:-Xk9vQ2mLr7Tz4wP8};",
+        "mysql -p${DB_PASSWORD:-'Xk9vQ2mLr7Tz4wP8'}",
+    ] {
+        let found = scan_command(&[Some("sh"), Some("-c"), Some(text)]);
+        assert_eq!(found.len(), 1, "{text}");
+        assert_eq!(found[0].1.evidence.length, 16, "{text}");
+    }
+}
+
+/// A shell default of a variable the container defines (in `environment` or `secrets`) is
+/// never used: ECS sets the variable before the command runs. With environment files, any
+/// variable may be defined there.
+#[test]
+fn a_default_of_a_defined_variable_is_never_used() {
+    let health = [
+        Some("CMD-SHELL"),
+        Some("mysqladmin ping -uroot -p${MYSQL_ROOT_PASSWORD:-root} || exit 1"),
+    ];
+    let kinds = |defined: Defined<'_>| -> Vec<usize> {
+        scan_command_within(&health, defined)
+            .into_iter()
+            .map(|(i, _)| i)
+            .collect()
+    };
+    assert_eq!(kinds(Defined::default()), vec![1]);
+    assert_eq!(
+        kinds(Defined {
+            names: &["OTHER"],
+            any: false
+        }),
+        vec![1]
+    );
+    assert_eq!(
+        kinds(Defined {
+            names: &["MYSQL_ROOT_PASSWORD"],
+            any: false
+        }),
+        Vec::<usize>::new()
+    );
+    assert_eq!(
+        kinds(Defined {
+            names: &[],
+            any: true
+        }),
+        Vec::<usize>::new()
+    );
+    let flag = [
+        Some("app"),
+        Some("--password"),
+        Some("${DB_PASSWORD:-Hunter22x}"),
+    ];
+    assert!(scan_command_within(
+        &flag,
+        Defined {
+            names: &["DB_PASSWORD"],
+            any: false
+        }
+    )
+    .is_empty());
+    assert_eq!(scan_command_within(&flag, Defined::default()).len(), 1);
 }
 
 /// A MySQL or MariaDB client's `-pPASSWORD`: only for those programs, only glued, only
@@ -1168,6 +1338,39 @@ fn a_json_object_in_a_value_is_read_by_its_members() {
             "{value}"
         );
     }
+}
+
+/// A UUID is an id, not a secret — except under a name that says the value is the token or
+/// key itself: Splunk's HEC tokens (`splunk-token`), Consul's and Nomad's ACL tokens and
+/// Heroku's API keys are UUIDs.
+#[test]
+fn a_uuid_under_a_token_name_is_the_token() {
+    let uuid = "3f1c2a9e-7b4d-4e8a-9c1f-2d3e4f5a6b7c";
+    for name in [
+        "splunk-token",
+        "CONSUL_HTTP_TOKEN",
+        "NOMAD_TOKEN",
+        "HEROKU_API_KEY",
+    ] {
+        assert_eq!(
+            scan_pair(name, uuid).map(|d| d.kind),
+            Some(GENERATED_VALUE),
+            "{name}"
+        );
+    }
+    for name in [
+        "SESSION_TOKEN_ID",
+        "TENANT_ID",
+        "REQUEST_NAMESPACE",
+        "INSTANCE_UUID",
+        "TOKEN_ISSUER",
+    ] {
+        assert_eq!(scan_pair(name, uuid), None, "{name}");
+    }
+    assert_eq!(
+        scan_pair("splunk-token", "00000000-0000-0000-0000-000000000000"),
+        None
+    );
 }
 
 /// `PW` is a password's name too (`LDAP_BIND_PW`, `ADMIN_PW`).
