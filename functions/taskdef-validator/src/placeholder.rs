@@ -118,13 +118,19 @@ static TEMPLATE: LazyLock<Regex> = LazyLock::new(|| {
         r"|^\$(?:[A-Z_][A-Z0-9_]*|[a-z_][a-z0-9_]*)$",
         r"|^<[^<>]+>$",
         r"|^%[-+# 0-9.]*[svdqxXfgt]$",
+        // Datadog's Autodiscovery template variables (`%%env_PG_PASSWORD%%`, `%%host%%`).
+        r"|^%%[A-Za-z_][A-Za-z0-9_.]*%%$",
+        // Spring Cloud Config's encrypted values.
+        r"|^\{cipher\}",
     ))
     .unwrap_or_else(|e| panic!("template pattern: {e}"))
 });
 
 /// `${VAR}`, `%{ … }`, `{{ x }}`, `$(cmd)`, `%(x)s`, `#{x}`, `%VAR%`, `$VAR`, `<x>`, `[NAME]`,
-/// `@NAME@`, `__NAME__`, a format verb (`%s`): filled in by a template engine, a shell, a
-/// `format()` or a person.
+/// `@NAME@`, `__NAME__`, a format verb (`%s`), Datadog's `%%env_X%%` and `ENC[handle]`:
+/// filled in by a template engine, a shell, a `format()`, an agent or a person. And what is
+/// decrypted where it is used — Jasypt's `ENC(…)`, Spring Cloud Config's `{cipher}…` — no
+/// more a plaintext secret than a reference is.
 pub fn template(v: &str) -> bool {
     let v = v.trim();
     let wrapped = |open: &str, close: &str| {
@@ -139,6 +145,8 @@ pub fn template(v: &str) -> bool {
     // and looking is cheaper than the pattern.
     let marked = v.contains(['$', '%', '{', '#', '<']);
     (marked && TEMPLATE.is_match(v))
+        || (v.starts_with("ENC[") && v.ends_with(']'))
+        || (v.starts_with("ENC(") && v.ends_with(')'))
         || wrapped("[", "]")
         || wrapped("@", "@")
         || wrapped("__", "__")

@@ -319,14 +319,16 @@ fn unresolved_credential(name: &str, value: &Text) -> Option<detect::Detection> 
         return None;
     }
     // A `!Sub` is read as the text it will be, under the variable's name
-    // (`JAVA_OPTS: !Sub "-Dspring.datasource.password=S3cret -Ddb=${Db}"`).
-    if let Some(template) = sub_template(value) {
-        return detect::scan_pair(name, &template);
-    }
-    value
-        .strings()
-        .into_iter()
-        .find_map(detect::provider_format)
+    // (`JAVA_OPTS: !Sub "-Dspring.datasource.password=S3cret -Ddb=${Db}"`); then, as any
+    // expression, every string in it for a provider's format (a token in a variable's `!If`).
+    sub_template(value)
+        .and_then(|template| detect::scan_pair(name, &template))
+        .or_else(|| {
+            value
+                .strings()
+                .into_iter()
+                .find_map(detect::provider_format)
+        })
 }
 
 fn dynamic_secret_reference(s: &str) -> bool {
@@ -345,23 +347,40 @@ fn commands(container: &ContainerDefinition, base: &str, out: &mut Vec<Finding>)
     // An entry point with a computed argument (`!Ref Script`, an `!If` that may be
     // `AWS::NoValue`) may be a script, or nothing: the command is read alone too.
     // A shell default of a variable the container defines is never used (`Defined`).
-    let names: Vec<&str> = container
-        .environment
-        .iter()
-        .filter_map(|(_, kv)| kv.name.as_ref()?.literal())
-        .chain(
-            container
-                .secrets
-                .iter()
-                .filter_map(|(_, s)| s.name.as_ref()?.literal()),
-        )
-        .collect();
+    let entry_owned = arguments(&container.entry_point);
+    let command_owned = arguments(&container.command);
+    let health_owned = container
+        .health_check
+        .as_ref()
+        .map(|h| arguments(&h.command))
+        .unwrap_or_default();
+    // The names are gathered only for a command that holds a default (`:-`, `:=`): most do not.
+    let has_default = [&entry_owned, &command_owned, &health_owned]
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|a| a.contains(":-") || a.contains(":="));
+    let names: Vec<&str> = if has_default {
+        // A variable set empty still falls back to a `:-` default: not defined here.
+        container
+            .environment
+            .iter()
+            .filter(|(_, kv)| kv.value.as_ref().is_some_and(|v| v.literal() != Some("")))
+            .filter_map(|(_, kv)| kv.name.as_ref()?.literal())
+            .chain(
+                container
+                    .secrets
+                    .iter()
+                    .filter_map(|(_, s)| s.name.as_ref()?.literal()),
+            )
+            .collect()
+    } else {
+        Vec::new()
+    };
     let defined = detect::Defined {
         names: &names,
         any: !container.environment_files.is_empty(),
     };
-    let entry_owned = arguments(&container.entry_point);
-    let command_owned = arguments(&container.command);
     let entry: Vec<Option<&str>> = entry_owned.iter().map(|a| a.as_deref()).collect();
     let command: Vec<Option<&str>> = command_owned.iter().map(|a| a.as_deref()).collect();
     let entry_len = entry.len();
@@ -383,9 +402,8 @@ fn commands(container: &ContainerDefinition, base: &str, out: &mut Vec<Finding>)
         };
         out.push(command_finding(base, field, i, d));
     }
-    if let Some(health) = container.health_check.as_ref() {
-        let owned = arguments(&health.command);
-        let args: Vec<Option<&str>> = owned.iter().map(|a| a.as_deref()).collect();
+    if container.health_check.is_some() {
+        let args: Vec<Option<&str>> = health_owned.iter().map(|a| a.as_deref()).collect();
         for (i, d) in detect::scan_command_within(&args, defined) {
             out.push(command_finding(base, "healthCheck/command", i, d));
         }
@@ -423,17 +441,39 @@ fn sub_template(text: &Text) -> Option<Cow<'_, str>> {
         ),
         _ => return None,
     };
-    let mut text = Cow::Borrowed(template);
-    for (name, value) in variables.into_iter().flatten() {
-        if let Some(value) = value.as_str() {
-            let placeholder = format!("${{{name}}}");
-            if text.contains(&placeholder) {
-                text = Cow::Owned(text.replace(&placeholder, value));
-            }
+    let Some(variables) = variables.filter(|v| v.values().any(Value::is_string)) else {
+        return Some(Cow::Borrowed(template));
+    };
+    // One pass over the template, as CloudFormation substitutes (a value is not searched for
+    // variables again), and no longer than the template and [`MAX_SUBSTITUTED`] more.
+    let mut text = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find("${") {
+        let (before, from) = rest.split_at(open);
+        text.push_str(before);
+        let Some(close) = from.find('}') else {
+            text.push_str(from);
+            rest = "";
+            break;
+        };
+        let (reference, after) = from.split_at(close + 1);
+        let name = reference.get(2..reference.len() - 1).unwrap_or_default();
+        match variables.get(name).and_then(Value::as_str) {
+            Some(value) => text.push_str(value),
+            None => text.push_str(reference),
+        }
+        rest = after;
+        if text.len() > template.len() + MAX_SUBSTITUTED {
+            return Some(Cow::Borrowed(template));
         }
     }
-    Some(text)
+    text.push_str(rest);
+    Some(Cow::Owned(text))
 }
+
+/// Most text a `!Sub`'s literal variables may add to its template ([`sub_template`]); beyond,
+/// the template is read as written.
+const MAX_SUBSTITUTED: usize = 64 * 1024;
 
 fn command_finding(base: &str, field: &str, i: usize, d: detect::Detection) -> Finding {
     Finding::new(

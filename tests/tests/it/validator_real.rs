@@ -1057,3 +1057,46 @@ async fn a_splunk_token_in_log_options_is_found() -> anyhow::Result<()> {
     assert!(!serde_json::to_string(&report)?.contains(token));
     Ok(())
 }
+
+/// A `!Sub` whose variables refer to one another (each doubling the text) is substituted once,
+/// as CloudFormation does, and bounded: the check ends at once, with no crash. A token in a
+/// `!Sub`'s variables map is still found in a variable.
+#[tokio::test]
+async fn a_hostile_sub_is_bounded_and_a_token_in_its_map_is_found() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("t.yaml");
+    let mut vars = String::new();
+    for i in 0..40 {
+        vars.push_str(&format!(
+            "V{i:02}: \"${{V{:02}}}${{V{:02}}}\", ",
+            i + 1,
+            i + 1
+        ));
+    }
+    let text = format!(
+        concat!(
+            "Resources:\n  T:\n    Type: AWS::ECS::TaskDefinition\n    Properties:\n",
+            "      ExecutionRoleArn: arn:aws:iam::123456789012:role/x\n",
+            "      ContainerDefinitions:\n",
+            "        - Name: hostile\n          Image: app:1\n",
+            "          Command: [sh, -c, !Sub [\"${{V00}}\", {{{vars} V40: x}}]]\n",
+            "          Environment:\n",
+            "            - Name: GIT_URL\n",
+            "              Value: !Sub [\"https://x-access-token:${{T}}@github.com/o/r.git\", {{T: !If [C, ghp_R8x2Lq9ZtY4mN7vB1cK6pW3sD5fH0jG2aE8u, none]}}]\n",
+        ),
+        vars = vars
+    );
+    std::fs::write(&path, text)?;
+    let started = std::time::Instant::now();
+    let report = validate(&[&path.to_string_lossy()]).await?;
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    let leaks: Vec<String> = findings(&report, &["plaintext-secret", "secret-in-command"])
+        .into_iter()
+        .map(|(_, pointer, _, _, _)| pointer)
+        .collect();
+    assert_eq!(
+        leaks,
+        vec!["/containerDefinitions/0/environment/0/value".to_owned()]
+    );
+    Ok(())
+}

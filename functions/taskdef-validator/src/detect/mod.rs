@@ -2,7 +2,8 @@
 //!
 //! Three detectors, most certain first, each with the filters that keep the others honest:
 //! 1. provider formats (AWS access keys, GitHub, GitLab, Slack, Stripe, SendGrid, Twilio, npm,
-//!    Google, PEM private keys, JWTs that decode, URLs with a password) — certain, `critical`;
+//!    Google, Azure connection string keys, PEM private keys, JWTs that decode, URLs with a
+//!    password) — certain, `critical`;
 //! 2. a credential-like name (`*_PASSWORD`, `*_SECRET`, `*_TOKEN`, `*_API_KEY`, …) whose value
 //!    looks generated rather than like a word, a number, a flag or a reference — `high`;
 //! 3. a very high-entropy value alone (base64-like, 32+ characters) — `high`.
@@ -16,7 +17,9 @@
 //! `provider_format`, …), [`Detection`], and the verdicts that weigh a value's shape against
 //! its look-alikes (`looks_generated`, `high_entropy`, `random_token`): every detection is
 //! built here. A command's words are read as `name=value` pairs and a value of several words
-//! as a command, one recursion, so `scan_command` stays beside `scan_pair`. The families below
+//! as a command, one recursion, so `scan_command` stays beside `scan_pair`; a JSON object in a
+//! value is read member by member the same way. A shell default (`${PW:-S3cret}`) is judged
+//! by its default, unless the container defines the variable ([`Defined`]). The families below
 //! import nothing of this file, and one another only one way (`benign.rs` → `providers.rs`):
 //! - `providers.rs`: token formats and prefixes, JWTs, URL passwords, entropy;
 //! - `names.rs`: credential-like, password-like, always-secret and public names;
@@ -24,7 +27,8 @@
 //! - `commands.rs`: connection strings, `-u user:pass`, computed arguments;
 //! - `prefilter.rs`: one pass over a value that says which token formats can be in it;
 //! - `shell.rs`: a command line's words, the ends of its commands and the program of each
-//!   (a MySQL client's `-pPASSWORD`).
+//!   (a MySQL client's `-pPASSWORD`, the flags a program takes its password after, a
+//!   Percona DSN), and shell defaults.
 
 use crate::finding::{Evidence, Severity};
 use crate::placeholder::placeholder_for;
@@ -204,14 +208,7 @@ fn scan_pair_named(name: &str, value: &str, words: fn(&str) -> Name) -> Option<D
         }
         return None;
     }
-    // A UUID is an id — but under a name that says the value is the token or key itself it
-    // is that token (Splunk's `splunk-token`, Consul's and Nomad's ACL tokens, Heroku's API
-    // keys). A run of one digit (`00000000-…`) is a placeholder.
-    if words.password()
-        && benign::uuid(value_trimmed)
-        && entropy(value_trimmed) >= 3.0
-        && !placeholder_for(name, value_trimmed)
-    {
+    if uuid_token(&words, name, value_trimmed) {
         return Some(Detection::new(
             Severity::High,
             GENERATED_VALUE,
@@ -239,6 +236,21 @@ fn scan_pair_named(name: &str, value: &str, words: fn(&str) -> Name) -> Option<D
     scan_entropy(value_trimmed).or_else(|| json_members(value_trimmed))
 }
 
+/// A UUID is an id — but under a name that says the value is the token or key itself it is
+/// that token (Splunk's `splunk-token`, Consul's and Nomad's ACL tokens, Heroku's API keys),
+/// unless the name says the token names a request or a position (`IDEMPOTENCY_TOKEN`,
+/// `PAGE_TOKEN`). A UUID without a hex letter or a digit (`00000000-…`, `12345678-1234-…`) is a
+/// placeholder: a random one has both.
+fn uuid_token(words: &Name, name: &str, v: &str) -> bool {
+    words.password()
+        && !words.names_an_id()
+        && benign::uuid(v)
+        && v.bytes().any(|b| matches!(b, b'a'..=b'f' | b'A'..=b'F'))
+        && v.bytes().any(|b| b.is_ascii_digit())
+        && entropy(v) >= 3.0
+        && !placeholder_for(name, v)
+}
+
 /// Largest JSON value in a variable read member by member ([`json_members`]).
 const MAX_JSON_VALUE: usize = 64 * 1024;
 
@@ -250,7 +262,17 @@ fn json_members(value: &str) -> Option<Detection> {
         match v {
             serde_json::Value::String(s) => scan_pair(name, s),
             serde_json::Value::Array(items) => items.iter().find_map(|i| walk(name, i)),
-            serde_json::Value::Object(members) => members.iter().find_map(|(k, v)| walk(k, v)),
+            serde_json::Value::Object(members) => {
+                // `{"name": "DB_PASSWORD", "value": "…"}`, as ECS writes variables.
+                if let (Some(serde_json::Value::String(n)), Some(serde_json::Value::String(v))) =
+                    (members.get("name"), members.get("value"))
+                {
+                    if let Some(d) = scan_pair(n, v) {
+                        return Some(d);
+                    }
+                }
+                members.iter().find_map(|(k, v)| walk(k, v))
+            }
             _ => None,
         }
     }
@@ -433,8 +455,14 @@ fn read_words<'a>(
 ) -> Option<Detection> {
     let mut hit = None;
     for word in shell::words(text) {
-        // Taken before the word is read: `-p S3cret;` ends the command, but is its value.
-        let owner = program.owner();
+        // Taken before the word is read: `-p S3cret;` ends the command, but is its value. A
+        // newline ends it first (`mongosh -p`, then `echo` on the next line): a word there is
+        // no value of a program's password flag (pairs of words are read as ever).
+        let owner = if word.new_line {
+            shell::Owner::default()
+        } else {
+            program.owner()
+        };
         let glued = if shell_text {
             program.read(word).and_then(mysql_password)
         } else {
@@ -443,7 +471,7 @@ fn read_words<'a>(
         let raw = word.text;
         let word = raw.trim_matches(|c| c == '"' || c == '\'');
         if hit.is_none() {
-            hit = glued.or_else(|| pair_in(owner, program, *previous, raw));
+            hit = glued.or_else(|| pair_in(owner, program, *previous, raw, shell_text));
         }
         *previous = Some(word);
     }
@@ -464,23 +492,32 @@ fn pair_in(
     program: &Program,
     previous: Option<&str>,
     raw: &str,
+    shell_text: bool,
 ) -> Option<Detection> {
-    // Up to a separator outside quotes (`-p S3cret;`, `-a 'a;b'`), quotes off.
-    let value = shell::value_part(raw);
+    // In shell text, up to a separator outside quotes (`-p S3cret;`, `-a 'a;b'`); an exec-form
+    // argument is the value whole. Quotes off.
+    let value_part = |raw| {
+        if shell_text {
+            shell::value_part(raw)
+        } else {
+            raw.trim_matches(|c| c == '"' || c == '\'')
+        }
+    };
     if previous.is_some_and(|p| owner.password_flags.contains(&p)) {
+        let value = value_part(raw);
         return (!value.starts_with('-'))
             .then(|| word_pair(program, Some("--password"), value))
             .flatten();
     }
     if owner.percona {
-        if let Some(password) = shell::percona_dsn_password(value) {
+        if let Some(password) = shell::percona_dsn_password(value_part(raw)) {
             return word_pair(program, Some("--password"), password);
         }
     }
     let word = raw.trim_matches(|c| c == '"' || c == '\'');
     // A computed word (`"${PW:-S3cret}";`) up to its separator: its default, if any, is whole.
     let word = if commands::computed(word) {
-        value
+        value_part(raw)
     } else {
         word
     };
@@ -525,6 +562,10 @@ fn word_pair(program: &Program, previous: Option<&str>, word: &str) -> Option<De
     let flag = previous.filter(|p| {
         p.starts_with('-') && !p.contains(['=', '"', '\'', '$', '`', '(', ')', '{', '}'])
     })?;
+    // `--no-password --host db`: a long option after a flag is another option, not its value.
+    if word.starts_with("--") {
+        return None;
+    }
     let name = flag.trim_start_matches('-');
     if commands::user_flag(flag) {
         let password = commands::user_password(word)?;
@@ -532,7 +573,7 @@ fn word_pair(program: &Program, previous: Option<&str>, word: &str) -> Option<De
             .then(|| Detection::new(Severity::High, "password in a --user argument", password));
     }
     let words = Name::work_out(name);
-    if words.credential() && generated_under(name, word) {
+    if (words.credential() && generated_under(name, word)) || uuid_token(&words, name, word) {
         return Some(Detection::new(
             Severity::High,
             "credential-like flag with a generated value",

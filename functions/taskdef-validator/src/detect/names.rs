@@ -27,6 +27,9 @@ pub(super) struct Name {
     credential: bool,
     password: bool,
     public: bool,
+    /// A token that names a request or a position, not an access (`IDEMPOTENCY_TOKEN`,
+    /// `CLIENT_TOKEN`, `PAGE_TOKEN`): a UUID under it is an id ([`Name::names_an_id`]).
+    id_like: bool,
 }
 
 type Kept =
@@ -98,11 +101,30 @@ impl Name {
     }
 
     fn of_words(words: &[&str]) -> Self {
+        const ID_LIKE: &[&str] = &[
+            "idempotency",
+            "correlation",
+            "page",
+            "pagination",
+            "continuation",
+            "next",
+            "request",
+            "trace",
+            "client",
+            "nonce",
+        ];
         Name {
             credential: credential_tokens(words),
             password: password_tokens(words),
             public: public_tokens(words),
+            id_like: words.iter().any(|w| ID_LIKE.contains(w)),
         }
+    }
+
+    /// Whether the name says its token is an id of a request or a position
+    /// (`IDEMPOTENCY_TOKEN`, `CLIENT_TOKEN`, `PAGE_TOKEN`), not an access.
+    pub(super) fn names_an_id(&self) -> bool {
+        self.id_like
     }
 
     /// [`credential_name`].

@@ -44,10 +44,35 @@ fn provider(
     }
 }
 
-/// Keys in a provider's format that are published, not secret: the Azure storage emulator's
-/// (Azurite's) account key, the same in every installation.
-const PUBLISHED_KEYS: &[&str] =
-    &["Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="];
+const AZURE_STORAGE_KEY: &str = "Azure storage account key";
+const AZURE_SHARED_ACCESS_KEY: &str = "Azure shared access key";
+
+/// Keys in a provider's format that are published, not secret, the same in every
+/// installation: the Azure storage emulator's (Azurite's) account key and the Cosmos DB
+/// emulator's.
+const PUBLISHED_KEYS: &[&str] = &[
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==",
+    "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw==",
+];
+
+/// Whether an Azure key (base64 of 32 or 64 random bytes) is one: not a published emulator
+/// key, URL-encoded or not, and random — lower and upper case and digits, as random base64 of
+/// that length has all but surely, and the entropy of random text rather than of prose or a
+/// run (`YourStorageAccountKeyGoesHere…==`, `AAAA…==`).
+fn azure_key(secret: &str) -> bool {
+    let decoded = secret
+        .replace("%2B", "+")
+        .replace("%2b", "+")
+        .replace("%2F", "/")
+        .replace("%2f", "/")
+        .replace("%3D", "=")
+        .replace("%3d", "=");
+    !PUBLISHED_KEYS.contains(&decoded.as_str())
+        && decoded.bytes().any(|b| b.is_ascii_lowercase())
+        && decoded.bytes().any(|b| b.is_ascii_uppercase())
+        && decoded.bytes().any(|b| b.is_ascii_digit())
+        && entropy(&decoded) >= 4.5
+}
 
 pub(super) static PROVIDERS: LazyLock<Vec<Provider>> = LazyLock::new(|| {
     vec![
@@ -109,15 +134,16 @@ pub(super) static PROVIDERS: LazyLock<Vec<Provider>> = LazyLock::new(|| {
         ),
         // Azure's connection strings: a storage account's key (64 bytes, 88 in base64), and
         // Service Bus's and Event Hubs' shared access key (32 bytes).
+        // URL-encoded too (`%2B`, `%2F`, `%3D`), as a connection string in a URL's query is.
         provider(
-            "Azure storage account key",
-            r"(?:^|[;\s])AccountKey=([A-Za-z0-9+/]{40,}={0,2})",
+            AZURE_STORAGE_KEY,
+            r"(?:^|[;\s])AccountKey=((?:[A-Za-z0-9+/]|%2[BbFf]){40,}(?:=|%3[Dd]){0,2})",
             1,
             &["AccountKey="],
         ),
         provider(
-            "Azure shared access key",
-            r"(?:^|[;\s])SharedAccessKey=([A-Za-z0-9+/]{40,}={0,2})",
+            AZURE_SHARED_ACCESS_KEY,
+            r"(?:^|[;\s])SharedAccessKey=((?:[A-Za-z0-9+/]|%2[BbFf]){40,}(?:=|%3[Dd]){0,2})",
             1,
             &["SharedAccessKey="],
         ),
@@ -163,7 +189,8 @@ pub(super) fn token(
         for caps in p.re.captures_iter(text) {
             let Some(m) = caps.get(p.group) else { continue };
             let secret = m.as_str();
-            if token_placeholder(secret) || PUBLISHED_KEYS.contains(&secret) {
+            let azure = p.kind == AZURE_STORAGE_KEY || p.kind == AZURE_SHARED_ACCESS_KEY;
+            if token_placeholder(secret) || (azure && !azure_key(secret)) {
                 continue;
             }
             return Some((p.kind, secret));

@@ -8,8 +8,8 @@
 //! takes its password glued to `-p` (`mysqladmin ping -uroot -pS3cret`), where `mkdir -p`,
 //! `redis-cli -p6380` and `ssh -p2222` mean something else entirely, and where a bare `-p`
 //! asks for the password (the next word is the database; mydumper, myloader and Percona's
-//! `pt-*` take the password there as well, as redis-cli does after `-a` and the MongoDB
-//! shells and sshpass after `-p`). For that, [`Program`] reads the same
+//! `pt-*` take the password there as well, as redis-cli does after `-a`, the MongoDB shells
+//! after `-p`, and sshpass, before the command it runs, after its `-p`). For that, [`Program`] reads the same
 //! words underneath: it ends a command at a newline and at `;`, `&&`, `||`, `|` or a lone `&`
 //! outside quotes (glued to a word or not), and finds each command's program past what only
 //! runs it (`sh -c`, `exec`, `sudo -u mysql`, `timeout 5`, a health check's `CMD-SHELL`,
@@ -62,6 +62,8 @@ struct Runner {
     shell: bool,
     value_flags: &'static [&'static str],
     operands: u8,
+    /// Its flags whose value is a password (`sshpass -p …`).
+    password_flags: &'static [&'static str],
 }
 
 const RUNNERS: &[Runner] = &[
@@ -70,6 +72,7 @@ const RUNNERS: &[Runner] = &[
         shell: true,
         value_flags: &["-o", "+o", "-O", "+O"],
         operands: 0,
+        password_flags: &[],
     },
     Runner {
         names: &["sudo"],
@@ -78,24 +81,28 @@ const RUNNERS: &[Runner] = &[
             "-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U", "-T", "--user", "--group",
         ],
         operands: 0,
+        password_flags: &[],
     },
     Runner {
         names: &["env"],
         shell: false,
         value_flags: &["-u", "-C", "-S", "--unset", "--chdir", "--split-string"],
         operands: 0,
+        password_flags: &[],
     },
     Runner {
         names: &["nice"],
         shell: false,
         value_flags: &["-n", "--adjustment"],
         operands: 0,
+        password_flags: &[],
     },
     Runner {
         names: &["timeout"],
         shell: false,
         value_flags: &["-s", "-k", "--signal", "--kill-after"],
         operands: 1,
+        password_flags: &[],
     },
     Runner {
         names: &["xargs"],
@@ -115,6 +122,7 @@ const RUNNERS: &[Runner] = &[
             "--arg-file",
         ],
         operands: 0,
+        password_flags: &[],
     },
     Runner {
         names: &["docker", "podman"],
@@ -140,24 +148,28 @@ const RUNNERS: &[Runner] = &[
             "--platform",
         ],
         operands: 2,
+        password_flags: &[],
     },
     Runner {
         names: &["gosu", "su-exec"],
         shell: false,
         value_flags: &[],
         operands: 1,
+        password_flags: &[],
     },
     Runner {
         names: &["eval"],
         shell: true,
         value_flags: &[],
         operands: 0,
+        password_flags: &[],
     },
     Runner {
         names: &["ionice"],
         shell: false,
         value_flags: &["-c", "-n", "-p", "-P", "-u"],
         operands: 0,
+        password_flags: &[],
     },
     Runner {
         names: &["chpst"],
@@ -167,24 +179,35 @@ const RUNNERS: &[Runner] = &[
             "-t",
         ],
         operands: 0,
+        password_flags: &[],
     },
     Runner {
         names: &["flock"],
         shell: false,
         value_flags: &["-w", "-E", "--timeout", "--conflict-exit-code"],
         operands: 1,
+        password_flags: &[],
     },
     Runner {
         names: &["stdbuf", "runuser"],
         shell: false,
         value_flags: &["-u", "-g", "-G", "-i", "-o", "-e"],
         operands: 0,
+        password_flags: &[],
+    },
+    Runner {
+        names: &["sshpass"],
+        shell: false,
+        value_flags: &["-p", "-f", "-d", "-P"],
+        operands: 0,
+        password_flags: &["-p"],
     },
     Runner {
         names: &["exec"],
         shell: false,
         value_flags: &["-a"],
         operands: 0,
+        password_flags: &[],
     },
     Runner {
         names: &[
@@ -210,6 +233,7 @@ const RUNNERS: &[Runner] = &[
         shell: false,
         value_flags: &[],
         operands: 0,
+        password_flags: &[],
     },
 ];
 
@@ -249,7 +273,6 @@ fn password_flags(name: &str) -> &'static [&'static str] {
         "redis-cli" | "valkey-cli" | "keydb-cli" => &["-a"],
         "mongo" | "mongosh" | "mongodump" | "mongorestore" | "mongoexport" | "mongoimport"
         | "mongostat" | "mongotop" | "mongofiles" => &["-p", "--password"],
-        "sshpass" => &["-p"],
         _ => &[],
     }
 }
@@ -274,6 +297,7 @@ fn percona_mysql_tool(name: &str) -> bool {
         "heartbeat",
         "index-usage",
         "kill",
+        "mysql-summary",
         "online-schema-change",
         "query-digest",
         "replica-delay",
@@ -283,6 +307,7 @@ fn percona_mysql_tool(name: &str) -> bool {
         "slave-delay",
         "slave-find",
         "slave-restart",
+        "stalk",
         "table-checksum",
         "table-sync",
         "table-usage",
@@ -327,7 +352,7 @@ impl Defined<'_> {
 
 /// The program a word of a command belongs to, as far as its options' values go
 /// ([`Program::owner`]).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub(super) struct Owner {
     /// The flags after which the program takes its password as the next word
     /// ([`password_flags`]): none for most programs.
@@ -615,7 +640,12 @@ impl<'d> Program<'d> {
     /// (`-p S3cret;`) is still the value of the option before it.
     pub(super) fn owner(&self) -> Owner {
         Owner {
-            password_flags: self.password_flags,
+            // Before the program, a runner's own (`sshpass -p …`).
+            password_flags: if self.expecting {
+                self.runner.map_or(&[], |r| r.password_flags)
+            } else {
+                self.password_flags
+            },
             mysql: self.mysql,
             percona: self.percona,
         }

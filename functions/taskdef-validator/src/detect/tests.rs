@@ -511,6 +511,147 @@ fn the_shell_reader_after_a_fifth_review() {
     }
 }
 
+/// A sixth review, of the programs' password flags, JSON members, Azure keys and UUIDs.
+#[test]
+fn the_detector_after_a_sixth_review() {
+    const FLAG_KIND: &str = "credential-like flag with a generated value";
+    for (args, expected) in [
+        // sshpass runs a command: the options after it are that command's (`ssh -p 2222`).
+        (
+            &[
+                "sh",
+                "-c",
+                "sshpass -p \"$SSHPASS\" ssh -o StrictHostKeyChecking=no -p 2222 deploy@host",
+            ][..],
+            vec![],
+        ),
+        (&["sshpass", "-e", "ssh", "-p", "2222", "host"], vec![]),
+        (
+            &["sh", "-c", "sshpass -f /run/secrets/pw ssh -p 2222 host"],
+            vec![],
+        ),
+        (
+            &["sh", "-c", "sshpass -p Xk9vQ2mLr7Tz4wP8 ssh -p 2222 host"],
+            vec![(2, FLAG_KIND)],
+        ),
+        (
+            &[
+                "sshpass",
+                "-p",
+                "Xk9vQ2mLr7Tz4wP8",
+                "ssh",
+                "-p",
+                "2222",
+                "host",
+            ],
+            vec![(2, FLAG_KIND)],
+        ),
+        // In exec form an argument is the value whole: `;`, `&`, `)` are characters of it.
+        (
+            &[
+                "mydumper",
+                "-h",
+                "db",
+                "-u",
+                "root",
+                "-p",
+                "k;Xk9vQ2mZ7pLa",
+                "-o",
+                "/b",
+            ],
+            vec![(6, FLAG_KIND)],
+        ),
+        (
+            &["redis-cli", "-a", "Qw&Xk9vQ2mZ7pLa", "ping"],
+            vec![(2, FLAG_KIND)],
+        ),
+        // Percona's summary tools take a password too.
+        (
+            &["sh", "-c", "pt-mysql-summary -u root -p Xk9vQ2mLr7Tz4wP8"],
+            vec![(2, FLAG_KIND)],
+        ),
+        // A UUID after a token's own flag is the token.
+        (
+            &[
+                "consul",
+                "members",
+                "-token",
+                "3f1c2a9e-7b4d-4e8a-9c1f-2d3e4f5a6b7c",
+            ],
+            vec![(3, FLAG_KIND)],
+        ),
+        // A flag after a flag is another option, not its value.
+        (
+            &[
+                "sh",
+                "-c",
+                "psql --no-password --host db; ansible-playbook --ask-become-pass --verbose x.yml",
+            ],
+            vec![],
+        ),
+        // A newline ends the command: the next line's first word is no value of a flag.
+        (&["sh", "-c", "mongosh -u root -p\necho started"], vec![]),
+    ] {
+        assert_eq!(command_kinds(args), expected, "{args:?}");
+    }
+    // Datadog's template variables and secret handles, Jasypt's and Spring Cloud Config's
+    // encrypted values: no plaintext.
+    for value in [
+        r#"[{"host":"%%host%%","port":5432,"username":"datadog","password":"%%env_PG_PASSWORD%%"}]"#,
+        r#"{"password":"ENC[redis_password]"}"#,
+        r#"{"spring.datasource.password":"ENC(G6N718UuyPE5bHyWKyuLQSm02auQPUtm)"}"#,
+        r#"{"password":"{cipher}AQA5hVbvzxrIsO0IOPdZf6w5DOMxf6J2qh3aNx4YVtN3yxQ4"}"#,
+    ] {
+        assert_eq!(
+            scan_pair("com.datadoghq.ad.instances", value),
+            None,
+            "{value}"
+        );
+    }
+    // A JSON list of name/value pairs is read as the variables it holds.
+    assert_eq!(
+        scan_pair(
+            "ENV_JSON",
+            r#"[{"name":"DB_PASSWORD","value":"Xk9vQ2mLr7Tz4wP8"}]"#
+        )
+        .map(|d| d.kind),
+        Some(GENERATED_VALUE)
+    );
+    // Azure keys must look random; the emulators' published keys are no secrets, URL-encoded
+    // or not.
+    for value in [
+        "AccountEndpoint=https://localhost:8081/;AccountKey=C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw==",
+        "AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq%2FK1SZFPTOtr%2FKBHBeksoGMGw%3D%3D",
+        "AccountName=a;AccountKey=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==",
+        "AccountName=a;AccountKey=YourStorageAccountKeyGoesHereReplaceWithRealKeyFromPortal==",
+        "AccountName=a;AccountKey=abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz",
+    ] {
+        assert_eq!(scan_pair("CONNECTION", value), None, "{value}");
+    }
+    let encoded = "AccountName=a;AccountKey=q3Vx9Lk2Pz7Rt5Wm8Nb4Hj6Gf1Ds0Ae%2BYc2Xu7Iv5Ow3Qp9Ls8Kr1Jt6Mh4Ng0Bf2Vd7Ce5Zx3Ay1Bz7Cx%3D%3D";
+    assert_eq!(
+        scan_pair("CONNECTION", encoded).map(|d| d.kind),
+        Some("Azure storage account key")
+    );
+    // A UUID that counts up is a placeholder; ids under token-like names are ids.
+    assert_eq!(
+        scan_pair("splunk-token", "12345678-1234-1234-1234-123456789012"),
+        None
+    );
+    for name in [
+        "IDEMPOTENCY_TOKEN",
+        "CLIENT_TOKEN",
+        "CORRELATION_TOKEN",
+        "PAGE_TOKEN",
+    ] {
+        assert_eq!(
+            scan_pair(name, "3f1c2a9e-7b4d-4e8a-9c1f-2d3e4f5a6b7c"),
+            None,
+            "{name}"
+        );
+    }
+}
+
 /// A shell default of a variable the container defines (in `environment` or `secrets`) is
 /// never used: ECS sets the variable before the command runs. With environment files, any
 /// variable may be defined there.
