@@ -445,7 +445,7 @@ fn sub_template(text: &Text) -> Option<Cow<'_, str>> {
         return Some(Cow::Borrowed(template));
     };
     // One pass over the template, as CloudFormation substitutes (a value is not searched for
-    // variables again), and no longer than the template and [`MAX_SUBSTITUTED`] more.
+    // variables again), and bounded: past [`MAX_SUBSTITUTED`] more, the rest is as written.
     let mut text = String::with_capacity(template.len());
     let mut rest = template;
     while let Some(open) = rest.find("${") {
@@ -464,7 +464,8 @@ fn sub_template(text: &Text) -> Option<Cow<'_, str>> {
         }
         rest = after;
         if text.len() > template.len() + MAX_SUBSTITUTED {
-            return Some(Cow::Borrowed(template));
+            // The rest as written: what was put in so far is read, and the text stays bounded.
+            break;
         }
     }
     text.push_str(rest);
@@ -472,7 +473,7 @@ fn sub_template(text: &Text) -> Option<Cow<'_, str>> {
 }
 
 /// Most text a `!Sub`'s literal variables may add to its template ([`sub_template`]); beyond,
-/// the template is read as written.
+/// the rest of the template is read as written.
 const MAX_SUBSTITUTED: usize = 64 * 1024;
 
 fn command_finding(base: &str, field: &str, i: usize, d: detect::Detection) -> Finding {

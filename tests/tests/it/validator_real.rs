@@ -1100,3 +1100,43 @@ async fn a_hostile_sub_is_bounded_and_a_token_in_its_map_is_found() -> anyhow::R
     );
     Ok(())
 }
+
+/// After a third review: a Percona DSN on a `\`-continued line, a password ending in `)` in
+/// exec form, and a UUID client secret are found.
+#[tokio::test]
+async fn continued_lines_exec_parentheses_and_uuid_client_secrets_are_found() -> anyhow::Result<()>
+{
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("td.json");
+    std::fs::write(
+        &path,
+        serde_json::to_string_pretty(&serde_json::json!({
+            "family": "third",
+            "executionRoleArn": "arn:aws:iam::123456789012:role/x",
+            "containerDefinitions": [
+                {"name": "osc", "image": "percona-toolkit:3", "command": [
+                    "sh", "-c", "pt-online-schema-change --alter \"ADD COLUMN c INT\" \\\n  --execute \\\n  D=app,t=users,h=db,u=root,p=Xk9vQ2mZ7pL",
+                ]},
+                {"name": "cache", "image": "redis:7", "command": ["redis-cli", "-a", "Xk9vQ2mZ7pL)", "ping"]},
+                {"name": "auth", "image": "app:1", "environment": [
+                    {"name": "KEYCLOAK_CLIENT_SECRET", "value": "d0b8122f-8dfb-46b7-b68a-f5cc4e25d000"},
+                    {"name": "CLIENT_TOKEN", "value": "d0b8122f-8dfb-46b7-b68a-f5cc4e25d000"},
+                ]},
+            ],
+        }))?,
+    )?;
+    let report = validate(&[&path.to_string_lossy()]).await?;
+    let leaks: Vec<String> = findings(&report, &["plaintext-secret", "secret-in-command"])
+        .into_iter()
+        .map(|(_, pointer, _, _, _)| pointer)
+        .collect();
+    assert_eq!(
+        leaks,
+        vec![
+            "/containerDefinitions/0/command/2".to_owned(),
+            "/containerDefinitions/1/command/2".to_owned(),
+            "/containerDefinitions/2/environment/0/value".to_owned(),
+        ]
+    );
+    Ok(())
+}

@@ -458,7 +458,7 @@ fn read_words<'a>(
         // Taken before the word is read: `-p S3cret;` ends the command, but is its value. A
         // newline ends it first (`mongosh -p`, then `echo` on the next line): a word there is
         // no value of a program's password flag (pairs of words are read as ever).
-        let owner = if word.new_line {
+        let owner = if program.ends_before(word) {
             shell::Owner::default()
         } else {
             program.owner()
@@ -506,17 +506,17 @@ fn pair_in(
     if previous.is_some_and(|p| owner.password_flags.contains(&p)) {
         let value = value_part(raw);
         return (!value.starts_with('-'))
-            .then(|| word_pair(program, Some("--password"), value))
+            .then(|| word_pair(program, Some("--password"), value, shell_text))
             .flatten();
     }
     if owner.percona {
         if let Some(password) = shell::percona_dsn_password(value_part(raw)) {
-            return word_pair(program, Some("--password"), password);
+            return word_pair(program, Some("--password"), password, shell_text);
         }
     }
     let word = raw.trim_matches(|c| c == '"' || c == '\'');
     // A computed word (`"${PW:-S3cret}";`) up to its separator: its default, if any, is whole.
-    let word = if commands::computed(word) {
+    let word = if computed(word, shell_text) {
         value_part(raw)
     } else {
         word
@@ -524,12 +524,31 @@ fn pair_in(
     if owner.mysql && matches!(previous, Some("-p" | "--password")) {
         return None;
     }
-    word_pair(program, previous, word)
+    word_pair(program, previous, word, shell_text)
+}
+
+/// [`commands::computed`] for a word of shell text; an exec-form argument is expanded by no
+/// shell, so a `)` in it is a character of the value (`Xk9…)`), and only a call-like `(…)`
+/// (`os.environ.get('K')`) or what a program reads from elsewhere (`$`, `@file`) counts.
+fn computed(word: &str, shell_text: bool) -> bool {
+    if shell_text {
+        commands::computed(word)
+    } else {
+        word.starts_with(['$', '`', '@', '<'])
+            || word
+                .find('(')
+                .is_some_and(|open| word.get(open..).is_some_and(|rest| rest.contains(')')))
+    }
 }
 
 /// A pair of words, or a word `name=value`. `program` says which shell defaults are used
 /// ([`Program::fallback`]).
-fn word_pair(program: &Program, previous: Option<&str>, word: &str) -> Option<Detection> {
+fn word_pair(
+    program: &Program,
+    previous: Option<&str>,
+    word: &str,
+    shell_text: bool,
+) -> Option<Detection> {
     // `${PW:=S3cret}` is an expansion, not a name and a value.
     let assignment = word
         .split_once('=')
@@ -540,7 +559,7 @@ fn word_pair(program: &Program, previous: Option<&str>, word: &str) -> Option<De
             .trim_end_matches(';')
             .trim_matches(|c| c == '"' || c == '\'');
         // `--password=${PW:-S3cret}`: the default is written here.
-        let written = if commands::computed(core) {
+        let written = if computed(core, shell_text) {
             program.fallback(shell::value_part(core))
         } else {
             Some(value)
@@ -551,7 +570,7 @@ fn word_pair(program: &Program, previous: Option<&str>, word: &str) -> Option<De
             return Some(d);
         }
     }
-    let word = if commands::computed(word) {
+    let word = if computed(word, shell_text) {
         program.fallback(shell::value_part(word))?
     } else {
         word

@@ -117,7 +117,8 @@ impl Name {
             credential: credential_tokens(words),
             password: password_tokens(words),
             public: public_tokens(words),
-            id_like: words.iter().any(|w| ID_LIKE.contains(w)),
+            // Only a token: a client's secret or a request's signing key is a credential.
+            id_like: words.last() == Some(&"token") && words.iter().any(|w| ID_LIKE.contains(w)),
         }
     }
 

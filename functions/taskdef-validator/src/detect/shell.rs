@@ -636,6 +636,12 @@ impl<'d> Program<'d> {
         None
     }
 
+    /// Whether `word` starts a new command by its newline (one not continued by `\`, and not
+    /// inside a quote), before it is read.
+    pub(super) fn ends_before(&self, word: Word<'_>) -> bool {
+        word.new_line && !self.continued && self.quote.is_none()
+    }
+
     /// What the next word belongs to, taken before it is read: a word that ends its command
     /// (`-p S3cret;`) is still the value of the option before it.
     pub(super) fn owner(&self) -> Owner {

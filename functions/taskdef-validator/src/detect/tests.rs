@@ -652,6 +652,46 @@ fn the_detector_after_a_sixth_review() {
     }
 }
 
+/// A seventh review, of the sixth's fixes.
+#[test]
+fn the_detector_after_a_seventh_review() {
+    const FLAG_KIND: &str = "credential-like flag with a generated value";
+    const FLAG_HUMAN: &str = "credential-like flag with a value";
+    for (args, expected) in [
+        // A line continued by `\` is the same command: a Percona DSN on it is still its.
+        (&["sh", "-c", "pt-online-schema-change --alter \"ADD COLUMN c INT\" \\\n  --execute \\\n  D=app,t=users,h=db,u=root,p=Xk9vQ2mZ7pL"][..], vec![(2, FLAG_KIND)]),
+        (&["sh", "-c", "pt-table-checksum \\\n h=db,u=root,p=hunter"], vec![(2, FLAG_HUMAN)]),
+        // In exec form no shell expands: a `)` is a character of the password.
+        (&["app", "--db-password", "Xk9vQ2mZ7pL)"], vec![(2, FLAG_KIND)]),
+        (&["redis-cli", "-a", "Xk9vQ2mZ7pL)", "ping"], vec![(2, FLAG_KIND)]),
+        // A call in exec form is still computed.
+        (&["python", "app.py", "--db-password", "os.environ.get('DB_PASSWORD')"], vec![]),
+    ] {
+        assert_eq!(command_kinds(args), expected, "{args:?}");
+    }
+    // Id-like words spare a token's UUID only: a client's secret or a signing key is one.
+    let uuid = "d0b8122f-8dfb-46b7-b68a-f5cc4e25d000";
+    for name in [
+        "KEYCLOAK_CLIENT_SECRET",
+        "OAUTH_CLIENT_SECRET",
+        "CLIENT_API_KEY",
+        "REQUEST_SIGNING_KEY",
+    ] {
+        assert_eq!(
+            scan_pair(name, uuid).map(|d| d.kind),
+            Some(GENERATED_VALUE),
+            "{name}"
+        );
+    }
+    assert_eq!(scan_pair("CLIENT_TOKEN", uuid), None);
+    // A real 32-byte shared access key without a digit is still one.
+    assert_eq!(
+        scan_pair("SB", "Endpoint=sb://n.servicebus.windows.net/;SharedAccessKeyName=r;SharedAccessKey=QwErTyUiOpAsDfGhJkLzXcVbNmqwertyuiopASDFGH+=")
+            .map(|d| d.kind),
+        Some("Azure shared access key")
+    );
+}
+
 /// A shell default of a variable the container defines (in `environment` or `secrets`) is
 /// never used: ECS sets the variable before the command runs. With environment files, any
 /// variable may be defined there.
