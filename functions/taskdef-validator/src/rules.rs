@@ -4,6 +4,8 @@
 //! ([`ecs_secrets_shared::task_definition`]) and its references, the same model and the same
 //! walk the redeployer matches with, so "valid" means the same thing in both functions.
 
+use std::borrow::Cow;
+
 use ecs_secrets_shared::arn::Arn;
 use ecs_secrets_shared::reference::{
     SecretReference, SecretTarget, TaskContext, Tracks, VersionSelector,
@@ -12,8 +14,6 @@ use ecs_secrets_shared::task_definition::{
     ContainerDefinition, Flag, FoundReference, TaskDefinition, Text,
 };
 use ecs_secrets_shared::ShapeError;
-use std::borrow::Cow;
-
 use serde_json::Value;
 
 use crate::detect;

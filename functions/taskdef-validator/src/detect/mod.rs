@@ -479,7 +479,7 @@ fn read_words<'a>(
 }
 
 /// [`word_pair`], except after the flags a program takes its password after (redis-cli's
-/// `-a`, mydumper's `-p`: [`Program::password_flags`]), where the word is judged as a
+/// `-a`, mydumper's `-p`: [`shell::Owner`]), where the word is judged as a
 /// password — unless it is another option (`mongosh -p --authenticationDatabase admin` asks
 /// for it) — and after a MySQL client's `-p` or `--password`: its database, never its value
 /// (which they take only glued or after `=`).

@@ -7,13 +7,14 @@
 //! part of the value. One common form is the program's own syntax: a MySQL or MariaDB client
 //! takes its password glued to `-p` (`mysqladmin ping -uroot -pS3cret`), where `mkdir -p`,
 //! `redis-cli -p6380` and `ssh -p2222` mean something else entirely, and where a bare `-p`
-//! asks for the password (the next word is the database; mydumper, myloader and Percona's
-//! `pt-*` take the password there as well, as redis-cli does after `-a`, the MongoDB shells
-//! after `-p`, and sshpass, before the command it runs, after its `-p`). For that, [`Program`] reads the same
-//! words underneath: it ends a command at a newline and at `;`, `&&`, `||`, `|` or a lone `&`
-//! outside quotes (glued to a word or not), and finds each command's program past what only
-//! runs it (`sh -c`, `exec`, `sudo -u mysql`, `timeout 5`, a health check's `CMD-SHELL`,
-//! `until`, …).
+//! asks for the password (the next word is the database; mydumper, myloader and Percona
+//! Toolkit's MySQL tools take the password there as well, as redis-cli does after `-a`, the
+//! MongoDB shells after `-p`, and sshpass, before the command it runs, after its `-p`). For
+//! that, [`Program`] reads the same words underneath: it ends a command at a newline and at
+//! `;`, `&&`, `||`, `|` or a lone `&` outside quotes (glued to a word or not), and finds each
+//! command's program past what only runs it (`sh -c`, `exec`, `sudo -u mysql`, `timeout 5`, a
+//! health check's `CMD-SHELL`, `until`, …). A value ends at such a separator too, and a shell
+//! default (`${PW:-S3cret}`) is read for the value it falls back to.
 //!
 //! This is not a shell parser. Quotes are followed along a line (a newline forgets an
 //! unbalanced one, so a stray apostrophe costs one line), and the quoted string after a
@@ -263,8 +264,8 @@ const MYSQL_CLIENTS: &[&str] = &[
 
 /// The flags after which a program takes its password as the next word, where the same flag
 /// of another program means something else (`mkdir -p`, `cp -a`, `ssh -p 2222`) and a MySQL
-/// client's `-p` is followed by its database ([`Program::password_flags`]). The tools of the
-/// MySQL world among them (mydumper, myloader, Percona's `pt-*`) also take it glued to `-p`,
+/// client's `-p` is followed by its database ([`Owner::password_flags`]). The tools of the
+/// MySQL world among them (mydumper, myloader, Percona Toolkit's) also take it glued to `-p`,
 /// as the clients do.
 fn password_flags(name: &str) -> &'static [&'static str] {
     match name {
