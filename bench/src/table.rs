@@ -222,42 +222,29 @@ pub fn render(part: &str, v: &Value) -> String {
             let t = &v["throughput"];
             let q = &v["quality"];
             let r = &v["realistic"];
-            let mut speed: Vec<Vec<String>> = t["ecs_secrets"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|run| {
-                    vec![
-                        "ecs-secrets validate".into(),
-                        s(&run["corpus"]),
-                        s(&run["jobs"]),
-                        s(&run["task_definitions"]),
-                        s(&run["seconds"]),
-                        s(&run["per_second"]),
-                        s(&run["cpu_seconds"]),
-                        s(&run["per_cpu_second"]),
-                    ]
-                })
-                .collect();
-            // The floor: reading the same files and nothing else, one thread.
-            speed.extend(
-                t["reading_alone"]
+            // Our runs, then the floor they are measured against: the same files read and
+            // nothing else, on one thread.
+            let runs = |key: &str, tool: &str| -> Vec<Vec<String>> {
+                t[key]
                     .as_array()
                     .into_iter()
                     .flatten()
                     .map(|run| {
                         vec![
-                            "reading the files alone".into(),
+                            tool.into(),
                             s(&run["corpus"]),
-                            "1".into(),
+                            s(&run["jobs"]),
                             s(&run["task_definitions"]),
                             s(&run["seconds"]),
                             s(&run["per_second"]),
                             s(&run["cpu_seconds"]),
                             s(&run["per_cpu_second"]),
                         ]
-                    }),
-            );
+                    })
+                    .collect()
+            };
+            let mut speed = runs("ecs_secrets", "ecs-secrets validate");
+            speed.extend(runs("reading_alone", "reading the files alone"));
             speed.push(vec![
                 format!("detect-secrets {}", s(&q["detect_secrets_version"])),
                 "dense".into(),

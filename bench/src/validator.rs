@@ -172,7 +172,7 @@ fn reading_alone(files: &[String], corpus: Corpus) -> Result<Value> {
     }
     let (seconds, cpu) = (wall.elapsed().as_secs_f64(), thread_cpu_seconds()? - cpu);
     Ok(json!({
-        "corpus": corpus.label(), "task_definitions": files.len(), "megabytes": round(bytes as f64 / 1e6, 1),
+        "corpus": corpus.label(), "jobs": 1, "task_definitions": files.len(), "megabytes": round(bytes as f64 / 1e6, 1),
         "seconds": round(seconds, 2), "per_second": per_second(files.len(), seconds),
         "cpu_seconds": round(cpu, 2), "per_cpu_second": per_second(files.len(), cpu),
     }))

@@ -381,8 +381,8 @@ fn commands(container: &ContainerDefinition, base: &str, out: &mut Vec<Finding>)
         names: &names,
         any: !container.environment_files.is_empty(),
     };
-    let entry: Vec<Option<&str>> = entry_owned.iter().map(|a| a.as_deref()).collect();
-    let command: Vec<Option<&str>> = command_owned.iter().map(|a| a.as_deref()).collect();
+    let entry = borrowed(&entry_owned);
+    let command = borrowed(&command_owned);
     let entry_len = entry.len();
     let alone = detect::entry_point_script(&entry) || entry.iter().any(Option::is_none);
     let mut line = entry;
@@ -403,8 +403,7 @@ fn commands(container: &ContainerDefinition, base: &str, out: &mut Vec<Finding>)
         out.push(command_finding(base, field, i, d));
     }
     if container.health_check.is_some() {
-        let args: Vec<Option<&str>> = health_owned.iter().map(|a| a.as_deref()).collect();
-        for (i, d) in detect::scan_command_within(&args, defined) {
+        for (i, d) in detect::scan_command_within(&borrowed(&health_owned), defined) {
             out.push(command_finding(base, "healthCheck/command", i, d));
         }
     }
@@ -422,6 +421,11 @@ fn arguments(list: &ecs_secrets_shared::task_definition::Many<Text>) -> Vec<Opti
         }
     }
     args
+}
+
+/// [`arguments`] as the command reader takes them.
+fn borrowed<'a>(args: &'a [Option<Cow<'_, str>>]) -> Vec<Option<&'a str>> {
+    args.iter().map(|a| a.as_deref()).collect()
 }
 
 /// The text a `Fn::Sub` (`!Sub "text"`, or `!Sub ["text", {variables}]`) will be: its

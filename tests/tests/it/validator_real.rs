@@ -87,6 +87,34 @@ fn findings(report: &Value, rules: &[&str]) -> Vec<(String, String, String, Stri
     out
 }
 
+/// Where the report finds a secret (`plaintext-secret`, `secret-in-command`): the pointers, in
+/// order.
+fn leak_pointers(report: &Value) -> Vec<String> {
+    findings(report, &["plaintext-secret", "secret-in-command"])
+        .into_iter()
+        .map(|(_, pointer, _, _, _)| pointer)
+        .collect()
+}
+
+/// Writes `td.json` in `dir`: a task definition of `family`, with an execution role, holding
+/// `containers`.
+fn write_task_definition(
+    dir: &tempfile::TempDir,
+    family: &str,
+    containers: Value,
+) -> anyhow::Result<std::path::PathBuf> {
+    let path = dir.path().join("td.json");
+    std::fs::write(
+        &path,
+        serde_json::to_string_pretty(&serde_json::json!({
+            "family": family,
+            "executionRoleArn": "arn:aws:iam::123456789012:role/x",
+            "containerDefinitions": containers,
+        }))?,
+    )?;
+    Ok(path)
+}
+
 fn row(
     file: &str,
     pointer: &str,
@@ -824,37 +852,30 @@ async fn a_mysql_password_inside_a_sub_is_found() -> anyhow::Result<()> {
 #[tokio::test]
 async fn a_password_written_as_an_expansions_default_is_found() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let path = dir.path().join("td.json");
-    std::fs::write(
-        &path,
-        serde_json::to_string_pretty(&serde_json::json!({
-            "family": "db",
-            "executionRoleArn": "arn:aws:iam::123456789012:role/x",
-            "containerDefinitions": [
-                {"name": "db", "image": "mysql:8", "healthCheck": {"command": [
-                    "CMD-SHELL",
-                    "mysqladmin ping -uroot -p${MYSQL_ROOT_PASSWORD:-Xk9vQ2mLr7Tz4wP8} || exit 1",
-                ]}},
-                {"name": "app", "image": "app:1", "command": [
-                    "sh", "-c", "exec app --db-password ${DB_PASSWORD:-Xk9vQ2mLr7Tz4wP8}",
-                ]},
-                {"name": "clean", "image": "mysql:8", "command": [
-                    "sh", "-c", "mysql -uroot -p${MYSQL_ROOT_PASSWORD} -p${PW:-} app",
-                ], "environment": [
-                    {"name": "DB_PASSWORD", "value": "${DB_PASSWORD}"},
-                    {"name": "PORT", "value": "${PORT:-8080}"},
-                ]},
-                {"name": "env", "image": "app:1", "environment": [
-                    {"name": "DB_PASSWORD", "value": "${DB_PASSWORD:-Xk9vQ2mLr7Tz4wP8}"},
-                ]},
-            ],
-        }))?,
+    let path = write_task_definition(
+        &dir,
+        "db",
+        serde_json::json!([
+            {"name": "db", "image": "mysql:8", "healthCheck": {"command": [
+                "CMD-SHELL",
+                "mysqladmin ping -uroot -p${MYSQL_ROOT_PASSWORD:-Xk9vQ2mLr7Tz4wP8} || exit 1",
+            ]}},
+            {"name": "app", "image": "app:1", "command": [
+                "sh", "-c", "exec app --db-password ${DB_PASSWORD:-Xk9vQ2mLr7Tz4wP8}",
+            ]},
+            {"name": "clean", "image": "mysql:8", "command": [
+                "sh", "-c", "mysql -uroot -p${MYSQL_ROOT_PASSWORD} -p${PW:-} app",
+            ], "environment": [
+                {"name": "DB_PASSWORD", "value": "${DB_PASSWORD}"},
+                {"name": "PORT", "value": "${PORT:-8080}"},
+            ]},
+            {"name": "env", "image": "app:1", "environment": [
+                {"name": "DB_PASSWORD", "value": "${DB_PASSWORD:-Xk9vQ2mLr7Tz4wP8}"},
+            ]},
+        ]),
     )?;
     let report = validate(&[&path.to_string_lossy()]).await?;
-    let leaks: Vec<String> = findings(&report, &["plaintext-secret", "secret-in-command"])
-        .into_iter()
-        .map(|(_, pointer, _, _, _)| pointer)
-        .collect();
+    let leaks = leak_pointers(&report);
     assert_eq!(
         leaks,
         vec![
@@ -874,36 +895,29 @@ async fn a_password_written_as_an_expansions_default_is_found() -> anyhow::Resul
 #[tokio::test]
 async fn a_password_after_a_tools_password_flag_is_found() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let path = dir.path().join("td.json");
-    std::fs::write(
-        &path,
-        serde_json::to_string_pretty(&serde_json::json!({
-            "family": "backup",
-            "executionRoleArn": "arn:aws:iam::123456789012:role/x",
-            "containerDefinitions": [
-                {"name": "mydumper", "image": "mydumper/mydumper:v0.16", "command": [
-                    "mydumper", "-h", "db", "-u", "backup", "-p", "Xk9vQ2mLr7Tz4wP8", "-o", "/backup",
-                ]},
-                {"name": "checksum", "image": "percona-toolkit:3", "command": [
-                    "sh", "-c", "pt-table-checksum -h db -u root -p Xk9vQ2mLr7Tz4wP8 --replicate=pt.checksums",
-                ]},
-                {"name": "client", "image": "mysql:8", "command": [
-                    "mysql", "-h", "db", "-u", "root", "-p", "app",
-                ]},
-                {"name": "cache", "image": "redis:7", "healthCheck": {"command": [
-                    "CMD-SHELL", "redis-cli -a Xk9vQ2mLr7Tz4wP8 ping | grep PONG",
-                ]}},
-                {"name": "mongo", "image": "mongo:7", "healthCheck": {"command": [
-                    "CMD", "mongosh", "--quiet", "-u", "root", "-p", "Xk9vQ2mLr7Tz4wP8", "--eval", "db.adminCommand('ping')",
-                ]}},
-            ],
-        }))?,
+    let path = write_task_definition(
+        &dir,
+        "backup",
+        serde_json::json!([
+            {"name": "mydumper", "image": "mydumper/mydumper:v0.16", "command": [
+                "mydumper", "-h", "db", "-u", "backup", "-p", "Xk9vQ2mLr7Tz4wP8", "-o", "/backup",
+            ]},
+            {"name": "checksum", "image": "percona-toolkit:3", "command": [
+                "sh", "-c", "pt-table-checksum -h db -u root -p Xk9vQ2mLr7Tz4wP8 --replicate=pt.checksums",
+            ]},
+            {"name": "client", "image": "mysql:8", "command": [
+                "mysql", "-h", "db", "-u", "root", "-p", "app",
+            ]},
+            {"name": "cache", "image": "redis:7", "healthCheck": {"command": [
+                "CMD-SHELL", "redis-cli -a Xk9vQ2mLr7Tz4wP8 ping | grep PONG",
+            ]}},
+            {"name": "mongo", "image": "mongo:7", "healthCheck": {"command": [
+                "CMD", "mongosh", "--quiet", "-u", "root", "-p", "Xk9vQ2mLr7Tz4wP8", "--eval", "db.adminCommand('ping')",
+            ]}},
+        ]),
     )?;
     let report = validate(&[&path.to_string_lossy()]).await?;
-    let leaks: Vec<String> = findings(&report, &["plaintext-secret", "secret-in-command"])
-        .into_iter()
-        .map(|(_, pointer, _, _, _)| pointer)
-        .collect();
+    let leaks = leak_pointers(&report);
     assert_eq!(
         leaks,
         vec![
@@ -923,7 +937,6 @@ async fn a_password_after_a_tools_password_flag_is_found() -> anyhow::Result<()>
 #[tokio::test]
 async fn azure_keys_json_config_and_pw_names_are_found() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let path = dir.path().join("td.json");
     let key =
         "q3Vx9Lk2Pz7Rt5Wm8Nb4Hj6Gf1Ds0Ae+Yc2Xu7Iv5Ow3Qp9Ls8Kr1Jt6Mh4Ng0Bf2Vd7Ce5Zx3Ay1Bz7Cx==";
     let env = serde_json::json!([
@@ -934,13 +947,10 @@ async fn azure_keys_json_config_and_pw_names_are_found() -> anyhow::Result<()> {
         {"name": "AZURITE", "value": "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://azurite:10000/devstoreaccount1;"},
         {"name": "APP_CONFIG", "value": "{\"server\":{\"port\":8080},\"logging\":{\"level\":\"info\"}}"},
     ]);
-    std::fs::write(
-        &path,
-        serde_json::to_string_pretty(&serde_json::json!({
-            "family": "azure",
-            "executionRoleArn": "arn:aws:iam::123456789012:role/x",
-            "containerDefinitions": [{"name": "app", "image": "app:1", "environment": env}],
-        }))?,
+    let path = write_task_definition(
+        &dir,
+        "azure",
+        serde_json::json!([{"name": "app", "image": "app:1", "environment": env}]),
     )?;
     let report = validate(&[&path.to_string_lossy()]).await?;
     let leaks: Vec<(String, String)> = findings(&report, &["plaintext-secret"])
@@ -1001,10 +1011,7 @@ async fn computed_entry_points_sub_maps_and_defined_defaults() -> anyhow::Result
         ),
     )?;
     let report = validate(&[&path.to_string_lossy()]).await?;
-    let leaks: Vec<String> = findings(&report, &["plaintext-secret", "secret-in-command"])
-        .into_iter()
-        .map(|(_, pointer, _, _, _)| pointer)
-        .collect();
+    let leaks = leak_pointers(&report);
     assert_eq!(
         leaks,
         vec![
@@ -1023,30 +1030,23 @@ async fn computed_entry_points_sub_maps_and_defined_defaults() -> anyhow::Result
 #[tokio::test]
 async fn a_splunk_token_in_log_options_is_found() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let path = dir.path().join("td.json");
     let token = "3f1c2a9e-7b4d-4e8a-9c1f-2d3e4f5a6b7c";
-    std::fs::write(
-        &path,
-        serde_json::to_string_pretty(&serde_json::json!({
-            "family": "logs",
-            "executionRoleArn": "arn:aws:iam::123456789012:role/x",
-            "containerDefinitions": [{
-                "name": "app", "image": "app:1",
-                "environment": [
-                    {"name": "CONSUL_HTTP_TOKEN", "value": token},
-                    {"name": "TENANT_ID", "value": token},
-                ],
-                "logConfiguration": {"logDriver": "splunk", "options": {
-                    "splunk-url": "https://splunk.internal:8088", "splunk-token": token,
-                }},
-            }],
-        }))?,
+    let path = write_task_definition(
+        &dir,
+        "logs",
+        serde_json::json!([{
+            "name": "app", "image": "app:1",
+            "environment": [
+                {"name": "CONSUL_HTTP_TOKEN", "value": token},
+                {"name": "TENANT_ID", "value": token},
+            ],
+            "logConfiguration": {"logDriver": "splunk", "options": {
+                "splunk-url": "https://splunk.internal:8088", "splunk-token": token,
+            }},
+        }]),
     )?;
     let report = validate(&[&path.to_string_lossy()]).await?;
-    let leaks: Vec<String> = findings(&report, &["plaintext-secret", "secret-in-command"])
-        .into_iter()
-        .map(|(_, pointer, _, _, _)| pointer)
-        .collect();
+    let leaks = leak_pointers(&report);
     assert_eq!(
         leaks,
         vec![
@@ -1090,10 +1090,7 @@ async fn a_hostile_sub_is_bounded_and_a_token_in_its_map_is_found() -> anyhow::R
     let started = std::time::Instant::now();
     let report = validate(&[&path.to_string_lossy()]).await?;
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
-    let leaks: Vec<String> = findings(&report, &["plaintext-secret", "secret-in-command"])
-        .into_iter()
-        .map(|(_, pointer, _, _, _)| pointer)
-        .collect();
+    let leaks = leak_pointers(&report);
     assert_eq!(
         leaks,
         vec!["/containerDefinitions/0/environment/0/value".to_owned()]
@@ -1107,29 +1104,22 @@ async fn a_hostile_sub_is_bounded_and_a_token_in_its_map_is_found() -> anyhow::R
 async fn continued_lines_exec_parentheses_and_uuid_client_secrets_are_found() -> anyhow::Result<()>
 {
     let dir = tempfile::tempdir()?;
-    let path = dir.path().join("td.json");
-    std::fs::write(
-        &path,
-        serde_json::to_string_pretty(&serde_json::json!({
-            "family": "third",
-            "executionRoleArn": "arn:aws:iam::123456789012:role/x",
-            "containerDefinitions": [
-                {"name": "osc", "image": "percona-toolkit:3", "command": [
-                    "sh", "-c", "pt-online-schema-change --alter \"ADD COLUMN c INT\" \\\n  --execute \\\n  D=app,t=users,h=db,u=root,p=Xk9vQ2mZ7pL",
-                ]},
-                {"name": "cache", "image": "redis:7", "command": ["redis-cli", "-a", "Xk9vQ2mZ7pL)", "ping"]},
-                {"name": "auth", "image": "app:1", "environment": [
-                    {"name": "KEYCLOAK_CLIENT_SECRET", "value": "d0b8122f-8dfb-46b7-b68a-f5cc4e25d000"},
-                    {"name": "CLIENT_TOKEN", "value": "d0b8122f-8dfb-46b7-b68a-f5cc4e25d000"},
-                ]},
-            ],
-        }))?,
+    let path = write_task_definition(
+        &dir,
+        "third",
+        serde_json::json!([
+            {"name": "osc", "image": "percona-toolkit:3", "command": [
+                "sh", "-c", "pt-online-schema-change --alter \"ADD COLUMN c INT\" \\\n  --execute \\\n  D=app,t=users,h=db,u=root,p=Xk9vQ2mZ7pL",
+            ]},
+            {"name": "cache", "image": "redis:7", "command": ["redis-cli", "-a", "Xk9vQ2mZ7pL)", "ping"]},
+            {"name": "auth", "image": "app:1", "environment": [
+                {"name": "KEYCLOAK_CLIENT_SECRET", "value": "d0b8122f-8dfb-46b7-b68a-f5cc4e25d000"},
+                {"name": "CLIENT_TOKEN", "value": "d0b8122f-8dfb-46b7-b68a-f5cc4e25d000"},
+            ]},
+        ]),
     )?;
     let report = validate(&[&path.to_string_lossy()]).await?;
-    let leaks: Vec<String> = findings(&report, &["plaintext-secret", "secret-in-command"])
-        .into_iter()
-        .map(|(_, pointer, _, _, _)| pointer)
-        .collect();
+    let leaks = leak_pointers(&report);
     assert_eq!(
         leaks,
         vec![

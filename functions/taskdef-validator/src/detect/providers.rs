@@ -27,6 +27,8 @@ pub(super) struct Provider {
     /// Literal text of which every match holds at least one (case as written): the
     /// prefilter's keywords. The unit tests refuse a pattern without them.
     pub(super) keywords: &'static [&'static str],
+    /// What a match's secret must also be, beyond the pattern (an Azure key: random).
+    accepts: fn(&str) -> bool,
 }
 
 fn provider(
@@ -41,11 +43,23 @@ fn provider(
         re: Regex::new(pattern).unwrap_or_else(|e| panic!("pattern of {kind}: {e}")),
         group,
         keywords,
+        accepts: |_| true,
     }
 }
 
-const AZURE_STORAGE_KEY: &str = "Azure storage account key";
-const AZURE_SHARED_ACCESS_KEY: &str = "Azure shared access key";
+/// [`provider`], whose secret must also pass `accepts`.
+fn provider_checked(
+    kind: &'static str,
+    pattern: &str,
+    group: usize,
+    keywords: &'static [&'static str],
+    accepts: fn(&str) -> bool,
+) -> Provider {
+    Provider {
+        accepts,
+        ..provider(kind, pattern, group, keywords)
+    }
+}
 
 /// Keys in a provider's format that are published, not secret, the same in every
 /// installation: the Azure storage emulator's (Azurite's) account key and the Cosmos DB
@@ -136,17 +150,19 @@ pub(super) static PROVIDERS: LazyLock<Vec<Provider>> = LazyLock::new(|| {
         // Azure's connection strings: a storage account's key (64 bytes, 88 in base64), and
         // Service Bus's and Event Hubs' shared access key (32 bytes).
         // URL-encoded too (`%2B`, `%2F`, `%3D`), as a connection string in a URL's query is.
-        provider(
-            AZURE_STORAGE_KEY,
+        provider_checked(
+            "Azure storage account key",
             r"(?:^|[;\s])AccountKey=((?:[A-Za-z0-9+/]|%2[BbFf]){40,}(?:=|%3[Dd]){0,2})",
             1,
             &["AccountKey="],
+            azure_key,
         ),
-        provider(
-            AZURE_SHARED_ACCESS_KEY,
+        provider_checked(
+            "Azure shared access key",
             r"(?:^|[;\s])SharedAccessKey=((?:[A-Za-z0-9+/]|%2[BbFf]){40,}(?:=|%3[Dd]){0,2})",
             1,
             &["SharedAccessKey="],
+            azure_key,
         ),
         provider(
             "PEM private key",
@@ -190,8 +206,7 @@ pub(super) fn token(
         for caps in p.re.captures_iter(text) {
             let Some(m) = caps.get(p.group) else { continue };
             let secret = m.as_str();
-            let azure = p.kind == AZURE_STORAGE_KEY || p.kind == AZURE_SHARED_ACCESS_KEY;
-            if token_placeholder(secret) || (azure && !azure_key(secret)) {
+            if token_placeholder(secret) || !(p.accepts)(secret) {
                 continue;
             }
             return Some((p.kind, secret));
