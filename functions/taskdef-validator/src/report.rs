@@ -17,6 +17,8 @@ use serde_json::{json, Value};
 
 use crate::finding::{Finding, Severity, CATALOG};
 
+mod json;
+
 /// A file (or event) that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct InputProblem {
@@ -178,39 +180,12 @@ impl Report {
     /// [`Report::to_json`] pretty-printed into `out`, byte for byte what
     /// `serde_json::to_string_pretty(&report.to_json())` gives, without building it (a scan
     /// of many files has hundreds of thousands of findings, and the tree cost more than
-    /// checking them). Findings and input problems are serialized directly: their fields are
-    /// declared in alphabetical order, the order of their `Value`'s keys. A suppressed finding
-    /// (its finding flattened beside `suppression`) still goes through its `Value`.
+    /// checking them). Findings are written field by field ([`json`]); input problems are
+    /// serialized directly (their fields are declared in alphabetical order, the order of
+    /// their `Value`'s keys); a suppressed finding (its finding flattened beside
+    /// `suppression`) still goes through its `Value`.
     pub fn write_json(&self, out: impl std::io::Write) -> serde_json::Result<()> {
-        use serde::ser::{SerializeMap, Serializer as _};
-
-        /// A list whose items are written as their `Value` (keys sorted, as in `to_json`).
-        struct EachAsValue<'a, T>(&'a [T]);
-        impl<T: Serialize> Serialize for EachAsValue<'_, T> {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                use serde::ser::{Error, SerializeSeq};
-                let mut seq = s.serialize_seq(Some(self.0.len()))?;
-                for item in self.0 {
-                    seq.serialize_element(&serde_json::to_value(item).map_err(S::Error::custom)?)?;
-                }
-                seq.end()
-            }
-        }
-        let mut ser = serde_json::Serializer::pretty(out);
-        // The keys of `to_json`'s object, in its (sorted) order.
-        let mut map = (&mut ser).serialize_map(None)?;
-        if !self.actions.is_empty() {
-            map.serialize_entry("actions", &self.actions)?;
-        }
-        map.serialize_entry("checked", &self.checked)?;
-        map.serialize_entry("errors", &self.errors)?;
-        map.serialize_entry("findings", &self.findings)?;
-        map.serialize_entry("live", &self.live)?;
-        map.serialize_entry("summary", &self.counts())?;
-        if !self.suppressed.is_empty() {
-            map.serialize_entry("suppressed", &EachAsValue(&self.suppressed))?;
-        }
-        map.end()
+        json::write(self, out)
     }
 
     pub fn to_text(&self, colour: bool) -> String {
@@ -478,6 +453,12 @@ mod tests {
         if let Some(a) = no_statement.access.as_mut() {
             a.statement = None;
         }
+        // Every string a finding holds, with what serde_json escapes in it.
+        let mut escaped = Finding::new(rule::ROOT_USER, "/a~1b/\t\"", "m \\ \u{1} é")
+            .container(Some("a\"b\n"))
+            .evidence(Evidence::of("kind \"x\"", "v"));
+        escaped.file = Some("dir\\x\r.json".into());
+        escaped.task_definition = "\u{1f}web\u{2028}".into();
         let report = Report {
             checked: 2,
             findings: vec![
@@ -485,6 +466,7 @@ mod tests {
                 Finding::new(rule::ROOT_USER, "", "m"),
                 unsealed,
                 no_statement,
+                escaped,
             ],
             errors: vec![InputProblem {
                 column: 2,
@@ -504,5 +486,20 @@ mod tests {
             serde_json::to_string_pretty(&report.to_json()).expect("json")
         );
         assert!(streamed.contains("\"fingerprint\"") && streamed.contains("\"statement\""));
+        // Nothing at all, and an error alone.
+        for report in [
+            Report::default(),
+            Report {
+                errors: report.errors.clone(),
+                ..Report::default()
+            },
+        ] {
+            let mut streamed = Vec::new();
+            report.write_json(&mut streamed).expect("written");
+            assert_eq!(
+                String::from_utf8(streamed).expect("utf-8"),
+                serde_json::to_string_pretty(&report.to_json()).expect("json")
+            );
+        }
     }
 }
