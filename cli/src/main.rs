@@ -126,6 +126,8 @@ fn main() -> ExitCode {
     // kernel must find or compact 2 MiB first, a scan of 5,000 files took twice its usual
     // time (one run in five on the benchmark's machine). Without them: a few per cent more
     // page faults, no such runs, a third less memory. Where the kernel refuses, nothing changes.
+    // mimalloc's own request for them (its arena's, made before `main`) is built out of it
+    // (`no_thp`, Cargo.toml).
     #[cfg(target_os = "linux")]
     let _ = nix::sys::prctl::set_thp_disable(true);
     let cli = Cli::parse();
