@@ -216,7 +216,109 @@ fn needs_escaping(bytes: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+    use crate::finding::{Access, EvidenceKey, Severity, CATALOG};
+    use crate::report::InputProblem;
+
+    /// Any text: mostly plain, with quotes, backslashes, control characters and non-ASCII.
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-zA-Z0-9/_.:-]{0,40}",
+            r#"[a-z "\\\x00-\x1f\x7fé✓\x{2028}]{0,40}"#,
+            any::<String>(),
+            // One ASCII character, escaped or not, in plain text: the check alone decides.
+            ("[a-zA-Z0-9 ]{0,30}", 0u8..0x80, "[a-zA-Z0-9 ]{0,30}")
+                .prop_map(|(a, c, b)| format!("{a}{}{b}", char::from(c))),
+        ]
+    }
+
+    fn finding() -> impl Strategy<Value = Finding> {
+        (
+            (
+                text(),
+                text(),
+                text(),
+                0..CATALOG.len(),
+                0..Severity::ALL.len(),
+            ),
+            (
+                proptest::option::of(text()),
+                proptest::option::of(text()),
+                proptest::option::of(0usize..100_000),
+                text(),
+            ),
+            (
+                proptest::option::of((text(), any::<bool>())),
+                proptest::option::of((text(), text(), text(), proptest::option::of(text()))),
+            ),
+        )
+            .prop_map(
+                |(
+                    (pointer, message, label, rule_at, severity_at),
+                    (container, file, line, kind),
+                    (evidence, access),
+                )| {
+                    let mut f = Finding::new(CATALOG[rule_at].id, pointer, message)
+                        .severity(Severity::ALL[severity_at])
+                        .container(container.as_deref());
+                    if let Some((value, sealed)) = evidence {
+                        // A kind is one of the detector's fixed words: leaked here for the test.
+                        let kind: &'static str = Box::leak(kind.into_boxed_str());
+                        let mut e = Evidence::of(kind, &value);
+                        if sealed {
+                            let key = EvidenceKey::new(vec![3u8; 32]).expect("key");
+                            e.seal(Some(&key));
+                        }
+                        f = f.evidence(e);
+                    }
+                    f.file = file.map(Into::into);
+                    f.line = line;
+                    f.task_definition = label.into();
+                    f.access = access.map(|(action, decision, resource, statement)| {
+                        Box::new(Access {
+                            action,
+                            decision,
+                            resource,
+                            statement,
+                        })
+                    });
+                    f
+                },
+            )
+    }
+
+    proptest! {
+        /// Any report — any findings, with any text in any field — streams as serde_json
+        /// pretty-prints its `Value`.
+        #[test]
+        fn any_report_streams_as_its_value_prints(
+            findings in proptest::collection::vec(finding(), 0..6),
+            errors in proptest::collection::vec((text(), text()), 0..2),
+            actions in proptest::collection::vec(text(), 0..2),
+            checked in 0usize..1000,
+            live in any::<bool>(),
+        ) {
+            let report = Report {
+                checked,
+                findings,
+                errors: errors
+                    .into_iter()
+                    .map(|(file, message)| InputProblem { column: 1, file, line: 2, message })
+                    .collect(),
+                live,
+                actions,
+                ..Report::default()
+            };
+            let mut streamed = Vec::new();
+            report.write_json(&mut streamed).expect("written");
+            prop_assert_eq!(
+                String::from_utf8(streamed).expect("utf-8"),
+                serde_json::to_string_pretty(&report.to_json()).expect("json")
+            );
+        }
+    }
 
     /// Every byte serde_json escapes is found wherever it sits in a block; nothing else is.
     #[test]
