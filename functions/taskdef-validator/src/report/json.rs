@@ -22,9 +22,10 @@ use crate::finding::{Evidence, Finding};
 /// Bytes gathered before they are handed to the writer.
 const FLUSH_AT: usize = 1 << 16;
 
-pub(super) fn write(report: &Report, mut out: impl Write) -> serde_json::Result<()> {
+pub(super) fn write(report: &Report, out: impl Write) -> serde_json::Result<()> {
     let mut w = Writer {
         buf: Vec::with_capacity(2 * FLUSH_AT),
+        out,
         first: true,
     };
     w.buf.push(b'{');
@@ -43,10 +44,7 @@ pub(super) fn write(report: &Report, mut out: impl Write) -> serde_json::Result<
                 w.buf.push(b',');
             }
             w.finding(finding)?;
-            if w.buf.len() >= FLUSH_AT {
-                out.write_all(&w.buf).map_err(serde_json::Error::io)?;
-                w.buf.clear();
-            }
+            w.spill()?;
         }
         w.buf.extend_from_slice(b"\n  ]");
     }
@@ -56,7 +54,7 @@ pub(super) fn write(report: &Report, mut out: impl Write) -> serde_json::Result<
         w.entry("suppressed", &EachAsValue(&report.suppressed))?;
     }
     w.buf.extend_from_slice(b"\n}");
-    out.write_all(&w.buf).map_err(serde_json::Error::io)
+    w.out.write_all(&w.buf).map_err(serde_json::Error::io)
 }
 
 /// A list whose items are written as their `Value` (keys sorted, as in `to_json`): a
@@ -74,18 +72,31 @@ impl<T: Serialize> Serialize for EachAsValue<'_, T> {
     }
 }
 
-struct Writer {
+struct Writer<W> {
+    /// What is written and not yet handed to `out`.
     buf: Vec<u8>,
+    out: W,
     /// No member of the report's object written yet.
     first: bool,
 }
 
-impl Writer {
+impl<W: Write> Writer<W> {
+    /// Hands what is gathered to the writer once there is [`FLUSH_AT`] of it.
+    fn spill(&mut self) -> serde_json::Result<()> {
+        spill(&mut self.buf, &mut self.out)
+    }
+
     /// A member of the report's object: its key, then its value as the pretty printer lays
-    /// it out one level in.
+    /// it out one level in — streamed, so that a long list (`suppressed`, of a baseline that
+    /// accepts every finding) is never held whole.
     fn entry(&mut self, key: &str, value: &impl Serialize) -> serde_json::Result<()> {
         self.key(key);
-        nested(&mut self.buf, value, b"\n  ")
+        let mut indented = Indented {
+            buf: &mut self.buf,
+            out: &mut self.out,
+            newline: b"\n  ",
+        };
+        serde_json::to_writer_pretty(&mut indented, value)
     }
 
     fn key(&mut self, key: &str) {
@@ -101,6 +112,20 @@ impl Writer {
     /// `skip_serializing_if` leaves them out.
     fn finding(&mut self, f: &Finding) -> serde_json::Result<()> {
         const MEMBER: &[u8] = b"\n      ";
+        // Every field named: one added to `Finding` does not compile until it is written here.
+        let Finding {
+            access,
+            container,
+            evidence,
+            file,
+            line,
+            message,
+            pointer,
+            remediation,
+            rule,
+            severity,
+            task_definition,
+        } = f;
         let b = &mut self.buf;
         b.extend_from_slice(b"\n    {");
         let mut first = true;
@@ -112,45 +137,48 @@ impl Writer {
             b.extend_from_slice(MEMBER);
             b.extend_from_slice(key);
         };
-        if let Some(access) = &f.access {
+        if let Some(access) = access {
             key(b, b"\"access\": ");
-            nested(b, access, MEMBER)?;
+            // Rare (the live IAM rule's), and small: laid out by serde_json.
+            indent_into(b, &serde_json::to_vec_pretty(access)?, MEMBER);
         }
         key(b, b"\"container\": ");
-        match &f.container {
+        match container {
             Some(c) => string(b, c),
             None => b.extend_from_slice(b"null"),
         }
-        if let Some(evidence) = &f.evidence {
+        if let Some(evidence) = evidence {
             key(b, b"\"evidence\": ");
             self::evidence(b, evidence);
         }
-        if let Some(file) = &f.file {
+        if let Some(file) = file {
             key(b, b"\"file\": ");
             string(b, file);
         }
-        if let Some(line) = f.line {
+        if let Some(line) = *line {
             key(b, b"\"line\": ");
             b.extend_from_slice(itoa::Buffer::new().format(line).as_bytes());
         }
         key(b, b"\"message\": ");
-        string(b, &f.message);
+        string(b, message);
         key(b, b"\"pointer\": ");
-        string(b, &f.pointer);
+        string(b, pointer);
         key(b, b"\"remediation\": ");
-        string(b, f.remediation);
+        string(b, remediation);
         key(b, b"\"rule\": ");
-        string(b, f.rule);
+        string(b, rule);
         key(b, b"\"severity\": ");
-        string(b, f.severity.as_str());
+        string(b, severity.as_str());
         key(b, b"\"task_definition\": ");
-        string(b, &f.task_definition);
+        string(b, task_definition);
         b.extend_from_slice(b"\n    }");
         Ok(())
     }
 }
 
-/// A finding's evidence, three levels in.
+/// A finding's evidence, three levels in. (Its value's digest is never serialized, and is
+/// private to it: the fields cannot all be named here, as [`Writer::finding`] names a
+/// finding's; the tests compare the two on every field.)
 fn evidence(b: &mut Vec<u8>, e: &Evidence) {
     const MEMBER: &[u8] = b"\n        ";
     b.push(b'{');
@@ -170,20 +198,47 @@ fn evidence(b: &mut Vec<u8>, e: &Evidence) {
     b.extend_from_slice(b"\n      }");
 }
 
-/// `value` pretty-printed by serde_json, each of its lines after the first indented by
-/// `newline`'s spaces (a JSON text holds a newline only between tokens: a string's are
-/// escaped).
-fn nested(b: &mut Vec<u8>, value: &impl Serialize, newline: &[u8]) -> serde_json::Result<()> {
-    let text = serde_json::to_vec_pretty(value)?;
-    let mut lines = text.split(|&c| c == b'\n');
+/// `data`, a part of what serde_json's pretty printer writes, into `buf` with each newline
+/// followed by `newline`'s spaces (a JSON text holds a newline only between tokens: a
+/// string's are escaped).
+fn indent_into(buf: &mut Vec<u8>, data: &[u8], newline: &[u8]) {
+    let mut lines = data.split(|&c| c == b'\n');
     if let Some(first) = lines.next() {
-        b.extend_from_slice(first);
+        buf.extend_from_slice(first);
     }
     for line in lines {
-        b.extend_from_slice(newline);
-        b.extend_from_slice(line);
+        buf.extend_from_slice(newline);
+        buf.extend_from_slice(line);
+    }
+}
+
+/// Hands `buf` to `out` once there is [`FLUSH_AT`] of it.
+fn spill(buf: &mut Vec<u8>, out: &mut impl Write) -> serde_json::Result<()> {
+    if buf.len() >= FLUSH_AT {
+        out.write_all(buf).map_err(serde_json::Error::io)?;
+        buf.clear();
     }
     Ok(())
+}
+
+/// What serde_json's pretty printer writes, indented ([`indent_into`]), gathered in `buf` and
+/// spilled to `out`.
+struct Indented<'a, W> {
+    buf: &'a mut Vec<u8>,
+    out: W,
+    newline: &'a [u8],
+}
+
+impl<W: Write> Write for Indented<'_, W> {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        indent_into(self.buf, data, self.newline);
+        spill(self.buf, &mut self.out).map_err(std::io::Error::from)?;
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// `s` as a JSON string: copied between quotes when nothing in it needs escaping, else
@@ -220,7 +275,7 @@ mod tests {
 
     use super::*;
     use crate::finding::{Access, EvidenceKey, Severity, CATALOG};
-    use crate::report::InputProblem;
+    use crate::report::{InputProblem, Suppressed, SuppressionKind, SuppressionNote};
 
     /// Any text: mostly plain, with quotes, backslashes, control characters and non-ASCII.
     fn text() -> impl Strategy<Value = String> {
@@ -296,6 +351,10 @@ mod tests {
         fn any_report_streams_as_its_value_prints(
             findings in proptest::collection::vec(finding(), 0..6),
             errors in proptest::collection::vec((text(), text()), 0..2),
+            suppressed in proptest::collection::vec(
+                (finding(), any::<bool>(), text(), proptest::option::of(text())),
+                0..3,
+            ),
             actions in proptest::collection::vec(text(), 0..2),
             checked in 0usize..1000,
             live in any::<bool>(),
@@ -309,6 +368,22 @@ mod tests {
                     .collect(),
                 live,
                 actions,
+                suppressed: suppressed
+                    .into_iter()
+                    .map(|(finding, config, reason, expires)| Suppressed {
+                        finding,
+                        suppression: SuppressionNote {
+                            kind: if config {
+                                SuppressionKind::Config
+                            } else {
+                                SuppressionKind::Baseline
+                            },
+                            reason,
+                            source: ".ecs-secrets.toml:3".to_owned(),
+                            expires,
+                        },
+                    })
+                    .collect(),
                 ..Report::default()
             };
             let mut streamed = Vec::new();
@@ -353,5 +428,57 @@ mod tests {
             string(&mut b, s);
             assert_eq!(b, serde_json::to_vec(s).unwrap(), "{s:?}");
         }
+    }
+
+    /// A writer that keeps what it is given, and the largest piece it was given at once.
+    #[derive(Default)]
+    struct Pieces {
+        bytes: Vec<u8>,
+        largest: usize,
+    }
+
+    impl Write for Pieces {
+        fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+            self.largest = self.largest.max(data.len());
+            self.bytes.extend_from_slice(data);
+            Ok(data.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Findings and suppressed findings by the thousand (a baseline that accepts every
+    /// finding) reach the writer a piece at a time, never held whole: each piece is about
+    /// [`FLUSH_AT`].
+    #[test]
+    fn long_lists_are_streamed() {
+        let finding = |i: usize| {
+            Finding::new(CATALOG[0].id, format!("/containerDefinitions/{i}"), "m")
+                .container(Some("app"))
+        };
+        let note = SuppressionNote {
+            kind: SuppressionKind::Baseline,
+            reason: "in baseline b.json".to_owned(),
+            source: "b.json".to_owned(),
+            expires: None,
+        };
+        let report = Report {
+            findings: (0..2_000).map(finding).collect(),
+            suppressed: (0..2_000)
+                .map(|i| Suppressed {
+                    finding: finding(i),
+                    suppression: note.clone(),
+                })
+                .collect(),
+            ..Report::default()
+        };
+        let mut pieces = Pieces::default();
+        report.write_json(&mut pieces).expect("written");
+        let whole = serde_json::to_string_pretty(&report.to_json()).expect("json");
+        assert!(whole.len() > 8 * FLUSH_AT, "{}", whole.len());
+        assert_eq!(String::from_utf8(pieces.bytes).expect("utf-8"), whole);
+        assert!(pieces.largest < FLUSH_AT + 4096, "{}", pieces.largest);
     }
 }
