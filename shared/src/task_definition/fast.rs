@@ -185,11 +185,11 @@ fn field_index(names: &[&str], key: &str) -> Option<usize> {
 impl Read for Text {
     fn read<'v, J: JsonView<'v>>(v: J) -> Option<Self> {
         if let Some(s) = v.as_str() {
-            Some(Text::Literal(s.to_owned()))
+            Some(Text::Literal(s.into()))
         } else if let Some(n) = v.as_number() {
-            Some(Text::Literal(n.to_string()))
+            Some(Text::Literal(compact_str::format_compact!("{n}")))
         } else if let Some(b) = v.as_bool() {
-            Some(Text::Literal(b.to_string()))
+            Some(Text::Literal(if b { "true" } else { "false" }.into()))
         } else if is_intrinsic(v) {
             Some(Text::Unresolved(v.to_value()))
         } else {
@@ -261,7 +261,7 @@ fn lenient_field<'v, J: JsonView<'v>>(v: J, camel: &str) -> Option<J> {
 pub(super) fn lenient_text<'v, J: JsonView<'v>>(v: J, camel: &str) -> Option<Text> {
     let field = lenient_field(v, camel)?;
     match field.as_str() {
-        Some(s) => Some(Text::Literal(s.to_owned())),
+        Some(s) => Some(Text::Literal(s.into())),
         None => is_intrinsic(field).then(|| Text::Unresolved(field.to_value())),
     }
 }
@@ -269,7 +269,7 @@ pub(super) fn lenient_text<'v, J: JsonView<'v>>(v: J, camel: &str) -> Option<Tex
 /// A reference field: present (whatever it holds) or absent.
 pub(super) fn reference_field<'v, J: JsonView<'v>>(v: J, camel: &str) -> Option<ReferenceText> {
     lenient_field(v, camel).map(|r| match r.as_str() {
-        Some(s) => ReferenceText::Literal(s.to_owned()),
+        Some(s) => ReferenceText::Literal(s.into()),
         None if is_intrinsic(r) => ReferenceText::Unresolved(r.to_value()),
         None => ReferenceText::NotAString(r.kind()),
     })
