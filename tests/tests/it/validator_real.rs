@@ -930,6 +930,43 @@ async fn a_password_after_a_tools_password_flag_is_found() -> anyhow::Result<()>
     Ok(())
 }
 
+/// Redis's password where redis-cli reads it from the environment (`REDISCLI_AUTH`) and where
+/// redis-benchmark takes it (`-a`, as redis-cli does), and an Azure connection string's key
+/// written in lower case (Azure reads the keys in any case) are found; a computed `-a` is not,
+/// and no value reaches the report.
+#[tokio::test]
+async fn redis_passwords_and_lower_case_azure_keys_are_found() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let key =
+        "Xk9vQ2mLr7Tz4wP8Lk2Pz7Rt5Wm8Nb4Hj6Gf1Ds0Ae+Yc2Xu7Iv5Ow3Qp9Ls8Kr1Jt6Mh4Ng0Bf2Vd7Ce5Zx3A==";
+    let path = write_task_definition(
+        &dir,
+        "cache",
+        serde_json::json!([{
+            "name": "cache",
+            "image": "redis:7",
+            "environment": [
+                {"name": "REDISCLI_AUTH", "value": "Xk9vQ2mLr7Tz4wP8"},
+                {"name": "STORAGE", "value": format!("DefaultEndpointsProtocol=https;AccountName=prod;accountkey={key};EndpointSuffix=core.windows.net")},
+            ],
+            "command": [
+                "sh", "-c",
+                "redis-benchmark -h cache -a Xk9vQ2mLr7Tz4wP8 -q; redis-benchmark -a \"$REDIS_PASSWORD\" -q",
+            ],
+        }]),
+    )?;
+    let report = validate(&[&path.to_string_lossy()]).await?;
+    assert_eq!(
+        leak_pointers(&report),
+        vec![
+            "/containerDefinitions/0/command/2".to_owned(),
+            "/containerDefinitions/0/environment/0/value".to_owned(),
+            "/containerDefinitions/0/environment/1/value".to_owned(),
+        ]
+    );
+    Ok(())
+}
+
 /// Leaks in forms real task definitions hold: an Azure storage connection string's
 /// `AccountKey=`, a Service Bus `SharedAccessKey=`, a password inside `SPRING_APPLICATION_JSON`,
 /// and `LDAP_BIND_PW`; the storage emulator's published key and an ordinary JSON config are

@@ -14,6 +14,8 @@ pub(super) const ALWAYS_SECRET_NAMES: &[(&str, &str)] = &[
         "ECS_ENGINE_AUTH_DATA",
         "registry credentials (ECS_ENGINE_AUTH_DATA)",
     ),
+    // redis-cli (and valkey-cli) read the server's password from it instead of `-a`.
+    ("REDISCLI_AUTH", "Redis password (REDISCLI_AUTH)"),
 ];
 
 /// What a name says, worked out once per distinct name ([`Name::new`]): variables are named

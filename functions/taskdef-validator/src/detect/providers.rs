@@ -150,18 +150,20 @@ pub(super) static PROVIDERS: LazyLock<Vec<Provider>> = LazyLock::new(|| {
         // Azure's connection strings: a storage account's key (64 bytes, 88 in base64), and
         // Service Bus's and Event Hubs' shared access key (32 bytes).
         // URL-encoded too (`%2B`, `%2F`, `%3D`), as a connection string in a URL's query is.
+        // Azure reads the keys of a connection string in any case: the spellings written
+        // (`AccountKey=`, `accountkey=`, `ACCOUNTKEY=`) are each a keyword of the prefilter.
         provider_checked(
             "Azure storage account key",
-            r"(?:^|[;\s])AccountKey=((?:[A-Za-z0-9+/]|%2[BbFf]){40,}(?:=|%3[Dd]){0,2})",
+            r"(?:^|[;\s])(?:AccountKey|accountkey|ACCOUNTKEY)=((?:[A-Za-z0-9+/]|%2[BbFf]){40,}(?:=|%3[Dd]){0,2})",
             1,
-            &["AccountKey="],
+            &["AccountKey=", "accountkey=", "ACCOUNTKEY="],
             azure_key,
         ),
         provider_checked(
             "Azure shared access key",
-            r"(?:^|[;\s])SharedAccessKey=((?:[A-Za-z0-9+/]|%2[BbFf]){40,}(?:=|%3[Dd]){0,2})",
+            r"(?:^|[;\s])(?:SharedAccessKey|sharedaccesskey|SHAREDACCESSKEY)=((?:[A-Za-z0-9+/]|%2[BbFf]){40,}(?:=|%3[Dd]){0,2})",
             1,
-            &["SharedAccessKey="],
+            &["SharedAccessKey=", "sharedaccesskey=", "SHAREDACCESSKEY="],
             azure_key,
         ),
         provider(

@@ -8,9 +8,9 @@
 //! takes its password glued to `-p` (`mysqladmin ping -uroot -pS3cret`), where `mkdir -p`,
 //! `redis-cli -p6380` and `ssh -p2222` mean something else entirely, and where a bare `-p`
 //! asks for the password (the next word is the database; mydumper, myloader and Percona
-//! Toolkit's MySQL tools take the password there as well, as redis-cli does after `-a`, the
-//! MongoDB shells after `-p`, and sshpass, before the command it runs, after its `-p`). For
-//! that, [`Program`] reads the same words underneath: it ends a command at a newline and at
+//! Toolkit's MySQL tools take the password there as well, as redis-cli and redis-benchmark do
+//! after `-a`, the MongoDB shells after `-p`, and sshpass, before the command it runs, after
+//! its `-p`). For that, [`Program`] reads the same words underneath: it ends a command at a newline and at
 //! `;`, `&&`, `||`, `|` or a lone `&` outside quotes (glued to a word or not), and finds each
 //! command's program past what only runs it (`sh -c`, `exec`, `sudo -u mysql`, `timeout 5`, a
 //! health check's `CMD-SHELL`, `until`, …). A value ends at such a separator too, and a shell
@@ -271,7 +271,8 @@ fn password_flags(name: &str) -> &'static [&'static str] {
     match name {
         "mydumper" | "myloader" => &["-p", "--password"],
         _ if percona_mysql_tool(name) => &["-p", "--password"],
-        "redis-cli" | "valkey-cli" | "keydb-cli" => &["-a"],
+        "redis-cli" | "valkey-cli" | "keydb-cli" | "redis-benchmark" | "valkey-benchmark"
+        | "keydb-benchmark" => &["-a"],
         "mongo" | "mongosh" | "mongodump" | "mongorestore" | "mongoexport" | "mongoimport"
         | "mongostat" | "mongotop" | "mongofiles" => &["-p", "--password"],
         _ => &[],

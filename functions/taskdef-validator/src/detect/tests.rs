@@ -83,6 +83,14 @@ fn always_secret_names_flag_any_value() {
     );
     assert_eq!(d.map(|d| d.severity), Some(Severity::Critical));
     assert!(scan_pair("aws_secret_access_key", "abc").is_some());
+    // redis-cli's password, whatever it looks like; not a placeholder or an empty one.
+    let d = scan_pair("REDISCLI_AUTH", "hunter2");
+    assert_eq!(
+        d.map(|d| (d.kind, d.severity)),
+        Some(("Redis password (REDISCLI_AUTH)", Severity::Critical))
+    );
+    assert_eq!(scan_pair("REDISCLI_AUTH", "<redis-password>"), None);
+    assert_eq!(scan_pair("REDISCLI_AUTH", ""), None);
 }
 
 #[test]
@@ -330,6 +338,21 @@ fn a_password_after_p_for_the_tools_that_take_one() {
         (
             &["redis-cli", "-h", "cache", "-a", "hunter", "ping"],
             vec![(4, FLAG_HUMAN)],
+        ),
+        (
+            &[
+                "redis-benchmark",
+                "-h",
+                "cache",
+                "-a",
+                "Xk9vQ2mLr7Tz4wP8",
+                "-q",
+            ],
+            vec![(4, FLAG_KIND)],
+        ),
+        (
+            &["redis-benchmark", "-h", "cache", "-a", "$REDIS_PASSWORD"],
+            vec![],
         ),
         (
             &[
@@ -1466,9 +1489,16 @@ fn azure_connection_string_keys() {
         "DefaultEndpointsProtocol=https;AccountName=prodstore;AccountKey={key};EndpointSuffix=core.windows.net"
     );
     let bus = "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=q3Vx9Lk2Pz7Rt5Wm8Nb4Hj6Gf1Ds0Ae+Yc2Xu7Iv5Ow=";
+    // Azure reads a connection string's keys in any case: as written in lower and upper case.
+    let lower = storage.replace("AccountKey=", "accountkey=");
+    let upper = storage.replace("AccountKey=", "ACCOUNTKEY=");
+    let bus_lower = bus.replace("SharedAccessKey=", "sharedaccesskey=");
     for (value, kind) in [
         (storage.as_str(), "Azure storage account key"),
         (bus, "Azure shared access key"),
+        (lower.as_str(), "Azure storage account key"),
+        (upper.as_str(), "Azure storage account key"),
+        (bus_lower.as_str(), "Azure shared access key"),
     ] {
         let d = scan_pair("CONNECTION", value).unwrap_or_else(|| panic!("{kind}"));
         assert_eq!((d.kind, d.severity), (kind, Severity::Critical));
