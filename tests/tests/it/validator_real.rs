@@ -932,8 +932,8 @@ async fn a_password_after_a_tools_password_flag_is_found() -> anyhow::Result<()>
 
 /// Redis's password where redis-cli reads it from the environment (`REDISCLI_AUTH`) and where
 /// redis-benchmark takes it (`-a`, as redis-cli does), and an Azure connection string's key
-/// written in lower case (Azure reads the keys in any case) are found; a computed `-a` is not,
-/// and no value reaches the report.
+/// written in lower case (Azure reads the keys in any case) are found; a computed `-a` and a
+/// reference under `REDISCLI_AUTH` are not, and no value reaches the report.
 #[tokio::test]
 async fn redis_passwords_and_lower_case_azure_keys_are_found() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
@@ -953,6 +953,11 @@ async fn redis_passwords_and_lower_case_azure_keys_are_found() -> anyhow::Result
                 "sh", "-c",
                 "redis-benchmark -h cache -a Xk9vQ2mLr7Tz4wP8 -q; redis-benchmark -a \"$REDIS_PASSWORD\" -q",
             ],
+        }, {
+            // A reference an init wrapper resolves, as under `REDIS_PASSWORD`: no finding.
+            "name": "reader",
+            "image": "app:1",
+            "environment": [{"name": "REDISCLI_AUTH", "value": "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/redis-AbCdEf"}],
         }]),
     )?;
     let report = validate(&[&path.to_string_lossy()]).await?;

@@ -14,9 +14,12 @@ pub(super) const ALWAYS_SECRET_NAMES: &[(&str, &str)] = &[
         "ECS_ENGINE_AUTH_DATA",
         "registry credentials (ECS_ENGINE_AUTH_DATA)",
     ),
-    // redis-cli (and valkey-cli) read the server's password from it instead of `-a`.
-    ("REDISCLI_AUTH", "Redis password (REDISCLI_AUTH)"),
 ];
+
+/// Names that hold a password though none of their words says so: redis-cli (and valkey-cli)
+/// read the server's password from `REDISCLI_AUTH` instead of `-a` (that spelling only). Judged
+/// as any password's name is: a reference or a placeholder is not a finding, a word is.
+const PASSWORD_NAMES: &[&str] = &["REDISCLI_AUTH"];
 
 /// What a name says, worked out once per distinct name ([`Name::new`]): variables are named
 /// alike across containers, files and revisions (`LOG_LEVEL`, `DB_PASSWORD`), and splitting a
@@ -78,6 +81,14 @@ impl Name {
 
     /// The answers for `name`, from its words, without keeping them.
     pub(super) fn work_out(name: &str) -> Self {
+        if PASSWORD_NAMES.contains(&name) {
+            return Name {
+                credential: true,
+                password: true,
+                public: false,
+                id_like: false,
+            };
+        }
         // The words of most names fit on the stack: a command's words are worked out each
         // time, and a check of an ordinary value allocates nothing.
         const ON_STACK: usize = 16;

@@ -10,11 +10,11 @@
 //! asks for the password (the next word is the database; mydumper, myloader and Percona
 //! Toolkit's MySQL tools take the password there as well, as redis-cli and redis-benchmark do
 //! after `-a`, the MongoDB shells after `-p`, and sshpass, before the command it runs, after
-//! its `-p`). For that, [`Program`] reads the same words underneath: it ends a command at a newline and at
-//! `;`, `&&`, `||`, `|` or a lone `&` outside quotes (glued to a word or not), and finds each
-//! command's program past what only runs it (`sh -c`, `exec`, `sudo -u mysql`, `timeout 5`, a
-//! health check's `CMD-SHELL`, `until`, …). A value ends at such a separator too, and a shell
-//! default (`${PW:-S3cret}`) is read for the value it falls back to.
+//! its `-p`). For that, [`Program`] reads the same words underneath: it ends a command at a
+//! newline and at `;`, `&&`, `||`, `|` or a lone `&` outside quotes (glued to a word or not),
+//! and finds each command's program past what only runs it (`sh -c`, `exec`, `sudo -u mysql`,
+//! `timeout 5`, a health check's `CMD-SHELL`, `until`, …). A value ends at such a separator
+//! too, and a shell default (`${PW:-S3cret}`) is read for the value it falls back to.
 //!
 //! This is not a shell parser. Quotes are followed along a line (a newline forgets an
 //! unbalanced one, so a stray apostrophe costs one line), and the quoted string after a
