@@ -180,12 +180,22 @@ impl Report {
     /// [`Report::to_json`] pretty-printed into `out`, byte for byte what
     /// `serde_json::to_string_pretty(&report.to_json())` gives, without building it (a scan
     /// of many files has hundreds of thousands of findings, and the tree cost more than
-    /// checking them). Findings are written field by field ([`json`]); input problems are
-    /// serialized directly (their fields are declared in alphabetical order, the order of
-    /// their `Value`'s keys); a suppressed finding (its finding flattened beside
-    /// `suppression`) still goes through its `Value`.
+    /// checking them): findings field by field, the rest through serde_json, streamed
+    /// ([`json`]).
     pub fn write_json(&self, out: impl std::io::Write) -> serde_json::Result<()> {
         json::write(self, out)
+    }
+
+    /// The report as [`Report::write_json`] streams it and as serde_json pretty-prints
+    /// [`Report::to_json`]: the two texts the tests hold equal.
+    #[cfg(test)]
+    pub(crate) fn streamed_and_printed(&self) -> (String, String) {
+        let mut streamed = Vec::new();
+        self.write_json(&mut streamed).expect("written");
+        (
+            String::from_utf8(streamed).expect("utf-8"),
+            serde_json::to_string_pretty(&self.to_json()).expect("json"),
+        )
     }
 
     pub fn to_text(&self, colour: bool) -> String {
@@ -478,13 +488,8 @@ mod tests {
             actions: vec!["published".to_owned()],
             ..Report::default()
         };
-        let mut streamed = Vec::new();
-        report.write_json(&mut streamed).expect("written");
-        let streamed = String::from_utf8(streamed).expect("utf-8");
-        assert_eq!(
-            streamed,
-            serde_json::to_string_pretty(&report.to_json()).expect("json")
-        );
+        let (streamed, printed) = report.streamed_and_printed();
+        assert_eq!(streamed, printed);
         assert!(streamed.contains("\"fingerprint\"") && streamed.contains("\"statement\""));
         // Nothing at all, and an error alone.
         for report in [
@@ -494,12 +499,8 @@ mod tests {
                 ..Report::default()
             },
         ] {
-            let mut streamed = Vec::new();
-            report.write_json(&mut streamed).expect("written");
-            assert_eq!(
-                String::from_utf8(streamed).expect("utf-8"),
-                serde_json::to_string_pretty(&report.to_json()).expect("json")
-            );
+            let (streamed, printed) = report.streamed_and_printed();
+            assert_eq!(streamed, printed);
         }
     }
 }

@@ -425,7 +425,6 @@ mod tests {
         let one = check_files(&files, &context, NonZeroUsize::MIN, false);
         let four = check_files(&files, &context, NonZeroUsize::new(4).unwrap(), false);
         // The streamed JSON is the report's JSON, byte for byte.
-        let mut streamed = Vec::new();
         let mut sorted = Report {
             checked: four.report.checked,
             findings: four.report.findings.clone(),
@@ -433,11 +432,8 @@ mod tests {
             ..Report::default()
         };
         sorted.sort();
-        sorted.write_json(&mut streamed).unwrap();
-        assert_eq!(
-            String::from_utf8(streamed).unwrap(),
-            serde_json::to_string_pretty(&sorted.to_json()).unwrap()
-        );
+        let (streamed, printed) = sorted.streamed_and_printed();
+        assert_eq!(streamed, printed);
         assert!(!one.report.findings.is_empty());
         assert_eq!(one.report.errors.len(), 1, "{:?}", one.report.errors);
         assert_eq!(one.without_task_definitions, four.without_task_definitions);

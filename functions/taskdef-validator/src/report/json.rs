@@ -387,12 +387,8 @@ mod tests {
                     .collect(),
                 ..Report::default()
             };
-            let mut streamed = Vec::new();
-            report.write_json(&mut streamed).expect("written");
-            prop_assert_eq!(
-                String::from_utf8(streamed).expect("utf-8"),
-                serde_json::to_string_pretty(&report.to_json()).expect("json")
-            );
+            let (streamed, printed) = report.streamed_and_printed();
+            prop_assert_eq!(streamed, printed);
         }
     }
 
