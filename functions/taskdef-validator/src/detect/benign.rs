@@ -12,6 +12,7 @@ use base64::Engine;
 use regex::Regex;
 
 use super::providers::URL_PASSWORD;
+use super::text::has_whitespace;
 use crate::placeholder::{credential_words, placeholder, strict_placeholder_for, template};
 
 /// Values that look like secrets to entropy or name rules but are not: the false positives of
@@ -54,7 +55,7 @@ pub fn benign(value: &str) -> bool {
         || template(v)
         || (lower.contains("://") && URL_PASSWORD.find(v).is_none())
         || path_like(v)
-        || v.chars().any(char::is_whitespace)
+        || has_whitespace(v)
         || decodes_to_text(v)
 }
 

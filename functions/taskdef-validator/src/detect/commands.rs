@@ -92,7 +92,9 @@ fn contains_ignore_ascii_case(text: &str, word: &str) -> bool {
 /// `$(cat …)`, `` `cat …` ``, `@/path` (curl), `<file`, `os.environ.get('K')`: the value is
 /// computed or read from elsewhere, not written here.
 pub(super) fn computed(v: &str) -> bool {
-    v.starts_with(['$', '`', '@', '<']) || v.contains(['(', ')'])
+    // Bytes, not characters: each is ASCII, and a search by character decodes every one.
+    matches!(v.bytes().next(), Some(b'$' | b'`' | b'@' | b'<'))
+        || v.bytes().any(|b| matches!(b, b'(' | b')'))
 }
 
 /// `-u user:pass`, `--user user:pass`, and combined short flags such as curl's `-fsu`.

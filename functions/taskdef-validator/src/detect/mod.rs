@@ -39,6 +39,7 @@ mod names;
 mod prefilter;
 mod providers;
 mod shell;
+mod text;
 
 pub use benign::{benign, dictionary_like, human_password};
 pub use names::{credential_name, password_name, public_name};
@@ -228,7 +229,7 @@ fn scan_pair_named(name: &str, value: &str, words: fn(&str) -> Name) -> Option<D
     }
     // A value of several words (`JAVA_OPTS=-Xmx512m -Dspring.datasource.password=…`): each
     // word as a command's argument would be.
-    if value_trimmed.contains(char::is_whitespace) && value_trimmed.len() <= 8192 {
+    if value_trimmed.len() <= 8192 && text::has_whitespace(value_trimmed) {
         if let Some(d) = scan_words(value_trimmed) {
             return Some(d);
         }
@@ -415,7 +416,7 @@ pub fn scan_command_within(args: &[Option<&str>], defined: Defined<'_>) -> Vec<(
         if text {
             program.next_argument();
         }
-        if hit.is_none() && !arg.trim().contains(char::is_whitespace) {
+        if hit.is_none() && !text::has_whitespace(arg.trim()) {
             hit = scan_entropy(arg.trim());
         }
         if let Some(d) = hit {
@@ -552,7 +553,7 @@ fn word_pair(
     // `${PW:=S3cret}` is an expansion, not a name and a value.
     let assignment = word
         .split_once('=')
-        .filter(|(name, _)| !name.contains(['$', '{']));
+        .filter(|(name, _)| !name.bytes().any(|b| matches!(b, b'$' | b'{')));
     if let Some((name, value)) = assignment {
         // `MYSQL_PWD="$PW";`, `--password="$PW"`: computed once its quotes are off.
         let core = value
@@ -579,7 +580,13 @@ fn word_pair(
     // something else (the database), not by its value. Names may hold `:` and `.`
     // (ASP.NET's `--Database:Password x`, `--db.password x`).
     let flag = previous.filter(|p| {
-        p.starts_with('-') && !p.contains(['=', '"', '\'', '$', '`', '(', ')', '{', '}'])
+        p.starts_with('-')
+            && !p.bytes().any(|b| {
+                matches!(
+                    b,
+                    b'=' | b'"' | b'\'' | b'$' | b'`' | b'(' | b')' | b'{' | b'}'
+                )
+            })
     })?;
     // `--no-password --host db`: a long option after a flag is another option, not its value.
     if word.starts_with("--") {

@@ -21,6 +21,8 @@
 //! shell's `-c` is read as the command line it is. The entry points in `detect` decide what a
 //! found password is worth; this module imports nothing of them.
 
+use super::text::{find_non_whitespace, find_whitespace, has_whitespace};
+
 /// A word of a command line, split at whitespace as `str::split_whitespace` splits it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Word<'a> {
@@ -33,9 +35,9 @@ pub(super) struct Word<'a> {
 pub(super) fn words(text: &str) -> impl Iterator<Item = Word<'_>> {
     let mut rest = text;
     std::iter::from_fn(move || {
-        let start = rest.find(|c: char| !c.is_whitespace())?;
+        let start = find_non_whitespace(rest)?;
         let (gap, tail) = rest.split_at(start);
-        let end = tail.find(char::is_whitespace).unwrap_or(tail.len());
+        let end = find_whitespace(tail).unwrap_or(tail.len());
         let (text, after) = tail.split_at(end);
         rest = after;
         Some(Word {
@@ -753,8 +755,7 @@ pub(super) fn expansion(value: &str) -> Option<(&str, &str)> {
         .find_map(|&q| default.strip_prefix(q)?.strip_suffix(q))
         .unwrap_or(default);
     let computed = default.contains(['$', '`', '(', ')', '{', '}', '"', '\'', '\\']);
-    (!default.is_empty() && !computed && !default.contains(char::is_whitespace))
-        .then_some((name, default))
+    (!default.is_empty() && !computed && !has_whitespace(default)).then_some((name, default))
 }
 
 /// [`expansion`]'s default, whatever the container defines.
