@@ -23,6 +23,31 @@ pub struct Arn {
 
 impl Arn {
     pub fn parse(input: &str) -> Result<Self, ArnError> {
+        ArnParts::parse(input).map(|p| Self {
+            partition: p.partition.to_owned(),
+            service: p.service.to_owned(),
+            region: p.region.to_owned(),
+            account: p.account.to_owned(),
+            resource: p.resource.to_owned(),
+        })
+    }
+}
+
+/// An [`Arn`]'s parts borrowed from the text: what the typed ARNs and secret references are
+/// read through, so that a reference does not copy its ARN's parts twice (into an `Arn`, then
+/// into a `SecretArn`) — the validator reads every reference of every task definition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ArnParts<'a> {
+    pub(crate) partition: &'a str,
+    pub(crate) service: &'a str,
+    pub(crate) region: &'a str,
+    pub(crate) account: &'a str,
+    pub(crate) resource: &'a str,
+}
+
+impl<'a> ArnParts<'a> {
+    /// Parses as [`Arn::parse`] does, with the same errors.
+    pub(crate) fn parse(input: &'a str) -> Result<Self, ArnError> {
         let rest = input.strip_prefix("arn:").ok_or(ArnError::MissingPrefix)?;
         let mut parts = rest.splitn(5, ':');
         let mut next = || parts.next();
@@ -51,11 +76,11 @@ impl Arn {
             return Err(ArnError::EmptyResource);
         }
         Ok(Self {
-            partition: partition.to_owned(),
-            service: service.to_owned(),
-            region: region.to_owned(),
-            account: account.to_owned(),
-            resource: resource.to_owned(),
+            partition,
+            service,
+            region,
+            account,
+            resource,
         })
     }
 
@@ -64,7 +89,7 @@ impl Arn {
         if self.service != service {
             return Err(ArnError::WrongService {
                 expected: service,
-                found: self.service.clone(),
+                found: self.service.to_owned(),
             });
         }
         if self.region.is_empty() {
@@ -175,11 +200,11 @@ pub struct SecretArn {
 impl SecretArn {
     /// Parses the ARN of a secret: exactly `secret:<name>` as the resource, no selectors.
     pub fn parse(input: &str) -> Result<Self, ArnError> {
-        Self::from_arn(&Arn::parse(input)?)
+        Self::from_arn(&ArnParts::parse(input)?)
     }
 
     /// From a generic ARN whose resource is exactly `secret:<name>`.
-    pub(crate) fn from_arn(arn: &Arn) -> Result<Self, ArnError> {
+    fn from_arn(arn: &ArnParts<'_>) -> Result<Self, ArnError> {
         arn.expect_regional("secretsmanager")?;
         let name = arn
             .resource
@@ -194,7 +219,10 @@ impl SecretArn {
         Ok(Self::from_parts(arn, name)?)
     }
 
-    pub(crate) fn from_parts(arn: &Arn, name_with_suffix: &str) -> Result<Self, NameError> {
+    pub(crate) fn from_parts(
+        arn: &ArnParts<'_>,
+        name_with_suffix: &str,
+    ) -> Result<Self, NameError> {
         validate_secret_name(name_with_suffix)?;
         let (name, suffix) = split_suffix(name_with_suffix);
         // `rds!-AbCdEf` would leave `rds!`: the name itself must be valid too.
@@ -203,9 +231,9 @@ impl SecretArn {
             return Err(NameError::SecretNameTooLong(name.len()));
         }
         Ok(Self {
-            partition: arn.partition.clone(),
-            region: arn.region.clone(),
-            account: arn.account.clone(),
+            partition: arn.partition.to_owned(),
+            region: arn.region.to_owned(),
+            account: arn.account.to_owned(),
             name: name.to_owned(),
             suffix: suffix.map(str::to_owned),
         })
@@ -354,10 +382,10 @@ pub struct ParameterArn {
 
 impl ParameterArn {
     pub fn parse(input: &str) -> Result<Self, ArnError> {
-        Self::from_arn(&Arn::parse(input)?)
+        Self::from_arn(&ArnParts::parse(input)?)
     }
 
-    pub(crate) fn from_arn(arn: &Arn) -> Result<Self, ArnError> {
+    pub(crate) fn from_arn(arn: &ArnParts<'_>) -> Result<Self, ArnError> {
         arn.expect_regional("ssm")?;
         let path = arn
             .resource
@@ -372,9 +400,9 @@ impl ParameterArn {
         };
         validate_parameter_name(&name)?;
         Ok(Self {
-            partition: arn.partition.clone(),
-            region: arn.region.clone(),
-            account: arn.account.clone(),
+            partition: arn.partition.to_owned(),
+            region: arn.region.to_owned(),
+            account: arn.account.to_owned(),
             name,
         })
     }

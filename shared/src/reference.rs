@@ -17,7 +17,7 @@
 use std::fmt;
 
 use crate::arn::{
-    validate_parameter_name, validate_secret_name, Arn, ParameterArn, SecretArn,
+    validate_parameter_name, validate_secret_name, ArnParts, ParameterArn, SecretArn,
     SECRETS_MANAGER_VIA_SSM,
 };
 use crate::error::{ReferenceError, ReferenceErrorKind as K};
@@ -261,8 +261,8 @@ fn parse(input: &str, location: Location) -> Result<SecretReference, K> {
         return Err(K::Empty);
     }
     if input.starts_with("arn:") {
-        let arn = Arn::parse(input)?;
-        return match arn.service.as_str() {
+        let arn = ArnParts::parse(input)?;
+        return match arn.service {
             "secretsmanager" => parse_secret_arn(&arn, location),
             "ssm" if location == Location::RepositoryCredentials => Err(K::NotASecret),
             "ssm" => {
@@ -294,7 +294,7 @@ fn parse(input: &str, location: Location) -> Result<SecretReference, K> {
     }
 }
 
-fn parse_secret_arn(arn: &Arn, location: Location) -> Result<SecretReference, K> {
+fn parse_secret_arn(arn: &ArnParts<'_>, location: Location) -> Result<SecretReference, K> {
     if arn.region.is_empty() {
         return Err(crate::ArnError::MissingRegion("secretsmanager").into());
     }
