@@ -102,8 +102,15 @@ fn skip_ws(bytes: &[u8], at: &mut usize, line: &mut usize) {
             b'\n' => {
                 *line += 1;
                 *at += 1;
-                // A pretty-printed line's indent, eight spaces at a time.
-                while bytes.get(*at..*at + 8) == Some(b"        ") {
+                // A pretty-printed line's indent, eight spaces at a time (compared as one
+                // word: a slice comparison called memcmp for each).
+                const SPACES: u64 = u64::from_le_bytes(*b"        ");
+                while let Some(eight) = bytes.get(*at..*at + 8) {
+                    let mut word = [0u8; 8];
+                    word.copy_from_slice(eight);
+                    if u64::from_le_bytes(word) != SPACES {
+                        break;
+                    }
                     *at += 8;
                 }
             }
