@@ -123,27 +123,49 @@ fn skip_ws(bytes: &[u8], at: &mut usize, line: &mut usize) {
 /// The closing quote of the string whose text starts at `from`, and whether a backslash came
 /// before it; `None` when the string does not end.
 fn closing_quote(bytes: &[u8], from: usize) -> Option<(usize, bool)> {
-    closing_quote_checked(bytes, from).map(|(close, escaped, _)| (close, escaped))
+    let (mut at, mut escaped) = (from, false);
+    loop {
+        match end_or_control(bytes, at)? {
+            StringEnd::Quote { at, escaped: e } => return Some((at, escaped || e)),
+            // Not JSON, but the walker reads only text serde_json has read: step over it.
+            StringEnd::Control {
+                at: control,
+                escaped: e,
+            } => {
+                escaped |= e;
+                at = control + 1;
+            }
+        }
+    }
 }
 
-/// [`closing_quote`], and whether a control character (which JSON does not allow in a string)
-/// came before it: one pass answers both.
-fn closing_quote_checked(bytes: &[u8], from: usize) -> Option<(usize, bool, bool)> {
-    let (mut at, mut escaped, mut control) = (from, false, false);
+/// Where a string's text stops being plain: at its closing quote, or at a control character
+/// written as it is (JSON allows none in a string).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StringEnd {
+    /// The closing quote, and whether a backslash came before it.
+    Quote { at: usize, escaped: bool },
+    /// An unescaped control character, and whether a backslash came before it.
+    Control { at: usize, escaped: bool },
+}
+
+/// The closing quote of the string whose text starts at `from`, or its first unescaped
+/// control character, whichever comes first: one pass, where the reader searched for the
+/// quote and then again for control characters. `None` when the text ends first.
+fn end_or_control(bytes: &[u8], from: usize) -> Option<StringEnd> {
+    let (mut at, mut escaped) = (from, false);
     loop {
         // To the next quote, backslash or control character at once.
         at += special_byte(bytes.get(at..)?)?;
         match bytes.get(at)? {
-            b'"' => return Some((at, escaped, control)),
+            b'"' => return Some(StringEnd::Quote { at, escaped }),
             b'\\' => {
                 escaped = true;
-                // The backslash and the character it escapes (`\"` does not end the string).
+                // The backslash and the character it escapes (`\"` does not end the string;
+                // an escaped control character is serde_json's to refuse).
                 at += 2;
             }
-            _ => {
-                control = true;
-                at += 1;
-            }
+            _ => return Some(StringEnd::Control { at, escaped }),
         }
     }
 }
@@ -502,11 +524,14 @@ impl<'a> OnePass<'a> {
     /// control-character check serde_json makes); with one, serde_json decodes the literal.
     fn string(&mut self) -> Option<Cow<'a, str>> {
         let open = self.at;
-        let (close, escaped, control) = closing_quote_checked(self.text.as_bytes(), open + 1)?;
-        self.at = close + 1;
-        if control {
+        // A control character written as it is: not plain valid JSON, left to serde_json
+        // (which names it), without reading on to the quote.
+        let StringEnd::Quote { at: close, escaped } =
+            end_or_control(self.text.as_bytes(), open + 1)?
+        else {
             return None;
-        }
+        };
+        self.at = close + 1;
         if escaped {
             return serde_json::from_str::<String>(self.text.get(open..=close)?)
                 .ok()
@@ -606,12 +631,15 @@ mod tests {
                 }
             }
         }
-        assert_eq!(
-            closing_quote_checked(b"a\\\"b\"", 0),
-            Some((4, true, false))
-        );
-        assert_eq!(closing_quote_checked(b"a\tb\"", 0), Some((3, false, true)));
-        assert_eq!(closing_quote_checked(b"ab\\", 0), None);
+        let quote = |at, escaped| Some(StringEnd::Quote { at, escaped });
+        let control = |at, escaped| Some(StringEnd::Control { at, escaped });
+        assert_eq!(end_or_control(b"a\\\"b\"", 0), quote(4, true));
+        assert_eq!(end_or_control(b"a\tb\"", 0), control(1, false));
+        assert_eq!(end_or_control(b"\\n\tb\"", 0), control(2, true));
+        // An escaped control character is serde_json's to refuse: it is stepped over here.
+        assert_eq!(end_or_control(b"\\\tb\"", 0), quote(3, true));
+        assert_eq!(end_or_control(b"ab\\", 0), None);
+        assert_eq!(closing_quote(b"a\tb\\\"\x01\"", 0), Some((6, true)));
     }
 
     #[test]
