@@ -5,6 +5,9 @@
 //! imports nothing of the detector; `public_name` lives here rather than with the benign
 //! look-alikes because `credential_name` needs it, and the look-alikes need no name.
 
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
 /// Names whose value is a credential whatever it looks like.
 pub(super) const ALWAYS_SECRET_NAMES: &[(&str, &str)] = &[
     ("AWS_ACCESS_KEY_ID", "AWS access key id"),
@@ -126,9 +129,10 @@ impl Name {
             "client",
             "nonce",
         ];
+        let credential = credential_tokens(words);
         Name {
-            credential: credential_tokens(words),
-            password: password_tokens(words),
+            credential,
+            password: credential && password_tokens(words),
             public: public_tokens(words),
             // Only a token: a client's secret or a request's signing key is a credential.
             id_like: words.last() == Some(&"token") && words.iter().any(|w| ID_LIKE.contains(w)),
@@ -167,98 +171,100 @@ fn credential_tokens(tokens: &[&str]) -> bool {
         return false;
     };
     // The variable holds something *about* a credential, not the credential.
-    const METADATA: &[&str] = &[
-        "file",
-        "path",
-        "arn",
-        "name",
-        "id",
-        "ids",
-        "url",
-        "uri",
-        "endpoint",
-        "host",
-        "length",
-        "len",
-        "size",
-        "ttl",
-        "timeout",
-        "expiry",
-        "expires",
-        "expiration",
-        "header",
-        "type",
-        "algorithm",
-        "alg",
-        "version",
-        "enabled",
-        "enable",
-        "disabled",
-        "required",
-        "policy",
-        "rotation",
-        "days",
-        "min",
-        "max",
-        "count",
-        "format",
-        "dir",
-        "location",
-        "region",
-        "kms",
-        "param",
-        "parameter",
-        "ref",
-        "user",
-        "username",
-        "prefix",
-        "field",
-        "key_id",
-        "mode",
-        "hint",
-        "salt_rounds",
-        "rounds",
-        "strategy",
-        "provider",
-        "store",
-        "source",
-        "env",
-        "backend",
-        "audience",
-        "issuer",
-        "scope",
-        "scopes",
-        "realm",
-        "domain",
-        "bucket",
-        "queue",
-        "topic",
-        "table",
-        "group",
-        "label",
-        "class",
-        "kind",
-        "method",
-        "scheme",
-        "manager",
-        "engine",
-        "service",
-        "lifetime",
-        "interval",
-        "period",
-        "duration",
-        "validity",
-        "age",
-        "reset",
-        "sender",
-        "email",
-        "address",
-        "account",
-        "owner",
-        "role",
-        "tenant",
-        "reference",
-    ];
+    static METADATA: LazyLock<WordSet> = LazyLock::new(|| {
+        WordSet::new(&[
+            "file",
+            "path",
+            "arn",
+            "name",
+            "id",
+            "ids",
+            "url",
+            "uri",
+            "endpoint",
+            "host",
+            "length",
+            "len",
+            "size",
+            "ttl",
+            "timeout",
+            "expiry",
+            "expires",
+            "expiration",
+            "header",
+            "type",
+            "algorithm",
+            "alg",
+            "version",
+            "enabled",
+            "enable",
+            "disabled",
+            "required",
+            "policy",
+            "rotation",
+            "days",
+            "min",
+            "max",
+            "count",
+            "format",
+            "dir",
+            "location",
+            "region",
+            "kms",
+            "param",
+            "parameter",
+            "ref",
+            "user",
+            "username",
+            "prefix",
+            "field",
+            "key_id",
+            "mode",
+            "hint",
+            "salt_rounds",
+            "rounds",
+            "strategy",
+            "provider",
+            "store",
+            "source",
+            "env",
+            "backend",
+            "audience",
+            "issuer",
+            "scope",
+            "scopes",
+            "realm",
+            "domain",
+            "bucket",
+            "queue",
+            "topic",
+            "table",
+            "group",
+            "label",
+            "class",
+            "kind",
+            "method",
+            "scheme",
+            "manager",
+            "engine",
+            "service",
+            "lifetime",
+            "interval",
+            "period",
+            "duration",
+            "validity",
+            "age",
+            "reset",
+            "sender",
+            "email",
+            "address",
+            "account",
+            "owner",
+            "role",
+            "tenant",
+            "reference",
+        ])
+    });
     if METADATA.contains(last) {
         return false;
     }
@@ -266,53 +272,57 @@ fn credential_tokens(tokens: &[&str]) -> bool {
     if public_tokens(tokens) {
         return false;
     }
-    const WORDS: &[&str] = &[
-        "password",
-        "passwd",
-        "pwd",
-        "pw",
-        "pass",
-        "passphrase",
-        "secret",
-        "secrets",
-        "token",
-        "apikey",
-        "credential",
-        "credentials",
-        "creds",
-        "privatekey",
-        "accesskey",
-        "secretkey",
-        "authkey",
-        "signingkey",
-        "dsn",
-        "pgpassword",
-        "pgpass",
-        "requirepass",
-        "masterauth",
-    ];
-    const KEY_QUALIFIERS: &[&str] = &[
-        "api",
-        "private",
-        "access",
-        "secret",
-        "signing",
-        "encryption",
-        "master",
-        "auth",
-        "session",
-        "client",
-        "app",
-        "account",
-        "license",
-        "webhook",
-        "hmac",
-        "jwt",
-    ];
+    static WORDS: LazyLock<WordSet> = LazyLock::new(|| {
+        WordSet::new(&[
+            "password",
+            "passwd",
+            "pwd",
+            "pw",
+            "pass",
+            "passphrase",
+            "secret",
+            "secrets",
+            "token",
+            "apikey",
+            "credential",
+            "credentials",
+            "creds",
+            "privatekey",
+            "accesskey",
+            "secretkey",
+            "authkey",
+            "signingkey",
+            "dsn",
+            "pgpassword",
+            "pgpass",
+            "requirepass",
+            "masterauth",
+        ])
+    });
+    static KEY_QUALIFIERS: LazyLock<WordSet> = LazyLock::new(|| {
+        WordSet::new(&[
+            "api",
+            "private",
+            "access",
+            "secret",
+            "signing",
+            "encryption",
+            "master",
+            "auth",
+            "session",
+            "client",
+            "app",
+            "account",
+            "license",
+            "webhook",
+            "hmac",
+            "jwt",
+        ])
+    });
     tokens.iter().any(|t| WORDS.contains(t))
         || tokens
             .windows(2)
-            .any(|w| w[1] == "key" && KEY_QUALIFIERS.contains(&w[0]))
+            .any(|w| w[1] == "key" && KEY_QUALIFIERS.contains(w[0]))
 }
 
 /// A name that says its value is public: `NEXT_PUBLIC_…`, `VITE_PUBLIC_…`, `…_PUBLISHABLE_KEY`.
@@ -332,10 +342,8 @@ pub fn password_name(name: &str) -> bool {
     Name::new(name).password()
 }
 
+/// The rest of [`password_name`], for tokens [`credential_tokens`] admits.
 fn password_tokens(tokens: &[&str]) -> bool {
-    if !credential_tokens(tokens) {
-        return false;
-    }
     // A trailing number or environment qualifies the credential (`DB_PASSWORD_2`, `…_PROD`).
     let qualifier = |t: &str| {
         t.chars().all(|c| c.is_ascii_digit())
@@ -364,52 +372,72 @@ fn password_tokens(tokens: &[&str]) -> bool {
     let Some(&last) = core.last() else {
         return false;
     };
-    const LAST: &[&str] = &[
-        "password",
-        "passwd",
-        "pwd",
-        "pw",
-        "pass",
-        "passphrase",
-        "secret",
-        "token",
-        "apikey",
-        "secretkey",
-        "privatekey",
-        "accesskey",
-        "authkey",
-        "signingkey",
-        "credential",
-        "credentials",
-        "creds",
-        "pgpassword",
-        "pgpass",
-        "requirepass",
-        "masterauth",
-    ];
-    const KEY_QUALIFIERS: &[&str] = &[
-        "api",
-        "private",
-        "access",
-        "secret",
-        "signing",
-        "encryption",
-        "master",
-        "auth",
-        "session",
-        "client",
-        "app",
-        "license",
-        "webhook",
-        "hmac",
-        "jwt",
-    ];
-    LAST.contains(&last)
+    static LAST: LazyLock<WordSet> = LazyLock::new(|| {
+        WordSet::new(&[
+            "password",
+            "passwd",
+            "pwd",
+            "pw",
+            "pass",
+            "passphrase",
+            "secret",
+            "token",
+            "apikey",
+            "secretkey",
+            "privatekey",
+            "accesskey",
+            "authkey",
+            "signingkey",
+            "credential",
+            "credentials",
+            "creds",
+            "pgpassword",
+            "pgpass",
+            "requirepass",
+            "masterauth",
+        ])
+    });
+    static KEY_QUALIFIERS: LazyLock<WordSet> = LazyLock::new(|| {
+        WordSet::new(&[
+            "api",
+            "private",
+            "access",
+            "secret",
+            "signing",
+            "encryption",
+            "master",
+            "auth",
+            "session",
+            "client",
+            "app",
+            "license",
+            "webhook",
+            "hmac",
+            "jwt",
+        ])
+    });
+    LAST.contains(last)
         || (last == "key"
             && core.len() >= 2
-            && KEY_QUALIFIERS.contains(&core[core.len() - 2]))
+            && KEY_QUALIFIERS.contains(core[core.len() - 2]))
         // Rails' `SECRET_KEY_BASE`.
         || core.ends_with(&["secret", "key", "base"])
+}
+
+/// A fixed list of words, looked up by hash. Each word of every name is looked up in lists of
+/// up to ninety words, and a scan of a list compared the word byte by byte with each of the
+/// same length: with names that are not kept (every one distinct, or a command's words) that
+/// was a fifth of a scan.
+struct WordSet(HashSet<&'static str, foldhash::fast::FixedState>);
+
+impl WordSet {
+    fn new(words: &[&'static str]) -> Self {
+        WordSet(words.iter().copied().collect())
+    }
+
+    fn contains(&self, word: &str) -> bool {
+        self.0.contains(word)
+    }
 }
 
 /// Splits `DB_PASSWORD`, `dbPassword`, `db-password`, `db.password` into lower-case words:
