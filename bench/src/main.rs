@@ -48,7 +48,7 @@ impl Scale {
 fn usage() -> ! {
     eprintln!(
         "usage: bench [--smoke] [--out DIR] [--only cold,rotation,redeployer,validator]\n\
-         \x20      bench --write-task-definitions DIR N [dense|typical]   (the validator figure's files, for profiling)\n\
+         \x20      bench --write-task-definitions DIR N [dense|typical|distinct]   (the validator figure's files, for profiling)\n\
          (run through scripts/bench.sh, which builds the release binaries and the Python tools)"
     );
     std::process::exit(2)
@@ -73,6 +73,7 @@ async fn main() -> Result<()> {
                 let corpus = match args.next().as_deref() {
                     None | Some("dense") => validator::Corpus::Dense,
                     Some("typical") => validator::Corpus::Typical,
+                    Some("distinct") => validator::Corpus::Distinct,
                     Some(_) => usage(),
                 };
                 let files = validator::write_generated(&dir, count, corpus)?;

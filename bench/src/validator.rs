@@ -5,12 +5,12 @@
 //! Throughput is the figure users see: the built CLI end to end (process start, reading,
 //! parsing, rules, the JSON report), with `--jobs 1` and with one thread per core, on 10,000
 //! and 100,000 files (200 and 1,000 in a smoke run), passed at most [`CHUNK`] paths per
-//! invocation as `xargs` would — on two generated corpora ([`Corpus`]): every variable from
-//! the labelled corpus (the detector's worst case), and mostly ordinary settings. Each row
-//! gives the wall clock and the CPU time (task definitions per second of one core's work, the
-//! measure of "on one core" that the machine's other load moves least). detect-secrets is
-//! timed on a sample of the dense files, with `--no-verify` (no network), as it runs by
-//! default: a process per core.
+//! invocation as `xargs` would — on three generated corpora ([`Corpus`]): every variable from
+//! the labelled corpus (the detector's worst case), mostly ordinary settings, and those
+//! settings with every name and value distinct. Each row gives the wall clock and the CPU time
+//! (task definitions per second of one core's work, the measure of "on one core" that the
+//! machine's other load moves least). detect-secrets is timed on a sample of the dense files,
+//! with `--no-verify` (no network), as it runs by default: a process per core.
 //!
 //! Quality is measured on task-definition files, as both tools are used in CI: each corpus
 //! value is one `environment` entry on its own line, and a tool "flags" a value when it reports
@@ -64,6 +64,12 @@ pub enum Corpus {
     /// Ordinary configuration, one variable in twenty from the labelled corpus: closer to what
     /// teams commit.
     Typical,
+    /// [`Corpus::Typical`] with every ordinary variable's name and value made its own (the
+    /// file's number and the variable's position appended). The other two corpora draw from
+    /// small pools, so that most names and values repeat from file to file, and what a scan
+    /// keeps between values (a name's words, worked out once) and the processor's caches and
+    /// branch predictors flatter them; this is the worst case of an estate's variety.
+    Distinct,
 }
 
 impl Corpus {
@@ -71,6 +77,7 @@ impl Corpus {
         match self {
             Corpus::Dense => "dense",
             Corpus::Typical => "typical",
+            Corpus::Distinct => "distinct",
         }
     }
 }
@@ -82,10 +89,14 @@ fn generated(rng: &mut Rng, pool: &[Sample], i: usize, corpus: Corpus) -> Value 
     let containers: Vec<Value> = (0..1 + rng.below(3))
         .map(|c| {
             let env: Vec<Value> = (0..4 + rng.below(12))
-                .map(|_| match corpus {
+                .map(|k| match corpus {
                     Corpus::Typical if rng.below(20) != 0 => {
                         let (name, value) = rng.pick(corpus::ORDINARY);
                         json!({"name": name, "value": value})
+                    }
+                    Corpus::Distinct if rng.below(20) != 0 => {
+                        let (name, value) = rng.pick(corpus::ORDINARY);
+                        json!({"name": format!("{name}_{i}_{c}_{k}"), "value": format!("{value}.{i}.{c}.{k}")})
                     }
                     _ => {
                         let s = rng.pick(pool);
@@ -400,10 +411,12 @@ pub async fn run(scale: Scale) -> Result<Value> {
     let threads = if cores > 1 { vec![1, cores] } else { vec![1] };
     let mut runs = Vec::new();
     let mut reading = Vec::new();
-    for corpus in [Corpus::Dense, Corpus::Typical] {
+    for corpus in [Corpus::Dense, Corpus::Typical, Corpus::Distinct] {
         let files = match corpus {
             Corpus::Dense => files.clone(),
-            Corpus::Typical => write_generated(&dir.path().join("typical"), counts[1], corpus)?,
+            Corpus::Typical | Corpus::Distinct => {
+                write_generated(&dir.path().join(corpus.label()), counts[1], corpus)?
+            }
         };
         eprintln!(
             "bench: validator: reading the {} files alone ({}) …",
