@@ -510,6 +510,13 @@ fn pair_in(
             .then(|| word_pair(program, Some("--password"), value, shell_text))
             .flatten();
     }
+    // `sshpass -pS3cret`, `sshpass -p'S3cret'`: glued, judged as the word after the flag is.
+    if let Some(glued) = owner.glued_password(raw) {
+        let value = value_part(glued);
+        return (!value.is_empty())
+            .then(|| word_pair(program, Some("--password"), value, shell_text))
+            .flatten();
+    }
     if owner.percona {
         if let Some(password) = shell::percona_dsn_password(value_part(raw)) {
             return word_pair(program, Some("--password"), password, shell_text);

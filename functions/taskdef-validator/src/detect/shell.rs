@@ -10,11 +10,12 @@
 //! asks for the password (the next word is the database; mydumper, myloader and Percona
 //! Toolkit's MySQL tools take the password there as well, as redis-cli and redis-benchmark do
 //! after `-a`, the MongoDB shells after `-p`, and sshpass, before the command it runs, after
-//! its `-p`). For that, [`Program`] reads the same words underneath: it ends a command at a
-//! newline and at `;`, `&&`, `||`, `|` or a lone `&` outside quotes (glued to a word or not),
-//! and finds each command's program past what only runs it (`sh -c`, `exec`, `sudo -u mysql`,
-//! `timeout 5`, a health check's `CMD-SHELL`, `until`, …). A value ends at such a separator
-//! too, and a shell default (`${PW:-S3cret}`) is read for the value it falls back to.
+//! its `-p` or glued to it, as `getopt` reads it). For that, [`Program`] reads the same words
+//! underneath: it ends a command at a newline and at `;`, `&&`, `||`, `|` or a lone `&`
+//! outside quotes (glued to a word or not), and finds each command's program past what only
+//! runs it (`sh -c`, `su -c`, `exec`, `sudo -u mysql`, `timeout 5`, a health check's
+//! `CMD-SHELL`, `until`, …). A value ends at such a separator too, and a shell default
+//! (`${PW:-S3cret}`) is read for the value it falls back to.
 //!
 //! This is not a shell parser. Quotes are followed along a line (a newline forgets an
 //! unbalanced one, so a stray apostrophe costs one line), and the quoted string after a
@@ -67,6 +68,10 @@ struct Runner {
     operands: u8,
     /// Its flags whose value is a password (`sshpass -p …`).
     password_flags: &'static [&'static str],
+    /// It reads its options as `getopt` does, so that a short flag's value may be glued to it
+    /// (`sshpass -pS3cret`, `sshpass -p'S3cret'`): the first flag of a cluster that takes a
+    /// value takes the rest of the word.
+    glued: bool,
 }
 
 const RUNNERS: &[Runner] = &[
@@ -76,6 +81,7 @@ const RUNNERS: &[Runner] = &[
         value_flags: &["-o", "+o", "-O", "+O"],
         operands: 0,
         password_flags: &[],
+        glued: false,
     },
     Runner {
         names: &["sudo"],
@@ -85,6 +91,7 @@ const RUNNERS: &[Runner] = &[
         ],
         operands: 0,
         password_flags: &[],
+        glued: false,
     },
     Runner {
         names: &["env"],
@@ -92,6 +99,7 @@ const RUNNERS: &[Runner] = &[
         value_flags: &["-u", "-C", "-S", "--unset", "--chdir", "--split-string"],
         operands: 0,
         password_flags: &[],
+        glued: false,
     },
     Runner {
         names: &["nice"],
@@ -99,6 +107,7 @@ const RUNNERS: &[Runner] = &[
         value_flags: &["-n", "--adjustment"],
         operands: 0,
         password_flags: &[],
+        glued: false,
     },
     Runner {
         names: &["timeout"],
@@ -106,6 +115,7 @@ const RUNNERS: &[Runner] = &[
         value_flags: &["-s", "-k", "--signal", "--kill-after"],
         operands: 1,
         password_flags: &[],
+        glued: false,
     },
     Runner {
         names: &["xargs"],
@@ -126,6 +136,7 @@ const RUNNERS: &[Runner] = &[
         ],
         operands: 0,
         password_flags: &[],
+        glued: false,
     },
     Runner {
         names: &["docker", "podman"],
@@ -152,6 +163,7 @@ const RUNNERS: &[Runner] = &[
         ],
         operands: 2,
         password_flags: &[],
+        glued: false,
     },
     Runner {
         names: &["gosu", "su-exec"],
@@ -159,6 +171,26 @@ const RUNNERS: &[Runner] = &[
         value_flags: &[],
         operands: 1,
         password_flags: &[],
+        glued: false,
+    },
+    Runner {
+        // `su -c '…' app`, `su - app -c '…'`: its `-c` is a command line, as a shell's is,
+        // and its one operand is the user.
+        names: &["su"],
+        shell: true,
+        value_flags: &[
+            "-s",
+            "-g",
+            "-G",
+            "-w",
+            "--shell",
+            "--group",
+            "--supp-group",
+            "--whitelist-environment",
+        ],
+        operands: 1,
+        password_flags: &[],
+        glued: false,
     },
     Runner {
         names: &["eval"],
@@ -166,6 +198,7 @@ const RUNNERS: &[Runner] = &[
         value_flags: &[],
         operands: 0,
         password_flags: &[],
+        glued: false,
     },
     Runner {
         names: &["ionice"],
@@ -173,6 +206,7 @@ const RUNNERS: &[Runner] = &[
         value_flags: &["-c", "-n", "-p", "-P", "-u"],
         operands: 0,
         password_flags: &[],
+        glued: false,
     },
     Runner {
         names: &["chpst"],
@@ -183,6 +217,7 @@ const RUNNERS: &[Runner] = &[
         ],
         operands: 0,
         password_flags: &[],
+        glued: false,
     },
     Runner {
         names: &["flock"],
@@ -190,6 +225,7 @@ const RUNNERS: &[Runner] = &[
         value_flags: &["-w", "-E", "--timeout", "--conflict-exit-code"],
         operands: 1,
         password_flags: &[],
+        glued: false,
     },
     Runner {
         names: &["stdbuf", "runuser"],
@@ -197,6 +233,7 @@ const RUNNERS: &[Runner] = &[
         value_flags: &["-u", "-g", "-G", "-i", "-o", "-e"],
         operands: 0,
         password_flags: &[],
+        glued: false,
     },
     Runner {
         names: &["sshpass"],
@@ -204,6 +241,7 @@ const RUNNERS: &[Runner] = &[
         value_flags: &["-p", "-f", "-d", "-P"],
         operands: 0,
         password_flags: &["-p"],
+        glued: true,
     },
     Runner {
         names: &["exec"],
@@ -211,6 +249,7 @@ const RUNNERS: &[Runner] = &[
         value_flags: &["-a"],
         operands: 0,
         password_flags: &[],
+        glued: false,
     },
     Runner {
         names: &[
@@ -237,6 +276,7 @@ const RUNNERS: &[Runner] = &[
         value_flags: &[],
         operands: 0,
         password_flags: &[],
+        glued: false,
     },
 ];
 
@@ -366,6 +406,23 @@ pub(super) struct Owner {
     pub(super) mysql: bool,
     /// One of Percona Toolkit's MySQL tools ([`percona_dsn_password`]).
     pub(super) percona: bool,
+    /// The password flags take their value glued too ([`Runner::glued`]).
+    pub(super) glued: bool,
+}
+
+impl Owner {
+    /// The value glued to a short password flag (`-pS3cret` → `S3cret`), for an owner that
+    /// reads its options as `getopt` does.
+    pub(super) fn glued_password<'w>(&self, word: &'w str) -> Option<&'w str> {
+        if !self.glued {
+            return None;
+        }
+        self.password_flags
+            .iter()
+            .filter(|f| f.len() == 2)
+            .find_map(|f| word.strip_prefix(f))
+            .filter(|rest| !rest.is_empty())
+    }
 }
 
 /// Which program the words of a command line belong to, read word by word.
@@ -476,6 +533,11 @@ impl<'d> Program<'d> {
             }
             // A flag (`-e`, `--`) keeps it for the word after; anything else uses it up.
             self.after_dash_c = text.starts_with('-');
+            if !self.after_dash_c {
+                // The command line starts: the runner's own operands (`su`'s user) are not in
+                // it, wherever they stand (`su -c '…' app`).
+                self.operands = 0;
+            }
         }
         while i < bytes.len() {
             let b = bytes[i];
@@ -658,6 +720,7 @@ impl<'d> Program<'d> {
             },
             mysql: self.mysql,
             percona: self.percona,
+            glued: self.expecting && self.runner.is_some_and(|r| r.glued),
         }
     }
 }
@@ -688,13 +751,24 @@ fn takes_value(runner: &Runner, flag: &str) -> bool {
     }
     let bytes = flag.as_bytes();
     let cluster = bytes.len() > 2 && bytes.first() == Some(&b'-') && bytes.get(1) != Some(&b'-');
-    cluster
-        && bytes.last().is_some_and(|last| {
-            runner
-                .value_flags
-                .iter()
-                .any(|f| f.as_bytes() == [b'-', *last])
-        })
+    if !cluster {
+        return false;
+    }
+    let value_flag = |b: &u8| {
+        runner
+            .value_flags
+            .iter()
+            .any(|f| f.as_bytes() == [b'-', *b])
+    };
+    if runner.glued {
+        // As `getopt` reads a cluster: its first flag that takes a value takes the rest of the
+        // word (`-pS3cret`), or the next word when it ends the cluster (`-ep`).
+        return bytes
+            .get(1..)
+            .and_then(|flags| flags.iter().position(value_flag))
+            .is_some_and(|i| i + 2 == bytes.len());
+    }
+    bytes.last().is_some_and(value_flag)
 }
 
 /// The password of `-pPASSWORD`, quotes (and the backslashes of escaped quotes) taken off —

@@ -2085,3 +2085,73 @@ fn checking_ordinary_values_allocates_nothing() {
     let (count, found) = counting::allocations(|| scan_pair("DB_PASSWORD", "hunter2-Xq9#vL"));
     assert!(found.is_some() && count > 0, "{count}");
 }
+
+/// sshpass reads its options as `getopt` does: its password may be glued to `-p`
+/// (`sshpass -pS3cret`, `sshpass -p'S3cret'`), judged as the word after `-p` is. Only its own
+/// flags: the command it runs keeps its own (`ssh -p2222` is a port), and redis-cli's `-a`
+/// takes no glued value. `su` runs its `-c` as a command line, as a shell does, whatever
+/// comes before or after it.
+#[test]
+fn a_glued_sshpass_password_and_a_command_line_under_su() {
+    const FLAG_KIND: &str = "credential-like flag with a generated value";
+    for (args, expected) in [
+        (
+            &["sh", "-c", "sshpass -pXk9vQ2mLr7Tz4wP8 ssh user@host"][..],
+            vec![(2, FLAG_KIND)],
+        ),
+        (
+            &[
+                "sh",
+                "-c",
+                "sshpass -p'Xk9vQ2mLr7Tz4wP8' ssh -o BatchMode=no user@host",
+            ],
+            vec![(2, FLAG_KIND)],
+        ),
+        (
+            &["sshpass", "-pXk9vQ2mLr7Tz4wP8", "ssh", "host"],
+            vec![(1, FLAG_KIND)],
+        ),
+        // A value that ends in a letter that is one of its flags (`-P`) is still the value:
+        // `ssh` after it is the command, and its `-p 2222` a port.
+        (
+            &["sh", "-c", "sshpass -pXk9vQ2mLr7Tz4wP ssh -p 2222 host"],
+            vec![(2, FLAG_KIND)],
+        ),
+        // Computed, a placeholder, or not sshpass's.
+        (&["sh", "-c", "sshpass -p\"$SSHPASS\" ssh host"], vec![]),
+        (&["sh", "-c", "sshpass -p'<password>' ssh host"], vec![]),
+        (&["sh", "-c", "sshpass -e ssh -p2222 host"], vec![]),
+        (
+            &["sh", "-c", "sshpass -f /run/pw ssh -pXk9vQ2mLr7Tz4wP8 h"],
+            vec![],
+        ),
+        // su: the command line after `-c`, before the user or after it.
+        (
+            &[
+                "sh",
+                "-c",
+                "su -c 'mysql -uroot -pXk9vQ2mLr7Tz4wP8 app' app",
+            ],
+            vec![(2, MYSQL_KIND)],
+        ),
+        (
+            &["su", "-", "app", "-c", "mysql -uroot -pXk9vQ2mLr7Tz4wP8"],
+            vec![(4, MYSQL_KIND)],
+        ),
+        (
+            &[
+                "su",
+                "app",
+                "-s",
+                "/bin/sh",
+                "-c",
+                "mysqladmin -pXk9vQ2mLr7Tz4wP8 ping",
+            ],
+            vec![(5, MYSQL_KIND)],
+        ),
+        (&["su", "-c", "mysql -p app", "app"], vec![]),
+        (&["su", "-c", "mkdir -p /var/lib/app", "app"], vec![]),
+    ] {
+        assert_eq!(command_kinds(args), expected, "{args:?}");
+    }
+}
