@@ -433,8 +433,9 @@ pub(super) struct Program<'d> {
     /// The last word was a shell's `-c`: a quote opening the next word opens a command line,
     /// and is read through.
     after_dash_c: bool,
-    /// The quote that opened that command line, read through until it closes.
-    through: Option<u8>,
+    /// The quotes that opened those command lines, innermost last (`sh -c "… bash -c '…' …"`),
+    /// each read through until it closes.
+    through: Vec<u8>,
     /// The last word ended in `\\`: a newline after it continues the line.
     continued: bool,
     /// A comment (`# …`) runs to the end of the line.
@@ -459,7 +460,7 @@ impl Default for Program<'_> {
             password_flags: &[],
             quote: None,
             after_dash_c: false,
-            through: None,
+            through: Vec::new(),
             continued: false,
             comment: false,
             client_value: false,
@@ -508,7 +509,7 @@ impl<'d> Program<'d> {
         let mut i = 0;
         if self.after_dash_c && self.quote.is_none() {
             if let Some(&q @ (b'\'' | b'"')) = bytes.first() {
-                self.through = Some(q);
+                self.through.push(q);
                 i = 1;
                 part_start = 1;
             }
@@ -523,9 +524,19 @@ impl<'d> Program<'d> {
                 Some(q) if b == q => self.quote = None,
                 Some(_) => {}
                 None if b == b'\\' => i += 1,
-                None if self.through == Some(b) => {
-                    // The end of the command line after `-c`: what follows is the outer one's.
-                    self.through = None;
+                None if self.through.last() == Some(&b) => {
+                    // The end of the command line after `-c` (an outer one still open goes
+                    // on). Where its quote also ends the word, so does its command: its last
+                    // part is its own, and the words after are the outer command's (a shell's
+                    // own arguments, `$0` …), not its program's. A word that goes on
+                    // (`'…-p'"'"'S3cret'"'"'…'`, a quote put in as shells do) stays in it.
+                    self.through.pop();
+                    if i + 1 == bytes.len() {
+                        found = found.or_else(|| self.part(text.get(part_start..i), part_quoted));
+                        self.end();
+                        part_start = i + 1;
+                        part_quoted = false;
+                    }
                 }
                 None if b == b'\'' || b == b'"' => self.quote = Some(b),
                 None => {
@@ -561,7 +572,7 @@ impl<'d> Program<'d> {
     /// After an argument read as text: quotes and lines do not run on into the next.
     pub(super) fn next_argument(&mut self) {
         self.quote = None;
-        self.through = None;
+        self.through.clear();
         self.continued = false;
         self.comment = false;
     }

@@ -2137,3 +2137,65 @@ fn a_password_glued_to_sshpass_p() {
         assert_eq!(command_kinds(args), expected, "{args:?}");
     }
 }
+
+/// A shell's `-c` command line inside another's (`sh -c "… bash -c '…' …"`) ends at its own
+/// quote, and the outer one goes on to its own: what follows is read, where the inner quote
+/// used to replace the outer and the rest of the script read as one quoted string. After a
+/// `-c` command line closes, the words that follow are the shell's own arguments (`$0` …),
+/// not its program's: a user name after `mongosh -p'` is no password.
+#[test]
+fn nested_command_lines_end_where_their_quotes_do() {
+    const FLAG_KIND: &str = "credential-like flag with a generated value";
+    for (args, expected) in [
+        (
+            &[
+                "bash",
+                "-c",
+                "set -e; sh -c \"bash -c 'initdb'\"; mysql -uroot -pXk9vQ2mLr7Tz4wP8 app",
+            ][..],
+            vec![(2, MYSQL_KIND)],
+        ),
+        (
+            &[
+                "sh",
+                "-c",
+                "sh -c \"sh -c 'mkdir -p /x'\" && redis-cli -a Xk9vQ2mLr7Tz4wP8 ping",
+            ],
+            vec![(2, FLAG_KIND)],
+        ),
+        (
+            &["sh", "-c", "sh -c \"bash -c 'mysql -pXk9vQ2mLr7Tz4wP8'\""],
+            vec![(2, MYSQL_KIND)],
+        ),
+        (
+            &[
+                "sh",
+                "-c",
+                "sh -c 'mysql -uroot -pXk9vQ2mLr7Tz4wP8' && echo ok",
+            ],
+            vec![(2, MYSQL_KIND)],
+        ),
+        (&["sh", "-c", "sh -c 'mongosh -u root -p' admin"], vec![]),
+        (
+            &[
+                "sh",
+                "-c",
+                "bash -c \"sh -c 'mongosh -u root -p' admin\" mongodb",
+            ],
+            vec![],
+        ),
+        (&["sh", "-c", "sh -c 'redis-cli -a' redis"], vec![]),
+        // A single quote put into a single-quoted command line as shells do (`'"'"'`): the
+        // word goes on, and so does its command.
+        (
+            &[
+                "sh",
+                "-c",
+                "sshpass -e sh -c 'exec mariadb-dump -u app -p'\"'\"'Xk9vQ2mLr7Tz4wP8'\"'\"' app'",
+            ],
+            vec![(2, MYSQL_KIND)],
+        ),
+    ] {
+        assert_eq!(command_kinds(args), expected, "{args:?}");
+    }
+}
