@@ -512,11 +512,7 @@ fn pair_in(
     }
     // `sshpass -pS3cret`, `sshpass -p'S3cret'`, `sshpass '-pS3cret'`: glued, judged as the
     // word after the flag is.
-    let unquoted = ['"', '\'']
-        .iter()
-        .find_map(|&q| raw.strip_prefix(q)?.strip_suffix(q))
-        .unwrap_or(raw);
-    if let Some(glued) = owner.glued_password(unquoted) {
+    if let Some(glued) = owner.glued_password(shell::unquoted(raw)) {
         let value = value_part(glued);
         return (!value.is_empty())
             .then(|| word_pair(program, Some("--password"), value, shell_text))

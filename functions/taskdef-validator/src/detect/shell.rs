@@ -811,12 +811,18 @@ pub(super) fn expansion(value: &str) -> Option<(&str, &str)> {
     let default = rest
         .strip_prefix(":-")
         .or_else(|| rest.strip_prefix(":="))?;
-    let default = ['"', '\'']
-        .iter()
-        .find_map(|&q| default.strip_prefix(q)?.strip_suffix(q))
-        .unwrap_or(default);
+    let default = unquoted(default);
     let computed = default.contains(['$', '`', '(', ')', '{', '}', '"', '\'', '\\']);
     (!default.is_empty() && !computed && !has_whitespace(default)).then_some((name, default))
+}
+
+/// `text` without one pair of quotes around all of it (`'S3cret'`, `"-pS3cret"`), else as it
+/// stands.
+pub(super) fn unquoted(text: &str) -> &str {
+    ['"', '\'']
+        .iter()
+        .find_map(|&q| text.strip_prefix(q)?.strip_suffix(q))
+        .unwrap_or(text)
 }
 
 /// [`expansion`]'s default, whatever the container defines.
