@@ -90,13 +90,13 @@ fn generated(rng: &mut Rng, pool: &[Sample], i: usize, corpus: Corpus) -> Value 
         .map(|c| {
             let env: Vec<Value> = (0..4 + rng.below(12))
                 .map(|k| match corpus {
-                    Corpus::Typical if rng.below(20) != 0 => {
+                    Corpus::Typical | Corpus::Distinct if rng.below(20) != 0 => {
                         let (name, value) = rng.pick(corpus::ORDINARY);
-                        json!({"name": name, "value": value})
-                    }
-                    Corpus::Distinct if rng.below(20) != 0 => {
-                        let (name, value) = rng.pick(corpus::ORDINARY);
-                        json!({"name": format!("{name}_{i}_{c}_{k}"), "value": format!("{value}.{i}.{c}.{k}")})
+                        if matches!(corpus, Corpus::Distinct) {
+                            json!({"name": format!("{name}_{i}_{c}_{k}"), "value": format!("{value}.{i}.{c}.{k}")})
+                        } else {
+                            json!({"name": name, "value": value})
+                        }
                     }
                     _ => {
                         let s = rng.pick(pool);
