@@ -5,6 +5,7 @@
 //! code compares structured values instead of strings (a partial secret ARN and the full one it
 //! stands for are different strings but name the same secret).
 
+use compact_str::CompactString;
 use std::fmt;
 use std::str::FromStr;
 
@@ -188,13 +189,13 @@ const SECRET_NAME_MAX: usize = 512;
 /// ARN; such an ARN is taken as full, as Secrets Manager itself does.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SecretArn {
-    pub partition: String,
-    pub region: String,
-    pub account: String,
+    pub partition: CompactString,
+    pub region: CompactString,
+    pub account: CompactString,
     /// The secret's friendly name, without the suffix.
-    pub name: String,
+    pub name: CompactString,
     /// The six-character random suffix; `None` for a partial ARN.
-    pub suffix: Option<String>,
+    pub suffix: Option<CompactString>,
 }
 
 impl SecretArn {
@@ -231,11 +232,11 @@ impl SecretArn {
             return Err(NameError::SecretNameTooLong(name.len()));
         }
         Ok(Self {
-            partition: arn.partition.to_owned(),
-            region: arn.region.to_owned(),
-            account: arn.account.to_owned(),
-            name: name.to_owned(),
-            suffix: suffix.map(str::to_owned),
+            partition: arn.partition.into(),
+            region: arn.region.into(),
+            account: arn.account.into(),
+            name: name.into(),
+            suffix: suffix.map(CompactString::from),
         })
     }
 

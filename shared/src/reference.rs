@@ -14,6 +14,7 @@
 //! version-stage, version-id — any of the last three may be empty); a stage and a version id
 //! are mutually exclusive; a version id has 32–64 characters.
 
+use compact_str::CompactString;
 use std::fmt;
 
 use crate::arn::{
@@ -56,7 +57,7 @@ pub enum SecretReference {
 pub struct SecretsManagerReference {
     pub secret: SecretTarget,
     /// `:json-key::`: the container receives one key of the secret's JSON.
-    pub json_key: Option<String>,
+    pub json_key: Option<CompactString>,
     pub version: VersionSelector,
 }
 
@@ -160,7 +161,7 @@ impl SecretReference {
         match self {
             SecretReference::SecretsManager(SecretsManagerReference {
                 json_key: Some(k), ..
-            }) => Part::JsonKey(k.clone()),
+            }) => Part::JsonKey(k.to_string()),
             _ => Part::WholeValue,
         }
     }
@@ -345,7 +346,7 @@ fn parse_secret_arn(arn: &ArnParts<'_>, location: Location) -> Result<SecretRefe
     };
     Ok(SecretReference::SecretsManager(SecretsManagerReference {
         secret: SecretTarget::Arn(secret),
-        json_key: (!key.is_empty()).then(|| key.to_owned()),
+        json_key: (!key.is_empty()).then(|| key.into()),
         version,
     }))
 }

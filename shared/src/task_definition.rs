@@ -453,10 +453,10 @@ pub struct FoundReference {
     /// Index of the container in `containerDefinitions`.
     pub container_index: usize,
     /// The container's `name`, if it has one.
-    pub container: Option<String>,
+    pub container: Option<CompactString>,
     pub location: Location,
     /// For `secrets` and `secretOptions`: the `name` of the entry (the variable or option).
-    pub entry_name: Option<String>,
+    pub entry_name: Option<CompactString>,
     /// JSON pointer to the reference string (camelCase whatever the input's case), e.g.
     /// `/containerDefinitions/0/secrets/2/valueFrom`.
     pub pointer: String,
@@ -519,32 +519,44 @@ impl TaskDefinition {
     pub fn references(&self) -> Vec<FoundReference> {
         let mut found = Vec::new();
         for (ci, container) in self.container_definitions.iter() {
-            let base = format!("/containerDefinitions/{ci}");
-            let mut push = |location, entry_name: Option<String>, pointer, text: &ReferenceText| {
-                let raw = match text {
-                    ReferenceText::Literal(s) => Some(s.to_string()),
-                    _ => None,
+            let base: String = PointerBuf::new("")
+                .key("containerDefinitions")
+                .index(*ci)
+                .into();
+            let mut push =
+                |location, entry_name: Option<CompactString>, pointer, text: &ReferenceText| {
+                    let raw = match text {
+                        ReferenceText::Literal(s) => Some(s.to_string()),
+                        _ => None,
+                    };
+                    let parsed = raw.as_deref().map(|r| SecretReference::parse(r, location));
+                    found.push(FoundReference {
+                        container_index: *ci,
+                        container: container.name().map(CompactString::from),
+                        location,
+                        entry_name,
+                        pointer,
+                        raw,
+                        unresolved: matches!(text, ReferenceText::Unresolved(_)),
+                        parsed,
+                    });
                 };
-                let parsed = raw.as_deref().map(|r| SecretReference::parse(r, location));
-                found.push(FoundReference {
-                    container_index: *ci,
-                    container: container.name().map(str::to_owned),
-                    location,
-                    entry_name,
-                    pointer,
-                    raw,
-                    unresolved: matches!(text, ReferenceText::Unresolved(_)),
-                    parsed,
-                });
+            let entry_name = |e: &SecretEntry| {
+                e.name
+                    .as_ref()
+                    .and_then(Text::literal)
+                    .map(CompactString::from)
             };
-            let entry_name =
-                |e: &SecretEntry| e.name.as_ref().and_then(Text::literal).map(str::to_owned);
             for (si, secret) in container.secrets.iter() {
                 if let Some(v) = &secret.value_from {
                     push(
                         Location::ContainerSecret,
                         entry_name(secret),
-                        format!("{base}/secrets/{si}/valueFrom"),
+                        PointerBuf::new(&base)
+                            .key("secrets")
+                            .index(*si)
+                            .key("valueFrom")
+                            .into(),
                         v,
                     );
                 }
@@ -555,7 +567,12 @@ impl TaskDefinition {
                         push(
                             Location::LogSecretOption,
                             entry_name(option),
-                            format!("{base}/logConfiguration/secretOptions/{oi}/valueFrom"),
+                            PointerBuf::new(&base)
+                                .key("logConfiguration")
+                                .key("secretOptions")
+                                .index(*oi)
+                                .key("valueFrom")
+                                .into(),
                             v,
                         );
                     }
@@ -569,13 +586,69 @@ impl TaskDefinition {
                 push(
                     Location::RepositoryCredentials,
                     None,
-                    format!("{base}/repositoryCredentials/credentialsParameter"),
+                    PointerBuf::new(&base)
+                        .key("repositoryCredentials")
+                        .key("credentialsParameter")
+                        .into(),
                     v,
                 );
             }
         }
         found
     }
+}
+
+/// A JSON pointer built one segment at a time into one allocation, without the formatting
+/// machinery: a scan builds one for each reference and each finding of every task definition,
+/// and `format!` cost a thirtieth of it. Segments are written as given: escape a key that may
+/// hold `~` or `/` first.
+#[derive(Debug)]
+pub struct PointerBuf(String);
+
+impl PointerBuf {
+    /// Room for a task definition's deepest pointers without growing.
+    const ROOM: usize = 48;
+
+    pub fn new(base: &str) -> Self {
+        let mut s = String::with_capacity(base.len() + Self::ROOM);
+        s.push_str(base);
+        PointerBuf(s)
+    }
+
+    /// `/segment`.
+    pub fn key(mut self, segment: &str) -> Self {
+        self.0.push('/');
+        self.0.push_str(segment);
+        self
+    }
+
+    /// `/i`, in decimal.
+    pub fn index(mut self, i: usize) -> Self {
+        let mut digits = [0u8; 20];
+        self.0.push('/');
+        self.0.push_str(decimal(i, &mut digits));
+        self
+    }
+}
+
+impl From<PointerBuf> for String {
+    fn from(p: PointerBuf) -> String {
+        p.0
+    }
+}
+
+/// `n` in decimal, written into `buf`.
+pub fn decimal(mut n: usize, buf: &mut [u8; 20]) -> &str {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buf[at..]).unwrap_or("0")
 }
 
 /// serde quotes the offending string (`invalid type: string "DB_PASSWORD=…"`, escaped as Rust's

@@ -112,7 +112,7 @@ impl Revision {
             .filter_map(|found| {
                 let raw = found.raw?;
                 Some(Reference {
-                    container: found.container.unwrap_or_default(),
+                    container: found.container.map(String::from).unwrap_or_default(),
                     location: found.location,
                     parsed: found.parsed.and_then(Result::ok),
                     raw,

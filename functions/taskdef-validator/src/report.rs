@@ -67,13 +67,21 @@ pub struct Report {
 
 /// The report's order: file, task definition, severity (worst first), pointer, rule.
 fn finding_order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
-    (&a.file, &a.task_definition, b.severity, &a.pointer, a.rule).cmp(&(
-        &b.file,
-        &b.task_definition,
-        a.severity,
-        &b.pointer,
-        b.rule,
-    ))
+    // One file's findings share its name and their task definition's (one allocation each):
+    // the same allocation is equal without reading it.
+    let file = match (&a.file, &b.file) {
+        (Some(x), Some(y)) if std::sync::Arc::ptr_eq(x, y) => std::cmp::Ordering::Equal,
+        (x, y) => x.cmp(y),
+    };
+    let task_definition = || {
+        if std::sync::Arc::ptr_eq(&a.task_definition, &b.task_definition) {
+            std::cmp::Ordering::Equal
+        } else {
+            a.task_definition.cmp(&b.task_definition)
+        }
+    };
+    file.then_with(task_definition)
+        .then_with(|| (b.severity, &a.pointer, a.rule).cmp(&(a.severity, &b.pointer, b.rule)))
 }
 
 /// Who accepted a suppressed finding.
@@ -108,14 +116,16 @@ pub struct Suppressed {
 
 impl Report {
     pub fn counts(&self) -> BTreeMap<&'static str, usize> {
-        let mut counts = BTreeMap::new();
-        for s in Severity::ALL {
-            counts.insert(s.as_str(), 0);
-        }
+        // Counted by the severity's place, then named: a map keyed by name was looked up once
+        // per finding.
+        let mut by_severity = [0usize; Severity::ALL.len()];
         for f in &self.findings {
-            *counts.entry(f.severity.as_str()).or_default() += 1;
+            by_severity[f.severity as usize] += 1;
         }
-        counts
+        Severity::ALL
+            .into_iter()
+            .map(|s| (s.as_str(), by_severity[s as usize]))
+            .collect()
     }
 
     pub fn worst(&self) -> Option<Severity> {

@@ -11,7 +11,7 @@ use ecs_secrets_shared::reference::{
     SecretReference, SecretTarget, TaskContext, Tracks, VersionSelector,
 };
 use ecs_secrets_shared::task_definition::{
-    ContainerDefinition, Flag, FoundReference, TaskDefinition, Text,
+    ContainerDefinition, Flag, FoundReference, PointerBuf, TaskDefinition, Text,
 };
 use ecs_secrets_shared::ShapeError;
 use serde_json::Value;
@@ -93,7 +93,10 @@ pub fn check_model(
         .as_ref()
         .is_some_and(|t| t.literal().is_none_or(|s| !s.trim().is_empty()));
     for (ci, container) in model.container_definitions.iter() {
-        let base = format!("/containerDefinitions/{ci}");
+        let base: String = PointerBuf::new("")
+            .key("containerDefinitions")
+            .index(*ci)
+            .into();
         let name = container.name();
         // The container's findings go straight onto the list (a list per container was an
         // allocation per container, grown push by push), and get its name below.
@@ -115,14 +118,14 @@ pub fn check_model(
         if !container.environment_files.is_empty() && windows(&model) {
             out.push(Finding::new(
                 rule::PLATFORM_VERSION_INCOMPATIBLE,
-                format!("{base}/environmentFiles"),
+                PointerBuf::new(&base).key("environmentFiles"),
                 "environmentFiles are supported on Linux only; this task runs on Windows",
             ));
         }
         if !container.environment_files.is_empty() && fargate(&model) && before(&platform, "1.4.0")
         {
             out.push(incompatible(
-                format!("{base}/environmentFiles"),
+                PointerBuf::new(&base).key("environmentFiles").into(),
                 "environmentFiles",
                 &platform,
             ));
@@ -245,7 +248,13 @@ fn environment(container: &ContainerDefinition, base: &str, out: &mut Vec<Findin
     for (ei, kv) in container.environment.iter() {
         let name = kv.name.as_ref().and_then(Text::literal).unwrap_or("");
         // Built only for a finding: most variables have none.
-        let pointer = || format!("{base}/environment/{ei}/value");
+        let pointer = || -> String {
+            PointerBuf::new(base)
+                .key("environment")
+                .index(*ei)
+                .key("value")
+                .into()
+        };
         let Some(value) = &kv.value else { continue };
         let dynamic = match value {
             Text::Literal(s) => dynamic_secret_reference(s),
@@ -483,7 +492,7 @@ const MAX_SUBSTITUTED: usize = 64 * 1024;
 fn command_finding(base: &str, field: &str, i: usize, d: detect::Detection) -> Finding {
     Finding::new(
         rule::SECRET_IN_COMMAND,
-        format!("{base}/{field}/{i}"),
+        PointerBuf::new(base).key(field).index(i),
         format!("{} in {} argument {i}", d.kind, field.replace('/', ".")),
     )
     .evidence(d.evidence)
@@ -522,14 +531,14 @@ fn hygiene(container: &ContainerDefinition, base: &str, out: &mut Vec<Finding>) 
     if container.privileged.is_some_and(Flag::is_true) {
         out.push(Finding::new(
             rule::PRIVILEGED_CONTAINER,
-            format!("{base}/privileged"),
+            PointerBuf::new(base).key("privileged"),
             "the container runs privileged: it has every capability of the host",
         ));
     }
     match container.user.as_ref().map(|u| u.literal()) {
         Some(Some(user)) if is_root(user) => out.push(Finding::new(
             rule::ROOT_USER,
-            format!("{base}/user"),
+            PointerBuf::new(base).key("user"),
             format!(
                 "the container runs as {} (root)",
                 user.split(':').next().unwrap_or("root")
@@ -551,7 +560,7 @@ fn hygiene(container: &ContainerDefinition, base: &str, out: &mut Vec<Finding>) 
     {
         out.push(Finding::new(
             rule::WRITABLE_ROOT_FILESYSTEM,
-            format!("{base}/readonlyRootFilesystem"),
+            PointerBuf::new(base).key("readonlyRootFilesystem"),
             "the root filesystem is writable",
         ));
     }
@@ -571,23 +580,30 @@ fn is_root(user: &str) -> bool {
 
 fn first_secret_use(container: &ContainerDefinition, base: &str) -> Option<String> {
     if let Some((i, _)) = container.secrets.iter().next() {
-        return Some(format!("{base}/secrets/{i}"));
+        return Some(PointerBuf::new(base).key("secrets").index(*i).into());
     }
     if let Some((i, _)) = container
         .log_configuration
         .as_ref()
         .and_then(|l| l.secret_options.iter().next())
     {
-        return Some(format!("{base}/logConfiguration/secretOptions/{i}"));
+        return Some(
+            PointerBuf::new(base)
+                .key("logConfiguration")
+                .key("secretOptions")
+                .index(*i)
+                .into(),
+        );
     }
     if container.repository_credentials.is_some() {
-        return Some(format!("{base}/repositoryCredentials"));
+        return Some(PointerBuf::new(base).key("repositoryCredentials").into());
     }
-    container
-        .environment_files
-        .iter()
-        .next()
-        .map(|(i, _)| format!("{base}/environmentFiles/{i}"))
+    container.environment_files.iter().next().map(|(i, _)| {
+        PointerBuf::new(base)
+            .key("environmentFiles")
+            .index(*i)
+            .into()
+    })
 }
 
 fn reference_rules(
@@ -700,13 +716,13 @@ fn reference_rules(
     if let Some(task) = task {
         let place = match parsed {
             SecretReference::SecretsManager(r) => match &r.secret {
-                SecretTarget::Arn(a) => Some((a.region.clone(), a.account.clone())),
+                SecretTarget::Arn(a) => Some((a.region.as_str(), a.account.as_str())),
                 SecretTarget::Name(_) => None,
             },
             SecretReference::Parameter(p) => p
                 .arn
                 .as_ref()
-                .map(|a| (a.region.clone(), a.account.clone())),
+                .map(|a| (a.region.as_str(), a.account.as_str())),
         };
         if let Some((region, account)) = place {
             if region != task.region || account != task.account {

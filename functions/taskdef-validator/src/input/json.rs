@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 
-use ecs_secrets_shared::task_definition::{JsonTape, TapeNode};
+use ecs_secrets_shared::task_definition::{decimal, JsonTape, TapeNode};
 
 use super::error::{line_col, InputError, MAX_DEPTH, MAX_NODES};
 use super::lines::{child_hash, pointer_hash, LineMap, ROOT_HASH};
@@ -199,21 +199,6 @@ fn special_byte(s: &[u8]) -> Option<usize> {
         .iter()
         .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
         .map(|i| base + i)
-}
-
-/// `n` in decimal, written into `buf` (an array index as a pointer segment, without a
-/// `String` per item).
-fn decimal(mut n: usize, buf: &mut [u8; 20]) -> &str {
-    let mut at = buf.len();
-    loop {
-        at -= 1;
-        buf[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    std::str::from_utf8(&buf[at..]).unwrap_or("0")
 }
 
 struct JsonWalker<'a> {
