@@ -238,13 +238,19 @@ fn incompatible(pointer: String, feature: &str, platform: &Option<String>) -> Fi
 
 fn environment(container: &ContainerDefinition, base: &str, out: &mut Vec<Finding>) {
     // An access key id anywhere in the container makes a 40-character secret key next to it
-    // certain, whatever its variable is called.
-    let has_access_key = container.environment.iter().any(|(_, kv)| {
-        kv.value
-            .as_ref()
-            .and_then(Text::literal)
-            .is_some_and(detect::has_aws_access_key_id)
-    });
+    // certain, whatever its variable is called. Looked for once, and only when a value could
+    // be such a key (most containers have none).
+    let mut has_access_key = None;
+    let mut access_key_in_container = || {
+        *has_access_key.get_or_insert_with(|| {
+            container.environment.iter().any(|(_, kv)| {
+                kv.value
+                    .as_ref()
+                    .and_then(Text::literal)
+                    .is_some_and(detect::has_aws_access_key_id)
+            })
+        })
+    };
     for (ei, kv) in container.environment.iter() {
         let name = kv.name.as_ref().and_then(Text::literal).unwrap_or("");
         // Built only for a finding: most variables have none.
@@ -285,7 +291,7 @@ fn environment(container: &ContainerDefinition, base: &str, out: &mut Vec<Findin
             }
             continue;
         };
-        let paired = has_access_key
+        let paired = (detect::may_be_aws_secret_key(value) && access_key_in_container())
             .then(|| detect::aws_secret_key(value))
             .flatten()
             .map(|d| (d, " (next to an access key id)"));

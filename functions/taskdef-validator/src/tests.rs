@@ -316,6 +316,33 @@ fn the_access_key_pair_is_critical_whatever_the_name() {
     );
 }
 
+/// The pair is found whichever comes first, with space around the key, in any container: the
+/// access key id is looked for once a container has a value of a secret key's length.
+#[test]
+fn the_access_key_pair_is_found_in_either_order() {
+    let key = "q8Zt3k/Vb1mXc9+RyJ2wPz7LhN4sDf6GaE0uTiKo";
+    let td = with(|td| {
+        td["containerDefinitions"][0]["environment"] = json!([
+            {"name": "UPLOADER_MATERIAL", "value": format!(" {key}\n")},
+            {"name": "UPLOADER_ID", "value": "AKIA2OGYBAH6STMMNXNN"}
+        ]);
+        if let Some(containers) = td["containerDefinitions"].as_array_mut() {
+            containers.push(json!({
+                "name": "second", "image": "nginx",
+                "environment": [{"name": "UPLOADER_MATERIAL", "value": key}]
+            }));
+        }
+    });
+    let findings = offline(&td, &rules::Context::default());
+    let paired: Vec<&str> = findings
+        .iter()
+        .filter(|f| f.message.contains("next to an access key id"))
+        .map(|f| f.pointer.as_str())
+        .collect();
+    // The second container has no access key id: its value is judged on its own.
+    assert_eq!(paired, ["/containerDefinitions/0/environment/0/value"]);
+}
+
 #[test]
 fn no_finding_contains_the_secret() {
     let values = [

@@ -370,8 +370,18 @@ fn scan_entropy(v: &str) -> Option<Detection> {
 /// The 40-character AWS secret access key that goes with an access key id found nearby.
 pub fn aws_secret_key(value: &str) -> Option<Detection> {
     let v = value.trim();
-    (AWS_SECRET_KEY.is_match(v) && !is_hex(v) && !v.contains("EXAMPLE") && classes(v) >= 3)
+    (may_be_aws_secret_key(value)
+        && AWS_SECRET_KEY.is_match(v)
+        && !is_hex(v)
+        && !v.contains("EXAMPLE")
+        && classes(v) >= 3)
         .then(|| Detection::new(Severity::Critical, "AWS secret access key", v))
+}
+
+/// Whether `value` has the length of every [`AWS_SECRET_KEY`] match (40 ASCII characters,
+/// once trimmed): the cheap question a caller asks before the costlier ones.
+pub fn may_be_aws_secret_key(value: &str) -> bool {
+    value.trim().len() == 40
 }
 
 /// Whether an entry point of one argument is a script that runs the command after it as a

@@ -1991,6 +1991,18 @@ mod prefilter_property {
             );
         }
 
+        /// The length check before the secret key's pattern turns away no value the pattern
+        /// matches.
+        #[test]
+        fn every_secret_key_has_the_length_checked_first(
+            pad in "[ \t\n]{0,2}", key in "[A-Za-z0-9/+]{38,42}", tail in "[ \t\n]{0,2}"
+        ) {
+            let value = format!("{pad}{key}{tail}");
+            if super::super::providers::AWS_SECRET_KEY.is_match(value.trim()) {
+                prop_assert!(super::super::may_be_aws_secret_key(&value), "{:?}", value);
+            }
+        }
+
         /// The one-pass look for an access key id's prefix answers as the two substring
         /// searches it replaced.
         #[test]
